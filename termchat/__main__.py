@@ -1,0 +1,3 @@
+from termchat.cli import main
+
+raise SystemExit(main())
