@@ -1,0 +1,234 @@
+"""The only module that imports `openai` (lazily): client set-up, calls, error translation."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Iterator
+
+from termchat.errors import ApiError, ConfigError, NotSupportedError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import openai
+
+DEFAULT_TIMEOUT = 120.0
+_KEY_PATTERN = re.compile(r"(sk-|sess-)[A-Za-z0-9*_\-]{4,}")
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove API keys (ours and anything key-shaped) from a message before it is shown."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _KEY_PATTERN.sub(r"\1***", text)
+
+
+def _dump(obj: Any) -> dict[str, Any]:
+    return obj.model_dump(mode="json", exclude_unset=False) if hasattr(obj, "model_dump") else dict(obj)
+
+
+class Api:
+    """A thin wrapper over the SDK client: plain dicts out, `ApiError`s for every failure."""
+
+    def __init__(self, *, base_url: str | None, api_key: str | None, max_retries: int = 2,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        if not api_key:
+            if not base_url:
+                raise ConfigError(
+                    "no API key: set OPENAI_API_KEY (or pass --api-key), point --base-url at a "
+                    "Responses-compatible server, or try `termchat --demo`")
+            api_key = "not-needed"  # local servers usually ignore it, the SDK insists on one
+        self.base_url = base_url
+        self._api_key = api_key
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self._client: openai.OpenAI | None = None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"Api(base_url={self.base_url!r})"
+
+    @property
+    def client(self) -> "openai.OpenAI":
+        if self._client is None:
+            import openai
+
+            self._client = openai.OpenAI(api_key=self._api_key, base_url=self.base_url,
+                                         max_retries=self.max_retries, timeout=self.timeout)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    # -- error translation -----------------------------------------------------------------
+
+    def error(self, exc: BaseException, *, what: str = "request") -> ApiError:
+        """Turn any SDK/network exception into a one-line `ApiError`."""
+        import openai
+
+        secrets = (self._api_key,)
+        where = self.base_url or "api.openai.com"
+        if isinstance(exc, openai.APITimeoutError):
+            return ApiError(f"{what} timed out talking to {where}", hint="try again or raise the timeout")
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__ or exc.__context__
+            detail = str(cause) if cause else "connection failed"
+            if "refused" in detail.lower():
+                detail = "connection refused"
+            elif "closed" in detail.lower() or "incomplete" in detail.lower() or "peer" in detail.lower():
+                detail = "the connection dropped"
+            return ApiError(redact(f"cannot reach {where}: {detail}", secrets))
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            message, code = _status_message(exc)
+            retry_after = _retry_after(exc)
+            hint = None
+            if status == 401:
+                hint = "check OPENAI_API_KEY or --api-key"
+            elif status == 403:
+                hint = "the key lacks access to this model or endpoint"
+            elif status == 429:
+                hint = (f"retry after {retry_after:g}s" if retry_after is not None else "slow down and retry")
+            elif status >= 500:
+                hint = "server error; try again"
+            cls = NotSupportedError if status in (404, 405) and code is None else ApiError
+            return cls(redact(f"{what} failed: HTTP {status}: {message}", secrets), status=status,
+                       code=code, retry_after=retry_after, hint=hint)
+        if isinstance(exc, openai.APIError):
+            body = exc.body if isinstance(exc.body, dict) else {}
+            code = body.get("code") or body.get("type")
+            message = body.get("message") or str(exc) or "the server reported an error"
+            return ApiError(redact(f"{what} failed: {message}" + (f" ({code})" if code else ""), secrets),
+                            code=code)
+        if isinstance(exc, openai.OpenAIError):
+            return ApiError(redact(f"{what} failed: {exc}", secrets))
+        return ApiError(redact(f"{what} failed: {type(exc).__name__}: {exc}", secrets))
+
+    # -- responses --------------------------------------------------------------------------
+
+    def stream_response(self, params: dict[str, Any]) -> Iterator[Any]:
+        """Iterate the SDK's raw stream events; `close()` on the iterator stops the HTTP stream."""
+        import openai
+
+        try:
+            stream = self.client.responses.create(**params, stream=True)
+        except openai.OpenAIError as exc:
+            raise self.error(exc) from None
+        try:
+            for event in stream:
+                yield event
+        except openai.OpenAIError as exc:
+            raise self.error(exc, what="stream") from None
+        except Exception as exc:  # httpx decoding errors on malformed streams
+            raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
+        finally:
+            stream.close()
+
+    def resume_stream(self, response_id: str, starting_after: int | None) -> Iterator[Any]:
+        import openai
+
+        try:
+            kwargs: dict[str, Any] = {"stream": True}
+            if starting_after is not None:
+                kwargs["starting_after"] = starting_after
+            stream = self.client.responses.retrieve(response_id, **kwargs)
+        except openai.OpenAIError as exc:
+            raise self.error(exc, what="resume") from None
+        try:
+            yield from stream
+        except openai.OpenAIError as exc:
+            raise self.error(exc, what="stream") from None
+        finally:
+            stream.close()
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        import openai
+
+        try:
+            return _dump(fn(*args, **kwargs))
+        except openai.OpenAIError as exc:
+            raise self.error(exc, what=what) from None
+
+    def create_response(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._call("request", self.client.responses.create, **params)
+
+    def retrieve_response(self, response_id: str) -> dict[str, Any]:
+        return self._call("retrieve", self.client.responses.retrieve, response_id)
+
+    def cancel_response(self, response_id: str) -> dict[str, Any]:
+        return self._call("cancel", self.client.responses.cancel, response_id)
+
+    def compact(self, *, model: str, input: list[dict[str, Any]], instructions: str | None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": model, "input": input}
+        if instructions:
+            kwargs["instructions"] = instructions
+        return self._call("compact", self.client.responses.compact, **kwargs)
+
+    # -- conversations ------------------------------------------------------------------------
+
+    def create_conversation(self, *, metadata: dict[str, str] | None = None,
+                            items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if metadata:
+            kwargs["metadata"] = metadata
+        if items:
+            kwargs["items"] = items
+        return self._call("create conversation", self.client.conversations.create, **kwargs)
+
+    def retrieve_conversation(self, conversation_id: str) -> dict[str, Any]:
+        return self._call("retrieve conversation", self.client.conversations.retrieve, conversation_id)
+
+    def update_conversation(self, conversation_id: str, metadata: dict[str, str]) -> dict[str, Any]:
+        return self._call("update conversation", self.client.conversations.update, conversation_id,
+                          metadata=metadata)
+
+    def delete_conversation(self, conversation_id: str) -> dict[str, Any]:
+        return self._call("delete conversation", self.client.conversations.delete, conversation_id)
+
+    def conversation_items(self, conversation_id: str, page_size: int = 100) -> list[dict[str, Any]]:
+        """Every item of a conversation, oldest first, following the cursor pages."""
+        import openai
+
+        try:
+            page = self.client.conversations.items.list(conversation_id, order="asc", limit=page_size)
+            return [_dump(item) for item in page]  # the SDK page iterator follows `after` cursors
+        except openai.OpenAIError as exc:
+            raise self.error(exc, what="list conversation items") from None
+
+
+def _status_message(exc: Any) -> tuple[str, str | None]:
+    """Pull a readable message from an OpenAI-shaped, FastAPI-shaped or plain-text error body."""
+    body = exc.body
+    code = None
+    message = None
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            message = err.get("message")
+            code = err.get("code") or None
+        detail = body.get("detail")
+        if message is None and detail is not None:
+            if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+                first = detail[0]
+                loc = ".".join(str(p) for p in first.get("loc", []) if p != "body")
+                message = f"{first.get('msg', 'invalid request')}" + (f" at {loc}" if loc else "")
+            else:
+                message = str(detail)
+    elif isinstance(body, str) and body.strip():
+        message = body.strip()
+    if not message:
+        try:
+            text = exc.response.text.strip()
+        except Exception:
+            text = ""
+        message = text[:200] if text else {400: "bad request", 401: "unauthorized", 403: "forbidden",
+                                           404: "not found", 429: "too many requests"}.get(
+            exc.status_code, "error")
+    return " ".join(str(message).split()), code
+
+
+def _retry_after(exc: Any) -> float | None:
+    try:
+        value = exc.response.headers.get("retry-after")
+        return float(value) if value is not None else None
+    except (ValueError, AttributeError):
+        return None

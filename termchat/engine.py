@@ -1,0 +1,364 @@
+"""The headless engine: one `Session` per chat turns SDK stream events into domain events.
+
+No Textual and no printing here: the one-shot CLI and the TUI are two views over `Session.send`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from termchat import events as ev
+from termchat import history
+from termchat.api import Api
+from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
+from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow,
+                            Store)
+
+MODES = ("conversation", "chain", "local")
+SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
+TITLE_LENGTH = 60
+
+
+@dataclass
+class Capabilities:
+    """What the server turned out to lack, learned once per process."""
+
+    conversations: bool = True
+
+
+@dataclass
+class TurnOptions:
+    """Per-turn request settings beyond the chat's stored ones."""
+
+    background: bool = False
+    text_format: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def make_title(prompt: str) -> str:
+    from termchat.sanitize import safe_title
+
+    return safe_title(prompt, max_len=TITLE_LENGTH)
+
+
+class Engine:
+    """Shared dependencies: the store, the API client and the defaults from the config."""
+
+    def __init__(self, store: Store, api: Api, *, model: str, mode: str = "conversation",
+                 instructions: str | None = None, pricing: dict[str, Any] | None = None) -> None:
+        self.store = store
+        self.api = api
+        self.model = model
+        self.mode = mode
+        self.instructions = instructions
+        self.pricing = pricing
+        self.capabilities = Capabilities()
+
+    def open(self, ident: str, *, sync: bool = True) -> tuple[ConversationRow, list[ev.Notice]]:
+        """Find a chat by id: locally, else import a `conv_…` id from the server."""
+        notices: list[ev.Notice] = []
+        conv = self.store.get_conversation(ident)
+        if conv is None:
+            if not ident.startswith("conv_"):
+                raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
+            conv = self.import_conversation(ident)
+            notices.append(ev.Notice(f"imported conversation {ident} from the server "
+                                     f"({conv.message_count} messages)"))
+        elif sync and conv.mode == "conversation" and conv.remote_id:
+            added = self.sync(conv)
+            if added:
+                notices.append(ev.Notice(f"synced {added} new messages from the server"))
+            conv = self.store.reload(conv)
+        last = self.store.messages(conv, limit=1)
+        if last and last[0].role == "assistant" and last[0].interrupted:
+            notices.append(ev.Notice("the last reply was interrupted; its partial text is kept. "
+                                     "Send a message to go on."))
+        return conv, notices
+
+    def import_conversation(self, conversation_id: str) -> ConversationRow:
+        try:
+            remote = self.api.retrieve_conversation(conversation_id)
+        except ApiError as exc:
+            if exc.status == 404:
+                raise NotFoundError(f"unknown conversation '{conversation_id}': not in the local store "
+                                    "and the server does not know it") from None
+            raise
+        items = self.api.conversation_items(conversation_id)
+        metadata = remote.get("metadata") or {}
+        rows = history.rows_from_items(items)
+        title = metadata.get("title") or next(
+            (make_title(r["content"]) for r in rows if r["role"] == "user"), conversation_id)
+        conv = self.store.create_conversation(
+            mode="conversation", model=metadata.get("model") or self.model, title=title,
+            id=conversation_id, remote_id=conversation_id,
+            created_at=float(remote.get("created_at") or time.time()))
+        self.store.replace_messages(conv, rows)
+        return self.store.reload(conv)
+
+    def sync(self, conv: ConversationRow) -> int:
+        """Re-read a conversation's items; adopt the server's transcript if it has newer turns."""
+        try:
+            items = self.api.conversation_items(conv.remote_id or conv.id)
+        except ApiError:
+            return 0  # offline or gone: the cache still reads fine, the next send will tell
+        rows = history.rows_from_items(items)
+        local = self.store.messages(conv)
+        local_users = sum(1 for m in local if m.role == "user")
+        remote_users = sum(1 for r in rows if r["role"] == "user")
+        if remote_users <= local_users:
+            return 0
+        self.store.replace_messages(conv, rows)
+        return max(0, len(rows) - len(local))
+
+    def session(self, conv: ConversationRow | None = None, **overrides: Any) -> "Session":
+        return Session(self, conv, **overrides)
+
+
+class Session:
+    """One chat. `send` runs a turn and yields events; `stop` ends a running turn."""
+
+    def __init__(self, engine: Engine, conv: ConversationRow | None = None, *,
+                 mode: str | None = None, model: str | None = None,
+                 settings: dict[str, Any] | None = None) -> None:
+        self.engine = engine
+        self.conv = conv
+        self.mode = mode or (conv.mode if conv else engine.mode)
+        self.model = model or (conv.model if conv else engine.model)
+        self.settings = dict(conv.settings if conv else {})
+        self.settings.update(settings or {})
+        self._stop = threading.Event()
+        self._stream: Any = None
+        if self.mode not in MODES:
+            raise TermchatError(f"unknown state mode '{self.mode}' (choose from {', '.join(MODES)})")
+        if conv and (conv.mode != self.mode or conv.model != self.model or settings):
+            self.conv = engine.store.update_conversation(conv, mode=self.mode, model=self.model,
+                                                         settings=self.settings)
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    def stop(self) -> None:
+        """Stop the running turn from any thread; its partial reply is kept and marked."""
+        self._stop.set()
+
+    # -- one turn ---------------------------------------------------------------------------
+
+    def send(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
+        options = options or TurnOptions()
+        self._stop.clear()
+        if not prompt.strip():
+            raise TermchatError("empty prompt: nothing to send")
+        if self.conv is None:
+            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
+                                                       title=make_title(prompt), settings=self.settings)
+        conv = self.conv
+        user_id = self.store.add_message(conv, "user", prompt)
+        reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING)
+        yield ev.TurnStarted(conv.id, user_id, reply_id)
+        text: list[str] = []
+        try:
+            if self.mode == "conversation" and not conv.remote_id:
+                notice = self._ensure_remote(prompt)
+                if notice:
+                    yield notice
+                conv = self.conv
+            params = self._request(prompt, options)
+            yield from self._run(params, reply_id, text, options)
+        except (KeyboardInterrupt, GeneratorExit):
+            self._mark(reply_id, text, INTERRUPTED, "interrupted")
+            raise
+        except TermchatError as exc:
+            interrupted = self._stop.is_set()
+            self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, exc.one_line())
+            yield ev.Failed(self.conv.id, exc.one_line(), "".join(text), exc.exit_code, interrupted)
+        finally:
+            self._stream = None
+
+    def _ensure_remote(self, prompt: str) -> ev.Notice | None:
+        """Create the server conversation; without Conversations support, go local."""
+        conv = self.conv
+        assert conv is not None
+        if self.engine.capabilities.conversations:
+            try:
+                remote = self.engine.api.create_conversation(
+                    metadata={"title": conv.title[:512], "model": self.model, "client": "termchat"})
+            except NotSupportedError:
+                self.engine.capabilities.conversations = False
+            else:
+                self.conv = self.store.update_conversation(conv, id=remote["id"], remote_id=remote["id"])
+                return None
+            self.mode = "local"
+            self.conv = self.store.update_conversation(conv, mode="local")
+            return ev.Notice("this server has no Conversations API; using local mode "
+                             "(the full history is sent each turn)")
+        self.mode = "local"
+        self.conv = self.store.update_conversation(conv, mode="local")
+        return None
+
+    def _request(self, prompt: str, options: TurnOptions) -> dict[str, Any]:
+        conv = self.conv
+        assert conv is not None
+        params: dict[str, Any] = {"model": self.model}
+        instructions = self.settings.get("instructions") or self.engine.instructions
+        if instructions:
+            params["instructions"] = instructions
+        if self.mode == "conversation":
+            params["conversation"] = conv.remote_id
+            params["input"] = [{"role": "user", "content": prompt}]
+        elif self.mode == "chain" and conv.last_response_id:
+            params["previous_response_id"] = conv.last_response_id
+            params["input"] = [{"role": "user", "content": prompt}]
+            params["store"] = True
+        else:
+            messages = [m for m in self.store.messages(conv) if not (m.role == "assistant" and m.status == STREAMING)]
+            params["input"] = history.window(messages)
+            params["store"] = self.mode == "chain" or options.background
+        tools = self.settings.get("tools")
+        if tools:
+            params["tools"] = tools
+            if self.settings.get("tool_choice"):
+                params["tool_choice"] = self.settings["tool_choice"]
+        if options.text_format:
+            params["text"] = {"format": options.text_format}
+        if options.background:
+            params["background"] = True
+            params["store"] = True
+        params.update(options.extra)
+        return params
+
+    def _run(self, params: dict[str, Any], reply_id: int, text: list[str],
+             options: TurnOptions) -> Iterator[ev.Event]:
+        store = self.store
+        response_id: str | None = None
+        final: dict[str, Any] | None = None
+        failure: str | None = None
+        items: dict[str, dict[str, Any]] = {}
+        citations = 0
+        last_save = time.monotonic()
+        stream = self.engine.api.stream_response(params)
+        self._stream = stream
+        try:
+            for event in stream:
+                kind = event.type
+                if kind == "response.output_text.delta" or kind == "response.refusal.delta":
+                    text.append(event.delta)
+                    yield ev.TextDelta(event.delta)
+                    now = time.monotonic()
+                    if now - last_save > SAVE_EVERY:
+                        store.update_message(reply_id, content="".join(text))
+                        last_save = now
+                elif kind == "response.created":
+                    response_id = event.response.id
+                    store.update_message(reply_id, response_id=response_id)
+                    if options.background:
+                        store.add_job(response_id, self.conv, reply_id, event.response.status or "queued")
+                    yield ev.ResponseCreated(response_id, event.response.status or "in_progress")
+                elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+                    yield ev.ReasoningDelta(event.delta)
+                elif kind == "response.output_item.added" or kind == "response.output_item.done":
+                    item = event.item.model_dump(mode="json")
+                    item_type = item.get("type", "unknown")
+                    if item_type == "message":
+                        continue
+                    item_id = item.get("id") or f"item{len(items)}"
+                    if kind.endswith("added"):
+                        yield ev.ItemStarted(item_type, item_id, item)
+                    else:
+                        items[item_id] = item
+                        yield ev.ItemFinished(item_type, item_id, item)
+                        if item_type == "mcp_approval_request":
+                            yield ev.ApprovalRequested(item_id, item.get("server_label", ""),
+                                                       item.get("name", ""), item.get("arguments", ""))
+                elif kind == "response.output_text.annotation.added":
+                    annotation = event.annotation if isinstance(event.annotation, dict) else \
+                        getattr(event.annotation, "__dict__", {})
+                    if annotation.get("type") == "url_citation":
+                        citations += 1
+                        yield ev.Citation(citations, annotation.get("title") or "", annotation.get("url") or "")
+                elif kind in ("response.completed", "response.incomplete"):
+                    final = event.response.model_dump(mode="json")
+                elif kind == "response.failed":
+                    final = event.response.model_dump(mode="json")
+                    error = final.get("error") or {}
+                    failure = error.get("message") or "the response failed"
+                    if error.get("code"):
+                        failure += f" ({error['code']})"
+                elif kind == "error":
+                    failure = getattr(event, "message", None) or "the server reported an error"
+                    code = getattr(event, "code", None)
+                    if code:
+                        failure += f" ({code})"
+                if self._stop.is_set():
+                    raise ApiError("stopped by the user")
+                if final is not None:
+                    break
+        finally:
+            stream.close()
+        if failure:
+            raise ApiError(f"the response failed: {failure}")
+        if final is None:
+            raise ApiError("the stream ended before the reply finished (no terminal event)")
+        yield from self._finish(final, reply_id, text, items)
+
+    def _finish(self, final: dict[str, Any], reply_id: int, text: list[str],
+                items: dict[str, dict[str, Any]]) -> Iterator[ev.Event]:
+        store = self.store
+        conv = self.conv
+        assert conv is not None
+        output = final.get("output") or []
+        other_items = [i for i in output if i.get("type") != "message"] or list(items.values())
+        full_text = "".join(text)
+        if not full_text:  # a non-streaming server, or text only in the final object
+            full_text = "".join(history.message_text(i) for i in output if i.get("type") == "message")
+        status = final.get("status") or "completed"
+        usage = _usage(final.get("usage"))
+        cost = None
+        if usage is not None:
+            cost = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing)
+            usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
+                             usage.reasoning_tokens, cost)
+        store.update_message(reply_id, content=full_text,
+                             status=COMPLETE if status == "completed" else INCOMPLETE,
+                             response_id=final.get("id"), items=other_items,
+                             usage=final.get("usage"), cost_usd=cost)
+        if usage is not None:
+            store.add_usage(conv, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                            cost_usd=cost or 0.0)
+        if self.mode == "chain" and final.get("id"):
+            self.conv = store.update_conversation(conv, last_response_id=final["id"])
+        else:
+            self.conv = store.reload(conv)
+        reason = (final.get("incomplete_details") or {}).get("reason")
+        if usage is not None:
+            yield usage
+        yield ev.Finished(self.conv.id, final.get("id"), status, full_text, usage, reason,
+                          items=other_items)
+
+    def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
+        try:
+            self.store.update_message(reply_id, content="".join(text), status=status, error=error)
+        except TermchatError:
+            pass  # the store itself is failing; the caller reports the original error
+
+
+def _usage(raw: dict[str, Any] | None) -> ev.Usage | None:
+    if not raw:
+        return None
+    return ev.Usage(
+        int(raw.get("input_tokens") or 0), int(raw.get("output_tokens") or 0),
+        int((raw.get("input_tokens_details") or {}).get("cached_tokens") or 0),
+        int((raw.get("output_tokens_details") or {}).get("reasoning_tokens") or 0))
+
+
+def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]],
+               overrides: dict[str, Any] | None) -> float | None:
+    try:
+        from termchat.pricing import turn_cost
+    except ImportError:  # pragma: no cover - pricing is part of the package
+        return None
+    cost = turn_cost(model, usage, output, overrides=overrides)
+    return cost.total_usd if cost.known else None

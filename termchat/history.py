@@ -1,0 +1,79 @@
+"""Conversions between the stored transcript and Responses API items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from termchat.store import MessageRow
+
+COMPACTION = "compaction"  # role of the transcript marker that holds a compacted window
+
+
+def message_text(item: dict[str, Any]) -> str:
+    """Concatenate the text parts of a message item (input_text, output_text, refusal)."""
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    parts = []
+    for part in content or []:
+        if isinstance(part, dict):
+            text = part.get("text")
+            if text is None:
+                text = part.get("refusal")
+            if isinstance(text, str):
+                parts.append(text)
+    return "".join(parts)
+
+
+def window(messages: list[MessageRow]) -> list[dict[str, Any]]:
+    """The input items that carry a chat's context: everything since the last compaction."""
+    start = 0
+    for index, row in enumerate(messages):
+        if row.role == COMPACTION:
+            start = index
+    items: list[dict[str, Any]] = []
+    for row in messages[start:]:
+        if row.role == COMPACTION:
+            items.extend(_input_item(item) for item in row.items)
+        elif row.role == "user":
+            items.append({"role": "user", "content": row.content})
+        elif row.role == "assistant" and row.content:
+            items.append({"role": "assistant", "content": row.content})
+    return items
+
+
+def _input_item(item: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the fields an input item may carry (the server adds status, ids...)."""
+    if item.get("type") == "message":
+        return {"role": item.get("role", "user"), "content": message_text(item)}
+    if item.get("type") == "compaction":
+        return {k: item[k] for k in ("type", "id", "encrypted_content") if k in item}
+    return item
+
+
+def rows_from_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rebuild transcript rows from server conversation items (oldest first)."""
+    rows: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for item in items:
+        kind = item.get("type")
+        if kind == "message" and item.get("role") in ("user", "system", "developer"):
+            if item.get("role") != "user":
+                continue
+            current = None
+            rows.append({"role": "user", "content": message_text(item)})
+            continue
+        if kind == "compaction":
+            current = None
+            rows.append({"role": COMPACTION, "content": "", "items": [item]})
+            continue
+        if current is None:
+            current = {"role": "assistant", "content": "", "items": []}
+            rows.append(current)
+        if kind == "message":
+            current["content"] += message_text(item)
+            if item.get("status") == "incomplete":
+                current["status"] = "incomplete"
+        else:
+            current["items"].append(item)
+    return rows

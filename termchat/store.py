@@ -1,0 +1,518 @@
+"""SQLite store: conversations, their transcript, aliases and background jobs.
+
+WAL mode and a busy timeout let several termchat processes share one file; every write is
+one short `BEGIN IMMEDIATE` transaction so writers queue instead of failing. Listing reads
+only the `conversations` table (never messages).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from termchat.errors import StoreError
+
+SCHEMA_VERSION = 2
+DB_NAME = "termchat.db"
+
+# Message statuses. `streaming` left behind by a killed process reads as interrupted.
+COMPLETE = "complete"
+STREAMING = "streaming"
+INTERRUPTED = "interrupted"
+FAILED = "failed"
+INCOMPLETE = "incomplete"
+UNFINISHED = (STREAMING, INTERRUPTED, FAILED, INCOMPLETE)
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE conversations(
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        remote_id TEXT,
+        title TEXT NOT NULL DEFAULT '',
+        mode TEXT NOT NULL,
+        model TEXT NOT NULL,
+        last_response_id TEXT,
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX conversations_updated ON conversations(updated_at DESC);
+    CREATE TABLE aliases(
+        alias TEXT PRIMARY KEY,
+        conversation_pk INTEGER NOT NULL REFERENCES conversations(pk) ON DELETE CASCADE
+    );
+    CREATE TABLE messages(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_pk INTEGER NOT NULL REFERENCES conversations(pk) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'complete',
+        response_id TEXT,
+        items TEXT,
+        usage TEXT,
+        cost_usd REAL,
+        error TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX messages_conversation ON messages(conversation_pk, id);
+    """,
+    2: """
+    CREATE TABLE jobs(
+        response_id TEXT PRIMARY KEY,
+        conversation_pk INTEGER REFERENCES conversations(pk) ON DELETE SET NULL,
+        message_id INTEGER,
+        status TEXT NOT NULL,
+        last_sequence INTEGER,
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    ALTER TABLE conversations ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+    """,
+}
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """One chat as listed; holds no messages."""
+
+    pk: int
+    id: str
+    title: str
+    mode: str
+    model: str
+    remote_id: str | None
+    last_response_id: str | None
+    settings: dict[str, Any]
+    created_at: float
+    updated_at: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    message_count: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "mode": self.mode,
+            "model": self.model,
+            "remote_id": self.remote_id,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "messages": self.message_count,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One transcript entry: a user prompt, an assistant reply, or a marker (e.g. compaction)."""
+
+    id: int
+    role: str
+    content: str
+    status: str
+    created_at: float
+    response_id: str | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.status in UNFINISHED
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "role": self.role,
+            "content": self.content,
+            "status": INTERRUPTED if self.status == STREAMING else self.status,
+            "created_at": _iso(self.created_at),
+        }
+        if self.response_id:
+            data["response_id"] = self.response_id
+        if self.items:
+            data["items"] = self.items
+        if self.usage:
+            data["usage"] = self.usage
+        if self.cost_usd is not None:
+            data["cost_usd"] = round(self.cost_usd, 6)
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass(frozen=True)
+class JobRow:
+    response_id: str
+    conversation_id: str | None
+    message_id: int | None
+    status: str
+    last_sequence: int | None
+    error: str | None
+    created_at: float
+    updated_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.response_id,
+            "conversation_id": self.conversation_id,
+            "status": self.status,
+            "error": self.error,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def _loads(text: str | None, default: Any) -> Any:
+    """Decode a JSON column; a corrupt value reads as the default instead of crashing."""
+    if not text:
+        return default
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError):
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
+def new_local_id() -> str:
+    """A short id for chats that have no server conversation id."""
+    return "tc_" + uuid.uuid4().hex[:10]
+
+
+class Store:
+    """The local database. Cheap to open; one connection per instance."""
+
+    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
+        self.path = Path(path)
+        self._now = clock
+        self._db = self._open()
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> "Store":
+        data_dir = Path(data_dir)
+        if not data_dir.exists():
+            try:
+                data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create data dir {data_dir}: {exc.strerror}") from None
+        return cls(data_dir / DB_NAME)
+
+    # -- opening and migrations -------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        hint = "move it aside to start a fresh store, or restore a backup"
+        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+            raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
+        try:
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA busy_timeout = 30000")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                db.close()
+                raise StoreError(
+                    f"the database {self.path} was written by a newer termchat (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION})", hint="upgrade termchat; the file was left untouched")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA foreign_keys = ON")
+            if version < SCHEMA_VERSION:
+                self._migrate(db, version)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+        return db
+
+    def _migrate(self, db: sqlite3.Connection, version: int) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                if target == 2:
+                    db.execute("UPDATE conversations SET message_count = "
+                               "(SELECT COUNT(*) FROM messages m WHERE m.conversation_pk = conversations.pk)")
+                db.execute(f"PRAGMA user_version = {target}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        return self._transaction([(sql, params)])[-1]
+
+    def _transaction(self, statements: list[tuple[str, tuple | dict]]) -> list[sqlite3.Cursor]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursors = [self._db.execute(sql, params) for sql, params in statements]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from None
+        return cursors
+
+    def _read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
+
+    # -- conversations ----------------------------------------------------------------------
+
+    _CONV_COLS = ("pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
+                  "updated_at, input_tokens, output_tokens, cost_usd, message_count")
+
+    @staticmethod
+    def _conversation(row: tuple) -> ConversationRow:
+        (pk, cid, title, mode, model, remote_id, last_response_id, settings, created_at,
+         updated_at, input_tokens, output_tokens, cost_usd, message_count) = row
+        return ConversationRow(pk, cid, title or "", mode, model, remote_id, last_response_id,
+                               _loads(settings, {}), created_at, updated_at, input_tokens or 0,
+                               output_tokens or 0, cost_usd or 0.0, message_count or 0)
+
+    def create_conversation(self, *, mode: str, model: str, title: str = "",
+                            id: str | None = None, remote_id: str | None = None,
+                            settings: dict[str, Any] | None = None,
+                            created_at: float | None = None) -> ConversationRow:
+        now = self._now()
+        cid = id or remote_id or new_local_id()
+        self._write(
+            "INSERT INTO conversations(id, remote_id, title, mode, model, settings, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (cid, remote_id, title, mode, model, json.dumps(settings or {}), created_at or now, now))
+        found = self.get_conversation(cid)
+        assert found is not None
+        return found
+
+    def get_conversation(self, ident: str) -> ConversationRow | None:
+        """Find a chat by its id, a remote id, or an alias from before a compaction."""
+        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE id = ?", (ident,))
+        if not rows:
+            rows = self._read(
+                f"SELECT {self._CONV_COLS} FROM conversations WHERE pk = "
+                "(SELECT conversation_pk FROM aliases WHERE alias = ?)", (ident,))
+        if not rows:
+            rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE remote_id = ?", (ident,))
+        return self._conversation(rows[0]) if rows else None
+
+    def reload(self, conv: ConversationRow) -> ConversationRow:
+        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE pk = ?", (conv.pk,))
+        if not rows:
+            raise StoreError(f"conversation {conv.id} was deleted")
+        return self._conversation(rows[0])
+
+    def list_conversations(self, *, limit: int | None = None, offset: int = 0,
+                           search: str | None = None) -> list[ConversationRow]:
+        """Newest activity first. `search` filters on title or id (case-insensitive)."""
+        sql = f"SELECT {self._CONV_COLS} FROM conversations"
+        params: list[Any] = []
+        if search:
+            sql += " WHERE title LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\'"
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+        sql += " ORDER BY updated_at DESC, pk DESC"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [self._conversation(r) for r in self._read(sql, tuple(params))]
+
+    def count_conversations(self) -> int:
+        return self._read("SELECT COUNT(*) FROM conversations")[0][0]
+
+    def most_recent(self) -> ConversationRow | None:
+        rows = self.list_conversations(limit=1)
+        return rows[0] if rows else None
+
+    _UPDATABLE = {"id", "remote_id", "title", "mode", "model", "last_response_id", "settings"}
+
+    def update_conversation(self, conv: ConversationRow, **fields: Any) -> ConversationRow:
+        """Change columns of a chat; a changed id keeps the old one as an alias."""
+        unknown = set(fields) - self._UPDATABLE
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        if "settings" in fields:
+            fields["settings"] = json.dumps(fields["settings"])
+        statements: list[tuple[str, tuple | dict]] = []
+        if fields:
+            assignments = ", ".join(f"{name} = :{name}" for name in fields)
+            statements.append((f"UPDATE conversations SET {assignments}, updated_at = :now WHERE pk = :pk",
+                               {**fields, "now": self._now(), "pk": conv.pk}))
+        if "id" in fields and fields["id"] != conv.id:
+            statements.append(("INSERT OR REPLACE INTO aliases(alias, conversation_pk) VALUES (?, ?)",
+                               (conv.id, conv.pk)))
+        if statements:
+            self._transaction(statements)
+        return self.reload(conv)
+
+    def add_alias(self, conv: ConversationRow, alias: str) -> None:
+        self._write("INSERT OR REPLACE INTO aliases(alias, conversation_pk) VALUES (?, ?)", (alias, conv.pk))
+
+    def aliases(self, conv: ConversationRow) -> list[str]:
+        return [r[0] for r in self._read("SELECT alias FROM aliases WHERE conversation_pk = ?", (conv.pk,))]
+
+    def delete_conversation(self, conv: ConversationRow) -> None:
+        self._write("DELETE FROM conversations WHERE pk = ?", (conv.pk,))
+
+    # -- messages ---------------------------------------------------------------------------
+
+    _MSG_COLS = "id, role, content, status, created_at, response_id, items, usage, cost_usd, error"
+
+    @staticmethod
+    def _message(row: tuple) -> MessageRow:
+        mid, role, content, status, created_at, response_id, items, usage, cost, error = row
+        return MessageRow(mid, role, content or "", status, created_at, response_id,
+                          _loads(items, []), _loads(usage, None) if usage else None, cost, error)
+
+    def add_message(self, conv: ConversationRow, role: str, content: str, *,
+                    status: str = COMPLETE, response_id: str | None = None,
+                    items: list[dict[str, Any]] | None = None, usage: dict[str, Any] | None = None,
+                    cost_usd: float | None = None, created_at: float | None = None) -> int:
+        """Append to the transcript and bump the chat's activity time, in one transaction."""
+        now = self._now()
+        cursors = self._transaction([
+            ("INSERT INTO messages(conversation_pk, role, content, status, response_id, items, usage,"
+             " cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             (conv.pk, role, content, status, response_id, json.dumps(items) if items else None,
+              json.dumps(usage) if usage else None, cost_usd, created_at or now)),
+            ("UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE pk = ?",
+             (now, conv.pk)),
+        ])
+        return int(cursors[0].lastrowid)
+
+    def update_message(self, message_id: int, *, content: str | None = None, status: str | None = None,
+                       response_id: str | None = None, items: list[dict[str, Any]] | None = None,
+                       usage: dict[str, Any] | None = None, cost_usd: float | None = None,
+                       error: str | None = None) -> None:
+        fields: dict[str, Any] = {}
+        if content is not None:
+            fields["content"] = content
+        if status is not None:
+            fields["status"] = status
+        if response_id is not None:
+            fields["response_id"] = response_id
+        if items is not None:
+            fields["items"] = json.dumps(items)
+        if usage is not None:
+            fields["usage"] = json.dumps(usage)
+        if cost_usd is not None:
+            fields["cost_usd"] = cost_usd
+        if error is not None:
+            fields["error"] = error
+        if not fields:
+            return
+        assignments = ", ".join(f"{name} = :{name}" for name in fields)
+        self._write(f"UPDATE messages SET {assignments} WHERE id = :id", {**fields, "id": message_id})
+
+    def add_usage(self, conv: ConversationRow, *, input_tokens: int, output_tokens: int,
+                  cost_usd: float) -> None:
+        self._write("UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
+                    "output_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? WHERE pk = ?",
+                    (input_tokens, output_tokens, cost_usd, self._now(), conv.pk))
+
+    def messages(self, conv: ConversationRow, *, limit: int | None = None,
+                 before_id: int | None = None) -> list[MessageRow]:
+        """Transcript in order; with `limit`, the newest `limit` messages (before `before_id`)."""
+        sql = f"SELECT {self._MSG_COLS} FROM messages WHERE conversation_pk = ?"
+        params: list[Any] = [conv.pk]
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
+        if limit is None:
+            rows = self._read(sql + " ORDER BY id", tuple(params))
+        else:
+            rows = self._read(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))[::-1]
+        return [self._message(r) for r in rows]
+
+    def message(self, message_id: int) -> MessageRow | None:
+        rows = self._read(f"SELECT {self._MSG_COLS} FROM messages WHERE id = ?", (message_id,))
+        return self._message(rows[0]) if rows else None
+
+    def replace_messages(self, conv: ConversationRow, rows: list[dict[str, Any]]) -> None:
+        """Swap the cached transcript for one rebuilt from the server, atomically."""
+        statements: list[tuple[str, tuple | dict]] = [
+            ("DELETE FROM messages WHERE conversation_pk = ?", (conv.pk,))]
+        for row in rows:
+            statements.append((
+                "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conv.pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
+                 row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
+                 row.get("created_at") or self._now())))
+        statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv.pk)))
+        self._transaction(statements)
+
+    def iter_all_messages(self, conv: ConversationRow, page: int = 500) -> Iterator[MessageRow]:
+        last = 0
+        while True:
+            rows = self._read(f"SELECT {self._MSG_COLS} FROM messages WHERE conversation_pk = ? AND id > ?"
+                              " ORDER BY id LIMIT ?", (conv.pk, last, page))
+            if not rows:
+                return
+            for row in rows:
+                yield self._message(row)
+            last = rows[-1][0]
+
+    # -- background jobs --------------------------------------------------------------------
+
+    _JOB_COLS = ("j.response_id, c.id, j.message_id, j.status, j.last_sequence, j.error, j.created_at,"
+                 " j.updated_at")
+
+    def add_job(self, response_id: str, conv: ConversationRow | None, message_id: int | None,
+                status: str) -> None:
+        now = self._now()
+        self._write("INSERT OR REPLACE INTO jobs(response_id, conversation_pk, message_id, status,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (response_id, conv.pk if conv else None, message_id, status, now, now))
+
+    def update_job(self, response_id: str, *, status: str | None = None,
+                   last_sequence: int | None = None, error: str | None = None) -> None:
+        self._write("UPDATE jobs SET status = COALESCE(?, status), last_sequence = COALESCE(?, last_sequence),"
+                    " error = COALESCE(?, error), updated_at = ? WHERE response_id = ?",
+                    (status, last_sequence, error, self._now(), response_id))
+
+    def jobs(self) -> list[JobRow]:
+        rows = self._read(f"SELECT {self._JOB_COLS} FROM jobs j LEFT JOIN conversations c"
+                          " ON c.pk = j.conversation_pk ORDER BY j.created_at DESC")
+        return [JobRow(*r) for r in rows]
+
+    def job(self, response_id: str) -> JobRow | None:
+        rows = self._read(f"SELECT {self._JOB_COLS} FROM jobs j LEFT JOIN conversations c"
+                          " ON c.pk = j.conversation_pk WHERE j.response_id = ?", (response_id,))
+        return JobRow(*rows[0]) if rows else None
+
+    def integrity_ok(self) -> bool:
+        return self._read("PRAGMA integrity_check")[0][0] == "ok"
