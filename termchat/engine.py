@@ -232,14 +232,20 @@ class Session:
 
     def _run(self, params: dict[str, Any], reply_id: int, text: list[str],
              options: TurnOptions) -> Iterator[ev.Event]:
+        stream = self.engine.api.stream_response(params)
+        yield from self.consume(stream, reply_id, text, options)
+
+    def consume(self, stream: Iterator[Any], reply_id: int, text: list[str],
+                options: TurnOptions, job_id: str | None = None) -> Iterator[ev.Event]:
+        """Turn SDK stream events into domain events, saving the reply as it grows."""
         store = self.store
-        response_id: str | None = None
+        response_id: str | None = job_id
         final: dict[str, Any] | None = None
         failure: str | None = None
         items: dict[str, dict[str, Any]] = {}
         citations = 0
         last_save = time.monotonic()
-        stream = self.engine.api.stream_response(params)
+        sequence: int | None = None
         self._stream = stream
         try:
             for event in stream:
@@ -250,6 +256,8 @@ class Session:
                     now = time.monotonic()
                     if now - last_save > SAVE_EVERY:
                         store.update_message(reply_id, content="".join(text))
+                        if response_id and options.background:
+                            store.update_job(response_id, last_sequence=event.sequence_number)
                         last_save = now
                 elif kind == "response.created":
                     response_id = event.response.id
@@ -292,12 +300,17 @@ class Session:
                     code = getattr(event, "code", None)
                     if code:
                         failure += f" ({code})"
+                sequence = getattr(event, "sequence_number", sequence)
                 if self._stop.is_set():
                     raise ApiError("stopped by the user")
                 if final is not None:
                     break
         finally:
-            stream.close()
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+            if response_id and options.background and sequence is not None:
+                store.update_job(response_id, last_sequence=sequence)
         if failure:
             raise ApiError(f"the response failed: {failure}")
         if final is None:
@@ -328,6 +341,8 @@ class Session:
         if usage is not None:
             store.add_usage(conv, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                             cost_usd=cost or 0.0)
+        if final.get("id") and store.job(final["id"]) is not None:
+            store.update_job(final["id"], status=status)
         if self.mode == "chain" and final.get("id"):
             self.conv = store.update_conversation(conv, last_response_id=final["id"])
         else:

@@ -1,0 +1,77 @@
+"""What every command needs, built lazily from the config and the flags: store, API, engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from termchat.config import Config, load_config, validate_base_url
+from termchat.store import Store
+
+
+class AppContext:
+    """Owns the store, the API client and (with --demo) the in-process fake server."""
+
+    def __init__(self, config: Config, *, base_url: str | None, api_key: str | None,
+                 data_dir: Path, demo: bool = False, fake: Any = None) -> None:
+        self.config = config
+        self.base_url = base_url
+        self._api_key = api_key
+        self.data_dir = data_dir
+        self.demo = demo
+        self._fake = fake
+        self._notices_shown: set[str] = set()
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "AppContext":
+        config = load_config()
+        for warning in getattr(config, "warnings", ()):
+            sys.stderr.write(f"termchat: warning: {warning}\n")
+        base_url = getattr(args, "base_url", None) or config.base_url
+        if base_url:
+            base_url = validate_base_url(base_url)
+        api_key = getattr(args, "api_key", None) or config.api_key
+        data_dir = Path(config.data_dir)
+        fake = None
+        demo = bool(getattr(args, "demo", False))
+        if demo:
+            from termchat.demo import start_demo
+
+            fake, base_url, data_dir = start_demo(args)
+            api_key = "demo"
+        return cls(config, base_url=base_url, api_key=api_key, data_dir=data_dir, demo=demo, fake=fake)
+
+    @cached_property
+    def store(self) -> Store:
+        from termchat.config import ensure_data_dir
+
+        ensure_data_dir(self.data_dir)
+        return Store.in_dir(self.data_dir)
+
+    @cached_property
+    def api(self) -> Any:
+        from termchat.api import Api
+
+        return Api(base_url=self.base_url, api_key=self._api_key)
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self._api_key or self.base_url)
+
+    def engine(self, *, model: str | None = None, mode: str | None = None) -> Any:
+        from termchat.engine import Engine
+
+        return Engine(self.store, self.api, model=model or self.config.model,
+                      mode=mode or self.config.state, instructions=self.config.instructions,
+                      pricing=self.config.pricing or None)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+        if "api" in self.__dict__:
+            self.api.close()
+        if self._fake is not None:
+            self._fake.stop()

@@ -1,0 +1,236 @@
+"""Command line entry point: argument parsing, dispatch, and the one place errors become exit codes.
+
+Kept light on purpose: `--help`, `--version` and `list` must not import openai or Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Sequence
+
+from termchat import __version__
+from termchat.errors import EXIT_INTERRUPTED, EXIT_USAGE, TermchatError, UsageError
+
+SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
+STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
+PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
+
+DESCRIPTION = """\
+A terminal chat client for OpenAI's Responses and Conversations APIs.
+
+On a terminal, `termchat` opens the chat app. With -p TEXT or piped stdin it sends one
+prompt and streams the reply to stdout (plain text, or JSON Lines with --json).
+"""
+
+EPILOG = """\
+subcommands:
+  list [--json]                      chats, newest activity first
+  show ID                            print a chat's transcript
+  export ID --format md|json         export a chat
+  rm ID [--remote]                   delete a chat (and its server conversation)
+  jobs [--json] | jobs wait ID | jobs cancel ID
+  compact ID                         compact a chat's context window
+
+examples:
+  termchat --demo                    try it with the built-in fake API, no key needed
+  termchat -p "explain TCP slow start"
+  git diff | termchat -p "review this diff"
+  termchat -c -p "and in one sentence?"      continue the latest chat
+  termchat --conversation conv_abc123        resume a chat from any machine
+
+environment: OPENAI_API_KEY, OPENAI_BASE_URL, TERMCHAT_CONFIG, TERMCHAT_DATA_DIR, NO_COLOR
+exit codes: 0 ok, 1 API/network error, 2 usage/config error, 130 interrupted
+"""
+
+
+def _root_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="termchat", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"termchat {__version__}")
+    parser.add_argument("-p", "--prompt", metavar="TEXT", help="send TEXT (then piped stdin, if any) and exit")
+    parser.add_argument("-c", "--continue", dest="continue_", action="store_true",
+                        help="continue the most recently active chat")
+    parser.add_argument("--conversation", metavar="ID", help="continue the chat with this id (conv_… or local id)")
+    parser.add_argument("--model", help="model to use (default from config)")
+    parser.add_argument("--state", choices=("conversation", "chain", "local"),
+                        help="how context is kept: server conversation, previous_response_id chain, or local history")
+    parser.add_argument("--instructions", metavar="TEXT", help="system instructions for this chat")
+    parser.add_argument("--tool", action="append", default=[], metavar="NAME",
+                        help="enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL")
+    parser.add_argument("--tool-choice", metavar="CHOICE", help="auto, none, required, or a tool name")
+    parser.add_argument("--schema", metavar="FILE", help="JSON Schema file: ask for structured output")
+    parser.add_argument("--background", action="store_true", help="run as a background job and print its id")
+    parser.add_argument("--wait", action="store_true", help="with --background: wait for the job to finish")
+    parser.add_argument("--json", action="store_true", help="print JSON Lines events instead of plain text")
+    parser.add_argument("--base-url", metavar="URL", help="any Responses-compatible server (env OPENAI_BASE_URL)")
+    parser.add_argument("--api-key", metavar="KEY", help="API key (prefer env OPENAI_API_KEY)")
+    parser.add_argument("--demo", action="store_true", help="use the built-in fake API: no key, no network")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return parser
+
+
+def _sub_parser(name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"termchat {name}")
+    if name == "list":
+        parser.add_argument("--json", action="store_true", help="print a JSON array")
+        parser.add_argument("--limit", type=int, default=None, help="show at most N chats")
+    elif name == "show":
+        parser.add_argument("id")
+        parser.add_argument("--json", action="store_true")
+    elif name == "export":
+        parser.add_argument("id")
+        parser.add_argument("--format", choices=("md", "json"), default="md")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    elif name == "rm":
+        parser.add_argument("id")
+        parser.add_argument("--remote", action="store_true", help="also delete the server conversation")
+    elif name == "jobs":
+        parser.add_argument("action", nargs="?", choices=("wait", "cancel"))
+        parser.add_argument("id", nargs="?")
+        parser.add_argument("--json", action="store_true")
+    elif name == "compact":
+        parser.add_argument("id")
+    for flag, kw in (("--base-url", {"metavar": "URL"}), ("--api-key", {"metavar": "KEY"})):
+        parser.add_argument(flag, **kw)
+    parser.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--debug", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        if args_list and args_list[0] in SUBCOMMANDS:
+            args = _sub_parser(args_list[0]).parse_args(args_list[1:])
+            args.command = args_list[0]
+        else:
+            args = _root_parser().parse_args(args_list)
+            args.command = None
+        return _dispatch(args)
+    except TermchatError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _error(exc.one_line())
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+
+
+def _error(message: str) -> None:
+    from termchat.sanitize import strip_control
+
+    try:
+        sys.stderr.write(f"termchat: error: {strip_control(message)}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from termchat.app_context import AppContext
+
+    ctx = AppContext.from_args(args)
+    try:
+        if args.command == "list":
+            from termchat import commands
+
+            return commands.list_cmd(ctx, args)
+        if args.command in ("show", "export", "rm", "jobs", "compact"):
+            from termchat import commands
+
+            return getattr(commands, f"{args.command}_cmd")(ctx, args)
+        return _chat(ctx, args)
+    finally:
+        ctx.close()
+
+
+def read_stdin(wait: float | None) -> str | None:
+    """Read piped stdin as text. `wait` bounds how long to wait for it to start (None: forever)."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return None
+    try:
+        if stream.isatty():
+            return None
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return None
+    if wait is not None:
+        import select
+
+        try:
+            ready, _, _ = select.select([fd], [], [], wait)
+        except (OSError, ValueError):
+            ready = [fd]
+        if not ready:
+            return None
+    chunks = []
+    size = 0
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > STDIN_LIMIT:
+            raise UsageError(f"stdin is larger than the {STDIN_LIMIT // (1024 * 1024)} MB limit",
+                             hint="trim the input or send a summary")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if b"\x00" in data:
+        raise UsageError("stdin looks like binary data (it contains NUL bytes); send text")
+    text = data.decode("utf-8", errors="replace")
+    if "\ufffd" in text and "\ufffd".encode() not in data:
+        sys.stderr.write("termchat: note: stdin was not valid UTF-8; undecodable bytes were replaced\n")
+    return text
+
+
+def build_prompt(text: str | None, stdin_text: str | None) -> str | None:
+    """The prompt is TEXT, a blank line, then stdin (either part may be missing)."""
+    parts = [p for p in (text, stdin_text) if p is not None and p.strip()]
+    if not parts:
+        return None if text is None and stdin_text is None else ""
+    return "\n\n".join(p.rstrip("\n") if i == 0 and len(parts) > 1 else p for i, p in enumerate(parts))
+
+
+def _chat(ctx: Any, args: argparse.Namespace) -> int:
+    stdin_tty = bool(sys.stdin) and not sys.stdin.closed and sys.stdin.isatty()
+    stdout_tty = sys.stdout.isatty()
+    one_shot = args.prompt is not None or not stdin_tty
+    if args.wait and not args.background:
+        raise UsageError("--wait only makes sense with --background")
+    if not one_shot:
+        if not stdout_tty:
+            raise UsageError("nothing to send: use -p TEXT or pipe a prompt (the app needs a terminal)")
+        from termchat.tui.launch import run_app
+
+        return run_app(ctx, args)
+    stdin_text = read_stdin(PIPE_WAIT if args.prompt is not None else None)
+    prompt = build_prompt(args.prompt, stdin_text)
+    if prompt is None or not prompt.strip():
+        raise UsageError("empty prompt: give -p TEXT or pipe some text")
+    from termchat.oneshot import run_one_shot
+
+    return run_one_shot(ctx, args, prompt)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

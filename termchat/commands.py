@@ -1,0 +1,175 @@
+"""Subcommands: list, show, export, rm, jobs, compact."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from termchat.errors import NotFoundError, UsageError
+from termchat.store import ConversationRow, MessageRow, Store
+
+
+def relative_time(ts: float, now: float | None = None) -> str:
+    """'just now', '5m ago', '3h ago', '2d ago', or a date for older things."""
+    delta = max(0.0, (now or time.time()) - ts)
+    if delta < 60:
+        return "just now"
+    if delta < 3600:
+        return f"{int(delta // 60)}m ago"
+    if delta < 86400:
+        return f"{int(delta // 3600)}h ago"
+    if delta < 86400 * 30:
+        return f"{int(delta // 86400)}d ago"
+    return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def _clean(text: str) -> str:
+    from termchat.sanitize import strip_control
+
+    return strip_control(text)
+
+
+def find(store: Store, ident: str) -> ConversationRow:
+    conv = store.get_conversation(ident)
+    if conv is None:
+        raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
+    return conv
+
+
+def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    rows = ctx.store.list_conversations(limit=args.limit)
+    if args.json:
+        sys.stdout.write(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2) + "\n")
+        return 0
+    if not rows:
+        sys.stderr.write("termchat: no chats yet; start one with `termchat` or `termchat -p TEXT`\n")
+        return 0
+    now = time.time()
+    width = max(len(r.id) for r in rows)
+    lines = [f"{r.id:<{width}}  {relative_time(r.updated_at, now):>10}  {r.mode:<12}  {_clean(r.title)}"
+             for r in rows]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _stamp(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
+
+
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "compaction": "Compaction"}
+
+
+def _status_note(message: MessageRow) -> str:
+    if message.role == "assistant" and message.interrupted:
+        status = "interrupted" if message.status in ("streaming", "interrupted") else message.status
+        return f" ({status}{': ' + message.error if message.error and message.status == 'failed' else ''})"
+    return ""
+
+
+def show_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    conv = find(ctx.store, args.id)
+    if args.json:
+        return _export_json(ctx.store, conv, sys.stdout)
+    out = sys.stdout
+    out.write(f"{_clean(conv.title)}\n{conv.id} · {conv.mode} · {conv.model} · "
+              f"{conv.input_tokens + conv.output_tokens} tokens\n")
+    for message in ctx.store.iter_all_messages(conv):
+        if message.role == "compaction":
+            out.write("\n── context compacted here ──\n")
+            continue
+        out.write(f"\n── {ROLE_NAMES.get(message.role, message.role)} · {_stamp(message.created_at)}"
+                  f"{_status_note(message)}\n")
+        if message.items:
+            from termchat.render_items import describe_item
+
+            for item in message.items:
+                out.write(f"   [{_clean(describe_item(item))}]\n")
+        out.write(_clean(message.content).rstrip("\n") + "\n")
+    return 0
+
+
+def export_markdown(store: Store, conv: ConversationRow) -> str:
+    """A readable, faithful Markdown transcript: roles, timestamps, items, text verbatim."""
+    from termchat.render_items import describe_item
+
+    lines = [f"# {_clean(conv.title) or conv.id}", "",
+             f"- id: `{conv.id}`", f"- mode: {conv.mode}", f"- model: {conv.model}",
+             f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
+             f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
+             f"- cost: ${conv.cost_usd:.4f}", ""]
+    for message in store.iter_all_messages(conv):
+        if message.role == "compaction":
+            lines += ["---", "", "*Context compacted here: earlier turns were summarised for the model; "
+                      "the transcript above is kept.*", "", "---", ""]
+            continue
+        lines += [f"## {ROLE_NAMES.get(message.role, message.role)} — {_stamp(message.created_at)}"
+                  f"{_status_note(message)}", ""]
+        for item in message.items:
+            lines += [f"> {_clean(describe_item(item))}", ""]
+        lines += [_clean(message.content).rstrip("\n"), ""]
+    return "\n".join(lines)
+
+
+def _export_json(store: Store, conv: ConversationRow, out: Any) -> int:
+    data = conv.to_json()
+    data["aliases"] = store.aliases(conv)
+    data["settings"] = conv.settings
+    data["messages"] = [m.to_json() for m in store.iter_all_messages(conv)]
+    out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    conv = find(ctx.store, args.id)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        if args.format == "json":
+            return _export_json(ctx.store, conv, out)
+        out.write(export_markdown(ctx.store, conv) + "\n")
+        return 0
+    finally:
+        if args.output:
+            out.close()
+
+
+def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    conv = find(ctx.store, args.id)
+    if args.remote:
+        if not conv.remote_id:
+            sys.stderr.write(f"termchat: note: {conv.id} has no server conversation; deleting locally\n")
+        else:
+            from termchat.errors import ApiError
+
+            try:
+                ctx.api.delete_conversation(conv.remote_id)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                sys.stderr.write(f"termchat: note: the server no longer has {conv.remote_id}\n")
+    ctx.store.delete_conversation(conv)
+    sys.stderr.write(f"termchat: deleted {conv.id}\n")
+    return 0
+
+
+def jobs_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    from termchat import jobs
+
+    if args.action is None:
+        return jobs.list_jobs(ctx, as_json=args.json)
+    if not args.id:
+        raise UsageError(f"`termchat jobs {args.action}` needs a job id (see `termchat jobs`)")
+    if args.action == "wait":
+        return jobs.wait_job(ctx, args.id, as_json=args.json)
+    return jobs.cancel_job(ctx, args.id)
+
+
+def compact_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    from termchat.compaction import compact_conversation
+
+    conv = find(ctx.store, args.id)
+    result = compact_conversation(ctx.engine(), conv)
+    sys.stderr.write(f"termchat: {result}\n")
+    return 0

@@ -1,0 +1,78 @@
+"""`termchat --background` and `termchat jobs ...`: the command-line face of background jobs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from termchat import events as ev
+
+
+def start_background(ctx: Any, session: Any, prompt: str, options: Any, writer: Any, *, wait: bool) -> int:
+    from termchat import background
+
+    job_id, status = background.submit(session, prompt, options)
+    if getattr(writer, "out", None) is not None and type(writer).__name__ == "JsonWriter":
+        writer.out.write(json.dumps({"type": "job", "id": job_id, "status": status,
+                                     "conversation_id": session.conv.id}) + "\n")
+        writer.out.flush()
+    else:
+        sys.stdout.write(job_id + "\n")
+        sys.stdout.flush()
+        sys.stderr.write(f"termchat: job {job_id} {status}; `termchat jobs wait {job_id}` to follow it "
+                         f"({background.ZDR_NOTE})\n")
+    if not wait:
+        return 0
+    return _follow(ctx, session.engine, job_id, writer)
+
+
+def _follow(ctx: Any, engine: Any, job_id: str, writer: Any) -> int:
+    from termchat import background
+
+    code = 0
+    for event in background.wait(engine, job_id):
+        writer.handle(event)
+        if isinstance(event, ev.Failed):
+            sys.stderr.write(f"termchat: error: {event.message}\n")
+            code = event.exit_code
+    return code
+
+
+def list_jobs(ctx: Any, *, as_json: bool) -> int:
+    from termchat import background
+    from termchat.commands import relative_time
+
+    jobs = ctx.store.jobs()
+    if jobs and ctx.has_credentials:
+        background.refresh(ctx.engine(), jobs)
+        jobs = ctx.store.jobs()
+    now = time.time()
+    if as_json:
+        sys.stdout.write(json.dumps([background.describe(j, now) for j in jobs], indent=2) + "\n")
+        return 0
+    if not jobs:
+        sys.stderr.write("termchat: no background jobs\n")
+        return 0
+    for job in jobs:
+        line = f"{job.response_id}  {job.status:<10}  {relative_time(job.created_at, now):>9}  {job.conversation_id or '-'}"
+        if job.error:
+            line += f"  {job.error}"
+        sys.stdout.write(line + "\n")
+    return 0
+
+
+def wait_job(ctx: Any, job_id: str, *, as_json: bool) -> int:
+    from termchat.oneshot import JsonWriter, PlainWriter
+
+    writer = JsonWriter(sys.stdout) if as_json else PlainWriter(sys.stdout, sys.stderr)
+    return _follow(ctx, ctx.engine(), job_id, writer)
+
+
+def cancel_job(ctx: Any, job_id: str) -> int:
+    from termchat import background
+
+    status = background.cancel(ctx.engine(), job_id)
+    sys.stderr.write(f"termchat: job {job_id} {status}\n")
+    return 0

@@ -1,0 +1,194 @@
+"""One-shot mode: send one prompt, stream the reply to stdout as plain text or JSON Lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from termchat import events as ev
+from termchat.errors import EXIT_INTERRUPTED, UsageError
+
+
+def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.Notice]]:
+    """The chat a command continues (-c / --conversation) or a new one, with flag overrides."""
+    engine = ctx.engine(model=args.model, mode=args.state)
+    conv = None
+    notices: list[ev.Notice] = []
+    if args.conversation:
+        conv, notices = engine.open(args.conversation)
+    elif args.continue_:
+        recent = ctx.store.most_recent()
+        if recent is None:
+            raise UsageError("no chat to continue yet: start one with -p TEXT")
+        conv, notices = engine.open(recent.id)
+    settings = _tool_settings(ctx, args)
+    session = engine.session(conv, mode=args.state, model=args.model, settings=settings)
+    return session, notices
+
+
+def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from termchat.tools import parse_tool, parse_tool_choice
+
+    settings: dict[str, Any] = {}
+    if args.tool:
+        tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in args.tool]
+        settings["tools"] = tools
+    if args.tool_choice:
+        settings["tool_choice"] = parse_tool_choice(args.tool_choice, settings.get("tools", []))
+    if args.instructions:
+        settings["instructions"] = args.instructions
+    return settings
+
+
+def load_schema(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            schema = json.load(handle)
+    except OSError as exc:
+        raise UsageError(f"cannot read schema file {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UsageError(f"schema file {path} is not valid JSON: {exc}") from None
+    if not isinstance(schema, dict) or not ({"type", "properties", "$ref", "anyOf"} & set(schema)):
+        raise UsageError(f"schema file {path} is not a JSON Schema object")
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in str(schema.get("title") or "reply"))[:64]
+    return {"type": "json_schema", "name": name or "reply", "schema": schema, "strict": True}
+
+
+class PlainWriter:
+    """Text to stdout as it arrives (control sequences stripped); status lines to stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        from termchat.sanitize import StreamSanitizer
+
+        self.out = out
+        self.err = err
+        self.clean = StreamSanitizer()
+        self.citations: list[ev.Citation] = []
+        self.wrote_text = False
+        self.last_char = "\n"
+        self.err_tty = err.isatty()
+
+    def _text(self, text: str) -> None:
+        if text:
+            self.out.write(text)
+            self.out.flush()
+            self.wrote_text = True
+            self.last_char = text[-1]
+
+    def status(self, line: str) -> None:
+        from termchat.sanitize import strip_control
+
+        self.err.write(f"termchat: {strip_control(line)}\n")
+        self.err.flush()
+
+    def handle(self, event: ev.Event) -> None:
+        if isinstance(event, ev.TextDelta):
+            self._text(self.clean.feed(event.text))
+        elif isinstance(event, ev.Notice):
+            self.status(f"note: {event.message}")
+        elif isinstance(event, ev.ItemFinished):
+            from termchat.render_items import describe_item
+
+            self.status(describe_item(event.item))
+        elif isinstance(event, ev.Citation):
+            self.citations.append(event)
+        elif isinstance(event, ev.Finished):
+            self._text(self.clean.flush())
+            if self.citations:
+                from termchat.sanitize import strip_control
+
+                self._text("\n\n" + "\n".join(f"[{c.number}] {strip_control(c.title)} <{strip_control(c.url)}>"
+                                              for c in self.citations))
+            if self.wrote_text and self.last_char != "\n":
+                self._text("\n")
+            if event.status == "incomplete":
+                self.status(f"note: the reply is incomplete ({event.reason or 'cut off'})")
+            if self.err_tty:
+                self.status(_summary(event))
+        elif isinstance(event, ev.Failed):
+            self._text(self.clean.flush())
+            if self.wrote_text and self.last_char != "\n":
+                self._text("\n")
+
+
+def _summary(event: ev.Finished) -> str:
+    parts = [event.conversation_id]
+    if event.usage:
+        parts.append(f"{event.usage.input_tokens} in / {event.usage.output_tokens} out tokens")
+        if event.usage.cost_usd is not None:
+            from termchat.pricing import format_usd
+
+            parts.append(format_usd(event.usage.cost_usd))
+    return " · ".join(parts)
+
+
+class JsonWriter:
+    """One JSON object per line per event."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def handle(self, event: ev.Event) -> None:
+        data = asdict(event)
+        name = type(event).__name__
+        data = {"type": "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"), **data}
+        self.out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+
+def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
+    from termchat.engine import TurnOptions
+
+    session, notices = resolve_session(ctx, args)
+    options = TurnOptions(background=args.background)
+    if args.schema:
+        options.text_format = load_schema(args.schema)
+    writer: PlainWriter | JsonWriter = JsonWriter(sys.stdout) if args.json else PlainWriter(sys.stdout, sys.stderr)
+    if args.background:
+        from termchat.jobs import start_background
+
+        return start_background(ctx, session, prompt, options, writer, wait=args.wait)
+    for notice in notices:
+        writer.handle(notice) if not args.json else writer.handle(notice)
+    turn = session.send(prompt, options)
+    code = 0
+    try:
+        for event in turn:
+            if isinstance(event, ev.Finished) and options.text_format and event.text:
+                event = _with_parsed(event)
+            try:
+                writer.handle(event)
+            except BrokenPipeError:
+                session.stop()
+                turn.close()  # marks the partial reply as interrupted
+                from termchat.cli import _silence_stdout
+
+                _silence_stdout()
+                return 0
+            if isinstance(event, ev.Failed):
+                _stderr(event.message)
+                code = event.exit_code
+    except KeyboardInterrupt:
+        turn.close()
+        _stderr("interrupted; the partial reply was saved")
+        return EXIT_INTERRUPTED
+    return code
+
+
+def _with_parsed(event: ev.Finished) -> ev.Finished:
+    from dataclasses import replace
+
+    try:
+        return replace(event, parsed=json.loads(event.text))
+    except ValueError:
+        return event
+
+
+def _stderr(message: str) -> None:
+    from termchat.sanitize import strip_control
+
+    sys.stderr.write(f"termchat: error: {strip_control(message)}\n")
+    sys.stderr.flush()

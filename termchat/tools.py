@@ -1,0 +1,54 @@
+"""Tool toggles -> the `tools=[...]` list and `tool_choice` of a Responses request."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from termchat.errors import UsageError
+
+MEMORY_TIERS = ("1g", "4g", "16g", "64g")
+TOOL_NAMES = ("web_search", "file_search", "code_interpreter", "mcp")
+TOOL_CHOICES = ("auto", "none", "required")
+
+
+def parse_tool(spec: str, mcp_servers: Iterable[Any] = ()) -> dict[str, Any]:
+    """`web_search`, `file_search:vs_1,vs_2`, `code_interpreter[:4g]`, `mcp:LABEL` -> a tool dict."""
+    name, _, arg = spec.partition(":")
+    name = name.strip()
+    if name == "web_search":
+        return {"type": "web_search"}
+    if name == "file_search":
+        ids = [v for v in arg.split(",") if v.strip()]
+        if not ids:
+            raise UsageError("file_search needs vector store ids: --tool file_search:vs_123[,vs_456]")
+        return {"type": "file_search", "vector_store_ids": [v.strip() for v in ids]}
+    if name == "code_interpreter":
+        tier = arg or "1g"
+        if tier not in MEMORY_TIERS:
+            raise UsageError(f"code_interpreter memory must be one of {', '.join(MEMORY_TIERS)}, got '{tier}'")
+        return {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": tier}}
+    if name == "mcp":
+        for server in mcp_servers:
+            if getattr(server, "label", None) == arg:
+                return mcp_tool(server)
+        known = ", ".join(getattr(s, "label", "?") for s in mcp_servers) or "none configured"
+        raise UsageError(f"unknown MCP server '{arg}' (known: {known}); add it under [[mcp_servers]] in the config")
+    raise UsageError(f"unknown tool '{spec}' (choose from {', '.join(TOOL_NAMES)})")
+
+
+def mcp_tool(server: Any) -> dict[str, Any]:
+    """The request shape of a configured MCP server; auth headers are resolved at send time."""
+    tool: dict[str, Any] = {"type": "mcp", "server_label": server.label, "server_url": server.url,
+                            "require_approval": getattr(server, "require_approval", "always")}
+    if getattr(server, "allowed_tools", None):
+        tool["allowed_tools"] = list(server.allowed_tools)
+    return tool
+
+
+def parse_tool_choice(choice: str, tools: list[dict[str, Any]]) -> Any:
+    if choice in TOOL_CHOICES:
+        return choice
+    types = {t["type"] for t in tools}
+    if choice in types:
+        return {"type": choice}
+    raise UsageError(f"--tool-choice must be auto, none, required or an enabled tool, got '{choice}'")
