@@ -76,6 +76,8 @@ class Api:
                 detail = "connection refused"
             elif "closed" in detail.lower() or "incomplete" in detail.lower() or "peer" in detail.lower():
                 detail = "the connection dropped"
+            if what == "stream":
+                return ApiError(f"the connection to {where} dropped mid-reply; the partial reply was kept")
             return ApiError(redact(f"cannot reach {where}: {detail}", secrets))
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code

@@ -90,9 +90,10 @@ class PlainWriter:
         elif isinstance(event, ev.Notice):
             self.status(f"note: {event.message}")
         elif isinstance(event, ev.ItemFinished):
-            from termchat.render_items import describe_item
+            from termchat.render_items import describe_item, is_silent
 
-            self.status(describe_item(event.item))
+            if not is_silent(event.item):
+                self.status(describe_item(event.item))
         elif isinstance(event, ev.Citation):
             self.citations.append(event)
         elif isinstance(event, ev.Finished):

@@ -61,6 +61,11 @@ def describe_item(item: dict[str, Any]) -> str:
     return f"{_short(kind, 40)} item"
 
 
+def is_silent(item: dict[str, Any]) -> bool:
+    """Items with nothing to show (a reasoning item without a summary)."""
+    return item.get("type") == "reasoning" and not item.get("summary")
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value

@@ -1,0 +1,305 @@
+"""The one-shot CLI as a user drives it, against the loopback fake API with the real SDK."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+
+import pytest
+
+from termchat import cli
+from termchat.fake_api import FakeAPI, Reply
+
+
+@pytest.fixture
+def server():
+    api = FakeAPI()
+    api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, server):
+    """A user environment: fresh data dir, no config file, the fake server as OPENAI_BASE_URL."""
+    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TERMCHAT_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-key-123456")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def run(env, capsys, monkeypatch):
+    def _run(*argv: str, stdin: str | None = None) -> Run:
+        if stdin is not None:
+            path = env / "stdin.txt"
+            path.write_text(stdin)
+            monkeypatch.setattr("sys.stdin", open(path))
+        else:
+            monkeypatch.setattr("sys.stdin", open(os.devnull))
+        code = cli.main(list(argv))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return _run
+
+
+def _bodies(server, path="/v1/responses"):
+    return [r.body for r in server.requests if r.method == "POST" and r.path == path]
+
+
+def _listing(run):
+    result = run("list", "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+@pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
+def test_each_mode_remembers_across_turns(run, server, mode):
+    first = run("--state", mode, "-p", "Hello, my name is Ada.")
+    assert first.code == 0, first.err
+    assert first.out.strip()
+    chats = _listing(run)
+    assert len(chats) == 1 and chats[0]["mode"] == mode
+    chat_id = chats[0]["id"]
+    assert chat_id.startswith("conv_") == (mode == "conversation")
+    second = run("--conversation", chat_id, "-p", "I like tea.")
+    assert second.code == 0, second.err
+    third = run("--conversation", chat_id, "-p", "What is my name?")
+    assert third.code == 0, third.err
+    assert "Ada" in third.out
+    bodies = _bodies(server)
+    assert len(bodies) == 3
+    if mode == "conversation":
+        assert all(b["conversation"] == chat_id for b in bodies)
+        assert all(len(b["input"]) == 1 for b in bodies)
+    elif mode == "chain":
+        assert "previous_response_id" not in bodies[0]
+        assert bodies[1]["previous_response_id"] and bodies[2]["previous_response_id"]
+        assert bodies[2]["store"] is True
+    else:
+        assert [len(b["input"]) for b in bodies] == [1, 3, 5]
+        assert all(b["store"] is False for b in bodies)
+    assert len(_listing(run)) == 1
+
+
+def test_resume_by_id_from_an_empty_store(run, server, env, monkeypatch):
+    first = run("-p", "Hello, my name is Grace.")
+    assert first.code == 0
+    conv_id = _listing(run)[0]["id"]
+    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(env / "other-machine"))
+    assert _listing(run) == []
+    again = run("--conversation", conv_id, "-p", "What is my name?")
+    assert again.code == 0, again.err
+    assert "Grace" in again.out
+    assert "imported" in again.err
+    chats = _listing(run)
+    assert [c["id"] for c in chats] == [conv_id]
+    shown = run("show", conv_id)
+    assert "Hello, my name is Grace." in shown.out and "What is my name?" in shown.out
+
+
+def test_unknown_conversation_id_is_a_clear_error(run):
+    result = run("--conversation", "conv_doesnotexist", "-p", "hi")
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "unknown conversation" in result.err
+    local = run("--conversation", "tc_nope", "-p", "hi")
+    assert local.code == 2 and "unknown conversation 'tc_nope'" in local.err
+
+
+def test_continue_uses_the_most_recent_chat(run, server):
+    run("--state", "local", "-p", "My name is Linus.")
+    run("--state", "local", "-p", "My name is Ken.")
+    result = run("-c", "-p", "What is my name?")
+    assert result.code == 0 and "Ken" in result.out
+    assert len(_listing(run)) == 2
+
+
+def test_continue_with_no_chats_is_a_usage_error(run):
+    result = run("-c", "-p", "hi")
+    assert result.code == 2 and "no chat to continue" in result.err
+
+
+def test_piped_stdin_alone_and_after_text(run, server):
+    alone = run(stdin="just the pipe\n")
+    assert alone.code == 0, alone.err
+    combined = run("-p", "Summarise:", stdin="line one\nline two\n")
+    assert combined.code == 0, combined.err
+    inputs = [b["input"][-1]["content"] for b in _bodies(server)]
+    assert inputs[0] == "just the pipe\n"
+    assert inputs[1] == "Summarise:\n\nline one\nline two\n"
+
+
+def test_empty_prompt_is_refused(run):
+    assert run("-p", "   ").code == 2
+    assert run(stdin="").code == 2
+
+
+def test_binary_stdin_is_refused(run):
+    result = run("-p", "look", stdin="a\x00b")
+    assert result.code == 2 and "binary" in result.err
+
+
+def test_json_lines_output(run, server):
+    server.script(Reply.text("Hello there", chunks=["Hel", "lo ", "there"]))
+    result = run("--json", "-p", "hi")
+    assert result.code == 0
+    events = [json.loads(line) for line in result.out.splitlines()]
+    types = [e["type"] for e in events]
+    assert types[0] == "turn_started" and types[-1] == "finished"
+    assert "".join(e["text"] for e in events if e["type"] == "text_delta") == "Hello there"
+    assert events[-1]["text"] == "Hello there" and events[-1]["status"] == "completed"
+
+
+def test_plain_output_has_no_escape_sequences(run, server):
+    server.script(Reply.text("safe \x1b]52;c;ZXZpbA==\x07text \x1b[2J done"))
+    result = run("-p", "hi")
+    assert result.code == 0
+    assert "\x1b" not in result.out and "safe text  done" in result.out
+
+
+def test_subcommands_list_show_export_rm(run, server, env):
+    server.script(Reply.text("Here:\n\n```python\nprint('hi')\n```\n"))
+    assert run("-p", "show me code").code == 0
+    chats = _listing(run)
+    conv_id = chats[0]["id"]
+    assert set(chats[0]) >= {"id", "title", "mode", "model", "updated_at"}
+    plain = run("list")
+    assert conv_id in plain.out and "show me code" in plain.out
+    md = run("export", conv_id, "--format", "md")
+    assert md.code == 0
+    assert "## You" in md.out and "## Assistant" in md.out and "```python\nprint('hi')\n```" in md.out
+    data = json.loads(run("export", conv_id, "--format", "json").out)
+    assert [m["role"] for m in data["messages"]] == ["user", "assistant"]
+    assert run("rm", conv_id, "--remote").code == 0
+    assert _listing(run) == []
+    deletes = [r for r in server.requests if r.method == "DELETE"]
+    assert deletes and deletes[0].path.endswith(conv_id)
+    assert run("show", conv_id).code == 2
+
+
+def test_server_without_conversations_falls_back_to_local_once(env, run, monkeypatch):
+    bare = FakeAPI(conversations=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", bare.start())
+    try:
+        first = run("-p", "My name is Barbara.")
+        assert first.code == 0, first.err
+        assert first.err.count("no Conversations API") == 1
+        chats = _listing(run)
+        assert chats[0]["mode"] == "local"
+        second = run("-c", "-p", "What is my name?")
+        assert "Barbara" in second.out and "no Conversations API" not in second.err
+    finally:
+        bare.stop()
+
+
+@pytest.mark.parametrize("status,expected", [(401, "HTTP 401"), (403, "HTTP 403"), (404, "HTTP 404")])
+def test_http_errors_are_one_line_and_keep_the_prompt(run, server, env, status, expected):
+    server.script(Reply.error(status, "Incorrect API key provided: sk-test-secret-key-123456",
+                              code="invalid_api_key"))
+    result = run("--state", "local", "-p", "keep me")
+    assert result.code == 1
+    assert expected in result.err and result.err.count("\n") == 1
+    assert "sk-test-secret-key-123456" not in result.err
+    data = json.loads(run("export", _listing(run)[0]["id"], "--format", "json").out)
+    assert data["messages"][0]["content"] == "keep me"
+    assert data["messages"][1]["status"] == "failed"
+    retry = run("-c", "-p", "again")
+    assert retry.code == 0
+
+
+def test_rate_limit_and_server_errors_are_retried(run, server):
+    server.script(Reply.error(429, "Rate limit reached", code="rate_limit_exceeded", headers={"retry-after": "0"}))
+    server.script(Reply.error(500, "boom", type="server_error"))
+    result = run("--state", "local", "-p", "hi")
+    assert result.code == 0, result.err
+    assert len(_bodies(server)) == 3
+
+
+def test_dropped_stream_keeps_partial_reply_marked(run, server):
+    server.script(Reply.drop(after_deltas=2))
+    result = run("--state", "local", "-p", "tell me a story")
+    assert result.code == 1
+    assert result.err.startswith("termchat: error:") and result.err.count("\n") == 1
+    conv_id = _listing(run)[0]["id"]
+    data = json.loads(run("export", conv_id, "--format", "json").out)
+    reply = data["messages"][1]
+    assert reply["status"] == "interrupted" and reply["content"]
+    assert result.out.startswith(reply["content"])
+    resumed = run("--conversation", conv_id, "-p", "go on")
+    assert "interrupted" in resumed.err and resumed.code == 0
+
+
+def test_error_event_then_failed(run, server):
+    server.script(Reply.error_event("The server had an error", code="server_error"))
+    result = run("--state", "local", "-p", "hi")
+    assert result.code == 1 and "The server had an error" in result.err
+
+
+def test_broken_config_is_exit_2_with_file_and_line(run, env):
+    (env / "config.toml").write_text('model = "gpt-5.2"\nstate = \n')
+    result = run("-p", "hi")
+    assert result.code == 2
+    assert "config.toml" in result.err and "line 2" in result.err
+
+
+def test_bad_base_url(run):
+    result = run("--base-url", "not a url", "-p", "hi")
+    assert result.code == 2 and "--base-url" in result.err
+
+
+def test_no_key_and_no_server_says_how_to_fix(run, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    result = run("-p", "hi")
+    assert result.code == 2 and "OPENAI_API_KEY" in result.err and "--demo" in result.err
+
+
+def test_api_key_never_reaches_the_store_or_exports(run, server, env):
+    assert run("-p", "hello").code == 0
+    conv_id = _listing(run)[0]["id"]
+    artefacts = [run("export", conv_id, "--format", "json").out, run("export", conv_id).out,
+                 run("list", "--json").out, run("--json", "-c", "-p", "x").out]
+    db = env / "data" / "termchat.db"
+    artefacts.append(db.read_bytes().decode("latin-1"))
+    for text in artefacts:
+        assert "sk-test-secret-key-123456" not in text
+    assert (os.stat(env / "data").st_mode & 0o777) == 0o700
+    assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_version_and_help(capsys):
+    from termchat import __version__
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0 and __version__ in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "--conversation" in capsys.readouterr().out
+
+
+def test_readme_test_command_is_what_ci_runs():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    ci = (root / ".ci" / "run").read_text()
+    blocks = readme.split("```sh\n")
+    commands = [b.split("\n```")[0].strip() for b in blocks[1:3]]
+    assert len(commands) == 2 and "pytest" in commands[1]
+    assert commands[1] in ci.splitlines()
+
+
+def test_stringio_stdin_is_ignored(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("x"))
+    assert cli.read_stdin(0.1) is None

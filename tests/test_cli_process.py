@@ -1,0 +1,144 @@
+"""termchat as a real process: pipes, signals, a closed stdout, two writers on one store."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from termchat.fake_api import FakeAPI, Reply
+
+
+@pytest.fixture
+def server():
+    api = FakeAPI()
+    api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def env(tmp_path, server):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
+    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
+               OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test-process-key")
+    return env
+
+
+def termchat(*args: str) -> list[str]:
+    return [sys.executable, "-m", "termchat", *args]
+
+
+def _chats(env):
+    out = subprocess.run(termchat("list", "--json"), env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def _messages(env, conv_id):
+    out = subprocess.run(termchat("export", conv_id, "--format", "json"), env=env, capture_output=True,
+                         text=True, timeout=30)
+    return json.loads(out.stdout)["messages"]
+
+
+def test_pipe_in_and_out_without_a_tty(env, server):
+    proc = subprocess.run(termchat("-p", "Summarise:"), input="alpha\nbeta\n", env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() and "\x1b" not in proc.stdout
+    assert proc.stderr == ""  # status lines only when stderr is a terminal
+    assert server.requests[-1].body["input"][-1]["content"] == "Summarise:\n\nalpha\nbeta\n"
+
+
+def test_p_does_not_wait_on_an_open_stdin(env):
+    # stdin is a pipe nobody writes to or closes: -p must not hang on it.
+    proc = subprocess.Popen(termchat("-p", "hi"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        out, err = _wait_output(proc)
+    finally:
+        proc.stdin.close()
+    assert proc.returncode == 0, err
+    assert out.strip()
+
+
+def _wait_output(proc):
+    deadline = time.time() + 20
+    while proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is not None, "termchat -p waited on stdin"
+    return proc.stdout.read(), proc.stderr.read()
+
+
+def test_closed_stdout_ends_quietly(env, server):
+    server.script(Reply.text("line one\nline two\nline three\n" * 200, delay=0.001))
+    proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} | head -1",
+                          shell=True, env=env, capture_output=True, text=True, timeout=30)
+    assert proc.stdout == "line one\n"
+    assert proc.stderr == ""
+
+
+def test_ctrl_c_exits_130_and_keeps_the_partial_reply(env, server):
+    server.script(Reply.text("word " * 400, delay=0.02))
+    proc = subprocess.Popen(termchat("--state", "local", "-p", "long please"), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    _wait_for_output(proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    conv_id = _chats(env)[0]["id"]
+    messages = _messages(env, conv_id)
+    assert messages[0]["content"] == "long please"
+    assert messages[1]["status"] == "interrupted" and messages[1]["content"].startswith("word")
+
+
+def _wait_for_output(proc):
+    os.set_blocking(proc.stdout.fileno(), False)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        chunk = proc.stdout.read(1)
+        if chunk:
+            return
+        time.sleep(0.02)
+    raise AssertionError("no output from termchat")
+
+
+def test_sigkill_mid_stream_leaves_a_clean_store(env, server, tmp_path):
+    server.script(Reply.text("first answer"))
+    assert subprocess.run(termchat("--state", "local", "-p", "one"), env=env, capture_output=True,
+                          timeout=30).returncode == 0
+    server.script(Reply.text("word " * 400, delay=0.02))
+    proc = subprocess.Popen(termchat("-c", "-p", "two"), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    _wait_for_output(proc)
+    time.sleep(0.8)  # past one periodic save of the streaming reply
+    proc.kill()
+    proc.wait(timeout=10)
+    db = sqlite3.connect(tmp_path / "data" / "termchat.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conv_id = _chats(env)[0]["id"]
+    messages = _messages(env, conv_id)
+    assert [m["content"] for m in messages[:3]] == ["one", "first answer", "two"]
+    assert messages[3]["status"] == "interrupted" and messages[3]["content"].startswith("word")
+
+
+def test_two_processes_on_one_store_lose_nothing(env, server):
+    procs = []
+    for name in ("a", "b"):
+        script = (f"for i in $(seq 1 8); do {sys.executable} -m termchat --state local "
+                  f"-p {name}-$i >/dev/null || exit 1; done")
+        procs.append(subprocess.Popen(script, shell=True, env=env, stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert "locked" not in err
+    chats = _chats(env)
+    assert len(chats) == 16
+    assert sorted(c["title"] for c in chats) == sorted(f"{n}-{i}" for n in "ab" for i in range(1, 9))
