@@ -20,7 +20,7 @@ from types import MappingProxyType
 from termchat.errors import ConfigError
 from termchat.paths import config_path as _default_config_path
 from termchat.paths import data_dir as _default_data_dir
-from termchat.paths import ensure_data_dir, write_private_file
+from termchat.paths import ensure_data_dir, read_toml, write_toml
 
 TYPE_CHECKING = False  # `typing` costs ~2 ms at start-up; annotations are strings anyway
 if TYPE_CHECKING:
@@ -139,7 +139,8 @@ class Config:
 
     `keymap` maps a binding id (e.g. "send") to a key string (e.g. "ctrl+j"); `pricing` holds
     the raw `[pricing]` overrides for `termchat.pricing.apply_overrides`. `warnings` are
-    one-line notes about ignored keys, for the caller to show once.
+    one-line notes about ignored keys, for the caller to show once. Loading creates nothing:
+    call `ensure_data_dir(config.data_dir)` before writing there.
     """
 
     config_path: Path
@@ -374,45 +375,6 @@ def _pricing(r: _Reader, table: dict[str, Any]) -> dict[str, Any]:
 
 # --- reading and writing ----------------------------------------------------------------------
 
-_TOML_POSITION = (r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)"
-                  r"|(?P<end>end of document))\)$")
-
-
-def _read_document(path: Path) -> dict[str, Any] | None:
-    """Parse the TOML file at `path`; None if it does not exist."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise ConfigError(f"config error: {path} is a directory, not a file") from None
-    except OSError as exc:
-        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(f"config error: {path} line {line}: not valid UTF-8") from None
-    import tomllib  # not needed when there is no config file
-
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_toml_error_message(path, exc)) from None
-
-
-def _toml_error_message(path: Path, exc: Exception) -> str:
-    text = str(exc)
-    match = re.match(_TOML_POSITION, text, re.DOTALL)
-    if match is None:
-        return f"config error: {path}: {' '.join(text.split())}"
-    msg = match["msg"]
-    # "Expected '=' after a key in a key/value pair" -> keep the useful head of the sentence
-    msg = msg.removesuffix(" in a key/value pair")
-    where = "at end of file" if match["end"] else f"line {match['line']}, column {match['col']}"
-    return f"config error: {path} {where}: {msg}"
-
-
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read the config file (missing = defaults) and apply environment overrides.
 
@@ -423,7 +385,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     """
     env = os.environ if env is None else env
     config_path = Path(path).expanduser() if path is not None else _default_config_path(env)
-    doc = _read_document(config_path)
+    doc = read_toml(config_path)
     settings, warnings = _settings_from_document(doc or {}, config_path)
 
     model = env.get("TERMCHAT_MODEL", "").strip()
@@ -472,17 +434,7 @@ def save_config(config_path: Path, updates: Mapping[str, Any]) -> None:
     existing file are not preserved (tomli-w writes plain TOML).
     """
     config_path = Path(config_path).expanduser()
-    current = _read_document(config_path) or {}
+    current = read_toml(config_path) or {}
     merged = _without_secrets(_merge(current, _without_secrets(dict(updates))))
     _settings_from_document(merged, config_path)
-    import tomli_w
-
-    try:
-        data = tomli_w.dumps(merged).encode("utf-8")
-    except TypeError as exc:
-        raise ConfigError(f"config error: cannot write {config_path}: {exc}") from None
-    try:
-        write_private_file(config_path, data)
-    except OSError as exc:
-        raise ConfigError(f"config error: cannot write {config_path}: "
-                          f"{exc.strerror or exc}") from None
+    write_toml(config_path, merged)

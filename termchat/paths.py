@@ -1,12 +1,14 @@
-"""Where termchat keeps its files, and how it writes private ones.
+"""termchat's files: where they live, reading TOML with one-line errors, writing private files.
 
 Only the standard library is imported at module level; `platformdirs` is imported when a default
-location is actually needed (an explicit `TERMCHAT_CONFIG` / `TERMCHAT_DATA_DIR` skips it).
+location is actually needed (an explicit `TERMCHAT_CONFIG` / `TERMCHAT_DATA_DIR` skips it), and
+tomllib / tomli-w / tempfile only when a file is actually read or written.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 TYPE_CHECKING = False
 
@@ -14,6 +16,7 @@ from termchat.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
 APP_NAME = "termchat"
 CONFIG_FILE_NAME = "config.toml"
@@ -109,3 +112,59 @@ def write_private_file(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+_TOML_POSITION = (r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)"
+                  r"|(?P<end>end of document))\)$")
+
+
+def read_toml(path: Path) -> dict[str, Any] | None:
+    """Parse the TOML file at `path`; None if it does not exist.
+
+    Any other problem is a one-line ConfigError naming the file (and line and column for
+    syntax errors): unreadable, a directory, not UTF-8, not TOML.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConfigError(f"config error: {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"config error: {path} line {line}: not valid UTF-8") from None
+    import tomllib  # not needed when there is no file
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_toml_error_message(path, exc)) from None
+
+
+def _toml_error_message(path: Path, exc: Exception) -> str:
+    # tomllib says "<what> (at line 3, column 7)"; Python 3.14 also has exc.lineno/colno,
+    # but the message carries the same facts on every supported version.
+    text = str(exc)
+    match = re.match(_TOML_POSITION, text, re.DOTALL)
+    if match is None:
+        return f"config error: {path}: {' '.join(text.split())}"
+    msg = match["msg"].removesuffix(" in a key/value pair")  # keep the useful head
+    where = "at end of file" if match["end"] else f"line {match['line']}, column {match['col']}"
+    return f"config error: {path} {where}: {msg}"
+
+
+def write_toml(path: Path, document: Mapping[str, Any]) -> None:
+    """Write `document` as TOML to `path` with `write_private_file` (atomic, 0600)."""
+    import tomli_w
+
+    try:
+        data = tomli_w.dumps(dict(document)).encode("utf-8")
+        write_private_file(path, data)
+    except TypeError as exc:  # a value TOML cannot hold
+        raise ConfigError(f"config error: cannot write {path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config error: cannot write {path}: {exc.strerror or exc}") from None

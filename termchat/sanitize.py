@@ -80,8 +80,9 @@ class StreamSanitizer:
     open at the end of a chunk is held back until the next chunk completes it. The output of all
     `feed` calls plus `flush()` equals `strip_control` of the concatenated input, wherever the
     chunks were split. The hold-back is bounded: an open sequence longer than `max_pending`
-    characters is shortened to its introducer and last character, which keeps the parser state
-    (its body is dropped anyway), so memory stays bounded even for an endless OSC payload.
+    characters is shortened to its introducer plus first and last body characters, which keeps
+    the parser state (the body is dropped anyway), so memory stays bounded even for an endless
+    OSC payload.
     """
 
     def __init__(self, *, keep_newlines: bool = True, max_pending: int = 4096) -> None:
