@@ -333,3 +333,261 @@ def test_requests_are_recorded(fake_api, fake_client):
     assert req.method == "POST" and req.path == "/v1/responses"
     assert req.body["metadata"] == {"a": "b"}
     assert req.headers["authorization"] == "Bearer test"
+
+
+# ---------------------------------------------------------------------------- background
+def test_background_poll_progression(fake_api, fake_client):
+    clock = fake_api.clock
+    r = fake_client.responses.create(model="gpt-4o", input="What is 2 + 2?", background=True)
+    assert (r.status, r.output, r.usage, r.background) == ("queued", [], None, True)
+    assert fake_client.responses.retrieve(r.id).status == "queued"
+    clock.advance(1)
+    assert fake_client.responses.retrieve(r.id).status == "in_progress"
+    clock.advance(2)
+    done = fake_client.responses.retrieve(r.id)
+    assert done.status == "completed" and done.output_text == "2 + 2 = 4."
+    assert done.usage.total_tokens > 0 and done.completed_at is not None
+
+
+def test_background_cancel(fake_api, fake_client):
+    r = fake_client.responses.create(model="gpt-4o", input="long job", background=True)
+    fake_api.clock.advance(1)
+    cancelled = fake_client.responses.cancel(r.id)
+    assert cancelled.status == "cancelled"
+    fake_api.clock.advance(10)
+    assert fake_client.responses.retrieve(r.id).status == "cancelled"
+    fg = fake_client.responses.create(model="gpt-4o", input="x")
+    with pytest.raises(openai.BadRequestError):
+        fake_client.responses.cancel(fg.id)
+
+
+def test_background_expiry(fake_api, fake_client):
+    r = fake_client.responses.create(model="gpt-4o", input="x", background=True)
+    fake_api.clock.advance(599)
+    assert fake_client.responses.retrieve(r.id).status == "completed"
+    fake_api.clock.advance(2)
+    with pytest.raises(openai.NotFoundError):
+        fake_client.responses.retrieve(r.id)
+
+
+def test_background_stream_follows_clock_and_resumes(fake_api, fake_client):
+    stream = fake_client.responses.create(model="gpt-4o", input="hello", background=True,
+                                          stream=True)
+    first = [next(stream), next(stream)]
+    assert [e.type for e in first] == ["response.created", "response.queued"]
+    assert first[0].response.status == "queued"
+    got: list = []
+    reader = threading.Thread(target=lambda: got.extend(stream))
+    reader.start()
+    reader.join(0.2)
+    assert got == []  # waiting on the (fake) clock
+    fake_api.clock.advance(1)
+    reader.join(0.2)
+    assert [e.type for e in got] == ["response.in_progress"]
+    fake_api.clock.advance(2)
+    reader.join(5)
+    assert got[-1].type == "response.completed"
+    resp_id = first[0].response.id
+    resumed = list(fake_client.responses.retrieve(resp_id, stream=True, starting_after=0))
+    assert resumed[0].type == "response.queued" and resumed[0].sequence_number == 1
+    assert [e.sequence_number for e in resumed] == list(range(1, len(got) + 2))
+    later = list(fake_client.responses.retrieve(resp_id, stream=True, starting_after=5))
+    assert later[0].sequence_number == 6
+
+
+def test_background_conversation_items_appear_when_done(fake_api, fake_client):
+    conv = fake_client.conversations.create()
+    fake_client.responses.create(model="gpt-4o", input="My name is Ada.", conversation=conv.id,
+                                 background=True)
+    assert list(fake_client.conversations.items.list(conv.id)) == []
+    fake_api.clock.advance(3)
+    assert len(list(fake_client.conversations.items.list(conv.id))) == 2
+
+
+def test_background_disabled():
+    with FakeAPI(background=False) as api:
+        client = openai.OpenAI(base_url=api.base_url, api_key="t", max_retries=0)
+        with pytest.raises(openai.BadRequestError):
+            client.responses.create(model="m", input="x", background=True)
+
+
+# ---------------------------------------------------------------------------- compact & tokens
+def test_compact_then_recall_from_dropped_part(fake_client):
+    r1 = fake_client.responses.create(model="gpt-4o", input="My favorite color is teal.")
+    r2 = fake_client.responses.create(model="gpt-4o", input="ok", previous_response_id=r1.id)
+    compacted = fake_client.responses.compact(model="gpt-4o", previous_response_id=r2.id,
+                                              input="thanks")
+    assert compacted.object == "response.compaction" and compacted.id.startswith("resp_")
+    kinds = [(o.type, getattr(o, "role", None)) for o in compacted.output]
+    assert kinds == [("message", "user")] * 3 + [("compaction", None)]
+    cmp_item = compacted.output[-1]
+    assert cmp_item.id.startswith("cmp_") and "teal" not in cmp_item.encrypted_content
+    assert compacted.usage.input_tokens > 0
+    # Only the opaque item + a new question: the fact comes from the compaction blob.
+    r3 = fake_client.responses.create(model="gpt-4o", input=[
+        {"type": "compaction", "id": cmp_item.id, "encrypted_content": cmp_item.encrypted_content},
+        {"role": "user", "content": "What is my favorite color?"}])
+    assert r3.output_text == "Your favorite color is teal."
+
+
+def test_compact_disabled_and_string_input():
+    with FakeAPI(compact=False) as api:
+        client = openai.OpenAI(base_url=api.base_url, api_key="t", max_retries=0)
+        with pytest.raises(openai.NotFoundError):
+            client.responses.compact(model="m", input="x")
+    with FakeAPI() as api:
+        client = openai.OpenAI(base_url=api.base_url, api_key="t", max_retries=0)
+        out = client.responses.compact(model="m", input="just a string")
+        assert out.output[0].content[0].text == "just a string"
+
+
+def test_input_tokens_count(fake_client):
+    small = fake_client.responses.input_tokens.count(model="gpt-4o", input="hi")
+    big = fake_client.responses.input_tokens.count(model="gpt-4o", input="hi " * 400)
+    assert small.object == "response.input_tokens" and 0 < small.input_tokens < big.input_tokens
+
+
+# ---------------------------------------------------------------------------- tools & formats
+def test_web_search_stream(fake_client):
+    events = list(fake_client.responses.create(
+        model="gpt-4o", input="search the web for tallest mountain in Alberta",
+        tools=[{"type": "web_search"}], stream=True))
+    types = collapse([e.type for e in events])
+    assert types[2:7] == ["response.output_item.added", "response.web_search_call.in_progress",
+                          "response.web_search_call.searching",
+                          "response.web_search_call.completed", "response.output_item.done"]
+    assert "response.output_text.annotation.added" in types
+    final = events[-1].response
+    ws, msg = final.output
+    assert ws.type == "web_search_call" and ws.action.query
+    ann = msg.content[0].annotations[0]
+    assert ann.type == "url_citation"
+    assert msg.content[0].text[ann.start_index:ann.end_index].startswith("([")
+    assert final.tools[0].search_context_size == "medium"
+
+
+def test_file_search_with_results(fake_client):
+    r = fake_client.responses.create(
+        model="gpt-4o", input="what do my docs say about Paris?", include=[
+            "file_search_call.results"],
+        tools=[{"type": "file_search", "vector_store_ids": ["vs_123"]}])
+    fs = r.output[0]
+    assert fs.type == "file_search_call" and fs.results[0].vector_store_id == "vs_123"
+    assert r.output[1].content[0].annotations[0].type == "file_citation"
+    r2 = fake_client.responses.create(
+        model="gpt-4o", input="what do my docs say?",
+        tools=[{"type": "file_search", "vector_store_ids": ["vs_123"]}])
+    assert r2.output[0].results is None
+
+
+def test_code_interpreter(fake_client):
+    events = list(fake_client.responses.create(
+        model="gpt-4o", input="compute 6*7 with python", stream=True,
+        include=["code_interpreter_call.outputs"],
+        tools=[{"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "4g"}}]))
+    types = collapse([e.type for e in events])
+    assert types[3:9] == ["response.code_interpreter_call.in_progress",
+                          "response.code_interpreter_call_code.delta",
+                          "response.code_interpreter_call_code.done",
+                          "response.code_interpreter_call.interpreting",
+                          "response.code_interpreter_call.completed",
+                          "response.output_item.done"]
+    ci = events[-1].response.output[0]
+    assert ci.container_id.startswith("cntr_") and ci.outputs[0].logs == "42"
+
+
+def test_mcp_call_and_approval_flow(fake_client):
+    tool = {"type": "mcp", "server_label": "deepwiki", "server_url": "https://mcp.example/mcp",
+            "require_approval": "never"}
+    r = fake_client.responses.create(model="gpt-4o", input="ask deepwiki about termchat",
+                                     tools=[tool])
+    assert [o.type for o in r.output] == ["mcp_list_tools", "mcp_call", "message"]
+    assert r.output[1].server_label == "deepwiki" and r.output[1].output
+    tool["require_approval"] = "always"
+    first = fake_client.responses.create(model="gpt-4o", input="ask deepwiki", tools=[tool])
+    assert [o.type for o in first.output] == ["mcp_list_tools", "mcp_approval_request"]
+    req = first.output[1]
+    denied = fake_client.responses.create(
+        model="gpt-4o", tools=[tool], previous_response_id=first.id,
+        input=[{"type": "mcp_approval_response", "approval_request_id": req.id,
+                "approve": False}])
+    assert [o.type for o in denied.output] == ["message"] and "not approved" in denied.output_text
+    approved = fake_client.responses.create(
+        model="gpt-4o", tools=[tool], previous_response_id=first.id, stream=True,
+        input=[{"type": "mcp_approval_response", "approval_request_id": req.id,
+                "approve": True}])
+    final = list(approved)[-1].response
+    assert [o.type for o in final.output] == ["mcp_call", "message"]
+    assert final.output[0].approval_request_id == req.id
+
+
+def test_reasoning_items_for_reasoning_models(fake_client):
+    events = list(fake_client.responses.create(model="o4-mini", input="2+2?", stream=True,
+                                               reasoning={"effort": "low", "summary": "auto"}))
+    types = collapse([e.type for e in events])
+    assert types[2:8] == ["response.output_item.added", "response.reasoning_summary_part.added",
+                          "response.reasoning_summary_text.delta",
+                          "response.reasoning_summary_text.done",
+                          "response.reasoning_summary_part.done", "response.output_item.done"]
+    final = events[-1].response
+    assert final.output[0].type == "reasoning" and final.usage.output_tokens_details.\
+        reasoning_tokens == 32
+    plain = fake_client.responses.create(model="gpt-4o", input="2+2?")
+    assert [o.type for o in plain.output] == ["message"]
+
+
+def test_function_call_roundtrip(fake_client):
+    tool = {"type": "function", "name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+        "additionalProperties": False}, "strict": True}
+    r = fake_client.responses.create(model="gpt-4o", input="weather?", tools=[tool],
+                                     tool_choice="required")
+    call = r.output[0]
+    assert call.type == "function_call" and json.loads(call.arguments) == {"city": "example city"}
+    r2 = fake_client.responses.create(
+        model="gpt-4o", previous_response_id=r.id, tools=[tool],
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "Sunny"}])
+    assert "Sunny" in r2.output_text
+
+
+def test_json_schema_output_validates(fake_client):
+    schema = {"type": "object", "additionalProperties": False,
+              "properties": {"title": {"type": "string"}, "rating": {"type": "integer"},
+                             "genre": {"enum": ["fantasy", "scifi"]},
+                             "author": {"$ref": "#/$defs/Author"},
+                             "tags": {"type": "array", "items": {"type": "string"}},
+                             "good": {"type": "boolean"}, "note": {"type": ["string", "null"]}},
+              "required": ["title", "rating", "genre", "author", "tags", "good", "note"],
+              "$defs": {"Author": {"type": "object", "properties": {"name": {"type": "string"}},
+                                   "required": ["name"], "additionalProperties": False}}}
+    fmt = {"type": "json_schema", "name": "Book", "schema": schema, "strict": True}
+    for stream in (False, True):
+        resp = fake_client.responses.create(model="gpt-4o", input="recommend a book",
+                                            text={"format": fmt}, stream=stream)
+        if stream:
+            resp = list(resp)[-1].response
+        data = json.loads(resp.output_text)
+        assert set(data) == set(schema["required"]) and data["genre"] == "fantasy"
+        assert isinstance(data["rating"], int) and data["author"]["name"]
+        assert resp.text.format.type == "json_schema"
+
+
+def test_scripted_items(fake_api, fake_client):
+    fake_api.script(Reply.items([
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "thinking"}]},
+        {"type": "message", "content": [{"type": "output_text", "text": "Done.",
+                                         "annotations": [], "logprobs": []}]}]))
+    r = fake_client.responses.create(model="gpt-4o", input="x")
+    assert [o.type for o in r.output] == ["reasoning", "message"] and r.output_text == "Done."
+
+
+def test_api_key_and_model_checks():
+    with FakeAPI(api_key="sk-right", models=["gpt-4o"]) as api:
+        bad = openai.OpenAI(base_url=api.base_url, api_key="invalid-key-12345", max_retries=0)
+        with pytest.raises(openai.AuthenticationError) as exc:
+            bad.responses.create(model="gpt-4o", input="x")
+        assert exc.value.code == "invalid_api_key"
+        good = openai.OpenAI(base_url=api.base_url, api_key="sk-right", max_retries=0)
+        with pytest.raises(openai.BadRequestError) as exc:
+            good.responses.create(model="nope", input="x", stream=True)
+        assert exc.value.code == "model_not_found"

@@ -115,10 +115,17 @@ def decode_compaction(blob: str) -> list[dict]:
 
 
 def expand_compaction(items: list[dict]) -> list[dict]:
+    """Replace compaction items by the messages they encode. User messages that the
+    compacted window also kept verbatim are not duplicated."""
+    if not any(it.get("type") == "compaction" for it in items):
+        return list(items)
+    verbatim = {item_text(it) for it in items
+                if it.get("type", "message") == "message" and it.get("role") == "user"}
     out: list[dict] = []
     for it in items:
         if it.get("type") == "compaction":
-            out.extend(decode_compaction(it.get("encrypted_content", "")))
+            out.extend(m for m in decode_compaction(it.get("encrypted_content", ""))
+                       if not (m["role"] == "user" and item_text(m) in verbatim))
         else:
             out.append(it)
     return out

@@ -111,9 +111,21 @@ def model_of(kind_or_cls: Any, data: dict) -> Any:
     try:
         return validate(data)
     except pydantic.ValidationError as exc:
-        if not all(_allowed(e) for e in exc.errors()):
+        if not all(_allowed(e) for e in relevant_errors(exc.errors())):
             raise
         return construct_type(value=data, type_=cls)
+
+
+def relevant_errors(errors: list[dict]) -> list[dict]:
+    """Drop errors from union branches whose ``type`` literal does not match the data.
+
+    The SDK's unions are discriminated by ``type`` only in its own parser, so pydantic
+    reports every branch; the branch with a matching ``type`` is the one that counts.
+    """
+    wrong = {tuple(e["loc"][:-1]) for e in errors
+             if e["type"] == "literal_error" and e["loc"] and e["loc"][-1] == "type"}
+    return [e for e in errors
+            if not any(tuple(e["loc"][:len(w)]) == w for w in wrong)]
 
 
 @functools.lru_cache(maxsize=None)
