@@ -53,8 +53,9 @@ def _validate(body: dict, api: "FakeAPI") -> None:
     for name, lo, hi in (("temperature", 0, 2), ("top_p", 0, 1)):
         v = body.get(name)
         if isinstance(v, (int, float)) and not lo <= v <= hi:
-            which, rel = ("below_min", f">= {lo}") if v < lo else ("above_max", f"<= {hi}")
-            raise ApiError(400, f"Invalid '{name}': decimal {which.replace('_', ' ')} value. "
+            which, words, rel = (("below_min", "below minimum", f">= {lo}") if v < lo
+                                 else ("above_max", "above maximum", f"<= {hi}"))
+            raise ApiError(400, f"Invalid '{name}': decimal {words} value. "
                            f"Expected a value {rel}, but got {v} instead.", param=name,
                            code=f"decimal_{which}_value")
     if body.get("background") and not api.background_enabled:

@@ -168,7 +168,8 @@ def find_arithmetic(text: str) -> tuple[str, str] | None:
             value = int(value)
         if isinstance(value, float):
             value = round(value, 6)
-        return expr.replace("**", "^"), str(value)
+        pretty = re.sub(r"(?<=[\d)])\s*(\*\*|[-+*/%])\s*", r" \1 ", expr)
+        return pretty.replace("**", "^"), str(value)
     return None
 
 

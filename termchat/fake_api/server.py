@@ -246,6 +246,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        try:  # small writes (headers, then body / each SSE event) must not wait for ACKs
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def _dispatch(self) -> None:
         split = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)

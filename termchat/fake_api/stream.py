@@ -53,11 +53,11 @@ def normalize_tools(tools: list[dict] | None) -> list[dict]:
 def base_response(request: dict, resp_id: str, created_at: float, *, background: bool,
                   store: bool, conversation_id: str | None) -> dict:
     """The response object skeleton (status/output/usage filled in later)."""
-    from .tools import is_reasoning_model
+    from .tools import default_effort
 
     model = request.get("model") or "gpt-4o"
     reasoning = dict(request.get("reasoning") or {})
-    reasoning.setdefault("effort", "medium" if is_reasoning_model(model) else None)
+    reasoning.setdefault("effort", default_effort(model))
     reasoning.setdefault("summary", None)
     text = dict(request.get("text") or {})
     text.setdefault("format", {"type": "text"})
@@ -185,13 +185,20 @@ class Builder:
             else:
                 empty = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
                 self.ev("response.content_part.added", **where, part=empty)
+                anns = part.get("annotations", []) if complete else []
+                sent, pos = 0, 0
                 for c in chunks:
                     self.ev("response.output_text.delta", **where, delta=c, logprobs=[],
                             **self.obf(c))
-                anns = part.get("annotations", []) if complete else []
-                for ai, ann in enumerate(anns):
+                    pos += len(c)
+                    # a citation is announced once the text up to its position has streamed
+                    while sent < len(anns) and _ann_pos(anns[sent]) <= pos:
+                        self.ev("response.output_text.annotation.added", **where,
+                                annotation_index=sent, annotation=anns[sent])
+                        sent += 1
+                for ai in range(sent, len(anns)):
                     self.ev("response.output_text.annotation.added", **where, annotation_index=ai,
-                            annotation=ann)
+                            annotation=anns[ai])
                 self.ev("response.output_text.done", **where, text=text, logprobs=[])
                 final_part = {**part, "text": text, "annotations": anns}
             self.ev("response.content_part.done", **where, part=final_part)
@@ -352,6 +359,13 @@ class Builder:
                 seen += 1
         frames.extend(p[1] for p in pending)
         return frames
+
+
+def _ann_pos(ann: dict) -> int:
+    for key in ("end_index", "index"):
+        if isinstance(ann.get(key), int):
+            return ann[key]
+    return 1 << 30
 
 
 def _delta_cut(events: list[dict], head: int, n: int) -> int:

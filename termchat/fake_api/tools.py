@@ -35,6 +35,8 @@ _TRIGGERS = {
     "code_interpreter": r"\b(run|compute|calculate|python|code)\b",
     "mcp": r"\b(mcp|tool)\b",
 }
+_VERBS = {"get", "set", "fetch", "lookup", "find", "list", "create", "update", "delete", "run",
+          "call", "make", "query", "search", "the", "and", "for"}
 _REASONING_TOKENS = {"none": 0, "minimal": 8, "low": 32, "medium": 64, "high": 128, "xhigh": 192}
 
 
@@ -45,6 +47,13 @@ def tool_kind(tool: dict) -> str:
 
 def is_reasoning_model(model: str) -> bool:
     return bool(re.match(r"^(o\d|gpt-5)", model or ""))
+
+
+def default_effort(model: str) -> str | None:
+    """Reasoning effort when the request does not set one (gpt-5.1+ default to "none")."""
+    if not is_reasoning_model(model):
+        return None
+    return "none" if re.match(r"^gpt-5\.\d", model) else "medium"
 
 
 def _wants(kind: str, tool: dict, prompt: str, choice: Any) -> bool:
@@ -62,7 +71,11 @@ def _wants(kind: str, tool: dict, prompt: str, choice: Any) -> bool:
     if choice == "none":
         return False
     if kind == "function":
-        return bool(tool.get("name")) and tool["name"].lower() in prompt.lower()
+        name = (tool.get("name") or "").lower()
+        words = [w for w in re.split(r"[_\W]+", name) if len(w) > 2 and w not in _VERBS]
+        low = prompt.lower()
+        return bool(name) and (name in low or any(re.search(rf"\b{re.escape(w)}", low)
+                                                  for w in words))
     if kind == "mcp" and tool.get("server_label", "").lower() in prompt.lower():
         return True
     pattern = _TRIGGERS.get(kind)
@@ -88,7 +101,8 @@ def plan_reply(context: list[dict], request: dict, ids: Any) -> Plan:
     last = context[-1] if context else {}
 
     if is_reasoning_model(request.get("model", "")):
-        effort = (request.get("reasoning") or {}).get("effort") or "medium"
+        effort = (request.get("reasoning") or {}).get("effort") or default_effort(
+            request.get("model", ""))
         plan.reasoning_tokens = _REASONING_TOKENS.get(effort, 64)
         if plan.reasoning_tokens:
             plan.items.append(_reasoning(request, include, prompt, ids))
@@ -104,7 +118,9 @@ def plan_reply(context: list[dict], request: dict, ids: Any) -> Plan:
     else:
         for tool in tools:
             kind = tool_kind(tool)
-            if not _wants(kind, tool, prompt, choice):
+            text_for = prompt + ("\n" + request["instructions"] if kind == "web_search" and
+                                 isinstance(request.get("instructions"), str) else "")
+            if not _wants(kind, tool, text_for, choice):
                 continue
             if kind == "web_search":
                 text, annotations = _web_search(tool, prompt, include, ids, plan)
@@ -180,7 +196,8 @@ def _file_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan):
     plan.items.append({"id": ids.new("fs"), "type": "file_search_call", "status": "completed",
                        "queries": [query], "results": results})
     text = f"According to {filename}, your files mention {query}."
-    ann = {"type": "file_citation", "file_id": file_id, "filename": filename, "index": len(text)}
+    ann = {"type": "file_citation", "file_id": file_id, "filename": filename,
+           "index": len(text) - 1}
     return text, [ann]
 
 
