@@ -23,7 +23,7 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
 
 
 def _dump(obj: Any) -> dict[str, Any]:
-    return obj.model_dump(mode="json", exclude_unset=False) if hasattr(obj, "model_dump") else dict(obj)
+    return obj.model_dump(mode="json", warnings=False) if hasattr(obj, "model_dump") else dict(obj)
 
 
 class Api:
