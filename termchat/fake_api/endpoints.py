@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from . import sdk
 from .model import Plan, encode_compaction
 from .state import ApiError, ResponseRecord
-from .stream import Builder, Built, _delta_cut, base_response, replay_output, strip_private, usage
+from .objects import base_response, usage
+from .stream import Builder, _delta_cut, replay_output, strip_private
 from .tools import plan_reply
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,6 +145,9 @@ def stream_frames(api: "FakeAPI", rec: ResponseRecord, plan: Plan | None,
             deltas += 1
             if plan is not None and plan.delay:
                 api.clock.sleep(plan.delay)
+                if api.stopping.is_set():
+                    yield DROP
+                    return
         yield sdk.encode_sse(frame)
 
 
@@ -264,5 +268,5 @@ def _item(item: dict) -> dict:
         return clean
 
 
-__all__ = ["Result", "DROP", "DROP_CLEAN", "Built", "create_response", "retrieve_response",
+__all__ = ["Result", "DROP", "DROP_CLEAN", "create_response", "retrieve_response",
            "compact", "input_tokens", "conversations", "error_result"]

@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .model import Plan, chunk_text
+from .model import Plan
 from .tools import message_item
 
 _ID_PREFIX = {"message": "msg", "reasoning": "rs", "function_call": "fc", "web_search_call": "ws",
@@ -196,4 +196,4 @@ class Reply:
                    headers=dict(headers or {}))
 
 
-__all__ = ["Reply", "chunk_text"]
+__all__ = ["Reply"]

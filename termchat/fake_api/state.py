@@ -241,22 +241,6 @@ class Store:
             del self.conversations[conv_id]
         return {"id": conv_id, "object": "conversation.deleted", "deleted": True}
 
-    def list_items(self, conv_id: str, after: str | None, limit: int, order: str) -> dict:
-        conv = self.conversation(conv_id)
-        with self.lock:
-            items = list(conv.items)
-        if order != "asc":
-            items.reverse()
-        if after:
-            pos = next((i for i, it in enumerate(items) if it.get("id") == after), None)
-            if pos is None:
-                raise ApiError(400, f"Invalid 'after': item '{after}' not found.", param="after")
-            items = items[pos + 1:]
-        page, has_more = items[:limit], len(items) > limit
-        return {"object": "list", "data": page,
-                "first_id": page[0]["id"] if page else None,
-                "last_id": page[-1]["id"] if page else None, "has_more": has_more}
-
     def find_item(self, conv_id: str, item_id: str) -> tuple[ConversationRecord, int]:
         conv = self.conversation(conv_id)
         with self.lock:
