@@ -1,0 +1,1 @@
+"""The Textual app: a view over the headless engine (see ARCHITECTURE.md, "TUI")."""

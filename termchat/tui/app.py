@@ -1,0 +1,727 @@
+"""The termchat app: three panes, a prompt and a status line over the headless engine.
+
+Workers run every engine call (network and store writes of a turn) in threads with their own
+store connection and post messages back; only this UI thread touches widgets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer
+
+from termchat import events as ev
+from termchat.sanitize import safe_title, strip_control
+from termchat.store import ConversationRow
+from termchat.tui.bindings import COMMANDS, to_bindings
+from termchat.tui.palette import TermchatCommands
+from termchat.tui.turns import Turn, TurnDone, TurnUpdate, run_turn
+from termchat.tui.widgets.conversation_list import ConversationList
+from termchat.tui.widgets.message_pane import PAGE, MessagePane
+from termchat.tui.widgets.message_view import MessageView
+from termchat.tui.widgets.prompt import PromptInput
+from termchat.tui.widgets.status_line import StatusLine
+from termchat.tui.widgets.tool_panel import ToolPanel
+
+LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
+TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
+UNDO_SECONDS = 10.0    # a deleted chat can be brought back this long
+
+
+class Opened(Message):
+    def __init__(self, conv: ConversationRow, notices: list[str], token: int) -> None:
+        super().__init__()
+        self.conv = conv
+        self.notices = notices
+        self.token = token
+
+
+class ChatChanged(Message):
+    """A worker changed a chat (compaction, background job): re-read it and say `note`."""
+
+    def __init__(self, pk: int, note: str, severity: str = "information") -> None:
+        super().__init__()
+        self.pk = pk
+        self.note = note
+        self.severity = severity
+
+
+class TermchatApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "termchat"
+    BINDINGS = to_bindings(COMMANDS) + [
+        Binding("shift+f8", "undo_delete", "Undo delete", show=False, id="undo_delete"),
+    ]
+    COMMANDS = App.COMMANDS | {TermchatCommands}
+
+    def __init__(self, ctx: Any, *, open_id: str | None = None, continue_last: bool = False,
+                 model: str | None = None, mode: str | None = None,
+                 tools: list[dict[str, Any]] | None = None, tool_choice: str | None = None,
+                 now: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.config = ctx.config
+        self.now = now
+        self.open_id = open_id
+        self.continue_last = continue_last
+        self.flag_model = model
+        self.flag_mode = mode
+        self.flag_tools = tools
+        self.flag_tool_choice = tool_choice
+        self.model = model or self.config.model
+        self.mode = mode or self.config.state
+        self.conv: ConversationRow | None = None
+        self.turns: dict[int, Turn] = {}
+        self.pending_deletes: dict[int, tuple[ConversationRow, Any]] = {}
+        self.pane_choice: dict[str, bool] = {}
+        self.keymap: dict[str, str] = {}
+        self.termchat_theme_names: list[str] = []
+        self._open_token = 0
+        self._theme_ready = False
+        self._capabilities: Any = None
+        self._register_themes()
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Any:
+        return self.ctx.store
+
+    def _register_themes(self) -> None:
+        from termchat.tui.themes import DEFAULT_THEME, load_themes, theme_dirs
+
+        themes, warnings = load_themes(theme_dirs(getattr(self.config, "config_path", None)))
+        for theme in themes:
+            self.register_theme(theme)
+        self.termchat_theme_names = [t.name for t in themes]
+        self._startup_warnings = list(warnings)
+        wanted = self.config.theme
+        if wanted not in self.available_themes:
+            if wanted != DEFAULT_THEME:
+                self._startup_warnings.append(f"unknown theme '{wanted}'; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield ConversationList(self.store, now=self.now, id="sidebar")
+            with Vertical(id="centre"):
+                yield MessagePane(now=self.now, id="messages")
+                yield PromptInput(id="prompt")
+            yield ToolPanel(self.config.mcp_servers, id="tools")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._apply_keymap()
+        self._theme_ready = True
+        self._apply_layout(self.size.width)
+        for warning in self._startup_warnings:
+            self.notify(warning, severity="warning", markup=False)
+        self.prompt.focus()
+        if self.ctx.has_credentials:
+            _ = self.ctx.api  # build the client once, on this thread
+        else:
+            from termchat.tui.screens.setup import SetupScreen
+
+            self.push_screen(SetupScreen())
+        if self.open_id:
+            self.open_conversation(self.open_id, first=True)
+        elif self.continue_last:
+            recent = self.store.most_recent()
+            if recent is None:
+                self.notify("no chats yet: starting a new one", markup=False)
+                self.call_later(self.new_chat)
+            else:
+                self.open_conversation(recent.id, first=True)
+        else:
+            self.call_later(self.new_chat)
+
+    def _apply_keymap(self) -> None:
+        from termchat.tui.bindings import ALL_COMMANDS
+
+        known = {c.id for c in ALL_COMMANDS} | {"undo_delete", "command_palette"}
+        keymap = dict(getattr(self.config, "keymap", {}) or {})
+        for binding_id in sorted(set(keymap) - known):
+            self.notify(f"[keymap] {binding_id}: no such binding (see F1)", severity="warning", markup=False)
+        self.keymap = {k: v for k, v in keymap.items() if k in known}
+        if "command_palette" in self.keymap:
+            self.COMMAND_PALETTE_BINDING = self.keymap["command_palette"]
+        self.set_keymap(self.keymap)
+
+    # -- widgets ----------------------------------------------------------------------------
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    @property
+    def pane(self) -> MessagePane:
+        return self.query_one(MessagePane)
+
+    @property
+    def chat_list(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    @property
+    def tool_panel(self) -> ToolPanel:
+        return self.query_one(ToolPanel)
+
+    def update_status(self, note: str = "") -> None:
+        conv = self.conv
+        self.query_one(StatusLine).show(
+            model=self.model, mode=self.mode, conversation_id=conv.id if conv else None,
+            tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
+            cost=conv.cost_usd if conv else 0.0, streaming=self.current_turn() is not None, note=note)
+
+    def current_turn(self) -> Turn | None:
+        return self.turns.get(self.conv.pk) if self.conv else None
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def on_resize(self, event: Any) -> None:
+        self._apply_layout(event.size.width)
+
+    def _apply_layout(self, width: int) -> None:
+        self.chat_list.display = self.pane_choice.get("list", width >= LIST_MIN_WIDTH)
+        self.tool_panel.display = self.pane_choice.get("tools", width >= TOOLS_MIN_WIDTH)
+        self.set_class(width < LIST_MIN_WIDTH, "-narrow")
+
+    def action_toggle_list(self) -> None:
+        self.pane_choice["list"] = not self.chat_list.display
+        self.chat_list.display = self.pane_choice["list"]
+
+    def action_toggle_tools(self) -> None:
+        self.pane_choice["tools"] = not self.tool_panel.display
+        self.tool_panel.display = self.pane_choice["tools"]
+
+    def action_focus_filter(self) -> None:
+        if not self.chat_list.display:
+            self.action_toggle_list()
+        self.chat_list.query_one("#filter").focus()
+
+    def action_focus_prompt(self) -> None:
+        self.prompt.focus()
+
+    # -- opening chats ----------------------------------------------------------------------
+
+    def thread_engine(self) -> Any:
+        """An engine with its own store connection, for one worker thread."""
+        from termchat.engine import Engine
+        from termchat.store import Store
+
+        engine = Engine(Store.in_dir(self.ctx.data_dir), self.ctx.api, model=self.config.model,
+                        mode=self.config.state, instructions=self.config.instructions,
+                        pricing=self.config.pricing or None)
+        if self._capabilities is None:
+            self._capabilities = engine.capabilities
+        engine.capabilities = self._capabilities  # learned once per process, shared
+        return engine
+
+    def open_conversation(self, ident: str, *, first: bool = False) -> None:
+        """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server)."""
+        self._open_token += 1
+        self._open_worker(ident, self._open_token, first)
+
+    @work(thread=True, group="open", exit_on_error=False)
+    def _open_worker(self, ident: str, token: int, first: bool) -> None:
+        from termchat.errors import TermchatError
+
+        engine = self.thread_engine()
+        try:
+            conv, notices = engine.open(ident, sync=self.ctx.has_credentials)
+        except TermchatError as exc:
+            self.call_from_thread(self.notify, exc.one_line(), severity="error", markup=False)
+            if first:
+                self.call_from_thread(self.new_chat)
+            return
+        finally:
+            engine.store.close()
+        self.post_message(Opened(conv, [n.message for n in notices], token if not first else -token))
+
+    async def on_opened(self, message: Opened) -> None:
+        first = message.token < 0
+        if abs(message.token) != self._open_token:
+            return  # the user has since opened another chat
+        for notice in message.notices:
+            self.notify(notice, markup=False, timeout=6)
+        conv = self.store.reload(message.conv)
+        self.model = conv.model
+        self.mode = conv.mode
+        if first and (self.flag_model or self.flag_mode):
+            self.model = self.flag_model or self.model
+            self.mode = self.flag_mode or self.mode
+        tools = conv.settings.get("tools") or []
+        choice = conv.settings.get("tool_choice") or "auto"
+        if first and self.flag_tools is not None:
+            tools, choice = self.flag_tools, self.flag_tool_choice or choice
+        await self.show_conversation(conv)
+        self.tool_panel.load(tools, choice)
+
+    async def show_conversation(self, conv: ConversationRow | None) -> None:
+        await self._detach_turn_views()
+        self.conv = conv
+        self.chat_list.mark_current(conv.pk if conv else None)
+        if conv is None:
+            await self.pane.show([], has_older=False, empty_hint=self._empty_hint())
+        else:
+            rows = self.store.messages(conv, limit=PAGE + 1)
+            has_older = len(rows) > PAGE
+            rows = rows[-PAGE:]
+            running = {j.message_id for j in self.store.jobs()
+                       if j.message_id and j.status in ("queued", "in_progress")}
+            rows = [dataclasses.replace(r, status="queued") if r.id in running and r.status == "streaming"
+                    else r for r in rows]
+            turn = self.turns.get(conv.pk)
+            live = {turn.reply_id: turn.text} if turn and turn.reply_id else {}
+            await self.pane.show(rows, has_older=has_older, live=live)
+            if turn and turn.reply_id:
+                for view in self.pane.views:
+                    if view.message_id == turn.reply_id:
+                        turn.view = view
+                        view.start_stream()
+        self.update_status()
+
+    async def _detach_turn_views(self) -> None:
+        for turn in self.turns.values():
+            if turn.view is not None and turn.view.stream is not None:
+                await turn.view.stream.stop()
+                turn.view.stream = None
+            turn.view = None
+
+    def _empty_hint(self) -> str:
+        lines = [f"New chat · {self.model} · {self.mode} mode", "",
+                 "Type a message below and press Enter. Ctrl+P lists every command, F1 every key."]
+        if self.ctx.demo:
+            lines += ["", "Demo mode: replies come from a built-in fake model; nothing leaves this machine."]
+        return "\n".join(lines)
+
+    async def new_chat(self) -> None:
+        self.model = self.flag_model or self.config.model
+        self.mode = self.flag_mode or self.config.state
+        await self.show_conversation(None)
+        tools = self.flag_tools if self.flag_tools is not None else self._config_tools()
+        self.tool_panel.load(tools, self.flag_tool_choice or self.config.tool_choice)
+        self.prompt.focus()
+
+    def _config_tools(self) -> list[dict[str, Any]]:
+        from termchat.errors import TermchatError
+        from termchat.tools import parse_tool
+
+        tools = []
+        for spec in self.config.tools:
+            try:
+                tools.append(parse_tool(spec, self.config.mcp_servers))
+            except TermchatError as exc:
+                self.notify(f"config tools: {exc.one_line()}", severity="warning", markup=False)
+        return tools
+
+    async def action_new_chat(self) -> None:
+        await self.new_chat()
+
+    def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
+        conv = self._row(message.pk)
+        if conv is not None:
+            self.open_conversation(conv.id)
+
+    def _row(self, pk: int | None) -> ConversationRow | None:
+        if pk is None:
+            return None
+        if self.conv is not None and self.conv.pk == pk:
+            return self.conv
+        row = self.chat_list.rows.get(pk)
+        try:
+            return self.store.reload(row) if row is not None else None
+        except Exception:  # deleted meanwhile (by another termchat, say)
+            return None
+
+    async def on_message_pane_need_older(self, message: MessagePane.NeedOlder) -> None:
+        pane = self.pane
+        if self.conv is None or pane.loading_older:
+            return
+        pane.loading_older = True
+        try:
+            rows = self.store.messages(self.conv, limit=PAGE + 1, before_id=pane.first_message_id())
+            await pane.prepend(rows[-PAGE:], has_older=len(rows) > PAGE)
+        finally:
+            pane.loading_older = False
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        await self.send_prompt(message.text)
+
+    def _can_send(self) -> bool:
+        if not self.ctx.has_credentials:
+            self.notify("no API configured: set OPENAI_API_KEY, use --base-url, or run `termchat --demo`",
+                        severity="error", markup=False, timeout=8)
+            return False
+        if self.current_turn() is not None:
+            self.notify("a reply is still streaming in this chat: Escape stops it", severity="warning",
+                        markup=False)
+            return False
+        return True
+
+    async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any]]:
+        from termchat.engine import make_title
+
+        tools, choice = self.tool_panel.current()
+        settings = {"tools": tools, "tool_choice": choice}
+        if self.conv is None:
+            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
+                                                       title=make_title(prompt), settings=settings)
+        elif "-truncated" in self.pane.classes:
+            await self.show_conversation(self.conv)
+        return self.conv, settings
+
+    async def send_prompt(self, prompt: str) -> None:
+        if not prompt.strip() or not self._can_send():
+            return
+        self.prompt.clear()
+        conv, settings = await self._ensure_conversation(prompt)
+        turn = Turn(conv.pk, prompt)
+        self.turns[conv.pk] = turn
+        pane = self.pane
+        await pane.append(MessageView("user", prompt, meta="just now"))
+        reply = await pane.append(MessageView("assistant", meta=self.model, streaming=True))
+        reply.start_stream()
+        turn.view = reply
+        pane.anchor()
+        self.chat_list.reload()
+        self.chat_list.mark_current(conv.pk)
+        self.update_status()
+        self.run_worker(partial(run_turn, self, turn, self.thread_engine(), conv, prompt,
+                                model=self.model, mode=self.mode, settings=settings),
+                        thread=True, group=f"turn-{conv.pk}", name=f"turn {conv.id}", exit_on_error=False)
+
+    async def on_turn_update(self, message: TurnUpdate) -> None:
+        turn, event = message.turn, message.event
+        view: MessageView | None = turn.view
+        if isinstance(event, ev.TextDelta):
+            text = turn.sanitizer.feed(event.text)
+            turn.text += text
+            if view is not None and text:
+                await view.write(text)
+        elif isinstance(event, ev.TurnStarted):
+            turn.reply_id = event.assistant_message_id
+            if view is not None:
+                view.message_id = event.assistant_message_id
+        elif isinstance(event, ev.Notice):
+            self.notify(strip_control(event.message), markup=False, timeout=6)
+        elif isinstance(event, (ev.ItemStarted, ev.ItemFinished)):
+            if view is not None:
+                await view.add_item(event.item_id, event.item, finished=isinstance(event, ev.ItemFinished))
+        elif isinstance(event, ev.Citation):
+            if view is not None:
+                await view.add_citation(event.number, event.title, event.url)
+        elif isinstance(event, ev.ApprovalRequested):
+            self.notify(f"MCP server {event.server_label} asks to run {event.tool_name}: approvals are "
+                        "not supported in the app yet; set require_approval = \"never\" to allow it",
+                        severity="warning", markup=False, timeout=10)
+        elif isinstance(event, ev.Finished):
+            tail = turn.sanitizer.flush()
+            turn.text += tail
+            if view is not None:
+                await view.write(tail)
+                status = "complete" if event.status == "completed" else "incomplete"
+                await view.finish(status=status, final_text=event.text)
+            if event.status == "incomplete":
+                self.notify(f"the reply is incomplete ({event.reason or 'cut short'})", severity="warning",
+                            markup=False)
+        elif isinstance(event, ev.Failed):
+            tail = turn.sanitizer.flush()
+            turn.text += tail
+            interrupted = event.interrupted or turn.stop_requested
+            if view is not None:
+                await view.write(tail)
+                status = "interrupted" if interrupted or turn.text else "failed"
+                await view.finish(status=status, error=event.message)
+            if interrupted:
+                self.notify("stopped: the partial reply is kept", markup=False)
+            else:
+                self.notify(strip_control(event.message), title="request failed", severity="error",
+                            markup=False, timeout=10)
+        elif isinstance(event, TurnDone):
+            if self.turns.get(turn.pk) is turn:
+                del self.turns[turn.pk]
+            if self.conv is not None and self.conv.pk == turn.pk:
+                try:
+                    self.conv = self.store.reload(self.conv)
+                except Exception:
+                    self.conv = None
+            self.chat_list.reload()
+            self.update_status()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            # Only on the main screen and while this chat streams; else the key passes on
+            # (Escape closes dialogs, Ctrl+C copies in the prompt).
+            return self.current_turn() is not None and len(self.screen_stack) == 1
+        return True
+
+    def action_stop(self) -> None:
+        turn = self.current_turn()
+        if turn is not None:
+            turn.stop()
+            self.update_status("stopping…")
+
+    # -- chat actions -----------------------------------------------------------------------
+
+    def _target(self, pk: int | None = None) -> ConversationRow | None:
+        conv = self._row(pk) if pk is not None else self.conv
+        if conv is None:
+            self.notify("no chat selected: this is a new chat", severity="warning", markup=False)
+        return conv
+
+    def on_conversation_list_action(self, message: ConversationList.Action) -> None:
+        if message.action == "delete":
+            self.delete_chat(message.pk)
+        elif message.action == "rename":
+            self.rename_chat(message.pk)
+
+    def action_rename(self) -> None:
+        self.rename_chat(None)
+
+    def rename_chat(self, pk: int | None) -> None:
+        from termchat.tui.screens.dialogs import TextPrompt
+
+        conv = self._target(pk)
+        if conv is None:
+            return
+
+        def done(value: str | None) -> None:
+            if value is None or not value.strip():
+                return
+            row = self.store.update_conversation(conv, title=safe_title(value, max_len=120))
+            if self.conv is not None and self.conv.pk == row.pk:
+                self.conv = row
+            self.chat_list.reload()
+            self.notify(f"renamed to “{row.title}”", markup=False)
+            if row.remote_id:
+                self._rename_remote(row.remote_id, row.title)
+
+        self.push_screen(TextPrompt("Rename chat", conv.title), done)
+
+    @work(thread=True, group="rename-remote", exit_on_error=False)
+    def _rename_remote(self, remote_id: str, title: str) -> None:
+        from termchat.errors import TermchatError
+
+        try:
+            self.ctx.api.update_conversation(remote_id, {"title": title[:512]})
+        except TermchatError:
+            pass  # the local title is what the list shows; the server copy is a courtesy
+
+    def action_delete(self) -> None:
+        self.delete_chat(None)
+
+    def delete_chat(self, pk: int | None) -> None:
+        conv = self._target(pk)
+        if conv is None:
+            return
+        turn = self.turns.get(conv.pk)
+        if turn is not None:
+            turn.stop()
+        timer = self.set_timer(UNDO_SECONDS, partial(self._commit_delete, conv.pk))
+        self.pending_deletes[conv.pk] = (conv, timer)
+        self.chat_list.hidden.add(conv.pk)
+        self.chat_list.reload()
+        undo = self.keymap.get("undo_delete", "shift+f8").replace("shift+", "Shift+").replace("f8", "F8")
+        self.notify(f"deleted “{safe_title(conv.title or conv.id, 60)}” · undo: {undo} or "
+                    f"Ctrl+P → Undo delete ({int(UNDO_SECONDS)} s)", markup=False, timeout=UNDO_SECONDS)
+        if self.conv is not None and self.conv.pk == conv.pk:
+            self.call_later(self.new_chat)
+
+    def _commit_delete(self, pk: int) -> None:
+        entry = self.pending_deletes.pop(pk, None)
+        if entry is None:
+            return
+        conv, _timer = entry
+        try:
+            self.store.delete_conversation(conv)
+        finally:
+            self.chat_list.hidden.discard(pk)
+
+    async def action_undo_delete(self) -> None:
+        if not self.pending_deletes:
+            self.notify("nothing to undo", markup=False)
+            return
+        pk = next(reversed(self.pending_deletes))
+        conv, timer = self.pending_deletes.pop(pk)
+        timer.stop()
+        self.chat_list.hidden.discard(pk)
+        self.chat_list.reload()
+        self.notify(f"restored “{safe_title(conv.title or conv.id, 60)}”", markup=False)
+        self.open_conversation(conv.id)
+
+    def commit_pending_deletes(self) -> None:
+        for pk in list(self.pending_deletes):
+            self._commit_delete(pk)
+
+    def action_switch_model(self) -> None:
+        from termchat.config import MODELS
+        from termchat.tui.screens.dialogs import Picker
+
+        choices = [(m.name, f"{m.name:<12} {m.summary}") for m in MODELS]
+        if self.model not in {m.name for m in MODELS}:
+            choices.insert(0, (self.model, f"{self.model:<12} (current)"))
+        self.push_screen(Picker("Model for this chat", choices, self.model),
+                         lambda name: self.set_model(name) if name else None)
+
+    def set_model(self, name: str) -> None:
+        self.model = name
+        if self.conv is not None:
+            self.conv = self.store.update_conversation(self.conv, model=name)
+        self.update_status()
+        self.notify(f"model: {name}", markup=False)
+
+    def action_switch_mode(self) -> None:
+        from termchat.config import STATE_MODES
+        from termchat.tui.screens.dialogs import Picker
+
+        labels = {"conversation": "server keeps the conversation (Conversations API)",
+                  "chain": "previous_response_id chain, stored responses",
+                  "local": "full history sent each turn (stateless)"}
+        choices = [(m, f"{m:<13} {labels.get(m, '')}") for m in STATE_MODES]
+        self.push_screen(Picker("State mode for this chat", choices, self.mode),
+                         lambda mode: self.set_mode(mode) if mode else None)
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        if self.conv is not None:
+            self.conv = self.store.update_conversation(self.conv, mode=mode)
+        self.update_status()
+        self.notify(f"state mode: {mode}", markup=False)
+
+    def on_tool_panel_changed(self, message: ToolPanel.Changed) -> None:
+        if self.conv is None:
+            return  # a new chat saves its tools with the first message
+        settings = dict(self.conv.settings)
+        settings.update(tools=message.tools, tool_choice=message.tool_choice)
+        self.conv = self.store.update_conversation(self.conv, settings=settings)
+
+    def action_compact(self) -> None:
+        conv = self._target()
+        if conv is None or not self._can_send():
+            return
+        self.notify("compacting…", markup=False)
+        self._compact_worker(conv)
+
+    @work(thread=True, group="compact", exit_on_error=False)
+    def _compact_worker(self, conv: ConversationRow) -> None:
+        from termchat.compaction import compact_conversation
+        from termchat.errors import TermchatError
+
+        engine = self.thread_engine()
+        try:
+            note, severity = compact_conversation(engine, engine.store.reload(conv)), "information"
+        except TermchatError as exc:
+            note, severity = exc.one_line(), "error"
+        finally:
+            engine.store.close()
+        self.post_message(ChatChanged(conv.pk, note, severity))
+
+    async def on_chat_changed(self, message: ChatChanged) -> None:
+        self.notify(strip_control(message.note), severity=message.severity, markup=False, timeout=8)
+        self.chat_list.reload()
+        if self.conv is not None and self.conv.pk == message.pk and self.current_turn() is None:
+            await self.show_conversation(self.store.reload(self.conv))
+
+    async def action_send_background(self) -> None:
+        prompt = self.prompt.text
+        if not prompt.strip():
+            self.notify("type a prompt first: Ctrl+G sends it as a background job", markup=False)
+            return
+        if not self._can_send():
+            return
+        self.prompt.clear()
+        conv, settings = await self._ensure_conversation(prompt)
+        self.chat_list.reload()
+        self._background_worker(conv, prompt, self.model, self.mode, settings)
+
+    @work(thread=True, group="background", exit_on_error=False)
+    def _background_worker(self, conv: ConversationRow, prompt: str, model: str, mode: str,
+                           settings: dict[str, Any]) -> None:
+        from termchat import background
+        from termchat.errors import TermchatError
+
+        engine = self.thread_engine()
+        try:
+            session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
+            job_id, status = background.submit(session, prompt)
+            self.post_message(ChatChanged(conv.pk, f"background job {job_id} {status}: Ctrl+B lists jobs"))
+            note, severity = f"background job {job_id} finished", "information"
+            for event in background.wait(engine, job_id):
+                if isinstance(event, ev.Failed):
+                    note, severity = event.message, "error"
+        except TermchatError as exc:
+            note, severity = exc.one_line(), "error"
+        finally:
+            engine.store.close()
+        self.post_message(ChatChanged(conv.pk, note, severity))
+
+    def action_jobs(self) -> None:
+        from termchat.tui.screens.jobs import JobsScreen
+
+        self.push_screen(JobsScreen(now=self.now),
+                         lambda ident: self.open_conversation(ident) if ident else None)
+
+    def action_copy_reply(self) -> None:
+        view = self.pane.last_reply()
+        if view is None:
+            self.notify("no reply to copy yet", markup=False)
+            return
+        self.copy_to_clipboard(view.text)
+        self.notify(f"copied the last reply ({len(view.text):,} characters)", markup=False)
+
+    def action_export(self) -> None:
+        from termchat.commands import export_markdown
+
+        conv = self._target()
+        if conv is None:
+            return
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in conv.id)
+        path = Path.cwd() / f"termchat-{name}.md"
+        try:
+            path.write_text(export_markdown(self.store, self.store.reload(conv)), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"exported to {path}", markup=False, timeout=8)
+
+    def action_theme(self) -> None:
+        self.action_change_theme()
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def watch_theme(self, name: str) -> None:
+        if not self._theme_ready or self.config.theme == name:
+            return
+        from termchat.config import save_config
+        from termchat.errors import TermchatError
+
+        try:
+            save_config(self.config.config_path, {"theme": name})
+        except TermchatError as exc:
+            self.notify(f"theme not saved: {exc.one_line()}", severity="warning", markup=False)
+
+    def action_help(self) -> None:
+        from termchat.tui.screens.help import HelpScreen
+
+        if len(self.screen_stack) == 1:
+            self.push_screen(HelpScreen(self.keymap))
+
+    async def action_quit(self) -> None:
+        for turn in list(self.turns.values()):
+            turn.stop()
+        self.commit_pending_deletes()
+        self.exit(0)

@@ -1,0 +1,68 @@
+"""The one table of TUI actions: key, id (for `[keymap]`), and the command palette text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Command:
+    id: str            # binding id, the key of `[keymap]` in config.toml
+    key: str           # default key(s), comma separated
+    action: str        # Textual action on the app
+    description: str   # footer / help label
+    help: str          # command palette help line
+    show: bool = False
+    priority: bool = False
+    palette: bool = True
+
+
+# Keys avoid what TextArea/Input already use (ctrl+a/e/w/d/x/c/v/u/k/z/y, f6, f7) so that they
+# work while typing in the prompt.
+COMMANDS: tuple[Command, ...] = (
+    Command("stop", "escape,ctrl+c", "stop", "Stop", "Stop the streaming reply (keeps the partial text)",
+            show=True, priority=True),
+    Command("new_chat", "ctrl+n", "new_chat", "New", "Start a new chat", show=True),
+    Command("rename", "f2", "rename", "Rename", "Rename the current chat"),
+    Command("delete", "f8", "delete", "Delete", "Delete the current chat (undo from the notification)"),
+    Command("switch_model", "f4", "switch_model", "Model", "Switch the model of this chat"),
+    Command("switch_mode", "f3", "switch_mode", "State mode",
+            "Switch how context is kept: conversation, chain or local"),
+    Command("compact", "f9", "compact", "Compact", "Compact this chat's context window"),
+    Command("send_background", "ctrl+g", "send_background", "Send as job",
+            "Send the prompt as a background job"),
+    Command("jobs", "ctrl+b", "jobs", "Jobs", "Show background jobs (cancel, open)", show=True),
+    Command("copy_reply", "f5", "copy_reply", "Copy reply", "Copy the last reply to the clipboard"),
+    Command("export", "ctrl+s", "export", "Export", "Export this chat as Markdown into the current directory"),
+    Command("toggle_list", "ctrl+l", "toggle_list", "Chats", "Show or hide the chat list", show=True),
+    Command("toggle_tools", "ctrl+t", "toggle_tools", "Tools", "Show or hide the tool panel", show=True),
+    Command("focus_filter", "ctrl+f", "focus_filter", "Find chat", "Filter the chat list"),
+    Command("focus_prompt", "ctrl+o", "focus_prompt", "Prompt", "Move the cursor to the prompt"),
+    Command("theme", "f10", "theme", "Theme", "Pick a colour theme (saved to the config)"),
+    Command("help", "f1,question_mark", "help", "Help", "Show all key bindings", show=True),
+    Command("quit", "ctrl+q", "quit", "Quit", "Quit termchat", show=True, priority=True),
+)
+
+# Bindings of the prompt itself (also remappable by id).
+PROMPT_COMMANDS: tuple[Command, ...] = (
+    Command("send", "enter", "submit", "Send", "Send the prompt", priority=True, palette=False),
+    Command("newline", "shift+enter,alt+enter,ctrl+j", "newline", "Newline",
+            "Insert a newline in the prompt", priority=True, palette=False),
+)
+
+# Bindings of the chat list.
+LIST_COMMANDS: tuple[Command, ...] = (
+    Command("list_delete", "delete", "delete_highlighted", "Delete", "Delete the highlighted chat",
+            palette=False),
+    Command("list_rename", "r", "rename_highlighted", "Rename", "Rename the highlighted chat", palette=False),
+)
+
+
+def to_bindings(commands: tuple[Command, ...]) -> list[Binding]:
+    return [Binding(c.key, c.action, c.description, show=c.show, priority=c.priority, id=c.id)
+            for c in commands]
+
+
+ALL_COMMANDS = COMMANDS + PROMPT_COMMANDS + LIST_COMMANDS

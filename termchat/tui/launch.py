@@ -1,0 +1,32 @@
+"""`termchat` on a terminal: build the app from the CLI context and flags, run it, return a code."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def build_app(ctx: Any, args: argparse.Namespace) -> Any:
+    from termchat.errors import UsageError
+    from termchat.tools import parse_tool, parse_tool_choice
+    from termchat.tui.app import TermchatApp
+
+    tools = None
+    if getattr(args, "tool", None):
+        tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in args.tool]
+    choice = getattr(args, "tool_choice", None)
+    if choice is not None:
+        parsed = parse_tool_choice(choice, tools or [])
+        if not isinstance(parsed, str):
+            raise UsageError("in the app, --tool-choice must be auto, none or required")
+    return TermchatApp(ctx, open_id=getattr(args, "conversation", None),
+                       continue_last=bool(getattr(args, "continue_", False)),
+                       model=getattr(args, "model", None), mode=getattr(args, "state", None),
+                       tools=tools, tool_choice=choice)
+
+
+def run_app(ctx: Any, args: argparse.Namespace) -> int:
+    app = build_app(ctx, args)
+    result = app.run()
+    app.commit_pending_deletes()
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -1,0 +1,1 @@
+"""Modal screens: rename, pickers, help, jobs, and the first-run setup screen."""

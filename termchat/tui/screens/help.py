@@ -1,0 +1,50 @@
+"""Every key binding, as currently mapped (after `[keymap]`), with its id for remapping."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from termchat.tui.bindings import ALL_COMMANDS
+
+
+def display_keys(keys: str) -> str:
+    from textual.keys import format_key
+
+    def one(key: str) -> str:
+        return "+".join(part if len(part) == 1 else part.capitalize()
+                        for part in format_key(key).split("+"))
+
+    return ", ".join(one(k.strip()) for k in keys.split(",") if k.strip())
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help_close")]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -wide"):
+            yield Label(Content("Key bindings"), classes="dialog-title")
+            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            yield Label(Content("Remap any key in config.toml:  [keymap]  new_chat = \"ctrl+k\"   ·   "
+                                "Ctrl+P: command palette   ·   Escape: close"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("key", "action", "id")
+        for command in ALL_COMMANDS:
+            keys = self.keymap.get(command.id, command.key)
+            table.add_row(Content(display_keys(keys)), Content(command.help), Content(command.id))
+        table.add_row(Content(display_keys("ctrl+p")), Content("Command palette: every action by name"),
+                      Content("command_palette"))
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

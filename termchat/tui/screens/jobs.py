@@ -1,0 +1,118 @@
+"""Background jobs: status and age of each, cancel one, or open its chat."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from termchat.store import JobRow
+
+
+def elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+class JobsScreen(ModalScreen[str | None]):
+    """Dismisses with a conversation id to open, or None."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="jobs_close"),
+        Binding("c", "cancel_job", "Cancel job", id="jobs_cancel"),
+        Binding("r", "refresh", "Refresh", id="jobs_refresh"),
+        Binding("o", "open_job", "Open chat", id="jobs_open"),
+    ]
+
+    def __init__(self, *, now: Callable[[], float] = time.time) -> None:
+        super().__init__(classes="dialog-screen")
+        self.now = now
+        self.jobs: list[JobRow] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -wide"):
+            yield Label(Content("Background jobs"), classes="dialog-title")
+            yield DataTable(id="jobs-table", cursor_type="row")
+            yield Label(Content("Enter/o open chat · c cancel · r refresh · Escape close"), classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("job", "chat", "status", "elapsed")
+        self.show_jobs()
+        table.focus()
+        self.action_refresh()
+
+    def show_jobs(self) -> None:
+        self.jobs = self.app.store.jobs()  # type: ignore[attr-defined]
+        table = self.query_one(DataTable)
+        table.clear()
+        now = self.now()
+        for job in self.jobs:
+            table.add_row(Content(job.response_id), Content(job.conversation_id or "(deleted)"),
+                          Content(job.status), Content(elapsed(now - job.created_at)), key=job.response_id)
+        if not self.jobs:
+            table.add_row(Content("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")
+
+    def _selected(self) -> JobRow | None:
+        table = self.query_one(DataTable)
+        if not self.jobs or table.cursor_row is None or table.cursor_row >= len(self.jobs):
+            return None
+        return self.jobs[table.cursor_row]
+
+    @work(thread=True, exclusive=True, group="jobs-refresh")
+    def action_refresh(self) -> None:
+        from termchat import background
+
+        engine = self.app.thread_engine()  # type: ignore[attr-defined]
+        try:
+            background.refresh(engine, engine.store.jobs())
+        except Exception as exc:  # the list still shows what the store knows
+            self.app.call_from_thread(self.notify, f"could not refresh jobs: {exc}", severity="warning",
+                                      markup=False)
+        finally:
+            engine.store.close()
+        self.app.call_from_thread(self.show_jobs)
+
+    def action_cancel_job(self) -> None:
+        job = self._selected()
+        if job is not None:
+            self._cancel(job.response_id)
+
+    @work(thread=True, group="jobs-cancel")
+    def _cancel(self, job_id: str) -> None:
+        from termchat import background
+        from termchat.errors import TermchatError
+
+        engine = self.app.thread_engine()  # type: ignore[attr-defined]
+        try:
+            status = background.cancel(engine, job_id)
+            message, severity = f"job {job_id}: {status}", "information"
+        except TermchatError as exc:
+            message, severity = exc.one_line(), "error"
+        finally:
+            engine.store.close()
+        self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
+        self.app.call_from_thread(self.show_jobs)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_job()
+
+    def action_open_job(self) -> None:
+        job = self._selected()
+        if job is not None and job.conversation_id:
+            self.dismiss(job.conversation_id)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

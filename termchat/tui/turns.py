@@ -1,0 +1,93 @@
+"""A turn runs in a thread worker; it reaches the UI only as `TurnUpdate` messages.
+
+The worker coalesces text deltas (at most one message per FLUSH seconds) so a fast stream does
+not flood the UI thread's queue; the MarkdownStream on the other side batches again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from termchat import events as ev
+from termchat.sanitize import StreamSanitizer
+
+FLUSH = 0.03  # seconds
+
+
+@dataclass(eq=False)
+class Turn:
+    """UI-side state of one running reply. Only `stop` may be called from another thread."""
+
+    pk: int
+    prompt: str
+    reply_id: int | None = None
+    session: Any = None
+    stop_requested: bool = False
+    view: Any = None  # the MessageView showing it, while its chat is on screen
+    text: str = ""
+    sanitizer: StreamSanitizer = field(default_factory=StreamSanitizer)
+
+    def stop(self) -> None:
+        self.stop_requested = True
+        if self.session is not None:
+            self.session.stop()
+
+
+class TurnUpdate(Message):
+    def __init__(self, turn: Turn, event: Any) -> None:
+        super().__init__()
+        self.turn = turn
+        self.event = event
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    """The worker ended (after Finished or Failed)."""
+
+
+def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, prompt: str, *, model: str, mode: str,
+             settings: dict[str, Any]) -> None:
+    """Thread body: `Session.send` -> coalesced `TurnUpdate` messages posted to `app`."""
+    from termchat.errors import TermchatError
+
+    pending: list[str] = []
+    last = time.monotonic()
+
+    def post(event: Any) -> None:
+        app.post_message(TurnUpdate(turn, event))
+
+    def flush() -> None:
+        if pending:
+            post(ev.TextDelta("".join(pending)))
+            pending.clear()
+
+    try:
+        conv = engine.store.reload(conv)
+        session = engine.session(conv, mode=mode, model=model, settings=settings)
+        turn.session = session
+        for event in session.send(prompt):
+            if turn.stop_requested:
+                session.stop()
+            if isinstance(event, ev.TextDelta):
+                pending.append(event.text)
+                now = time.monotonic()
+                if now - last >= FLUSH:
+                    flush()
+                    last = now
+                continue
+            flush()
+            post(event)
+    except TermchatError as exc:
+        flush()
+        post(ev.Failed(conv.id, exc.one_line(), "", exc.exit_code, turn.stop_requested))
+    except Exception as exc:  # never let a worker die silently: the UI must unlock the chat
+        flush()
+        post(ev.Failed(conv.id, f"unexpected error: {exc}", "", 1, turn.stop_requested))
+    finally:
+        flush()
+        post(TurnDone())
+        engine.store.close()

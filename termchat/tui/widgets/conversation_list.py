@@ -1,0 +1,172 @@
+"""The chat list: newest activity first, type-to-filter, paged so 10,000 chats stay fast.
+
+Only `store.list_conversations(limit=, offset=, search=)` is called: listing never loads
+messages. Rows are `Content` (never markup), so a title cannot inject styles.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from termchat.sanitize import safe_title
+from termchat.store import ConversationRow, Store
+from termchat.tui.bindings import LIST_COMMANDS, to_bindings
+
+PAGE = 200
+FILTER_DELAY = 0.15  # seconds of quiet typing before the filter query runs
+LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
+
+
+def relative_time(ts: float, now: float) -> str:
+    from termchat.commands import relative_time as rel
+
+    return rel(ts, now)
+
+
+class ChatOptions(OptionList):
+    """An OptionList that asks for the next page as the user nears its end."""
+
+    BINDINGS = to_bindings(LIST_COMMANDS)
+
+    class NearEnd(Message):
+        pass
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if self.max_scroll_y and new >= self.max_scroll_y - LOAD_MORE_MARGIN:
+            self.post_message(self.NearEnd())
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        if highlighted is not None and highlighted >= self.option_count - LOAD_MORE_MARGIN:
+            self.post_message(self.NearEnd())
+
+    def action_delete_highlighted(self) -> None:
+        if self.highlighted is not None:
+            self.post_message(ConversationList.Action("delete", self.get_option_at_index(self.highlighted).id))
+
+    def action_rename_highlighted(self) -> None:
+        if self.highlighted is not None:
+            self.post_message(ConversationList.Action("rename", self.get_option_at_index(self.highlighted).id))
+
+
+class ConversationList(Vertical):
+    """Filter input above a paged OptionList of chats; posts `Selected(pk)` on Enter/click."""
+
+    class Selected(Message):
+        def __init__(self, pk: int) -> None:
+            super().__init__()
+            self.pk = pk
+
+    class Action(Message):
+        """A list-local action ("delete" / "rename") on the chat with option id `ident`."""
+
+        def __init__(self, action: str, ident: str | None) -> None:
+            super().__init__()
+            self.action = action
+            self.pk = int(ident) if ident else None
+
+    def __init__(self, store: Store, *, now: Callable[[], float] = time.time, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.now = now
+        self.search = ""
+        self.loaded = 0
+        self.exhausted = False
+        self.current_pk: int | None = None
+        self.rows: dict[int, ConversationRow] = {}
+        self.hidden: set[int] = set()  # deleted, waiting for the undo window to pass
+        self._filter_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Filter chats…", id="filter", compact=True)
+        yield ChatOptions(id="chats")
+
+    @property
+    def options(self) -> ChatOptions:
+        return self.query_one(ChatOptions)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def _option(self, conv: ConversationRow, now: float) -> Option:
+        title = safe_title(conv.title or conv.id, max_len=120)
+        meta = f"{relative_time(conv.updated_at, now)} · {conv.mode}"
+        prompt = Content.assemble((title, "bold"), "\n", (meta, "dim"))
+        return Option(prompt, id=str(conv.pk))
+
+    def reload(self, *, keep_highlight: bool = True) -> None:
+        """Re-read the first page (after a send, rename, delete or filter change)."""
+        options = self.options
+        highlighted = options.highlighted_option.id if keep_highlight and options.highlighted_option else None
+        rows = self.store.list_conversations(limit=PAGE, search=self.search or None)
+        now = self.now()
+        self.rows = {c.pk: c for c in rows}
+        options.set_options([self._option(c, now) for c in rows if c.pk not in self.hidden])
+        self.loaded = len(rows)
+        self.exhausted = len(rows) < PAGE
+        target = highlighted or (str(self.current_pk) if self.current_pk else None)
+        if target is not None:
+            try:
+                options.highlighted = options.get_option_index(target)
+            except Exception:  # the row scrolled out of the first page or was deleted
+                pass
+        count = self.store.count_conversations() - len(self.hidden)
+        self.border_title = "Chats"
+        self.border_subtitle = f"{count:,}" if not self.search else "filtered"
+
+    def load_more(self) -> None:
+        if self.exhausted:
+            return
+        rows = self.store.list_conversations(limit=PAGE, offset=self.loaded, search=self.search or None)
+        now = self.now()
+        self.rows.update((c.pk, c) for c in rows)
+        self.options.add_options([self._option(c, now) for c in rows if c.pk not in self.hidden])
+        self.loaded += len(rows)
+        self.exhausted = len(rows) < PAGE
+
+    def on_chat_options_near_end(self, event: ChatOptions.NearEnd) -> None:
+        event.stop()
+        self.load_more()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        value = event.value.strip()
+        self._filter_timer = self.set_timer(FILTER_DELAY, lambda: self.apply_filter(value))
+
+    def apply_filter(self, value: str) -> None:
+        self.search = value
+        self.reload(keep_highlight=False)
+        if self.options.option_count:
+            self.options.highlighted = 0
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self.apply_filter(event.value.strip())
+        self.options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Selected(int(event.option.id)))
+
+    def mark_current(self, pk: int | None) -> None:
+        self.current_pk = pk
+        if pk is None:
+            return
+        try:
+            self.options.highlighted = self.options.get_option_index(str(pk))
+        except Exception:
+            pass

@@ -1,0 +1,105 @@
+"""The transcript: the newest ~50 messages mounted, older pages loaded when scrolled to the top.
+
+The pane follows the bottom (Textual's anchor) only while the user is at the bottom. The number of
+mounted messages stays bounded so long sessions stay fast.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from termchat.store import MessageRow
+from termchat.tui.widgets.message_view import MessageView
+
+PAGE = 50
+MAX_MOUNTED = 200
+
+
+class MessagePane(VerticalScroll):
+    """Shows one conversation; the app feeds it rows and streaming events."""
+
+    can_focus = True
+
+    class NeedOlder(Message):
+        """Scrolled to the top while older messages exist."""
+
+    def __init__(self, *, now: Callable[[], float] = time.time, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.now = now
+        self.has_older = False
+        self.loading_older = False
+        self.model = ""
+
+    def meta(self, row: MessageRow) -> str:
+        from termchat.commands import relative_time
+
+        return relative_time(row.created_at, self.now())
+
+    def view_for(self, row: MessageRow, *, streaming_text: str | None = None) -> MessageView:
+        content = row.content if streaming_text is None else streaming_text
+        return MessageView(row.role, content, message_id=row.id, status=row.status, items=row.items,
+                           error=row.error, meta=self.meta(row), streaming=streaming_text is not None)
+
+    @property
+    def views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
+
+    async def show(self, rows: list[MessageRow], *, has_older: bool,
+                   live: dict[int, str] | None = None, empty_hint: str = "") -> None:
+        """Replace the transcript with `rows` (the newest page); `live` maps streaming ids to text."""
+        live = live or {}
+        await self.remove_children()
+        self.has_older = has_older
+        widgets = [self.view_for(r, streaming_text=live.get(r.id)) for r in rows]
+        if not widgets and empty_hint:
+            widgets = [Static(empty_hint, classes="empty-hint", markup=False)]
+        await self.mount_all(widgets)
+        self.anchor()
+
+    async def prepend(self, rows: list[MessageRow], *, has_older: bool) -> None:
+        """Mount an older page above the first message, keeping what the user looks at in place."""
+        self.has_older = has_older
+        views = self.views
+        if not rows:
+            return
+        first = views[0] if views else None
+        widgets = [self.view_for(r) for r in rows]
+        await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
+        if first is not None:
+            self.scroll_to_widget(first, top=True, animate=False, immediate=True)
+        overflow = len(self.views) - MAX_MOUNTED
+        if overflow > 0:  # drop the newest; jumping to the end reloads them
+            await self.remove_children(self.views[-overflow:])
+            self.add_class("-truncated")
+
+    async def append(self, view: MessageView) -> MessageView:
+        for hint in self.query(".empty-hint"):
+            await hint.remove()
+        await self.mount(view)
+        overflow = len(self.views) - MAX_MOUNTED
+        if overflow > 0:  # drop the oldest; scrolling up loads them again
+            await self.remove_children(self.views[:overflow])
+            self.has_older = True
+        return view
+
+    def first_message_id(self) -> int | None:
+        for view in self.views:
+            if view.message_id is not None:
+                return view.message_id
+        return None
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 0 and old > 0 and self.has_older and not self.loading_older:
+            self.post_message(self.NeedOlder())
+
+    def last_reply(self) -> MessageView | None:
+        for view in reversed(self.views):
+            if view.role == "assistant" and view.text.strip():
+                return view
+        return None

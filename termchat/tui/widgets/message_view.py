@@ -1,0 +1,164 @@
+"""One transcript entry: a header line, tool items, a Markdown body, and its status marks.
+
+A streaming reply is appended through `Markdown.get_stream()` (which batches fragments), never
+re-rendered whole per token. All model text passes `strip_control` before it reaches a widget.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from termchat.render_items import describe_item
+from termchat.sanitize import strip_control
+
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", "compaction": "Compaction"}
+STATUS_MARKS = {
+    "streaming": "⚠ interrupted",  # a streaming row not owned by a running turn was cut off
+    "interrupted": "⚠ interrupted",
+    "failed": "✖ failed",
+    "incomplete": "⚠ incomplete",
+}
+ITEM_DETAIL_LIMIT = 4000
+
+
+def _markdown_link_text(text: str) -> str:
+    return strip_control(text, keep_newlines=False).replace("[", "\\[").replace("]", "\\]")
+
+
+class ToolItem(Collapsible):
+    """One non-text output item: a one-line summary that expands to the raw item."""
+
+    def __init__(self, item_id: str, item: dict[str, Any], *, running: bool = False) -> None:
+        self.item_id = item_id
+        super().__init__(Static(self._detail(item), markup=False, classes="item-detail"),
+                         title=self._summary(item, running), collapsed=True, classes="tool-item")
+
+    @staticmethod
+    def _summary(item: dict[str, Any], running: bool) -> Content:
+        line = strip_control(describe_item(item), keep_newlines=False)
+        return Content(("… " if running else "⚙ ") + line)
+
+    @staticmethod
+    def _detail(item: dict[str, Any]) -> str:
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        if len(text) > ITEM_DETAIL_LIMIT:
+            text = text[:ITEM_DETAIL_LIMIT] + "\n…"
+        return strip_control(text)
+
+    def finish(self, item: dict[str, Any]) -> None:
+        self.title = self._summary(item, False)
+        self.query_one(".item-detail", Static).update(self._detail(item))
+
+
+class MessageView(Vertical):
+    """A message of the transcript; the assistant's may be streaming."""
+
+    def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
+                 status: str = "complete", items: list[dict[str, Any]] | None = None,
+                 error: str | None = None, meta: str = "", streaming: bool = False) -> None:
+        super().__init__(classes=f"message -{role}")
+        self.role = role
+        self.message_id = message_id
+        self.status = status
+        self.error = error
+        self.meta = meta
+        self.text = strip_control(content)
+        self.items = list(items or [])
+        self.streaming = streaming
+        self.stream: MarkdownStream | None = None
+        self.citations: list[tuple[int, str, str]] = []
+        if streaming:
+            self.add_class("-streaming")
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._header(), classes="message-header")
+        for index, item in enumerate(self.items):
+            yield ToolItem(str(item.get("id") or index), item)
+        if self.role == "compaction":
+            yield Static(Content("── context compacted here: earlier turns were summarised "
+                                 "for the model; the transcript above is kept ──"),
+                         classes="compaction-note")
+        else:
+            yield Markdown(self.text, classes="message-body")
+
+    def _header(self) -> Content:
+        name = ROLE_NAMES.get(self.role, self.role)
+        parts: list[str | tuple[str, str]] = [(name, "bold")]
+        if self.meta:
+            parts += [("  " + self.meta, "dim")]
+        if self.streaming:
+            parts += [("  ● streaming", "italic")]
+        elif self.role == "assistant" and self.status in STATUS_MARKS:
+            mark = STATUS_MARKS[self.status]
+            if self.error and self.status == "failed":
+                mark += f": {strip_control(self.error, keep_newlines=False)}"
+            parts += [("  " + mark, "bold")]
+        return Content.assemble(*parts)
+
+    def refresh_header(self) -> None:
+        self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming,
+                       "-unfinished")
+        self.set_class(self.streaming, "-streaming")
+        if self.is_mounted:
+            self.query_one(".message-header", Static).update(self._header())
+
+    def on_mount(self) -> None:
+        self.refresh_header()
+
+    @property
+    def body(self) -> Markdown:
+        return self.query_one(".message-body", Markdown)
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    def start_stream(self) -> None:
+        self.streaming = True
+        self.stream = Markdown.get_stream(self.body)
+        self.refresh_header()
+
+    async def write(self, text: str) -> None:
+        """Append sanitized text (the caller sanitizes stream chunks with StreamSanitizer)."""
+        self.text += text
+        if self.stream is not None:
+            await self.stream.write(text)
+
+    async def finish(self, *, status: str, final_text: str | None = None, error: str | None = None) -> None:
+        """Flush the stream so the final tokens appear, then mark the reply's outcome."""
+        if self.stream is not None:
+            await self.stream.stop()
+            self.stream = None
+        if final_text is not None:
+            final_text = strip_control(final_text)
+            if final_text != self.text:
+                self.text = final_text
+                await self.body.update(final_text)
+        self.streaming = False
+        self.status = status
+        self.error = error
+        self.refresh_header()
+
+    async def add_item(self, item_id: str, item: dict[str, Any], *, finished: bool) -> None:
+        for existing in self.query(ToolItem):
+            if existing.item_id == item_id:
+                if finished:
+                    existing.finish(item)
+                return
+        await self.mount(ToolItem(item_id, item, running=not finished), before=self.body)
+
+    async def add_citation(self, number: int, title: str, url: str) -> None:
+        self.citations.append((number, title, url))
+        lines = [f"{n}. [{_markdown_link_text(t or u)}](<{strip_control(u, keep_newlines=False)}>)"
+                 for n, t, u in self.citations]
+        text = "**Sources**\n\n" + "\n".join(lines)
+        existing = self.query(".message-sources")
+        if existing:
+            await existing.first(Markdown).update(text)
+        else:
+            await self.mount(Markdown(text, classes="message-sources"))

@@ -1,0 +1,33 @@
+"""The multi-line prompt: Enter sends, Shift+Enter / Alt+Enter / Ctrl+J add a newline."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import TextArea
+
+from termchat.tui.bindings import PROMPT_COMMANDS, to_bindings
+
+
+class PromptInput(TextArea):
+    """A TextArea that posts `Submitted` on Enter instead of inserting a newline."""
+
+    BINDINGS = to_bindings(PROMPT_COMMANDS)
+
+    class Submitted(Message):
+        def __init__(self, prompt: "PromptInput", text: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.text = text
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
+                         compact=True, **kwargs)
+        self.placeholder = "Message  (Enter send · Alt+Enter newline · Ctrl+P commands · F1 keys)"
+
+    def action_submit(self) -> None:
+        text = self.text
+        if text.strip():
+            self.post_message(self.Submitted(self, text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")

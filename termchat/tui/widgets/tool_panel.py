@@ -1,0 +1,136 @@
+"""Tool toggles for the next request: web_search, file_search, code_interpreter, MCP, tool_choice.
+
+The panel reads and writes a chat's `settings["tools"]` / `settings["tool_choice"]`; the tool
+dicts are built by `termchat.tools`, the one place that knows the request shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Label, Select
+
+from termchat.tools import MEMORY_TIERS, TOOL_CHOICES, mcp_tool, parse_tool
+
+# USD per container session (20 minutes) by memory tier, as shown next to the tier.
+TIER_PRICES = {"1g": 0.03, "4g": 0.12, "16g": 0.48, "64g": 1.92}
+
+
+def _tier_price(tier: str) -> float:
+    try:
+        from termchat.pricing import DEFAULT_PRICES
+
+        price = DEFAULT_PRICES.container_per_session.get(tier)
+        if price is not None:
+            return float(price)
+    except Exception:
+        pass
+    return TIER_PRICES[tier]
+
+
+class ToolPanel(VerticalScroll):
+    """Posts `Changed(tools, tool_choice)` whenever the user changes a toggle."""
+
+    class Changed(Message):
+        def __init__(self, tools: list[dict[str, Any]], tool_choice: str) -> None:
+            super().__init__()
+            self.tools = tools
+            self.tool_choice = tool_choice
+
+    def __init__(self, mcp_servers: Iterable[Any] = (), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.mcp_servers = tuple(mcp_servers)
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Checkbox("web_search", id="web_search", compact=True)
+        yield Checkbox("file_search", id="file_search", compact=True)
+        yield Input(placeholder="vector store ids: vs_1,vs_2", id="vector_stores", compact=True)
+        yield Checkbox("code_interpreter", id="code_interpreter", compact=True)
+        yield Select([(f"{t} memory · ${_tier_price(t):.2f}", t) for t in MEMORY_TIERS],
+                     value="1g", allow_blank=False, id="memory", compact=True)
+        if self.mcp_servers:
+            yield Label("MCP servers", classes="tool-heading")
+        for index, server in enumerate(self.mcp_servers):
+            yield Checkbox(Content(f"mcp: {server.label}"), id=f"mcp-{index}", compact=True,
+                           classes="mcp")
+        yield Label("tool_choice", classes="tool-heading")
+        yield Select([(c, c) for c in TOOL_CHOICES], value="auto", allow_blank=False,
+                     id="tool_choice", compact=True)
+        yield Label("", id="tool-error", classes="tool-error")
+
+    # -- state in and out -------------------------------------------------------------------
+
+    def load(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """Show a chat's saved tools without posting `Changed`."""
+        self._loading = True
+        try:
+            by_type = {t.get("type"): t for t in tools}
+            self.query_one("#web_search", Checkbox).value = "web_search" in by_type
+            fs = by_type.get("file_search")
+            self.query_one("#file_search", Checkbox).value = fs is not None
+            if fs is not None:
+                self.query_one("#vector_stores", Input).value = ",".join(fs.get("vector_store_ids") or [])
+            ci = by_type.get("code_interpreter")
+            self.query_one("#code_interpreter", Checkbox).value = ci is not None
+            tier = ((ci or {}).get("container") or {}).get("memory_limit") or "1g"
+            self.query_one("#memory", Select).value = tier if tier in MEMORY_TIERS else "1g"
+            labels = {t.get("server_label") for t in tools if t.get("type") == "mcp"}
+            for index, server in enumerate(self.mcp_servers):
+                self.query_one(f"#mcp-{index}", Checkbox).value = server.label in labels
+            choice = tool_choice if tool_choice in TOOL_CHOICES else "auto"
+            self.query_one("#tool_choice", Select).value = choice
+            self.query_one("#tool-error", Label).update("")
+        finally:
+            self.call_after_refresh(self._done_loading)
+
+    def _done_loading(self) -> None:
+        self._loading = False
+
+    def current(self) -> tuple[list[dict[str, Any]], str]:
+        """The tool dicts and tool_choice the toggles describe (invalid parts are left out)."""
+        tools: list[dict[str, Any]] = []
+        error = ""
+        if self.query_one("#web_search", Checkbox).value:
+            tools.append(parse_tool("web_search"))
+        if self.query_one("#file_search", Checkbox).value:
+            ids = self.query_one("#vector_stores", Input).value.strip()
+            if ids:
+                tools.append(parse_tool(f"file_search:{ids}"))
+            else:
+                error = "file_search needs vector store ids"
+        if self.query_one("#code_interpreter", Checkbox).value:
+            tier = self.query_one("#memory", Select).value
+            tools.append(parse_tool(f"code_interpreter:{tier}"))
+        for index, server in enumerate(self.mcp_servers):
+            if self.query_one(f"#mcp-{index}", Checkbox).value:
+                tools.append(mcp_tool(server))
+        choice = str(self.query_one("#tool_choice", Select).value)
+        if self.is_mounted:
+            self.query_one("#tool-error", Label).update(Content(error))
+        return tools, choice
+
+    def _changed(self) -> None:
+        if self._loading:
+            return
+        tools, choice = self.current()
+        self.post_message(self.Changed(tools, choice))
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._changed()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._changed()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        self._changed()

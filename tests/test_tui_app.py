@@ -1,0 +1,472 @@
+"""The app's main flows, driven like a user with Pilot against a real FakeAPI on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from termchat.fake_api import Reply
+from termchat.tui.app import TermchatApp
+from termchat.tui.widgets.message_view import MessageView
+
+from conftest import TUI_NOW
+
+SIZE = (120, 40)
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def make_app(ctx, **kwargs) -> TermchatApp:
+    return TermchatApp(ctx, now=lambda: TUI_NOW, **kwargs)
+
+
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(pilot, predicate, tries: int = 400) -> None:
+    """Let the app run until `predicate()` holds (bounded; no fixed sleeps)."""
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition not reached")
+
+
+def last_reply(app) -> MessageView:
+    return [v for v in app.pane.views if v.role == "assistant"][-1]
+
+
+def requests_to(api, endpoint: str) -> list:
+    return [r for r in api.requests if r.endpoint == endpoint]
+
+
+async def test_focus_starts_in_prompt(tui_context):
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.prompt
+
+
+async def test_send_streams_reply_and_saves_it(tui_context, tui_api):
+    ctx = tui_context()
+    tui_api.script(Reply.text("Hello **there**, friend.", chunks=["Hello ", "**there**", ", friend."]))
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hi there", "enter")
+        await settle(app, pilot)
+        views = app.pane.views
+        assert [v.role for v in views] == ["user", "assistant"]
+        assert views[0].text == "hi there"
+        assert last_reply(app).text == "Hello **there**, friend."
+        assert last_reply(app).status == "complete"
+        assert app.prompt.text == ""
+        assert app.conv is not None and app.conv.id.startswith("conv_")
+        assert app.chat_list.options.option_count == 1
+    stored = ctx.store.messages(ctx.store.most_recent())
+    assert [(m.role, m.content) for m in stored] == [("user", "hi there"),
+                                                     ("assistant", "Hello **there**, friend.")]
+
+
+async def test_newline_keys_do_not_send(tui_context, tui_api):
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "ctrl+j", "b", "alt+enter", "c")
+        await pilot.pause()
+        assert app.prompt.text == "a\nb\nc"
+        assert requests_to(tui_api, "responses") == []
+
+
+async def test_model_text_is_sanitized(tui_context, tui_api):
+    tui_api.script(Reply.text("safe\x1b]52;c;ZXZpbA==\x07 text\x1b[2J", chunks=["safe\x1b]52;c;", "ZXZpbA==\x07 te",
+                                                                              "xt\x1b[2J"]))
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"x", "enter")
+        await settle(app, pilot)
+        assert last_reply(app).text == "safe text"
+
+
+async def test_stop_keeps_partial_reply_marked(tui_context, tui_api):
+    ctx = tui_context()
+    words = [f"word{i} " for i in range(200)]
+    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.02))
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h", "i", "enter")
+        await wait_for(pilot, lambda: "word2" in last_reply(app).text)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        reply = last_reply(app)
+        assert reply.status == "interrupted"
+        assert "interrupted" in str(reply.query_one(".message-header").render())
+        assert 0 < len(reply.text) < len("".join(words))
+        assert app.current_turn() is None
+        assert app.is_running  # Escape stopped the reply; it did not quit
+    stored = ctx.store.messages(ctx.store.most_recent())[-1]
+    assert stored.interrupted and stored.content.startswith("word0 word1")
+
+
+async def test_ctrl_c_stops_and_does_not_quit(tui_context, tui_api):
+    words = [f"w{i} " for i in range(200)]
+    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.02))
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h", "enter")
+        await wait_for(pilot, lambda: "w2" in last_reply(app).text)
+        await pilot.press("ctrl+c")
+        await settle(app, pilot)
+        assert last_reply(app).status == "interrupted"
+        assert app.is_running
+
+
+async def test_switch_chat_while_streaming_then_back(tui_context, tui_api, tui_seed):
+    ctx = tui_context()
+    (other,) = tui_seed(ctx.store, [("Older chat", "local", [("user", "old question"),
+                                                              ("assistant", "old answer")])])
+    words = [f"part{i} " for i in range(200)]
+    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.01))
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"stream please", "enter")
+        await wait_for(pilot, lambda: "part1" in last_reply(app).text)
+        streaming_pk = app.conv.pk
+        app.open_conversation(other.id)
+        await wait_for(pilot, lambda: app.conv is not None and app.conv.pk == other.pk)
+        await pilot.pause()
+        assert [v.text for v in app.pane.views] == ["old question", "old answer"]
+        await pilot.press(*"typing", )  # the prompt still takes input while the other chat streams
+        assert app.prompt.text == "typing"
+        assert streaming_pk in app.turns
+        await settle(app, pilot)
+        assert streaming_pk not in app.turns
+        app.open_conversation(app.chat_list.rows[streaming_pk].id)
+        await settle(app, pilot)
+        assert last_reply(app).text == "".join(words)
+        assert last_reply(app).status == "complete"
+
+
+async def test_switch_back_while_still_streaming_reattaches(tui_context, tui_api, tui_seed):
+    ctx = tui_context()
+    (other,) = tui_seed(ctx.store, [("Other", "local", [("user", "q"), ("assistant", "a")])])
+    words = [f"tok{i} " for i in range(150)]
+    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.01))
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g", "o", "enter")
+        await wait_for(pilot, lambda: "tok1" in last_reply(app).text)
+        pk = app.conv.pk
+        conv_id = app.conv.id
+        app.open_conversation(other.id)
+        await wait_for(pilot, lambda: app.conv.pk == other.pk)
+        app.open_conversation(conv_id)
+        await wait_for(pilot, lambda: app.conv.pk == pk)
+        await pilot.pause()
+        assert last_reply(app).streaming
+        await settle(app, pilot)
+        assert last_reply(app).text == "".join(words)
+
+
+async def test_resume_with_conversation_flag_imports_from_server(tui_context, tui_api, tmp_path):
+    from termchat.app_context import AppContext
+    from termchat.config import Config
+
+    # Another machine started the chat: only the server knows it.
+    other_dir = tmp_path / "elsewhere"
+    other = AppContext(Config(config_path=tmp_path / "c.toml", data_dir=other_dir),
+                       base_url=tui_api.base_url, api_key="test", data_dir=other_dir)
+    session = other.engine().session()
+    list(session.send("my name is Ada"))
+    conv_id = session.conv.id
+    other.close()
+
+    app = make_app(tui_context(), open_id=conv_id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.conv is not None and app.conv.id == conv_id
+        assert [v.role for v in app.pane.views] == ["user", "assistant"]
+        assert app.pane.views[0].text == "my name is Ada"
+        tui_api.script()  # default model: it remembers state on the server
+        await pilot.press(*"what is my name?", "enter")
+        await settle(app, pilot)
+        assert "Ada" in last_reply(app).text
+
+
+async def test_continue_opens_most_recent(tui_context, tui_seed):
+    ctx = tui_context()
+    tui_seed(ctx.store, [("Newest", "local", [("user", "newest q")]), ("Older", "local", [("user", "older q")])])
+    app = make_app(ctx, continue_last=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.conv.title == "Newest"
+        assert app.pane.views[0].text == "newest q"
+
+
+async def test_interrupted_reply_is_marked_on_open(tui_context, tui_seed):
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Cut", "local", [("user", "q"), ("assistant", "half a rep", "interrupted")])])
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        reply = last_reply(app)
+        assert reply.has_class("-unfinished")
+        assert "interrupted" in str(reply.query_one(".message-header").render())
+
+
+async def test_filter_uses_store_search(tui_context, tui_seed):
+    ctx = tui_context()
+    tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []),
+                         ("Rust async", "local", [])])
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.chat_list.options.option_count == 3
+        app.action_focus_filter()
+        await pilot.press(*"rust", "enter")
+        await pilot.pause()
+        assert app.chat_list.options.option_count == 2
+        assert app.focused is app.chat_list.options
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.conv.title == "Rust lifetimes"  # newest activity first
+
+
+async def test_delete_then_undo_then_delete_for_good(tui_context, tui_seed):
+    ctx = tui_context()
+    a, b = tui_seed(ctx.store, [("Keep me", "local", [("user", "k")]), ("Delete me", "local", [("user", "d")])])
+    app = make_app(ctx, open_id=b.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f8")
+        await settle(app, pilot)
+        assert app.chat_list.options.option_count == 1
+        assert app.conv is None  # a new chat replaces the deleted one on screen
+        await pilot.press("shift+f8")
+        await settle(app, pilot)
+        assert app.chat_list.options.option_count == 2
+        assert app.conv.pk == b.pk
+        await pilot.press("f8")
+        await pilot.pause()
+        app.commit_pending_deletes()  # what the undo timer (or quitting) does
+        assert ctx.store.get_conversation(b.id) is None
+        assert ctx.store.get_conversation(a.id) is not None
+
+
+async def test_rename_from_modal(tui_context, tui_seed):
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Old title", "local", [("user", "x")])])
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"[b]New[/b] title", "enter")
+        await pilot.pause()
+        assert ctx.store.reload(conv).title == "[b]New[/b] title"
+        option = app.chat_list.options.get_option_at_index(0)
+        assert "[b]New[/b] title" in str(option.prompt)  # shown literally, not as markup
+
+
+async def test_command_palette_switches_model(tui_context):
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Model: gpt-4o")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.model == "gpt-4o"
+
+
+async def test_command_palette_lists_every_action(tui_context):
+    from termchat.tui.bindings import COMMANDS
+    from termchat.tui.palette import TermchatCommands
+
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        provider = TermchatCommands(app.screen)
+        names = [name for name, _help, _cb in provider._entries()]
+        for command in COMMANDS:
+            assert (command.description if command.id != "stop" else "Stop reply") in names
+        assert "Theme: termchat-light" in names and "State mode: chain" in names
+
+
+async def test_keymap_override_from_config(tui_context):
+    app = make_app(tui_context(keymap={"toggle_tools": "f11", "new_chat": "f12"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not app.tool_panel.display  # 120 columns: tools start hidden
+        await pilot.press("f11")
+        assert app.tool_panel.display
+        await pilot.press("ctrl+t")  # the old key no longer does it
+        assert app.tool_panel.display
+        await pilot.press("f1")
+        await pilot.pause()
+        table = app.screen.query_one("DataTable")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert ["F11", "Show or hide the tool panel", "toggle_tools"] in rows
+
+
+async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
+    ctx = tui_context()
+    app = make_app(ctx)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        assert app.tool_panel.display
+        await pilot.click("#web_search")
+        await pilot.click("#code_interpreter")
+        await pilot.pause()
+        app.tool_panel.query_one("#memory").value = "4g"
+        app.tool_panel.query_one("#tool_choice").value = "required"
+        await pilot.pause()
+        app.prompt.focus()
+        await pilot.press(*"search something", "enter")
+        await settle(app, pilot)
+        body = requests_to(tui_api, "responses")[-1].body
+        assert {"type": "web_search"} in body["tools"]
+        assert {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "4g"}} in body["tools"]
+        assert body["tool_choice"] == "required"
+        saved = ctx.store.reload(app.conv).settings
+        assert saved["tool_choice"] == "required" and len(saved["tools"]) == 2
+        # toggling off saves immediately for the open chat
+        await pilot.click("#web_search")
+        await pilot.pause()
+        assert [t["type"] for t in ctx.store.reload(app.conv).settings["tools"]] == ["code_interpreter"]
+
+
+async def test_tool_items_and_citations_render(tui_context, tui_api):
+    tui_api.script()  # the fake model plans a web_search call when the tool is on
+    app = make_app(tui_context(tools=("web_search",)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"search the web for textual", "enter")
+        await settle(app, pilot)
+        reply = last_reply(app)
+        items = reply.query("ToolItem")
+        assert items and "web search" in str(items.first().title)
+
+
+async def test_setup_screen_without_credentials(tui_context):
+    from termchat.tui.screens.setup import SetupScreen
+
+    app = make_app(tui_context(credentials=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        text = app.screen.query_one("#setup-text").source
+        assert "OPENAI_API_KEY" in text and "--demo" in text and "--base-url" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("h", "i", "enter")
+        await pilot.pause()
+        assert app.pane.views == []  # nothing was sent: the user is told how to configure instead
+
+
+async def test_long_chat_mounts_a_page_and_loads_older_on_scroll(tui_context, tui_seed):
+    ctx = tui_context()
+    messages = [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(130)]
+    (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        views = app.pane.views
+        assert len(views) == 50 and views[-1].text == "message 129"
+        app.pane.scroll_home(animate=False, immediate=True)
+        await wait_for(pilot, lambda: len(app.pane.views) == 100)
+        assert app.pane.views[0].text == "message 30"
+
+
+async def test_copy_and_export(tui_context, tui_seed, tmp_path, monkeypatch):
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Exported", "local", [("user", "q"), ("assistant", "the answer")])])
+    monkeypatch.chdir(tmp_path)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f5")
+        assert app.clipboard == "the answer"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    exported = (tmp_path / f"termchat-{conv.id}.md").read_text()
+    assert "# Exported" in exported and "the answer" in exported
+
+
+async def test_narrow_terminal_hides_side_panes(tui_context):
+    app = make_app(tui_context())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.chat_list.display and not app.tool_panel.display
+        await pilot.press("ctrl+l")
+        assert app.chat_list.display
+
+
+async def test_ten_thousand_chats_list_one_page(tui_context):
+    import time
+
+    ctx = tui_context()
+    store = ctx.store
+    store._db.execute("BEGIN")
+    store._db.executemany(
+        "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at)"
+        " VALUES (?, ?, 'local', 'gpt-5.2', '{}', ?, ?)",
+        [(f"c{i}", f"chat number {i}", TUI_NOW - i, TUI_NOW - i) for i in range(10_000)])
+    store._db.execute("COMMIT")
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        options = app.chat_list.options
+        assert options.option_count == 200
+        started = time.perf_counter()
+        app.chat_list.reload()
+        assert time.perf_counter() - started < 0.2
+        options.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert options.option_count >= 400  # the next page loads near the end
+
+
+async def test_compact_marks_transcript(tui_context, tui_api):
+    app = make_app(tui_context(state="local"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"my name is Ada", "enter")
+        await settle(app, pilot)
+        await pilot.press(*"and I like tea", "enter")
+        await settle(app, pilot)
+        await pilot.press("f9")
+        await settle(app, pilot)
+        assert any(v.role == "compaction" for v in app.pane.views)
+
+
+async def test_background_job_and_jobs_panel(tui_context, tui_api):
+    from termchat.tui.screens.jobs import JobsScreen
+
+    ctx = tui_context()
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"long task", "ctrl+g")
+        await settle(app, pilot)
+        jobs = ctx.store.jobs()
+        assert len(jobs) == 1
+        assert jobs[0].status in ("completed", "queued", "in_progress")
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert isinstance(app.screen, JobsScreen)
+        await app.workers.wait_for_complete()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, JobsScreen)
+
+
+@pytest.mark.parametrize("theme", ["termchat-dark", "termchat-light", "termchat-high-contrast"])
+async def test_theme_from_config_and_saved_on_change(tui_context, theme, tmp_path):
+    ctx = tui_context(theme=theme)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == theme
+        app.set_theme("termchat-light" if theme != "termchat-light" else "termchat-dark")
+        await pilot.pause()
+    saved = (tmp_path / "config" / "config.toml").read_text()
+    assert "theme =" in saved and theme not in saved
