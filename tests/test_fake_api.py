@@ -591,3 +591,44 @@ def test_api_key_and_model_checks():
         with pytest.raises(openai.BadRequestError) as exc:
             good.responses.create(model="nope", input="x", stream=True)
         assert exc.value.code == "model_not_found"
+
+
+def test_drop_keeps_partial_turn_in_conversation(fake_api, fake_client):
+    conv = fake_client.conversations.create()
+    fake_api.script(Reply.drop(after_deltas=2, text="one two three four"))
+    with pytest.raises(openai.APIConnectionError):
+        list(fake_client.responses.create(model="gpt-4o", input="hi", conversation=conv.id,
+                                          stream=True))
+    items = list(fake_client.conversations.items.list(conv.id, order="asc"))
+    assert [i.role for i in items] == ["user", "assistant"]
+    assert items[1].status == "incomplete" and items[1].content[0].text == "one two"
+    rid = list(fake_api.store.responses)[-1]
+    assert fake_client.responses.retrieve(rid).status == "in_progress"
+
+
+def test_input_items_and_delete(fake_client):
+    r = fake_client.responses.create(model="gpt-4o", input="hello")
+    items = list(fake_client.responses.input_items.list(r.id))
+    assert items[0].content[0].text == "hello"
+    fake_client.responses.delete(r.id)
+    with pytest.raises(openai.NotFoundError):
+        fake_client.responses.retrieve(r.id)
+
+
+def test_scripted_conversation_endpoint_error(fake_api, fake_client):
+    fake_api.script(Reply.error(503, "busy", type="server_error",
+                                endpoint="conversations.items"))
+    conv = fake_client.conversations.create()
+    with pytest.raises(openai.InternalServerError):
+        fake_client.conversations.items.list(conv.id)
+    assert list(fake_client.conversations.items.list(conv.id)) == []
+
+
+def test_server_side_compaction_item(fake_client):
+    r = fake_client.responses.create(
+        model="gpt-4o", input="My name is Ada. " + "filler " * 200,
+        context_management=[{"type": "compaction", "compact_threshold": 100}])
+    assert [o.type for o in r.output] == ["message", "compaction"]
+    follow = fake_client.responses.create(model="gpt-4o", input=[
+        r.output[-1].to_dict(), {"role": "user", "content": "What is my name?"}])
+    assert follow.output_text == "Your name is Ada."

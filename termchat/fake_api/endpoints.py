@@ -80,6 +80,13 @@ def create_response(api: "FakeAPI", body: dict, scripted: Any) -> Result:
         return plan_reply(context, body, store.ids)
 
     plan = scripted.make_plan(store.ids, default) if scripted is not None else default()
+    threshold = next((cm.get("compact_threshold") for cm in body.get("context_management") or []
+                      if isinstance(cm, dict) and cm.get("type") == "compaction"), None)
+    if threshold is not None and store.count_tokens(context) > threshold:
+        # server-side compaction: the reply ends with a compaction item for the window
+        window = context + [strip_private(i) for i in plan.items if i.get("type") == "message"]
+        plan.items.append({"id": store.ids.new("cmp"), "type": "compaction",
+                           "encrypted_content": encode_compaction(window)})
     if plan.delay is None and api.delay:
         plan.delay = api.delay
     skeleton = base_response(body, resp_id, now, background=background, store=stored,

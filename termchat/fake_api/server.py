@@ -99,7 +99,7 @@ class FakeAPI:
             handler = type("BoundHandler", (_Handler,), {"api": self})
             self._server = _Server((self.host, self._port), handler)
             self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.05},
+                                            kwargs={"poll_interval": 0.01},
                                             name=f"fake-api-{self.port}", daemon=True)
             self._thread.start()
             threading.Thread(target=sdk.warm_up, daemon=True).start()
