@@ -47,6 +47,10 @@ def submit(session: Session, prompt: str, options: TurnOptions | None = None) ->
     status = response.get("status") or "queued"
     store.add_job(response_id, session.conv, reply_id, status)
     store.update_message(reply_id, response_id=response_id)
+    if status in ("completed", "incomplete"):
+        # Servers without background mode (e.g. gpt-oss) just run the turn: file the result now.
+        for _ in session._finish(response, reply_id, [], {}):
+            pass
     return response_id, status
 
 

@@ -14,6 +14,9 @@ from termchat import __version__
 from termchat.errors import EXIT_INTERRUPTED, EXIT_USAGE, TermchatError, UsageError
 
 SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
+# Root options that take a value: needed to find a subcommand written after global options.
+_VALUE_OPTIONS = {"-p", "--prompt", "--conversation", "--model", "--state", "--instructions", "--tool",
+                  "--tool-choice", "--schema", "--base-url", "--api-key"}
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
 PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
 
@@ -45,8 +48,15 @@ exit codes: 0 ok, 1 API/network error, 2 usage/config error, 130 interrupted
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2) like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def _root_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="termchat", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"termchat {__version__}")
@@ -73,7 +83,7 @@ def _root_parser() -> argparse.ArgumentParser:
 
 
 def _sub_parser(name: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"termchat {name}")
+    parser = _Parser(prog=f"termchat {name}")
     if name == "list":
         parser.add_argument("--json", action="store_true", help="print a JSON array")
         parser.add_argument("--limit", type=int, default=None, help="show at most N chats")
@@ -104,9 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
-        if args_list and args_list[0] in SUBCOMMANDS:
-            args = _sub_parser(args_list[0]).parse_args(args_list[1:])
-            args.command = args_list[0]
+        index = _subcommand_index(args_list)
+        if index is not None:
+            name = args_list[index]
+            args = _sub_parser(name).parse_args(args_list[:index] + args_list[index + 1:])
+            args.command = name
         else:
             args = _root_parser().parse_args(args_list)
             args.command = None
@@ -124,6 +136,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 0
+
+
+def _subcommand_index(argv: list[str]) -> int | None:
+    """Where the subcommand is, if any: the first positional word (`termchat --demo list`)."""
+    skip = False
+    for index, token in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if token == "--":
+            return None
+        if token.startswith("-"):
+            skip = token in _VALUE_OPTIONS
+            continue
+        return index if token in SUBCOMMANDS else None
+    return None
 
 
 def _error(message: str) -> None:

@@ -303,3 +303,31 @@ def test_readme_test_command_is_what_ci_runs():
 def test_stringio_stdin_is_ignored(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("x"))
     assert cli.read_stdin(0.1) is None
+
+
+def test_subcommand_after_global_options(run, server):
+    assert run("--state", "local", "-p", "hello").code == 0
+    result = run("--base-url", server.base_url, "list", "--json")
+    assert result.code == 0 and len(json.loads(result.out)) == 1
+    bad = run("--model", "x", "list")
+    assert bad.code == 2
+
+
+def test_background_refused_by_the_server_keeps_the_prompt(run, env, monkeypatch):
+    bare = FakeAPI(conversations=False, background=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", bare.start())
+    try:
+        result = run("--background", "-p", "My name is Ada.")
+        assert result.code == 1 and result.err.count("\n") == 1
+        assert "Background mode is not supported" in result.err
+        conv_id = _listing(run)[0]["id"]
+        data = json.loads(run("export", conv_id, "--format", "json").out)
+        assert data["messages"][0]["content"] == "My name is Ada."
+        assert data["messages"][1]["status"] == "failed"
+    finally:
+        bare.stop()
+
+
+def test_usage_errors_are_one_line(run):
+    result = run("--state", "sideways", "-p", "hi")
+    assert result.code == 2 and result.err.count("\n") == 1 and "invalid choice" in result.err
