@@ -9,20 +9,20 @@ from __future__ import annotations
 import dataclasses
 import time
 from functools import partial
-from pathlib import Path
 from typing import Any, Callable
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Footer
 
 from termchat import events as ev
-from termchat.sanitize import safe_title, strip_control
+from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
+from termchat.tui.actions import ChatActions
 from termchat.tui.bindings import COMMANDS, to_bindings
+from termchat.tui.messages import Opened
 from termchat.tui.palette import TermchatCommands
 from termchat.tui.turns import Turn, TurnDone, TurnUpdate, run_turn
 from termchat.tui.widgets.conversation_list import ConversationList
@@ -34,28 +34,9 @@ from termchat.tui.widgets.tool_panel import ToolPanel
 
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
-UNDO_SECONDS = 10.0    # a deleted chat can be brought back this long
 
 
-class Opened(Message):
-    def __init__(self, conv: ConversationRow, notices: list[str], token: int) -> None:
-        super().__init__()
-        self.conv = conv
-        self.notices = notices
-        self.token = token
-
-
-class ChatChanged(Message):
-    """A worker changed a chat (compaction, background job): re-read it and say `note`."""
-
-    def __init__(self, pk: int, note: str, severity: str = "information") -> None:
-        super().__init__()
-        self.pk = pk
-        self.note = note
-        self.severity = severity
-
-
-class TermchatApp(App[int]):
+class TermchatApp(ChatActions, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "termchat"
     BINDINGS = to_bindings(COMMANDS) + [
@@ -136,7 +117,7 @@ class TermchatApp(App[int]):
             self.push_screen(SetupScreen())
         if self.open_id:
             self.open_conversation(self.open_id, first=True)
-        elif self.continue_last:
+        elif self.continue_last or self.ctx.demo:
             recent = self.store.most_recent()
             if recent is None:
                 self.notify("no chats yet: starting a new one", markup=False)
@@ -473,255 +454,3 @@ class TermchatApp(App[int]):
         if turn is not None:
             turn.stop()
             self.update_status("stopping…")
-
-    # -- chat actions -----------------------------------------------------------------------
-
-    def _target(self, pk: int | None = None) -> ConversationRow | None:
-        conv = self._row(pk) if pk is not None else self.conv
-        if conv is None:
-            self.notify("no chat selected: this is a new chat", severity="warning", markup=False)
-        return conv
-
-    def on_conversation_list_action(self, message: ConversationList.Action) -> None:
-        if message.action == "delete":
-            self.delete_chat(message.pk)
-        elif message.action == "rename":
-            self.rename_chat(message.pk)
-
-    def action_rename(self) -> None:
-        self.rename_chat(None)
-
-    def rename_chat(self, pk: int | None) -> None:
-        from termchat.tui.screens.dialogs import TextPrompt
-
-        conv = self._target(pk)
-        if conv is None:
-            return
-
-        def done(value: str | None) -> None:
-            if value is None or not value.strip():
-                return
-            row = self.store.update_conversation(conv, title=safe_title(value, max_len=120))
-            if self.conv is not None and self.conv.pk == row.pk:
-                self.conv = row
-            self.chat_list.reload()
-            self.notify(f"renamed to “{row.title}”", markup=False)
-            if row.remote_id:
-                self._rename_remote(row.remote_id, row.title)
-
-        self.push_screen(TextPrompt("Rename chat", conv.title), done)
-
-    @work(thread=True, group="rename-remote", exit_on_error=False)
-    def _rename_remote(self, remote_id: str, title: str) -> None:
-        from termchat.errors import TermchatError
-
-        try:
-            self.ctx.api.update_conversation(remote_id, {"title": title[:512]})
-        except TermchatError:
-            pass  # the local title is what the list shows; the server copy is a courtesy
-
-    def action_delete(self) -> None:
-        self.delete_chat(None)
-
-    def delete_chat(self, pk: int | None) -> None:
-        conv = self._target(pk)
-        if conv is None:
-            return
-        turn = self.turns.get(conv.pk)
-        if turn is not None:
-            turn.stop()
-        timer = self.set_timer(UNDO_SECONDS, partial(self._commit_delete, conv.pk))
-        self.pending_deletes[conv.pk] = (conv, timer)
-        self.chat_list.hidden.add(conv.pk)
-        self.chat_list.reload()
-        undo = self.keymap.get("undo_delete", "shift+f8").replace("shift+", "Shift+").replace("f8", "F8")
-        self.notify(f"deleted “{safe_title(conv.title or conv.id, 60)}” · undo: {undo} or "
-                    f"Ctrl+P → Undo delete ({int(UNDO_SECONDS)} s)", markup=False, timeout=UNDO_SECONDS)
-        if self.conv is not None and self.conv.pk == conv.pk:
-            self.call_later(self.new_chat)
-
-    def _commit_delete(self, pk: int) -> None:
-        entry = self.pending_deletes.pop(pk, None)
-        if entry is None:
-            return
-        conv, _timer = entry
-        try:
-            self.store.delete_conversation(conv)
-        finally:
-            self.chat_list.hidden.discard(pk)
-
-    async def action_undo_delete(self) -> None:
-        if not self.pending_deletes:
-            self.notify("nothing to undo", markup=False)
-            return
-        pk = next(reversed(self.pending_deletes))
-        conv, timer = self.pending_deletes.pop(pk)
-        timer.stop()
-        self.chat_list.hidden.discard(pk)
-        self.chat_list.reload()
-        self.notify(f"restored “{safe_title(conv.title or conv.id, 60)}”", markup=False)
-        self.open_conversation(conv.id)
-
-    def commit_pending_deletes(self) -> None:
-        for pk in list(self.pending_deletes):
-            self._commit_delete(pk)
-
-    def action_switch_model(self) -> None:
-        from termchat.config import MODELS
-        from termchat.tui.screens.dialogs import Picker
-
-        choices = [(m.name, f"{m.name:<12} {m.summary}") for m in MODELS]
-        if self.model not in {m.name for m in MODELS}:
-            choices.insert(0, (self.model, f"{self.model:<12} (current)"))
-        self.push_screen(Picker("Model for this chat", choices, self.model),
-                         lambda name: self.set_model(name) if name else None)
-
-    def set_model(self, name: str) -> None:
-        self.model = name
-        if self.conv is not None:
-            self.conv = self.store.update_conversation(self.conv, model=name)
-        self.update_status()
-        self.notify(f"model: {name}", markup=False)
-
-    def action_switch_mode(self) -> None:
-        from termchat.config import STATE_MODES
-        from termchat.tui.screens.dialogs import Picker
-
-        labels = {"conversation": "server keeps the conversation (Conversations API)",
-                  "chain": "previous_response_id chain, stored responses",
-                  "local": "full history sent each turn (stateless)"}
-        choices = [(m, f"{m:<13} {labels.get(m, '')}") for m in STATE_MODES]
-        self.push_screen(Picker("State mode for this chat", choices, self.mode),
-                         lambda mode: self.set_mode(mode) if mode else None)
-
-    def set_mode(self, mode: str) -> None:
-        self.mode = mode
-        if self.conv is not None:
-            self.conv = self.store.update_conversation(self.conv, mode=mode)
-        self.update_status()
-        self.notify(f"state mode: {mode}", markup=False)
-
-    def on_tool_panel_changed(self, message: ToolPanel.Changed) -> None:
-        if self.conv is None:
-            return  # a new chat saves its tools with the first message
-        settings = dict(self.conv.settings)
-        settings.update(tools=message.tools, tool_choice=message.tool_choice)
-        self.conv = self.store.update_conversation(self.conv, settings=settings)
-
-    def action_compact(self) -> None:
-        conv = self._target()
-        if conv is None or not self._can_send():
-            return
-        self.notify("compacting…", markup=False)
-        self._compact_worker(conv)
-
-    @work(thread=True, group="compact", exit_on_error=False)
-    def _compact_worker(self, conv: ConversationRow) -> None:
-        from termchat.compaction import compact_conversation
-        from termchat.errors import TermchatError
-
-        engine = self.thread_engine()
-        try:
-            note, severity = compact_conversation(engine, engine.store.reload(conv)), "information"
-        except TermchatError as exc:
-            note, severity = exc.one_line(), "error"
-        finally:
-            engine.store.close()
-        self.post_message(ChatChanged(conv.pk, note, severity))
-
-    async def on_chat_changed(self, message: ChatChanged) -> None:
-        self.notify(strip_control(message.note), severity=message.severity, markup=False, timeout=8)
-        self.chat_list.reload()
-        if self.conv is not None and self.conv.pk == message.pk and self.current_turn() is None:
-            await self.show_conversation(self.store.reload(self.conv))
-
-    async def action_send_background(self) -> None:
-        prompt = self.prompt.text
-        if not prompt.strip():
-            self.notify("type a prompt first: Ctrl+G sends it as a background job", markup=False)
-            return
-        if not self._can_send():
-            return
-        self.prompt.clear()
-        conv, settings = await self._ensure_conversation(prompt)
-        self.chat_list.reload()
-        self._background_worker(conv, prompt, self.model, self.mode, settings)
-
-    @work(thread=True, group="background", exit_on_error=False)
-    def _background_worker(self, conv: ConversationRow, prompt: str, model: str, mode: str,
-                           settings: dict[str, Any]) -> None:
-        from termchat import background
-        from termchat.errors import TermchatError
-
-        engine = self.thread_engine()
-        try:
-            session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
-            job_id, status = background.submit(session, prompt)
-            self.post_message(ChatChanged(conv.pk, f"background job {job_id} {status}: Ctrl+B lists jobs"))
-            note, severity = f"background job {job_id} finished", "information"
-            for event in background.wait(engine, job_id):
-                if isinstance(event, ev.Failed):
-                    note, severity = event.message, "error"
-        except TermchatError as exc:
-            note, severity = exc.one_line(), "error"
-        finally:
-            engine.store.close()
-        self.post_message(ChatChanged(conv.pk, note, severity))
-
-    def action_jobs(self) -> None:
-        from termchat.tui.screens.jobs import JobsScreen
-
-        self.push_screen(JobsScreen(now=self.now),
-                         lambda ident: self.open_conversation(ident) if ident else None)
-
-    def action_copy_reply(self) -> None:
-        view = self.pane.last_reply()
-        if view is None:
-            self.notify("no reply to copy yet", markup=False)
-            return
-        self.copy_to_clipboard(view.text)
-        self.notify(f"copied the last reply ({len(view.text):,} characters)", markup=False)
-
-    def action_export(self) -> None:
-        from termchat.commands import export_markdown
-
-        conv = self._target()
-        if conv is None:
-            return
-        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in conv.id)
-        path = Path.cwd() / f"termchat-{name}.md"
-        try:
-            path.write_text(export_markdown(self.store, self.store.reload(conv)), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"exported to {path}", markup=False, timeout=8)
-
-    def action_theme(self) -> None:
-        self.action_change_theme()
-
-    def set_theme(self, name: str) -> None:
-        self.theme = name
-
-    def watch_theme(self, name: str) -> None:
-        if not self._theme_ready or self.config.theme == name:
-            return
-        from termchat.config import save_config
-        from termchat.errors import TermchatError
-
-        try:
-            save_config(self.config.config_path, {"theme": name})
-        except TermchatError as exc:
-            self.notify(f"theme not saved: {exc.one_line()}", severity="warning", markup=False)
-
-    def action_help(self) -> None:
-        from termchat.tui.screens.help import HelpScreen
-
-        if len(self.screen_stack) == 1:
-            self.push_screen(HelpScreen(self.keymap))
-
-    async def action_quit(self) -> None:
-        for turn in list(self.turns.values()):
-            turn.stop()
-        self.commit_pending_deletes()
-        self.exit(0)

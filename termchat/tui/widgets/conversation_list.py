@@ -21,6 +21,7 @@ from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
 
 PAGE = 200
+TITLE_WIDTH = 28  # one line in the default list width
 FILTER_DELAY = 0.15  # seconds of quiet typing before the filter query runs
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
 
@@ -98,7 +99,7 @@ class ConversationList(Vertical):
         self.reload()
 
     def _option(self, conv: ConversationRow, now: float) -> Option:
-        title = safe_title(conv.title or conv.id, max_len=120)
+        title = safe_title(conv.title or conv.id, max_len=TITLE_WIDTH)
         meta = f"{relative_time(conv.updated_at, now)} · {conv.mode}"
         prompt = Content.assemble((title, "bold"), "\n", (meta, "dim"))
         return Option(prompt, id=str(conv.pk))
@@ -120,8 +121,7 @@ class ConversationList(Vertical):
             except Exception:  # the row scrolled out of the first page or was deleted
                 pass
         count = self.store.count_conversations() - len(self.hidden)
-        self.border_title = "Chats"
-        self.border_subtitle = f"{count:,}" if not self.search else "filtered"
+        self.query_one("#filter", Input).placeholder = f"Filter {count:,} chats…  (Ctrl+F)"
 
     def load_more(self) -> None:
         if self.exhausted:

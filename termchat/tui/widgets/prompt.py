@@ -22,7 +22,7 @@ class PromptInput(TextArea):
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, **kwargs)
-        self.placeholder = "Message  (Enter send · Alt+Enter newline · Ctrl+P commands · F1 keys)"
+        self.placeholder = "Message… Enter sends · Alt+Enter newline · F1 keys"
 
     def action_submit(self) -> None:
         text = self.text

@@ -47,6 +47,7 @@ class ToolPanel(VerticalScroll):
         self._loading = False
 
     def compose(self) -> ComposeResult:
+        yield Label("Tools for the next message", classes="panel-title")
         yield Checkbox("web_search", id="web_search", compact=True)
         yield Checkbox("file_search", id="file_search", compact=True)
         yield Input(placeholder="vector store ids: vs_1,vs_2", id="vector_stores", compact=True)
