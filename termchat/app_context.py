@@ -66,7 +66,8 @@ class AppContext:
 
         return Engine(self.store, self.api, model=model or self.config.model,
                       mode=mode or self.config.state, instructions=self.config.instructions,
-                      pricing=self.config.pricing or None)
+                      pricing=dict(self.config.pricing) or None,
+                      mcp_servers=tuple(self.config.mcp_servers), compaction=self.config.compaction)
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -37,8 +37,8 @@ def submit(session: Session, prompt: str, options: TurnOptions | None = None) ->
     reply_id = store.add_message(session.conv, "assistant", "", status=STREAMING)
     try:
         if session.mode == "conversation" and not session.conv.remote_id:
-            session._ensure_remote(prompt)
-        params = session._request(prompt, options)
+            session._ensure_remote()
+        params = session._request([{"role": "user", "content": prompt}], options)
         response = session.engine.api.create_response(params)
     except TermchatError as exc:
         store.update_message(reply_id, status=FAILED, error=exc.one_line())

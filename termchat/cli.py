@@ -16,7 +16,8 @@ from termchat.errors import EXIT_INTERRUPTED, EXIT_USAGE, TermchatError, UsageEr
 SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
 # Root options that take a value: needed to find a subcommand written after global options.
 _VALUE_OPTIONS = {"-p", "--prompt", "--conversation", "--model", "--state", "--instructions", "--tool",
-                  "--tool-choice", "--schema", "--base-url", "--api-key"}
+                  "--tool-choice", "--schema", "--base-url", "--api-key", "--approve-mcp", "--prompt-id",
+                  "--prompt-version", "--var"}
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
 PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
 
@@ -72,6 +73,12 @@ def _root_parser() -> argparse.ArgumentParser:
                         help="enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL")
     parser.add_argument("--tool-choice", metavar="CHOICE", help="auto, none, required, or a tool name")
     parser.add_argument("--schema", metavar="FILE", help="JSON Schema file: ask for structured output")
+    parser.add_argument("--approve-mcp", choices=("always", "never"),
+                        help="answer MCP approval requests without asking (default: ask on a terminal, else never)")
+    parser.add_argument("--prompt-id", metavar="ID", help="use a stored prompt (Prompts API)")
+    parser.add_argument("--prompt-version", metavar="V", help="version of --prompt-id")
+    parser.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
+                        help="a variable for --prompt-id (repeatable)")
     parser.add_argument("--background", action="store_true", help="run as a background job and print its id")
     parser.add_argument("--wait", action="store_true", help="with --background: wait for the job to finish")
     parser.add_argument("--json", action="store_true", help="print JSON Lines events instead of plain text")

@@ -90,6 +90,9 @@ class CompactionSettings:
 
     enabled: bool = True
     threshold: float = 0.8
+    # "client": termchat calls /responses/compact past the threshold; "server": it asks the
+    # server to compact in-line with `context_management` (OpenAI's server-side compaction).
+    mode: str = "client"
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,7 @@ def _settings_from_document(doc: Mapping[str, Any], path: Path) -> tuple[dict[st
 
 
 def _compaction(r: _Reader, table: dict[str, Any]) -> CompactionSettings:
-    r.unknown(table, ("enabled", "threshold"), "compaction.")
+    r.unknown(table, ("enabled", "threshold", "mode"), "compaction.")
     enabled = table.get("enabled", True)
     if not isinstance(enabled, bool):
         raise r.fail("compaction.enabled", "true or false", enabled)
@@ -302,7 +305,10 @@ def _compaction(r: _Reader, table: dict[str, Any]) -> CompactionSettings:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
             or not 0 < threshold <= 1:
         raise r.fail("compaction.threshold", "a number in (0, 1]", threshold)
-    return CompactionSettings(enabled=enabled, threshold=float(threshold))
+    mode = table.get("mode", "client")
+    if mode not in ("client", "server"):
+        raise r.fail("compaction.mode", '"client" or "server"', mode)
+    return CompactionSettings(enabled=enabled, threshold=float(threshold), mode=mode)
 
 
 def _mcp_servers(r: _Reader, value: object) -> tuple[McpServer, ...]:

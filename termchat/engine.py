@@ -20,6 +20,8 @@ from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING
 MODES = ("conversation", "chain", "local")
 SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
 TITLE_LENGTH = 60
+# Ask for the tool details termchat shows (search results, interpreter logs).
+INCLUDES = {"file_search": "file_search_call.results", "code_interpreter": "code_interpreter_call.outputs"}
 
 
 @dataclass
@@ -48,14 +50,34 @@ class Engine:
     """Shared dependencies: the store, the API client and the defaults from the config."""
 
     def __init__(self, store: Store, api: Api, *, model: str, mode: str = "conversation",
-                 instructions: str | None = None, pricing: dict[str, Any] | None = None) -> None:
+                 instructions: str | None = None, pricing: dict[str, Any] | None = None,
+                 mcp_servers: tuple[Any, ...] = (), compaction: Any = None) -> None:
         self.store = store
         self.api = api
         self.model = model
         self.mode = mode
         self.instructions = instructions
         self.pricing = pricing
+        self.mcp_servers = mcp_servers
+        self.compaction = compaction
         self.capabilities = Capabilities()
+
+    def context_window(self, model: str) -> int | None:
+        from termchat.config import model_info
+
+        info = model_info(model)
+        return info.context_window if info else None
+
+    def with_secrets(self, tool: dict[str, Any]) -> dict[str, Any]:
+        """Add an MCP server's auth headers (read from its env var) at send time; never stored."""
+        if tool.get("type") != "mcp":
+            return tool
+        for server in self.mcp_servers:
+            if server.label == tool.get("server_label"):
+                headers = server.headers()
+                if headers:
+                    return {**tool, "headers": headers}
+        return tool
 
     def open(self, ident: str, *, sync: bool = True) -> tuple[ConversationRow, list[ev.Notice]]:
         """Find a chat by id: locally, else import a `conv_…` id from the server."""
@@ -148,26 +170,39 @@ class Session:
     # -- one turn ---------------------------------------------------------------------------
 
     def send(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
-        options = options or TurnOptions()
-        self._stop.clear()
+        """Send a user prompt; the prompt is saved before anything goes over the network."""
         if not prompt.strip():
             raise TermchatError("empty prompt: nothing to send")
         if self.conv is None:
             self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
                                                        title=make_title(prompt), settings=self.settings)
+        user_id = self.store.add_message(self.conv, "user", prompt)
+        yield from self._turn([{"role": "user", "content": prompt}], user_id, options or TurnOptions())
+
+    def answer_approvals(self, decisions: dict[str, bool],
+                         options: TurnOptions | None = None) -> Iterator[ev.Event]:
+        """Answer MCP approval requests (request id -> approve?) and stream what follows."""
+        if self.conv is None or not decisions:
+            raise TermchatError("no approval requests to answer")
+        items = [{"type": "mcp_approval_response", "approval_request_id": rid, "approve": bool(ok)}
+                 for rid, ok in decisions.items()]
+        yield from self._turn(items, None, options or TurnOptions(), carried=items)
+
+    def _turn(self, new_items: list[dict[str, Any]], user_id: int | None, options: TurnOptions,
+              carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
+        self._stop.clear()
         conv = self.conv
-        user_id = self.store.add_message(conv, "user", prompt)
-        reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING)
-        yield ev.TurnStarted(conv.id, user_id, reply_id)
+        assert conv is not None
+        reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING, items=carried)
+        yield ev.TurnStarted(conv.id, user_id or 0, reply_id)
         text: list[str] = []
         try:
             if self.mode == "conversation" and not conv.remote_id:
-                notice = self._ensure_remote(prompt)
+                notice = self._ensure_remote()
                 if notice:
                     yield notice
-                conv = self.conv
-            params = self._request(prompt, options)
-            yield from self._run(params, reply_id, text, options)
+            params = self._request(new_items, options)
+            yield from self._run(params, reply_id, text, options, carried or [])
         except (KeyboardInterrupt, GeneratorExit):
             self._mark(reply_id, text, INTERRUPTED, "interrupted")
             raise
@@ -175,10 +210,38 @@ class Session:
             interrupted = self._stop.is_set()
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, exc.one_line())
             yield ev.Failed(self.conv.id, exc.one_line(), "".join(text), exc.exit_code, interrupted)
+            return
         finally:
             self._stream = None
+        notice = self._maybe_compact()
+        if notice:
+            yield notice
 
-    def _ensure_remote(self, prompt: str) -> ev.Notice | None:
+    def _maybe_compact(self) -> ev.Notice | None:
+        """Compact automatically once the window passes the configured share of the context."""
+        settings = self.engine.compaction
+        if not settings or not getattr(settings, "enabled", False) or self.conv is None:
+            return None
+        if getattr(settings, "mode", "client") == "server":
+            return None  # the server compacts through `context_management`
+        window = self.engine.context_window(self.model)
+        last = self.store.messages(self.conv, limit=1)
+        usage = last[0].usage if last else None
+        if not usage or not window:
+            return None
+        used = int(usage.get("input_tokens") or 0) + int(usage.get("output_tokens") or 0)
+        if used < settings.threshold * window:
+            return None
+        from termchat.compaction import compact_conversation
+
+        try:
+            summary = compact_conversation(self.engine, self.conv)
+        except TermchatError as exc:
+            return ev.Notice(f"automatic compaction failed, nothing changed: {exc.one_line()}")
+        self.conv = self.store.get_conversation(self.conv.id) or self.store.reload(self.conv)
+        return ev.Notice(f"context passed {settings.threshold:.0%} of the model's window: {summary}")
+
+    def _ensure_remote(self) -> ev.Notice | None:
         """Create the server conversation; without Conversations support, go local."""
         conv = self.conv
         assert conv is not None
@@ -199,7 +262,7 @@ class Session:
         self.conv = self.store.update_conversation(conv, mode="local")
         return None
 
-    def _request(self, prompt: str, options: TurnOptions) -> dict[str, Any]:
+    def _request(self, new_items: list[dict[str, Any]], options: TurnOptions) -> dict[str, Any]:
         conv = self.conv
         assert conv is not None
         params: dict[str, Any] = {"model": self.model}
@@ -208,20 +271,34 @@ class Session:
             params["instructions"] = instructions
         if self.mode == "conversation":
             params["conversation"] = conv.remote_id
-            params["input"] = [{"role": "user", "content": prompt}]
+            params["input"] = new_items
         elif self.mode == "chain" and conv.last_response_id:
             params["previous_response_id"] = conv.last_response_id
-            params["input"] = [{"role": "user", "content": prompt}]
+            params["input"] = new_items
             params["store"] = True
         else:
-            messages = [m for m in self.store.messages(conv) if not (m.role == "assistant" and m.status == STREAMING)]
+            messages = [m for m in self.store.messages(conv)
+                        if not (m.role == "assistant" and m.status == STREAMING)]
             params["input"] = history.window(messages)
+            if new_items and new_items[0].get("type") == "mcp_approval_response":
+                params["input"] += new_items
             params["store"] = self.mode == "chain" or options.background
         tools = self.settings.get("tools")
         if tools:
-            params["tools"] = tools
+            params["tools"] = [self.engine.with_secrets(tool) for tool in tools]
+            include = [INCLUDES[t["type"]] for t in tools if t.get("type") in INCLUDES]
+            if include:
+                params["include"] = include
             if self.settings.get("tool_choice"):
                 params["tool_choice"] = self.settings["tool_choice"]
+        if self.settings.get("prompt"):
+            params["prompt"] = self.settings["prompt"]
+        compaction = self.engine.compaction
+        if compaction and getattr(compaction, "enabled", False) and getattr(compaction, "mode", "") == "server":
+            window = self.engine.context_window(self.model)
+            if window:
+                params["context_management"] = [{"type": "compaction",
+                                                 "compact_threshold": int(compaction.threshold * window)}]
         if options.text_format:
             params["text"] = {"format": options.text_format}
         if options.background:
@@ -231,12 +308,13 @@ class Session:
         return params
 
     def _run(self, params: dict[str, Any], reply_id: int, text: list[str],
-             options: TurnOptions) -> Iterator[ev.Event]:
+             options: TurnOptions, carried: list[dict[str, Any]]) -> Iterator[ev.Event]:
         stream = self.engine.api.stream_response(params)
-        yield from self.consume(stream, reply_id, text, options)
+        yield from self.consume(stream, reply_id, text, options, carried=carried)
 
     def consume(self, stream: Iterator[Any], reply_id: int, text: list[str],
-                options: TurnOptions, job_id: str | None = None) -> Iterator[ev.Event]:
+                options: TurnOptions, job_id: str | None = None,
+                carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
         """Turn SDK stream events into domain events, saving the reply as it grows."""
         store = self.store
         response_id: str | None = job_id
@@ -246,11 +324,14 @@ class Session:
         citations = 0
         last_save = time.monotonic()
         sequence: int | None = None
+        refusal = False
         self._stream = stream
         try:
             for event in stream:
                 kind = event.type
                 if kind == "response.output_text.delta" or kind == "response.refusal.delta":
+                    if kind == "response.refusal.delta":
+                        refusal = True
                     text.append(event.delta)
                     yield ev.TextDelta(event.delta)
                     now = time.monotonic()
@@ -315,15 +396,19 @@ class Session:
             raise ApiError(f"the response failed: {failure}")
         if final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
-        yield from self._finish(final, reply_id, text, items)
+        yield from self._finish(final, reply_id, text, items, carried or [], refusal)
 
     def _finish(self, final: dict[str, Any], reply_id: int, text: list[str],
-                items: dict[str, dict[str, Any]]) -> Iterator[ev.Event]:
+                items: dict[str, dict[str, Any]], carried: list[dict[str, Any]] | None = None,
+                refusal: bool = False) -> Iterator[ev.Event]:
         store = self.store
         conv = self.conv
         assert conv is not None
         output = final.get("output") or []
-        other_items = [i for i in output if i.get("type") != "message"] or list(items.values())
+        other_items = (carried or []) + ([i for i in output if i.get("type") != "message"]
+                                         or list(items.values()))
+        refusal = refusal or any(part.get("type") == "refusal" for i in output if i.get("type") == "message"
+                                 for part in i.get("content") or [] if isinstance(part, dict))
         full_text = "".join(text)
         if not full_text:  # a non-streaming server, or text only in the final object
             full_text = "".join(history.message_text(i) for i in output if i.get("type") == "message")
@@ -331,7 +416,8 @@ class Session:
         usage = _usage(final.get("usage"))
         cost = None
         if usage is not None:
-            cost = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing)
+            cost = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing,
+                              _container_tier(self.settings.get("tools") or []))
             usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
                              usage.reasoning_tokens, cost)
         store.update_message(reply_id, content=full_text,
@@ -350,8 +436,11 @@ class Session:
         reason = (final.get("incomplete_details") or {}).get("reason")
         if usage is not None:
             yield usage
+        approvals = [ev.ApprovalRequested(i.get("id", ""), i.get("server_label", ""), i.get("name", ""),
+                                          i.get("arguments", "")) for i in output
+                     if i.get("type") == "mcp_approval_request"]
         yield ev.Finished(self.conv.id, final.get("id"), status, full_text, usage, reason,
-                          items=other_items)
+                          items=other_items, refusal=refusal, approvals=approvals)
 
     def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
         try:
@@ -369,11 +458,16 @@ def _usage(raw: dict[str, Any] | None) -> ev.Usage | None:
         int((raw.get("output_tokens_details") or {}).get("reasoning_tokens") or 0))
 
 
+def _container_tier(tools: list[dict[str, Any]]) -> str:
+    for tool in tools:
+        if tool.get("type") == "code_interpreter":
+            return (tool.get("container") or {}).get("memory_limit") or "1g"
+    return "1g"
+
+
 def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]],
-               overrides: dict[str, Any] | None) -> float | None:
-    try:
-        from termchat.pricing import turn_cost
-    except ImportError:  # pragma: no cover - pricing is part of the package
-        return None
-    cost = turn_cost(model, usage, output, overrides=overrides)
+               overrides: dict[str, Any] | None, tier: str = "1g") -> float | None:
+    from termchat.pricing import turn_cost
+
+    cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)
     return cost.total_usd if cost.known else None

@@ -90,6 +90,9 @@ class Finished:
     reason: str | None = None
     parsed: Any = None
     items: list[dict[str, Any]] = field(default_factory=list)
+    refusal: bool = False
+    approvals: list["ApprovalRequested"] = field(default_factory=list)
+    schema_errors: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 from termchat.store import MessageRow
 
 COMPACTION = "compaction"  # role of the transcript marker that holds a compacted window
+_APPROVAL_ITEMS = ("mcp_list_tools", "mcp_approval_request", "mcp_approval_response")
 
 
 def message_text(item: dict[str, Any]) -> str:
@@ -37,8 +38,11 @@ def window(messages: list[MessageRow]) -> list[dict[str, Any]]:
             items.extend(_input_item(item) for item in row.items)
         elif row.role == "user":
             items.append({"role": "user", "content": row.content})
-        elif row.role == "assistant" and row.content:
-            items.append({"role": "assistant", "content": row.content})
+        elif row.role == "assistant":
+            # MCP approval round-trips must stay in context for a stateless server to continue them.
+            items.extend(_input_item(item) for item in row.items if item.get("type") in _APPROVAL_ITEMS)
+            if row.content:
+                items.append({"role": "assistant", "content": row.content})
     return items
 
 
@@ -48,7 +52,7 @@ def _input_item(item: dict[str, Any]) -> dict[str, Any]:
         return {"role": item.get("role", "user"), "content": message_text(item)}
     if item.get("type") == "compaction":
         return {k: item[k] for k in ("type", "id", "encrypted_content") if k in item}
-    return item
+    return {k: v for k, v in item.items() if v is not None and k != "status"}
 
 
 def rows_from_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

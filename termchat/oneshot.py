@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from typing import Any, TextIO
@@ -40,6 +41,22 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
         settings["tool_choice"] = parse_tool_choice(args.tool_choice, settings.get("tools", []))
     if args.instructions:
         settings["instructions"] = args.instructions
+    prompt_id = getattr(args, "prompt_id", None)
+    if prompt_id:
+        prompt: dict[str, Any] = {"id": prompt_id}
+        if args.prompt_version:
+            prompt["version"] = args.prompt_version
+        variables = {}
+        for pair in args.var or []:
+            key, sep, value = pair.partition("=")
+            if not sep or not key.strip():
+                raise UsageError(f"--var must look like key=value, got '{pair}'")
+            variables[key.strip()] = value
+        if variables:
+            prompt["variables"] = variables
+        settings["prompt"] = prompt
+    elif getattr(args, "var", None) or getattr(args, "prompt_version", None):
+        raise UsageError("--var and --prompt-version need --prompt-id")
     return settings
 
 
@@ -60,9 +77,10 @@ def load_schema(path: str) -> dict[str, Any]:
 class PlainWriter:
     """Text to stdout as it arrives (control sequences stripped); status lines to stderr."""
 
-    def __init__(self, out: TextIO, err: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO, *, structured: bool = False) -> None:
         from termchat.sanitize import StreamSanitizer
 
+        self.structured = structured  # Structured Outputs: print pretty JSON once it is whole
         self.out = out
         self.err = err
         self.clean = StreamSanitizer()
@@ -86,7 +104,8 @@ class PlainWriter:
 
     def handle(self, event: ev.Event) -> None:
         if isinstance(event, ev.TextDelta):
-            self._text(self.clean.feed(event.text))
+            if not self.structured:
+                self._text(self.clean.feed(event.text))
         elif isinstance(event, ev.Notice):
             self.status(f"note: {event.message}")
         elif isinstance(event, ev.ItemFinished):
@@ -98,6 +117,12 @@ class PlainWriter:
             self.citations.append(event)
         elif isinstance(event, ev.Finished):
             self._text(self.clean.flush())
+            if self.structured and not event.refusal:
+                from termchat.sanitize import strip_control
+
+                body = json.dumps(event.parsed, indent=2, ensure_ascii=False) if event.parsed is not None \
+                    else event.text
+                self._text(strip_control(body))
             if self.citations:
                 from termchat.sanitize import strip_control
 
@@ -147,19 +172,35 @@ def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
     options = TurnOptions(background=args.background)
     if args.schema:
         options.text_format = load_schema(args.schema)
-    writer: PlainWriter | JsonWriter = JsonWriter(sys.stdout) if args.json else PlainWriter(sys.stdout, sys.stderr)
+    if args.json:
+        writer: PlainWriter | JsonWriter = JsonWriter(sys.stdout)
+    else:
+        writer = PlainWriter(sys.stdout, sys.stderr, structured=options.text_format is not None)
     if args.background:
         from termchat.jobs import start_background
 
         return start_background(ctx, session, prompt, options, writer, wait=args.wait)
     for notice in notices:
-        writer.handle(notice) if not args.json else writer.handle(notice)
-    turn = session.send(prompt, options)
+        writer.handle(notice)
+    code, finished = _stream(session, session.send(prompt, options), writer, options)
+    while code == 0 and finished is not None and finished.approvals:
+        decisions = decide_approvals(finished.approvals, getattr(args, "approve_mcp", None), writer)
+        code, finished = _stream(session, session.answer_approvals(decisions, options), writer, options)
+    if code == 0 and finished is not None and options.text_format:
+        code = _structured_exit(finished)
+    return code
+
+
+def _stream(session: Any, turn: Any, writer: Any, options: Any) -> tuple[int, ev.Finished | None]:
+    """Write a turn's events; returns (exit code, the Finished event if any)."""
     code = 0
+    finished = None
     try:
         for event in turn:
-            if isinstance(event, ev.Finished) and options.text_format and event.text:
-                event = _with_parsed(event)
+            if isinstance(event, ev.Finished):
+                if options.text_format and event.text and not event.refusal:
+                    event = _with_parsed(event, options.text_format)
+                finished = event
             try:
                 writer.handle(event)
             except BrokenPipeError:
@@ -168,24 +209,76 @@ def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
                 from termchat.cli import _silence_stdout
 
                 _silence_stdout()
-                return 0
+                return 0, None
             if isinstance(event, ev.Failed):
                 _stderr(event.message)
                 code = event.exit_code
     except KeyboardInterrupt:
         turn.close()
         _stderr("interrupted; the partial reply was saved")
-        return EXIT_INTERRUPTED
-    return code
+        return EXIT_INTERRUPTED, None
+    return code, finished
 
 
-def _with_parsed(event: ev.Finished) -> ev.Finished:
+def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
+                     writer: Any) -> dict[str, bool]:
+    """Approve or deny MCP tool calls: by --approve-mcp, else by asking on the terminal."""
+    from termchat.sanitize import strip_control
+
+    decisions: dict[str, bool] = {}
+    tty = None
+    if policy is None and os.isatty(2):
+        try:
+            tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")
+        except OSError:
+            tty = None
+    try:
+        for request in requests:
+            what = (f"MCP server '{strip_control(request.server_label)}' wants to run "
+                    f"{strip_control(request.tool_name)}({strip_control(request.arguments)[:200]})")
+            if policy in ("always", "never"):
+                decisions[request.request_id] = policy == "always"
+            elif tty is not None:
+                tty.write(f"{what}. Allow? [y/N] ")
+                tty.flush()
+                decisions[request.request_id] = tty.readline().strip().lower() in ("y", "yes")
+            else:
+                decisions[request.request_id] = False
+            verdict = "approved" if decisions[request.request_id] else "denied"
+            if policy is None and tty is None:
+                verdict += " (not interactive; pass --approve-mcp always to allow)"
+            if isinstance(writer, PlainWriter):
+                writer.status(f"{what}: {verdict}")
+    finally:
+        if tty is not None:
+            tty.close()
+    return decisions
+
+
+def _structured_exit(finished: ev.Finished) -> int:
+    if finished.refusal:
+        _stderr(f"the model refused: {finished.text.strip()}")
+        return 1
+    if finished.parsed is None:
+        _stderr("the reply is not valid JSON")
+        return 1
+    errors = getattr(finished, "schema_errors", None)
+    return 1 if errors else 0
+
+
+def _with_parsed(event: ev.Finished, text_format: dict[str, Any]) -> ev.Finished:
     from dataclasses import replace
 
+    from termchat.schema_check import check
+
     try:
-        return replace(event, parsed=json.loads(event.text))
+        parsed = json.loads(event.text)
     except ValueError:
         return event
+    errors = check(parsed, text_format.get("schema") or {})
+    if errors:
+        _stderr("the reply does not match the schema: " + "; ".join(errors[:3]))
+    return replace(event, parsed=parsed, schema_errors=errors)
 
 
 def _stderr(message: str) -> None:

@@ -191,7 +191,8 @@ def _loads(text: str | None, default: Any) -> Any:
         value = json.loads(text)
     except (ValueError, TypeError):
         return default
-    return value if isinstance(value, type(default)) else default
+    expected = dict if default is None else type(default)
+    return value if isinstance(value, expected) else default
 
 
 def new_local_id() -> str:

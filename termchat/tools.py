@@ -46,9 +46,17 @@ def mcp_tool(server: Any) -> dict[str, Any]:
 
 
 def parse_tool_choice(choice: str, tools: list[dict[str, Any]]) -> Any:
+    """`auto`, `none`, `required`, or one enabled tool (`web_search`, `mcp:LABEL`, ...)."""
     if choice in TOOL_CHOICES:
         return choice
-    types = {t["type"] for t in tools}
-    if choice in types:
-        return {"type": choice}
-    raise UsageError(f"--tool-choice must be auto, none, required or an enabled tool, got '{choice}'")
+    name, _, label = choice.partition(":")
+    enabled = [t for t in tools if t.get("type") == name and (not label or t.get("server_label") == label)]
+    if not enabled:
+        raise UsageError(f"--tool-choice must be auto, none, required or an enabled tool, got '{choice}'")
+    if name == "mcp":
+        return {"type": "mcp", "server_label": enabled[0]["server_label"]}
+    if name in ("file_search", "code_interpreter"):
+        return {"type": name}
+    # The API's hosted-tool choice names only `web_search_preview`; force the GA web_search tool
+    # through the allowed-tools form instead.
+    return {"type": "allowed_tools", "mode": "required", "tools": [{"type": name}]}

@@ -61,6 +61,9 @@ def _wants(kind: str, tool: dict, prompt: str, choice: Any) -> bool:
         return True
     if isinstance(choice, dict):
         ctype = choice.get("type", "")
+        if ctype == "allowed_tools":  # {"mode": "required", "tools": [{"type": ...}]}
+            allowed = {t.get("type") for t in choice.get("tools") or []}
+            return choice.get("mode") == "required" and (kind in allowed or tool.get("type") in allowed)
         if ctype.startswith("web_search") and kind == "web_search":
             return True
         if ctype == kind and kind != "function":
