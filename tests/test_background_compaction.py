@@ -33,8 +33,9 @@ def make_engine(server, data_dir, mode="conversation"):
 
 def chat(session, prompt):
     events = list(session.send(prompt))
-    assert isinstance(events[-1], ev.Finished), events[-1]
-    return events[-1]
+    finished = [e for e in events if isinstance(e, ev.Finished)]
+    assert finished, events
+    return finished[0]
 
 
 # -- background ------------------------------------------------------------------------------
@@ -171,3 +172,38 @@ def test_nothing_to_compact(server, tmp_path):
     conv = engine.store.create_conversation(mode="local", model="gpt-5.2", title="empty")
     with pytest.raises(TermchatError, match="nothing to compact"):
         compact_conversation(engine, conv)
+
+
+def _auto_engine(server, data_dir, state, **settings):
+    from termchat.config import CompactionSettings
+
+    engine = make_engine(server, data_dir, mode=state)
+    engine.compaction = CompactionSettings(**settings)
+    return engine
+
+
+@pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
+def test_automatic_compaction_past_the_threshold(server, tmp_path, mode):
+    engine = _auto_engine(server, tmp_path, mode, enabled=True, threshold=0.00001)  # ~4 tokens
+    session = engine.session()
+    events = list(session.send("My name is Annie."))
+    notices = [e.message for e in events if isinstance(e, ev.Notice)]
+    assert any("compacted" in n for n in notices), notices
+    assert [m.role for m in engine.store.messages(session.conv)][-1] == "compaction"
+    assert "Annie" in chat(session, "What is my name?").text
+
+
+def test_automatic_compaction_off_switch(server, tmp_path):
+    engine = _auto_engine(server, tmp_path, "local", enabled=False, threshold=0.00001)
+    session = engine.session()
+    chat(session, "hello")
+    assert server.requests_to("compact") == []
+
+
+def test_server_side_compaction_is_requested(server, tmp_path):
+    engine = _auto_engine(server, tmp_path, "chain", enabled=True, threshold=0.5, mode="server")
+    session = engine.session()
+    chat(session, "hello")
+    body = server.requests_to("responses")[-1].body
+    assert body["context_management"] == [{"type": "compaction", "compact_threshold": 200_000}]
+    assert server.requests_to("compact") == []
