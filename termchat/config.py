@@ -391,7 +391,10 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     """
     env = os.environ if env is None else env
     config_path = Path(path).expanduser() if path is not None else _default_config_path(env)
-    doc = read_toml(config_path)
+    try:
+        doc = read_toml(config_path)
+    except RecursionError:  # tomllib recurses per nesting level: `x = [[[[...` thousands deep
+        raise ConfigError(f"config error: {config_path}: values are nested too deeply") from None
     settings, warnings = _settings_from_document(doc or {}, config_path)
 
     model = env.get("TERMCHAT_MODEL", "").strip()
