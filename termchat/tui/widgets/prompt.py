@@ -25,6 +25,12 @@ class PromptInput(TextArea):
         self.placeholder = "Message… Enter sends · Alt+Enter newline · F1 keys"
 
     def action_submit(self) -> None:
+        # Enter is a priority binding, so it runs as soon as the app sees the key, possibly before
+        # keys typed just ahead of it (a fast typist, a paste without bracketed paste) reach this
+        # widget's queue. Queue the submit behind them so no typed character is lost.
+        self.call_later(self._submit)
+
+    def _submit(self) -> None:
         text = self.text
         if text.strip():
             self.post_message(self.Submitted(self, text))
