@@ -334,7 +334,7 @@ async def test_keymap_override_from_config(tui_context):
         await pilot.pause()
         table = app.screen.query_one("DataTable")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert ["F11", "Show or hide the tool panel", "toggle_tools"] in rows
+        assert ["F11", "toggle_tools", "Show or hide the tool panel"] in rows
 
 
 async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):

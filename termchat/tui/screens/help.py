@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from rich.text import Text
 from textual.widgets import DataTable, Label
 
 from termchat.tui.bindings import ALL_COMMANDS
@@ -16,7 +17,7 @@ def display_keys(keys: str) -> str:
     from textual.keys import format_key
 
     def one(key: str) -> str:
-        return "+".join(part if len(part) == 1 else part.capitalize()
+        return "+".join(part.upper() if len(part) == 1 and part.isalpha() else part if len(part) == 1 else part.capitalize()
                         for part in format_key(key).split("+"))
 
     return ", ".join(one(k.strip()) for k in keys.split(",") if k.strip())
@@ -33,17 +34,17 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog -wide"):
             yield Label(Content("Key bindings"), classes="dialog-title")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            yield Label(Content("Remap any key in config.toml:  [keymap]  new_chat = \"ctrl+k\"   ·   "
-                                "Ctrl+P: command palette   ·   Escape: close"), classes="dialog-hint")
+            yield Label(Content("Remap in config.toml:  [keymap]  new_chat = \"f12\"  ·  Escape closes"),
+                        classes="dialog-hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "action", "id")
+        table.add_columns("key", "id", "action")
         for command in ALL_COMMANDS:
             keys = self.keymap.get(command.id, command.key)
-            table.add_row(Content(display_keys(keys)), Content(command.help), Content(command.id))
-        table.add_row(Content(display_keys("ctrl+p")), Content("Command palette: every action by name"),
-                      Content("command_palette"))
+            table.add_row(Text(display_keys(keys)), Text(command.id), Text(command.help))
+        table.add_row(Text(display_keys("ctrl+p")), Text("command_palette"),
+                      Text("Command palette: every action by name"))
         table.focus()
 
     def action_close(self) -> None:

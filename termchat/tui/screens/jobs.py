@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from rich.text import Text
 from textual.widgets import DataTable, Label
 
 from termchat.store import JobRow
@@ -59,10 +60,10 @@ class JobsScreen(ModalScreen[str | None]):
         table.clear()
         now = self.now()
         for job in self.jobs:
-            table.add_row(Content(job.response_id), Content(job.conversation_id or "(deleted)"),
-                          Content(job.status), Content(elapsed(now - job.created_at)), key=job.response_id)
+            table.add_row(Text(job.response_id), Text(job.conversation_id or "(deleted)"),
+                          Text(job.status), Text(elapsed(now - job.created_at)), key=job.response_id)
         if not self.jobs:
-            table.add_row(Content("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")
+            table.add_row(Text("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")
 
     def _selected(self) -> JobRow | None:
         table = self.query_one(DataTable)
