@@ -117,7 +117,9 @@ class Api:
             raise self.error(exc) from None
         try:
             for event in stream:
-                yield event
+                yield _checked_event(event)
+        except ApiError:
+            raise
         except openai.OpenAIError as exc:
             raise self.error(exc, what="stream") from None
         except Exception as exc:  # httpx decoding errors on malformed streams
@@ -136,9 +138,14 @@ class Api:
         except openai.OpenAIError as exc:
             raise self.error(exc, what="resume") from None
         try:
-            yield from stream
+            for event in stream:
+                yield _checked_event(event)
+        except ApiError:
+            raise
         except openai.OpenAIError as exc:
             raise self.error(exc, what="stream") from None
+        except Exception as exc:  # httpx decoding errors on malformed streams
+            raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
         finally:
             stream.close()
 
@@ -195,6 +202,14 @@ class Api:
             return [_dump(item) for item in page]  # the SDK page iterator follows `after` cursors
         except openai.OpenAIError as exc:
             raise self.error(exc, what="list conversation items") from None
+
+
+def _checked_event(event: Any) -> Any:
+    """A stream event must be a JSON object with a string `type`; `data: 42`, `data: null` or
+    `data: [..]` parse as JSON but are not events (the SDK passes them through as-is)."""
+    if not isinstance(getattr(event, "type", None), str):
+        raise ApiError("stream failed: malformed data from the server (an event without a type)")
+    return event
 
 
 def _status_message(exc: Any) -> tuple[str, str | None]:
