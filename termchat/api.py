@@ -15,7 +15,14 @@ _KEY_PATTERN = re.compile(r"(sk-|sess-)[A-Za-z0-9*_\-]{4,}")
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove API keys (ours and anything key-shaped) from a message before it is shown."""
+    """Remove API keys (ours and anything key-shaped) from a message before it is shown.
+
+    Server text in it is untrusted: terminal escapes and control characters are stripped too,
+    since the message is printed, stored with the failed reply, and shown again by `show`.
+    """
+    from termchat.sanitize import strip_control
+
+    text = strip_control(text, keep_newlines=False)
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
