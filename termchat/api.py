@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from termchat.errors import ApiError, ConfigError, NotSupportedError
 
@@ -114,14 +114,21 @@ class Api:
 
     # -- responses --------------------------------------------------------------------------
 
-    def stream_response(self, params: dict[str, Any]) -> Iterator[Any]:
-        """Iterate the SDK's raw stream events; `close()` on the iterator stops the HTTP stream."""
+    def stream_response(self, params: dict[str, Any],
+                        on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
+        """Iterate the SDK's raw stream events; `close()` on the iterator stops the HTTP stream.
+
+        `on_open` receives the open SDK stream, whose `close()` may be called from another
+        thread to abort a reply that has stalled.
+        """
         import openai
 
         try:
             stream = self.client.responses.create(**params, stream=True)
         except openai.OpenAIError as exc:
             raise self.error(exc) from None
+        if on_open is not None:
+            on_open(stream)
         try:
             for event in stream:
                 yield _checked_event(event)
@@ -133,6 +140,27 @@ class Api:
             raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
         finally:
             stream.close()
+
+    @staticmethod
+    def abort(stream: Any) -> None:
+        """Abort an open SDK stream from another thread, waking a reader blocked on the socket.
+
+        Closing the response alone does not interrupt a blocked `recv`; shutting the socket
+        down does. The socket is reached through the transport's `network_stream` extension.
+        """
+        import socket
+
+        try:
+            network = stream.response.extensions.get("network_stream")
+            sock = network.get_extra_info("socket") if network is not None else None
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
+        try:
+            stream.close()
+        except Exception:  # the reader may be closing it at the same moment
+            pass
 
     def resume_stream(self, response_id: str, starting_after: int | None) -> Iterator[Any]:
         import openai

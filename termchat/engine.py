@@ -153,6 +153,7 @@ class Session:
         self.settings.update(settings or {})
         self._stop = threading.Event()
         self._stream: Any = None
+        self._http: Any = None  # the open SDK stream of the running turn
         if self.mode not in MODES:
             raise TermchatError(f"unknown state mode '{self.mode}' (choose from {', '.join(MODES)})")
         if conv and (conv.mode != self.mode or conv.model != self.model or settings):
@@ -166,6 +167,9 @@ class Session:
     def stop(self) -> None:
         """Stop the running turn from any thread; its partial reply is kept and marked."""
         self._stop.set()
+        http = self._http
+        if http is not None:
+            self.engine.api.abort(http)  # wakes a reader blocked on a stalled stream
 
     # -- one turn ---------------------------------------------------------------------------
 
@@ -208,8 +212,9 @@ class Session:
             raise
         except TermchatError as exc:
             interrupted = self._stop.is_set()
-            self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, exc.one_line())
-            yield ev.Failed(self.conv.id, exc.one_line(), "".join(text), exc.exit_code, interrupted)
+            message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
+            self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
+            yield ev.Failed(self.conv.id, message, "".join(text), exc.exit_code, interrupted)
             return
         finally:
             self._stream = None
@@ -309,8 +314,16 @@ class Session:
 
     def _run(self, params: dict[str, Any], reply_id: int, text: list[str],
              options: TurnOptions, carried: list[dict[str, Any]]) -> Iterator[ev.Event]:
-        stream = self.engine.api.stream_response(params)
-        yield from self.consume(stream, reply_id, text, options, carried=carried)
+        stream = self.engine.api.stream_response(params, on_open=self._opened)
+        try:
+            yield from self.consume(stream, reply_id, text, options, carried=carried)
+        finally:
+            self._http = None
+
+    def _opened(self, http: Any) -> None:
+        self._http = http
+        if self._stop.is_set():  # stopped while the request was being sent
+            self.engine.api.abort(http)
 
     def consume(self, stream: Iterator[Any], reply_id: int, text: list[str],
                 options: TurnOptions, job_id: str | None = None,
@@ -383,7 +396,7 @@ class Session:
                         failure += f" ({code})"
                 sequence = getattr(event, "sequence_number", sequence)
                 if self._stop.is_set():
-                    raise ApiError("stopped by the user")
+                    raise ApiError("stopped by the user; the partial reply was kept")
                 if final is not None:
                     break
         finally:
