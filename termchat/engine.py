@@ -251,9 +251,13 @@ class Session:
         conv = self.conv
         assert conv is not None
         if self.engine.capabilities.conversations:
+            # A chat that started in another mode carries its history into the new server
+            # conversation (all but the prompt being sent now, which goes as the turn's input).
+            earlier = [m for m in self.store.messages(conv) if m.status != STREAMING][:-1]
             try:
                 remote = self.engine.api.create_conversation(
-                    metadata={"title": conv.title[:512], "model": self.model, "client": "termchat"})
+                    metadata={"title": conv.title[:512], "model": self.model, "client": "termchat"},
+                    items=history.window(earlier) or None)
             except NotSupportedError:
                 self.engine.capabilities.conversations = False
             else:

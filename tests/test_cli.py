@@ -331,3 +331,16 @@ def test_background_refused_by_the_server_keeps_the_prompt(run, env, monkeypatch
 def test_usage_errors_are_one_line(run):
     result = run("--state", "sideways", "-p", "hi")
     assert result.code == 2 and result.err.count("\n") == 1 and "invalid choice" in result.err
+
+
+def test_switching_a_local_chat_to_conversation_mode_keeps_its_history(run, server):
+    assert run("--state", "local", "-p", "My name is Dorothy.").code == 0
+    local_id = _listing(run)[0]["id"]
+    result = run("--conversation", local_id, "--state", "conversation", "-p", "What is my name?")
+    assert result.code == 0, result.err
+    assert "Dorothy" in result.out
+    chat = _listing(run)[0]
+    assert chat["mode"] == "conversation" and chat["id"].startswith("conv_")
+    assert run("show", local_id).code == 0  # the old id still resolves
+    seeded = server.requests_to("conversations.create")[-1].body["items"]
+    assert [i["content"] for i in seeded if i["role"] == "user"] == ["My name is Dorothy."]
