@@ -205,7 +205,8 @@ class ChatActions:
         try:
             session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
             job_id, status = background.submit(session, prompt)
-            self.post_message(ChatChanged(conv.pk, f"background job {job_id} {status}: Ctrl+B lists jobs"))
+            self.post_message(ChatChanged(conv.pk, f"background job {job_id} {status}: Ctrl+B lists jobs. "
+                                          f"Note: {background.ZDR_NOTE}."))
             note, severity = f"background job {job_id} finished", "information"
             for event in background.wait(engine, job_id):
                 if isinstance(event, ev.Failed):

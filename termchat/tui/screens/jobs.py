@@ -46,6 +46,9 @@ class JobsScreen(ModalScreen[str | None]):
             yield Label(Content("Background jobs"), classes="dialog-title")
             yield DataTable(id="jobs-table", cursor_type="row")
             yield Label(Content("Enter/o open chat · c cancel · r refresh · Escape close"), classes="dialog-hint")
+            yield Label(Content("Background jobs are stored on the server (store=true), so they are not "
+                                "Zero Data Retention compatible; results are kept about 10 minutes."),
+                        classes="dialog-hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
