@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from termchat.errors import NotFoundError, UsageError
+from termchat.sanitize import safe_json
 from termchat.store import ConversationRow, MessageRow, Store
 
 
@@ -42,7 +43,7 @@ def find(store: Store, ident: str) -> ConversationRow:
 def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
     rows = ctx.store.list_conversations(limit=args.limit)
     if args.json:
-        sys.stdout.write(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(safe_json([r.to_json() for r in rows], indent=2) + "\n")
         return 0
     if not rows:
         sys.stderr.write("termchat: no chats yet; start one with `termchat` or `termchat -p TEXT`\n")
@@ -65,7 +66,8 @@ ROLE_NAMES = {"user": "You", "assistant": "Assistant", "compaction": "Compaction
 def _status_note(message: MessageRow) -> str:
     if message.role == "assistant" and message.interrupted:
         status = "interrupted" if message.status in ("streaming", "interrupted") else message.status
-        return f" ({status}{': ' + message.error if message.error and message.status == 'failed' else ''})"
+        error = f": {_clean(message.error)}" if message.error and message.status == "failed" else ""
+        return f" ({status}{error})"
     return ""
 
 
@@ -74,7 +76,7 @@ def show_cmd(ctx: Any, args: argparse.Namespace) -> int:
     if args.json:
         return _export_json(ctx.store, conv, sys.stdout)
     out = sys.stdout
-    out.write(f"{_clean(conv.title)}\n{conv.id} · {conv.mode} · {conv.model} · "
+    out.write(f"{_clean(conv.title)}\n{conv.id} · {conv.mode} · {_clean(conv.model)} · "
               f"{conv.input_tokens + conv.output_tokens} tokens\n")
     for message in ctx.store.iter_all_messages(conv):
         if message.role == "compaction":
@@ -96,7 +98,7 @@ def export_markdown(store: Store, conv: ConversationRow) -> str:
     from termchat.render_items import describe_item
 
     lines = [f"# {_clean(conv.title) or conv.id}", "",
-             f"- id: `{conv.id}`", f"- mode: {conv.mode}", f"- model: {conv.model}",
+             f"- id: `{conv.id}`", f"- mode: {conv.mode}", f"- model: {_clean(conv.model)}",
              f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
              f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
              f"- cost: ${conv.cost_usd:.4f}", ""]
@@ -118,7 +120,7 @@ def _export_json(store: Store, conv: ConversationRow, out: Any) -> int:
     data["aliases"] = store.aliases(conv)
     data["settings"] = conv.settings
     data["messages"] = [m.to_json() for m in store.iter_all_messages(conv)]
-    out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    out.write(safe_json(data, indent=2) + "\n")
     return 0
 
 

@@ -5,6 +5,7 @@ No Textual and no printing here: the one-shot CLI and the TUI are two views over
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING
                             Store)
 
 MODES = ("conversation", "chain", "local")
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
 SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
 TITLE_LENGTH = 60
 # Ask for the tool details termchat shows (search results, interpreter logs).
@@ -109,12 +111,17 @@ class Engine:
                                     "and the server does not know it") from None
             raise
         items = self.api.conversation_items(conversation_id)
-        metadata = remote.get("metadata") or {}
+        metadata = remote.get("metadata") if isinstance(remote.get("metadata"), dict) else {}
         rows = history.rows_from_items(items)
-        title = metadata.get("title") or next(
+        # Metadata comes from whoever wrote the conversation: keep only a clean title and a
+        # model name that looks like one.
+        title = make_title(str(metadata.get("title") or "")) or next(
             (make_title(r["content"]) for r in rows if r["role"] == "user"), conversation_id)
+        model = str(metadata.get("model") or "")
+        if not _MODEL_NAME.fullmatch(model):
+            model = self.model
         conv = self.store.create_conversation(
-            mode="conversation", model=metadata.get("model") or self.model, title=title,
+            mode="conversation", model=model, title=title,
             id=conversation_id, remote_id=conversation_id,
             created_at=float(remote.get("created_at") or time.time()))
         self.store.replace_messages(conv, rows)
@@ -234,7 +241,7 @@ class Session:
         usage = last[0].usage if last else None
         if not usage or not window:
             return None
-        used = int(usage.get("input_tokens") or 0) + int(usage.get("output_tokens") or 0)
+        used = _count(usage.get("input_tokens")) + _count(usage.get("output_tokens"))
         if used < settings.threshold * window:
             return None
         from termchat.compaction import compact_conversation
@@ -345,64 +352,72 @@ class Session:
         self._stream = stream
         try:
             for event in stream:
-                kind = event.type
-                if kind == "response.output_text.delta" or kind == "response.refusal.delta":
-                    if kind == "response.refusal.delta":
-                        refusal = True
-                    text.append(event.delta)
-                    yield ev.TextDelta(event.delta)
-                    now = time.monotonic()
-                    if now - last_save > SAVE_EVERY:
-                        store.update_message(reply_id, content="".join(text))
-                        if response_id and options.background:
-                            store.update_job(response_id, last_sequence=event.sequence_number)
-                        last_save = now
-                elif kind == "response.created":
-                    response_id = event.response.id
-                    store.update_message(reply_id, response_id=response_id)
-                    if options.background:
-                        store.add_job(response_id, self.conv, reply_id, event.response.status or "queued")
-                    yield ev.ResponseCreated(response_id, event.response.status or "in_progress")
-                elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
-                    yield ev.ReasoningDelta(event.delta)
-                elif kind == "response.output_item.added" or kind == "response.output_item.done":
-                    item = event.item.model_dump(mode="json")
-                    item_type = item.get("type", "unknown")
-                    if item_type == "message":
-                        continue
-                    item_id = item.get("id") or f"item{len(items)}"
-                    if kind.endswith("added"):
-                        yield ev.ItemStarted(item_type, item_id, item)
-                    else:
-                        items[item_id] = item
-                        yield ev.ItemFinished(item_type, item_id, item)
-                        if item_type == "mcp_approval_request":
-                            yield ev.ApprovalRequested(item_id, item.get("server_label", ""),
-                                                       item.get("name", ""), item.get("arguments", ""))
-                elif kind == "response.output_text.annotation.added":
-                    annotation = event.annotation if isinstance(event.annotation, dict) else \
-                        getattr(event.annotation, "__dict__", {})
-                    if annotation.get("type") == "url_citation":
-                        citations += 1
-                        yield ev.Citation(citations, annotation.get("title") or "", annotation.get("url") or "")
-                elif kind in ("response.completed", "response.incomplete"):
-                    final = event.response.model_dump(mode="json")
-                elif kind == "response.failed":
-                    final = event.response.model_dump(mode="json")
-                    error = final.get("error") or {}
-                    failure = error.get("message") or "the response failed"
-                    if error.get("code"):
-                        failure += f" ({error['code']})"
-                elif kind == "error":
-                    failure = getattr(event, "message", None) or "the server reported an error"
-                    code = getattr(event, "code", None)
-                    if code:
-                        failure += f" ({code})"
-                sequence = getattr(event, "sequence_number", sequence)
-                if self._stop.is_set():
-                    raise ApiError("stopped by the user; the partial reply was kept")
-                if final is not None:
-                    break
+                kind = getattr(event, "type", None)
+                try:
+                    if kind == "response.output_text.delta" or kind == "response.refusal.delta":
+                        if kind == "response.refusal.delta":
+                            refusal = True
+                        if not isinstance(event.delta, str):
+                            raise TypeError("delta is not text")
+                        text.append(event.delta)
+                        yield ev.TextDelta(event.delta)
+                        now = time.monotonic()
+                        if now - last_save > SAVE_EVERY:
+                            store.update_message(reply_id, content="".join(text))
+                            if response_id and options.background:
+                                store.update_job(response_id, last_sequence=event.sequence_number)
+                            last_save = now
+                    elif kind == "response.created":
+                        response_id = event.response.id
+                        store.update_message(reply_id, response_id=response_id)
+                        if options.background:
+                            store.add_job(response_id, self.conv, reply_id, event.response.status or "queued")
+                        yield ev.ResponseCreated(response_id, event.response.status or "in_progress")
+                    elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+                        yield ev.ReasoningDelta(event.delta)
+                    elif kind == "response.output_item.added" or kind == "response.output_item.done":
+                        item = event.item.model_dump(mode="json", warnings=False)
+                        item_type = item.get("type", "unknown")
+                        if item_type == "message":
+                            continue
+                        item_id = item.get("id") or f"item{len(items)}"
+                        if kind.endswith("added"):
+                            yield ev.ItemStarted(item_type, item_id, item)
+                        else:
+                            items[item_id] = item
+                            yield ev.ItemFinished(item_type, item_id, item)
+                            if item_type == "mcp_approval_request":
+                                yield ev.ApprovalRequested(item_id, item.get("server_label", ""),
+                                                           item.get("name", ""), item.get("arguments", ""))
+                    elif kind == "response.output_text.annotation.added":
+                        annotation = event.annotation if isinstance(event.annotation, dict) else \
+                            getattr(event.annotation, "__dict__", {})
+                        if annotation.get("type") == "url_citation":
+                            citations += 1
+                            yield ev.Citation(citations, annotation.get("title") or "", annotation.get("url") or "")
+                    elif kind in ("response.completed", "response.incomplete"):
+                        final = event.response.model_dump(mode="json", warnings=False)
+                    elif kind == "response.failed":
+                        final = event.response.model_dump(mode="json", warnings=False)
+                        error = final.get("error") or {}
+                        failure = error.get("message") or "the response failed"
+                        if error.get("code"):
+                            failure += f" ({error['code']})"
+                    elif kind == "error":
+                        failure = getattr(event, "message", None) or "the server reported an error"
+                        code = getattr(event, "code", None)
+                        if code:
+                            failure += f" ({code})"
+                    sequence = getattr(event, "sequence_number", sequence)
+                    if self._stop.is_set():
+                        raise ApiError("stopped by the user; the partial reply was kept")
+                    if final is not None:
+                        break
+                except (AttributeError, TypeError, ValueError, KeyError) as exc:
+                    # A well-framed event with the wrong shape (a broken or exotic server).
+                    raise ApiError(f"malformed {str(kind)[:60]!r} event from the server "
+                                   f"({type(exc).__name__})") from None
+
         finally:
             close = getattr(stream, "close", None)
             if close:
@@ -410,7 +425,9 @@ class Session:
             if response_id and options.background and sequence is not None:
                 store.update_job(response_id, last_sequence=sequence)
         if failure:
-            raise ApiError(f"the response failed: {failure}")
+            from termchat.sanitize import strip_control
+
+            raise ApiError(f"the response failed: {strip_control(failure, keep_newlines=False)}")
         if final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
         yield from self._finish(final, reply_id, text, items, carried or [], refusal)
@@ -421,7 +438,8 @@ class Session:
         store = self.store
         conv = self.conv
         assert conv is not None
-        output = final.get("output") or []
+        raw_output = final.get("output")
+        output = [i for i in raw_output if isinstance(i, dict)] if isinstance(raw_output, list) else []
         other_items = (carried or []) + ([i for i in output if i.get("type") != "message"]
                                          or list(items.values()))
         refusal = refusal or any(part.get("type") == "refusal" for i in output if i.get("type") == "message"
@@ -450,7 +468,8 @@ class Session:
             self.conv = store.update_conversation(conv, last_response_id=final["id"])
         else:
             self.conv = store.reload(conv)
-        reason = (final.get("incomplete_details") or {}).get("reason")
+        details = final.get("incomplete_details")
+        reason = details.get("reason") if isinstance(details, dict) else None
         if usage is not None:
             yield usage
         approvals = [ev.ApprovalRequested(i.get("id", ""), i.get("server_label", ""), i.get("name", ""),
@@ -466,13 +485,21 @@ class Session:
             pass  # the store itself is failing; the caller reports the original error
 
 
-def _usage(raw: dict[str, Any] | None) -> ev.Usage | None:
-    if not raw:
+def _count(value: Any) -> int:
+    """A token count from the server; anything that is not a count reads as 0."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _usage(raw: Any) -> ev.Usage | None:
+    if not raw or not isinstance(raw, dict):
         return None
-    return ev.Usage(
-        int(raw.get("input_tokens") or 0), int(raw.get("output_tokens") or 0),
-        int((raw.get("input_tokens_details") or {}).get("cached_tokens") or 0),
-        int((raw.get("output_tokens_details") or {}).get("reasoning_tokens") or 0))
+    details_in = raw.get("input_tokens_details") if isinstance(raw.get("input_tokens_details"), dict) else {}
+    details_out = raw.get("output_tokens_details") if isinstance(raw.get("output_tokens_details"), dict) else {}
+    return ev.Usage(_count(raw.get("input_tokens")), _count(raw.get("output_tokens")),
+                    _count(details_in.get("cached_tokens")), _count(details_out.get("reasoning_tokens")))
 
 
 def _container_tier(tools: list[dict[str, Any]]) -> str:
@@ -486,5 +513,8 @@ def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, 
                overrides: dict[str, Any] | None, tier: str = "1g") -> float | None:
     from termchat.pricing import turn_cost
 
-    cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)
+    try:
+        cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)
+    except (TypeError, ValueError, AttributeError):  # a usage object of the wrong shape
+        return None
     return cost.total_usd if cost.known else None

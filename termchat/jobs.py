@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from termchat import events as ev
+from termchat.sanitize import safe_json
 
 
 def start_background(ctx: Any, session: Any, prompt: str, options: Any, writer: Any, *, wait: bool) -> int:
@@ -15,7 +16,7 @@ def start_background(ctx: Any, session: Any, prompt: str, options: Any, writer: 
 
     job_id, status = background.submit(session, prompt, options)
     if getattr(writer, "out", None) is not None and type(writer).__name__ == "JsonWriter":
-        writer.out.write(json.dumps({"type": "job", "id": job_id, "status": status,
+        writer.out.write(safe_json({"type": "job", "id": job_id, "status": status,
                                      "conversation_id": session.conv.id}) + "\n")
         writer.out.flush()
     else:
@@ -50,7 +51,7 @@ def list_jobs(ctx: Any, *, as_json: bool) -> int:
         jobs = ctx.store.jobs()
     now = time.time()
     if as_json:
-        sys.stdout.write(json.dumps([background.describe(j, now) for j in jobs], indent=2) + "\n")
+        sys.stdout.write(safe_json([background.describe(j, now) for j in jobs], indent=2) + "\n")
         return 0
     if not jobs:
         sys.stderr.write("termchat: no background jobs\n")

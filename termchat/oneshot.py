@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from termchat import events as ev
+from termchat.sanitize import safe_json
 from termchat.errors import EXIT_INTERRUPTED, UsageError
 
 
@@ -66,8 +67,10 @@ def load_schema(path: str) -> dict[str, Any]:
             schema = json.load(handle)
     except OSError as exc:
         raise UsageError(f"cannot read schema file {path}: {exc.strerror}") from None
-    except ValueError as exc:
+    except ValueError as exc:  # includes UnicodeDecodeError
         raise UsageError(f"schema file {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"schema file {path} is nested too deeply to be a JSON Schema") from None
     if not isinstance(schema, dict) or not ({"type", "properties", "$ref", "anyOf"} & set(schema)):
         raise UsageError(f"schema file {path} is not a JSON Schema object")
     name = "".join(c if c.isalnum() or c in "_-" else "_" for c in str(schema.get("title") or "reply"))[:64]
@@ -161,7 +164,7 @@ class JsonWriter:
         data = asdict(event)
         name = type(event).__name__
         data = {"type": "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"), **data}
-        self.out.write(json.dumps(data, ensure_ascii=False) + "\n")
+        self.out.write(safe_json(data) + "\n")
         self.out.flush()
 
 

@@ -163,3 +163,20 @@ def escape_content_markup(text: str) -> str:
     which `escape_markup` (Rich's rule) leaves alone; so every `[` is escaped here.
     """
     return text.replace("[", "\\[")
+
+
+# Characters JSON may carry raw but a terminal would act on: C0/C1 controls, DEL and the
+# invisible / bidi characters above. `json.dumps` escapes C0 itself; the rest are escaped here.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def safe_json(value: object, *, indent: int | None = None) -> str:
+    """`json.dumps` that keeps Unicode readable but escapes every character a terminal acts on.
+
+    Those characters only occur inside JSON strings, so replacing them with `\\uXXXX` escapes
+    keeps the document valid and decodes to the same value.
+    """
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

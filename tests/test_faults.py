@@ -282,8 +282,6 @@ def test_unknown_item_type_is_a_neutral_line(run, server):
     assert shown.code == 0 and "after the hologram" in shown.out
 
 
-@pytest.mark.xfail(strict=True, reason="engine.py: event.item/response.model_dump() without "
-                   "warnings=False prints multi-line pydantic UserWarnings on stderr for unknown item types")
 def test_unknown_item_type_prints_no_warnings_in_a_real_process(env, server):
     server.script(Reply.items([{"type": "hologram_call", "status": "completed"},
                                {"type": "message", "content": [{"type": "output_text", "text": "ok",

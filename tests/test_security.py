@@ -113,9 +113,6 @@ def test_hostile_http_error_message(run, server):
         assert_safe(_outputs(shown), " ".join(argv))
 
 
-@pytest.mark.xfail(strict=True, reason="commands._status_note prints a failed message's stored "
-                   "error unsanitized in `show` / `export`; an error from a stream `error` event "
-                   "(engine builds it, not Api.error) keeps its escapes")
 def test_hostile_stream_error_event_in_show(run, server):
     server.script(Reply.error_event("melted " + CORPUS, nested=False))
     result = run("--state", "local", "-p", "hi")
@@ -150,9 +147,6 @@ def test_imported_conversation_title_and_items_are_sanitized(run, server):
         assert_safe(_outputs(shown), " ".join(argv))
 
 
-@pytest.mark.xfail(strict=True, reason="engine.import_conversation stores the server's "
-                   "metadata.model (and title) verbatim, and commands show/export print conv.model "
-                   "unsanitized: ESC from a hostile server reaches stdout")
 def test_imported_conversation_model_is_sanitized(run, server):
     conv_id = _hostile_remote_conversation(server, model="gpt-5.2" + HOSTILE["clear"])
     result = run("--conversation", conv_id, "-p", "go on")
@@ -164,9 +158,6 @@ def test_imported_conversation_model_is_sanitized(run, server):
         assert_safe(_outputs(shown), " ".join(argv))
 
 
-@pytest.mark.xfail(strict=True, reason="JSON outputs (commands: list/show/export --json; oneshot "
-                   "--json) use json.dumps(ensure_ascii=False): ESC is escaped but raw C1 "
-                   "controls and bidi overrides reach stdout; escape them as \\uXXXX")
 def test_json_outputs_escape_c1_and_bidi(run, server):
     server.script(Reply.text(CORPUS))
     result = run("--json", "--state", "local", "-p", CORPUS)
