@@ -17,6 +17,7 @@ from termchat.api import Api
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
 from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow,
                             Store)
+from termchat.translate import StreamState, translate
 
 MODES = ("conversation", "chain", "local")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
@@ -341,96 +342,40 @@ class Session:
                 carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
         """Turn SDK stream events into domain events, saving the reply as it grows."""
         store = self.store
-        response_id: str | None = job_id
-        final: dict[str, Any] | None = None
-        failure: str | None = None
-        items: dict[str, dict[str, Any]] = {}
-        citations = 0
+        state = StreamState(text=text, response_id=job_id)
         last_save = time.monotonic()
-        sequence: int | None = None
-        refusal = False
+
+        def on_created(response_id: str, status: str) -> None:
+            store.update_message(reply_id, response_id=response_id)
+            if options.background:
+                store.add_job(response_id, self.conv, reply_id, status)
+
+        def on_text() -> None:
+            nonlocal last_save
+            now = time.monotonic()
+            if now - last_save > SAVE_EVERY:
+                store.update_message(reply_id, content="".join(text))
+                if state.response_id and options.background and state.sequence is not None:
+                    store.update_job(state.response_id, last_sequence=state.sequence)
+                last_save = now
+
         self._stream = stream
         try:
-            for event in stream:
-                kind = getattr(event, "type", None)
-                try:
-                    if kind == "response.output_text.delta" or kind == "response.refusal.delta":
-                        if kind == "response.refusal.delta":
-                            refusal = True
-                        if not isinstance(event.delta, str):
-                            raise TypeError("delta is not text")
-                        text.append(event.delta)
-                        yield ev.TextDelta(event.delta)
-                        now = time.monotonic()
-                        if now - last_save > SAVE_EVERY:
-                            store.update_message(reply_id, content="".join(text))
-                            if response_id and options.background:
-                                store.update_job(response_id, last_sequence=event.sequence_number)
-                            last_save = now
-                    elif kind == "response.created":
-                        response_id = event.response.id
-                        store.update_message(reply_id, response_id=response_id)
-                        if options.background:
-                            store.add_job(response_id, self.conv, reply_id, event.response.status or "queued")
-                        yield ev.ResponseCreated(response_id, event.response.status or "in_progress")
-                    elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
-                        yield ev.ReasoningDelta(event.delta)
-                    elif kind == "response.output_item.added" or kind == "response.output_item.done":
-                        item = event.item.model_dump(mode="json", warnings=False)
-                        item_type = item.get("type", "unknown")
-                        if item_type == "message":
-                            continue
-                        item_id = item.get("id") or f"item{len(items)}"
-                        if kind.endswith("added"):
-                            yield ev.ItemStarted(item_type, item_id, item)
-                        else:
-                            items[item_id] = item
-                            yield ev.ItemFinished(item_type, item_id, item)
-                            if item_type == "mcp_approval_request":
-                                yield ev.ApprovalRequested(item_id, item.get("server_label", ""),
-                                                           item.get("name", ""), item.get("arguments", ""))
-                    elif kind == "response.output_text.annotation.added":
-                        annotation = event.annotation if isinstance(event.annotation, dict) else \
-                            getattr(event.annotation, "__dict__", {})
-                        if annotation.get("type") == "url_citation":
-                            citations += 1
-                            yield ev.Citation(citations, annotation.get("title") or "", annotation.get("url") or "")
-                    elif kind in ("response.completed", "response.incomplete"):
-                        final = event.response.model_dump(mode="json", warnings=False)
-                    elif kind == "response.failed":
-                        final = event.response.model_dump(mode="json", warnings=False)
-                        error = final.get("error") or {}
-                        failure = error.get("message") or "the response failed"
-                        if error.get("code"):
-                            failure += f" ({error['code']})"
-                    elif kind == "error":
-                        failure = getattr(event, "message", None) or "the server reported an error"
-                        code = getattr(event, "code", None)
-                        if code:
-                            failure += f" ({code})"
-                    sequence = getattr(event, "sequence_number", sequence)
-                    if self._stop.is_set():
-                        raise ApiError("stopped by the user; the partial reply was kept")
-                    if final is not None:
-                        break
-                except (AttributeError, TypeError, ValueError, KeyError) as exc:
-                    # A well-framed event with the wrong shape (a broken or exotic server).
-                    raise ApiError(f"malformed {str(kind)[:60]!r} event from the server "
-                                   f"({type(exc).__name__})") from None
-
+            yield from translate(stream, state, stopped=self._stop.is_set, on_created=on_created,
+                                 on_text=on_text)
         finally:
             close = getattr(stream, "close", None)
             if close:
                 close()
-            if response_id and options.background and sequence is not None:
-                store.update_job(response_id, last_sequence=sequence)
-        if failure:
+            if state.response_id and options.background and state.sequence is not None:
+                store.update_job(state.response_id, last_sequence=state.sequence)
+        if state.failure:
             from termchat.sanitize import strip_control
 
-            raise ApiError(f"the response failed: {strip_control(failure, keep_newlines=False)}")
-        if final is None:
+            raise ApiError(f"the response failed: {strip_control(state.failure, keep_newlines=False)}")
+        if state.final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
-        yield from self._finish(final, reply_id, text, items, carried or [], refusal)
+        yield from self._finish(state.final, reply_id, text, state.items, carried or [], state.refusal)
 
     def _finish(self, final: dict[str, Any], reply_id: int, text: list[str],
                 items: dict[str, dict[str, Any]], carried: list[dict[str, Any]] | None = None,

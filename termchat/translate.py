@@ -1,0 +1,106 @@
+"""SDK stream events -> domain events, for one response. No store, no printing.
+
+Dispatch is on the event's `type` string (never on "has a `.delta`"), items are filed by id
+(servers differ on `output_index`), unknown types are ignored, and a well-framed event of the
+wrong shape ends the turn with one clear `ApiError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from termchat import events as ev
+from termchat.errors import ApiError
+
+TEXT_DELTAS = ("response.output_text.delta", "response.refusal.delta")
+REASONING_DELTAS = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
+ITEM_EVENTS = ("response.output_item.added", "response.output_item.done")
+
+
+@dataclass
+class StreamState:
+    """What one response's stream has delivered so far."""
+
+    text: list[str] = field(default_factory=list)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    response_id: str | None = None
+    final: dict[str, Any] | None = None
+    failure: str | None = None
+    sequence: int | None = None
+    refusal: bool = False
+    citations: int = 0
+
+
+def translate(stream: Any, state: StreamState, *, stopped: Callable[[], bool],
+              on_created: Callable[[str, str], None], on_text: Callable[[], None]) -> Iterator[ev.Event]:
+    """Yield domain events until a terminal event; `state` holds the result.
+
+    `on_created(response_id, status)` runs when the server names the response; `on_text()`
+    after each text delta (the caller saves the growing reply from there).
+    """
+    for event in stream:
+        kind = getattr(event, "type", None)
+        try:
+            yield from _one(event, kind, state, on_created, on_text)
+            state.sequence = getattr(event, "sequence_number", state.sequence)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            # A well-framed event with the wrong shape (a broken or exotic server).
+            raise ApiError(f"malformed {str(kind)[:60]!r} event from the server "
+                           f"({type(exc).__name__})") from None
+        if stopped():
+            raise ApiError("stopped by the user; the partial reply was kept")
+        if state.final is not None:
+            return
+
+
+def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, str], None],
+         on_text: Callable[[], None]) -> Iterator[ev.Event]:
+    if kind in TEXT_DELTAS:
+        if not isinstance(event.delta, str):
+            raise TypeError("delta is not text")
+        if kind == "response.refusal.delta":
+            state.refusal = True
+        state.text.append(event.delta)
+        yield ev.TextDelta(event.delta)
+        on_text()
+    elif kind == "response.created":
+        state.response_id = event.response.id
+        status = event.response.status or "in_progress"
+        on_created(state.response_id, status)
+        yield ev.ResponseCreated(state.response_id, status)
+    elif kind in REASONING_DELTAS:
+        yield ev.ReasoningDelta(event.delta)
+    elif kind in ITEM_EVENTS:
+        item = event.item.model_dump(mode="json", warnings=False)
+        item_type = item.get("type", "unknown")
+        if item_type == "message":
+            return
+        item_id = item.get("id") or f"item{len(state.items)}"
+        if kind == "response.output_item.added":
+            yield ev.ItemStarted(item_type, item_id, item)
+            return
+        state.items[item_id] = item
+        yield ev.ItemFinished(item_type, item_id, item)
+        if item_type == "mcp_approval_request":
+            yield ev.ApprovalRequested(item_id, item.get("server_label", ""), item.get("name", ""),
+                                       item.get("arguments", ""))
+    elif kind == "response.output_text.annotation.added":
+        annotation = event.annotation if isinstance(event.annotation, dict) else \
+            getattr(event.annotation, "__dict__", {})
+        if annotation.get("type") == "url_citation":
+            state.citations += 1
+            yield ev.Citation(state.citations, annotation.get("title") or "", annotation.get("url") or "")
+    elif kind in ("response.completed", "response.incomplete"):
+        state.final = event.response.model_dump(mode="json", warnings=False)
+    elif kind == "response.failed":
+        state.final = event.response.model_dump(mode="json", warnings=False)
+        error = state.final.get("error") or {}
+        state.failure = _with_code(error.get("message") or "the response failed", error.get("code"))
+    elif kind == "error":
+        state.failure = _with_code(getattr(event, "message", None) or "the server reported an error",
+                                   getattr(event, "code", None))
+
+
+def _with_code(message: str, code: Any) -> str:
+    return f"{message} ({code})" if code else message
