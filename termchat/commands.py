@@ -34,7 +34,7 @@ def _clean(text: str) -> str:
 
 
 def find(store: Store, ident: str) -> ConversationRow:
-    conv = store.get_conversation(ident)
+    conv = store.lookup(ident)
     if conv is None:
         raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
     return conv

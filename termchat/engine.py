@@ -85,7 +85,7 @@ class Engine:
     def open(self, ident: str, *, sync: bool = True) -> tuple[ConversationRow, list[ev.Notice]]:
         """Find a chat by id: locally, else import a `conv_…` id from the server."""
         notices: list[ev.Notice] = []
-        conv = self.store.get_conversation(ident)
+        conv = self.store.lookup(ident)
         if conv is None:
             if not ident.startswith("conv_"):
                 raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")

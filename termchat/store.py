@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from termchat.errors import StoreError
+from termchat.errors import StoreError, UsageError
 
 SCHEMA_VERSION = 2
 DB_NAME = "termchat.db"
@@ -329,6 +329,25 @@ class Store:
         if not rows:
             rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE remote_id = ?", (ident,))
         return self._conversation(rows[0]) if rows else None
+
+    def lookup(self, ident: str) -> ConversationRow | None:
+        """`get_conversation`, else the one chat whose id starts with `ident`."""
+        conv = self.get_conversation(ident)
+        if conv is not None:
+            return conv
+        matches = self.find_by_prefix(ident)
+        if len(matches) > 1:
+            raise UsageError(f"'{ident}' matches several chats; type more of the id")
+        return matches[0] if matches else None
+
+    def find_by_prefix(self, prefix: str, limit: int = 2) -> list[ConversationRow]:
+        """Chats whose id starts with `prefix` (so a user can type a short, unique start)."""
+        if len(prefix) < 3:
+            return []
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE id LIKE ? ESCAPE '\\'"
+                          " ORDER BY updated_at DESC LIMIT ?", (pattern, limit))
+        return [self._conversation(r) for r in rows]
 
     def reload(self, conv: ConversationRow) -> ConversationRow:
         rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE pk = ?", (conv.pk,))

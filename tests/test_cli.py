@@ -344,3 +344,16 @@ def test_switching_a_local_chat_to_conversation_mode_keeps_its_history(run, serv
     assert run("show", local_id).code == 0  # the old id still resolves
     seeded = server.requests_to("conversations.create")[-1].body["items"]
     assert [i["content"] for i in seeded if i["role"] == "user"] == ["My name is Dorothy."]
+
+
+def test_a_unique_id_prefix_is_enough(run, server):
+    assert run("--state", "local", "-p", "My name is Alan.").code == 0
+    assert run("--state", "local", "-p", "second chat").code == 0
+    chats = _listing(run)
+    target = chats[1]["id"]
+    prefix = next(target[:n] for n in range(3, len(target)) if not chats[0]["id"].startswith(target[:n]))
+    assert "My name is Alan." in run("show", prefix).out
+    result = run("--conversation", prefix, "-p", "What is my name?")
+    assert "Alan" in result.out
+    ambiguous = run("show", "tc_")
+    assert ambiguous.code == 2 and "several chats" in ambiguous.err
