@@ -50,6 +50,10 @@ class Api:
         self.timeout = timeout
         self._client: openai.OpenAI | None = None
 
+    def clean(self, text: str) -> str:
+        """Server-provided text made safe to print and store: no escapes, no API key."""
+        return redact(text, (self._api_key,))
+
     def __repr__(self) -> str:  # never show the key
         return f"Api(base_url={self.base_url!r})"
 

@@ -370,9 +370,7 @@ class Session:
             if state.response_id and options.background and state.sequence is not None:
                 store.update_job(state.response_id, last_sequence=state.sequence)
         if state.failure:
-            from termchat.sanitize import strip_control
-
-            raise ApiError(f"the response failed: {strip_control(state.failure, keep_newlines=False)}")
+            raise ApiError(f"the response failed: {self.engine.api.clean(state.failure)}")
         if state.final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
         yield from self._finish(state.final, reply_id, text, state.items, carried or [], state.refusal)

@@ -17,7 +17,7 @@ import pytest
 
 from termchat.fake_api import Reply
 
-from test_faults import env, listing, run, server  # noqa: F401  (shared fixtures)
+from test_faults import API_KEY, env, listing, run, server  # noqa: F401  (shared fixtures)
 
 HOSTILE = {
     "osc52": "\x1b]52;c;cm0gLXJmIH4K\x07",
@@ -337,3 +337,12 @@ def test_save_config_writes_0600_in_a_0700_dir(tmp_path, monkeypatch):
         assert load_config(existing, env={}).keymap["send"] == "ctrl+j"
     finally:
         os.umask(old)
+
+
+def test_stream_error_event_echoing_the_key_is_redacted(run, server):
+    server.script(Reply.error_event(f"bad key {API_KEY} rejected", nested=False))
+    result = run("--state", "local", "-p", "hi")
+    assert result.code == 1
+    conv_id = listing(run)[0]["id"]
+    for text in (result.err, run("show", conv_id).out, run("export", conv_id, "--format", "json").out):
+        assert API_KEY not in text
