@@ -334,7 +334,7 @@ async def test_keymap_override_from_config(tui_context):
         await pilot.pause()
         table = app.screen.query_one("DataTable")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert ["F11", "toggle_tools", "Show or hide the tool panel"] in rows
+        assert ["F11", "toggle_tools", "Focus the tool panel (again: hide it)"] in rows
 
 
 async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
@@ -454,18 +454,6 @@ async def test_ten_thousand_chats_list_one_page(tui_context):
         assert options.option_count >= 400  # the next page loads near the end
 
 
-async def test_compact_marks_transcript(tui_context, tui_api):
-    app = make_app(tui_context(state="local"))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*"my name is Ada", "enter")
-        await settle(app, pilot)
-        await pilot.press(*"and I like tea", "enter")
-        await settle(app, pilot)
-        await pilot.press("f9")
-        await settle(app, pilot)
-        assert any(v.role == "compaction" for v in app.pane.views)
-
-
 async def test_background_job_and_jobs_panel(tui_context, tui_api):
     from termchat.tui.screens.jobs import JobsScreen
 
@@ -497,3 +485,142 @@ async def test_theme_from_config_and_saved_on_change(tui_context, theme, tmp_pat
         await pilot.pause()
     saved = (tmp_path / "config" / "config.toml").read_text()
     assert "theme =" in saved and theme not in saved
+
+
+# -- MCP approvals ---------------------------------------------------------------------------
+
+DEEPWIKI = dict(label="deepwiki", url="https://mcp.example.test/mcp", require_approval="always")
+
+
+async def ask_mcp(app, pilot, tui_api) -> None:
+    """Enable the MCP server in the tool panel, send a prompt the fake answers with an approval
+    request, and wait for the approval dialog."""
+    from termchat.tui.screens.approval import ApprovalScreen
+
+    await pilot.click("#mcp-0")
+    app.prompt.focus()
+    await pilot.press(*"ask mcp about [b]textual[/b]", "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+    body = requests_to(tui_api, "responses")[-1].body
+    assert [t["server_label"] for t in body["tools"] if t["type"] == "mcp"] == ["deepwiki"]
+
+
+async def test_mcp_approval_approved_runs_the_tool(tui_context, tui_api):
+    from termchat.config import McpServer
+
+    ctx = tui_context(mcp_servers=(McpServer(**DEEPWIKI),))
+    app = make_app(ctx)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        await ask_mcp(app, pilot, tui_api)
+        dialog = app.screen
+        what = str(dialog.query_one("#approval-what").render())
+        assert "deepwiki" in what and "ask_question" in what
+        args = str(dialog.query_one("#approval-args").render())
+        assert '"question": "ask mcp about [b]textual[/b]"' in args  # literal, not markup
+        assert app.focused.id == "deny"  # a stray Enter does not approve
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen is app.screen_stack[0]
+        sent = requests_to(tui_api, "responses")[-1].body["input"]
+        assert sent[-1]["type"] == "mcp_approval_response" and sent[-1]["approve"] is True
+        reply = last_reply(app)
+        assert "returned: [deepwiki] ask_question answered" in reply.text
+        titles = [str(item.title) for item in reply.query("ToolItem")]
+        assert "✔ MCP tool call approved" in titles
+        assert any("mcp deepwiki.ask_question" in t for t in titles)
+        assert [v.role for v in app.pane.views] == ["user", "assistant", "assistant"]
+        assert app.current_turn() is None
+
+
+async def test_mcp_approval_denied_with_escape(tui_context, tui_api):
+    from termchat.config import McpServer
+
+    ctx = tui_context(mcp_servers=(McpServer(**DEEPWIKI),), state="local")
+    app = make_app(ctx)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        await ask_mcp(app, pilot, tui_api)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        sent = requests_to(tui_api, "responses")[-1].body["input"]
+        assert sent[-1]["type"] == "mcp_approval_response" and sent[-1]["approve"] is False
+        reply = last_reply(app)
+        assert "was not approved" in reply.text
+        assert "✖ MCP tool call denied" in [str(item.title) for item in reply.query("ToolItem")]
+        assert not any("mcp_call" == i.get("type") for i in ctx.store.messages(app.conv)[-1].items)
+
+
+# -- context meter ---------------------------------------------------------------------------
+
+def status_text(app) -> str:
+    return str(app.query_one("StatusLine").render())
+
+
+def context_meter(app) -> tuple[int, str]:
+    import re
+
+    match = re.search(r"ctx (\d+)/(\S+)", status_text(app))
+    assert match, status_text(app)
+    return int(match.group(1)), match.group(2)
+
+
+async def test_context_meter_drops_after_compaction(tui_context, tui_api):
+    ctx = tui_context(state="local")
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert context_meter(app) == (0, "400k")
+        await pilot.press(*"my name is Ada", "enter")
+        await settle(app, pilot)
+        first, window = context_meter(app)
+        await pilot.press(*"and I like tea", "enter")
+        await settle(app, pilot)
+        before, _ = context_meter(app)
+        usage = ctx.store.messages(app.conv)[-1].usage
+        assert before == usage["input_tokens"] + usage["output_tokens"] > first > 0
+        await pilot.press(app.keymap.get("compact", "f9"))
+        await settle(app, pilot)
+        assert any(v.role == "compaction" for v in app.pane.views)
+        marker = app.pane.views[-1]
+        assert marker.role == "compaction" and "context compacted here" in str(
+            marker.query_one(".compaction-note").render())
+        after, window_after = context_meter(app)
+        compact_usage = ctx.store.messages(app.conv)[-1].usage
+        assert after == compact_usage["output_tokens"] < before
+        assert window_after == window
+
+
+# -- keyboard access to the tool panel -------------------------------------------------------
+
+async def test_tool_panel_by_keyboard(tui_context, tui_api):
+    ctx = tui_context()
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert not app.tool_panel.display and app.focused is app.prompt
+        await pilot.press("ctrl+t")  # shows the panel and moves into it
+        assert app.tool_panel.display and app.focused.id == "web_search"
+        await pilot.press("space")  # web_search on
+        await pilot.press("tab")
+        assert app.focused.id == "file_search"
+        await pilot.press("shift+tab")
+        assert app.focused.id == "web_search"
+        await pilot.press("escape")  # back to the prompt; the panel stays
+        assert app.focused is app.prompt and app.tool_panel.display
+        await pilot.press("ctrl+t")  # shown but not focused: move into it
+        assert app.focused.id == "web_search"
+        await pilot.press("ctrl+t")  # from inside: hide it, back to the prompt
+        assert not app.tool_panel.display and app.focused is app.prompt
+        await pilot.press(*"search the latest news", "enter")
+        await settle(app, pilot)
+        assert {"type": "web_search"} in requests_to(tui_api, "responses")[-1].body["tools"]
+        assert last_reply(app).query(".message-sources")
+
+
+def test_approval_arguments_are_shown_sanitized():
+    from termchat.tui.screens.approval import pretty_arguments
+
+    shown = pretty_arguments('{"q": "a\\u001b]52;c;ZXZpbA==\\u0007b [b]x[/b]"}')
+    assert "\x1b" not in shown and "\x07" not in shown and "[b]x[/b]" in shown
+    assert pretty_arguments("not json\x1b[2J") == "not json"

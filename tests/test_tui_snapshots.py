@@ -90,3 +90,18 @@ def test_help_screen(snap_compare, tui_context):
 def test_setup_screen(snap_compare, tui_context):
     app = TermchatApp(tui_context(credentials=False), now=lambda: TUI_NOW)
     assert snap_compare(app, terminal_size=(100, 30), run_before=ready)
+
+
+def test_mcp_approval_dialog(snap_compare, tui_context):
+    from termchat.events import ApprovalRequested
+    from termchat.tui.screens.approval import ApprovalScreen
+
+    request = ApprovalRequested("mcpr_1", "deepwiki", "ask_question",
+                                '{"repoName": "textualize/textual", "question": "[b]How[/b] do workers post messages?"}')
+
+    async def ask(pilot):
+        await ready(pilot)
+        pilot.app.push_screen(ApprovalScreen(request, chat="Shell one-liners"))
+        await pilot.pause()
+
+    assert snap_compare(build(tui_context), terminal_size=(80, 24), run_before=ask)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from functools import partial
 from typing import Any, Callable
 
 from textual import work
@@ -17,26 +16,24 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
-from termchat import events as ev
-from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
 from termchat.tui.actions import ChatActions
 from termchat.tui.bindings import COMMANDS, to_bindings
 from termchat.tui.messages import Opened
 from termchat.tui.palette import TermchatCommands
-from termchat.tui.turns import Turn, TurnDone, TurnUpdate, run_turn
+from termchat.tui.replies import ReplyActions
+from termchat.tui.turns import Turn
 from termchat.tui.widgets.conversation_list import ConversationList
 from termchat.tui.widgets.message_pane import PAGE, MessagePane
-from termchat.tui.widgets.message_view import MessageView
 from termchat.tui.widgets.prompt import PromptInput
-from termchat.tui.widgets.status_line import StatusLine
+from termchat.tui.widgets.status_line import CONTEXT_ROWS, StatusLine, context_used
 from termchat.tui.widgets.tool_panel import ToolPanel
 
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
 
 
-class TermchatApp(ChatActions, App[int]):
+class TermchatApp(ReplyActions, ChatActions, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "termchat"
     BINDINGS = to_bindings(COMMANDS) + [
@@ -158,11 +155,16 @@ class TermchatApp(ChatActions, App[int]):
         return self.query_one(ToolPanel)
 
     def update_status(self, note: str = "") -> None:
+        from termchat.config import model_info
+
         conv = self.conv
+        info = model_info(self.model)
+        used = context_used(self.store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
         self.query_one(StatusLine).show(
             model=self.model, mode=self.mode, conversation_id=conv.id if conv else None,
             tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
-            cost=conv.cost_usd if conv else 0.0, streaming=self.current_turn() is not None, note=note)
+            cost=conv.cost_usd if conv else 0.0, streaming=self.current_turn() is not None, note=note,
+            context=used, window=info.context_window if info else None)
 
     def current_turn(self) -> Turn | None:
         return self.turns.get(self.conv.pk) if self.conv else None
@@ -182,8 +184,18 @@ class TermchatApp(ChatActions, App[int]):
         self.chat_list.display = self.pane_choice["list"]
 
     def action_toggle_tools(self) -> None:
-        self.pane_choice["tools"] = not self.tool_panel.display
-        self.tool_panel.display = self.pane_choice["tools"]
+        """Show the tool panel and move into it; from inside it, hide it and go back to the prompt."""
+        panel = self.tool_panel
+        inside = self.focused is not None and panel in self.focused.ancestors_with_self
+        self.pane_choice["tools"] = not (panel.display and inside)
+        panel.display = self.pane_choice["tools"]
+        if panel.display:
+            panel.focus_first()
+        else:
+            self.prompt.focus()
+
+    def on_tool_panel_leave(self, message: ToolPanel.Leave) -> None:
+        self.prompt.focus()
 
     def action_focus_filter(self) -> None:
         if not self.chat_list.display:
@@ -202,7 +214,8 @@ class TermchatApp(ChatActions, App[int]):
 
         engine = Engine(Store.in_dir(self.ctx.data_dir), self.ctx.api, model=self.config.model,
                         mode=self.config.state, instructions=self.config.instructions,
-                        pricing=self.config.pricing or None)
+                        pricing=dict(self.config.pricing) or None,
+                        mcp_servers=tuple(self.config.mcp_servers), compaction=self.config.compaction)
         if self._capabilities is None:
             self._capabilities = engine.capabilities
         engine.capabilities = self._capabilities  # learned once per process, shared
@@ -335,122 +348,3 @@ class TermchatApp(ChatActions, App[int]):
             await pane.prepend(rows[-PAGE:], has_older=len(rows) > PAGE)
         finally:
             pane.loading_older = False
-
-    # -- sending ----------------------------------------------------------------------------
-
-    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
-        await self.send_prompt(message.text)
-
-    def _can_send(self) -> bool:
-        if not self.ctx.has_credentials:
-            self.notify("no API configured: set OPENAI_API_KEY, use --base-url, or run `termchat --demo`",
-                        severity="error", markup=False, timeout=8)
-            return False
-        if self.current_turn() is not None:
-            self.notify("a reply is still streaming in this chat: Escape stops it", severity="warning",
-                        markup=False)
-            return False
-        return True
-
-    async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any]]:
-        from termchat.engine import make_title
-
-        tools, choice = self.tool_panel.current()
-        settings = {"tools": tools, "tool_choice": choice}
-        if self.conv is None:
-            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
-                                                       title=make_title(prompt), settings=settings)
-        elif "-truncated" in self.pane.classes:
-            await self.show_conversation(self.conv)
-        return self.conv, settings
-
-    async def send_prompt(self, prompt: str) -> None:
-        if not prompt.strip() or not self._can_send():
-            return
-        self.prompt.clear()
-        conv, settings = await self._ensure_conversation(prompt)
-        turn = Turn(conv.pk, prompt)
-        self.turns[conv.pk] = turn
-        pane = self.pane
-        await pane.append(MessageView("user", prompt, meta="just now"))
-        reply = await pane.append(MessageView("assistant", meta=self.model, streaming=True))
-        reply.start_stream()
-        turn.view = reply
-        pane.anchor()
-        self.chat_list.reload()
-        self.chat_list.mark_current(conv.pk)
-        self.update_status()
-        self.run_worker(partial(run_turn, self, turn, self.thread_engine(), conv, prompt,
-                                model=self.model, mode=self.mode, settings=settings),
-                        thread=True, group=f"turn-{conv.pk}", name=f"turn {conv.id}", exit_on_error=False)
-
-    async def on_turn_update(self, message: TurnUpdate) -> None:
-        turn, event = message.turn, message.event
-        view: MessageView | None = turn.view
-        if isinstance(event, ev.TextDelta):
-            text = turn.sanitizer.feed(event.text)
-            turn.text += text
-            if view is not None and text:
-                await view.write(text)
-        elif isinstance(event, ev.TurnStarted):
-            turn.reply_id = event.assistant_message_id
-            if view is not None:
-                view.message_id = event.assistant_message_id
-        elif isinstance(event, ev.Notice):
-            self.notify(strip_control(event.message), markup=False, timeout=6)
-        elif isinstance(event, (ev.ItemStarted, ev.ItemFinished)):
-            if view is not None:
-                await view.add_item(event.item_id, event.item, finished=isinstance(event, ev.ItemFinished))
-        elif isinstance(event, ev.Citation):
-            if view is not None:
-                await view.add_citation(event.number, event.title, event.url)
-        elif isinstance(event, ev.ApprovalRequested):
-            self.notify(f"MCP server {event.server_label} asks to run {event.tool_name}: approvals are "
-                        "not supported in the app yet; set require_approval = \"never\" to allow it",
-                        severity="warning", markup=False, timeout=10)
-        elif isinstance(event, ev.Finished):
-            tail = turn.sanitizer.flush()
-            turn.text += tail
-            if view is not None:
-                await view.write(tail)
-                status = "complete" if event.status == "completed" else "incomplete"
-                await view.finish(status=status, final_text=event.text)
-            if event.status == "incomplete":
-                self.notify(f"the reply is incomplete ({event.reason or 'cut short'})", severity="warning",
-                            markup=False)
-        elif isinstance(event, ev.Failed):
-            tail = turn.sanitizer.flush()
-            turn.text += tail
-            interrupted = event.interrupted or turn.stop_requested
-            if view is not None:
-                await view.write(tail)
-                status = "interrupted" if interrupted or turn.text else "failed"
-                await view.finish(status=status, error=event.message)
-            if interrupted:
-                self.notify("stopped: the partial reply is kept", markup=False)
-            else:
-                self.notify(strip_control(event.message), title="request failed", severity="error",
-                            markup=False, timeout=10)
-        elif isinstance(event, TurnDone):
-            if self.turns.get(turn.pk) is turn:
-                del self.turns[turn.pk]
-            if self.conv is not None and self.conv.pk == turn.pk:
-                try:
-                    self.conv = self.store.reload(self.conv)
-                except Exception:
-                    self.conv = None
-            self.chat_list.reload()
-            self.update_status()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
-            # Only on the main screen and while this chat streams; else the key passes on
-            # (Escape closes dialogs, Ctrl+C copies in the prompt).
-            return self.current_turn() is not None and len(self.screen_stack) == 1
-        return True
-
-    def action_stop(self) -> None:
-        turn = self.current_turn()
-        if turn is not None:
-            turn.stop()
-            self.update_status("stopping…")

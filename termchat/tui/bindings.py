@@ -37,7 +37,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("copy_reply", "f5", "copy_reply", "Copy reply", "Copy the last reply to the clipboard"),
     Command("export", "ctrl+s", "export", "Export", "Export this chat as Markdown into the current directory"),
     Command("toggle_list", "ctrl+l", "toggle_list", "Chats", "Show or hide the chat list", show=True),
-    Command("toggle_tools", "ctrl+t", "toggle_tools", "Tools", "Show or hide the tool panel", show=True),
+    Command("toggle_tools", "ctrl+t", "toggle_tools", "Tools",
+            "Focus the tool panel (again: hide it)", show=True),
     Command("focus_filter", "ctrl+f", "focus_filter", "Find chat", "Filter the chat list"),
     Command("focus_prompt", "ctrl+o", "focus_prompt", "Prompt", "Move the cursor to the prompt"),
     Command("theme", "f10", "theme", "Theme", "Pick a colour theme (saved to the config)"),
@@ -59,10 +60,15 @@ LIST_COMMANDS: tuple[Command, ...] = (
     Command("list_rename", "r", "rename_highlighted", "Rename", "Rename the highlighted chat", palette=False),
 )
 
+# Bindings of the tool panel (Tab / Shift+Tab move between its toggles).
+TOOL_PANEL_COMMANDS: tuple[Command, ...] = (
+    Command("tools_leave", "escape", "leave", "Back", "Leave the tool panel for the prompt", palette=False),
+)
+
 
 def to_bindings(commands: tuple[Command, ...]) -> list[Binding]:
     return [Binding(c.key, c.action, c.description, show=c.show, priority=c.priority, id=c.id)
             for c in commands]
 
 
-ALL_COMMANDS = COMMANDS + PROMPT_COMMANDS + LIST_COMMANDS
+ALL_COMMANDS = COMMANDS + PROMPT_COMMANDS + LIST_COMMANDS + TOOL_PANEL_COMMANDS

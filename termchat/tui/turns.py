@@ -30,6 +30,8 @@ class Turn:
     view: Any = None  # the MessageView showing it, while its chat is on screen
     text: str = ""
     sanitizer: StreamSanitizer = field(default_factory=StreamSanitizer)
+    approvals: list[ev.ApprovalRequested] = field(default_factory=list)  # asked at the end
+    decisions: dict[str, bool] | None = None  # set: this turn answers MCP approval requests
 
     def stop(self) -> None:
         self.stop_requested = True
@@ -49,9 +51,10 @@ class TurnDone:
     """The worker ended (after Finished or Failed)."""
 
 
-def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, prompt: str, *, model: str, mode: str,
+def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: str,
              settings: dict[str, Any]) -> None:
-    """Thread body: `Session.send` -> coalesced `TurnUpdate` messages posted to `app`."""
+    """Thread body: `Session.send(turn.prompt)`, or `Session.answer_approvals(turn.decisions)`,
+    -> coalesced `TurnUpdate` messages posted to `app`."""
     from termchat.errors import TermchatError
 
     pending: list[str] = []
@@ -69,7 +72,9 @@ def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, prompt: str, *, model
         conv = engine.store.reload(conv)
         session = engine.session(conv, mode=mode, model=model, settings=settings)
         turn.session = session
-        for event in session.send(prompt):
+        events = session.send(turn.prompt) if turn.decisions is None \
+            else session.answer_approvals(turn.decisions)
+        for event in events:
             if turn.stop_requested:
                 session.stop()
             if isinstance(event, ev.TextDelta):

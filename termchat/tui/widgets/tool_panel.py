@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select
 
 from termchat.tools import MEMORY_TIERS, TOOL_CHOICES, mcp_tool, parse_tool
+from termchat.tui.bindings import TOOL_PANEL_COMMANDS, to_bindings
 
 # USD per container session (20 minutes) by memory tier, as shown next to the tier.
 TIER_PRICES = {"1g": 0.03, "4g": 0.12, "16g": 0.48, "64g": 1.92}
@@ -32,8 +33,25 @@ def _tier_price(tier: str) -> float:
     return TIER_PRICES[tier]
 
 
-class ToolPanel(VerticalScroll):
-    """Posts `Changed(tools, tool_choice)` whenever the user changes a toggle."""
+class Toggle(Checkbox):
+    """A checkbox whose mark itself says on (✔) or off (blank): Textual's shows an X either way
+    and tells them apart only by colour, which NO_COLOR and 16-colour terminals lose."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # noqa: N802 - overrides Textual's class attribute
+        return "✔" if self.value else " "
+
+
+class ToolPanel(VerticalScroll, can_focus=False):
+    """Posts `Changed(tools, tool_choice)` whenever the user changes a toggle.
+
+    The panel itself takes no focus (Tab goes from toggle to toggle); Escape posts `Leave`.
+    """
+
+    BINDINGS = to_bindings(TOOL_PANEL_COMMANDS)
+
+    class Leave(Message):
+        """The user wants to go back to the prompt."""
 
     class Changed(Message):
         def __init__(self, tools: list[dict[str, Any]], tool_choice: str) -> None:
@@ -48,21 +66,29 @@ class ToolPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Label("Tools for the next message", classes="panel-title")
-        yield Checkbox("web_search", id="web_search", compact=True)
-        yield Checkbox("file_search", id="file_search", compact=True)
+        yield Toggle("web_search", id="web_search", compact=True)
+        yield Toggle("file_search", id="file_search", compact=True)
         yield Input(placeholder="vector store ids: vs_1,vs_2", id="vector_stores", compact=True)
-        yield Checkbox("code_interpreter", id="code_interpreter", compact=True)
+        yield Toggle("code_interpreter", id="code_interpreter", compact=True)
         yield Select([(f"{t} memory · ${_tier_price(t):.2f}", t) for t in MEMORY_TIERS],
                      value="1g", allow_blank=False, id="memory", compact=True)
         if self.mcp_servers:
             yield Label("MCP servers", classes="tool-heading")
         for index, server in enumerate(self.mcp_servers):
-            yield Checkbox(Content(f"mcp: {server.label}"), id=f"mcp-{index}", compact=True,
+            yield Toggle(Content(f"mcp: {server.label}"), id=f"mcp-{index}", compact=True,
                            classes="mcp")
         yield Label("tool_choice", classes="tool-heading")
         yield Select([(c, c) for c in TOOL_CHOICES], value="auto", allow_blank=False,
                      id="tool_choice", compact=True)
         yield Label("", id="tool-error", classes="tool-error")
+
+    def focus_first(self) -> None:
+        """Move the keyboard focus to the first toggle."""
+        self.query_one("#web_search", Checkbox).focus()
+        self.scroll_home(animate=False)
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
 
     # -- state in and out -------------------------------------------------------------------
 
