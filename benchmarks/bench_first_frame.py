@@ -1,0 +1,98 @@
+"""First TUI frame: termchat's app vs a minimal Textual app, headless (`App.run_test()`).
+
+Each sample is a fresh interpreter, timed from before `import textual` / `import termchat` to the
+app's `Ready` event (Textual posts it once the first frame has been painted), so the imports a
+user waits for are included. Budget: at most 1.5x the minimal app, and under 0.3 s.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Row, bench_env, log, median, ms, parse_args, report, run_child, seed_store, temp_home  # noqa: E402
+
+RATIO_TARGET = 1.5
+ABS_TARGET = 0.3
+SIZE = (120, 40)
+
+
+def child(kind: str, home: str) -> None:
+    """Runs in a fresh interpreter: print {"ready": seconds from start to first frame}."""
+    import asyncio
+    import json
+    import time
+
+    started = time.perf_counter()
+    if kind == "minimal":
+        from textual.app import App, ComposeResult
+        from textual.widgets import Footer, Input, Static
+
+        class Minimal(App):
+            def compose(self) -> ComposeResult:
+                yield Static("hello")
+                yield Input()
+                yield Footer()
+
+        app_class, make = Minimal, lambda cls: cls()
+    else:
+        from _common import app_context
+        from termchat.tui.app import TermchatApp
+
+        ctx = app_context(Path(home), base_url="http://127.0.0.1:9/v1")  # never contacted
+        app_class, make = TermchatApp, lambda cls: cls(ctx)
+
+    class Timed(app_class):  # type: ignore[misc, valid-type]
+        ready_at: float | None = None
+        if app_class.CSS_PATH:  # relative paths resolve against the subclass's file: pin it
+            import inspect
+
+            CSS_PATH = str(Path(inspect.getfile(app_class)).parent / app_class.CSS_PATH)
+
+        def on_ready(self) -> None:
+            if self.ready_at is None:
+                self.ready_at = time.perf_counter()
+
+    async def run() -> float:
+        app = make(Timed)
+        async with app.run_test(size=SIZE) as pilot:
+            while app.ready_at is None:
+                await pilot.pause(0.001)
+            result = app.ready_at - started
+            await pilot.pause()
+        if kind != "minimal":
+            ctx.close()
+        return result
+
+    print(json.dumps({"ready": asyncio.run(run())}))
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0])
+    runs = 3 if args.quick else 15
+    with temp_home() as home:
+        seed_store(home / "data", 50, 2)
+        env = bench_env(home)
+        code = "import sys, bench_first_frame as b; b.child(sys.argv[1] if len(sys.argv) > 1 else '{}', {!r})"
+
+        def sample(kind: str) -> float:
+            return run_child(code.format(kind, str(home)), env)["ready"]
+
+        sample("minimal"), sample("termchat")  # warm the bytecode and page caches
+        base, ours = [], []
+        for _ in range(runs):
+            base.append(sample("minimal"))
+            ours.append(sample("termchat"))
+    b, m = median(base), median(ours)
+    log(f"minimal Textual app: median {ms(b)}, best {ms(min(base))} ({runs} runs)")
+    log(f"termchat app (50 chats): median {ms(m)}, best {ms(min(ours))}")
+    ratio = m / b
+    rows = [Row("first frame: termchat app", f"{ms(m)} median", f"{ms(b)} minimal Textual app", ratio,
+                f"<= {RATIO_TARGET}x and < {ABS_TARGET} s", ratio <= RATIO_TARGET and m < ABS_TARGET, value=m)]
+    return report("bench_first_frame", rows, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""Startup: `termchat --help`, `--version` and `list` (1,000 chats) vs a bare `python -c pass`.
+
+Budget (ARCHITECTURE.md): at most 2.0x the bare interpreter, and openai / textual are never
+imported on these paths (checked with `python -X importtime`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (PYTHON, Row, bench_env, best, log, median, ms, parse_args, report, seed_store,  # noqa: E402
+                     temp_home, termchat_command, time_command)
+
+TARGET = 2.0
+FORBIDDEN = ("openai", "textual", "httpx", "rich")
+
+
+def imported_modules(cmd: list[str], env: dict[str, str]) -> set[str]:
+    import subprocess
+
+    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0])
+    runs = 5 if args.quick else 25
+    chats = 100 if args.quick else 1000
+    with temp_home() as home:
+        seed_store(home / "data", chats)
+        env = bench_env(home)
+        termchat = termchat_command()
+        cases = {"--help": [*termchat, "--help"], "--version": [*termchat, "--version"],
+                 f"list ({chats:,} chats)": [*termchat, "list"]}
+        baseline_cmd = [PYTHON, "-c", "pass"]
+        # warm the page cache and .pyc files once
+        for cmd in [baseline_cmd, *cases.values()]:
+            time_command(cmd, env, 1)
+        samples: dict[str, list[float]] = {"base": []}
+        samples.update({name: [] for name in cases})
+        for _ in range(runs):  # interleaved, so noise hits every command alike
+            samples["base"] += time_command(baseline_cmd, env, 1)
+            for name, cmd in cases.items():
+                samples[name] += time_command(cmd, env, 1)
+        base_best, base_med = best(samples["base"]), median(samples["base"])
+        log(f"python -c pass: best {ms(base_best)}, median {ms(base_med)} ({runs} runs)")
+        rows = []
+        leaks = []
+        for name, cmd in cases.items():
+            b, m = best(samples[name]), median(samples[name])
+            ratio = m / base_med
+            log(f"termchat {name}: best {ms(b)} ({b / base_best:.2f}x), median {ms(m)} ({ratio:.2f}x)")
+            modules = imported_modules(cmd, env)
+            bad = sorted({mod.split(".")[0] for mod in modules if mod.split(".")[0] in FORBIDDEN})
+            if bad:
+                leaks.append(f"{name} imports {', '.join(bad)}")
+            rows.append(Row(f"startup: termchat {name}", f"{ms(m)} median", f"{ms(base_med)} python -c pass",
+                            ratio, f"<= {TARGET:.1f}x, no openai/textual", ratio <= TARGET and not bad,
+                            value=m))
+        extra = "; ".join(leaks) if leaks else "openai/textual not imported on --help, --version, list"
+        log(extra)
+    return report("bench_startup", rows, args, extra)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
