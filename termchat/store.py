@@ -225,23 +225,37 @@ class Store:
         hint = "move it aside to start a fresh store, or restore a backup"
         if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
             raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
+        # SQLite answers "database is locked" without waiting in a few start-up races (two
+        # processes creating the file or switching it to WAL at once): retry those briefly.
+        deadline = time.monotonic() + 15.0
+        while True:
+            try:
+                return self._connect()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         try:
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                 check_same_thread=False)
             db.execute("PRAGMA busy_timeout = 30000")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                db.close()
                 raise StoreError(
                     f"the database {self.path} was written by a newer termchat (schema {version}, "
                     f"this one knows {SCHEMA_VERSION})", hint="upgrade termchat; the file was left untouched")
-            db.execute("PRAGMA journal_mode = WAL")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA foreign_keys = ON")
             if version < SCHEMA_VERSION:
                 self._migrate(db, version)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def _migrate(self, db: sqlite3.Connection, version: int) -> None:
