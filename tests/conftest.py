@@ -89,3 +89,73 @@ def tui_seed():
         return rows
 
     return seed
+
+
+# --- CLI fixtures (shared by the CLI, tools, faults, bad-input and security tests) ------------
+import json as _cli_json
+import os as _cli_os
+
+CLI_API_KEY = "sk-test-secret-key-123456"
+
+
+@_fake_api_pytest.fixture
+def server():
+    """A started FakeAPI with the real clock (replies stream at once)."""
+    from termchat.fake_api import FakeAPI
+
+    api = FakeAPI()
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
+
+
+@_fake_api_pytest.fixture
+def env(tmp_path, monkeypatch, server):
+    """A user environment: fresh data dir, no config file, the fake server as OPENAI_BASE_URL."""
+    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TERMCHAT_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", CLI_API_KEY)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path
+
+
+class CliRun:
+    """What one `termchat` command did: exit code, stdout, stderr."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def one_error_line(self) -> str:
+        """The error line; fails unless stderr is exactly one `termchat: error:` line."""
+        assert "Traceback" not in self.err, self.err
+        assert self.err.count("\n") == 1 and self.err.startswith("termchat: error: "), self.err
+        return self.err
+
+
+@_fake_api_pytest.fixture
+def run(env, capsys, monkeypatch):
+    """`run(*argv, stdin=None)` runs `termchat` in-process, as a user would from a shell."""
+    from termchat import cli
+
+    def _run(*argv: str, stdin: str | bytes | None = None) -> CliRun:
+        if stdin is not None:
+            path = env / "stdin.bin"
+            path.write_bytes(stdin.encode() if isinstance(stdin, str) else stdin)
+            monkeypatch.setattr("sys.stdin", open(path))
+        else:
+            monkeypatch.setattr("sys.stdin", open(_cli_os.devnull))
+        code = cli.main(list(argv))
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return _run
+
+
+def listing(run) -> list:
+    """`termchat list --json`, parsed."""
+    result = run("list", "--json")
+    assert result.code == 0, result.err
+    return _cli_json.loads(result.out)

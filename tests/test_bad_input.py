@@ -15,7 +15,7 @@ import pytest
 from termchat import cli
 from termchat.fake_api import Reply
 
-from test_faults import env, listing, run, server  # noqa: F401  (shared fixtures)
+from conftest import listing
 
 
 def _one_line(result, code: int) -> str:

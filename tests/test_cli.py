@@ -12,55 +12,11 @@ import pytest
 from termchat import cli
 from termchat.fake_api import FakeAPI, Reply
 
-
-@pytest.fixture
-def server():
-    api = FakeAPI()
-    api.start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch, server):
-    """A user environment: fresh data dir, no config file, the fake server as OPENAI_BASE_URL."""
-    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TERMCHAT_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-key-123456")
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    return tmp_path
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def run(env, capsys, monkeypatch):
-    def _run(*argv: str, stdin: str | None = None) -> Run:
-        if stdin is not None:
-            path = env / "stdin.txt"
-            path.write_text(stdin)
-            monkeypatch.setattr("sys.stdin", open(path))
-        else:
-            monkeypatch.setattr("sys.stdin", open(os.devnull))
-        code = cli.main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return _run
+from conftest import listing
 
 
 def _bodies(server, path="/v1/responses"):
     return [r.body for r in server.requests if r.method == "POST" and r.path == path]
-
-
-def _listing(run):
-    result = run("list", "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
 
 
 @pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
@@ -68,7 +24,7 @@ def test_each_mode_remembers_across_turns(run, server, mode):
     first = run("--state", mode, "-p", "Hello, my name is Ada.")
     assert first.code == 0, first.err
     assert first.out.strip()
-    chats = _listing(run)
+    chats = listing(run)
     assert len(chats) == 1 and chats[0]["mode"] == mode
     chat_id = chats[0]["id"]
     assert chat_id.startswith("conv_") == (mode == "conversation")
@@ -89,20 +45,20 @@ def test_each_mode_remembers_across_turns(run, server, mode):
     else:
         assert [len(b["input"]) for b in bodies] == [1, 3, 5]
         assert all(b["store"] is False for b in bodies)
-    assert len(_listing(run)) == 1
+    assert len(listing(run)) == 1
 
 
 def test_resume_by_id_from_an_empty_store(run, server, env, monkeypatch):
     first = run("-p", "Hello, my name is Grace.")
     assert first.code == 0
-    conv_id = _listing(run)[0]["id"]
+    conv_id = listing(run)[0]["id"]
     monkeypatch.setenv("TERMCHAT_DATA_DIR", str(env / "other-machine"))
-    assert _listing(run) == []
+    assert listing(run) == []
     again = run("--conversation", conv_id, "-p", "What is my name?")
     assert again.code == 0, again.err
     assert "Grace" in again.out
     assert "imported" in again.err
-    chats = _listing(run)
+    chats = listing(run)
     assert [c["id"] for c in chats] == [conv_id]
     shown = run("show", conv_id)
     assert "Hello, my name is Grace." in shown.out and "What is my name?" in shown.out
@@ -121,7 +77,7 @@ def test_continue_uses_the_most_recent_chat(run, server):
     run("--state", "local", "-p", "My name is Ken.")
     result = run("-c", "-p", "What is my name?")
     assert result.code == 0 and "Ken" in result.out
-    assert len(_listing(run)) == 2
+    assert len(listing(run)) == 2
 
 
 def test_continue_with_no_chats_is_a_usage_error(run):
@@ -170,7 +126,7 @@ def test_plain_output_has_no_escape_sequences(run, server):
 def test_subcommands_list_show_export_rm(run, server, env):
     server.script(Reply.text("Here:\n\n```python\nprint('hi')\n```\n"))
     assert run("-p", "show me code").code == 0
-    chats = _listing(run)
+    chats = listing(run)
     conv_id = chats[0]["id"]
     assert set(chats[0]) >= {"id", "title", "mode", "model", "updated_at"}
     plain = run("list")
@@ -181,7 +137,7 @@ def test_subcommands_list_show_export_rm(run, server, env):
     data = json.loads(run("export", conv_id, "--format", "json").out)
     assert [m["role"] for m in data["messages"]] == ["user", "assistant"]
     assert run("rm", conv_id, "--remote").code == 0
-    assert _listing(run) == []
+    assert listing(run) == []
     deletes = [r for r in server.requests if r.method == "DELETE"]
     assert deletes and deletes[0].path.endswith(conv_id)
     assert run("show", conv_id).code == 2
@@ -194,7 +150,7 @@ def test_server_without_conversations_falls_back_to_local_once(env, run, monkeyp
         first = run("-p", "My name is Barbara.")
         assert first.code == 0, first.err
         assert first.err.count("no Conversations API") == 1
-        chats = _listing(run)
+        chats = listing(run)
         assert chats[0]["mode"] == "local"
         second = run("-c", "-p", "What is my name?")
         assert "Barbara" in second.out and "no Conversations API" not in second.err
@@ -210,7 +166,7 @@ def test_http_errors_are_one_line_and_keep_the_prompt(run, server, env, status, 
     assert result.code == 1
     assert expected in result.err and result.err.count("\n") == 1
     assert "sk-test-secret-key-123456" not in result.err
-    data = json.loads(run("export", _listing(run)[0]["id"], "--format", "json").out)
+    data = json.loads(run("export", listing(run)[0]["id"], "--format", "json").out)
     assert data["messages"][0]["content"] == "keep me"
     assert data["messages"][1]["status"] == "failed"
     retry = run("-c", "-p", "again")
@@ -230,7 +186,7 @@ def test_dropped_stream_keeps_partial_reply_marked(run, server):
     result = run("--state", "local", "-p", "tell me a story")
     assert result.code == 1
     assert result.err.startswith("termchat: error:") and result.err.count("\n") == 1
-    conv_id = _listing(run)[0]["id"]
+    conv_id = listing(run)[0]["id"]
     data = json.loads(run("export", conv_id, "--format", "json").out)
     reply = data["messages"][1]
     assert reply["status"] == "interrupted" and reply["content"]
@@ -266,7 +222,7 @@ def test_no_key_and_no_server_says_how_to_fix(run, monkeypatch):
 
 def test_api_key_never_reaches_the_store_or_exports(run, server, env):
     assert run("-p", "hello").code == 0
-    conv_id = _listing(run)[0]["id"]
+    conv_id = listing(run)[0]["id"]
     artefacts = [run("export", conv_id, "--format", "json").out, run("export", conv_id).out,
                  run("list", "--json").out, run("--json", "-c", "-p", "x").out]
     db = env / "data" / "termchat.db"
@@ -320,7 +276,7 @@ def test_background_refused_by_the_server_keeps_the_prompt(run, env, monkeypatch
         result = run("--background", "-p", "My name is Ada.")
         assert result.code == 1 and result.err.count("\n") == 1
         assert "Background mode is not supported" in result.err
-        conv_id = _listing(run)[0]["id"]
+        conv_id = listing(run)[0]["id"]
         data = json.loads(run("export", conv_id, "--format", "json").out)
         assert data["messages"][0]["content"] == "My name is Ada."
         assert data["messages"][1]["status"] == "failed"
@@ -335,11 +291,11 @@ def test_usage_errors_are_one_line(run):
 
 def test_switching_a_local_chat_to_conversation_mode_keeps_its_history(run, server):
     assert run("--state", "local", "-p", "My name is Dorothy.").code == 0
-    local_id = _listing(run)[0]["id"]
+    local_id = listing(run)[0]["id"]
     result = run("--conversation", local_id, "--state", "conversation", "-p", "What is my name?")
     assert result.code == 0, result.err
     assert "Dorothy" in result.out
-    chat = _listing(run)[0]
+    chat = listing(run)[0]
     assert chat["mode"] == "conversation" and chat["id"].startswith("conv_")
     assert run("show", local_id).code == 0  # the old id still resolves
     seeded = server.requests_to("conversations.create")[-1].body["items"]
@@ -349,7 +305,7 @@ def test_switching_a_local_chat_to_conversation_mode_keeps_its_history(run, serv
 def test_a_unique_id_prefix_is_enough(run, server):
     assert run("--state", "local", "-p", "My name is Alan.").code == 0
     assert run("--state", "local", "-p", "second chat").code == 0
-    chats = _listing(run)
+    chats = listing(run)
     target = chats[1]["id"]
     prefix = next(target[:n] for n in range(3, len(target)) if not chats[0]["id"].startswith(target[:n]))
     assert "My name is Alan." in run("show", prefix).out

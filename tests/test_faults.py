@@ -21,59 +21,9 @@ import pytest
 from termchat import cli
 from termchat.fake_api import FakeAPI, Reply
 
-API_KEY = "sk-test-faults-key-123456"
+from conftest import CLI_API_KEY, listing
 
-
-@pytest.fixture
-def server():
-    api = FakeAPI()
-    api.start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch, server):
-    """A user environment: fresh data dir, no config file, the fake server as OPENAI_BASE_URL."""
-    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TERMCHAT_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    return tmp_path
-
-
-class Run:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-    def one_error_line(self) -> str:
-        """The error line; fails unless stderr is exactly one `termchat: error:` line."""
-        assert "Traceback" not in self.err, self.err
-        assert self.err.count("\n") == 1 and self.err.startswith("termchat: error: "), self.err
-        return self.err
-
-
-@pytest.fixture
-def run(env, capsys, monkeypatch):
-    def _run(*argv: str, stdin: str | bytes | None = None) -> Run:
-        if stdin is not None:
-            path = env / "stdin.bin"
-            path.write_bytes(stdin.encode() if isinstance(stdin, str) else stdin)
-            monkeypatch.setattr("sys.stdin", open(path))
-        else:
-            monkeypatch.setattr("sys.stdin", open(os.devnull))
-        code = cli.main(list(argv))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return _run
-
-
-def listing(run) -> list[dict]:
-    result = run("list", "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
+API_KEY = CLI_API_KEY
 
 
 def messages(run, conv_id: str | None = None) -> list[dict]:

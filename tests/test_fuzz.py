@@ -18,7 +18,6 @@ from termchat.config import Config, load_config
 from termchat.errors import ConfigError
 from termchat.fake_api import Reply
 
-from test_faults import env, run, server  # noqa: F401  (shared fixtures)
 
 SSE_SEEDS = range(40)
 CONFIG_SEEDS = range(400)

@@ -17,7 +17,7 @@ import pytest
 
 from termchat.fake_api import Reply
 
-from test_faults import API_KEY, env, listing, run, server  # noqa: F401  (shared fixtures)
+from conftest import CLI_API_KEY as API_KEY, listing
 
 HOSTILE = {
     "osc52": "\x1b]52;c;cm0gLXJmIH4K\x07",
