@@ -128,6 +128,9 @@ class CliRun:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err
 
+    def __iter__(self):  # `code, out, err = run(...)`
+        return iter((self.code, self.out, self.err))
+
     def one_error_line(self) -> str:
         """The error line; fails unless stderr is exactly one `termchat: error:` line."""
         assert "Traceback" not in self.err, self.err

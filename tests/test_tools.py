@@ -3,47 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from termchat import cli
 from termchat.fake_api import FakeAPI, Reply
 
 SECRET_HEADER = "Bearer mcp-canary-7f3a9"
 
 
 @pytest.fixture
-def server():
-    api = FakeAPI()
-    api.start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch, server):
-    config = tmp_path / "config.toml"
-    config.write_text(
+def env(env, monkeypatch):
+    """The shared user environment plus an MCP server in the config, its token in the env."""
+    (env / "config.toml").write_text(
         '[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\n'
         'require_approval = "always"\nheaders_env = "DEEPWIKI_AUTH"\n')
-    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TERMCHAT_CONFIG", str(config))
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("DEEPWIKI_AUTH", SECRET_HEADER)
-    return tmp_path
-
-
-@pytest.fixture
-def run(env, capsys, monkeypatch):
-    def _run(*argv):
-        monkeypatch.setattr("sys.stdin", open(os.devnull))
-        code = cli.main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return _run
+    return env
 
 
 def last_body(server):
@@ -52,8 +27,8 @@ def last_body(server):
 
 def export(run, conv_id=None):
     if conv_id is None:
-        conv_id = json.loads(run("list", "--json")[1])[0]["id"]
-    return json.loads(run("export", conv_id, "--format", "json")[1])
+        conv_id = json.loads(run("list", "--json").out)[0]["id"]
+    return json.loads(run("export", conv_id, "--format", "json").out)
 
 
 def test_web_search_request_sources_and_fee(run, server):
@@ -96,30 +71,30 @@ def test_code_interpreter_memory_tier_and_container_fee(run, server):
 
 
 def test_bad_tool_specs_are_usage_errors(run):
-    assert run("--tool", "code_interpreter:3g", "-p", "x")[0] == 2
-    assert run("--tool", "file_search", "-p", "x")[0] == 2
+    assert run("--tool", "code_interpreter:3g", "-p", "x").code == 2
+    assert run("--tool", "file_search", "-p", "x").code == 2
     code, _, err = run("--tool", "mcp:nope", "-p", "x")
     assert code == 2 and "deepwiki" in err
-    assert run("--tool", "teleport", "-p", "x")[0] == 2
-    assert run("--tool", "web_search", "--tool-choice", "file_search", "-p", "x")[0] == 2
+    assert run("--tool", "teleport", "-p", "x").code == 2
+    assert run("--tool", "web_search", "--tool-choice", "file_search", "-p", "x").code == 2
 
 
 def capsys_err(run):
-    return run("show", json.loads(run("list", "--json")[1])[0]["id"])[1]
+    return run("show", json.loads(run("list", "--json").out)[0]["id"]).out
 
 
 def test_tool_choice_named_and_required(run, server):
-    assert run("--state", "local", "--tool", "web_search", "--tool-choice", "web_search", "-p", "hi")[0] == 0
+    assert run("--state", "local", "--tool", "web_search", "--tool-choice", "web_search", "-p", "hi").code == 0
     assert last_body(server)["tool_choice"] == {"type": "allowed_tools", "mode": "required",
                                                 "tools": [{"type": "web_search"}]}
     assert "web search:" in capsys_err(run)
-    assert run("--state", "local", "--tool", "web_search", "--tool-choice", "required", "-p", "hi")[0] == 0
+    assert run("--state", "local", "--tool", "web_search", "--tool-choice", "required", "-p", "hi").code == 0
     assert last_body(server)["tool_choice"] == "required"
 
 
 def test_tools_are_saved_per_conversation(run, server):
-    assert run("--state", "chain", "--tool", "web_search", "-p", "hello")[0] == 0
-    assert run("-c", "-p", "and again")[0] == 0
+    assert run("--state", "chain", "--tool", "web_search", "-p", "hello").code == 0
+    assert run("-c", "-p", "and again").code == 0
     assert last_body(server)["tools"] == [{"type": "web_search"}]
 
 
@@ -189,7 +164,7 @@ def test_structured_output_that_breaks_the_schema(run, server, env):
 def test_invalid_schema_file(run, env):
     bad = env / "bad.json"
     bad.write_text("{not json")
-    assert run("--schema", str(bad), "-p", "x")[0] == 2
+    assert run("--schema", str(bad), "-p", "x").code == 2
     bad.write_text("[1, 2]")
     code, _, err = run("--schema", str(bad), "-p", "x")
     assert code == 2 and "not a JSON Schema" in err
@@ -200,10 +175,10 @@ def test_prompt_id_is_sent_and_remembered(run, server):
                        "--var", "city=Oslo", "-p", "hi")
     assert code == 0, err
     assert last_body(server)["prompt"] == {"id": "pmpt_123", "version": "2", "variables": {"city": "Oslo"}}
-    assert run("-c", "-p", "again")[0] == 0
+    assert run("-c", "-p", "again").code == 0
     assert last_body(server)["prompt"]["id"] == "pmpt_123"
-    assert run("--var", "x=1", "-p", "hi")[0] == 2
-    assert run("--prompt-id", "p", "--var", "novalue", "-p", "hi")[0] == 2
+    assert run("--var", "x=1", "-p", "hi").code == 2
+    assert run("--prompt-id", "p", "--var", "novalue", "-p", "hi").code == 2
 
 
 def test_unknown_and_computer_items_are_shown_plainly(run, server):
