@@ -21,7 +21,7 @@ PAINT_TARGET = 0.5
 WIDGET_TARGET = 200
 
 
-async def open_chat(ctx, conv_id: str, *, scroll: bool, pages: int = 3) -> dict:
+async def open_chat(ctx, conv_id: str, *, scroll: bool, pages_wanted: int = 3) -> dict:
     from termchat.tui.app import TermchatApp
 
     started = time.perf_counter()
@@ -38,14 +38,20 @@ async def open_chat(ctx, conv_id: str, *, scroll: bool, pages: int = 3) -> dict:
         result["views"] = len(app.pane.views)
         result["widgets"] = len(list(app.screen.walk_children()))
         if scroll:
+            await app.workers.wait_for_complete()  # the open has fully finished
+            await pilot.pause()
+            await pilot.pause()
             first = app.pane.first_message_id()
             pages = 0
             load_times = []
-            for _ in range(pages):
+            for _ in range(pages_wanted):
                 before = app.pane.first_message_id()
+                app.pane.scroll_end(animate=False, immediate=True)  # from the bottom, like a reader
+                await pilot.pause()
                 t0 = time.perf_counter()
                 app.pane.scroll_home(animate=False, immediate=True)
-                for _ in range(2000):
+                until = time.perf_counter() + 30  # mounting a page of Markdown can take seconds
+                while time.perf_counter() < until:
                     await asyncio.sleep(0.001)
                     if app.pane.first_message_id() != before and not app.pane.loading_older:
                         break
@@ -78,7 +84,7 @@ def main() -> int:
                 base.append(asyncio.run(open_chat(ctx, short_id, scroll=False))["paint"])
                 last = asyncio.run(open_chat(ctx, long_id, scroll=False))
                 ours.append(last["paint"])
-            scrolled = asyncio.run(open_chat(ctx, long_id, scroll=True, pages=1 if args.quick else 3))
+            scrolled = asyncio.run(open_chat(ctx, long_id, scroll=True, pages_wanted=1 if args.quick else 3))
         finally:
             ctx.close()
     b, m = median(base), median(ours)
