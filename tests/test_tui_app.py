@@ -624,3 +624,15 @@ def test_approval_arguments_are_shown_sanitized():
     shown = pretty_arguments('{"q": "a\\u001b]52;c;ZXZpbA==\\u0007b [b]x[/b]"}')
     assert "\x1b" not in shown and "\x07" not in shown and "[b]x[/b]" in shown
     assert pretty_arguments("not json\x1b[2J") == "not json"
+
+
+async def test_automatic_compaction_shows_its_marker(tui_context, tui_api):
+    from termchat.config import CompactionSettings
+
+    ctx = tui_context(state="local", compaction=CompactionSettings(enabled=True, threshold=0.00001))
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"my name is Ada", "enter")
+        await settle(app, pilot)
+        assert [v.role for v in app.pane.views] == ["user", "assistant", "compaction"]
+        assert context_meter(app)[0] == ctx.store.messages(app.conv)[-1].usage["output_tokens"]
