@@ -49,6 +49,8 @@ def describe_item(item: dict[str, Any]) -> str:
     if kind == "mcp_approval_request":
         return (f"mcp {item.get('server_label', '')} asks approval to run {item.get('name', '')}"
                 f"({_short(item.get('arguments') or '', 60)})")
+    if kind == "mcp_approval_response":
+        return "MCP tool call approved" if item.get("approve") else "MCP tool call denied"
     if kind == "reasoning":
         summary = " ".join(s.get("text", "") for s in item.get("summary") or [])
         return f"reasoning: {_short(summary)}" if summary else "reasoning"

@@ -42,9 +42,9 @@ class ToolItem(Collapsible):
 
     @staticmethod
     def _summary(item: dict[str, Any], running: bool) -> Content:
-        if item.get("type") == "mcp_approval_response":  # the user's own answer, sent with the turn
-            return Content("✔ MCP tool call approved" if item.get("approve") else "✖ MCP tool call denied")
         line = strip_control(describe_item(item), keep_newlines=False)
+        if item.get("type") == "mcp_approval_response":  # the user's own answer, sent with the turn
+            return Content(("✔ " if item.get("approve") else "✖ ") + line)
         return Content(("… " if running else "⚙ ") + line)
 
     @staticmethod
