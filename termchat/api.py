@@ -211,6 +211,20 @@ class Api:
             kwargs["instructions"] = instructions
         return self._call("compact", self.client.responses.compact, **kwargs)
 
+    def vector_stores(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The account's vector stores (id, name, file counts), following the cursor pages."""
+        import openai
+
+        try:
+            stores = []
+            for store in self.client.vector_stores.list(limit=limit):
+                stores.append(_dump(store))
+                if len(stores) >= 1000:  # enough for a picker
+                    break
+            return stores
+        except openai.OpenAIError as exc:
+            raise self.error(exc, what="list vector stores") from None
+
     # -- conversations ------------------------------------------------------------------------
 
     def create_conversation(self, *, metadata: dict[str, str] | None = None,

@@ -65,6 +65,12 @@ class Engine:
         self.compaction = compaction
         self.capabilities = Capabilities()
 
+    def is_reasoning_model(self, model: str) -> bool:
+        from termchat.config import model_info
+
+        info = model_info(model)
+        return bool(info and info.reasoning)
+
     def context_window(self, model: str) -> int | None:
         from termchat.config import model_info
 
@@ -310,6 +316,8 @@ class Session:
                 params["tool_choice"] = self.settings["tool_choice"]
         if self.settings.get("prompt"):
             params["prompt"] = self.settings["prompt"]
+        if self.engine.is_reasoning_model(self.model):
+            params["reasoning"] = {"summary": "auto"}  # shown collapsed; never the raw chain
         compaction = self.engine.compaction
         if compaction and getattr(compaction, "enabled", False) and getattr(compaction, "mode", "") == "server":
             window = self.engine.context_window(self.model)

@@ -36,6 +36,9 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
 
     settings: dict[str, Any] = {}
     if args.tool:
+        if "file_search" in args.tool:
+            raise UsageError("file_search needs vector store ids: --tool file_search:VS_ID[,VS_ID]"
+                             f" (this account has: {_vector_store_names(ctx)})")
         tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in args.tool]
         settings["tools"] = tools
     if args.tool_choice:
@@ -59,6 +62,17 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     elif getattr(args, "var", None) or getattr(args, "prompt_version", None):
         raise UsageError("--var and --prompt-version need --prompt-id")
     return settings
+
+
+def _vector_store_names(ctx: Any) -> str:
+    from termchat.errors import TermchatError
+    from termchat.sanitize import safe_title
+
+    try:
+        stores = ctx.api.vector_stores(limit=20)
+    except TermchatError as exc:
+        return f"could not list them: {exc.one_line()}"
+    return ", ".join(f"{s['id']} ({safe_title(s.get('name') or '', 40)})" for s in stores[:10]) or "none"
 
 
 def load_schema(path: str) -> dict[str, Any]:

@@ -192,3 +192,18 @@ def test_unknown_and_computer_items_are_shown_plainly(run, server):
     assert code == 0, err
     assert "computer use" in err and "not run" in err
     assert out.strip() == "done"
+
+
+def test_file_search_without_ids_lists_the_account_stores(run, server):
+    code, _, err = run("--tool", "file_search", "-p", "x")
+    assert code == 2 and err.count("\n") == 1
+    assert "vs_demo_docs (Product docs)" in err and "vs_demo_notes (Meeting notes)" in err
+
+
+def test_reasoning_summaries_are_requested_for_reasoning_models_only(run, server):
+    assert run("--state", "local", "--model", "o4-mini", "-p", "think").code == 0
+    assert last_body(server)["reasoning"] == {"summary": "auto"}
+    assert run("--state", "local", "--model", "gpt-4o", "-p", "quick").code == 0
+    assert "reasoning" not in last_body(server)
+    assert run("--state", "local", "--model", "my-local-model", "-p", "local").code == 0
+    assert "reasoning" not in last_body(server)

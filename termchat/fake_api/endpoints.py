@@ -277,3 +277,20 @@ def _item(item: dict) -> dict:
 
 __all__ = ["Result", "DROP", "DROP_CLEAN", "create_response", "retrieve_response",
            "compact", "input_tokens", "conversations", "error_result"]
+
+
+# ---------------------------------------------------------------------------- vector stores
+def vector_stores(api: "FakeAPI", query: dict) -> Result:
+    """`GET /v1/vector_stores`: the account's stores, newest first, cursor-paginated."""
+    from openai.types import VectorStore
+
+    now = int(api.clock.now())
+    stores = []
+    for index, (store_id, name, files) in enumerate(api.vector_stores):
+        stores.append(sdk.wire(VectorStore, {
+            "id": store_id, "object": "vector_store", "name": name, "status": "completed",
+            "created_at": now - 86_400 * (index + 1), "last_active_at": now - 3_600 * (index + 1),
+            "usage_bytes": 40_960 * files, "metadata": {},
+            "file_counts": {"in_progress": 0, "completed": files, "failed": 0, "cancelled": 0,
+                            "total": files}}))
+    return Result(200, paginate(stores[::-1], query))

@@ -40,6 +40,9 @@ class RecordedRequest:
         return self.body
 
 
+DEMO_VECTOR_STORES = (("vs_demo_docs", "Product docs", 12), ("vs_demo_notes", "Meeting notes", 3))
+
+
 class FakeAPI:
     """A loopback fake of the OpenAI Responses + Conversations API.
 
@@ -60,7 +63,8 @@ class FakeAPI:
                  queued_seconds: float = 1.0, run_seconds: float = 2.0,
                  expire_after: float = 600.0, store_default: bool = True,
                  obfuscation: bool = True, api_key: str | None = None,
-                 models: list[str] | None = None) -> None:
+                 models: list[str] | None = None,
+                 vector_stores: list[tuple[str, str, int]] | None = None) -> None:
         self.clock = clock if clock is not None else RealClock()
         self.host, self._port = host, port
         self.conversations_enabled = conversations
@@ -74,6 +78,8 @@ class FakeAPI:
         self.obfuscation = obfuscation
         self.api_key = api_key
         self.models = set(models) if models is not None else None
+        # (id, name, file count) of the account's vector stores, for `GET /v1/vector_stores`.
+        self.vector_stores = list(DEMO_VECTOR_STORES if vector_stores is None else vector_stores)
         self.store = Store(self.clock, sdk.IdFactory(seed=str(id(self))),
                            queued_seconds=queued_seconds, run_seconds=run_seconds,
                            expire_after=expire_after)
@@ -172,6 +178,8 @@ class FakeAPI:
                     and self.retrieve_enabled:
                 return "input_items", rest[:1]
             return "", []
+        if parts == ["vector_stores"] and method == "GET":
+            return "vector_stores.list", []
         if parts[:1] == ["conversations"] and self.conversations_enabled:
             rest = parts[1:]
             if not rest:
@@ -225,6 +233,8 @@ class FakeAPI:
                 return ep.compact(self, body)
             if endpoint == "input_tokens":
                 return ep.input_tokens(self, body)
+            if endpoint == "vector_stores.list":
+                return ep.vector_stores(self, rec.query)
             return ep.conversations(self, rec.method, params, rec.query, body)
         except ApiError as err:
             return ep.error_result(err)
