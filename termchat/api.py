@@ -133,6 +133,12 @@ class Api:
             raise self.error(exc) from None
         if on_open is not None:
             on_open(stream)
+        yield from self._events(stream)
+
+    def _events(self, stream: Any) -> Iterator[Any]:
+        """Iterate an open SDK stream, turning every failure into one `ApiError`."""
+        import openai
+
         try:
             for event in stream:
                 yield _checked_event(event)
@@ -176,17 +182,7 @@ class Api:
             stream = self.client.responses.retrieve(response_id, **kwargs)
         except openai.OpenAIError as exc:
             raise self.error(exc, what="resume") from None
-        try:
-            for event in stream:
-                yield _checked_event(event)
-        except ApiError:
-            raise
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="stream") from None
-        except Exception as exc:  # httpx decoding errors on malformed streams
-            raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
-        finally:
-            stream.close()
+        yield from self._events(stream)
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         import openai
