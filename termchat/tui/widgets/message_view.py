@@ -10,8 +10,10 @@ import json
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
@@ -30,6 +32,40 @@ ITEM_DETAIL_LIMIT = 4000
 
 def _markdown_link_text(text: str) -> str:
     return strip_control(text, keep_newlines=False).replace("[", "\\[").replace("]", "\\]")
+
+
+class MessageBody(Markdown):
+    """Markdown without the bottom margin of its last block (the message adds its own spacing).
+
+    Done with an inline style after each update: a `:last-child` rule (or a class) would make
+    Textual restyle blocks and their subtrees after every mount, quadratic while a reply streams.
+    """
+
+    _last: Widget | None = None
+
+    def update(self, markdown: str) -> AwaitComplete:
+        return AwaitComplete(self._trim_after(super().update(markdown)))
+
+    def append(self, markdown: str) -> AwaitComplete:
+        return AwaitComplete(self._trim_after(super().append(markdown)))
+
+    async def _trim_after(self, pending: AwaitComplete) -> None:
+        await pending
+        self.trim_last_margin()
+
+    def trim_last_margin(self) -> None:
+        children = self.children
+        last = children[-1] if children else None
+        if last is self._last:
+            return
+        if self._last is not None and self._last.parent is self:
+            if self._last.styles.clear_rule("margin"):
+                self._last.refresh(layout=True)
+        self._last = last
+        if last is not None:
+            margin = last.styles.margin
+            if margin.bottom:
+                last.styles.margin = (margin.top, margin.right, 0, margin.left)
 
 
 class ToolItem(Collapsible):
@@ -88,7 +124,7 @@ class MessageView(Vertical):
                                  "for the model; the transcript above is kept ──"),
                          classes="compaction-note")
         else:
-            yield Markdown(self.text, classes="message-body")
+            yield MessageBody(self.text, classes="message-body")
 
     def _header(self) -> Content:
         name = ROLE_NAMES.get(self.role, self.role)
@@ -163,4 +199,4 @@ class MessageView(Vertical):
         if existing:
             await existing.first(Markdown).update(text)
         else:
-            await self.mount(Markdown(text, classes="message-sources"))
+            await self.mount(MessageBody(text, classes="message-sources"))
