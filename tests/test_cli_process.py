@@ -142,3 +142,17 @@ def test_two_processes_on_one_store_lose_nothing(env, server):
     chats = _chats(env)
     assert len(chats) == 16
     assert sorted(c["title"] for c in chats) == sorted(f"{n}-{i}" for n in "ab" for i in range(1, 9))
+
+
+def test_demo_needs_no_key_and_leaves_no_trace(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
+    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "real-data"), TERMCHAT_CONFIG=str(tmp_path / "c.toml"))
+    first = subprocess.run(termchat("--demo", "-p", "Hello, my name is Ada."), env=env,
+                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert first.returncode == 0, first.stderr
+    assert "Ada" in first.stdout
+    listed = subprocess.run(termchat("--demo", "list", "--json"), env=env, capture_output=True,
+                            text=True, timeout=60)
+    titles = [c["title"] for c in json.loads(listed.stdout)]
+    assert "Welcome to termchat" in titles  # the demo's own sample chats
+    assert not (tmp_path / "real-data").exists()  # the user's store is never touched
