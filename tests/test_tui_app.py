@@ -636,3 +636,83 @@ async def test_automatic_compaction_shows_its_marker(tui_context, tui_api):
         await settle(app, pilot)
         assert [v.role for v in app.pane.views] == ["user", "assistant", "compaction"]
         assert context_meter(app)[0] == ctx.store.messages(app.conv)[-1].usage["output_tokens"]
+
+
+# -- vector stores picked from the account's list ---------------------------------------------
+
+def vector_store_input(app):
+    return app.tool_panel.query_one("#vector_stores")
+
+
+async def open_picker(app, pilot) -> None:
+    """Ctrl+R opens the picker; wait until its worker has listed the stores (or given up)."""
+    from termchat.tui.screens.vector_stores import VectorStorePicker
+
+    await pilot.press("ctrl+r")
+    await wait_for(pilot, lambda: not isinstance(app.screen, VectorStorePicker) or not app.screen.loading_stores)
+
+
+async def test_pick_vector_stores_by_keyboard_and_send(tui_context, tui_api):
+    from termchat.tui.screens.vector_stores import VectorStorePicker
+
+    ctx = tui_context()
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_picker(app, pilot)
+        assert isinstance(app.screen, VectorStorePicker)
+        assert requests_to(tui_api, "vector_stores.list")
+        rows = [str(app.screen.query_one("#vs-list").get_option_at_index(i).prompt) for i in range(2)]
+        assert any("Product docs" in r and "vs_demo_docs" in r and "12 files" in r for r in rows)
+        await pilot.press("space", "down", "space", "enter")  # both, then use them
+        await pilot.pause()
+        assert not isinstance(app.screen, VectorStorePicker)
+        ids = {"vs_demo_docs", "vs_demo_notes"}
+        assert set(vector_store_input(app).value.split(",")) == ids
+        assert app.tool_panel.query_one("#file_search").value
+        await pilot.press(*"what do the docs say", "enter")
+        await settle(app, pilot)
+        tools = requests_to(tui_api, "responses")[-1].body["tools"]
+        fs = [t for t in tools if t["type"] == "file_search"]
+        assert len(fs) == 1 and set(fs[0]["vector_store_ids"]) == ids
+        assert ctx.store.reload(app.conv).settings["tools"] == tools
+        # again, from the panel's button: the typed ids start selected; Escape changes nothing
+        await pilot.press("ctrl+t")
+        await pilot.click("#pick_vector_stores")
+        await wait_for(pilot, lambda: isinstance(app.screen, VectorStorePicker) and not app.screen.loading_stores)
+        assert set(app.screen.query_one("#vs-list").selected) == ids
+        await pilot.press("space")  # unselect one ...
+        await pilot.press("escape")  # ... but cancel
+        await pilot.pause()
+        assert not isinstance(app.screen, VectorStorePicker)
+        assert set(vector_store_input(app).value.split(",")) == ids
+
+
+async def test_pick_vector_stores_cancel_keeps_typed_ids(tui_context, tui_api):
+    tui_api.vector_stores = [("vs_a", "Alpha \x1b]52;c;ZXZpbA==\x07[b]bold[/b]", 1)]
+    app = make_app(tui_context(tools=("file_search:vs_typed",)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_picker(app, pilot)
+        options = app.screen.query_one("#vs-list")
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert "vs_typed" in prompts[0] and list(options.selected) == ["vs_typed"]  # typed, kept on offer
+        assert "[b]bold[/b]" in prompts[1] and "\x1b" not in prompts[1] and "\x07" not in prompts[1]
+        await pilot.press("down", "space", "escape")
+        await pilot.pause()
+        assert vector_store_input(app).value == "vs_typed"
+
+
+async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui_api):
+    # x-should-retry: the SDK would retry a 500 (and get the list); one failure is enough here
+    tui_api.script(Reply.error(500, "boom", type="server_error", endpoint="vector_stores",
+                               headers={"x-should-retry": "false"}))
+    app = make_app(tui_context(tools=("file_search:vs_typed",)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_picker(app, pilot)
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+        [note] = [n for n in app._notifications if n.severity == "error"]
+        assert "boom" in note.message and "\n" not in note.message and not note.markup
+        assert vector_store_input(app).value == "vs_typed"
+        assert app.tool_panel.query_one("#file_search").value

@@ -156,6 +156,31 @@ class ChatActions:
         settings.update(tools=message.tools, tool_choice=message.tool_choice)
         self.conv = self.store.update_conversation(self.conv, settings=settings)
 
+    def action_pick_vector_stores(self) -> None:
+        from termchat.tui.screens.vector_stores import VectorStorePicker
+
+        if len(self.screen_stack) > 1:
+            return  # not on top of another dialog
+        if not self.ctx.has_credentials:
+            self.notify("no API configured: the vector stores cannot be listed", severity="error",
+                        markup=False)
+            return
+        panel = self.tool_panel
+        self.push_screen(VectorStorePicker(self.ctx.api, panel.vector_store_ids()), self._use_vector_stores)
+
+    def on_tool_panel_pick_vector_stores(self, message: ToolPanel.PickVectorStores) -> None:
+        self.action_pick_vector_stores()
+
+    def _use_vector_stores(self, ids: list[str] | None) -> None:
+        if ids is None:
+            return  # cancelled (or the list failed): the input stays as it was
+        self.tool_panel.use_vector_stores(ids)
+        if ids:
+            self.notify(f"file_search on: {len(ids)} vector store{'s' if len(ids) != 1 else ''}",
+                        markup=False)
+        else:
+            self.notify("file_search off: no vector store chosen", markup=False)
+
     def action_compact(self) -> None:
         conv = self._target()
         if conv is None or not self._can_send():

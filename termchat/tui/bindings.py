@@ -39,6 +39,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("toggle_list", "ctrl+l", "toggle_list", "Chats", "Show or hide the chat list", show=True),
     Command("toggle_tools", "ctrl+t", "toggle_tools", "Tools",
             "Focus the tool panel (again: hide it)", show=True),
+    Command("pick_vector_stores", "ctrl+r", "pick_vector_stores", "Vector stores",
+            "Pick file_search vector stores from the account's list"),
     Command("focus_filter", "ctrl+f", "focus_filter", "Find chat", "Filter the chat list"),
     Command("focus_prompt", "ctrl+o", "focus_prompt", "Prompt", "Move the cursor to the prompt"),
     Command("theme", "f10", "theme", "Theme", "Pick a colour theme (saved to the config)"),

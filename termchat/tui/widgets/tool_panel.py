@@ -1,7 +1,8 @@
 """Tool toggles for the next request: web_search, file_search, code_interpreter, MCP, tool_choice.
 
 The panel reads and writes a chat's `settings["tools"]` / `settings["tool_choice"]`; the tool
-dicts are built by `termchat.tools`, the one place that knows the request shapes.
+dicts are built by `termchat.tools`, the one place that knows the request shapes. Its "Pick…"
+button asks the app (`PickVectorStores`) to list the account's vector stores.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from termchat.tools import MEMORY_TIERS, TOOL_CHOICES, mcp_tool, parse_tool
 from termchat.tui.bindings import TOOL_PANEL_COMMANDS, to_bindings
@@ -53,6 +54,9 @@ class ToolPanel(VerticalScroll, can_focus=False):
     class Leave(Message):
         """The user wants to go back to the prompt."""
 
+    class PickVectorStores(Message):
+        """The user wants to choose file_search vector stores from the account's list."""
+
     class Changed(Message):
         def __init__(self, tools: list[dict[str, Any]], tool_choice: str) -> None:
             super().__init__()
@@ -68,7 +72,9 @@ class ToolPanel(VerticalScroll, can_focus=False):
         yield Label("Tools for the next message", classes="panel-title")
         yield Toggle("web_search", id="web_search", compact=True)
         yield Toggle("file_search", id="file_search", compact=True)
-        yield Input(placeholder="vector store ids: vs_1,vs_2", id="vector_stores", compact=True)
+        with Horizontal(classes="vector-store-row"):
+            yield Input(placeholder="ids: vs_1,vs_2", id="vector_stores", compact=True)
+            yield Button("Pick…", id="pick_vector_stores", compact=True)
         yield Toggle("code_interpreter", id="code_interpreter", compact=True)
         yield Select([(f"{t} memory · ${_tier_price(t):.2f}", t) for t in MEMORY_TIERS],
                      value="1g", allow_blank=False, id="memory", compact=True)
@@ -118,6 +124,18 @@ class ToolPanel(VerticalScroll, can_focus=False):
     def _done_loading(self) -> None:
         self._loading = False
 
+    def vector_store_ids(self) -> list[str]:
+        """The ids typed in the vector store input, in order, without duplicates."""
+        value = self.query_one("#vector_stores", Input).value
+        return list(dict.fromkeys(v.strip() for v in value.replace(" ", ",").split(",") if v.strip()))
+
+    def use_vector_stores(self, ids: list[str]) -> None:
+        """Put `ids` in the input and turn file_search on (off for none); posts one `Changed`."""
+        with self.prevent(Checkbox.Changed, Input.Changed):
+            self.query_one("#vector_stores", Input).value = ",".join(ids)
+            self.query_one("#file_search", Checkbox).value = bool(ids)
+        self._changed()
+
     def current(self) -> tuple[list[dict[str, Any]], str]:
         """The tool dicts and tool_choice the toggles describe (invalid parts are left out)."""
         tools: list[dict[str, Any]] = []
@@ -146,6 +164,11 @@ class ToolPanel(VerticalScroll, can_focus=False):
             return
         tools, choice = self.current()
         self.post_message(self.Changed(tools, choice))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "pick_vector_stores":
+            self.post_message(self.PickVectorStores())
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
