@@ -154,9 +154,16 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
     def tool_panel(self) -> ToolPanel:
         return self.query_one(ToolPanel)
 
+    @property
+    def quitting(self) -> bool:
+        """The app is shutting down: its widgets may already be gone."""
+        return bool(self._exit or self._closing)
+
     def update_status(self, note: str = "") -> None:
         from termchat.config import model_info
 
+        if self.quitting:
+            return
         conv = self.conv
         info = model_info(self.model)
         used = context_used(self.store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
@@ -244,8 +251,8 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
 
     async def on_opened(self, message: Opened) -> None:
         first = message.token < 0
-        if abs(message.token) != self._open_token:
-            return  # the user has since opened another chat
+        if abs(message.token) != self._open_token or self.quitting:
+            return  # the user has since opened another chat, or quit
         for notice in message.notices:
             self.notify(notice, markup=False, timeout=6)
         conv = self.store.reload(message.conv)
@@ -259,7 +266,8 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         if first and self.flag_tools is not None:
             tools, choice = self.flag_tools, self.flag_tool_choice or choice
         await self.show_conversation(conv)
-        self.tool_panel.load(tools, choice)
+        if not self.quitting:
+            self.tool_panel.load(tools, choice)
 
     async def show_conversation(self, conv: ConversationRow | None) -> None:
         await self._detach_turn_views()

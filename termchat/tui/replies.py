@@ -158,6 +158,8 @@ class ReplyActions:
         elif isinstance(event, TurnDone):
             if self.turns.get(turn.pk) is turn:
                 del self.turns[turn.pk]
+            if self.quitting:
+                return  # the widgets are going away; the store already has the reply
             if self.conv is not None and self.conv.pk == turn.pk:
                 try:
                     self.conv = self.store.reload(self.conv)
