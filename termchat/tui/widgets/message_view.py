@@ -15,10 +15,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
 
 from termchat.render_items import describe_item
 from termchat.sanitize import strip_control
+from termchat.tui.widgets.reply_stream import ReplyStream, split_segments
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "compaction": "Compaction"}
 STATUS_MARKS = {
@@ -39,9 +39,14 @@ class MessageBody(Markdown):
 
     Done with an inline style after each update: a `:last-child` rule (or a class) would make
     Textual restyle blocks and their subtrees after every mount, quadratic while a reply streams.
+    A streaming reply has several bodies (see `reply_stream`); only the last one is trimmed.
     """
 
     _last: Widget | None = None
+
+    def __init__(self, markdown: str | None = None, *, trim: bool = True, **kwargs: Any) -> None:
+        super().__init__(markdown, **kwargs)
+        self._trim = trim
 
     def update(self, markdown: str) -> AwaitComplete:
         return AwaitComplete(self._trim_after(super().update(markdown)))
@@ -53,9 +58,23 @@ class MessageBody(Markdown):
         await pending
         self.trim_last_margin()
 
+    def close(self) -> None:
+        """No more text comes: keep its layout cached while the reply below it grows.
+
+        Textual lays out a container whose children all have `height: auto` against its
+        parent's height, which changes with every streamed line; one fixed-height child (the
+        empty end mark) makes the layout independent of it.
+        """
+        if not self.query_children(".segment-end"):
+            self.mount(Widget(classes="segment-end"))
+
+    def set_trim(self, trim: bool) -> None:
+        self._trim = trim
+        self.trim_last_margin()
+
     def trim_last_margin(self) -> None:
         children = self.children
-        last = children[-1] if children else None
+        last = children[-1] if children and self._trim else None
         if last is self._last:
             return
         if self._last is not None and self._last.parent is self:
@@ -110,8 +129,9 @@ class MessageView(Vertical):
         self.text = strip_control(content)
         self.items = list(items or [])
         self.streaming = streaming
-        self.stream: MarkdownStream | None = None
+        self.stream: ReplyStream | None = None
         self.citations: list[tuple[int, str, str]] = []
+        self._tail_segments: list[str] = []
         if streaming:
             self.add_class("-streaming")
 
@@ -123,6 +143,10 @@ class MessageView(Vertical):
             yield Static(Content("── context compacted here: earlier turns were summarised "
                                  "for the model; the transcript above is kept ──"),
                          classes="compaction-note")
+        elif self.streaming:  # cut like the stream would have cut it (see reply_stream)
+            segments = self._tail_segments = list(split_segments(self.text))
+            for index, segment in enumerate(segments):
+                yield MessageBody(segment, trim=index == len(segments) - 1, classes="message-body")
         else:
             yield MessageBody(self.text, classes="message-body")
 
@@ -151,21 +175,36 @@ class MessageView(Vertical):
         self.refresh_header()
 
     @property
-    def body(self) -> Markdown:
-        return self.query_one(".message-body", Markdown)
+    def body(self) -> MessageBody:
+        """The (first) Markdown body; a streamed reply continues in more bodies after it."""
+        return self.query(".message-body").first(MessageBody)
+
+    @property
+    def bodies(self) -> list[MessageBody]:
+        return list(self.query_children(".message-body").results(MessageBody))
 
     # -- streaming ---------------------------------------------------------------------------
 
     def start_stream(self) -> None:
+        bodies = self.bodies
+        # A view composed while streaming holds split_segments(self.text), one body each.
+        tail_text = self._tail_segments[-1] if len(self._tail_segments) == len(bodies) else self.text
         self.streaming = True
-        self.stream = Markdown.get_stream(self.body)
+        self.stream = ReplyStream(bodies[-1], tail_text, self._open_segment)
         self.refresh_header()
+
+    async def _open_segment(self, text: str, after: MessageBody) -> MessageBody:
+        after.set_trim(False)
+        after.close()
+        segment = MessageBody(text, classes="message-body")
+        await self.mount(segment, after=after)
+        return segment
 
     async def write(self, text: str) -> None:
         """Append sanitized text (the caller sanitizes stream chunks with StreamSanitizer)."""
         self.text += text
         if self.stream is not None:
-            await self.stream.write(text)
+            self.stream.write(text)
 
     async def finish(self, *, status: str, final_text: str | None = None, error: str | None = None) -> None:
         """Flush the stream so the final tokens appear, then mark the reply's outcome."""
@@ -176,7 +215,11 @@ class MessageView(Vertical):
             final_text = strip_control(final_text)
             if final_text != self.text:
                 self.text = final_text
-                await self.body.update(final_text)
+                bodies = self.bodies
+                if len(bodies) > 1:
+                    await self.remove_children(bodies[1:])
+                bodies[0].set_trim(True)
+                await bodies[0].update(final_text)
         self.streaming = False
         self.status = status
         self.error = error

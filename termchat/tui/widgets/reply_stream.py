@@ -1,0 +1,144 @@
+"""Streaming a reply into the transcript: batched updates, and the text split into segments.
+
+`Markdown.append` re-parses and re-lays-out one growing document, so a long reply gets slower
+with every token and keys wait behind it. Here the text goes out at most `INTERVAL` times a
+second, and once a segment holds `SEGMENT_CHARS` the next paragraph that starts at a closed
+block boundary (outside code fences, not a list, quote, table or heading) opens a new Markdown
+widget: appends only touch the small tail, and the closed segments keep their cached layout.
+Splitting only before plain paragraphs (top margin 0) keeps the spacing of one document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from contextlib import suppress
+from typing import TYPE_CHECKING, Callable, Iterator
+
+if TYPE_CHECKING:
+    from termchat.tui.widgets.message_view import MessageBody
+
+INTERVAL = 1/10  # seconds between two updates of the streaming widget
+SEGMENT_CHARS = 2000  # a segment closes at the first safe boundary after this many characters
+
+_BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+# Lines that start something other than a plain paragraph (or may, once more text arrives).
+_NOT_PARAGRAPH = re.compile(r"[\s#>|<]|[-*+](\s|$)|\d{1,9}[.)](\s|$)|([-*_])(\s*\3){2,}\s*(\n|$)"
+                            r"|`{3,}|~{3,}|\[[^\]\n]*\]:")
+
+
+def _fence_open(text: str) -> bool:
+    """Whether `text` ends inside a fenced code block."""
+    opener = ""
+    for match in _FENCE.finditer(text):
+        fence = match.group(1)
+        if not opener:
+            opener = fence
+        elif fence[0] == opener[0] and len(fence) >= len(opener):
+            opener = ""
+    return bool(opener)
+
+
+def find_split(text: str, start: int, minimum: int = SEGMENT_CHARS) -> int | None:
+    """The offset (>= `start` and >= `minimum`) where a new segment may begin, or None."""
+    if len(text) < minimum:
+        return None
+    found = None
+    for match in _BLANK_LINE.finditer(text, max(0, start - 8, minimum - 8)):
+        split = match.end()
+        if split < start or split < minimum:
+            continue
+        head = text[split:split + 12]
+        if "\n" not in head and len(head) < 12:
+            break  # the line is too short yet to tell what it starts
+        if _NOT_PARAGRAPH.match(head):
+            continue
+        if _fence_open(text[:split]):
+            continue
+        found = split
+        break
+    return found
+
+
+def split_segments(text: str, minimum: int = SEGMENT_CHARS) -> Iterator[str]:
+    """`text` cut the way a stream of it would have been cut."""
+    while True:
+        split = find_split(text, 0, minimum)
+        if split is None:
+            yield text
+            return
+        yield text[:split]
+        text = text[split:]
+
+
+class ReplyStream:
+    """Feeds one streaming reply into its tail `MessageBody`, opening new segments as it grows.
+
+    `open_segment(text, after)` mounts a new segment after `after` and returns it.
+    """
+
+    def __init__(self, tail: MessageBody, tail_text: str,
+                 open_segment: Callable[[str, MessageBody], asyncio.Future | object]) -> None:
+        self._tail = tail
+        self._tail_text = tail_text
+        self._open_segment = open_segment
+        self._pending: list[str] = []
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._flushing = False
+        self._task: asyncio.Task | None = None
+
+    def write(self, text: str) -> None:
+        """Queue `text`; it is shown at the next update (at most INTERVAL from now)."""
+        if not text:
+            return
+        self._pending.append(text)
+        if self._task is None and not self._stopping:
+            self._task = asyncio.create_task(self._run())
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Show everything written so far and end the stream."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            if self._flushing:
+                self._wake.set()
+                await task  # ends after this update, before sleeping
+            else:
+                task.cancel()  # waiting or sleeping: nothing half done
+                with suppress(asyncio.CancelledError):
+                    await task
+        await self._flush()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            self._flushing = True
+            try:
+                await self._flush()
+            finally:
+                self._flushing = False
+            if self._stopping:
+                break
+            await asyncio.sleep(INTERVAL)
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        chunk = "".join(self._pending)
+        self._pending.clear()
+        text = self._tail_text + chunk
+        start = len(self._tail_text)
+        split = find_split(text, start)
+        while split is not None:
+            if split > start:
+                await self._tail.append(text[start:split])
+            self._tail = await self._open_segment("", self._tail)
+            text, start = text[split:], 0
+            split = find_split(text, 0)
+        self._tail_text = text
+        if len(text) > start:
+            await self._tail.append(text[start:])
