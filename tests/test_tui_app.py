@@ -392,6 +392,8 @@ async def test_setup_screen_without_credentials(tui_context):
 
 
 async def test_long_chat_mounts_a_page_and_loads_older_on_scroll(tui_context, tui_seed):
+    from termchat.tui.widgets.message_pane import FIRST_PAGE, PAGE
+
     ctx = tui_context()
     messages = [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(130)]
     (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
@@ -399,10 +401,10 @@ async def test_long_chat_mounts_a_page_and_loads_older_on_scroll(tui_context, tu
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         views = app.pane.views
-        assert len(views) == 50 and views[-1].text == "message 129"
+        assert len(views) == FIRST_PAGE and views[-1].text == "message 129"
         app.pane.scroll_home(animate=False, immediate=True)
-        await wait_for(pilot, lambda: len(app.pane.views) == 100)
-        assert app.pane.views[0].text == "message 30"
+        await wait_for(pilot, lambda: len(app.pane.views) == FIRST_PAGE + PAGE)
+        assert app.pane.views[0].text == f"message {130 - FIRST_PAGE - PAGE}"
 
 
 async def test_copy_and_export(tui_context, tui_seed, tmp_path, monkeypatch):
@@ -432,6 +434,8 @@ async def test_narrow_terminal_hides_side_panes(tui_context):
 async def test_ten_thousand_chats_list_one_page(tui_context):
     import time
 
+    from termchat.tui.widgets.conversation_list import PAGE
+
     ctx = tui_context()
     store = ctx.store
     store._db.execute("BEGIN")
@@ -444,14 +448,14 @@ async def test_ten_thousand_chats_list_one_page(tui_context):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         options = app.chat_list.options
-        assert options.option_count == 200
+        assert options.option_count == PAGE
         started = time.perf_counter()
         app.chat_list.reload()
         assert time.perf_counter() - started < 0.2
         options.focus()
         await pilot.press("end")
         await pilot.pause()
-        assert options.option_count >= 400  # the next page loads near the end
+        assert options.option_count >= 2 * PAGE  # the next page loads near the end
 
 
 async def test_background_job_and_jobs_panel(tui_context, tui_api):
@@ -716,3 +720,25 @@ async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui
         assert "boom" in note.message and "\n" not in note.message and not note.markup
         assert vector_store_input(app).value == "vs_typed"
         assert app.tool_panel.query_one("#file_search").value
+
+
+async def test_short_first_page_loads_older_messages_to_fill_the_screen(tui_context, tui_seed):
+    from termchat.tui.widgets.message_pane import FIRST_PAGE, PAGE
+
+    ctx = tui_context()
+    messages = [("user" if i % 2 == 0 else "assistant", f"line {i}") for i in range(60)]
+    (conv,) = tui_seed(ctx.store, [("Short lines", "local", messages)])
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=(120, 70)) as pilot:  # a first page of one-liners leaves room
+        await wait_for(pilot, lambda: len(app.pane.views) == FIRST_PAGE + PAGE)
+        assert app.pane.views[-1].text == "line 59"
+
+
+async def test_quit_while_a_chat_opens(tui_context, tui_seed):
+    ctx = tui_context()
+    messages = [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(40)]
+    (conv,) = tui_seed(ctx.store, [("Opening", "local", messages)])
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE):
+        pass  # leave at once: the open finishes while the app shuts down
+    assert app.return_code in (None, 0)

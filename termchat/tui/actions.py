@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 
@@ -14,7 +14,9 @@ from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow
 from termchat.tui.messages import ChatChanged
 from termchat.tui.widgets.conversation_list import ConversationList
-from termchat.tui.widgets.tool_panel import ToolPanel
+
+if TYPE_CHECKING:
+    from termchat.tui.widgets.tool_panel import ToolPanel
 
 UNDO_SECONDS = 10.0  # a deleted chat can be brought back this long
 

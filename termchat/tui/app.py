@@ -6,9 +6,10 @@ store connection and post messages back; only this UI thread touches widgets.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -24,10 +25,12 @@ from termchat.tui.palette import TermchatCommands
 from termchat.tui.replies import ReplyActions
 from termchat.tui.turns import Turn
 from termchat.tui.widgets.conversation_list import ConversationList
-from termchat.tui.widgets.message_pane import PAGE, MessagePane
+from termchat.tui.widgets.message_pane import FIRST_PAGE, PAGE, MessagePane
 from termchat.tui.widgets.prompt import PromptInput
 from termchat.tui.widgets.status_line import CONTEXT_ROWS, StatusLine, context_used
-from termchat.tui.widgets.tool_panel import ToolPanel
+
+if TYPE_CHECKING:  # mounted after the first frame: see ensure_tool_panel
+    from termchat.tui.widgets.tool_panel import ToolPanel
 
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
@@ -66,6 +69,10 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._open_token = 0
         self._theme_ready = False
         self._capabilities: Any = None
+        self._tool_panel: ToolPanel | None = None  # set once mounted
+        self._tool_panel_mount: asyncio.Future | None = None
+        self._tools_loaded: tuple[list[dict[str, Any]], Any] | None = None  # for the panel to come
+        self._tools_display = False
         self._register_themes()
 
     # -- set-up -----------------------------------------------------------------------------
@@ -95,7 +102,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
             with Vertical(id="centre"):
                 yield MessagePane(now=self.now, id="messages")
                 yield PromptInput(id="prompt")
-            yield ToolPanel(self.config.mcp_servers, id="tools")
+            # the tool panel (#tools) is mounted after the first frame: see ensure_tool_panel
         yield StatusLine(id="status")
         yield Footer(compact=True)
 
@@ -103,6 +110,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._apply_keymap()
         self._theme_ready = True
         self._apply_layout(self.size.width)
+        self.call_after_refresh(self.ensure_tool_panel)
         for warning in self._startup_warnings:
             self.notify(warning, severity="warning", markup=False)
         self.prompt.focus()
@@ -152,7 +160,35 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
 
     @property
     def tool_panel(self) -> ToolPanel:
-        return self.query_one(ToolPanel)
+        """The tool panel; raises NoMatches before it is mounted (after the first frame)."""
+        if self._tool_panel is None:
+            from textual.css.query import NoMatches
+
+            raise NoMatches("the tool panel is not mounted yet")
+        return self._tool_panel
+
+    async def ensure_tool_panel(self) -> ToolPanel:
+        """Mount the tool panel if it is not yet (its many inputs cost the first frame ~35 ms)."""
+        if self._tool_panel_mount is None:
+            self._tool_panel_mount = asyncio.ensure_future(self._mount_tool_panel())
+        return await asyncio.shield(self._tool_panel_mount)
+
+    async def _mount_tool_panel(self) -> ToolPanel:
+        from termchat.tui.widgets.tool_panel import ToolPanel
+
+        panel = ToolPanel(self.config.mcp_servers, id="tools")
+        panel.display = self._tools_display
+        await self.query_one("#body").mount(panel)
+        if self._tools_loaded is not None:
+            panel.load(*self._tools_loaded)
+        self._tool_panel = panel
+        return panel
+
+    def load_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """Show a chat's tools in the panel (now, or when it is mounted)."""
+        self._tools_loaded = (tools, tool_choice)
+        if self._tool_panel is not None:
+            self._tool_panel.load(tools, tool_choice)
 
     @property
     def quitting(self) -> bool:
@@ -183,19 +219,21 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
 
     def _apply_layout(self, width: int) -> None:
         self.chat_list.display = self.pane_choice.get("list", width >= LIST_MIN_WIDTH)
-        self.tool_panel.display = self.pane_choice.get("tools", width >= TOOLS_MIN_WIDTH)
+        self._tools_display = self.pane_choice.get("tools", width >= TOOLS_MIN_WIDTH)
+        if self._tool_panel is not None:
+            self._tool_panel.display = self._tools_display
         self.set_class(width < LIST_MIN_WIDTH, "-narrow")
 
     def action_toggle_list(self) -> None:
         self.pane_choice["list"] = not self.chat_list.display
         self.chat_list.display = self.pane_choice["list"]
 
-    def action_toggle_tools(self) -> None:
+    async def action_toggle_tools(self) -> None:
         """Show the tool panel and move into it; from inside it, hide it and go back to the prompt."""
-        panel = self.tool_panel
+        panel = await self.ensure_tool_panel()
         inside = self.focused is not None and panel in self.focused.ancestors_with_self
         self.pane_choice["tools"] = not (panel.display and inside)
-        panel.display = self.pane_choice["tools"]
+        panel.display = self._tools_display = self.pane_choice["tools"]
         if panel.display:
             panel.focus_first()
         else:
@@ -267,7 +305,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
             tools, choice = self.flag_tools, self.flag_tool_choice or choice
         await self.show_conversation(conv)
         if not self.quitting:
-            self.tool_panel.load(tools, choice)
+            self.load_tools(tools, choice)
 
     async def show_conversation(self, conv: ConversationRow | None) -> None:
         await self._detach_turn_views()
@@ -276,9 +314,9 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         if conv is None:
             await self.pane.show([], has_older=False, empty_hint=self._empty_hint())
         else:
-            rows = self.store.messages(conv, limit=PAGE + 1)
-            has_older = len(rows) > PAGE
-            rows = rows[-PAGE:]
+            rows = self.store.messages(conv, limit=FIRST_PAGE + 1)
+            has_older = len(rows) > FIRST_PAGE
+            rows = rows[-FIRST_PAGE:]
             running = {j.message_id for j in self.store.jobs()
                        if j.message_id and j.status in ("queued", "in_progress")}
             rows = [dataclasses.replace(r, status="queued") if r.id in running and r.status == "streaming"
@@ -312,7 +350,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self.mode = self.flag_mode or self.config.state
         await self.show_conversation(None)
         tools = self.flag_tools if self.flag_tools is not None else self._config_tools()
-        self.tool_panel.load(tools, self.flag_tool_choice or self.config.tool_choice)
+        self.load_tools(tools, self.flag_tool_choice or self.config.tool_choice)
         self.prompt.focus()
 
     def _config_tools(self) -> list[dict[str, Any]]:

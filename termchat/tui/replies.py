@@ -5,14 +5,16 @@ MCP approval requests asked in a dialog and answered by a follow-up turn. Mixed 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from termchat import events as ev
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
 from termchat.tui.turns import Turn, TurnDone, TurnUpdate, run_turn
-from termchat.tui.widgets.message_view import MessageView
 from termchat.tui.widgets.prompt import PromptInput
+
+if TYPE_CHECKING:
+    from termchat.tui.widgets.message_view import MessageView
 
 
 class ReplyActions:
@@ -38,7 +40,7 @@ class ReplyActions:
     async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any]]:
         from termchat.engine import make_title
 
-        tools, choice = self.tool_panel.current()
+        tools, choice = (await self.ensure_tool_panel()).current()
         settings = {"tools": tools, "tool_choice": choice}
         if self.conv is None:
             self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
@@ -50,6 +52,8 @@ class ReplyActions:
     async def send_prompt(self, prompt: str) -> None:
         if not prompt.strip() or not self._can_send():
             return
+        from termchat.tui.widgets.message_view import MessageView
+
         self.prompt.clear()
         conv, settings = await self._ensure_conversation(prompt)
         await self.pane.append(MessageView("user", prompt, meta="just now"))
@@ -59,6 +63,8 @@ class ReplyActions:
     async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
                           settings: dict[str, Any], items: list[dict[str, Any]] | None = None) -> None:
         """Show a streaming reply (when `conv` is on screen) and run `turn` in a thread worker."""
+        from termchat.tui.widgets.message_view import MessageView
+
         self.turns[conv.pk] = turn
         if self.conv is not None and self.conv.pk == conv.pk:
             pane = self.pane

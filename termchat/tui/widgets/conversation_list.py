@@ -20,7 +20,7 @@ from termchat.sanitize import safe_title
 from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
 
-PAGE = 200
+PAGE = 60  # rows per query: a screenful or two; more load as the user scrolls
 TITLE_WIDTH = 28  # one line in the default list width
 FILTER_DELAY = 0.15  # seconds of quiet typing before the filter query runs
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
@@ -96,7 +96,7 @@ class ConversationList(Vertical):
         return self.query_one(ChatOptions)
 
     def on_mount(self) -> None:
-        self.reload()
+        self.call_after_refresh(self.reload)  # after the first frame: the app shows at once
 
     def _option(self, conv: ConversationRow, now: float) -> Option:
         title = safe_title(conv.title or conv.id, max_len=TITLE_WIDTH)

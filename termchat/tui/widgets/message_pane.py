@@ -1,4 +1,4 @@
-"""The transcript: the newest ~50 messages mounted, older pages loaded when scrolled to the top.
+"""The transcript: the newest messages mounted, older pages loaded when scrolled to the top.
 
 The pane follows the bottom (Textual's anchor) only while the user is at the bottom. The number of
 mounted messages stays bounded so long sessions stay fast.
@@ -7,16 +7,19 @@ mounted messages stays bounded so long sessions stay fast.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
 from termchat.store import MessageRow
-from termchat.tui.widgets.message_view import MessageView
 
-PAGE = 50
+if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not needed at start-up
+    from termchat.tui.widgets.message_view import MessageView
+
+FIRST_PAGE = 12  # shown when a chat opens: enough to fill a screen, quick to paint
+PAGE = 25  # loaded each time the reader reaches the top
 MAX_MOUNTED = 200
 
 
@@ -41,13 +44,15 @@ class MessagePane(VerticalScroll):
         return relative_time(row.created_at, self.now())
 
     def view_for(self, row: MessageRow, *, streaming_text: str | None = None) -> MessageView:
+        from termchat.tui.widgets.message_view import MessageView
+
         content = row.content if streaming_text is None else streaming_text
         return MessageView(row.role, content, message_id=row.id, status=row.status, items=row.items,
                            error=row.error, meta=self.meta(row), streaming=streaming_text is not None)
 
     @property
     def views(self) -> list[MessageView]:
-        return list(self.query_children(MessageView))
+        return list(self.query_children("MessageView"))  # by name: see the import above
 
     async def show(self, rows: list[MessageRow], *, has_older: bool,
                    live: dict[int, str] | None = None, empty_hint: str = "") -> None:
@@ -60,6 +65,18 @@ class MessagePane(VerticalScroll):
             widgets = [Static(empty_hint, classes="empty-hint", markup=False)]
         await self.mount_all(widgets)
         self.anchor()
+        self.call_after_refresh(self._fill)
+
+    def _fill(self, settled: bool = False) -> None:
+        """A first page too short to scroll could never reach the top: load older pages now."""
+        if not (self.has_older and not self.loading_older and self.is_mounted):
+            return
+        if any(v.text.strip() and not v.body.children for v in self.views if v.role != "compaction"):
+            self.set_timer(0.05, self._fill)  # Markdown still being built: heights not known yet
+        elif not settled:
+            self.call_after_refresh(self._fill, True)
+        elif self.max_scroll_y == 0:
+            self.post_message(self.NeedOlder())
 
     async def prepend(self, rows: list[MessageRow], *, has_older: bool) -> None:
         """Mount an older page above the first message, keeping what the user looks at in place."""
@@ -72,6 +89,7 @@ class MessagePane(VerticalScroll):
         await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
         if first is not None:
             self.scroll_to_widget(first, top=True, animate=False, immediate=True)
+        self.call_after_refresh(self._fill)
         overflow = len(self.views) - MAX_MOUNTED
         if overflow > 0:  # drop the newest; jumping to the end reloads them
             await self.remove_children(self.views[-overflow:])
