@@ -27,3 +27,31 @@ async def test_enter_right_after_typing_sends_everything(tui_context, tui_api):
                 break
         assert sent and sent[-1]["input"][-1]["content"] == "What?"
         await app.workers.wait_for_complete()
+
+
+async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
+    from termchat.app_context import AppContext
+    from termchat.config import Config
+    from termchat.fake_api import FakeAPI
+
+    bare = FakeAPI(conversations=False)
+    bare.start()
+    ctx = AppContext(Config(config_path=tmp_path / "c.toml", data_dir=tmp_path / "data"),
+                     base_url=bare.base_url, api_key="test", data_dir=tmp_path / "data")
+    try:
+        app = TermchatApp(ctx, now=lambda: TUI_NOW)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            assert app.mode == "conversation"
+            app.prompt.insert("hello")
+            app.prompt.action_submit()
+            for _ in range(1000):
+                await pilot.pause(0.01)
+                if app.conv is not None and app.current_turn() is None and app.conv.mode == "local":
+                    break
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.mode == "local"
+    finally:
+        ctx.close()
+        bare.stop()

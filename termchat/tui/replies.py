@@ -172,6 +172,8 @@ class ReplyActions:
                 except Exception:
                     self.conv = None
                 else:
+                    # The engine may have changed the mode (no Conversations API: local).
+                    self.mode = self.conv.mode
                     await self._show_auto_compaction()
             self.chat_list.reload()
             self.update_status()
