@@ -137,7 +137,8 @@ class MessageView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="message-header")
-        for index, item in enumerate(self.items):
+        # A compaction row's items are the opaque window sent to the model, not something to read.
+        for index, item in enumerate(self.items if self.role != "compaction" else ()):
             yield ToolItem(str(item.get("id") or index), item)
         if self.role == "compaction":
             yield Static(Content("── context compacted here: earlier turns were summarised "
