@@ -12,9 +12,15 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from rich.text import Text
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 
+from termchat.sanitize import safe_title
 from termchat.store import JobRow
+
+
+def short_id(ident: str, keep: int = 10) -> str:
+    """`resp_0123456789…abcdef`: ids are long, the start and the end tell them apart."""
+    return ident if len(ident) <= 2 * keep + 1 else f"{ident[:keep + 5]}…{ident[-keep:]}"
 
 
 def elapsed(seconds: float) -> str:
@@ -46,13 +52,13 @@ class JobsScreen(ModalScreen[str | None]):
             yield Label(Content("Background jobs"), classes="dialog-title")
             yield DataTable(id="jobs-table", cursor_type="row")
             yield Label(Content("Enter/o open chat · c cancel · r refresh · Escape close"), classes="dialog-hint")
-            yield Label(Content("Background jobs are stored on the server (store=true), so they are not "
-                                "Zero Data Retention compatible; results are kept about 10 minutes."),
-                        classes="dialog-hint")
+            yield Static(Content("Background jobs are stored on the server (store=true), so they are not "
+                                 "Zero Data Retention compatible; results are kept about 10 minutes."),
+                         classes="dialog-hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("job", "chat", "status", "elapsed")
+        table.add_columns("status", "elapsed", "chat", "job")
         self.show_jobs()
         table.focus()
         self.action_refresh()
@@ -62,9 +68,12 @@ class JobsScreen(ModalScreen[str | None]):
         table = self.query_one(DataTable)
         table.clear()
         now = self.now()
+        store = self.app.store  # type: ignore[attr-defined]
         for job in self.jobs:
-            table.add_row(Text(job.response_id), Text(job.conversation_id or "(deleted)"),
-                          Text(job.status), Text(elapsed(now - job.created_at)), key=job.response_id)
+            conv = store.get_conversation(job.conversation_id) if job.conversation_id else None
+            chat = safe_title(conv.title or conv.id, 40) if conv else "(deleted)"
+            table.add_row(Text(job.status), Text(elapsed(now - job.created_at)), Text(chat),
+                          Text(short_id(job.response_id)), key=job.response_id)
         if not self.jobs:
             table.add_row(Text("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")
 
