@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from termchat.config import Config, load_config, validate_base_url
+from termchat.errors import UsageError
 from termchat.store import Store
 
 
@@ -23,7 +24,7 @@ class AppContext:
         self.data_dir = data_dir
         self.demo = demo
         self._fake = fake
-        self._notices_shown: set[str] = set()
+        self.timeout: float | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> "AppContext":
@@ -42,7 +43,13 @@ class AppContext:
 
             fake, base_url, data_dir = start_demo(args)
             api_key = "demo"
-        return cls(config, base_url=base_url, api_key=api_key, data_dir=data_dir, demo=demo, fake=fake)
+        context = cls(config, base_url=base_url, api_key=api_key, data_dir=data_dir, demo=demo, fake=fake)
+        timeout = getattr(args, "timeout", None)
+        if timeout is not None:
+            if not 0 < timeout <= 3600:
+                raise UsageError(f"--timeout must be between 0 and 3600 seconds, got {timeout:g}")
+            context.timeout = timeout
+        return context
 
     @cached_property
     def store(self) -> Store:
@@ -55,6 +62,8 @@ class AppContext:
     def api(self) -> Any:
         from termchat.api import Api
 
+        if self.timeout is not None:
+            return Api(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout)
         return Api(base_url=self.base_url, api_key=self._api_key)
 
     @property

@@ -19,7 +19,7 @@ SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
 # Root options that take a value: needed to find a subcommand written after global options.
 _VALUE_OPTIONS = {"-p", "--prompt", "--conversation", "--model", "--state", "--instructions", "--tool",
                   "--tool-choice", "--schema", "--base-url", "--api-key", "--approve-mcp", "--prompt-id",
-                  "--prompt-version", "--var"}
+                  "--prompt-version", "--var", "--timeout"}
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
 PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
 
@@ -104,6 +104,8 @@ def _root_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON Lines events instead of plain text")
     parser.add_argument("--base-url", metavar="URL", help="any Responses-compatible server (env OPENAI_BASE_URL)")
     parser.add_argument("--api-key", metavar="KEY", help="API key (prefer env OPENAI_API_KEY)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="give up on a silent server after this long (default 120)")
     parser.add_argument("--demo", action="store_true", help="use the built-in fake API: no key, no network")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return parser

@@ -335,3 +335,13 @@ def test_two_processes_200_turns_each_through_the_store(tmp_path):
             assert conv.message_count == len(rows) == 400
             assert [m.content for m in rows[::2]] == [f"{conv.title}-{i}" for i in range(200)]
             assert all(m.status == "complete" and m.content for m in rows[1::2])
+
+
+def test_timeout_flag_gives_up_on_a_silent_server(run, server):
+    for _ in range(3):  # the first try and the SDK's two retries
+        server.script(Reply.slow(delay=3.0))
+    started = time.monotonic()
+    result = run("--timeout", "0.5", "--state", "local", "-p", "hello?")
+    assert result.code == 1 and "timed out" in result.one_error_line()
+    assert time.monotonic() - started < 8
+    assert run("--timeout", "0", "-p", "x").code == 2
