@@ -9,10 +9,16 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.app import ComposeResult
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
@@ -32,13 +38,77 @@ def relative_time(ts: float, now: float) -> str:
     return rel(ts, now)
 
 
+ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width
+_BOLD = RichStyle(bold=True)
+_DIM = RichStyle(dim=True)
+
+
+class ChatOption(Option):
+    """One chat row: its two lines are kept as plain text so the list can draw them cheaply."""
+
+    def __init__(self, title: str, meta: str, id: str) -> None:
+        super().__init__(Content.assemble((title, "bold"), "\n", (meta, "dim")), id=id)
+        self.lines = (title, meta)
+
+
 class ChatOptions(OptionList):
-    """An OptionList that asks for the next page as the user nears its end."""
+    """An OptionList of fixed two-line `ChatOption` rows that asks for the next page as the user
+    nears its end.
+
+    Every row is `ROW_HEIGHT` lines, so the line index is built without measuring any row, and a
+    row is drawn straight from its two strings into strips cached by (text, style, width, index):
+    a filter that replaces the options redraws only the visible rows, and rows it has drawn before
+    (the same chat at the same place) come from the cache.
+    """
 
     BINDINGS = to_bindings(LIST_COMMANDS)
 
     class NearEnd(Message):
         pass
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._row_cache: LRUCache[tuple, list[Strip]] = LRUCache(1024)
+
+    def _update_lines(self) -> None:
+        if not self.scrollable_content_region:
+            return
+        cache = self._line_cache
+        lines = cache.lines
+        next_index = lines[-1][0] + 1 if lines else 0
+        for index in range(next_index, len(self._options)):
+            cache.index_to_line[index] = len(lines)
+            cache.heights[index] = ROW_HEIGHT
+            lines.extend((index, offset) for offset in range(ROW_HEIGHT))
+        virtual_size = Size(self.scrollable_content_region.width, len(lines))
+        if virtual_size != self.virtual_size:
+            self.virtual_size = virtual_size
+            self._scroll_update(virtual_size)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return ROW_HEIGHT * len(self._options)
+
+    def _get_option_render(self, option: Option, style) -> list[Strip]:
+        if not isinstance(option, ChatOption):
+            return super()._get_option_render(option, style)
+        padding = self.get_component_styles("option-list--option").padding
+        width = self.scrollable_content_region.width
+        index = self._option_to_index[option]
+        key = (option.lines, style, padding, width, index)
+        strips = self._row_cache.get(key)
+        if strips is None:
+            base = style.rich_style + RichStyle.from_meta({"option": index})
+            inner = max(0, width - padding.left - padding.right)
+            strips = []
+            for text, extra in zip(option.lines, (_BOLD, _DIM)):
+                if cell_len(text) > inner:
+                    text = set_cell_size(text, inner)
+                fill = width - padding.left - cell_len(text)
+                segments = [Segment(" " * padding.left, base), Segment(text, base + extra),
+                            Segment(" " * fill, base)]
+                strips.append(Strip([s for s in segments if s.text], width))
+            self._row_cache[key] = strips
+        return strips
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -101,8 +171,7 @@ class ConversationList(Vertical):
     def _option(self, conv: ConversationRow, now: float) -> Option:
         title = safe_title(conv.title or conv.id, max_len=TITLE_WIDTH)
         meta = f"{relative_time(conv.updated_at, now)} · {conv.mode}"
-        prompt = Content.assemble((title, "bold"), "\n", (meta, "dim"))
-        return Option(prompt, id=str(conv.pk))
+        return ChatOption(title, meta, id=str(conv.pk))
 
     def reload(self, *, keep_highlight: bool = True) -> None:
         """Re-read the first page (after a send, rename, delete or filter change)."""
