@@ -70,10 +70,12 @@ class AppContext:
     def has_credentials(self) -> bool:
         return bool(self._api_key or self.base_url)
 
-    def engine(self, *, model: str | None = None, mode: str | None = None) -> Any:
+    def engine(self, *, model: str | None = None, mode: str | None = None,
+               store: Store | None = None) -> Any:
+        """An engine over this context's API; `store` gives a worker thread its own connection."""
         from termchat.engine import Engine
 
-        return Engine(self.store, self.api, model=model or self.config.model,
+        return Engine(store or self.store, self.api, model=model or self.config.model,
                       mode=mode or self.config.state, instructions=self.config.instructions,
                       pricing=dict(self.config.pricing) or None,
                       mcp_servers=tuple(self.config.mcp_servers), compaction=self.config.compaction)

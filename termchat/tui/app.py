@@ -178,8 +178,10 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
 
         panel = ToolPanel(self.config.mcp_servers, id="tools")
         panel.display = self._tools_display
+        if self.quitting:  # shutting down before the first frame settled: nothing to show
+            return panel
         await self.query_one("#body").mount(panel)
-        if self._tools_loaded is not None:
+        if self._tools_loaded is not None and not self.quitting:
             panel.load(*self._tools_loaded)
         self._tool_panel = panel
         return panel
@@ -254,13 +256,9 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
 
     def thread_engine(self) -> Any:
         """An engine with its own store connection, for one worker thread."""
-        from termchat.engine import Engine
         from termchat.store import Store
 
-        engine = Engine(Store.in_dir(self.ctx.data_dir), self.ctx.api, model=self.config.model,
-                        mode=self.config.state, instructions=self.config.instructions,
-                        pricing=dict(self.config.pricing) or None,
-                        mcp_servers=tuple(self.config.mcp_servers), compaction=self.config.compaction)
+        engine = self.ctx.engine(store=Store.in_dir(self.ctx.data_dir))
         if self._capabilities is None:
             self._capabilities = engine.capabilities
         engine.capabilities = self._capabilities  # learned once per process, shared
