@@ -23,6 +23,10 @@ def display_keys(keys: str) -> str:
     return ", ".join(one(k.strip()) for k in keys.split(",") if k.strip())
 
 
+KEY_WIDTH = 14
+ACTION_WIDTH = 34
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help_close")]
 
@@ -39,12 +43,16 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "id", "action")
+        # Actions first after the key (what a reader scans for); long key lists wrap in their
+        # column instead of pushing the action off an 80-column screen.
+        table.add_column("key", width=KEY_WIDTH)
+        table.add_column("action", width=ACTION_WIDTH)
+        table.add_column("id")
         for command in ALL_COMMANDS:
             keys = self.keymap.get(command.id, command.key)
-            table.add_row(Text(display_keys(keys)), Text(command.id), Text(command.help))
-        table.add_row(Text(display_keys("ctrl+p")), Text("command_palette"),
-                      Text("Command palette: every action by name"))
+            table.add_row(Text(display_keys(keys)), Text(command.help), Text(command.id), height=None)
+        table.add_row(Text(display_keys("ctrl+p")), Text("Command palette: every action by name"),
+                      Text("command_palette"), height=None)
         table.focus()
 
     def action_close(self) -> None:
