@@ -325,7 +325,7 @@ async def test_keymap_override_from_config(tui_context):
     app = make_app(tui_context(keymap={"toggle_tools": "f11", "new_chat": "f12"}))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert not app.tool_panel.display  # 120 columns: tools start hidden
+        assert not (await app.ensure_tool_panel()).display  # 120 columns: tools start hidden
         await pilot.press("f11")
         assert app.tool_panel.display
         await pilot.press("ctrl+t")  # the old key no longer does it
@@ -334,7 +334,7 @@ async def test_keymap_override_from_config(tui_context):
         await pilot.pause()
         table = app.screen.query_one("DataTable")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert ["F11", "toggle_tools", "Focus the tool panel (again: hide it)"] in rows
+        assert ["F11", "Focus the tool panel (again: hide it)", "toggle_tools"] in rows
 
 
 async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
@@ -426,7 +426,7 @@ async def test_narrow_terminal_hides_side_panes(tui_context):
     app = make_app(tui_context())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert not app.chat_list.display and not app.tool_panel.display
+        assert not app.chat_list.display and not (await app.ensure_tool_panel()).display
         await pilot.press("ctrl+l")
         assert app.chat_list.display
 
@@ -602,7 +602,7 @@ async def test_tool_panel_by_keyboard(tui_context, tui_api):
     app = make_app(ctx)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert not app.tool_panel.display and app.focused is app.prompt
+        assert not (await app.ensure_tool_panel()).display and app.focused is app.prompt
         await pilot.press("ctrl+t")  # shows the panel and moves into it
         assert app.tool_panel.display and app.focused.id == "web_search"
         await pilot.press("space")  # web_search on

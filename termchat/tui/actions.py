@@ -158,7 +158,7 @@ class ChatActions:
         settings.update(tools=message.tools, tool_choice=message.tool_choice)
         self.conv = self.store.update_conversation(self.conv, settings=settings)
 
-    def action_pick_vector_stores(self) -> None:
+    async def action_pick_vector_stores(self) -> None:
         from termchat.tui.screens.vector_stores import VectorStorePicker
 
         if len(self.screen_stack) > 1:
@@ -167,11 +167,11 @@ class ChatActions:
             self.notify("no API configured: the vector stores cannot be listed", severity="error",
                         markup=False)
             return
-        panel = self.tool_panel
+        panel = await self.ensure_tool_panel()
         self.push_screen(VectorStorePicker(self.ctx.api, panel.vector_store_ids()), self._use_vector_stores)
 
-    def on_tool_panel_pick_vector_stores(self, message: ToolPanel.PickVectorStores) -> None:
-        self.action_pick_vector_stores()
+    async def on_tool_panel_pick_vector_stores(self, message: ToolPanel.PickVectorStores) -> None:
+        await self.action_pick_vector_stores()
 
     def _use_vector_stores(self, ids: list[str] | None) -> None:
         if ids is None:

@@ -73,6 +73,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._tool_panel_mount: asyncio.Future | None = None
         self._tools_loaded: tuple[list[dict[str, Any]], Any] | None = None  # for the panel to come
         self._tools_display = False
+        self._first_frame_done = False
         self._register_themes()
 
     # -- set-up -----------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._apply_keymap()
         self._theme_ready = True
         self._apply_layout(self.size.width)
-        self.call_after_refresh(self.ensure_tool_panel)
+        self.call_after_refresh(self._mount_shown_tool_panel)
         for warning in self._startup_warnings:
             self.notify(warning, severity="warning", markup=False)
         self.prompt.focus()
@@ -166,6 +167,13 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
 
             raise NoMatches("the tool panel is not mounted yet")
         return self._tool_panel
+
+    async def _mount_shown_tool_panel(self) -> None:
+        """After the first frame: mount the tool panel if it is shown. A hidden panel is mounted
+        when something needs it (Ctrl+T, a send, the vector store picker, a wider terminal)."""
+        self._first_frame_done = True
+        if self._tools_display:
+            await self.ensure_tool_panel()
 
     async def ensure_tool_panel(self) -> ToolPanel:
         """Mount the tool panel if it is not yet (its many inputs cost the first frame ~35 ms)."""
@@ -224,6 +232,8 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._tools_display = self.pane_choice.get("tools", width >= TOOLS_MIN_WIDTH)
         if self._tool_panel is not None:
             self._tool_panel.display = self._tools_display
+        elif self._tools_display and self._first_frame_done:
+            self.call_later(self.ensure_tool_panel)
         self.set_class(width < LIST_MIN_WIDTH, "-narrow")
 
     def action_toggle_list(self) -> None:
