@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
@@ -129,6 +130,14 @@ class ChatOptions(OptionList):
             self.post_message(ConversationList.Action("rename", self.get_option_at_index(self.highlighted).id))
 
 
+class FilterInput(Input):
+    """The filter box. Its text growing changes only its own scroll range, never its size, so it
+    repaints itself instead of asking for a layout of the whole screen (an `Input` does that on
+    every key: its virtual size is a layout reactive)."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+
 class ConversationList(Vertical):
     """Filter input above a paged OptionList of chats; posts `Selected(pk)` on Enter/click."""
 
@@ -158,7 +167,7 @@ class ConversationList(Vertical):
         self._filter_timer = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Filter chats…", id="filter", compact=True)
+        yield FilterInput(placeholder="Filter chats…", id="filter", compact=True)
         yield ChatOptions(id="chats")
 
     @property
