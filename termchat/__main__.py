@@ -1,3 +1,3 @@
-from termchat.cli import main
+from termchat.entry import main
 
 raise SystemExit(main())

@@ -9,22 +9,9 @@ import time
 from typing import Any
 
 from termchat.errors import NotFoundError, UsageError
+from termchat.listing import EMPTY, plain_lines
 from termchat.sanitize import safe_json
 from termchat.store import ConversationRow, MessageRow, Store
-
-
-def relative_time(ts: float, now: float | None = None) -> str:
-    """'just now', '5m ago', '3h ago', '2d ago', or a date for older things."""
-    delta = max(0.0, (now or time.time()) - ts)
-    if delta < 60:
-        return "just now"
-    if delta < 3600:
-        return f"{int(delta // 60)}m ago"
-    if delta < 86400:
-        return f"{int(delta // 3600)}h ago"
-    if delta < 86400 * 30:
-        return f"{int(delta // 86400)}d ago"
-    return time.strftime("%Y-%m-%d", time.localtime(ts))
 
 
 def _clean(text: str) -> str:
@@ -46,13 +33,9 @@ def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
         sys.stdout.write(safe_json([r.to_json() for r in rows], indent=2) + "\n")
         return 0
     if not rows:
-        sys.stderr.write("termchat: no chats yet; start one with `termchat` or `termchat -p TEXT`\n")
+        sys.stderr.write(EMPTY)
         return 0
-    now = time.time()
-    width = max(len(r.id) for r in rows)
-    lines = [f"{r.id:<{width}}  {relative_time(r.updated_at, now):>10}  {r.mode:<12}  {_clean(r.title)}"
-             for r in rows]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(plain_lines([(r.id, r.updated_at, r.mode, r.title) for r in rows], time.time()))
     return 0
 
 

@@ -43,7 +43,7 @@ def _follow(ctx: Any, engine: Any, job_id: str, writer: Any) -> int:
 
 def list_jobs(ctx: Any, *, as_json: bool) -> int:
     from termchat import background
-    from termchat.commands import relative_time
+    from termchat.listing import relative_time
 
     jobs = ctx.store.jobs()
     if jobs and ctx.has_credentials:

@@ -8,14 +8,14 @@ tomllib / tomli-w / tempfile only when a file is actually read or written.
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
+
 TYPE_CHECKING = False
 
 from termchat.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
     from typing import Any
 
 APP_NAME = "termchat"
@@ -30,6 +30,8 @@ PRIVATE_FILE_MODE = 0o600
 
 def _env_path(env: Mapping[str, str], name: str) -> Path | None:
     value = env.get(name, "").strip()
+    from pathlib import Path  # not on the `termchat list` fast path
+
     return Path(value).expanduser() if value else None
 
 
@@ -40,6 +42,7 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     if explicit is not None:
         return explicit
     import platformdirs  # only when the default is needed
+    from pathlib import Path
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_FILE_NAME
 
@@ -50,9 +53,20 @@ def data_dir(env: Mapping[str, str] | None = None) -> Path:
     explicit = _env_path(env, ENV_DATA_DIR)
     if explicit is not None:
         return explicit
+    from pathlib import Path
+
+    return Path(data_dir_name(env))
+
+
+def data_dir_name(env: Mapping[str, str] | None = None) -> str:
+    """`data_dir` as a plain string, without importing pathlib (the `list` fast path)."""
+    env = os.environ if env is None else env
+    explicit = env.get(ENV_DATA_DIR, "").strip()
+    if explicit:
+        return os.path.expanduser(explicit)
     import platformdirs
 
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return platformdirs.user_data_dir(APP_NAME, appauthor=False)
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -62,6 +76,8 @@ def ensure_private_dir(path: Path) -> Path:
     at a directory they manage themselves, and silently chmod-ing it would be a surprise.
     Missing parents are created with the default mode (only the leaf holds our data).
     """
+    from pathlib import Path
+
     path = Path(path)
     if path.is_dir():
         return path
@@ -93,6 +109,8 @@ def write_private_file(path: Path, data: bytes) -> None:
     Writes a temporary file in the same directory, fsyncs it and `os.replace`s it over the
     target, so readers see either the old or the new content, never half a file.
     """
+    from pathlib import Path
+
     path = Path(path)
     ensure_private_dir(path.parent)
     import tempfile  # not on the start-up path
@@ -149,6 +167,8 @@ def _toml_error_message(path: Path, exc: Exception) -> str:
     # tomllib says "<what> (at line 3, column 7)"; Python 3.14 also has exc.lineno/colno,
     # but the message carries the same facts on every supported version.
     text = str(exc)
+    import re  # only for a broken config file
+
     match = re.match(_TOML_POSITION, text, re.DOTALL)
     if match is None:
         return f"config error: {path}: {' '.join(text.split())}"

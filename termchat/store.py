@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from termchat.errors import StoreError, UsageError
+from termchat.listing import conversation_json, iso as _iso
 
 SCHEMA_VERSION = 2
 DB_NAME = "termchat.db"
@@ -101,19 +102,9 @@ class ConversationRow:
     message_count: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "mode": self.mode,
-            "model": self.model,
-            "remote_id": self.remote_id,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-            "messages": self.message_count,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost_usd": round(self.cost_usd, 6),
-        }
+        return conversation_json(self.id, self.title, self.mode, self.model, self.remote_id,
+                                 self.created_at, self.updated_at, self.message_count,
+                                 self.input_tokens, self.output_tokens, self.cost_usd)
 
 
 @dataclass(frozen=True)
@@ -176,10 +167,6 @@ class JobRow:
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }
-
-
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def _loads(text: str | None, default: Any) -> Any:

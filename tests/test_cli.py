@@ -313,3 +313,41 @@ def test_a_unique_id_prefix_is_enough(run, server):
     assert "Alan" in result.out
     ambiguous = run("show", "tc_")
     assert ambiguous.code == 2 and "several chats" in ambiguous.err
+
+
+def test_list_fast_path_matches_the_full_command(run, server, env, capsys, monkeypatch):
+    from termchat import listing, store
+    from termchat.entry import main as entry_main
+
+    assert listing.SCHEMA_VERSION == store.SCHEMA_VERSION
+    server.script(Reply.text("ok"))
+    assert run("--state", "local", "-p", "title with \x1b[2J escape").code == 0
+    full_json, full_plain = run("list", "--json", "--debug").out, run("list", "--debug").out
+
+    def fast(*argv):
+        monkeypatch.setattr("sys.argv", ["termchat", *argv])
+        assert entry_main() == 0
+        return capsys.readouterr().out
+
+    assert fast("list", "--json") == full_json
+    assert fast("list") == full_plain and "\x1b" not in full_plain
+    assert json.loads(fast("list", "--json", "--limit", "0")) == []
+    # Anything the fast path does not know goes to the full command (and its errors).
+    monkeypatch.setattr("sys.argv", ["termchat", "list", "--bogus"])
+    assert entry_main() == 2
+
+
+def test_list_fast_path_imports_nothing_heavy(env):
+    import subprocess
+    import sys
+
+    code = ("import sys; from termchat.entry import main; sys.argv=['termchat','list']; main(); "
+            "heavy = [m for m in ('argparse', 'dataclasses', 'pathlib', 'openai', 'textual') "
+            "if m in sys.modules]; print(heavy, file=sys.stderr)")
+    (env / "data").mkdir(exist_ok=True)
+    from termchat.store import Store
+
+    Store.in_dir(env / "data").close()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                         env={**os.environ})
+    assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr

@@ -23,6 +23,7 @@ from textual.strip import Strip
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from termchat.listing import relative_time
 from termchat.sanitize import safe_title
 from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
@@ -31,12 +32,6 @@ PAGE = 60  # rows per query: a screenful or two; more load as the user scrolls
 TITLE_WIDTH = 28  # one line in the default list width
 FILTER_DELAY = 0.15  # seconds of quiet typing before the filter query runs
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
-
-
-def relative_time(ts: float, now: float) -> str:
-    from termchat.commands import relative_time as rel
-
-    return rel(ts, now)
 
 
 ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width

@@ -39,7 +39,7 @@ class MessagePane(VerticalScroll):
         self.model = ""
 
     def meta(self, row: MessageRow) -> str:
-        from termchat.commands import relative_time
+        from termchat.listing import relative_time
 
         return relative_time(row.created_at, self.now())
 

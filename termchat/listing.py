@@ -1,0 +1,111 @@
+"""`termchat list`: the shape of a listed chat, and a fast path that reads the store directly.
+
+`list` is what people run most to find an id, so its start-up is budgeted like `--help`: the
+fast path parses its own few flags and reads SQLite read-only, importing neither argparse nor
+the config, dataclasses or pathlib. Anything unusual (other flags, a store from another schema
+version, an error) falls back to the full command, which reports problems properly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+SCHEMA_VERSION = 2  # termchat.store.SCHEMA_VERSION; a test keeps them equal
+COLUMNS = ("id, title, mode, model, remote_id, created_at, updated_at, message_count, input_tokens,"
+           " output_tokens, cost_usd")
+ORDER = "ORDER BY updated_at DESC, pk DESC"
+EMPTY = "termchat: no chats yet; start one with `termchat` or `termchat -p TEXT`\n"
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def conversation_json(id: str, title: str, mode: str, model: str, remote_id: str | None,
+                      created_at: float, updated_at: float, messages: int, input_tokens: int,
+                      output_tokens: int, cost_usd: float) -> dict[str, Any]:
+    """One chat in `list --json` (and the head of `export --format json`)."""
+    return {"id": id, "title": title or "", "mode": mode, "model": model, "remote_id": remote_id,
+            "created_at": iso(created_at), "updated_at": iso(updated_at), "messages": messages or 0,
+            "input_tokens": input_tokens or 0, "output_tokens": output_tokens or 0,
+            "cost_usd": round(cost_usd or 0.0, 6)}
+
+
+def relative_time(ts: float, now: float | None = None) -> str:
+    """'just now', '5m ago', '3h ago', '2d ago', or a date for older things."""
+    delta = max(0.0, (now or time.time()) - ts)
+    if delta < 60:
+        return "just now"
+    if delta < 3600:
+        return f"{int(delta // 60)}m ago"
+    if delta < 86400:
+        return f"{int(delta // 3600)}h ago"
+    if delta < 86400 * 30:
+        return f"{int(delta // 86400)}d ago"
+    return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def plain_lines(rows: list[tuple[str, float, str, str]], now: float) -> str:
+    """`id  age  mode  title` lines from (id, updated_at, mode, title); titles made safe."""
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title)}"
+                     for cid, updated, mode, title in rows) + "\n"
+
+
+def _safe(title: str) -> str:
+    # isprintable() is False for every control, format (bidi) and separator character but the
+    # space, so the common case skips the sanitizer (and the cost of importing `re`).
+    if title.isprintable():
+        return title
+    from termchat.sanitize import strip_control
+
+    return strip_control(title, keep_newlines=False)
+
+
+def fast_list(argv: list[str]) -> int | None:
+    """Run `termchat list [--json] [--limit N]`; None means "use the full command instead"."""
+    as_json, limit = False, -1
+    args = list(argv)
+    while args:
+        flag = args.pop(0)
+        if flag == "--json":
+            as_json = True
+        elif flag == "--limit" and args and args[0].isdigit():
+            limit = int(args.pop(0))
+        else:
+            return None
+    from termchat.paths import data_dir_name
+
+    try:
+        path = os.path.join(data_dir_name(), "termchat.db")
+    except Exception:  # platformdirs trouble: let the full command explain
+        return None
+    if not os.path.exists(path):
+        return None
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                return None
+            rows = db.execute(f"SELECT {COLUMNS} FROM conversations {ORDER} LIMIT ?", (limit,)).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    if as_json:
+        from termchat.sanitize import safe_json
+
+        sys.stdout.write(safe_json([conversation_json(*row) for row in rows], indent=2) + "\n")
+    elif rows:
+        sys.stdout.write(plain_lines([(r[0], r[6], r[2], r[1] or "") for r in rows], time.time()))
+    else:
+        sys.stderr.write(EMPTY)
+    return 0
