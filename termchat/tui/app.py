@@ -203,17 +203,18 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
     @property
     def quitting(self) -> bool:
         """The app is shutting down: its widgets may already be gone."""
-        return bool(self._exit or self._closing)
+        return bool(self._exit or self._closing or self._closed or not self.screen_stack)
 
     def update_status(self, note: str = "") -> None:
         from termchat.config import model_info
 
-        if self.quitting:
+        status_lines = self.query(StatusLine)
+        if self.quitting or not status_lines:  # shutting down: the widgets may already be gone
             return
         conv = self.conv
         info = model_info(self.model)
         used = context_used(self.store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
-        self.query_one(StatusLine).show(
+        status_lines.first().show(
             model=self.model, mode=self.mode, conversation_id=conv.id if conv else None,
             tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
             cost=conv.cost_usd if conv else 0.0, streaming=self.current_turn() is not None, note=note,
