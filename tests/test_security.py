@@ -136,19 +136,10 @@ def _hostile_remote_conversation(server, *, model: str) -> str:
     return conv.id
 
 
-def test_imported_conversation_title_and_items_are_sanitized(run, server):
-    conv_id = _hostile_remote_conversation(server, model="gpt-5.2")
-    result = run("--conversation", conv_id, "-p", "go on")
-    assert result.code == 0, result.err
-    assert_safe(_outputs(result), "one-shot on an imported chat")
-    for argv in (("list",), ("show", conv_id), ("export", conv_id)):
-        shown = run(*argv)
-        assert shown.code == 0, shown.err
-        assert_safe(_outputs(shown), " ".join(argv))
-
-
-def test_imported_conversation_model_is_sanitized(run, server):
-    conv_id = _hostile_remote_conversation(server, model="gpt-5.2" + HOSTILE["clear"])
+@pytest.mark.parametrize("model", ["gpt-5.2", "gpt-5.2" + HOSTILE["clear"]], ids=["title", "model"])
+def test_imported_conversation_is_sanitized(run, server, model):
+    """A hostile server's title, items and model name never reach the terminal raw."""
+    conv_id = _hostile_remote_conversation(server, model=model)
     result = run("--conversation", conv_id, "-p", "go on")
     assert result.code == 0, result.err
     assert_safe(_outputs(result), "one-shot on an imported chat")
