@@ -55,3 +55,31 @@ async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
     finally:
         ctx.close()
         bare.stop()
+
+
+async def test_select_a_message_and_copy_it(tui_context, tui_api):
+    from termchat.fake_api import Reply
+
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    copied = []
+    app.copy_to_clipboard = copied.append
+    async with app.run_test(size=(100, 30)) as pilot:
+        for text, reply in (("first question", "first answer"), ("second question", "second answer")):
+            tui_api.script(Reply.text(reply))
+            app.prompt.insert(text)
+            app.prompt.action_submit()
+            for _ in range(1000):
+                await pilot.pause(0.01)
+                if app.current_turn() is None and app.pane.last_reply() is not None \
+                        and app.pane.last_reply().text == reply:
+                    break
+        await pilot.press("f5")
+        assert copied[-1] == "second answer"
+        await pilot.press("alt+up", "alt+up", "alt+up")  # newest reply, its question, the first answer
+        assert app.focused.text == "first answer"
+        await pilot.press("f5")
+        assert copied[-1] == "first answer"
+        await pilot.press("alt+down")
+        assert app.focused.text == "second question"
+        await pilot.press("escape")
+        assert app.focused is app.prompt

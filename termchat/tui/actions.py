@@ -251,12 +251,28 @@ class ChatActions:
                          lambda ident: self.open_conversation(ident) if ident else None)
 
     def action_copy_reply(self) -> None:
-        view = self.pane.last_reply()
+        from termchat.tui.widgets.message_view import MessageView
+
+        selected = self.focused if isinstance(self.focused, MessageView) else None
+        view = selected or self.pane.last_reply()
         if view is None:
             self.notify("no reply to copy yet", markup=False)
             return
         self.copy_to_clipboard(view.text)
-        self.notify(f"copied the last reply ({len(view.text):,} characters)", markup=False)
+        what = "the selected message" if selected else "the last reply"
+        self.notify(f"copied {what} ({len(view.text):,} characters)", markup=False)
+
+    def action_select_message(self, step: int) -> None:
+        """Move the selection through the transcript (from the prompt: the newest message)."""
+        from termchat.tui.widgets.message_view import MessageView
+
+        views = [v for v in self.pane.views if v.role != "compaction"]
+        if not views:
+            return
+        current = views.index(self.focused) if self.focused in views else len(views)
+        index = min(max(current + step, 0), len(views) - 1)
+        views[index].focus()
+        views[index].scroll_visible()
 
     def action_export(self) -> None:
         from termchat.commands import export_markdown

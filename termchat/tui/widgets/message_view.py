@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -114,8 +115,10 @@ class ToolItem(Collapsible):
         self.query_one(".item-detail", Static).update(self._detail(item))
 
 
-class MessageView(Vertical):
-    """A message of the transcript; the assistant's may be streaming."""
+class MessageView(Vertical, can_focus=True):
+    """A message of the transcript; the assistant's may be streaming. Focus selects it (to copy)."""
+
+    BINDINGS = [Binding("escape", "app.focus_prompt", "Back", show=False, id="message_leave")]
 
     def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
                  status: str = "complete", items: list[dict[str, Any]] | None = None,
