@@ -138,7 +138,7 @@ def _adapter(tp: Any) -> Any:
 def wire(kind_or_cls: Any, data: dict) -> dict:
     """Validate ``data`` with the SDK type and return its JSON-ready dump."""
     obj = model_of(kind_or_cls, data)
-    out = obj.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    out = obj.model_dump(mode="json", exclude_unset=True, by_alias=True, warnings=False)
     return _first(_fix(out), ("type", "id", "object"))
 
 
