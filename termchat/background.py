@@ -25,15 +25,8 @@ def submit(session: Session, prompt: str, options: TurnOptions | None = None) ->
     """Start a background turn; returns (response id, status). The prompt is saved first."""
     options = options or TurnOptions()
     options.background = True
-    if not prompt.strip():
-        raise TermchatError("empty prompt: nothing to send")
     store = session.store
-    if session.conv is None:
-        from termchat.engine import make_title
-
-        session.conv = store.create_conversation(mode=session.mode, model=session.model,
-                                                 title=make_title(prompt), settings=session.settings)
-    store.add_message(session.conv, "user", prompt)
+    session.save_prompt(prompt)
     reply_id = store.add_message(session.conv, "assistant", "", status=STREAMING)
     try:
         if session.mode == "conversation" and not session.conv.remote_id:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from typing import Any, Sequence
 
 from termchat import __version__
-from termchat.errors import EXIT_INTERRUPTED, EXIT_USAGE, TermchatError, UsageError
+from termchat.errors import EXIT_INTERRUPTED, TermchatError, UsageError
 
 SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
 # Root options that take a value: needed to find a subcommand written after global options.

@@ -166,7 +166,6 @@ class Session:
         self.settings = dict(conv.settings if conv else {})
         self.settings.update(settings or {})
         self._stop = threading.Event()
-        self._stream: Any = None
         self._http: Any = None  # the open SDK stream of the running turn
         if self.mode not in MODES:
             raise TermchatError(f"unknown state mode '{self.mode}' (choose from {', '.join(MODES)})")
@@ -189,13 +188,17 @@ class Session:
 
     def send(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
         """Send a user prompt; the prompt is saved before anything goes over the network."""
+        user_id = self.save_prompt(prompt)
+        yield from self._turn([{"role": "user", "content": prompt}], user_id, options or TurnOptions())
+
+    def save_prompt(self, prompt: str) -> int:
+        """Store the user's prompt (creating the chat on its first one); returns its message id."""
         if not prompt.strip():
             raise TermchatError("empty prompt: nothing to send")
         if self.conv is None:
             self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
                                                        title=make_title(prompt), settings=self.settings)
-        user_id = self.store.add_message(self.conv, "user", prompt)
-        yield from self._turn([{"role": "user", "content": prompt}], user_id, options or TurnOptions())
+        return self.store.add_message(self.conv, "user", prompt)
 
     def answer_approvals(self, decisions: dict[str, bool],
                          options: TurnOptions | None = None) -> Iterator[ev.Event]:
@@ -230,8 +233,6 @@ class Session:
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
             yield ev.Failed(self.conv.id, message, "".join(text), exc.exit_code, interrupted)
             return
-        finally:
-            self._stream = None
         notice = self._maybe_compact()
         if notice:
             yield notice
@@ -367,7 +368,6 @@ class Session:
                     store.update_job(state.response_id, last_sequence=state.sequence)
                 last_save = now
 
-        self._stream = stream
         try:
             yield from translate(stream, state, stopped=self._stop.is_set, on_created=on_created,
                                  on_text=on_text)

@@ -264,8 +264,6 @@ class ChatActions:
 
     def action_select_message(self, step: int) -> None:
         """Move the selection through the transcript (from the prompt: the newest message)."""
-        from termchat.tui.widgets.message_view import MessageView
-
         views = [v for v in self.pane.views if v.role != "compaction"]
         if not views:
             return
