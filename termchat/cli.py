@@ -13,42 +13,12 @@ if TYPE_CHECKING:
     from typing import Any, Sequence
 
 from termchat import __version__
+from termchat.cli_help import ROOT_OPTIONS, VALUE_OPTIONS, root_help, terminal_width
 from termchat.errors import EXIT_INTERRUPTED, TermchatError, UsageError
 
 SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
-# Root options that take a value: needed to find a subcommand written after global options.
-_VALUE_OPTIONS = {"-p", "--prompt", "--conversation", "--model", "--state", "--instructions", "--tool",
-                  "--tool-choice", "--schema", "--base-url", "--api-key", "--approve-mcp", "--prompt-id",
-                  "--prompt-version", "--var", "--timeout"}
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
 PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
-
-DESCRIPTION = """\
-A terminal chat client for OpenAI's Responses and Conversations APIs.
-
-On a terminal, `termchat` opens the chat app. With -p TEXT or piped stdin it sends one
-prompt and streams the reply to stdout (plain text, or JSON Lines with --json).
-"""
-
-EPILOG = """\
-subcommands:
-  list [--json]                      chats, newest activity first
-  show ID                            print a chat's transcript
-  export ID --format md|json         export a chat
-  rm ID [--remote]                   delete a chat (and its server conversation)
-  jobs [--json] | jobs wait ID | jobs cancel ID
-  compact ID                         compact a chat's context window
-
-examples:
-  termchat --demo                    try it with the built-in fake API, no key needed
-  termchat -p "explain TCP slow start"
-  git diff | termchat -p "review this diff"
-  termchat -c -p "and in one sentence?"      continue the latest chat
-  termchat --conversation conv_abc123        resume a chat from any machine
-
-environment: OPENAI_API_KEY, OPENAI_BASE_URL, TERMCHAT_CONFIG, TERMCHAT_DATA_DIR, NO_COLOR
-exit codes: 0 ok, 1 API/network error, 2 usage/config error, 130 interrupted
-"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,55 +29,21 @@ class _Parser(argparse.ArgumentParser):
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # Give the width, so argparse does not import shutil for it (~2 ms of start-up).
-        return self.formatter_class(prog=self.prog, width=_terminal_width() - 2)
+        return self.formatter_class(prog=self.prog, width=terminal_width() - 2)
 
 
-def _terminal_width() -> int:
-    """What shutil.get_terminal_size() would say, without importing shutil."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
+class _RootParser(_Parser):
+    """The root parser prints `cli_help.root_help()`, the same page the `--help` fast path prints."""
+
+    def format_help(self) -> str:
+        return root_help()
 
 
 def _root_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="termchat", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _RootParser(prog="termchat")
     parser.add_argument("--version", action="version", version=f"termchat {__version__}")
-    parser.add_argument("-p", "--prompt", metavar="TEXT", help="send TEXT (then piped stdin, if any) and exit")
-    parser.add_argument("-c", "--continue", dest="continue_", action="store_true",
-                        help="continue the most recently active chat")
-    parser.add_argument("--conversation", metavar="ID", help="continue the chat with this id (conv_… or local id)")
-    parser.add_argument("--model", help="model to use (default from config)")
-    parser.add_argument("--state", choices=("conversation", "chain", "local"),
-                        help="how context is kept: server conversation, previous_response_id chain, or local history")
-    parser.add_argument("--instructions", metavar="TEXT", help="system instructions for this chat")
-    parser.add_argument("--tool", action="append", default=[], metavar="NAME",
-                        help="enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL")
-    parser.add_argument("--tool-choice", metavar="CHOICE", help="auto, none, required, or a tool name")
-    parser.add_argument("--schema", metavar="FILE", help="JSON Schema file: ask for structured output")
-    parser.add_argument("--approve-mcp", choices=("always", "never"),
-                        help="answer MCP approval requests without asking (default: ask on a terminal, else never)")
-    parser.add_argument("--prompt-id", metavar="ID", help="use a stored prompt (Prompts API)")
-    parser.add_argument("--prompt-version", metavar="V", help="version of --prompt-id")
-    parser.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
-                        help="a variable for --prompt-id (repeatable)")
-    parser.add_argument("--background", action="store_true", help="run as a background job and print its id")
-    parser.add_argument("--wait", action="store_true", help="with --background: wait for the job to finish")
-    parser.add_argument("--json", action="store_true", help="print JSON Lines events instead of plain text")
-    parser.add_argument("--base-url", metavar="URL", help="any Responses-compatible server (env OPENAI_BASE_URL)")
-    parser.add_argument("--api-key", metavar="KEY", help="API key (prefer env OPENAI_API_KEY)")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
-                        help="give up on a silent server after this long (default 120)")
-    parser.add_argument("--demo", action="store_true", help="use the built-in fake API: no key, no network")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    for flags, kw in ROOT_OPTIONS:
+        parser.add_argument(*flags, **kw)
     return parser
 
 
@@ -177,7 +113,7 @@ def _subcommand_index(argv: list[str]) -> int | None:
         if token == "--":
             return None
         if token.startswith("-"):
-            skip = token in _VALUE_OPTIONS
+            skip = token in VALUE_OPTIONS
             continue
         return index if token in SUBCOMMANDS else None
     return None

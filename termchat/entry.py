@@ -1,4 +1,4 @@
-"""The `termchat` console script: `list` takes a fast path, everything else the full CLI."""
+"""The `termchat` command: `--version`, `--help` and `list` take fast paths, the rest the full CLI."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ def main() -> int:
         from termchat import __version__
 
         sys.stdout.write(f"termchat {__version__}\n")
+        return 0
+    if argv == ["--help"] or argv == ["-h"]:
+        from termchat.cli_help import root_help
+
+        try:
+            sys.stdout.write(root_help())
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
         return 0
     if argv[:1] == ["list"]:
         from termchat.listing import fast_list

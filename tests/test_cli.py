@@ -351,3 +351,44 @@ def test_list_fast_path_imports_nothing_heavy(env):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
                          env={**os.environ})
     assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
+
+
+@pytest.mark.parametrize("width", [40, 80, 132])
+def test_help_fast_path_is_the_parsers_help(width, capsys, monkeypatch):
+    """`termchat --help` (no argparse) prints what `termchat --model x --help` (argparse) prints."""
+    from termchat import cli_help
+    from termchat.entry import main as entry_main
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setattr("sys.argv", ["termchat", "--help"])
+    assert entry_main() == 0
+    fast = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["--model", "x", "--help"])
+    assert capsys.readouterr().out == fast
+    parser = cli._root_parser()
+    for action in parser._actions:
+        for flag in action.option_strings:
+            assert f" {flag}" in fast or f"[{flag}" in fast, flag
+    options = fast.split("\noptions:\n")[1].split("\n\n")[0].splitlines()  # wrapped (the epilog is not)
+    assert len(options) >= len(cli_help.ROOT_OPTIONS) and all(len(line) <= width for line in options)
+    assert set(cli_help.VALUE_OPTIONS) == {flag for action in parser._actions if action.nargs != 0
+                                           for flag in action.option_strings}
+
+
+def test_the_installed_command_starts_without_re_or_argparse():
+    """The `termchat` script is termchat/__main__.py, not a console-script wrapper importing `re`."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "termchat"
+    if not script.exists():
+        pytest.skip("termchat is not installed next to this interpreter")
+    assert os.access(script, os.X_OK)
+    for argv in (["--version"], ["--help"]):
+        proc = subprocess.run([sys.executable, "-X", "importtime", str(script), *argv], capture_output=True,
+                              text=True, timeout=30, env={**os.environ, "COLUMNS": "80"})
+        assert proc.returncode == 0 and proc.stdout.startswith(("termchat ", "usage: termchat"))
+        modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if "|" in line}
+        assert not modules & {"re", "argparse", "textwrap", "openai", "textual"}, argv
