@@ -8,6 +8,7 @@ tomllib / tomli-w / tempfile only when a file is actually read or written.
 from __future__ import annotations
 
 import os
+import sys
 
 TYPE_CHECKING = False
 
@@ -41,10 +42,14 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     explicit = _env_path(env, ENV_CONFIG)
     if explicit is not None:
         return explicit
-    import platformdirs  # only when the default is needed
     from pathlib import Path
 
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_FILE_NAME
+    base = _xdg_home(env, "XDG_CONFIG_HOME", ".config")
+    if base is None:
+        import platformdirs  # only when the default is needed off Linux
+
+        return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / CONFIG_FILE_NAME
+    return Path(base, APP_NAME, CONFIG_FILE_NAME)
 
 
 def data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -64,9 +69,29 @@ def data_dir_name(env: Mapping[str, str] | None = None) -> str:
     explicit = env.get(ENV_DATA_DIR, "").strip()
     if explicit:
         return os.path.expanduser(explicit)
+    base = _xdg_home(env, "XDG_DATA_HOME", ".local/share")
+    if base is not None:
+        return os.path.join(base, APP_NAME)
     import platformdirs
 
     return platformdirs.user_data_dir(APP_NAME, appauthor=False)
+
+
+def _xdg_home(env: Mapping[str, str], variable: str, default: str) -> str | None:
+    """On Linux, the XDG base directory platformdirs would pick; None means "ask platformdirs".
+
+    platformdirs imports tempfile, random and more (~5 ms) to answer what the XDG spec says in
+    two lines: `$XDG_..._HOME` if it is an absolute path, else `$HOME/<default>`. Anything less
+    plain (another OS, Android, a relative or missing HOME) is left to platformdirs; a test
+    checks both agree.
+    """
+    if sys.platform != "linux" or "ANDROID_ROOT" in env:
+        return None
+    value = env.get(variable, "")
+    if value:
+        return value if value.startswith("/") else None
+    home = env.get("HOME", "")
+    return os.path.join(home, default) if home.startswith("/") else None
 
 
 def ensure_private_dir(path: Path) -> Path:

@@ -12,6 +12,7 @@ import pytest
 from termchat.config import (DEFAULT_MODEL, MODELS, CompactionSettings, Config, McpServer,
                              base_model_name, ensure_data_dir, load_config, model_info,
                              save_config, validate_base_url)
+from termchat import paths
 from termchat.errors import ConfigError
 
 
@@ -420,3 +421,21 @@ def test_importing_config_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG shortcut is Linux-only")
+@pytest.mark.parametrize("xdg", [None, "/srv/xdg", "relative/xdg"])
+@pytest.mark.parametrize("home", ["/home/ann", "/home/ann/", "/"])
+def test_default_dirs_are_what_platformdirs_says(xdg, home, monkeypatch):
+    """data/config locations computed without importing platformdirs match platformdirs."""
+    import platformdirs
+
+    for name in ("TERMCHAT_DATA_DIR", "TERMCHAT_CONFIG", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "ANDROID_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", home)
+    if xdg is not None:
+        monkeypatch.setenv("XDG_DATA_HOME", f"{xdg}/data")
+        monkeypatch.setenv("XDG_CONFIG_HOME", f"{xdg}/config")
+    assert paths.data_dir_name() == platformdirs.user_data_dir("termchat", appauthor=False)
+    assert str(paths.data_dir()) == platformdirs.user_data_dir("termchat", appauthor=False)
+    assert paths.config_path() == Path(platformdirs.user_config_dir("termchat", appauthor=False)) / "config.toml"
