@@ -35,8 +35,13 @@ def main() -> int:
     runs = 5 if args.quick else 25
     chats = 100 if args.quick else 1000
     with temp_home() as home:
-        seed_store(home / "data", chats)
-        env = bench_env(home)
+        # Default locations, as a user has them: no TERMCHAT_DATA_DIR / TERMCHAT_CONFIG, so the
+        # cost of finding the data directory is measured too.
+        data = home / ".local" / "share" / "termchat"
+        data.mkdir(parents=True)
+        seed_store(data, chats)
+        env = {k: v for k, v in bench_env(home, HOME=str(home)).items()
+               if k not in ("TERMCHAT_DATA_DIR", "TERMCHAT_CONFIG") and not k.startswith("XDG_")}
         termchat = termchat_command()
         cases = {"--help": [*termchat, "--help"], "--version": [*termchat, "--version"],
                  f"list ({chats:,} chats)": [*termchat, "list"]}

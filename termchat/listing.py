@@ -52,9 +52,9 @@ def relative_time(ts: float, now: float | None = None) -> str:
 
 
 def plain_lines(rows: list[tuple[str, float, str, str]], now: float) -> str:
-    """`id  age  mode  title` lines from (id, updated_at, mode, title); titles made safe."""
+    """`id  age  mode  title` lines from (id, updated_at, mode, title or None); titles made safe."""
     width = max(len(r[0]) for r in rows)
-    return "\n".join(f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title)}"
+    return "\n".join(f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title or '')}"
                      for cid, updated, mode, title in rows) + "\n"
 
 
@@ -88,14 +88,20 @@ def fast_list(argv: list[str]) -> int | None:
         return None
     if not os.path.exists(path):
         return None
-    import sqlite3
+    try:
+        # The C module alone: `sqlite3` adds date/time adapters (and imports datetime, ~2.5 ms)
+        # that a read of strings and numbers never uses.
+        import _sqlite3 as sqlite3
+    except ImportError:
+        import sqlite3
 
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 return None
-            rows = db.execute(f"SELECT {COLUMNS} FROM conversations {ORDER} LIMIT ?", (limit,)).fetchall()
+            columns = COLUMNS if as_json else "id, updated_at, mode, title"
+            rows = db.execute(f"SELECT {columns} FROM conversations {ORDER} LIMIT ?", (limit,)).fetchall()
         finally:
             db.close()
     except sqlite3.Error:
@@ -105,7 +111,7 @@ def fast_list(argv: list[str]) -> int | None:
 
         sys.stdout.write(safe_json([conversation_json(*row) for row in rows], indent=2) + "\n")
     elif rows:
-        sys.stdout.write(plain_lines([(r[0], r[6], r[2], r[1] or "") for r in rows], time.time()))
+        sys.stdout.write(plain_lines(rows, time.time()))
     else:
         sys.stderr.write(EMPTY)
     return 0

@@ -342,7 +342,8 @@ def test_list_fast_path_imports_nothing_heavy(env):
     import sys
 
     code = ("import sys; from termchat.entry import main; sys.argv=['termchat','list']; main(); "
-            "heavy = [m for m in ('argparse', 'dataclasses', 'pathlib', 'openai', 'textual') "
+            "heavy = [m for m in ('argparse', 'dataclasses', 'pathlib', 'openai', 'textual', 're', 'datetime', "
+            "'platformdirs') "
             "if m in sys.modules]; print(heavy, file=sys.stderr)")
     (env / "data").mkdir(exist_ok=True)
     from termchat.store import Store
