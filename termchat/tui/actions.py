@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from termchat import events as ev
 from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow
 from termchat.tui.messages import ChatChanged
@@ -226,6 +225,7 @@ class ChatActions:
     def _background_worker(self, conv: ConversationRow, prompt: str, model: str, mode: str,
                            settings: dict[str, Any]) -> None:
         from termchat import background
+        from termchat import events as ev
         from termchat.errors import TermchatError
 
         engine = self.thread_engine()

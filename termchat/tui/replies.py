@@ -7,13 +7,13 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from termchat import events as ev
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
 from termchat.tui.turns import Turn, TurnDone, TurnUpdate, run_turn
 from termchat.tui.widgets.prompt import PromptInput
 
 if TYPE_CHECKING:
+    from termchat import events as ev  # imported with the first reply: not needed to start
     from termchat.tui.widgets.message_view import MessageView
 
 
@@ -118,6 +118,8 @@ class ReplyActions:
                                mode=conv.mode, settings={}, items=items)
 
     async def on_turn_update(self, message: TurnUpdate) -> None:
+        from termchat import events as ev
+
         turn, event = message.turn, message.event
         view: MessageView | None = turn.view
         if isinstance(event, ev.TextDelta):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from termchat import events as ev
 from termchat.sanitize import StreamSanitizer
+
+if TYPE_CHECKING:
+    from termchat import events as ev  # imported by the worker: not needed to start
 
 FLUSH = 0.03  # seconds
 
@@ -55,6 +57,7 @@ def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: 
              settings: dict[str, Any]) -> None:
     """Thread body: `Session.send(turn.prompt)`, or `Session.answer_approvals(turn.decisions)`,
     -> coalesced `TurnUpdate` messages posted to `app`."""
+    from termchat import events as ev
     from termchat.errors import TermchatError
 
     pending: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable
 
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -31,8 +32,9 @@ class MessagePane(VerticalScroll):
     class NeedOlder(Message):
         """Scrolled to the top while older messages exist."""
 
-    def __init__(self, *, now: Callable[[], float] = time.time, **kwargs) -> None:
+    def __init__(self, *, now: Callable[[], float] = time.time, empty_hint: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
+        self._hint = empty_hint
         self.now = now
         self.has_older = False
         self.loading_older = False
@@ -58,14 +60,35 @@ class MessagePane(VerticalScroll):
                    live: dict[int, str] | None = None, empty_hint: str = "") -> None:
         """Replace the transcript with `rows` (the newest page); `live` maps streaming ids to text."""
         live = live or {}
-        await self.remove_children()
         self.has_older = has_older
+        if not rows and empty_hint and self._show_hint(empty_hint):
+            self.anchor()
+            return
+        await self.remove_children()
         widgets = [self.view_for(r, streaming_text=live.get(r.id)) for r in rows]
         if not widgets and empty_hint:
             widgets = [Static(empty_hint, classes="empty-hint", markup=False)]
+        self._hint = empty_hint if not rows else ""
         await self.mount_all(widgets)
         self.anchor()
         self.call_after_refresh(self._fill)
+
+    def _show_hint(self, hint: str) -> bool:
+        """Show `hint` in the hint already shown (no remount, no new layout); False if none is."""
+        children = self.children
+        if len(children) != 1 or not children[0].has_class("empty-hint"):
+            return False
+        if self._hint != hint:
+            children[0].update(hint)
+            self._hint = hint
+        return True
+
+    def compose(self) -> ComposeResult:
+        if self._hint:  # a new chat's hint, part of the first frame
+            yield Static(self._hint, classes="empty-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.anchor()
 
     def _fill(self, settled: bool = False) -> None:
         """A first page too short to scroll could never reach the top: load older pages now."""
