@@ -259,6 +259,24 @@ async def test_filter_uses_store_search(tui_context, tui_seed):
         assert app.conv.title == "Rust lifetimes"  # newest activity first
 
 
+async def test_filter_as_you_type_without_delay(tui_context, tui_seed):
+    ctx = tui_context()
+    tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []),
+                         ("Rust async", "local", [])])
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_focus_filter()
+        await pilot.press(*"rust ")
+        await pilot.pause()  # no debounce timer to wait for: the list is filtered on each key
+        options = app.chat_list.options
+        assert options.option_count == 2 and options.highlighted == 0
+        assert app.focused is app.query_one("#filter")  # typing stays in the filter box
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await pilot.pause()
+        assert options.option_count == 3
+
+
 async def test_delete_then_undo_then_delete_for_good(tui_context, tui_seed):
     ctx = tui_context()
     a, b = tui_seed(ctx.store, [("Keep me", "local", [("user", "k")]), ("Delete me", "local", [("user", "d")])])

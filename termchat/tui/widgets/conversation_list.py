@@ -30,7 +30,6 @@ from termchat.tui.bindings import LIST_COMMANDS, to_bindings
 
 PAGE = 60  # rows per query: a screenful or two; more load as the user scrolls
 TITLE_WIDTH = 28  # one line in the default list width
-FILTER_DELAY = 0.15  # seconds of quiet typing before the filter query runs
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
 
 
@@ -128,9 +127,21 @@ class ChatOptions(OptionList):
 class FilterInput(Input):
     """The filter box. Its text growing changes only its own scroll range, never its size, so it
     repaints itself instead of asking for a layout of the whole screen (an `Input` does that on
-    every key: its virtual size is a layout reactive)."""
+    every key: its virtual size is a layout reactive).
+
+    It filters as you type, within the key's own handling: the list then asks for its repaint
+    before this box asks for the echo, so both are in one frame. Filtering from the `Changed`
+    message instead paints the echo alone first and the list one frame later (17-33 ms: Textual's
+    screen timer skips a tick after an idle one)."""
 
     virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def __init__(self, on_value: Callable[[str], None], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_value = on_value
+
+    def watch_value(self, value: str) -> None:
+        self._on_value(value)
 
 
 class ConversationList(Vertical):
@@ -159,10 +170,9 @@ class ConversationList(Vertical):
         self.current_pk: int | None = None
         self.rows: dict[int, ConversationRow] = {}
         self.hidden: set[int] = set()  # deleted, waiting for the undo window to pass
-        self._filter_timer = None
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(placeholder="Filter chats…", id="filter", compact=True)
+        yield FilterInput(self._filter_typed, placeholder="Filter chats…", id="filter", compact=True)
         yield ChatOptions(id="chats")
 
     @property
@@ -170,7 +180,7 @@ class ConversationList(Vertical):
         return self.query_one(ChatOptions)
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self.reload)  # after the first frame: the app shows at once
+        self.reload()  # in the first frame: the query and 60 rows cost ~1 ms
 
     def _option(self, conv: ConversationRow, now: float) -> Option:
         title = safe_title(conv.title or conv.id, max_len=TITLE_WIDTH)
@@ -211,11 +221,13 @@ class ConversationList(Vertical):
         self.load_more()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        value = event.value.strip()
-        self._filter_timer = self.set_timer(FILTER_DELAY, lambda: self.apply_filter(value))
+        event.stop()  # the filter box has already filtered: see FilterInput
+
+    def _filter_typed(self, value: str) -> None:
+        """Filter as you type, with no debounce delay: the query and the rebuild take a few ms."""
+        value = value.strip()
+        if value != self.search:
+            self.apply_filter(value)
 
     def apply_filter(self, value: str) -> None:
         self.search = value
@@ -225,8 +237,6 @@ class ConversationList(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
         self.apply_filter(event.value.strip())
         self.options.focus()
 
