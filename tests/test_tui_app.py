@@ -277,6 +277,28 @@ async def test_filter_as_you_type_without_delay(tui_context, tui_seed):
         assert options.option_count == 3
 
 
+async def test_filter_on_a_slow_store_coalesces_keys(tui_context, tui_seed, monkeypatch):
+    from termchat.tui.widgets import conversation_list
+
+    ctx = tui_context()
+    tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []),
+                         ("Rust async", "local", [])])
+    searches = []
+    list_conversations = ctx.store.list_conversations
+    monkeypatch.setattr(ctx.store, "list_conversations",
+                        lambda **kw: searches.append(kw.get("search")) or list_conversations(**kw))
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.chat_list._filter_cost = conversation_list.SLOW_FILTER + 0.01  # as if the last one was slow
+        searches.clear()
+        app.action_focus_filter()
+        await pilot.press(*"rust")
+        assert searches == [] and app.chat_list.options.option_count == 3  # not yet: still typing
+        await pilot.pause(conversation_list.SLOW_FILTER_DELAY + 0.2)
+        assert searches == ["rust"] and app.chat_list.options.option_count == 2
+
+
 async def test_delete_then_undo_then_delete_for_good(tui_context, tui_seed):
     ctx = tui_context()
     a, b = tui_seed(ctx.store, [("Keep me", "local", [("user", "k")]), ("Delete me", "local", [("user", "d")])])

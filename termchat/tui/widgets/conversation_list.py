@@ -7,7 +7,7 @@ messages. Rows are `Content` (never markup), so a title cannot inject styles.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -28,9 +28,14 @@ from termchat.sanitize import safe_title
 from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
 
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
 PAGE = 60  # rows per query: a screenful or two; more load as the user scrolls
 TITLE_WIDTH = 28  # one line in the default list width
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
+SLOW_FILTER = 0.030  # seconds; a store whose filter takes longer gets its keys coalesced
+SLOW_FILTER_DELAY = 0.15  # seconds of quiet typing before a slow store's filter runs
 
 
 ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width
@@ -170,6 +175,8 @@ class ConversationList(Vertical):
         self.current_pk: int | None = None
         self.rows: dict[int, ConversationRow] = {}
         self.hidden: set[int] = set()  # deleted, waiting for the undo window to pass
+        self._filter_timer: Timer | None = None
+        self._filter_cost = 0.0  # seconds the last filter query and rebuild took
 
     def compose(self) -> ComposeResult:
         yield FilterInput(self._filter_typed, placeholder="Filter chats…", id="filter", compact=True)
@@ -224,19 +231,36 @@ class ConversationList(Vertical):
         event.stop()  # the filter box has already filtered: see FilterInput
 
     def _filter_typed(self, value: str) -> None:
-        """Filter as you type, with no debounce delay: the query and the rebuild take a few ms."""
+        """Filter as you type, with no debounce delay: the query and the rebuild take a few ms.
+
+        On a store where one filter took longer than SLOW_FILTER, keys typed in a burst are
+        coalesced instead (one query SLOW_FILTER_DELAY after the last of them), so typing never
+        queues up behind queries.
+        """
         value = value.strip()
-        if value != self.search:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if value == self.search:
+            return
+        if self._filter_cost > SLOW_FILTER:
+            self._filter_timer = self.set_timer(SLOW_FILTER_DELAY, lambda: self.apply_filter(value))
+        else:
             self.apply_filter(value)
 
     def apply_filter(self, value: str) -> None:
+        started = time.perf_counter()
         self.search = value
         self.reload(keep_highlight=False)
         if self.options.option_count:
             self.options.highlighted = 0
+        self._filter_cost = time.perf_counter() - started
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
         self.apply_filter(event.value.strip())
         self.options.focus()
 
