@@ -241,10 +241,16 @@ async def test_interrupted_reply_is_marked_on_open(tui_context, tui_seed):
         assert "interrupted" in str(reply.query_one(".message-header").render())
 
 
-async def test_filter_uses_store_search(tui_context, tui_seed):
+def three_chats(tui_context, tui_seed):
+    """A context with three chats, two of them about Rust (the newest is "Rust lifetimes")."""
     ctx = tui_context()
     tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []),
                          ("Rust async", "local", [])])
+    return ctx
+
+
+async def test_filter_uses_store_search(tui_context, tui_seed):
+    ctx = three_chats(tui_context, tui_seed)
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -260,9 +266,7 @@ async def test_filter_uses_store_search(tui_context, tui_seed):
 
 
 async def test_filter_as_you_type_without_delay(tui_context, tui_seed):
-    ctx = tui_context()
-    tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []),
-                         ("Rust async", "local", [])])
+    ctx = three_chats(tui_context, tui_seed)
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -280,9 +284,7 @@ async def test_filter_as_you_type_without_delay(tui_context, tui_seed):
 async def test_filter_on_a_slow_store_coalesces_keys(tui_context, tui_seed, monkeypatch):
     from termchat.tui.widgets import conversation_list
 
-    ctx = tui_context()
-    tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []),
-                         ("Rust async", "local", [])])
+    ctx = three_chats(tui_context, tui_seed)
     searches = []
     list_conversations = ctx.store.list_conversations
     monkeypatch.setattr(ctx.store, "list_conversations",
