@@ -239,8 +239,10 @@ class Api:
         return self._call("update conversation", self.client.conversations.update, conversation_id,
                           metadata=metadata)
 
-    def delete_conversation(self, conversation_id: str) -> dict[str, Any]:
-        return self._call("delete conversation", self.client.conversations.delete, conversation_id)
+    def delete_conversation(self, conversation_id: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """`timeout` (seconds) bounds one attempt, without retries (say, while a user waits to exit)."""
+        client = self.client if timeout is None else self.client.with_options(timeout=timeout, max_retries=0)
+        return self._call("delete conversation", client.conversations.delete, conversation_id)
 
     def conversation_items(self, conversation_id: str, page_size: int = 100) -> list[dict[str, Any]]:
         """Every item of a conversation, oldest first, following the cursor pages."""

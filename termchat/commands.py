@@ -120,7 +120,11 @@ def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
-    conv = find(ctx.store, args.id)
+    conv = ctx.store.lookup(args.id)
+    if conv is None and args.remote and args.id.startswith("conv_"):
+        return _rm_server_only(ctx, args.id)  # deleted here already (say, by the app): the server copy
+    if conv is None:
+        conv = find(ctx.store, args.id)  # the one "unknown conversation" error
     if args.remote:
         if not conv.remote_id:
             sys.stderr.write(f"termchat: note: {conv.id} has no server conversation; deleting locally\n")
@@ -135,6 +139,21 @@ def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
                 sys.stderr.write(f"termchat: note: the server no longer has {conv.remote_id}\n")
     ctx.store.delete_conversation(conv)
     sys.stderr.write(f"termchat: deleted {conv.id}\n")
+    return 0
+
+
+def _rm_server_only(ctx: Any, remote_id: str) -> int:
+    """`rm --remote conv_…` for a chat this machine no longer has: delete the server conversation."""
+    from termchat.errors import ApiError
+
+    try:
+        ctx.api.delete_conversation(remote_id)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        raise NotFoundError(f"unknown conversation '{remote_id}'",
+                            hint="neither this machine nor the server has it") from None
+    sys.stderr.write(f"termchat: deleted {remote_id} on the server (it was no longer stored here)\n")
     return 0
 
 

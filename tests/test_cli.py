@@ -143,6 +143,21 @@ def test_subcommands_list_show_export_rm(run, server, env):
     assert run("show", conv_id).code == 2
 
 
+def test_rm_remote_of_a_chat_deleted_here_deletes_the_server_copy(run, server, env):
+    # The app deletes a chat locally at once; if its server delete fails, it tells the user to
+    # run `termchat rm --remote conv_…`, which must then work although the chat is gone here.
+    assert run("-p", "keep me on the server").code == 0
+    conv_id = listing(run)[0]["id"]
+    assert run("rm", conv_id).code == 0
+    assert server.store.conversations.get(conv_id) is not None
+    result = run("rm", conv_id, "--remote")
+    assert result.code == 0, result.err
+    assert result.err == f"termchat: deleted {conv_id} on the server (it was no longer stored here)\n"
+    assert server.store.conversations.get(conv_id) is None
+    again = run("rm", conv_id, "--remote")  # gone everywhere now
+    assert again.code == 2 and "neither this machine nor the server has it" in again.one_error_line()
+
+
 def test_server_without_conversations_falls_back_to_local_once(env, run, monkeypatch):
     bare = FakeAPI(conversations=False)
     monkeypatch.setenv("OPENAI_BASE_URL", bare.start())

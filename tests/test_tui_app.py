@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from termchat.fake_api import Reply
+from termchat.tui.actions import ServerDelete
 from termchat.tui.app import TermchatApp
 from termchat.tui.widgets.message_view import MessageView
 
@@ -784,3 +785,214 @@ async def test_quit_while_a_chat_opens(tui_context, tui_seed):
     async with app.run_test(size=SIZE):
         pass  # leave at once: the open finishes while the app shuts down
     assert app.return_code in (None, 0)
+
+
+# -- deleting a chat together with its server conversation ---------------------------------------
+
+def server_chat(ctx, title: str | None = None):
+    """A conversation-mode chat whose conversation lives on the fake server (like a real one)."""
+    session = ctx.engine().session(mode="conversation")
+    list(session.send("remember the plan"))
+    conv = ctx.store.reload(session.conv)
+    if title is not None:
+        conv = ctx.store.update_conversation(conv, title=title)
+    assert conv.remote_id and conv.remote_id.startswith("conv_")
+    return conv
+
+
+def notes(app, severity: str | None = None) -> list:
+    return [n for n in app._notifications if severity is None or n.severity == severity]
+
+
+async def test_delete_with_server_conversation_after_the_undo_window(tui_context, tui_api, monkeypatch):
+    monkeypatch.setattr("termchat.tui.actions.UNDO_SECONDS", 0.3)
+    ctx = tui_context()
+    conv = server_chat(ctx, title="[red]Plans[/red]")
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await pilot.pause()
+        assert app.conv is None and app.chat_list.options.option_count == 0
+        said = notes(app)[-1]
+        assert said.message.startswith("deleted “[red]Plans[/red]”; its server conversation goes too")
+        assert not said.markup and "Shift+F8" in said.message
+        assert conv.remote_id in tui_api.store.conversations  # nothing happens before the window ends
+        await wait_for(pilot, lambda: conv.remote_id not in tui_api.store.conversations)
+        await settle(app, pilot)
+        assert ctx.store.get_conversation(conv.id) is None
+        assert len(requests_to(tui_api, "conversations.delete")) == 1
+        done = notes(app)[-1]
+        assert done.message == f"deleted “[red]Plans[/red]” on the server too ({conv.remote_id})"
+        assert done.severity == "information" and not done.markup
+        assert app.server_deletes == []
+
+
+async def test_undo_before_commit_touches_nothing_on_the_server(tui_context, tui_api):
+    ctx = tui_context()
+    conv = server_chat(ctx)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await pilot.pause()
+        await pilot.press("shift+f8")
+        await settle(app, pilot)
+        assert app.conv.pk == conv.pk and app.pending_deletes == {}
+        assert "its server conversation was not touched" in notes(app)[-1].message
+        app.commit_pending_deletes()  # what the undo timer (or quitting) would do: nothing left
+        await settle(app, pilot)
+    assert requests_to(tui_api, "conversations.delete") == []
+    assert conv.remote_id in tui_api.store.conversations
+    assert ctx.store.get_conversation(conv.id) is not None
+
+
+async def test_delete_with_server_from_the_list_when_the_server_no_longer_has_it(tui_context, tui_api):
+    ctx = tui_context()
+    conv = server_chat(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        ctx.api.delete_conversation(conv.remote_id)  # gone from the server meanwhile (another machine)
+        app.chat_list.options.focus()
+        app.chat_list.options.highlighted = 0
+        await pilot.press("shift+delete")
+        await pilot.pause()
+        assert conv.pk in app.pending_deletes and app.pending_deletes[conv.pk].remote
+        app.commit_pending_deletes()
+        await settle(app, pilot)
+        assert ctx.store.get_conversation(conv.id) is None
+        note = notes(app)[-1]
+        assert note.severity == "information"
+        assert note.message.startswith(f"note: the server no longer has {conv.remote_id}")
+
+
+async def test_delete_with_server_error_is_one_line_and_the_local_delete_stands(tui_context, tui_api):
+    tui_api.script(Reply.error(500, "boom (key sk-proj-abcdef123456)", type="server_error",
+                               endpoint="conversations.delete", headers={"x-should-retry": "false"}))
+    ctx = tui_context()
+    conv = server_chat(ctx)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await pilot.pause()
+        app.commit_pending_deletes()
+        await settle(app, pilot)
+        [error] = notes(app, "error")
+        assert "\n" not in error.message and not error.markup and "boom" in error.message
+        assert "abcdef123456" not in error.message  # key-shaped text is redacted
+        assert error.message.endswith(f"to retry: termchat rm --remote {conv.remote_id}")
+        assert "was deleted here, but its server conversation" in error.message
+    assert ctx.store.get_conversation(conv.id) is None  # the local deletion stands
+    assert conv.remote_id in tui_api.store.conversations
+
+
+async def test_plain_delete_keeps_the_server_conversation_and_says_so(tui_context, tui_api):
+    ctx = tui_context(keymap={"delete_remote": "f12"})
+    conv = server_chat(ctx)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        said = notes(app)[-1].message
+        assert "its server conversation is kept" in said
+        assert "undo, then F12" in said and f"termchat rm --remote {conv.remote_id}" in said
+        app.commit_pending_deletes()
+        await settle(app, pilot)
+    assert ctx.store.get_conversation(conv.id) is None
+    assert requests_to(tui_api, "conversations.delete") == []
+    assert conv.remote_id in tui_api.store.conversations
+
+
+async def test_deleting_local_chats_never_mentions_or_calls_the_server(tui_context, tui_api, tui_seed):
+    ctx = tui_context()
+    a, b = tui_seed(ctx.store, [("Local one", "local", [("user", "a")]), ("Chain two", "chain", [("user", "b")])])
+    app = make_app(ctx, open_id=a.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        assert "server" not in notes(app)[-1].message
+        app.open_conversation(b.id)
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await pilot.pause()
+        assert notes(app)[-1].message.startswith("deleted “Chain two” (it has no server conversation) ·")
+        app.commit_pending_deletes()
+        await settle(app, pilot)
+        assert app.server_deletes == [] and notes(app, "error") == []
+    assert ctx.store.get_conversation(a.id) is None and ctx.store.get_conversation(b.id) is None
+    assert requests_to(tui_api, "conversations.delete") == []
+
+
+async def test_quit_in_the_undo_window_deletes_on_the_server_after_the_app_closed(tui_context, tui_api):
+    ctx = tui_context()
+    conv = server_chat(ctx, title="Quit plans")
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+    assert ctx.store.get_conversation(conv.id) is None
+    assert conv.remote_id in tui_api.store.conversations  # not from the closing app's UI thread
+    lines: list[str] = []
+    app.commit_pending_deletes()  # what launch.run_app does once the app has closed
+    app.finish_server_deletes(lines.append)
+    assert lines == [f"termchat: deleting the server conversation {conv.remote_id} (“Quit plans”)…\n",
+                     f"termchat: deleted “Quit plans” on the server too ({conv.remote_id})\n"]
+    assert conv.remote_id not in tui_api.store.conversations
+
+
+async def test_help_lists_delete_with_server_conversation(tui_context):
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        table = app.screen.query_one("DataTable")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert ["Ctrl+F8", "Delete the current chat and its server conversation (undo from the "
+                "notification)", "delete_remote"] in rows
+        assert ["Shift+Delete", "Delete the highlighted chat and its server conversation",
+                "list_delete_remote"] in rows
+
+
+async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_retry(tui_context, tui_api,
+                                                                                     monkeypatch):
+    ctx = tui_context()
+    first, second = server_chat(ctx, title="First"), server_chat(ctx, title="Second")
+    app = make_app(ctx, open_id=first.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await pilot.pause()
+        app.open_conversation(second.id)
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+    tui_api.script(Reply.error(503, "overloaded", type="server_error", endpoint="conversations.delete"))
+    lines: list[str] = []
+    app.finish_server_deletes(lines.append)  # one attempt at exit: no retry of the 503
+    assert lines[1] == (f"termchat: error: “First” was deleted here, but its server conversation "
+                        f"{first.remote_id} was not: delete conversation failed: HTTP 503: overloaded "
+                        f"(server error; try again) · to retry: termchat rm --remote {first.remote_id}\n")
+    assert lines[2].startswith("termchat: deleting the server conversation")
+    assert lines[3] == f"termchat: deleted “Second” on the server too ({second.remote_id})\n"
+    assert first.remote_id in tui_api.store.conversations
+    assert second.remote_id not in tui_api.store.conversations
+
+    # Ctrl+C while termchat waits on the server at exit: the rest are skipped, each with its retry
+    app.server_deletes[:] = [ServerDelete("First", first.remote_id), ServerDelete("Other", "conv_other")]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ctx.api, "delete_conversation", interrupted)
+    lines.clear()
+    app.finish_server_deletes(lines.append)
+    assert len(lines) == 3 and lines[2].endswith("was not: interrupted · to retry: termchat rm --remote "
+                                                 "conv_other\n")
+    assert all(line.count("\n") == 1 for line in lines)

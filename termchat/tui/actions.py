@@ -3,21 +3,43 @@ compact, background jobs, copy, export, theme, help. Mixed into `TermchatApp`.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from textual import work
 
 from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow
-from termchat.tui.messages import ChatChanged
+from termchat.tui.messages import ChatChanged, ServerDeleted
 from termchat.tui.widgets.conversation_list import ConversationList
 
 if TYPE_CHECKING:
     from termchat.tui.widgets.tool_panel import ToolPanel
 
 UNDO_SECONDS = 10.0  # a deleted chat can be brought back this long
+EXIT_DELETE_TIMEOUT = 10.0  # a server delete left for after the app closed waits this long at most
+
+
+@dataclass
+class PendingDelete:
+    """A chat deleted from view, kept in the store until its undo window passes."""
+
+    conv: ConversationRow
+    timer: Any
+    remote: bool = False  # also delete its server conversation when committed
+
+
+@dataclass
+class ServerDelete:
+    """The server side of a committed "delete with its server conversation", and its outcome."""
+
+    title: str       # already made safe (safe_title)
+    remote_id: str
+    note: str = ""   # the outcome, one line, once known
+    severity: str = "information"
+    shown: bool = False  # notified in the app; else printed once the app has closed
 
 
 class ChatActions:
@@ -32,8 +54,8 @@ class ChatActions:
         return conv
 
     def on_conversation_list_action(self, message: ConversationList.Action) -> None:
-        if message.action == "delete":
-            self.delete_chat(message.pk)
+        if message.action in ("delete", "delete_remote"):
+            self.delete_chat(message.pk, remote=message.action == "delete_remote")
         elif message.action == "rename":
             self.rename_chat(message.pk)
 
@@ -72,7 +94,19 @@ class ChatActions:
     def action_delete(self) -> None:
         self.delete_chat(None)
 
-    def delete_chat(self, pk: int | None) -> None:
+    def action_delete_remote(self) -> None:
+        self.delete_chat(None, remote=True)
+
+    def _key_label(self, binding_id: str) -> str:
+        """The first key bound to `binding_id` now (after `[keymap]`), as the help screen shows it."""
+        from termchat.tui.bindings import ALL_COMMANDS, display_keys
+
+        defaults = {c.id: c.key for c in ALL_COMMANDS} | {"undo_delete": "shift+f8"}
+        return display_keys(self.keymap.get(binding_id, defaults.get(binding_id, ""))).split(", ")[0]
+
+    def delete_chat(self, pk: int | None, *, remote: bool = False) -> None:
+        """Hide a chat now and delete it when the undo window has passed; with `remote`, its
+        server conversation too (in a worker, once committed)."""
         conv = self._target(pk)
         if conv is None:
             return
@@ -80,12 +114,20 @@ class ChatActions:
         if turn is not None:
             turn.stop()
         timer = self.set_timer(UNDO_SECONDS, partial(self._commit_delete, conv.pk))
-        self.pending_deletes[conv.pk] = (conv, timer)
+        self.pending_deletes[conv.pk] = PendingDelete(conv, timer, remote=remote)
         self.chat_list.hidden.add(conv.pk)
         self.chat_list.reload()
-        undo = self.keymap.get("undo_delete", "shift+f8").replace("shift+", "Shift+").replace("f8", "F8")
-        self.notify(f"deleted “{safe_title(conv.title or conv.id, 60)}” · undo: {undo} or "
-                    f"Ctrl+P → Undo delete ({int(UNDO_SECONDS)} s)", markup=False, timeout=UNDO_SECONDS)
+        title = safe_title(conv.title or conv.id, 60)
+        undo = f"undo: {self._key_label('undo_delete')} or Ctrl+P → Undo delete ({int(UNDO_SECONDS)} s)"
+        if not conv.remote_id:
+            note = f"deleted “{title}”{' (it has no server conversation)' if remote else ''} · {undo}"
+        elif remote:
+            note = f"deleted “{title}”; its server conversation goes too when the undo time is up · {undo}"
+        else:
+            note = (f"deleted “{title}” here; its server conversation is kept · {undo}\n"
+                    f"to delete that too: undo, then {self._key_label('delete_remote')}; "
+                    f"later: termchat rm --remote {strip_control(conv.remote_id)}")
+        self.notify(note, markup=False, timeout=UNDO_SECONDS)
         if self.conv is not None and self.conv.pk == conv.pk:
             self.call_later(self.new_chat)
 
@@ -93,25 +135,103 @@ class ChatActions:
         entry = self.pending_deletes.pop(pk, None)
         if entry is None:
             return
-        conv, _timer = entry
+        conv = entry.conv
+        try:
+            remote_id = self.store.reload(conv).remote_id  # a reply stopped by the delete may have set it
+        except Exception:
+            remote_id = conv.remote_id
         try:
             self.store.delete_conversation(conv)
         finally:
-            self.chat_list.hidden.discard(pk)
+            if not self.quitting:
+                self.chat_list.hidden.discard(pk)
+        if entry.remote and remote_id:
+            job = ServerDelete(safe_title(conv.title or conv.id, 60), remote_id)
+            self.server_deletes.append(job)
+            if not self.quitting:
+                self._server_delete_worker(job)
+            # else: the app is closing; `finish_server_deletes` does it once it has
+
+    @work(thread=True, group="delete-remote", exit_on_error=False)
+    def _server_delete_worker(self, job: ServerDelete) -> None:
+        self._delete_on_server(job)
+        self.post_message(ServerDeleted(job))
+
+    @staticmethod
+    def _kept_on_server(job: ServerDelete, why: str) -> str:
+        remote_id = strip_control(job.remote_id)
+        return (f"“{job.title}” was deleted here, but its server conversation {remote_id} was not: "
+                f"{why} · to retry: termchat rm --remote {remote_id}")
+
+    def _delete_on_server(self, job: ServerDelete, timeout: float | None = None) -> None:
+        """Delete `job`'s server conversation (blocking: in a worker, or after the app closed)
+        and set its outcome. The local chat is already gone, whatever happens here."""
+        from termchat.errors import ApiError, TermchatError
+
+        remote_id = strip_control(job.remote_id)
+        try:
+            if not self.ctx.has_credentials:
+                raise TermchatError("no API configured")
+            self.ctx.api.delete_conversation(job.remote_id, timeout=timeout)
+        except ApiError as exc:
+            if exc.status == 404:
+                job.note = f"note: the server no longer has {remote_id} (“{job.title}”); nothing left to delete"
+            else:
+                job.note, job.severity = self._kept_on_server(job, exc.one_line()), "error"
+        except TermchatError as exc:
+            job.note, job.severity = self._kept_on_server(job, exc.one_line()), "error"
+        except Exception as exc:  # never a traceback, never an exception's text (it may hold a key)
+            job.note, job.severity = self._kept_on_server(job, type(exc).__name__), "error"
+        else:
+            job.note = f"deleted “{job.title}” on the server too ({remote_id})"
+
+    def on_server_deleted(self, message: ServerDeleted) -> None:
+        job = message.job
+        if job.shown:
+            return
+        job.shown = True
+        if job in self.server_deletes:
+            self.server_deletes.remove(job)
+        self.notify(strip_control(job.note), severity=job.severity, markup=False, timeout=8)
+
+    def finish_server_deletes(self, write: Callable[[str], Any]) -> None:
+        """Once the app has closed: do the server deletes it left (deleted at quit), and print
+        every outcome it could not show. Each waits `EXIT_DELETE_TIMEOUT` at most; Ctrl+C skips."""
+        interrupted = False
+        for job in list(self.server_deletes):
+            if job.shown:
+                continue
+            if not job.note and not interrupted:
+                write(f"termchat: deleting the server conversation {strip_control(job.remote_id)} "
+                      f"(“{job.title}”)…\n")
+                try:
+                    self._delete_on_server(job, timeout=EXIT_DELETE_TIMEOUT)
+                except KeyboardInterrupt:
+                    interrupted = True
+            if not job.note:
+                job.note, job.severity = self._kept_on_server(job, "interrupted"), "error"
+            job.shown = True
+            prefix = "termchat: error: " if job.severity == "error" else "termchat: "
+            write(prefix + strip_control(job.note) + "\n")
+        self.server_deletes.clear()
 
     async def action_undo_delete(self) -> None:
         if not self.pending_deletes:
             self.notify("nothing to undo", markup=False)
             return
         pk = next(reversed(self.pending_deletes))
-        conv, timer = self.pending_deletes.pop(pk)
-        timer.stop()
+        entry = self.pending_deletes.pop(pk)
+        entry.timer.stop()
+        conv = entry.conv
         self.chat_list.hidden.discard(pk)
         self.chat_list.reload()
-        self.notify(f"restored “{safe_title(conv.title or conv.id, 60)}”", markup=False)
+        untouched = "; its server conversation was not touched" if entry.remote and conv.remote_id else ""
+        self.notify(f"restored “{safe_title(conv.title or conv.id, 60)}”{untouched}", markup=False)
         self.open_conversation(conv.id)
 
     def commit_pending_deletes(self) -> None:
+        """Delete now every chat still in its undo window (quitting). Server deletes start in a
+        worker while the app runs; after it has closed, `finish_server_deletes` does them."""
         for pk in list(self.pending_deletes):
             self._commit_delete(pk)
 
@@ -313,5 +433,5 @@ class ChatActions:
     async def action_quit(self) -> None:
         for turn in list(self.turns.values()):
             turn.stop()
-        self.commit_pending_deletes()
         self.exit(0)
+        self.commit_pending_deletes()  # server deletes: after the app has closed (launch.run_app)

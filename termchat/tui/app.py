@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from termchat.store import ConversationRow
-from termchat.tui.actions import ChatActions
+from termchat.tui.actions import ChatActions, PendingDelete, ServerDelete
 from termchat.tui.bindings import COMMANDS, to_bindings
 from termchat.tui.messages import Opened
 from termchat.tui.palette import TermchatCommands
@@ -63,7 +63,8 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self.mode = mode or self.config.state
         self.conv: ConversationRow | None = None
         self.turns: dict[int, Turn] = {}
-        self.pending_deletes: dict[int, tuple[ConversationRow, Any]] = {}
+        self.pending_deletes: dict[int, PendingDelete] = {}
+        self.server_deletes: list[ServerDelete] = []  # committed, their server side not yet reported
         self.pane_choice: dict[str, bool] = {}
         self.keymap: dict[str, str] = {}
         self.termchat_theme_names: list[str] = []

@@ -27,6 +27,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("new_chat", "ctrl+n", "new_chat", "New", "Start a new chat", show=True),
     Command("rename", "f2", "rename", "Rename", "Rename the current chat"),
     Command("delete", "f8", "delete", "Delete", "Delete the current chat (undo from the notification)"),
+    Command("delete_remote", "ctrl+f8", "delete_remote", "Delete chat and its server conversation",
+            "Delete the current chat and its server conversation (undo from the notification)"),
     Command("switch_model", "f4", "switch_model", "Model", "Switch the model of this chat"),
     Command("switch_mode", "f3", "switch_mode", "State mode",
             "Switch how context is kept: conversation, chain or local"),
@@ -63,6 +65,8 @@ PROMPT_COMMANDS: tuple[Command, ...] = (
 LIST_COMMANDS: tuple[Command, ...] = (
     Command("list_delete", "delete", "delete_highlighted", "Delete", "Delete the highlighted chat",
             palette=False),
+    Command("list_delete_remote", "shift+delete", "delete_remote_highlighted", "Delete + server",
+            "Delete the highlighted chat and its server conversation", palette=False),
     Command("list_rename", "r", "rename_highlighted", "Rename", "Rename the highlighted chat", palette=False),
 )
 
@@ -70,6 +74,17 @@ LIST_COMMANDS: tuple[Command, ...] = (
 TOOL_PANEL_COMMANDS: tuple[Command, ...] = (
     Command("tools_leave", "escape", "leave", "Back", "Leave the tool panel for the prompt", palette=False),
 )
+
+
+def display_keys(keys: str) -> str:
+    """"ctrl+f8,shift+delete" -> "Ctrl+F8, Shift+Delete", as the help screen shows keys."""
+    from textual.keys import format_key
+
+    def one(key: str) -> str:
+        return "+".join(part.upper() if len(part) == 1 and part.isalpha() else part if len(part) == 1 else part.capitalize()
+                        for part in format_key(key).split("+"))
+
+    return ", ".join(one(k.strip()) for k in keys.split(",") if k.strip())
 
 
 def to_bindings(commands: tuple[Command, ...]) -> list[Binding]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -29,4 +30,5 @@ def run_app(ctx: Any, args: argparse.Namespace) -> int:
     app = build_app(ctx, args)
     result = app.run()
     app.commit_pending_deletes()
+    app.finish_server_deletes(sys.stderr.write)
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from termchat.store import ConversationRow
+
+if TYPE_CHECKING:
+    from termchat.tui.actions import ServerDelete
 
 
 class Opened(Message):
@@ -25,3 +30,11 @@ class ChatChanged(Message):
         self.pk = pk
         self.note = note
         self.severity = severity
+
+
+class ServerDeleted(Message):
+    """A worker deleted (or failed to delete) a chat's server conversation: say `job.note`."""
+
+    def __init__(self, job: ServerDelete) -> None:
+        super().__init__()
+        self.job = job

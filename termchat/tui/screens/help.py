@@ -10,17 +10,7 @@ from textual.screen import ModalScreen
 from rich.text import Text
 from textual.widgets import DataTable, Label
 
-from termchat.tui.bindings import ALL_COMMANDS
-
-
-def display_keys(keys: str) -> str:
-    from textual.keys import format_key
-
-    def one(key: str) -> str:
-        return "+".join(part.upper() if len(part) == 1 and part.isalpha() else part if len(part) == 1 else part.capitalize()
-                        for part in format_key(key).split("+"))
-
-    return ", ".join(one(k.strip()) for k in keys.split(",") if k.strip())
+from termchat.tui.bindings import ALL_COMMANDS, display_keys
 
 
 KEY_WIDTH = 14

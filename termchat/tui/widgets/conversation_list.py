@@ -124,6 +124,11 @@ class ChatOptions(OptionList):
         if self.highlighted is not None:
             self.post_message(ConversationList.Action("delete", self.get_option_at_index(self.highlighted).id))
 
+    def action_delete_remote_highlighted(self) -> None:
+        if self.highlighted is not None:
+            self.post_message(ConversationList.Action("delete_remote",
+                                                      self.get_option_at_index(self.highlighted).id))
+
     def action_rename_highlighted(self) -> None:
         if self.highlighted is not None:
             self.post_message(ConversationList.Action("rename", self.get_option_at_index(self.highlighted).id))
@@ -158,7 +163,8 @@ class ConversationList(Vertical):
             self.pk = pk
 
     class Action(Message):
-        """A list-local action ("delete" / "rename") on the chat with option id `ident`."""
+        """A list-local action ("delete" / "delete_remote" / "rename") on the chat with option
+        id `ident`."""
 
         def __init__(self, action: str, ident: str | None) -> None:
             super().__init__()
