@@ -450,6 +450,38 @@ async def test_long_chat_mounts_a_page_and_loads_older_on_scroll(tui_context, tu
         assert app.pane.views[0].text == f"message {130 - FIRST_PAGE - PAGE}"
 
 
+@pytest.mark.parametrize("how", ["ctrl+end", "end on the pane"])
+async def test_jump_to_latest_after_reading_far_back(tui_context, tui_seed, monkeypatch, how):
+    from termchat.tui.widgets import message_pane
+
+    monkeypatch.setattr(message_pane, "MAX_MOUNTED", 40)  # truncate after two older pages
+    ctx = tui_context()
+    messages = [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(130)]
+    (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        pane = app.pane
+        while not pane.truncated:  # read back, page by page, until the newest are dropped
+            await wait_for(pilot, lambda: not pane.loading_older and pane.scroll_y > 0)
+            pane.scroll_home(animate=False, immediate=True)
+            await wait_for(pilot, lambda: pane.loading_older or pane.truncated)
+        assert len(pane.views) <= 40 and pane.views[-1].text != "message 129"
+        if how == "ctrl+end":
+            await pilot.press("ctrl+end")  # the prompt has the focus: works while typing
+        else:
+            pane.focus()
+            await pilot.press("end")
+        await wait_for(pilot, lambda: not pane.truncated and pane.views[-1].text == "message 129")
+        await pilot.pause()
+        await wait_for(pilot, lambda: not pane.loading_older)  # (a short page fills the screen)
+        await wait_for(pilot, lambda: pane.scroll_y == pane.max_scroll_y)  # anchored at the end
+        assert not pane.truncated
+        await send(app, pilot, "and now?")  # a send no longer reloads a chat that is not truncated
+        await settle(app, pilot)
+        assert [v.text for v in pane.views][-2] == "and now?"
+
+
 async def test_copy_and_export(tui_context, tui_seed, tmp_path, monkeypatch):
     ctx = tui_context()
     (conv,) = tui_seed(ctx.store, [("Exported", "local", [("user", "q"), ("assistant", "the answer")])])

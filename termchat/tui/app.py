@@ -410,6 +410,17 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         except Exception:  # deleted meanwhile (by another termchat, say)
             return None
 
+    async def action_jump_latest(self) -> None:
+        """Back to the newest message (reloading the newest page when reading far back)."""
+        pane = self.pane
+        if pane.truncated and self.conv is not None:
+            await self.show_conversation(self.conv)
+        else:
+            pane.action_scroll_end()
+
+    async def on_message_pane_need_latest(self, message: MessagePane.NeedLatest) -> None:
+        await self.action_jump_latest()
+
     async def on_message_pane_need_older(self, message: MessagePane.NeedOlder) -> None:
         pane = self.pane
         if self.conv is None or pane.loading_older:
@@ -417,6 +428,6 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         pane.loading_older = True
         try:
             rows = self.store.messages(self.conv, limit=PAGE + 1, before_id=pane.first_message_id())
-            await pane.prepend(rows[-PAGE:], has_older=len(rows) > PAGE)
+            await pane.prepend(rows[-PAGE:], has_older=len(rows) > PAGE, keep_place=not message.fill)
         finally:
             pane.loading_older = False

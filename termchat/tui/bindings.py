@@ -41,6 +41,8 @@ COMMANDS: tuple[Command, ...] = (
             "Select the previous message (to copy it)"),
     Command("select_next", "alt+down", "select_message(1)", "Next message",
             "Select the next message (Escape: back to the prompt)"),
+    Command("jump_latest", "ctrl+end", "jump_latest", "Latest",
+            "Jump to the newest message (from anywhere, also while typing)"),
     Command("export", "ctrl+s", "export", "Export", "Export this chat as Markdown into the current directory"),
     Command("toggle_list", "ctrl+l", "toggle_list", "Chats", "Show or hide the chat list", show=True),
     Command("toggle_tools", "ctrl+t", "toggle_tools", "Tools",

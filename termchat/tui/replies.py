@@ -45,7 +45,7 @@ class ReplyActions:
         if self.conv is None:
             self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
                                                        title=make_title(prompt), settings=settings)
-        elif "-truncated" in self.pane.classes:
+        elif self.pane.truncated:
             await self.show_conversation(self.conv)
         return self.conv, settings
 

@@ -30,7 +30,14 @@ class MessagePane(VerticalScroll):
     can_focus = True
 
     class NeedOlder(Message):
-        """Scrolled to the top while older messages exist."""
+        """Scrolled to the top while older messages exist, or (`fill`) the page is too short."""
+
+        def __init__(self, fill: bool = False) -> None:
+            super().__init__()
+            self.fill = fill
+
+    class NeedLatest(Message):
+        """End pressed while the newest messages are not mounted (dropped while reading far back)."""
 
     def __init__(self, *, now: Callable[[], float] = time.time, empty_hint: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -65,6 +72,7 @@ class MessagePane(VerticalScroll):
             self.anchor()
             return
         await self.remove_children()
+        self.remove_class("-truncated")
         widgets = [self.view_for(r, streaming_text=live.get(r.id)) for r in rows]
         if not widgets and empty_hint:
             widgets = [Static(empty_hint, classes="empty-hint", markup=False)]
@@ -99,10 +107,11 @@ class MessagePane(VerticalScroll):
         elif not settled:
             self.call_after_refresh(self._fill, True)
         elif self.max_scroll_y == 0:
-            self.post_message(self.NeedOlder())
+            self.post_message(self.NeedOlder(fill=True))
 
-    async def prepend(self, rows: list[MessageRow], *, has_older: bool) -> None:
-        """Mount an older page above the first message, keeping what the user looks at in place."""
+    async def prepend(self, rows: list[MessageRow], *, has_older: bool, keep_place: bool = True) -> None:
+        """Mount an older page above the first message, keeping what the user looks at in place
+        (`keep_place`), or else following the end (a page too short to scroll being filled)."""
         self.has_older = has_older
         views = self.views
         if not rows:
@@ -110,7 +119,7 @@ class MessagePane(VerticalScroll):
         first = views[0] if views else None
         widgets = [self.view_for(r) for r in rows]
         await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
-        if first is not None:
+        if first is not None and keep_place:
             self.scroll_to_widget(first, top=True, animate=False, immediate=True)
         self.call_after_refresh(self._fill)
         overflow = len(self.views) - MAX_MOUNTED
@@ -128,6 +137,19 @@ class MessagePane(VerticalScroll):
             self.has_older = True
         return view
 
+    @property
+    def truncated(self) -> bool:
+        """Whether the newest messages were dropped to keep the mounted count bounded."""
+        return self.has_class("-truncated")
+
+    def action_scroll_end(self) -> None:
+        """End: to the newest message, reloading it first when it was dropped."""
+        if self.truncated:
+            self.post_message(self.NeedLatest())
+        else:
+            self.scroll_end(animate=False, immediate=True)
+            self.anchor()
+
     def first_message_id(self) -> int | None:
         for view in self.views:
             if view.message_id is not None:
@@ -136,7 +158,9 @@ class MessagePane(VerticalScroll):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new <= 0 and old > 0 and self.has_older and not self.loading_older:
+        # At the top of content taller than the pane: the reader scrolled up. (Content that fits
+        # also puts scroll_y at 0, say while a new page lays out: `_fill` handles that case.)
+        if new <= 0 and old > 0 and self.max_scroll_y > 0 and self.has_older and not self.loading_older:
             self.post_message(self.NeedOlder())
 
     def last_reply(self) -> MessageView | None:
