@@ -168,6 +168,29 @@ class MessageView(Vertical, can_focus=True):
             parts += [("  " + mark, "bold")]
         return Content.assemble(*parts)
 
+    def update_node_styles(self, animate: bool = True) -> None:
+        """Restyle this view and its header, not every Markdown block below it.
+
+        Textual restyles a node's whole subtree when its classes or pseudo-classes change; here
+        they are `-streaming`, `-unfinished` and `:focus`, and only this view's own rules and its
+        header's depend on them (`app.tcss`: keep it so). A long reply has hundreds of blocks,
+        and restyling them all when it finished took ~0.2 s. The descendants still repaint
+        (their style caches cleared) when this view's colours change, e.g. the focus background.
+        """
+        if not self.is_attached:
+            return super().update_node_styles(animate)
+        def inherited() -> tuple:  # what the descendants' rendering takes from this view
+            styles = self.styles
+            return (styles.background, styles.color, styles.text_style, styles.background_tint,
+                    styles.tint, styles.opacity, styles.text_opacity)
+
+        before = inherited()
+        self.app.stylesheet.update_nodes([self, *self.query_children(".message-header")], animate=animate)
+        if inherited() != before:
+            for node in self.walk_children(Widget):
+                node.notify_style_update()
+                node.refresh()
+
     def refresh_header(self) -> None:
         self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming,
                        "-unfinished")
