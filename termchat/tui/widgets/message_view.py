@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -48,6 +49,14 @@ class MessageBody(Markdown):
     def __init__(self, markdown: str | None = None, *, trim: bool = True, **kwargs: Any) -> None:
         super().__init__(markdown, **kwargs)
         self._trim = trim
+
+    async def _on_mount(self, event: events.Mount) -> None:
+        if self._initial_markdown:
+            return  # `Markdown._on_mount` builds the blocks
+        # An empty body (a streamed reply's new segment): nothing to build. `Markdown` would still
+        # parse "" in a worker thread and take its lock before the first append could run.
+        event.prevent_default()  # (`Widget._on_mount` only sets up `overflow: scroll` bars)
+        self._initial_markdown = None
 
     def update(self, markdown: str) -> AwaitComplete:
         return AwaitComplete(self._trim_after(super().update(markdown)))
