@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from termchat.tui.widgets.message_view import MessageBody
 
 INTERVAL = 1/10  # seconds between two updates of the streaming widget
-SEGMENT_CHARS = 2000  # a segment closes at the first safe boundary after this many characters
+SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this many characters
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
