@@ -123,11 +123,18 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         yield StatusLine(id="status")
         yield Footer(compact=True)
 
+    def on_unmount(self) -> None:
+        gc.unfreeze()
+
     def on_mount(self) -> None:
         self._apply_keymap()
         self._theme_ready = True
         self._apply_layout(self.size.width)
         self.call_after_refresh(self._mount_shown_tool_panel)
+        # What exists after the first frame (modules, the SDK, styles) lives as long as the app: keep
+        # it out of the cyclic GC, whose full collections (~100 ms each) otherwise scan it again and
+        # again while replies stream and Markdown messages mount. Undone when the app unmounts.
+        self.call_after_refresh(gc.freeze)
         for warning in self._startup_warnings:
             self.notify(warning, severity="warning", markup=False)
         self.prompt.focus()

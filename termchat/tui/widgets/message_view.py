@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -48,6 +49,14 @@ class MessageBody(Markdown):
     def __init__(self, markdown: str | None = None, *, trim: bool = True, **kwargs: Any) -> None:
         super().__init__(markdown, **kwargs)
         self._trim = trim
+
+    async def _on_mount(self, event: events.Mount) -> None:
+        if self._initial_markdown:
+            return  # `Markdown._on_mount` builds the blocks
+        # An empty body (a streamed reply's new segment): nothing to build. `Markdown` would still
+        # parse "" in a worker thread and take its lock before the first append could run.
+        event.prevent_default()  # (`Widget._on_mount` only sets up `overflow: scroll` bars)
+        self._initial_markdown = None
 
     def update(self, markdown: str) -> AwaitComplete:
         return AwaitComplete(self._trim_after(super().update(markdown)))
@@ -167,6 +176,29 @@ class MessageView(Vertical, can_focus=True):
                 mark += f": {strip_control(self.error, keep_newlines=False)}"
             parts += [("  " + mark, "bold")]
         return Content.assemble(*parts)
+
+    def update_node_styles(self, animate: bool = True) -> None:
+        """Restyle this view and its header, not every Markdown block below it.
+
+        Textual restyles a node's whole subtree when its classes or pseudo-classes change; here
+        they are `-streaming`, `-unfinished` and `:focus`, and only this view's own rules and its
+        header's depend on them (`app.tcss`: keep it so). A long reply has hundreds of blocks,
+        and restyling them all when it finished took ~0.2 s. The descendants still repaint
+        (their style caches cleared) when this view's colours change, e.g. the focus background.
+        """
+        if not self.is_attached:
+            return super().update_node_styles(animate)
+        def inherited() -> tuple:  # what the descendants' rendering takes from this view
+            styles = self.styles
+            return (styles.background, styles.color, styles.text_style, styles.background_tint,
+                    styles.tint, styles.opacity, styles.text_opacity)
+
+        before = inherited()
+        self.app.stylesheet.update_nodes([self, *self.query_children(".message-header")], animate=animate)
+        if inherited() != before:
+            for node in self.walk_children(Widget):
+                node.notify_style_update()
+                node.refresh()
 
     def refresh_header(self) -> None:
         self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming,
