@@ -124,17 +124,13 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         yield Footer(compact=True)
 
     def on_unmount(self) -> None:
-        gc.unfreeze()
+        gc.unfreeze()  # undo the gc.freeze() calls of __init__ and the first frame
 
     def on_mount(self) -> None:
         self._apply_keymap()
         self._theme_ready = True
         self._apply_layout(self.size.width)
         self.call_after_refresh(self._mount_shown_tool_panel)
-        # What exists after the first frame (modules, the SDK, styles) lives as long as the app: keep
-        # it out of the cyclic GC, whose full collections (~100 ms each) otherwise scan it again and
-        # again while replies stream and Markdown messages mount. Undone when the app unmounts.
-        self.call_after_refresh(gc.freeze)
         for warning in self._startup_warnings:
             self.notify(warning, severity="warning", markup=False)
         self.prompt.focus()
@@ -195,7 +191,9 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         """After the first frame: mount the tool panel if it is shown. A hidden panel is mounted
         when something needs it (Ctrl+T, a send, the vector store picker, a wider terminal)."""
         self._first_frame_done = True
-        gc.freeze()  # the same for what the first frame built (widgets, styles, caches)
+        # The same for what the first frame built (widgets, styles, caches): full collections
+        # then skip ~200k long-lived objects (~100 ms each, several per long streamed reply).
+        gc.freeze()
         if self._tools_display:
             await self.ensure_tool_panel()
 

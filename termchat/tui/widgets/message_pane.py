@@ -102,12 +102,20 @@ class MessagePane(VerticalScroll):
         """A first page too short to scroll could never reach the top: load older pages now."""
         if not (self.has_older and not self.loading_older and self.is_mounted):
             return
-        if any(v.text.strip() and not v.body.children for v in self.views if v.role != "compaction"):
+        if any(self._building(v) for v in self.views):
             self.set_timer(0.05, self._fill)  # Markdown still being built: heights not known yet
         elif not settled:
             self.call_after_refresh(self._fill, True)
         elif self.max_scroll_y == 0:
             self.post_message(self.NeedOlder(fill=True))
+
+    @staticmethod
+    def _building(view: MessageView) -> bool:
+        """Whether `view`'s Markdown is still being built (its height is not known yet)."""
+        if view.role == "compaction" or not view.text.strip():
+            return False
+        bodies = view.query(".message-body")  # none yet: the view itself is not composed yet
+        return not bodies or not bodies.first().children
 
     async def prepend(self, rows: list[MessageRow], *, has_older: bool, keep_place: bool = True) -> None:
         """Mount an older page above the first message, keeping what the user looks at in place
