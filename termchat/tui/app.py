@@ -23,13 +23,13 @@ from termchat.tui.bindings import COMMANDS, to_bindings
 from termchat.tui.messages import Opened
 from termchat.tui.palette import TermchatCommands
 from termchat.tui.replies import ReplyActions
-from termchat.tui.turns import Turn
 from termchat.tui.widgets.conversation_list import ConversationList
 from termchat.tui.widgets.message_pane import FIRST_PAGE, PAGE, MessagePane
 from termchat.tui.widgets.prompt import PromptInput
 from termchat.tui.widgets.status_line import CONTEXT_ROWS, StatusLine, context_used
 
 if TYPE_CHECKING:  # mounted after the first frame: see ensure_tool_panel
+    from termchat.tui.turns import Turn  # imported with the first send
     from termchat.tui.widgets.tool_panel import ToolPanel
 
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
@@ -77,7 +77,11 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._first_frame_done = False
         # Everything imported so far lives as long as the app: out of the collector's way, a
         # full collection no longer walks it (one took ~13 ms in the middle of the first frame).
+        # Until the first frame is painted the collector is paused: what start-up builds is
+        # long-lived too, and its many small collections cost that frame ~3 ms.
         gc.freeze()
+        self._gc_paused = gc.isenabled()
+        gc.disable()
         self._register_themes()
 
     # -- set-up -----------------------------------------------------------------------------
@@ -123,7 +127,13 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
 
     def on_unmount(self) -> None:
+        self._resume_gc()  # (closed before the first frame)
         gc.unfreeze()  # undo the gc.freeze() calls of __init__ and the first frame
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     def on_mount(self) -> None:
         self._apply_keymap()
@@ -193,6 +203,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         # The same for what the first frame built (widgets, styles, caches): full collections
         # then skip ~200k long-lived objects (~100 ms each, several per long streamed reply).
         gc.freeze()
+        self._resume_gc()
         if self._tools_display:
             await self.ensure_tool_panel()
 

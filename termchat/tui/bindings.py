@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from textual.binding import Binding
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):  # a NamedTuple: ~4x cheaper to define than a dataclass, on the start-up path
     id: str            # binding id, the key of `[keymap]` in config.toml
     key: str           # default key(s), comma separated
     action: str        # Textual action on the app

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
-from termchat.tui.turns import Turn, TurnDone, TurnUpdate, run_turn
 from termchat.tui.widgets.prompt import PromptInput
 
 if TYPE_CHECKING:
     from termchat import events as ev  # imported with the first reply: not needed to start
+    from termchat.tui.turns import Turn, TurnUpdate
     from termchat.tui.widgets.message_view import MessageView
 
 
@@ -52,6 +52,7 @@ class ReplyActions:
     async def send_prompt(self, prompt: str) -> None:
         if not prompt.strip() or not self._can_send():
             return
+        from termchat.tui.turns import Turn
         from termchat.tui.widgets.message_view import MessageView
 
         self.prompt.clear()
@@ -63,6 +64,7 @@ class ReplyActions:
     async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
                           settings: dict[str, Any], items: list[dict[str, Any]] | None = None) -> None:
         """Show a streaming reply (when `conv` is on screen) and run `turn` in a thread worker."""
+        from termchat.tui.turns import run_turn
         from termchat.tui.widgets.message_view import MessageView
 
         self.turns[conv.pk] = turn
@@ -112,6 +114,8 @@ class ReplyActions:
             return
         approved = sum(decisions.values())
         self.notify(f"MCP: {approved} approved, {len(decisions) - approved} denied", markup=False)
+        from termchat.tui.turns import Turn
+
         items = [{"type": "mcp_approval_response", "approval_request_id": rid, "approve": ok}
                  for rid, ok in decisions.items()]
         await self._start_turn(Turn(conv.pk, "", decisions=decisions), conv, model=conv.model,
@@ -119,6 +123,7 @@ class ReplyActions:
 
     async def on_turn_update(self, message: TurnUpdate) -> None:
         from termchat import events as ev
+        from termchat.tui.turns import TurnDone
 
         turn, event = message.turn, message.event
         view: MessageView | None = turn.view
