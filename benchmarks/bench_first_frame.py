@@ -39,7 +39,9 @@ def child(kind: str, home: str) -> None:
         app_class, make = Minimal, lambda cls: cls()
     else:
         from _common import app_context
-        from termchat.tui.app import TermchatApp
+        from termchat.tui import app_class
+
+        TermchatApp = app_class()  # as `termchat` imports it (termchat.tui.launch)
 
         ctx = app_context(Path(home), base_url="http://127.0.0.1:9/v1")  # never contacted
         app_class, make = TermchatApp, lambda cls: cls(ctx)

@@ -1028,3 +1028,26 @@ async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_re
     assert len(lines) == 3 and lines[2].endswith("was not: interrupted · to retry: termchat rm --remote "
                                                  "conv_other\n")
     assert all(line.count("\n") == 1 for line in lines)
+
+
+async def test_collector_is_paused_only_until_the_first_frame(tui_context):
+    import gc
+
+    from termchat.tui import app_class
+
+    assert gc.isenabled()
+    cls = app_class()  # how `termchat` imports the app: with the collector paused
+    assert not gc.isenabled()
+    app = cls(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gc.isenabled() and gc.get_freeze_count() > 0  # resumed; start-up objects frozen
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # unfrozen when the app closed
+    gc.disable()  # someone else's choice is left alone
+    try:
+        async with make_app(tui_context()).run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

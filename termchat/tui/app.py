@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.widgets import Footer
 
 from termchat.store import ConversationRow
+from termchat.tui import pause_gc, resume_gc
 from termchat.tui.actions import ChatActions, PendingDelete, ServerDelete
 from termchat.tui.bindings import COMMANDS, to_bindings
 from termchat.tui.messages import Opened
@@ -77,11 +78,9 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._first_frame_done = False
         # Everything imported so far lives as long as the app: out of the collector's way, a
         # full collection no longer walks it (one took ~13 ms in the middle of the first frame).
-        # Until the first frame is painted the collector is paused: what start-up builds is
-        # long-lived too, and its many small collections cost that frame ~3 ms.
+        # Until the first frame is painted the collector is paused (see termchat.tui).
         gc.freeze()
-        self._gc_paused = gc.isenabled()
-        gc.disable()
+        pause_gc()
         self._register_themes()
 
     # -- set-up -----------------------------------------------------------------------------
@@ -127,13 +126,8 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
 
     def on_unmount(self) -> None:
-        self._resume_gc()  # (closed before the first frame)
+        resume_gc()  # (closed before the first frame)
         gc.unfreeze()  # undo the gc.freeze() calls of __init__ and the first frame
-
-    def _resume_gc(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            gc.enable()
 
     def on_mount(self) -> None:
         self._apply_keymap()
@@ -203,7 +197,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         # The same for what the first frame built (widgets, styles, caches): full collections
         # then skip ~200k long-lived objects (~100 ms each, several per long streamed reply).
         gc.freeze()
-        self._resume_gc()
+        resume_gc()
         if self._tools_display:
             await self.ensure_tool_panel()
 

@@ -10,7 +10,7 @@ from typing import Any
 def build_app(ctx: Any, args: argparse.Namespace) -> Any:
     from termchat.errors import UsageError
     from termchat.tools import parse_tool, parse_tool_choice
-    from termchat.tui.app import TermchatApp
+    from termchat.tui import app_class
 
     tools = None
     if getattr(args, "tool", None):
@@ -20,6 +20,7 @@ def build_app(ctx: Any, args: argparse.Namespace) -> Any:
         parsed = parse_tool_choice(choice, tools or [])
         if not isinstance(parsed, str):
             raise UsageError("in the app, --tool-choice must be auto, none or required")
+    TermchatApp = app_class()  # noqa: N806 (a class)
     return TermchatApp(ctx, open_id=getattr(args, "conversation", None),
                        continue_last=bool(getattr(args, "continue_", False)),
                        model=getattr(args, "model", None), mode=getattr(args, "state", None),
