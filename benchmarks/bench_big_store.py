@@ -37,10 +37,11 @@ def child(home: str) -> None:
     from _common import app_context, rss_mb
 
     started = time.perf_counter()
+    from termchat.tui import app_class
+
+    TermchatApp = app_class()  # as `termchat` imports it (termchat.tui.launch)
     from textual import events
     from textual._compositor import CompositorUpdate
-
-    from termchat.tui.app import TermchatApp
 
     ctx = app_context(Path(home), base_url="http://127.0.0.1:9/v1")  # never contacted
 
