@@ -76,6 +76,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self._tools_loaded: tuple[list[dict[str, Any]], Any] | None = None  # for the panel to come
         self._tools_display = False
         self._first_frame_done = False
+        self._sdk_frozen = False  # see ReplyActions.on_turn_update
         # Everything imported so far lives as long as the app: out of the collector's way, a
         # full collection no longer walks it (one took ~13 ms in the middle of the first frame).
         # Until the first frame is painted the collector is paused (see termchat.tui).

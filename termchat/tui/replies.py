@@ -4,6 +4,8 @@ MCP approval requests asked in a dialog and answered by a follow-up turn. Mixed 
 
 from __future__ import annotations
 
+import gc
+import sys
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +129,11 @@ class ReplyActions:
 
         turn, event = message.turn, message.event
         view: MessageView | None = turn.view
+        if not self._sdk_frozen and "openai" in sys.modules:
+            # The SDK is imported with the first request: its objects live as long as the app,
+            # so keep them out of the full collections that long replies trigger (see __init__).
+            self._sdk_frozen = True
+            gc.freeze()
         if isinstance(event, ev.TextDelta):
             text = turn.sanitizer.feed(event.text)
             turn.text += text

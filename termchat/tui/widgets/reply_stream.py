@@ -1,8 +1,8 @@
 """Streaming a reply into the transcript: batched updates, and the text split into segments.
 
 `Markdown.append` re-parses and re-lays-out one growing document, so a long reply gets slower
-with every token and keys wait behind it. Here the text goes out at most `INTERVAL` times a
-second, and once a segment holds `SEGMENT_CHARS` the next paragraph that starts at a closed
+with every token and keys wait behind it. Here the text goes out at most once every `INTERVAL`
+seconds, and once a segment holds `SEGMENT_CHARS` the next paragraph that starts at a closed
 block boundary (outside code fences, not a list, quote, table or heading) opens a new Markdown
 widget: appends only touch the small tail, and the closed segments keep their cached layout.
 An update is one batch (`App.batch_update`): its appends and mounts are painted in one frame.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 if TYPE_CHECKING:
     from termchat.tui.widgets.message_view import MessageBody
 
-INTERVAL = 0.15  # seconds between two updates of the streaming widget (~7 a second; Rich's Live: 4)
+INTERVAL = 0.1  # seconds between two updates of the streaming widget (10 a second)
 SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this many characters
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
