@@ -64,7 +64,7 @@ async def shoot(theme: str, out: Path) -> None:
                     break
             await app.workers.wait_for_complete()
             await pilot.pause()
-            app.action_toggle_tools()  # shows the panel and moves into it
+            await app.action_toggle_tools()  # shows the panel and moves into it
             app.action_focus_prompt()
             app.prompt.insert("my name is Ada")
             app.prompt.cursor_blink = False
