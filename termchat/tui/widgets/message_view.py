@@ -188,6 +188,7 @@ class MessageView(Vertical, can_focus=True):
         """
         if not self.is_attached:
             return super().update_node_styles(animate)
+
         def inherited() -> tuple:  # what the descendants' rendering takes from this view
             styles = self.styles
             return (styles.background, styles.color, styles.text_style, styles.background_tint,
