@@ -244,15 +244,18 @@ class ConversationList(Vertical):
         queues up behind queries.
         """
         value = value.strip()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self._filter_timer = None
+        self._cancel_pending_filter()
         if value == self.search:
             return
         if self._filter_cost > SLOW_FILTER:
             self._filter_timer = self.set_timer(SLOW_FILTER_DELAY, lambda: self.apply_filter(value))
         else:
             self.apply_filter(value)
+
+    def _cancel_pending_filter(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
 
     def apply_filter(self, value: str) -> None:
         started = time.perf_counter()
@@ -264,9 +267,7 @@ class ConversationList(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self._filter_timer = None
+        self._cancel_pending_filter()
         self.apply_filter(event.value.strip())
         self.options.focus()
 
