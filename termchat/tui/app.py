@@ -121,8 +121,8 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         yield StatusLine(id="status")
         yield ConversationList(self.store, now=self.now, id="sidebar")
         # A new chat's hint is part of the first frame, not a remount after it.
-        starts_new = not (self.open_id or self.continue_last or self.ctx.demo)
-        yield MessagePane(now=self.now, id="messages", empty_hint=self._empty_hint() if starts_new else "")
+        yield MessagePane(now=self.now, id="messages",
+                          empty_hint=self._empty_hint() if self._starts_new_chat else "")
         yield PromptInput(id="prompt")
         # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
 
@@ -144,17 +144,22 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
             from termchat.tui.screens.setup import SetupScreen
 
             self.push_screen(SetupScreen())
-        if self.open_id:
+        if self._starts_new_chat:
+            self.call_later(self.new_chat)
+        elif self.open_id:
             self.open_conversation(self.open_id, first=True)
-        elif self.continue_last or self.ctx.demo:
+        else:  # -c, or the demo: the most recent chat
             recent = self.store.most_recent()
             if recent is None:
                 self.notify("no chats yet: starting a new one", markup=False)
                 self.call_later(self.new_chat)
             else:
                 self.open_conversation(recent.id, first=True)
-        else:
-            self.call_later(self.new_chat)
+
+    @property
+    def _starts_new_chat(self) -> bool:
+        """Whether the app opens on a new chat (no id, not -c, not the demo's recent chat)."""
+        return not (self.open_id or self.continue_last or self.ctx.demo)
 
     def _apply_keymap(self) -> None:
         from termchat.tui.bindings import ALL_COMMANDS
