@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from termchat.config import Config, load_config, validate_base_url
 from termchat.errors import UsageError
+from termchat.output import say
 from termchat.store import Store
 
 
@@ -30,7 +30,7 @@ class AppContext:
     def from_args(cls, args: argparse.Namespace) -> "AppContext":
         config = load_config()
         for warning in getattr(config, "warnings", ()):
-            sys.stderr.write(f"termchat: warning: {warning}\n")
+            say(warning, level="warning")
         base_url = getattr(args, "base_url", None) or config.base_url
         if base_url:
             base_url = validate_base_url(base_url)

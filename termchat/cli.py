@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 from termchat import __version__
 from termchat.cli_help import ROOT_OPTIONS, VALUE_OPTIONS, root_help, terminal_width
 from termchat.errors import EXIT_INTERRUPTED, TermchatError, UsageError
+from termchat.output import say, silence_stdout
 
 SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
@@ -93,13 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        _error(exc.one_line())
+        say(exc.one_line(), level="error")
         return exc.exit_code
     except KeyboardInterrupt:
-        _error("interrupted")
+        say("interrupted", level="error")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return 0
 
 
@@ -117,25 +118,6 @@ def _subcommand_index(argv: list[str]) -> int | None:
             continue
         return index if token in SUBCOMMANDS else None
     return None
-
-
-def _error(message: str) -> None:
-    from termchat.sanitize import strip_control
-
-    try:
-        sys.stderr.write(f"termchat: error: {strip_control(message)}\n")
-        sys.stderr.flush()
-    except OSError:
-        pass
-
-
-def _silence_stdout() -> None:
-    """After a closed pipe, point stdout at /dev/null so the interpreter's final flush is quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -192,7 +174,7 @@ def read_stdin(wait: float | None) -> str | None:
         raise UsageError("stdin looks like binary data (it contains NUL bytes); send text")
     text = data.decode("utf-8", errors="replace")
     if "\ufffd" in text and "\ufffd".encode() not in data:
-        sys.stderr.write("termchat: note: stdin was not valid UTF-8; undecodable bytes were replaced\n")
+        say("stdin was not valid UTF-8; undecodable bytes were replaced", level="note")
     return text
 
 

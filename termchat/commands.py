@@ -9,6 +9,7 @@ from typing import Any
 
 from termchat.errors import NotFoundError, UsageError
 from termchat.listing import EMPTY, plain_lines
+from termchat.output import say
 from termchat.sanitize import safe_json
 from termchat.store import ConversationRow, MessageRow, Store
 
@@ -32,7 +33,7 @@ def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
         sys.stdout.write(safe_json([r.to_json() for r in rows], indent=2) + "\n")
         return 0
     if not rows:
-        sys.stderr.write(EMPTY)
+        say(EMPTY)
         return 0
     sys.stdout.write(plain_lines([(r.id, r.updated_at, r.mode, r.title) for r in rows], time.time()))
     return 0
@@ -127,7 +128,7 @@ def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
         conv = find(ctx.store, args.id)  # the one "unknown conversation" error
     if args.remote:
         if not conv.remote_id:
-            sys.stderr.write(f"termchat: note: {conv.id} has no server conversation; deleting locally\n")
+            say(f"{conv.id} has no server conversation; deleting locally", level="note")
         else:
             from termchat.errors import ApiError
 
@@ -136,9 +137,9 @@ def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
             except ApiError as exc:
                 if exc.status != 404:
                     raise
-                sys.stderr.write(f"termchat: note: the server no longer has {conv.remote_id}\n")
+                say(f"the server no longer has {conv.remote_id}", level="note")
     ctx.store.delete_conversation(conv)
-    sys.stderr.write(f"termchat: deleted {conv.id}\n")
+    say(f"deleted {conv.id}")
     return 0
 
 
@@ -153,7 +154,7 @@ def _rm_server_only(ctx: Any, remote_id: str) -> int:
             raise
         raise NotFoundError(f"unknown conversation '{remote_id}'",
                             hint="neither this machine nor the server has it") from None
-    sys.stderr.write(f"termchat: deleted {remote_id} on the server (it was no longer stored here)\n")
+    say(f"deleted {remote_id} on the server (it was no longer stored here)")
     return 0
 
 
@@ -174,5 +175,5 @@ def compact_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
     conv = find(ctx.store, args.id)
     result = compact_conversation(ctx.engine(), conv)
-    sys.stderr.write(f"termchat: {result}\n")
+    say(result)
     return 0

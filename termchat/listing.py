@@ -20,7 +20,7 @@ SCHEMA_VERSION = 2  # termchat.store.SCHEMA_VERSION; a test keeps them equal
 COLUMNS = ("id, title, mode, model, remote_id, created_at, updated_at, message_count, input_tokens,"
            " output_tokens, cost_usd")
 ORDER = "ORDER BY updated_at DESC, pk DESC"
-EMPTY = "termchat: no chats yet; start one with `termchat` or `termchat -p TEXT`\n"
+EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
 
 
 def iso(ts: float) -> str:
@@ -113,5 +113,7 @@ def fast_list(argv: list[str]) -> int | None:
     elif rows:
         sys.stdout.write(plain_lines(rows, time.time()))
     else:
-        sys.stderr.write(EMPTY)
+        from termchat.output import say
+
+        say(EMPTY)
     return 0

@@ -6,12 +6,11 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import asdict
-from typing import Any, TextIO
+from typing import Any
 
 from termchat import events as ev
-from termchat.sanitize import safe_json
 from termchat.errors import EXIT_INTERRUPTED, UsageError
+from termchat.output import JsonWriter, PlainWriter, say, silence_stdout
 
 
 def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.Notice]]:
@@ -91,97 +90,6 @@ def load_schema(path: str) -> dict[str, Any]:
     return {"type": "json_schema", "name": name or "reply", "schema": schema, "strict": True}
 
 
-class PlainWriter:
-    """Text to stdout as it arrives (control sequences stripped); status lines to stderr."""
-
-    def __init__(self, out: TextIO, err: TextIO, *, structured: bool = False) -> None:
-        from termchat.sanitize import StreamSanitizer
-
-        self.structured = structured  # Structured Outputs: print pretty JSON once it is whole
-        self.out = out
-        self.err = err
-        self.clean = StreamSanitizer()
-        self.citations: list[ev.Citation] = []
-        self.wrote_text = False
-        self.last_char = "\n"
-        self.err_tty = err.isatty()
-
-    def _text(self, text: str) -> None:
-        if text:
-            self.out.write(text)
-            self.out.flush()
-            self.wrote_text = True
-            self.last_char = text[-1]
-
-    def status(self, line: str) -> None:
-        from termchat.sanitize import strip_control
-
-        self.err.write(f"termchat: {strip_control(line)}\n")
-        self.err.flush()
-
-    def handle(self, event: ev.Event) -> None:
-        if isinstance(event, ev.TextDelta):
-            if not self.structured:
-                self._text(self.clean.feed(event.text))
-        elif isinstance(event, ev.Notice):
-            self.status(f"note: {event.message}")
-        elif isinstance(event, ev.ItemFinished):
-            from termchat.render_items import describe_item, is_silent
-
-            if not is_silent(event.item):
-                self.status(describe_item(event.item))
-        elif isinstance(event, ev.Citation):
-            self.citations.append(event)
-        elif isinstance(event, ev.Finished):
-            self._text(self.clean.flush())
-            if self.structured and not event.refusal:
-                from termchat.sanitize import strip_control
-
-                body = json.dumps(event.parsed, indent=2, ensure_ascii=False) if event.parsed is not None \
-                    else event.text
-                self._text(strip_control(body))
-            if self.citations:
-                from termchat.sanitize import strip_control
-
-                self._text("\n\n" + "\n".join(f"[{c.number}] {strip_control(c.title)} <{strip_control(c.url)}>"
-                                              for c in self.citations))
-            if self.wrote_text and self.last_char != "\n":
-                self._text("\n")
-            if event.status == "incomplete":
-                self.status(f"note: the reply is incomplete ({event.reason or 'cut off'})")
-            if self.err_tty:
-                self.status(_summary(event))
-        elif isinstance(event, ev.Failed):
-            self._text(self.clean.flush())
-            if self.wrote_text and self.last_char != "\n":
-                self._text("\n")
-
-
-def _summary(event: ev.Finished) -> str:
-    parts = [event.conversation_id]
-    if event.usage:
-        parts.append(f"{event.usage.input_tokens} in / {event.usage.output_tokens} out tokens")
-        if event.usage.cost_usd is not None:
-            from termchat.pricing import format_usd
-
-            parts.append(format_usd(event.usage.cost_usd))
-    return " · ".join(parts)
-
-
-class JsonWriter:
-    """One JSON object per line per event."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    def handle(self, event: ev.Event) -> None:
-        data = asdict(event)
-        name = type(event).__name__
-        data = {"type": "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"), **data}
-        self.out.write(safe_json(data) + "\n")
-        self.out.flush()
-
-
 def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
     from termchat.engine import TurnOptions
 
@@ -223,16 +131,14 @@ def _stream(session: Any, turn: Any, writer: Any, options: Any) -> tuple[int, ev
             except BrokenPipeError:
                 session.stop()
                 turn.close()  # marks the partial reply as interrupted
-                from termchat.cli import _silence_stdout
-
-                _silence_stdout()
+                silence_stdout()
                 return 0, None
             if isinstance(event, ev.Failed):
-                _stderr(event.message)
+                say(event.message, level="error")
                 code = event.exit_code
     except KeyboardInterrupt:
         turn.close()
-        _stderr("interrupted; the partial reply was saved")
+        say("interrupted; the partial reply was saved", level="error")
         return EXIT_INTERRUPTED, None
     return code, finished
 
@@ -274,10 +180,10 @@ def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
 
 def _structured_exit(finished: ev.Finished) -> int:
     if finished.refusal:
-        _stderr(f"the model refused: {finished.text.strip()}")
+        say(f"the model refused: {finished.text.strip()}", level="error")
         return 1
     if finished.parsed is None:
-        _stderr("the reply is not valid JSON")
+        say("the reply is not valid JSON", level="error")
         return 1
     errors = getattr(finished, "schema_errors", None)
     return 1 if errors else 0
@@ -294,12 +200,5 @@ def _with_parsed(event: ev.Finished, text_format: dict[str, Any]) -> ev.Finished
         return event
     errors = check(parsed, text_format.get("schema") or {})
     if errors:
-        _stderr("the reply does not match the schema: " + "; ".join(errors[:3]))
+        say("the reply does not match the schema: " + "; ".join(errors[:3]), level="error")
     return replace(event, parsed=parsed, schema_errors=errors)
-
-
-def _stderr(message: str) -> None:
-    from termchat.sanitize import strip_control
-
-    sys.stderr.write(f"termchat: error: {strip_control(message)}\n")
-    sys.stderr.flush()
