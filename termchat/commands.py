@@ -8,16 +8,11 @@ import time
 from typing import Any
 
 from termchat.errors import NotFoundError, UsageError
+from termchat.export import export_json, export_markdown, write_transcript
 from termchat.listing import EMPTY, plain_lines
 from termchat.output import say
 from termchat.sanitize import safe_json
-from termchat.store import ConversationRow, MessageRow, Store
-
-
-def _clean(text: str) -> str:
-    from termchat.sanitize import strip_control
-
-    return strip_control(text)
+from termchat.store import ConversationRow, Store
 
 
 def find(store: Store, ident: str) -> ConversationRow:
@@ -39,85 +34,30 @@ def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _stamp(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
-
-
-ROLE_NAMES = {"user": "You", "assistant": "Assistant", "compaction": "Compaction"}
-
-
-def _status_note(message: MessageRow) -> str:
-    if message.role == "assistant" and message.interrupted:
-        status = "interrupted" if message.status in ("streaming", "interrupted") else message.status
-        error = f": {_clean(message.error)}" if message.error and message.status == "failed" else ""
-        return f" ({status}{error})"
-    return ""
-
-
 def show_cmd(ctx: Any, args: argparse.Namespace) -> int:
     conv = find(ctx.store, args.id)
     if args.json:
-        return _export_json(ctx.store, conv, sys.stdout)
-    out = sys.stdout
-    out.write(f"{_clean(conv.title)}\n{conv.id} · {conv.mode} · {_clean(conv.model)} · "
-              f"{conv.input_tokens + conv.output_tokens} tokens\n")
-    for message in ctx.store.iter_all_messages(conv):
-        if message.role == "compaction":
-            out.write("\n── context compacted here ──\n")
-            continue
-        out.write(f"\n── {ROLE_NAMES.get(message.role, message.role)} · {_stamp(message.created_at)}"
-                  f"{_status_note(message)}\n")
-        if message.items:
-            from termchat.render_items import describe_item
-
-            for item in message.items:
-                out.write(f"   [{_clean(describe_item(item))}]\n")
-        out.write(_clean(message.content).rstrip("\n") + "\n")
-    return 0
-
-
-def export_markdown(store: Store, conv: ConversationRow) -> str:
-    """A readable, faithful Markdown transcript: roles, timestamps, items, text verbatim."""
-    from termchat.render_items import describe_item
-
-    lines = [f"# {_clean(conv.title) or conv.id}", "",
-             f"- id: `{conv.id}`", f"- mode: {conv.mode}", f"- model: {_clean(conv.model)}",
-             f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
-             f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
-             f"- cost: ${conv.cost_usd:.4f}", ""]
-    for message in store.iter_all_messages(conv):
-        if message.role == "compaction":
-            lines += ["---", "", "*Context compacted here: earlier turns were summarised for the model; "
-                      "the transcript above is kept.*", "", "---", ""]
-            continue
-        lines += [f"## {ROLE_NAMES.get(message.role, message.role)} — {_stamp(message.created_at)}"
-                  f"{_status_note(message)}", ""]
-        for item in message.items:
-            lines += [f"> {_clean(describe_item(item))}", ""]
-        lines += [_clean(message.content).rstrip("\n"), ""]
-    return "\n".join(lines)
-
-
-def _export_json(store: Store, conv: ConversationRow, out: Any) -> int:
-    data = conv.to_json()
-    data["aliases"] = store.aliases(conv)
-    data["settings"] = conv.settings
-    data["messages"] = [m.to_json() for m in store.iter_all_messages(conv)]
-    out.write(safe_json(data, indent=2) + "\n")
+        sys.stdout.write(safe_json(export_json(ctx.store, conv), indent=2) + "\n")
+    else:
+        write_transcript(ctx.store, conv, sys.stdout)
     return 0
 
 
 def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
     conv = find(ctx.store, args.id)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    try:
-        if args.format == "json":
-            return _export_json(ctx.store, conv, out)
-        out.write(export_markdown(ctx.store, conv) + "\n")
+    if args.format == "json":
+        text = safe_json(export_json(ctx.store, conv), indent=2)
+    else:
+        text = export_markdown(ctx.store, conv)
+    if not args.output:
+        sys.stdout.write(text + "\n")
         return 0
-    finally:
-        if args.output:
-            out.close()
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    return 0
 
 
 def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:

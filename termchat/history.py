@@ -1,4 +1,4 @@
-"""Conversions between the stored transcript and Responses API items."""
+"""The transcript's roles, and conversions between the stored transcript and Responses API items."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from termchat.store import MessageRow
 
 COMPACTION = "compaction"  # role of the transcript marker that holds a compacted window
+# How each role is named to a reader (the app's message headers, `show`, exports).
+ROLE_NAMES = {"user": "You", "assistant": "Assistant", COMPACTION: "Compaction"}
 _APPROVAL_ITEMS = ("mcp_list_tools", "mcp_approval_request", "mcp_approval_response")
 
 

@@ -103,6 +103,13 @@ def test_unknown_id_in_subcommands(run, argv):
     assert "unknown conversation" in err and argv[1] in err
 
 
+def test_export_to_an_unwritable_file_is_one_line(run, server, tmp_path):
+    assert run("--state", "local", "-p", "hello").code == 0
+    target = tmp_path / "no such dir" / "chat.md"
+    err = _one_line(run("export", listing(run)[0]["id"], "-o", str(target)), 2)
+    assert f"cannot write {target}" in err and not target.parent.exists()
+
+
 def test_jobs_wait_without_an_id(run):
     err = _one_line(run("jobs", "wait"), 2)
     assert "job id" in err

@@ -393,7 +393,7 @@ class ChatActions:
         views[index].scroll_visible()
 
     def action_export(self) -> None:
-        from termchat.commands import export_markdown
+        from termchat.export import export_markdown
 
         conv = self._target()
         if conv is None:

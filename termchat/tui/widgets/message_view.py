@@ -18,11 +18,11 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
+from termchat.history import ROLE_NAMES
 from termchat.render_items import describe_item
 from termchat.sanitize import strip_control
 from termchat.tui.widgets.reply_stream import ReplyStream, split_segments
 
-ROLE_NAMES = {"user": "You", "assistant": "Assistant", "compaction": "Compaction"}
 STATUS_MARKS = {
     "streaming": "⚠ interrupted",  # a streaming row not owned by a running turn was cut off
     "interrupted": "⚠ interrupted",
