@@ -1,4 +1,4 @@
-"""`termchat list`: the shape of a listed chat, and a fast path that reads the store directly.
+"""`termchat list`: its plain-text lines, and a fast path that reads the store directly.
 
 `list` is what people run most to find an id, so its start-up is budgeted like `--help`: the
 fast path parses its own few flags and reads SQLite read-only, importing neither argparse nor
@@ -12,29 +12,9 @@ import os
 import sys
 import time
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from termchat.store_format import LISTED_COLUMNS, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 
-SCHEMA_VERSION = 2  # termchat.store.SCHEMA_VERSION; a test keeps them equal
-COLUMNS = ("id, title, mode, model, remote_id, created_at, updated_at, message_count, input_tokens,"
-           " output_tokens, cost_usd")
-ORDER = "ORDER BY updated_at DESC, pk DESC"
 EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
-
-
-def iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-def conversation_json(id: str, title: str, mode: str, model: str, remote_id: str | None,
-                      created_at: float, updated_at: float, messages: int, input_tokens: int,
-                      output_tokens: int, cost_usd: float) -> dict[str, Any]:
-    """One chat in `list --json` (and the head of `export --format json`)."""
-    return {"id": id, "title": title or "", "mode": mode, "model": model, "remote_id": remote_id,
-            "created_at": iso(created_at), "updated_at": iso(updated_at), "messages": messages or 0,
-            "input_tokens": input_tokens or 0, "output_tokens": output_tokens or 0,
-            "cost_usd": round(cost_usd or 0.0, 6)}
 
 
 def relative_time(ts: float, now: float | None = None) -> str:
@@ -100,8 +80,9 @@ def fast_list(argv: list[str]) -> int | None:
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 return None
-            columns = COLUMNS if as_json else "id, updated_at, mode, title"
-            rows = db.execute(f"SELECT {columns} FROM conversations {ORDER} LIMIT ?", (limit,)).fetchall()
+            columns = ", ".join(LISTED_COLUMNS) if as_json else "id, updated_at, mode, title"
+            rows = db.execute(f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?",
+                              (limit,)).fetchall()
         finally:
             db.close()
     except sqlite3.Error:

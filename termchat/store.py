@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from termchat.errors import StoreError, UsageError
-from termchat.listing import conversation_json, iso as _iso
+from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
+from termchat.store_format import iso as _iso
 
-SCHEMA_VERSION = 2
 DB_NAME = "termchat.db"
 
 # Message statuses. `streaming` left behind by a killed process reads as interrupted.
@@ -366,7 +366,7 @@ class Store:
             sql += " WHERE title LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\'"
             pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             params += [pattern, pattern]
-        sql += " ORDER BY updated_at DESC, pk DESC"
+        sql += f" {NEWEST_FIRST}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]

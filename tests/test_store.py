@@ -118,3 +118,14 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
         assert [m.content for m in messages] == [f"{conv.title}-{i}" for i in range(200)]
         assert conv.message_count == 200 and conv.input_tokens == 200
     assert store.integrity_ok()
+
+
+def test_the_listing_format_is_the_stores_schema(tmp_path):
+    """The `list` fast path reads store_format's version and columns without the store."""
+    from termchat.store import _MIGRATIONS
+    from termchat.store_format import LISTED_COLUMNS, SCHEMA_VERSION as LISTED_VERSION
+
+    assert LISTED_VERSION == SCHEMA_VERSION == max(_MIGRATIONS)
+    with Store.in_dir(tmp_path) as store:
+        columns = {row[1] for row in store._db.execute("PRAGMA table_info(conversations)")}
+    assert set(LISTED_COLUMNS) <= columns
