@@ -8,16 +8,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `typing` costs ~2 ms of start-up
-if TYPE_CHECKING:
-    from typing import Any, Sequence
 
 from termchat import __version__
-from termchat.cli_help import ROOT_OPTIONS, VALUE_OPTIONS, root_help, terminal_width
+from termchat.cli_help import (ROOT_OPTIONS, VALUE_OPTIONS, Subcommand, root_help, subcommand,
+                               subcommand_arguments, terminal_width)
 from termchat.errors import EXIT_INTERRUPTED, TermchatError, UsageError
 from termchat.output import say, silence_stdout
 
-SUBCOMMANDS = ("list", "show", "export", "rm", "jobs", "compact")
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `typing` is a start-up cost
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
 PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
 
@@ -48,31 +50,10 @@ def _root_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sub_parser(name: str) -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"termchat {name}")
-    if name == "list":
-        parser.add_argument("--json", action="store_true", help="print a JSON array")
-        parser.add_argument("--limit", type=int, default=None, help="show at most N chats")
-    elif name == "show":
-        parser.add_argument("id")
-        parser.add_argument("--json", action="store_true")
-    elif name == "export":
-        parser.add_argument("id")
-        parser.add_argument("--format", choices=("md", "json"), default="md")
-        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    elif name == "rm":
-        parser.add_argument("id")
-        parser.add_argument("--remote", action="store_true", help="also delete the server conversation")
-    elif name == "jobs":
-        parser.add_argument("action", nargs="?", choices=("wait", "cancel"))
-        parser.add_argument("id", nargs="?")
-        parser.add_argument("--json", action="store_true")
-    elif name == "compact":
-        parser.add_argument("id")
-    for flag, kw in (("--base-url", {"metavar": "URL"}), ("--api-key", {"metavar": "KEY"})):
-        parser.add_argument(flag, **kw)
-    parser.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--debug", action="store_true")
+def _sub_parser(entry: Subcommand) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"termchat {entry.name}", description=entry.summary)
+    for flags, kw in subcommand_arguments(entry):
+        parser.add_argument(*flags, **kw)
     return parser
 
 
@@ -80,11 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
-        index = _subcommand_index(args_list)
-        if index is not None:
-            name = args_list[index]
-            args = _sub_parser(name).parse_args(args_list[:index] + args_list[index + 1:])
-            args.command = name
+        found = _find_subcommand(args_list)
+        if found is not None:
+            index, entry = found
+            args = _sub_parser(entry).parse_args(args_list[:index] + args_list[index + 1:])
+            args.command = entry.name
         else:
             args = _root_parser().parse_args(args_list)
             args.command = None
@@ -104,8 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _subcommand_index(argv: list[str]) -> int | None:
-    """Where the subcommand is, if any: the first positional word (`termchat --demo list`)."""
+def _find_subcommand(argv: list[str]) -> tuple[int, Subcommand] | None:
+    """The subcommand and its position, if any: the first positional word (`termchat --demo list`)."""
     skip = False
     for index, token in enumerate(argv):
         if skip:
@@ -116,7 +97,8 @@ def _subcommand_index(argv: list[str]) -> int | None:
         if token.startswith("-"):
             skip = token in VALUE_OPTIONS
             continue
-        return index if token in SUBCOMMANDS else None
+        entry = subcommand(token)
+        return None if entry is None else (index, entry)
     return None
 
 
@@ -125,14 +107,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     ctx = AppContext.from_args(args)
     try:
-        if args.command == "list":
-            from termchat import commands
+        entry = subcommand(args.command) if args.command else None
+        if entry is not None:
+            from importlib import import_module
 
-            return commands.list_cmd(ctx, args)
-        if args.command in ("show", "export", "rm", "jobs", "compact"):
-            from termchat import commands
-
-            return getattr(commands, f"{args.command}_cmd")(ctx, args)
+            module, _, function = entry.handler.partition(":")
+            return getattr(import_module(module), function)(ctx, args)
         return _chat(ctx, args)
     finally:
         ctx.close()

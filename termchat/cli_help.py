@@ -1,9 +1,10 @@
-"""The root options of `termchat`, and its `--help` page formatted without argparse.
+"""The command line, declared once: root options, subcommands, and the `--help` page.
 
-`ROOT_OPTIONS` is the one list of root options: `cli` hands each entry to argparse as is, and
-`root_help` lays the same entries out the way argparse would (usage line, option column at 24,
-help wrapped to the terminal), so `termchat --help` never imports argparse, `re` or textwrap:
-together they are ~7 ms, most of the command's time. Keep this module free of imports.
+`ROOT_OPTIONS` is the one list of root options and `SUBCOMMANDS` the one table of subcommands
+(name, arguments, handler, help). `cli` hands each entry to argparse as is, and `root_help` lays
+the same entries out the way argparse would (usage line, option column at 24, help wrapped to
+the terminal), so `termchat --help` never imports argparse, `re` or textwrap, which would be
+most of the command's time. Keep this module free of imports.
 """
 
 from __future__ import annotations
@@ -18,15 +19,7 @@ On a terminal, `termchat` opens the chat app. With -p TEXT or piped stdin it sen
 prompt and streams the reply to stdout (plain text, or JSON Lines with --json).
 """
 
-EPILOG = """\
-subcommands:
-  list [--json]                      chats, newest activity first
-  show ID                            print a chat's transcript
-  export ID --format md|json         export a chat
-  rm ID [--remote]                   delete a chat (and its server conversation)
-  jobs [--json] | jobs wait ID | jobs cancel ID
-  compact ID                         compact a chat's context window
-
+EXAMPLES = """\
 examples:
   termchat --demo                    try it with the built-in fake API, no key needed
   termchat -p "explain TCP slow start"
@@ -71,6 +64,100 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("--demo",), {**_FLAG, "help": "use the built-in fake API: no key, no network"}),
     (("--debug",), {**_FLAG, "help": "show tracebacks on errors"}),
 )
+
+
+class Subcommand:
+    """One subcommand: what `termchat --help` says of it, its arguments, and what runs it.
+
+    `arguments` are (flags, argparse keywords) like ROOT_OPTIONS, each with a help line;
+    `handler` is "module:function", imported only when the subcommand runs; `synopsis` is its
+    line on the root help page.
+    """
+
+    __slots__ = ("arguments", "handler", "name", "summary", "synopsis")
+
+    def __init__(self, name: str, synopsis: str, summary: str, handler: str,
+                 arguments: tuple[tuple[tuple[str, ...], dict], ...] = ()) -> None:
+        self.name = name
+        self.synopsis = synopsis
+        self.summary = summary
+        self.handler = handler
+        self.arguments = arguments
+
+
+_ID = (("id",), {"metavar": "ID", "help": "a chat's id (conv_… or a local tc_… id; ids from before a "
+                                         "compaction work too), or a unique start of one"})
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("list", "list [--json] [--limit N]", "chats, newest activity first",
+               "termchat.commands:list_cmd", (
+                   (("--json",), {**_FLAG, "help": "print a JSON array (id, title, mode, model, "
+                                                   "remote_id, times, messages, tokens, cost)"}),
+                   (("--limit",), {"type": int, "default": None, "metavar": "N",
+                                   "help": "show at most N chats"}),
+               )),
+    Subcommand("show", "show ID [--json]", "print a chat's transcript", "termchat.commands:show_cmd", (
+        _ID,
+        (("--json",), {**_FLAG, "help": "print the chat as JSON (what export --format json writes)"}),
+    )),
+    Subcommand("export", "export ID --format md|json", "export a chat", "termchat.commands:export_cmd", (
+        _ID,
+        (("--format",), {"choices": ("md", "json"), "default": "md",
+                         "help": "md: a readable Markdown transcript (the default); json: every "
+                                 "field and message, text as stored"}),
+        (("-o", "--output"), {"metavar": "FILE", "help": "write to FILE instead of stdout"}),
+    )),
+    Subcommand("rm", "rm ID [--remote]", "delete a chat (and its server conversation)",
+               "termchat.commands:rm_cmd", (
+                   _ID,
+                   (("--remote",), {**_FLAG, "help": "also delete the server conversation (a conv_… id "
+                                                     "works even after the local chat is gone)"}),
+               )),
+    Subcommand("jobs", "jobs [--json] | jobs wait ID | jobs cancel ID",
+               "background jobs: list them, follow one, cancel one", "termchat.commands:jobs_cmd", (
+                   (("action",), {"nargs": "?", "choices": ("wait", "cancel"),
+                                  "help": "wait: follow job ID to its end, printing its reply as it "
+                                          "streams; cancel: ask the server to stop job ID. Without "
+                                          "an action: list jobs with their status and age"}),
+                   (("id",), {"nargs": "?", "metavar": "ID",
+                              "help": "a job id (resp_…), as `termchat jobs` lists them"}),
+                   (("--json",), {**_FLAG, "help": "the list as a JSON array; with wait, the reply "
+                                                   "as JSON Lines events"}),
+               )),
+    Subcommand("compact", "compact ID", "compact a chat's context window", "termchat.commands:compact_cmd",
+               (_ID,)),
+)
+
+# Root options every subcommand also takes (same help as on the root page).
+SHARED_OPTIONS = ("--base-url", "--api-key", "--demo", "--debug")
+
+
+def subcommand(name: str) -> Subcommand | None:
+    """The table entry of a subcommand, or None if `name` is not one."""
+    for entry in SUBCOMMANDS:
+        if entry.name == name:
+            return entry
+    return None
+
+
+def subcommand_arguments(entry: Subcommand) -> tuple[tuple[tuple[str, ...], dict], ...]:
+    """A subcommand's own arguments followed by the shared root options."""
+    shared = tuple(option for option in ROOT_OPTIONS if option[0][-1] in SHARED_OPTIONS)
+    return entry.arguments + shared
+
+
+def epilog() -> str:
+    """The subcommands and examples closing the root help page."""
+    rows = [(entry.synopsis, entry.summary) for entry in SUBCOMMANDS]
+    rows.append(("SUBCOMMAND --help", "a subcommand's arguments and options"))
+    lines = ["subcommands:"]
+    for synopsis, summary in rows:
+        if len(synopsis) <= 34:
+            lines.append(f"  {synopsis:<34} {summary}")
+        else:
+            lines += [f"  {synopsis}", f"  {'':<34} {summary}"]
+    return "\n".join(lines) + "\n\n" + EXAMPLES
+
 
 # Root options that take a value: needed to find a subcommand written after global options.
 VALUE_OPTIONS = frozenset(flag for flags, kw in ROOT_OPTIONS if kw.get("action") != "store_true"
@@ -143,4 +230,4 @@ def root_help(width: int | None = None) -> str:
             options.append(invocation)
             options.append(" " * column + wrapped[0])
         options.extend(" " * column + rest for rest in wrapped[1:])
-    return "\n".join([*usage, "", DESCRIPTION, "options:", *options, "", EPILOG])
+    return "\n".join([*usage, "", DESCRIPTION, "options:", *options, "", epilog()])

@@ -408,3 +408,27 @@ def test_the_installed_command_starts_without_re_or_argparse():
         assert proc.returncode == 0 and proc.stdout.startswith(("termchat ", "usage: termchat"))
         modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if "|" in line}
         assert not modules & {"re", "argparse", "textwrap", "openai", "textual"}, argv
+
+
+def test_each_subcommand_is_declared_once_with_help_for_every_argument(capsys):
+    """The table in cli_help is the subcommand: its parser, its help, its handler, its root line."""
+    from importlib import import_module
+
+    from termchat import cli_help
+
+    page = cli_help.root_help(120)
+    for entry in cli_help.SUBCOMMANDS:
+        assert f"\n  {entry.synopsis}" in page and entry.summary in page
+        module, _, function = entry.handler.partition(":")
+        assert callable(getattr(import_module(module), function)), entry.handler
+        for flags, kw in cli_help.subcommand_arguments(entry):
+            assert kw.get("help", "").strip(), (entry.name, flags)
+        with pytest.raises(SystemExit) as info:
+            cli.main([entry.name, "--help"])
+        assert info.value.code == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"usage: termchat {entry.name}") and entry.summary in text
+    with pytest.raises(SystemExit):
+        cli.main(["jobs", "--help"])
+    jobs_help = " ".join(capsys.readouterr().out.split())
+    assert "wait: follow job ID to its end" in jobs_help and "cancel: ask the server to stop job ID" in jobs_help
