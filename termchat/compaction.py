@@ -7,13 +7,28 @@ a marker row where compaction happened. A failed compaction changes nothing.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from termchat import history
-from termchat.engine import Engine
+from termchat.api import Api
 from termchat.errors import TermchatError
-from termchat.store import ConversationRow
+from termchat.store import ConversationRow, Store
 
 
-def compact_conversation(engine: Engine, conv: ConversationRow) -> str:
+class CompactionContext(Protocol):
+    """What compaction needs of the engine (which calls it after a turn, so it cannot import it)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def api(self) -> Api: ...
+
+    @property
+    def instructions(self) -> str | None: ...
+
+
+def compact_conversation(engine: CompactionContext, conv: ConversationRow) -> str:
     """Compact a chat; returns a one-line summary for the user."""
     store = engine.store
     messages = [m for m in store.messages(conv) if not (m.role == "assistant" and m.status == "streaming")]
@@ -27,7 +42,7 @@ def compact_conversation(engine: Engine, conv: ConversationRow) -> str:
         raise TermchatError("the server's compaction result has no compaction item; nothing changed")
     updates: dict[str, object] = {}
     if conv.mode == "conversation":
-        seed = [history._input_item(item) for item in output]
+        seed = [history.input_item(item) for item in output]
         remote = engine.api.create_conversation(
             metadata={"title": conv.title[:512], "model": conv.model, "client": "termchat",
                       "compacted_from": conv.remote_id or conv.id}, items=seed)

@@ -37,18 +37,18 @@ def window(messages: list[MessageRow]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for row in messages[start:]:
         if row.role == COMPACTION:
-            items.extend(_input_item(item) for item in row.items)
+            items.extend(input_item(item) for item in row.items)
         elif row.role == "user":
             items.append({"role": "user", "content": row.content})
         elif row.role == "assistant":
             # MCP approval round-trips must stay in context for a stateless server to continue them.
-            items.extend(_input_item(item) for item in row.items if item.get("type") in _APPROVAL_ITEMS)
+            items.extend(input_item(item) for item in row.items if item.get("type") in _APPROVAL_ITEMS)
             if row.content:
                 items.append({"role": "assistant", "content": row.content})
     return items
 
 
-def _input_item(item: dict[str, Any]) -> dict[str, Any]:
+def input_item(item: dict[str, Any]) -> dict[str, Any]:
     """Keep only the fields an input item may carry (the server adds status, ids...)."""
     if item.get("type") == "message":
         return {"role": item.get("role", "user"), "content": message_text(item)}

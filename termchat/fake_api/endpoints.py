@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 from . import sdk
 from .model import Plan, encode_compaction
-from .state import ApiError, ResponseRecord
 from .objects import base_response, usage
+from .state import ApiError, ResponseRecord, Store
 from .stream import Builder, _delta_cut, replay_output, strip_private
 from .tools import plan_reply
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .server import FakeAPI
+
+class FakeAPI(Protocol):
+    """What the endpoints read of the server (server.FakeAPI), so this module need not import it."""
+
+    clock: Any
+    store: Store
+    stopping: threading.Event
+    models: set[str] | None
+    background_enabled: bool
+    store_default: bool
+    obfuscation: bool
+    delay: float
+    queued_seconds: float
+    run_seconds: float
+    vector_stores: list[tuple[str, str, int]]
 
 
 @dataclass
