@@ -4,13 +4,15 @@
 (name, arguments, handler, help). `cli` hands each entry to argparse as is, and `root_help` lays
 the same entries out the way argparse would (usage line, option column at 24, help wrapped to
 the terminal), so `termchat --help` never imports argparse, `re` or textwrap, which would be
-most of the command's time. Keep this module free of imports.
+most of the command's time. Keep this module free of imports (but import-free ones).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+from termchat.state_modes import STATE_MODES
 
 DESCRIPTION = """\
 A terminal chat client for OpenAI's Responses and Conversations APIs.
@@ -40,7 +42,7 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("-c", "--continue"), {**_FLAG, "dest": "continue_", "help": "continue the most recently active chat"}),
     (("--conversation",), {"metavar": "ID", "help": "continue the chat with this id (conv_… or local id)"}),
     (("--model",), {"help": "model to use (default from config)"}),
-    (("--state",), {"choices": ("conversation", "chain", "local"),
+    (("--state",), {"choices": STATE_MODES,
                     "help": "how context is kept: server conversation, previous_response_id chain, "
                             "or local history"}),
     (("--instructions",), {"metavar": "TEXT", "help": "system instructions for this chat"}),

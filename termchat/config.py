@@ -21,13 +21,14 @@ from termchat.errors import ConfigError
 from termchat.paths import config_path as _default_config_path
 from termchat.paths import data_dir as _default_data_dir
 from termchat.paths import ensure_data_dir, read_toml, write_toml
+from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 
 TYPE_CHECKING = False  # `typing` costs ~2 ms at start-up; annotations are strings anyway
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any, Literal
 
-    StateMode = Literal["conversation", "chain", "local"]
+    StateMode = Literal["conversation", "chain", "local"]  # state_modes.STATE_MODES, as a type
 else:
     StateMode = str
 
@@ -79,7 +80,6 @@ def model_info(name: str) -> ModelInfo | None:
 
 # --- settings ---------------------------------------------------------------------------------
 
-STATE_MODES: tuple[str, ...] = ("conversation", "chain", "local")
 APPROVAL_MODES: tuple[str, ...] = ("always", "never")
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*\Z"
 
@@ -149,7 +149,7 @@ class Config:
     config_path: Path
     data_dir: Path
     model: str = DEFAULT_MODEL
-    state: StateMode = "conversation"
+    state: StateMode = DEFAULT_STATE_MODE
     instructions: str | None = None
     tools: tuple[str, ...] = ()
     tool_choice: str = "auto"

@@ -15,11 +15,13 @@ from termchat import events as ev
 from termchat import history
 from termchat.api import Api
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
+from termchat.pricing import token_count, turn_cost
 from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow,
                             Store)
+from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
+from termchat.tools import memory_tier
 from termchat.translate import StreamState, translate
 
-MODES = ("conversation", "chain", "local")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
 SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
 TITLE_LENGTH = 60
@@ -52,7 +54,7 @@ def make_title(prompt: str) -> str:
 class Engine:
     """Shared dependencies: the store, the API client and the defaults from the config."""
 
-    def __init__(self, store: Store, api: Api, *, model: str, mode: str = "conversation",
+    def __init__(self, store: Store, api: Api, *, model: str, mode: str = DEFAULT_STATE_MODE,
                  instructions: str | None = None, pricing: dict[str, Any] | None = None,
                  mcp_servers: tuple[Any, ...] = (), compaction: Any = None) -> None:
         self.store = store
@@ -167,8 +169,8 @@ class Session:
         self.settings.update(settings or {})
         self._stop = threading.Event()
         self._http: Any = None  # the open SDK stream of the running turn
-        if self.mode not in MODES:
-            raise TermchatError(f"unknown state mode '{self.mode}' (choose from {', '.join(MODES)})")
+        if self.mode not in STATE_MODES:
+            raise TermchatError(f"unknown state mode '{self.mode}' (choose from {', '.join(STATE_MODES)})")
         if conv and (conv.mode != self.mode or conv.model != self.model or settings):
             self.conv = engine.store.update_conversation(conv, mode=self.mode, model=self.model,
                                                          settings=self.settings)
@@ -249,7 +251,7 @@ class Session:
         usage = last[0].usage if last else None
         if not usage or not window:
             return None
-        used = _count(usage.get("input_tokens")) + _count(usage.get("output_tokens"))
+        used = token_count(usage.get("input_tokens")) + token_count(usage.get("output_tokens"))
         if used < settings.threshold * window:
             return None
         from termchat.compaction import compact_conversation
@@ -403,7 +405,7 @@ class Session:
         cost = None
         if usage is not None:
             cost = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing,
-                              _container_tier(self.settings.get("tools") or []))
+                              memory_tier(self.settings.get("tools") or []))
             usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
                              usage.reasoning_tokens, cost)
         store.update_message(reply_id, content=full_text,
@@ -436,34 +438,18 @@ class Session:
             pass  # the store itself is failing; the caller reports the original error
 
 
-def _count(value: Any) -> int:
-    """A token count from the server; anything that is not a count reads as 0."""
-    try:
-        return max(0, int(value or 0))
-    except (TypeError, ValueError, OverflowError):
-        return 0
-
-
 def _usage(raw: Any) -> ev.Usage | None:
     if not raw or not isinstance(raw, dict):
         return None
     details_in = raw.get("input_tokens_details") if isinstance(raw.get("input_tokens_details"), dict) else {}
     details_out = raw.get("output_tokens_details") if isinstance(raw.get("output_tokens_details"), dict) else {}
-    return ev.Usage(_count(raw.get("input_tokens")), _count(raw.get("output_tokens")),
-                    _count(details_in.get("cached_tokens")), _count(details_out.get("reasoning_tokens")))
-
-
-def _container_tier(tools: list[dict[str, Any]]) -> str:
-    for tool in tools:
-        if tool.get("type") == "code_interpreter":
-            return (tool.get("container") or {}).get("memory_limit") or "1g"
-    return "1g"
+    return ev.Usage(token_count(raw.get("input_tokens")), token_count(raw.get("output_tokens")),
+                    token_count(details_in.get("cached_tokens")),
+                    token_count(details_out.get("reasoning_tokens")))
 
 
 def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]],
-               overrides: dict[str, Any] | None, tier: str = "1g") -> float | None:
-    from termchat.pricing import turn_cost
-
+               overrides: dict[str, Any] | None, tier: str) -> float | None:
     try:
         cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)
     except (TypeError, ValueError, AttributeError):  # a usage object of the wrong shape

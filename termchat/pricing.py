@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from termchat.config import base_model_name
+from termchat.tools import DEFAULT_MEMORY_TIER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["DEFAULT_PRICES", "FILE_SEARCH_STORAGE_NOTE", "PRICES_AS_OF", "Cost", "ModelPrice",
-           "PriceTable", "apply_overrides", "format_usd", "model_price", "turn_cost"]
+           "PriceTable", "apply_overrides", "container_price", "format_usd", "model_price",
+           "token_count", "turn_cost"]
 
 PRICES_AS_OF = "2026-11-01"
 
@@ -41,7 +43,7 @@ class PriceTable:
     models: Mapping[str, ModelPrice]
     web_search_per_1k: float  # USD per 1,000 web_search calls
     file_search_per_1k: float  # USD per 1,000 file_search calls
-    container_per_session: Mapping[str, float]  # code_interpreter: memory tier -> USD
+    container_per_session: Mapping[str, float]  # code_interpreter: tools.MEMORY_TIERS -> USD
     as_of: str = PRICES_AS_OF
 
 
@@ -64,8 +66,6 @@ DEFAULT_PRICES = PriceTable(
 
 # Storage is billed per day by the vector store, not per turn: shown as a note, never added.
 FILE_SEARCH_STORAGE_NOTE = "file_search storage: $0.10/GB/day after the first GB free"
-
-DEFAULT_CONTAINER_TIER = "1g"
 
 
 @dataclass(frozen=True)
@@ -138,14 +138,26 @@ def _field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+def token_count(value: Any) -> int:
+    """A token count from the server's usage; anything that is not a count reads as 0."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def container_price(tier: str, overrides: Mapping[str, Any] | None = None) -> float | None:
+    """USD per code_interpreter container of a memory tier, with the config's `[pricing]`
+    overrides applied; None for a tier with no price."""
+    return apply_overrides(overrides).container_per_session.get(tier)
 
 
 def turn_cost(model: str, usage: Mapping[str, Any] | None, output_items: Iterable[Any],
               overrides: Mapping[str, Any] | None = None, *,
               containers: Mapping[str, str] | None = None,
-              default_tier: str = DEFAULT_CONTAINER_TIER,
+              default_tier: str = DEFAULT_MEMORY_TIER,
               billed_containers: Collection[str] = (),
               prices: PriceTable | None = None) -> Cost:
     """The cost of one response from its `usage` and `output` items.
@@ -163,11 +175,11 @@ def turn_cost(model: str, usage: Mapping[str, Any] | None, output_items: Iterabl
     input_usd: float | None = None
     output_usd: float | None = None
     if price is not None and usage is not None:
-        input_tokens = _count(_field(usage, "input_tokens"))
-        cached = min(_count(_field(_field(usage, "input_tokens_details"), "cached_tokens")),
+        input_tokens = token_count(_field(usage, "input_tokens"))
+        cached = min(token_count(_field(_field(usage, "input_tokens_details"), "cached_tokens")),
                      input_tokens)
         input_usd = ((input_tokens - cached) * price.input + cached * price.cached_input) / 1e6
-        output_usd = _count(_field(usage, "output_tokens")) * price.output / 1e6
+        output_usd = token_count(_field(usage, "output_tokens")) * price.output / 1e6
 
     searches = file_searches = 0
     used_containers: dict[str | None, None] = {}

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
-
 from termchat.errors import UsageError
 
-MEMORY_TIERS = ("1g", "4g", "16g", "64g")
+# Not typing.TYPE_CHECKING: pricing imports this module, and importing config and pricing
+# stays free of `typing` (tests/test_config.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+MEMORY_TIERS = ("1g", "4g", "16g", "64g")  # code_interpreter containers; pricing has a fee per tier
+DEFAULT_MEMORY_TIER = MEMORY_TIERS[0]  # what the API gives a container that names none
 TOOL_NAMES = ("web_search", "file_search", "code_interpreter", "mcp")
 TOOL_CHOICES = ("auto", "none", "required")
 
@@ -23,7 +29,7 @@ def parse_tool(spec: str, mcp_servers: Iterable[Any] = ()) -> dict[str, Any]:
             raise UsageError("file_search needs vector store ids: --tool file_search:vs_123[,vs_456]")
         return {"type": "file_search", "vector_store_ids": [v.strip() for v in ids]}
     if name == "code_interpreter":
-        tier = arg or "1g"
+        tier = arg or DEFAULT_MEMORY_TIER
         if tier not in MEMORY_TIERS:
             raise UsageError(f"code_interpreter memory must be one of {', '.join(MEMORY_TIERS)}, got '{tier}'")
         return {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": tier}}
@@ -34,6 +40,14 @@ def parse_tool(spec: str, mcp_servers: Iterable[Any] = ()) -> dict[str, Any]:
         known = ", ".join(getattr(s, "label", "?") for s in mcp_servers) or "none configured"
         raise UsageError(f"unknown MCP server '{arg}' (known: {known}); add it under [[mcp_servers]] in the config")
     raise UsageError(f"unknown tool '{spec}' (choose from {', '.join(TOOL_NAMES)})")
+
+
+def memory_tier(tools: Iterable[dict[str, Any]]) -> str:
+    """The memory tier of the code_interpreter tool in `tools` (the default if it names none)."""
+    for tool in tools:
+        if tool.get("type") == "code_interpreter":
+            return (tool.get("container") or {}).get("memory_limit") or DEFAULT_MEMORY_TIER
+    return DEFAULT_MEMORY_TIER
 
 
 def mcp_tool(server: Any) -> dict[str, Any]:

@@ -8,7 +8,9 @@ import pytest
 
 from termchat.config import MODELS
 from termchat.pricing import (DEFAULT_PRICES, FILE_SEARCH_STORAGE_NOTE, PRICES_AS_OF, Cost,
-                              apply_overrides, format_usd, model_price, turn_cost)
+                              apply_overrides, container_price, format_usd, model_price,
+                              token_count, turn_cost)
+from termchat.tools import DEFAULT_MEMORY_TIER, MEMORY_TIERS
 
 
 def usage(input_tokens: int, output_tokens: int, cached: int = 0) -> dict:
@@ -167,3 +169,18 @@ def test_format_usd(amount: float | None, text: str) -> None:
 
 def test_storage_note_is_a_note() -> None:
     assert "$0.10/GB/day" in FILE_SEARCH_STORAGE_NOTE
+
+
+def test_container_price_is_the_table_with_the_configs_overrides() -> None:
+    assert set(DEFAULT_PRICES.container_per_session) == set(MEMORY_TIERS)
+    assert container_price(DEFAULT_MEMORY_TIER) == 0.03 and container_price("4g") == 0.12
+    assert container_price("4g", {"tools": {"code_interpreter": {"4g": 0.2}}}) == 0.2
+    assert container_price("8g") is None
+
+
+@pytest.mark.parametrize("value,count", [
+    (120, 120), (0, 0), (None, 0), (-5, 0), (True, 0), ("12", 12), (12.0, 12), ("many", 0),
+    (float("nan"), 0), (float("inf"), 0), ([], 0),
+])
+def test_token_count_reads_anything_that_is_not_a_count_as_zero(value, count) -> None:
+    assert token_count(value) == count

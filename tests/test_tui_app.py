@@ -380,6 +380,18 @@ async def test_keymap_override_from_config(tui_context):
         assert ["F11", "Focus the tool panel (again: hide it)", "toggle_tools"] in rows
 
 
+async def test_tool_panel_shows_container_fees_with_the_configs_overrides(tui_context):
+    from textual.widgets import OptionList, Select
+
+    ctx = tui_context(pricing={"tools": {"code_interpreter": {"4g": 0.2}}})
+    app = make_app(ctx)
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.pause()
+        options = app.tool_panel.query_one("#memory", Select).query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert prompts == ["1g memory · $0.03", "4g memory · $0.20", "16g memory · $0.48", "64g memory · $1.92"]
+
+
 async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)

@@ -216,7 +216,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
     async def _mount_tool_panel(self) -> ToolPanel:
         from termchat.tui.widgets.tool_panel import ToolPanel
 
-        panel = ToolPanel(self.config.mcp_servers, id="tools")
+        panel = ToolPanel(self.config.mcp_servers, pricing=self.config.pricing, id="tools")
         panel.display = self._tools_display
         if self.quitting:  # shutting down before the first frame settled: nothing to show
             return panel

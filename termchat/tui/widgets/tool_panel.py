@@ -15,23 +15,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from termchat.tools import MEMORY_TIERS, TOOL_CHOICES, mcp_tool, parse_tool
+from termchat.pricing import container_price, format_usd
+from termchat.tools import DEFAULT_MEMORY_TIER, MEMORY_TIERS, TOOL_CHOICES, mcp_tool, parse_tool
 from termchat.tui.bindings import TOOL_PANEL_COMMANDS, to_bindings
-
-# USD per container session (20 minutes) by memory tier, as shown next to the tier.
-TIER_PRICES = {"1g": 0.03, "4g": 0.12, "16g": 0.48, "64g": 1.92}
-
-
-def _tier_price(tier: str) -> float:
-    try:
-        from termchat.pricing import DEFAULT_PRICES
-
-        price = DEFAULT_PRICES.container_per_session.get(tier)
-        if price is not None:
-            return float(price)
-    except Exception:
-        pass
-    return TIER_PRICES[tier]
 
 
 class Toggle(Checkbox):
@@ -63,9 +49,10 @@ class ToolPanel(VerticalScroll, can_focus=False):
             self.tools = tools
             self.tool_choice = tool_choice
 
-    def __init__(self, mcp_servers: Iterable[Any] = (), **kwargs) -> None:
+    def __init__(self, mcp_servers: Iterable[Any] = (), *, pricing: Any = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.mcp_servers = tuple(mcp_servers)
+        self.pricing = pricing  # the config's [pricing] overrides, for the container fees shown
         self._loading = False
 
     def compose(self) -> ComposeResult:
@@ -76,8 +63,9 @@ class ToolPanel(VerticalScroll, can_focus=False):
             yield Input(placeholder="ids: vs_1,vs_2", id="vector_stores", compact=True)
             yield Button("Pick…", id="pick_vector_stores", compact=True)
         yield Toggle("code_interpreter", id="code_interpreter", compact=True)
-        yield Select([(f"{t} memory · ${_tier_price(t):.2f}", t) for t in MEMORY_TIERS],
-                     value="1g", allow_blank=False, id="memory", compact=True)
+        yield Select([(f"{t} memory · {format_usd(container_price(t, self.pricing))}", t)
+                      for t in MEMORY_TIERS],
+                     value=DEFAULT_MEMORY_TIER, allow_blank=False, id="memory", compact=True)
         if self.mcp_servers:
             yield Label("MCP servers", classes="tool-heading")
         for index, server in enumerate(self.mcp_servers):
@@ -110,8 +98,8 @@ class ToolPanel(VerticalScroll, can_focus=False):
                 self.query_one("#vector_stores", Input).value = ",".join(fs.get("vector_store_ids") or [])
             ci = by_type.get("code_interpreter")
             self.query_one("#code_interpreter", Checkbox).value = ci is not None
-            tier = ((ci or {}).get("container") or {}).get("memory_limit") or "1g"
-            self.query_one("#memory", Select).value = tier if tier in MEMORY_TIERS else "1g"
+            tier = ((ci or {}).get("container") or {}).get("memory_limit") or DEFAULT_MEMORY_TIER
+            self.query_one("#memory", Select).value = tier if tier in MEMORY_TIERS else DEFAULT_MEMORY_TIER
             labels = {t.get("server_label") for t in tools if t.get("type") == "mcp"}
             for index, server in enumerate(self.mcp_servers):
                 self.query_one(f"#mcp-{index}", Checkbox).value = server.label in labels
