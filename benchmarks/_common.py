@@ -19,10 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -221,7 +222,7 @@ def seed_store(data_dir: Path, conversations: int, messages_per_conversation: in
             texts = [message_text(rng, i) for i in range(64)]
 
             def messages() -> Iterator[tuple]:
-                for pk, conv in zip(pks, conv_rows):
+                for pk, conv in zip(pks, conv_rows, strict=True):
                     for j in range(messages_per_conversation):
                         role = "user" if j % 2 == 0 else "assistant"
                         yield (pk, role, texts[(pk + j) % len(texts)], "complete", conv[5] - 1 + j * 0.001)

@@ -20,8 +20,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (Row, bench_env, log, median, ms, p95, parse_args, report, run_child, seed_store,  # noqa: E402
-                     temp_home, termchat_command, time_command)
+from _common import (  # noqa: E402
+    Row,
+    bench_env,
+    log,
+    median,
+    ms,
+    p95,
+    parse_args,
+    report,
+    run_child,
+    seed_store,
+    temp_home,
+    termchat_command,
+    time_command,
+)
 
 LIST_TARGET = 0.2
 PAINT_TARGET = 0.3

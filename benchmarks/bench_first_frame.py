@@ -38,8 +38,9 @@ def child(kind: str, home: str) -> None:
 
         app_class, make = Minimal, lambda cls: cls()
     else:
-        from _common import app_context
         from termchat.tui import app_class
+
+        from _common import app_context
 
         TermchatApp = app_class()  # as `termchat` imports it (termchat.tui.launch)
 

@@ -11,8 +11,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (PYTHON, Row, bench_env, best, log, median, ms, parse_args, report, seed_store,  # noqa: E402
-                     temp_home, termchat_command, time_command)
+from _common import (  # noqa: E402
+    PYTHON,
+    Row,
+    bench_env,
+    best,
+    log,
+    median,
+    ms,
+    parse_args,
+    report,
+    seed_store,
+    temp_home,
+    termchat_command,
+    time_command,
+)
 
 TARGET = 2.0
 FORBIDDEN = ("openai", "textual", "httpx", "rich")

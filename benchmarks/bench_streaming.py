@@ -18,8 +18,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (PYTHON, Row, app_context, bench_env, log, median, ms, p95, parse_args, report,  # noqa: E402
-                     temp_home, termchat_command)
+from _common import (  # noqa: E402
+    PYTHON,
+    Row,
+    app_context,
+    bench_env,
+    log,
+    median,
+    ms,
+    p95,
+    parse_args,
+    report,
+    temp_home,
+    termchat_command,
+)
 
 ONESHOT_TARGET = 0.9   # throughput ratio, at least
 TUI_TARGET = 1.5       # time ratio, at most
@@ -53,8 +65,7 @@ def run_proc(cmd: list[str], env: dict[str, str]) -> float:
     import subprocess
 
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE)
+    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} exited {proc.returncode}: {proc.stderr.decode()[-800:]}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from termchat.errors import ApiError, ConfigError, NotSupportedError
 
@@ -58,7 +59,7 @@ class Api:
         return f"Api(base_url={self.base_url!r})"
 
     @property
-    def client(self) -> "openai.OpenAI":
+    def client(self) -> openai.OpenAI:
         if self._client is None:
             import openai
 

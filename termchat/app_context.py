@@ -27,7 +27,7 @@ class AppContext:
         self.timeout: float | None = None
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> "AppContext":
+    def from_args(cls, args: argparse.Namespace) -> AppContext:
         config = load_config()
         for warning in getattr(config, "warnings", ()):
             say(warning, level="warning")

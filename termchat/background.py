@@ -7,7 +7,8 @@ the termchat process that started it; any later process can wait on it or cancel
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from termchat import events as ev
 from termchat.engine import Engine, Session, TurnOptions

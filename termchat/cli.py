@@ -10,8 +10,15 @@ import os
 import sys
 
 from termchat import __version__
-from termchat.cli_help import (ROOT_OPTIONS, VALUE_OPTIONS, Subcommand, root_help, subcommand,
-                               subcommand_arguments, terminal_width)
+from termchat.cli_help import (
+    ROOT_OPTIONS,
+    VALUE_OPTIONS,
+    Subcommand,
+    root_help,
+    subcommand,
+    subcommand_arguments,
+    terminal_width,
+)
 from termchat.errors import EXIT_INTERRUPTED, TermchatError, UsageError
 from termchat.output import say, silence_stdout
 
@@ -32,7 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         # Give the width, so argparse does not import shutil for it (~2 ms of start-up).
-        return self.formatter_class(prog=self.prog, width=terminal_width() - 2)
+        # (typeshed's formatter_class type knows only `prog`)
+        return self.formatter_class(prog=self.prog, width=terminal_width() - 2)  # type: ignore[call-arg]
 
 
 class _RootParser(_Parser):

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any, Literal
 
-    StateMode = Literal["conversation", "chain", "local"]  # state_modes.STATE_MODES, as a type
+    from termchat.state_modes import StateMode
 else:
     StateMode = str
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from termchat import events as ev
 from termchat import history
 from termchat.api import Api
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
 from termchat.pricing import token_count, turn_cost
-from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow,
-                            Store)
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
+from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow, Store
 from termchat.tools import memory_tier
 from termchat.translate import StreamState, translate
 
@@ -120,7 +120,9 @@ class Engine:
                                     "and the server does not know it") from None
             raise
         items = self.api.conversation_items(conversation_id)
-        metadata = remote.get("metadata") if isinstance(remote.get("metadata"), dict) else {}
+        metadata = remote.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = {}
         rows = history.rows_from_items(items)
         # Metadata comes from whoever wrote the conversation: keep only a clean title and a
         # model name that looks like one.
@@ -151,7 +153,7 @@ class Engine:
         self.store.replace_messages(conv, rows)
         return max(0, len(rows) - len(local))
 
-    def session(self, conv: ConversationRow | None = None, **overrides: Any) -> "Session":
+    def session(self, conv: ConversationRow | None = None, **overrides: Any) -> Session:
         return Session(self, conv, **overrides)
 
 
@@ -233,7 +235,7 @@ class Session:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
-            yield ev.Failed(self.conv.id, message, "".join(text), exc.exit_code, interrupted)
+            yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
             return
         notice = self._maybe_compact()
         if notice:
@@ -441,8 +443,10 @@ class Session:
 def _usage(raw: Any) -> ev.Usage | None:
     if not raw or not isinstance(raw, dict):
         return None
-    details_in = raw.get("input_tokens_details") if isinstance(raw.get("input_tokens_details"), dict) else {}
-    details_out = raw.get("output_tokens_details") if isinstance(raw.get("output_tokens_details"), dict) else {}
+    details_in = raw.get("input_tokens_details")
+    details_out = raw.get("output_tokens_details")
+    details_in = details_in if isinstance(details_in, dict) else {}
+    details_out = details_out if isinstance(details_out, dict) else {}
     return ev.Usage(token_count(raw.get("input_tokens")), token_count(raw.get("output_tokens")),
                     token_count(details_in.get("cached_tokens")),
                     token_count(details_out.get("reasoning_tokens")))

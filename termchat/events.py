@@ -91,7 +91,7 @@ class Finished:
     parsed: Any = None
     items: list[dict[str, Any]] = field(default_factory=list)
     refusal: bool = False
-    approvals: list["ApprovalRequested"] = field(default_factory=list)
+    approvals: list[ApprovalRequested] = field(default_factory=list)
     schema_errors: list[str] = field(default_factory=list)
 
 

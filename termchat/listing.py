@@ -73,7 +73,7 @@ def fast_list(argv: list[str]) -> int | None:
         # that a read of strings and numbers never uses.
         import _sqlite3 as sqlite3
     except ImportError:
-        import sqlite3
+        import sqlite3  # type: ignore[no-redef]  # the same API, with adapters
 
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import sys
 
-TYPE_CHECKING = False
-
 from termchat.errors import ConfigError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path

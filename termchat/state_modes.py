@@ -2,9 +2,17 @@
 
 `conversation`: the server keeps the chat (Conversations API); `chain`: each turn names the
 previous response (`previous_response_id`); `local`: termchat sends the whole history. The one
-list: the config, the `--state` flag, the engine and the app's pickers read it. No imports, so
-the `--help` fast path can read it too.
+list: the config, the `--state` flag, the engine and the app's pickers read it. No imports at
+run time, so the `--help` fast path can read it too.
 """
 
-STATE_MODES: tuple[str, ...] = ("conversation", "chain", "local")
-DEFAULT_STATE_MODE = STATE_MODES[0]
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    StateMode = Literal["conversation", "chain", "local"]  # STATE_MODES, as a type
+
+STATE_MODES: tuple[StateMode, ...] = ("conversation", "chain", "local")
+DEFAULT_STATE_MODE: StateMode = STATE_MODES[0]

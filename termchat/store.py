@@ -11,9 +11,10 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from termchat.errors import StoreError, UsageError
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
@@ -197,7 +198,7 @@ class Store:
         self._db = self._open()
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> "Store":
+    def in_dir(cls, data_dir: Path) -> Store:
         data_dir = Path(data_dir)
         if not data_dir.exists():
             try:
@@ -266,7 +267,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -288,7 +289,7 @@ class Store:
             raise StoreError(f"cannot write to {self.path}: {exc}") from None
         return cursors
 
-    def _read(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def _read(self, sql: str, params: tuple | dict = ()) -> list[tuple[Any, ...]]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
@@ -433,7 +434,9 @@ class Store:
             ("UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE pk = ?",
              (now, conv.pk)),
         ])
-        return int(cursors[0].lastrowid)
+        message_id = cursors[0].lastrowid
+        assert message_id is not None  # an INSERT always sets it
+        return message_id
 
     def update_message(self, message_id: int, *, content: str | None = None, status: str | None = None,
                        response_id: str | None = None, items: list[dict[str, Any]] | None = None,

@@ -7,8 +7,9 @@ wrong shape ends the turn with one clear `ApiError`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from termchat import events as ev
 from termchat.errors import ApiError

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from termchat import background, events as ev
+from termchat import background
+from termchat import events as ev
 from termchat.api import Api
 from termchat.compaction import compact_conversation
 from termchat.engine import Engine

@@ -9,10 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from termchat.config import (DEFAULT_MODEL, MODELS, CompactionSettings, Config, McpServer,
-                             base_model_name, ensure_data_dir, load_config, model_info,
-                             save_config, validate_base_url)
 from termchat import paths
+from termchat.config import (
+    DEFAULT_MODEL,
+    MODELS,
+    CompactionSettings,
+    Config,
+    McpServer,
+    base_model_name,
+    ensure_data_dir,
+    load_config,
+    model_info,
+    save_config,
+    validate_base_url,
+)
 from termchat.errors import ConfigError
 
 

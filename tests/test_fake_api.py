@@ -11,7 +11,7 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from termchat.fake_api import FakeAPI, FakeClock, Reply
+from termchat.fake_api import FakeAPI, Reply
 
 
 def types_of(stream) -> list[str]:

@@ -18,8 +18,7 @@ import time
 
 import pytest
 
-from termchat import cli
-from termchat.fake_api import FakeAPI, Reply
+from termchat.fake_api import Reply
 
 from conftest import CLI_API_KEY, listing
 

@@ -21,8 +21,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from termchat.fake_api import FakeAPI, FakeClock, Reply
-from termchat.fake_api import sdk
+from termchat.fake_api import FakeAPI, FakeClock, Reply, sdk
 
 
 def _recordings_dir() -> Path | None:
@@ -361,7 +360,7 @@ def test_previous_response_id_chain(http):
         if not any(i.get("type") == "function_call_output" for i in body["input"]):
             assert [o["type"] for o in fake["output"]] == [o["type"] for o in real["output"]]
         assert_same_keys(item_keys(fake["output"]), item_keys(real["output"]))
-        for real_o, fake_o in zip(real["output"], fake["output"]):
+        for real_o, fake_o in zip(real["output"], fake["output"], strict=False):
             if real_o["type"] == fake_o["type"] == "function_call":
                 calls[real_o["call_id"]] = fake_o["call_id"]
 
@@ -428,7 +427,7 @@ def test_background_poll(api, http):
         fake = client.post("/responses", json=exchanges[0]["request"]["body"]).json()
         statuses = [fake["status"]]
         assert_response_fields(fake, exchanges[0]["response"]["body"])
-        for ex, step in zip(exchanges[1:], (1, 2)):
+        for ex, step in zip(exchanges[1:], (1, 2), strict=False):
             slow.clock.advance(step)
             got = client.get(f"/responses/{fake['id']}", params={"stream": "false"}).json()
             assert_response_fields(got, ex["response"]["body"])

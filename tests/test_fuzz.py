@@ -13,11 +13,9 @@ import random
 
 import pytest
 
-from termchat import cli
 from termchat.config import Config, load_config
 from termchat.errors import ConfigError
 from termchat.fake_api import Reply
-
 
 SSE_SEEDS = range(40)
 CONFIG_SEEDS = range(400)

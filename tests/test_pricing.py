@@ -7,9 +7,18 @@ from types import SimpleNamespace
 import pytest
 
 from termchat.config import MODELS
-from termchat.pricing import (DEFAULT_PRICES, FILE_SEARCH_STORAGE_NOTE, PRICES_AS_OF, Cost,
-                              apply_overrides, container_price, format_usd, model_price,
-                              token_count, turn_cost)
+from termchat.pricing import (
+    DEFAULT_PRICES,
+    FILE_SEARCH_STORAGE_NOTE,
+    PRICES_AS_OF,
+    Cost,
+    apply_overrides,
+    container_price,
+    format_usd,
+    model_price,
+    token_count,
+    turn_cost,
+)
 from termchat.tools import DEFAULT_MEMORY_TIER, MEMORY_TIERS
 
 

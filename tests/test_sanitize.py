@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from termchat.sanitize import (StreamSanitizer, escape_content_markup, escape_markup, safe_title,
-                               strip_control)
+from termchat.sanitize import StreamSanitizer, escape_content_markup, escape_markup, safe_title, strip_control
 
 ESC = "\x1b"
 BEL = "\x07"

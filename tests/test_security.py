@@ -17,7 +17,8 @@ import pytest
 
 from termchat.fake_api import Reply
 
-from conftest import CLI_API_KEY as API_KEY, listing
+from conftest import CLI_API_KEY as API_KEY
+from conftest import listing
 
 HOSTILE = {
     "osc52": "\x1b]52;c;cm0gLXJmIH4K\x07",
@@ -277,7 +278,7 @@ def test_key_is_redacted_from_every_error_path():
     import openai
     from openai import _exceptions
 
-    httpx = getattr(_exceptions, "httpx2", None) or getattr(_exceptions, "httpx")
+    httpx = getattr(_exceptions, "httpx2", None) or _exceptions.httpx
 
     from termchat.api import Api
 

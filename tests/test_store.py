@@ -18,7 +18,7 @@ def test_conversation_round_trip_and_listing_order(tmp_path):
     clock = iter(range(100, 200))
     store._now = lambda: float(next(clock))
     first = store.create_conversation(mode="local", model="gpt-5.2", title="first")
-    second = store.create_conversation(mode="chain", model="gpt-5.2", title="second")
+    store.create_conversation(mode="chain", model="gpt-5.2", title="second")
     store.add_message(first, "user", "hello")  # bumps `first` to most recent
     listed = store.list_conversations()
     assert [c.title for c in listed] == ["first", "second"]
@@ -123,7 +123,8 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
 def test_the_listing_format_is_the_stores_schema(tmp_path):
     """The `list` fast path reads store_format's version and columns without the store."""
     from termchat.store import _MIGRATIONS
-    from termchat.store_format import LISTED_COLUMNS, SCHEMA_VERSION as LISTED_VERSION
+    from termchat.store_format import LISTED_COLUMNS
+    from termchat.store_format import SCHEMA_VERSION as LISTED_VERSION
 
     assert LISTED_VERSION == SCHEMA_VERSION == max(_MIGRATIONS)
     with Store.in_dir(tmp_path) as store:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from termchat.fake_api import FakeAPI, Reply
+from termchat.fake_api import Reply
 
 SECRET_HEADER = "Bearer mcp-canary-7f3a9"
 

@@ -56,7 +56,7 @@ async def type_while_streaming(app, pilot, text: str) -> float:
         started = time.perf_counter()
         before = app.prompt.text
         app.prompt.post_message(events.Key(char, char))
-        await wait_for(pilot, lambda: app.prompt.text == before + char)
+        await wait_for(pilot, lambda before=before, char=char: app.prompt.text == before + char)
         worst = max(worst, time.perf_counter() - started)
     return worst
 

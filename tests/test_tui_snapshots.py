@@ -96,8 +96,9 @@ def test_mcp_approval_dialog(snap_compare, tui_context):
     from termchat.events import ApprovalRequested
     from termchat.tui.screens.approval import ApprovalScreen
 
-    request = ApprovalRequested("mcpr_1", "deepwiki", "ask_question",
-                                '{"repoName": "textualize/textual", "question": "[b]How[/b] do workers post messages?"}')
+    request = ApprovalRequested(
+        "mcpr_1", "deepwiki", "ask_question",
+        '{"repoName": "textualize/textual", "question": "[b]How[/b] do workers post messages?"}')
 
     async def ask(pilot):
         await ready(pilot)

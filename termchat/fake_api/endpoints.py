@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from . import sdk
 from .model import Plan, encode_compaction
@@ -57,7 +58,7 @@ def json_result(kind: str, body: dict) -> Result:
         return Result(200, body)
 
 
-def _validate(body: dict, api: "FakeAPI") -> None:
+def _validate(body: dict, api: FakeAPI) -> None:
     model = body.get("model")
     if not model:
         raise ApiError(400, "Missing required parameter: 'model'.", param="model",
@@ -79,7 +80,7 @@ def _validate(body: dict, api: "FakeAPI") -> None:
 
 
 # ---------------------------------------------------------------------------- responses
-def create_response(api: "FakeAPI", body: dict, scripted: Any) -> Result:
+def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
     _validate(body, api)
     store = api.store
     base, conv_id = store.base_context(body)
@@ -136,7 +137,7 @@ def create_response(api: "FakeAPI", body: dict, scripted: Any) -> Result:
     return Result(200, final)
 
 
-def stream_frames(api: "FakeAPI", rec: ResponseRecord, plan: Plan | None,
+def stream_frames(api: FakeAPI, rec: ResponseRecord, plan: Plan | None,
                   starting_after: int = -1) -> Iterator[Any]:
     """SSE bytes for a response, waiting on the clock for background phases."""
     deltas = 0
@@ -172,7 +173,7 @@ def stream_frames(api: "FakeAPI", rec: ResponseRecord, plan: Plan | None,
         yield sdk.encode_sse(frame)
 
 
-def retrieve_response(api: "FakeAPI", resp_id: str, query: dict) -> Result:
+def retrieve_response(api: FakeAPI, resp_id: str, query: dict) -> Result:
     rec = api.store.get_response(resp_id)
     if str(query.get("stream", "false")).lower() == "true":
         after = int(query.get("starting_after", -1))
@@ -180,7 +181,7 @@ def retrieve_response(api: "FakeAPI", resp_id: str, query: dict) -> Result:
     return Result(200, rec.snapshot(api.clock.now()))
 
 
-def input_items(api: "FakeAPI", resp_id: str, query: dict) -> Result:
+def input_items(api: FakeAPI, resp_id: str, query: dict) -> Result:
     rec = api.store.get_response(resp_id)
     page = paginate(list(rec.input_items), query)
     return Result(200, page)
@@ -203,7 +204,7 @@ def paginate(items: list[dict], query: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- compact & tokens
-def compact(api: "FakeAPI", body: dict) -> Result:
+def compact(api: FakeAPI, body: dict) -> Result:
     _validate(body, api)
     store = api.store
     base, _ = store.base_context(body)
@@ -224,7 +225,7 @@ def compact(api: "FakeAPI", body: dict) -> Result:
     return json_result("compacted", body_out)
 
 
-def input_tokens(api: "FakeAPI", body: dict) -> Result:
+def input_tokens(api: FakeAPI, body: dict) -> Result:
     store = api.store
     base, _ = store.base_context(body)
     items = base + store.normalize_input(body.get("input"))
@@ -233,7 +234,7 @@ def input_tokens(api: "FakeAPI", body: dict) -> Result:
 
 
 # ---------------------------------------------------------------------------- conversations
-def conversations(api: "FakeAPI", method: str, parts: list[str], query: dict,
+def conversations(api: FakeAPI, method: str, parts: list[str], query: dict,
                   body: dict) -> Result:
     store = api.store
     if not parts:
@@ -294,7 +295,7 @@ __all__ = ["Result", "DROP", "DROP_CLEAN", "create_response", "retrieve_response
 
 
 # ---------------------------------------------------------------------------- vector stores
-def vector_stores(api: "FakeAPI", query: dict) -> Result:
+def vector_stores(api: FakeAPI, query: dict) -> Result:
     """`GET /v1/vector_stores`: the account's stores, newest first, cursor-paginated."""
     from openai.types import VectorStore
 

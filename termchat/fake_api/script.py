@@ -21,8 +21,9 @@ reply for this request".
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .model import Plan
 from .tools import message_item
@@ -49,24 +50,24 @@ class Reply:
 
     # ------------------------------------------------------------------ outputs
     @classmethod
-    def text(cls, text: str, chunks: list[str] | None = None, delay: float | None = None) -> "Reply":
+    def text(cls, text: str, chunks: list[str] | None = None, delay: float | None = None) -> Reply:
         """A normal assistant message ``text`` streamed as ``chunks`` (default: word deltas).
 
         ``"".join(chunks)`` should equal ``text``. ``delay`` = seconds before each delta.
         """
-        def make(ids, default):
+        def make(ids: Any, default: Callable[[], Plan]) -> Plan:
             return Plan(items=[message_item(ids.new("msg"), text, chunks=chunks)], delay=delay)
         return cls("plan", make_plan=make)
 
     @classmethod
     def items(cls, items: list[dict], delay: float | None = None,
-              reasoning_tokens: int = 0) -> "Reply":
+              reasoning_tokens: int = 0) -> Reply:
         """Exactly these output items (wire-shaped dicts: messages, reasoning, tool calls...).
 
         Missing ``id``s are generated; a message may carry ``"_chunks"`` for its deltas.
         Each item streams with the per-type events the real API uses.
         """
-        def make(ids, default):
+        def make(ids: Any, default: Callable[[], Plan]) -> Plan:
             out = []
             for it in items:
                 it = json.loads(json.dumps(it))
@@ -80,33 +81,33 @@ class Reply:
         return cls("plan", make_plan=make)
 
     @classmethod
-    def refusal(cls, text: str = "I'm sorry, but I can't help with that.") -> "Reply":
+    def refusal(cls, text: str = "I'm sorry, but I can't help with that.") -> Reply:
         """A message whose content is a ``refusal`` part (``response.refusal.delta/done``)."""
-        def make(ids, default):
+        def make(ids: Any, default: Callable[[], Plan]) -> Plan:
             return Plan(items=[message_item(ids.new("msg"), text, refusal=True)])
         return cls("plan", make_plan=make)
 
     @classmethod
-    def slow(cls, delay: float = 0.2, text: str | None = None) -> "Reply":
+    def slow(cls, delay: float = 0.2, text: str | None = None) -> Reply:
         """A reply (default model text if ``text`` is None) with ``delay`` seconds per delta."""
         return cls._fault(text, delay=delay)
 
     @classmethod
-    def large_delta(cls, size: int = 1_000_000, char: str = "x") -> "Reply":
+    def large_delta(cls, size: int = 1_000_000, char: str = "x") -> Reply:
         """A message made of ONE delta of ``size`` characters."""
         big = char * size
         return cls.text(big, chunks=[big])
 
     @classmethod
     def incomplete(cls, text: str | None = None, after_deltas: int = 5,
-                   reason: str = "max_output_tokens") -> "Reply":
+                   reason: str = "max_output_tokens") -> Reply:
         """Cut the message after ``after_deltas`` deltas: message status ``incomplete``,
         terminal ``response.incomplete`` with ``incomplete_details.reason``."""
         return cls._fault(text, cut_tokens=after_deltas, incomplete_reason=reason)
 
     # ------------------------------------------------------------------ stream faults
     @classmethod
-    def drop(cls, after_deltas: int = 3, text: str | None = None, clean: bool = False) -> "Reply":
+    def drop(cls, after_deltas: int = 3, text: str | None = None, clean: bool = False) -> Reply:
         """Send ``after_deltas`` deltas, then stop with no terminal event.
 
         ``clean=False`` (default) aborts the chunked body: the SDK raises
@@ -121,7 +122,7 @@ class Reply:
     @classmethod
     def error_event(cls, message: str = "Sorry, something went wrong.", code: str | None = None,
                     type: str = "server_error", param: str | None = None, nested: bool = True,
-                    after_deltas: int = 0, failed: bool = True, text: str | None = None) -> "Reply":
+                    after_deltas: int = 0, failed: bool = True, text: str | None = None) -> Reply:
         """An ``error`` event (after ``after_deltas`` deltas) then ``response.failed``.
 
         ``nested=True``: ``{"type":"error","error":{type,code,message,param}}`` (the
@@ -138,7 +139,7 @@ class Reply:
     @classmethod
     def unknown_event(cls, type: str = "response.future_feature.updated",
                       payload: dict | None = None, after_deltas: int = 1,
-                      text: str | None = None) -> "Reply":
+                      text: str | None = None) -> Reply:
         """Inject an event of an unknown ``type`` (with ``payload`` fields) mid-stream."""
         event = {"type": type, **(payload if payload is not None else {"detail": "surprise"})}
         return cls._fault(text, inject=[(after_deltas, event)])
@@ -146,7 +147,7 @@ class Reply:
     @classmethod
     def malformed(cls, after_deltas: int = 1, raw: bytes | str = b"event: response.output_text"
                   b".delta\ndata: {not valid json\n\n", close: bool = True,
-                  text: str | None = None) -> "Reply":
+                  text: str | None = None) -> Reply:
         """Write ``raw`` bytes verbatim after ``after_deltas`` deltas (default: an event whose
         data is not JSON; the SDK raises ``json.JSONDecodeError``). ``close=True`` ends the
         stream right after the raw bytes."""
@@ -154,8 +155,8 @@ class Reply:
         return cls._fault(text, inject=[(after_deltas, data)], close_after_inject=close)
 
     @classmethod
-    def _fault(cls, text: str | None, **fields: Any) -> "Reply":
-        def make(ids, default):
+    def _fault(cls, text: str | None, **fields: Any) -> Reply:
+        def make(ids: Any, default: Callable[[], Plan]) -> Plan:
             plan = default() if text is None else Plan(items=[message_item(ids.new("msg"), text)])
             for k, v in fields.items():
                 setattr(plan, k, v)
@@ -166,7 +167,7 @@ class Reply:
     @classmethod
     def error(cls, status: int, message: str, type: str = "invalid_request_error",
               code: str | None = None, param: str | None = None,
-              headers: dict[str, str] | None = None, endpoint: str = "responses") -> "Reply":
+              headers: dict[str, str] | None = None, endpoint: str = "responses") -> Reply:
         """An HTTP error with the OpenAI body ``{"error":{message,type,param,code}}``
         (pretty-printed, 2-space indent). The SDK raises ``openai.APIStatusError``
         subclasses (``RateLimitError`` for 429, ``InternalServerError`` for 5xx...)."""
@@ -177,14 +178,14 @@ class Reply:
 
     @classmethod
     def rate_limit(cls, retry_after: float | str = 0, message: str = "Rate limit reached for "
-                   "requests. Please try again later.", endpoint: str = "responses") -> "Reply":
+                   "requests. Please try again later.", endpoint: str = "responses") -> Reply:
         """HTTP 429 ``rate_limit_exceeded`` with a ``retry-after`` header."""
         return cls.error(429, message, type="requests", code="rate_limit_exceeded",
                          headers={"retry-after": str(retry_after)}, endpoint=endpoint)
 
     @classmethod
     def raw(cls, status: int, body: bytes | str | dict, content_type: str | None = None,
-            headers: dict[str, str] | None = None, endpoint: str = "responses") -> "Reply":
+            headers: dict[str, str] | None = None, endpoint: str = "responses") -> Reply:
         """Any status/body, e.g. a FastAPI ``{"detail": ...}`` or plain-text error, to mimic
         Responses-compatible local servers."""
         if isinstance(body, dict):

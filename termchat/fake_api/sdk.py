@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import json
 import threading
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Validation errors that match real wire data (seen in recordings) and are allowed.
@@ -29,7 +30,7 @@ _ALLOWED_LITERAL = {"code"}
 _INT_TIME_KEYS = {"created_at", "completed_at"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _types() -> dict[str, Any]:
     from openai.types.conversations import Conversation, ConversationDeletedResource
     from openai.types.conversations.conversation_item import ConversationItem
@@ -51,7 +52,7 @@ def _types() -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _event_classes() -> dict[str, Any]:
     import typing
 
@@ -73,7 +74,7 @@ def warm_up() -> None:
     _event_classes()
 
 
-def _allowed(err: dict) -> bool:
+def _allowed(err: Mapping[str, Any]) -> bool:
     last = err["loc"][-1] if err["loc"] else None
     if err["type"] == "missing" and last in _ALLOWED_MISSING:
         return True
@@ -116,7 +117,7 @@ def model_of(kind_or_cls: Any, data: dict) -> Any:
         return construct_type(value=data, type_=cls)
 
 
-def relevant_errors(errors: list[dict]) -> list[dict]:
+def relevant_errors(errors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Drop errors from union branches whose ``type`` literal does not match the data.
 
     The SDK's unions are discriminated by ``type`` only in its own parser, so pydantic
@@ -128,7 +129,7 @@ def relevant_errors(errors: list[dict]) -> list[dict]:
             if not any(tuple(e["loc"][:len(w)]) == w for w in wrong)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _adapter(tp: Any) -> Any:
     import pydantic
 

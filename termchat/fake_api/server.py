@@ -118,7 +118,7 @@ class FakeAPI:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeAPI":
+    def __enter__(self) -> FakeAPI:
         self.start()
         return self
 
@@ -126,7 +126,7 @@ class FakeAPI:
         self.stop()
 
     # ------------------------------------------------------------------ scripting
-    def script(self, *replies: Reply) -> "FakeAPI":
+    def script(self, *replies: Reply) -> FakeAPI:
         """Queue replies; each is used by the next request to its endpoint."""
         with self._lock:
             self._replies.extend(replies)

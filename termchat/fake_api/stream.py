@@ -87,8 +87,8 @@ class Builder:
         for ci, part in enumerate(full.get("content", [])):
             refusal = part.get("type") == "refusal"
             text = part.get("refusal" if refusal else "text", "")
-            chunks = item.get("_chunks") if ci == 0 and item.get("_chunks") is not None \
-                else chunk_text(text)
+            given = item.get("_chunks") if ci == 0 else None
+            chunks: list[str] = given if given is not None else chunk_text(text)
             if budget is not None and len(chunks) > budget:
                 chunks, complete = chunks[:max(budget, 0)], False
                 text = "".join(chunks)
@@ -302,8 +302,8 @@ def _delta_cut(events: list[dict], head: int, n: int) -> int:
 
 def replay_output(events: list[dict]) -> list[dict]:
     """Rebuild the output items a client would have seen from (a prefix of) a stream."""
-    items: dict[int, dict] = {}
-    done: set[int] = set()
+    items: dict[Any, dict] = {}  # by output_index
+    done: set[Any] = set()
     for e in events:
         t, idx = e.get("type"), e.get("output_index")
         if t == "response.output_item.added":

@@ -26,8 +26,7 @@ import json
 import re
 from typing import Any
 
-from .model import Plan, answer_text, chunk_text, expand_compaction, find_arithmetic, item_text, \
-    schema_instance
+from .model import Plan, answer_text, chunk_text, expand_compaction, find_arithmetic, item_text, schema_instance
 
 _TRIGGERS = {
     "web_search": r"\b(search|look(?:ing)? up|latest|news|web)\b",
@@ -106,7 +105,7 @@ def plan_reply(context: list[dict], request: dict, ids: Any) -> Plan:
     if is_reasoning_model(request.get("model", "")):
         effort = (request.get("reasoning") or {}).get("effort") or default_effort(
             request.get("model", ""))
-        plan.reasoning_tokens = _REASONING_TOKENS.get(effort, 64)
+        plan.reasoning_tokens = _REASONING_TOKENS.get(effort or "", 64)
         if plan.reasoning_tokens:
             plan.items.append(_reasoning(request, include, prompt, ids))
 
@@ -173,7 +172,7 @@ def _reasoning(request: dict, include: set, prompt: str, ids: Any) -> dict:
     return item
 
 
-def _web_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan):
+def _web_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan) -> tuple[str, list[dict]]:
     query = _query(prompt)
     url = "https://example.com/search?q=" + re.sub(r"\W+", "+", query).strip("+").lower()
     action: dict = {"type": "search", "query": query, "queries": [query]}
@@ -188,7 +187,7 @@ def _web_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan):
     return lead + link, [ann]
 
 
-def _file_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan):
+def _file_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan) -> tuple[str, list[dict]]:
     query = _query(prompt)
     stores = tool.get("vector_store_ids") or ["vs_fake"]
     file_id, filename = "file-fake" + ids.new("x", 12)[2:], "notes.txt"

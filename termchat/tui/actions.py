@@ -3,10 +3,11 @@ compact, background jobs, copy, export, theme, help. Mixed into `TermchatApp`.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 

@@ -82,7 +82,8 @@ def display_keys(keys: str) -> str:
     from textual.keys import format_key
 
     def one(key: str) -> str:
-        return "+".join(part.upper() if len(part) == 1 and part.isalpha() else part if len(part) == 1 else part.capitalize()
+        return "+".join(part.upper() if len(part) == 1 and part.isalpha()
+                        else part if len(part) == 1 else part.capitalize()
                         for part in format_key(key).split("+"))
 
     return ", ".join(one(k.strip()) for k in keys.split(",") if k.strip())

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from rich.text import Text
 from textual.widgets import DataTable, Label
 
 from termchat.tui.bindings import ALL_COMMANDS, display_keys
-
 
 KEY_WIDTH = 14
 ACTION_WIDTH = 34

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from rich.text import Text
 from textual.widgets import DataTable, Label, Static
 
 from termchat.sanitize import safe_title

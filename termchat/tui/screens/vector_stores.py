@@ -7,7 +7,8 @@ the chosen ids (possibly none), or None when cancelled or the list could not be 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment

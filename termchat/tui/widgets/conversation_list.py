@@ -7,7 +7,8 @@ messages. Rows are `Content` (never markup), so a title cannot inject styles.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -100,7 +101,7 @@ class ChatOptions(OptionList):
             base = style.rich_style + RichStyle.from_meta({"option": index})
             inner = max(0, width - padding.left - padding.right)
             strips = []
-            for text, extra in zip(option.lines, (_BOLD, _DIM)):
+            for text, extra in zip(option.lines, (_BOLD, _DIM), strict=False):
                 if cell_len(text) > inner:
                     text = set_cell_size(text, inner)
                 fill = width - padding.left - cell_len(text)

@@ -14,7 +14,7 @@ class PromptInput(TextArea):
     BINDINGS = to_bindings(PROMPT_COMMANDS)
 
     class Submitted(Message):
-        def __init__(self, prompt: "PromptInput", text: str) -> None:
+        def __init__(self, prompt: PromptInput, text: str) -> None:
             super().__init__()
             self.prompt = prompt
             self.text = text

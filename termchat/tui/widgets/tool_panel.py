@@ -7,7 +7,8 @@ button asks the app (`PickVectorStores`) to list the account's vector stores.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
