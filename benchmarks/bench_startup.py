@@ -1,6 +1,6 @@
 """Startup: `termchat --help`, `--version` and `list` (1,000 chats) vs a bare `python -c pass`.
 
-Budget (ARCHITECTURE.md): at most 2.0x the bare interpreter, and openai / textual are never
+Budget (docs/ARCHITECTURE.md): at most 2.0x the bare interpreter, and openai / textual are never
 imported on these paths (checked with `python -X importtime`).
 """
 

@@ -5,7 +5,8 @@
     python benchmarks/run_all.py --strict   # exit 1 when a budget is missed (not only on a crash)
 
 Exit code: 0 when every benchmark ran and produced numbers (2 with --strict and a missed
-budget), 1 when a benchmark crashed or printed no result. Budgets are in ../shared/ARCHITECTURE.md.
+budget), 1 when a benchmark crashed or printed no result. Budgets: docs/ARCHITECTURE.md; how each
+benchmark measures and what it found: benchmarks/README.md.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 
 The wheel installs this file as the `termchat` script (pyproject: `shared-scripts`; the installer
 points its first line at the environment's Python) instead of a generated console-script
-wrapper: pip's wrapper imports `re` before anything else runs, ~5 ms of a ~9 ms interpreter
-start, on every `termchat --version`, `list` or pipe.
+wrapper: pip's wrapper imports `re` before anything else runs, a large share of the start-up of
+every `termchat --version`, `list` or pipe (figures: benchmarks/README.md).
 """
 
 from termchat.entry import main

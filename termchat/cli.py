@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
     def _get_formatter(self) -> argparse.HelpFormatter:
-        # Give the width, so argparse does not import shutil for it (~2 ms of start-up).
+        # Give the width, so argparse does not import shutil for it (a start-up cost).
         # (typeshed's formatter_class type knows only `prog`)
         return self.formatter_class(prog=self.prog, width=terminal_width() - 2)  # type: ignore[call-arg]
 

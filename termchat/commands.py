@@ -1,4 +1,4 @@
-"""Subcommands: list, show, export, rm, jobs, compact."""
+"""What each subcommand does: list, show, export, rm, jobs, compact (declared in cli_help.SUBCOMMANDS)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from termchat.paths import data_dir as _default_data_dir
 from termchat.paths import ensure_data_dir, read_toml, write_toml
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 
-TYPE_CHECKING = False  # `typing` costs ~2 ms at start-up; annotations are strings anyway
+TYPE_CHECKING = False  # `typing` is a start-up cost; annotations are strings anyway
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any, Literal

@@ -69,8 +69,8 @@ def fast_list(argv: list[str]) -> int | None:
     if not os.path.exists(path):
         return None
     try:
-        # The C module alone: `sqlite3` adds date/time adapters (and imports datetime, ~2.5 ms)
-        # that a read of strings and numbers never uses.
+        # The C module alone: `sqlite3` adds date/time adapters (and imports datetime) that a
+        # read of strings and numbers never uses.
         import _sqlite3 as sqlite3
     except ImportError:
         import sqlite3  # type: ignore[no-redef]  # the same API, with adapters

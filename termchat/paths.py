@@ -79,7 +79,7 @@ def data_dir_name(env: Mapping[str, str] | None = None) -> str:
 def _xdg_home(env: Mapping[str, str], variable: str, default: str) -> str | None:
     """On Linux, the XDG base directory platformdirs would pick; None means "ask platformdirs".
 
-    platformdirs imports tempfile, random and more (~5 ms) to answer what the XDG spec says in
+    platformdirs imports tempfile, random and more (a start-up cost) to answer what the XDG spec says in
     two lines: `$XDG_..._HOME` if it is an absolute path, else `$HOME/<default>`. Anything less
     plain (another OS, Android, a relative or missing HOME) is left to platformdirs; a test
     checks both agree.

@@ -184,7 +184,7 @@ def _loads(text: str | None, default: Any) -> Any:
 
 def new_local_id() -> str:
     """A short id for chats that have no server conversation id."""
-    import uuid  # lazily: uuid pulls in platform, ~2 ms on the `termchat list` start-up path
+    import uuid  # lazily: uuid pulls in `platform`, too slow for the `termchat list` start-up path
 
     return "tc_" + uuid.uuid4().hex[:10]
 
