@@ -128,6 +128,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                )),
     Subcommand("compact", "compact ID", "compact a chat's context window", "termchat.commands:compact_cmd",
                (_ID,)),
+    Subcommand("usage", "usage [--by day|model|chat]", "tokens, tool fees and dollars spent",
+               "termchat.commands:usage_cmd", (
+                   (("--json",), {**_FLAG, "help": "print the report as a JSON object"}),
+                   (("--since",), {"metavar": "DATE", "help": "only turns from DATE (2026-01-31, "
+                                                              "local time) on"}),
+                   (("--by",), {"choices": ("day", "model", "chat"),
+                                "help": "a row per day, per model or per chat, then the total"}),
+               )),
 )
 
 # Root options every subcommand also takes (same help as on the root page).

@@ -1,4 +1,4 @@
-"""What each subcommand does: list, show, export, rm, jobs, compact (declared in cli_help.SUBCOMMANDS)."""
+"""What each subcommand does: list, show, export, rm, jobs, compact, usage (declared in cli_help.SUBCOMMANDS)."""
 
 from __future__ import annotations
 
@@ -116,4 +116,19 @@ def compact_cmd(ctx: Any, args: argparse.Namespace) -> int:
     conv = find(ctx.store, args.id)
     result = compact_conversation(ctx.engine(), conv)
     say(result)
+    return 0
+
+
+def usage_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    from termchat.usage_report import build_report, parse_since, report_json, report_lines, stale_prices_note
+
+    since, since_text = parse_since(args.since) if args.since else (None, None)
+    report = build_report(ctx.store.turn_usage(since), args.by, since_text)
+    stale = stale_prices_note()
+    if stale:
+        say(stale, level="note")
+    if args.json:
+        sys.stdout.write(safe_json(report_json(report, stale is not None), indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(report_lines(report)) + "\n")
     return 0

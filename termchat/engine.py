@@ -404,16 +404,17 @@ class Session:
             full_text = "".join(history.message_text(i) for i in output if i.get("type") == "message")
         status = final.get("status") or "completed"
         usage = _usage(final.get("usage"))
-        cost = None
+        cost = tools_usd = None
         if usage is not None:
-            cost = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing,
-                              memory_tier(self.settings.get("tools") or []))
+            cost, tools_usd = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing,
+                                         memory_tier(self.settings.get("tools") or []))
             usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
                              usage.reasoning_tokens, cost)
         store.update_message(reply_id, content=full_text,
                              status=COMPLETE if status == "completed" else INCOMPLETE,
                              response_id=final.get("id"), items=other_items,
-                             usage=final.get("usage"), cost_usd=cost)
+                             usage=final.get("usage"), cost_usd=cost,
+                             model=self.model if usage is not None else None, tools_usd=tools_usd)
         if usage is not None:
             store.add_usage(conv, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                             cost_usd=cost or 0.0)
@@ -453,9 +454,10 @@ def _usage(raw: Any) -> ev.Usage | None:
 
 
 def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]],
-               overrides: dict[str, Any] | None, tier: str) -> float | None:
+               overrides: dict[str, Any] | None, tier: str) -> tuple[float | None, float | None]:
+    """The turn's total cost and its tool fees (each None if unknown)."""
     try:
         cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)
     except (TypeError, ValueError, AttributeError):  # a usage object of the wrong shape
-        return None
-    return cost.total_usd if cost.known else None
+        return None, None
+    return cost.total_usd, cost.tools_usd

@@ -80,6 +80,15 @@ _MIGRATIONS: dict[int, str] = {
     );
     ALTER TABLE conversations ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
     """,
+    # What each turn ran on and paid in tool fees, so `termchat usage` can group by model and
+    # show fees; replies from before take their chat's model. The index serves budgets.
+    3: """
+    ALTER TABLE messages ADD COLUMN model TEXT;
+    ALTER TABLE messages ADD COLUMN tools_usd REAL;
+    UPDATE messages SET model = (SELECT c.model FROM conversations c WHERE c.pk = messages.conversation_pk)
+        WHERE usage IS NOT NULL;
+    CREATE INDEX messages_created ON messages(created_at);
+    """,
 }
 
 
@@ -146,6 +155,23 @@ class MessageRow:
         if self.error:
             data["error"] = self.error
         return data
+
+
+@dataclass(frozen=True)
+class TurnUsageRow:
+    """One reply that reported usage: when, in which chat, on which model, at what cost.
+
+    `cost_usd` None: the price was unknown when the turn ran. `tools_usd` None: not recorded
+    (replies from before termchat stored tool fees apart)."""
+
+    created_at: float
+    conversation_id: str
+    title: str
+    model: str
+    usage: dict[str, Any]
+    cost_usd: float | None
+    tools_usd: float | None
+    items: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -441,7 +467,8 @@ class Store:
     def update_message(self, message_id: int, *, content: str | None = None, status: str | None = None,
                        response_id: str | None = None, items: list[dict[str, Any]] | None = None,
                        usage: dict[str, Any] | None = None, cost_usd: float | None = None,
-                       error: str | None = None) -> None:
+                       error: str | None = None, model: str | None = None,
+                       tools_usd: float | None = None) -> None:
         fields: dict[str, Any] = {}
         if content is not None:
             fields["content"] = content
@@ -457,6 +484,10 @@ class Store:
             fields["cost_usd"] = cost_usd
         if error is not None:
             fields["error"] = error
+        if model is not None:
+            fields["model"] = model
+        if tools_usd is not None:
+            fields["tools_usd"] = tools_usd
         if not fields:
             return
         assignments = ", ".join(f"{name} = :{name}" for name in fields)
@@ -510,6 +541,29 @@ class Store:
             for row in rows:
                 yield self._message(row)
             last = rows[-1][0]
+
+    # -- usage and spending -----------------------------------------------------------------
+
+    def turn_usage(self, since: float | None = None) -> list[TurnUsageRow]:
+        """Every reply that reported usage (oldest first), created at or after `since`."""
+        sql = ("SELECT m.created_at, c.id, c.title, COALESCE(m.model, c.model), m.usage, m.cost_usd,"
+               " m.tools_usd, m.items FROM messages m JOIN conversations c ON c.pk = m.conversation_pk"
+               " WHERE m.usage IS NOT NULL")
+        params: tuple[Any, ...] = ()
+        if since is not None:
+            sql += " AND m.created_at >= ?"
+            params = (since,)
+        return [TurnUsageRow(created, cid, title or "", model, _loads(usage, None) or {}, cost, tools,
+                             _loads(items, []))
+                for created, cid, title, model, usage, cost, tools, items
+                in self._read(sql + " ORDER BY m.created_at, m.id", params)]
+
+    def spent_since(self, since: float) -> tuple[float, int]:
+        """USD spent on replies created at or after `since`, and how many of them had no price."""
+        total, unpriced = self._read(
+            "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_usd IS NULL), 0) FROM messages"
+            " WHERE created_at >= ? AND usage IS NOT NULL", (since,))[0]
+        return float(total), int(unpriced)
 
     # -- background jobs --------------------------------------------------------------------
 
