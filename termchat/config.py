@@ -33,8 +33,8 @@ else:
     StateMode = str
 
 __all__ = [
-    "DEFAULT_MODEL", "MODELS", "STATE_MODES", "CompactionSettings", "Config", "McpServer",
-    "ModelInfo", "base_model_name", "ensure_data_dir", "load_config", "model_info",
+    "DEFAULT_MODEL", "MODELS", "STATE_MODES", "BudgetSettings", "CompactionSettings", "Config",
+    "McpServer", "ModelInfo", "base_model_name", "ensure_data_dir", "load_config", "model_info",
     "save_config", "validate_base_url",
 ]
 
@@ -93,6 +93,14 @@ class CompactionSettings:
     # "client": termchat calls /responses/compact past the threshold; "server": it asks the
     # server to compact in-line with `context_management` (OpenAI's server-side compaction).
     mode: str = "client"
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """Spending limits in USD (None: no limit); see termchat/budget.py."""
+
+    daily_usd: float | None = None
+    monthly_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,7 @@ class Config:
     compaction: CompactionSettings = field(default_factory=CompactionSettings)
     mcp_servers: tuple[McpServer, ...] = ()
     pricing: Mapping[str, Any] = field(default_factory=_frozen_dict)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
     base_url: str | None = None
     api_key: str | None = field(default=None, repr=False)  # from OPENAI_API_KEY only
     no_color: bool = False
@@ -251,7 +260,7 @@ class _Reader:
 
 
 _TOP_KEYS = ("model", "state", "instructions", "tools", "tool_choice", "theme", "keymap",
-             "compaction", "mcp_servers", "pricing", "base_url")
+             "compaction", "mcp_servers", "pricing", "budget", "base_url")
 _MCP_KEYS = ("label", "url", "allowed_tools", "require_approval", "headers_env")
 _SECRET_KEYS = ("api_key", "headers", "authorization", "token")
 _PRICE_KEYS = ("input", "cached_input", "output")
@@ -293,6 +302,15 @@ def _settings_from_document(doc: Mapping[str, Any], path: Path) -> tuple[dict[st
         out["mcp_servers"] = _mcp_servers(r, doc["mcp_servers"])
     if "pricing" in doc:
         out["pricing"] = _frozen_dict(_pricing(r, r.table(doc["pricing"], "pricing")))
+    if "budget" in doc:
+        budget = r.table(doc["budget"], "budget")
+        r.unknown(budget, ("daily_usd", "monthly_usd"), "budget.")
+        limits = {key: r.number(budget[key], f"budget.{key}") for key in ("daily_usd", "monthly_usd")
+                  if key in budget}
+        if any(usd == 0 for usd in limits.values()):
+            key = next(k for k, usd in limits.items() if usd == 0)
+            raise r.fail(f"budget.{key}", "a positive number of USD", budget[key])
+        out["budget"] = BudgetSettings(**limits)
     return out, r.warnings
 
 

@@ -91,8 +91,12 @@ def load_schema(path: str) -> dict[str, Any]:
 
 
 def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
+    from termchat.budget import check_budget
     from termchat.engine import TurnOptions
 
+    warning = check_budget(ctx.store, ctx.config.budget, force=args.force)
+    if warning:
+        say(warning, level="warning")
     session, notices = resolve_session(ctx, args)
     options = TurnOptions(background=args.background)
     if args.schema:
