@@ -208,6 +208,14 @@ class Api:
             kwargs["instructions"] = instructions
         return self._call("compact", self.client.responses.compact, **kwargs)
 
+    def count_input_tokens(self, params: dict[str, Any]) -> int:
+        """POST /responses/input_tokens: what `params` would cost in input tokens."""
+        result = self._call("token count", self.client.responses.input_tokens.count, **params)
+        count = result.get("input_tokens")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ApiError("the server's token count has no input_tokens")
+        return count
+
     def vector_stores(self, limit: int = 100) -> list[dict[str, Any]]:
         """The account's vector stores (id, name, file counts), following the cursor pages."""
         import openai

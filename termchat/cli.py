@@ -180,6 +180,8 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
     one_shot = args.prompt is not None or not stdin_tty
     if args.wait and not args.background:
         raise UsageError("--wait only makes sense with --background")
+    if args.estimate and not one_shot:
+        raise UsageError("--estimate needs a prompt: -p TEXT or piped stdin")
     if not one_shot:
         if not stdout_tty:
             raise UsageError("nothing to send: use -p TEXT or pipe a prompt (the app needs a terminal)")
@@ -190,6 +192,10 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
     prompt = build_prompt(args.prompt, stdin_text)
     if prompt is None or not prompt.strip():
         raise UsageError("empty prompt: give -p TEXT or pipe some text")
+    if args.estimate:
+        from termchat.estimate import run_estimate
+
+        return run_estimate(ctx, args, prompt)
     from termchat.oneshot import run_one_shot
 
     return run_one_shot(ctx, args, prompt)

@@ -58,6 +58,8 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("--var",), {**_LIST, "metavar": "KEY=VALUE", "help": "a variable for --prompt-id (repeatable)"}),
     (("--background",), {**_FLAG, "help": "run as a background job and print its id"}),
     (("--wait",), {**_FLAG, "help": "with --background: wait for the job to finish"}),
+    (("--estimate",), {**_FLAG, "help": "with -p: count the input tokens and input cost the turn "
+                                        "would have; send nothing"}),
     (("--force",), {**_FLAG, "help": "send even when a [budget] limit is spent"}),
     (("--json",), {**_FLAG, "help": "print JSON Lines events instead of plain text"}),
     (("--base-url",), {"metavar": "URL", "help": "any Responses-compatible server (env OPENAI_BASE_URL)"}),

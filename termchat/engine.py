@@ -290,25 +290,32 @@ class Session:
         self.conv = self.store.update_conversation(conv, mode="local")
         return None
 
-    def _request(self, new_items: list[dict[str, Any]], options: TurnOptions) -> dict[str, Any]:
+    def estimate_request(self, prompt: str, options: TurnOptions | None = None) -> dict[str, Any]:
+        """The request a turn with `prompt` would send now; nothing is saved or sent. A chat
+        with no server state yet (new, or switching to `conversation`) sends its history."""
+        return self._request([{"role": "user", "content": prompt}], options or TurnOptions(),
+                             unsaved=True)
+
+    def _request(self, new_items: list[dict[str, Any]], options: TurnOptions, *,
+                 unsaved: bool = False) -> dict[str, Any]:
         conv = self.conv
-        assert conv is not None
+        assert conv is not None or unsaved
         params: dict[str, Any] = {"model": self.model}
         instructions = self.settings.get("instructions") or self.engine.instructions
         if instructions:
             params["instructions"] = instructions
-        if self.mode == "conversation":
+        if self.mode == "conversation" and conv is not None and (conv.remote_id or not unsaved):
             params["conversation"] = conv.remote_id
             params["input"] = new_items
-        elif self.mode == "chain" and conv.last_response_id:
+        elif self.mode == "chain" and conv is not None and conv.last_response_id:
             params["previous_response_id"] = conv.last_response_id
             params["input"] = new_items
             params["store"] = True
         else:
             messages = [m for m in self.store.messages(conv)
-                        if not (m.role == "assistant" and m.status == STREAMING)]
+                        if not (m.role == "assistant" and m.status == STREAMING)] if conv else []
             params["input"] = history.window(messages)
-            if new_items and new_items[0].get("type") == "mcp_approval_response":
+            if unsaved or new_items and new_items[0].get("type") == "mcp_approval_response":
                 params["input"] += new_items
             params["store"] = self.mode == "chain" or options.background
         tools = self.settings.get("tools")
