@@ -14,11 +14,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from termchat.errors import StoreError, UsageError
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
+
+if TYPE_CHECKING:
+    from termchat.search import SearchHit
 
 DB_NAME = "termchat.db"
 
@@ -88,6 +91,38 @@ _MIGRATIONS: dict[int, str] = {
     UPDATE messages SET model = (SELECT c.model FROM conversations c WHERE c.pk = messages.conversation_pk)
         WHERE usage IS NOT NULL;
     CREATE INDEX messages_created ON messages(created_at);
+    """,
+    # Full-text search over message text and chat titles (termchat/search.py queries them).
+    # The indexes read their text from the tables themselves (external content), so they cost
+    # only the index; the triggers keep them in step with every write, the cascade of a deleted
+    # chat included. `rebuild` indexes what a store already holds.
+    4: """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+    CREATE VIRTUAL TABLE titles_fts USING fts5(title, content='conversations', content_rowid='pk',
+        tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
+    END;
+    CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
+        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
+    END;
+    CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
+        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
+        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
+    END;
+    INSERT INTO titles_fts(titles_fts) VALUES ('rebuild');
     """,
 }
 
@@ -208,6 +243,17 @@ def _loads(text: str | None, default: Any) -> Any:
     return value if isinstance(value, expected) else default
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration script; a trigger's body keeps its inner semicolons."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+
+
 def new_local_id() -> str:
     """A short id for chats that have no server conversation id."""
     import uuid  # lazily: uuid pulls in `platform`, too slow for the `termchat list` start-up path
@@ -278,9 +324,8 @@ class Store:
             # Re-read under the write lock: another process may have migrated meanwhile.
             version = db.execute("PRAGMA user_version").fetchone()[0]
             for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS[target].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+                for statement in _statements(_MIGRATIONS[target]):
+                    db.execute(statement)
                 if target == 2:
                     db.execute("UPDATE conversations SET message_count = "
                                "(SELECT COUNT(*) FROM messages m WHERE m.conversation_pk = conversations.pk)")
@@ -398,6 +443,15 @@ class Store:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         return [self._conversation(r) for r in self._read(sql, tuple(params))]
+
+    def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
+        """Messages and titles matching `text`, newest first."""
+        from termchat.search import search
+
+        try:
+            return search(self._db, text, limit=limit)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot search {self.path}: {exc}") from None
 
     def count_conversations(self) -> int:
         return self._read("SELECT COUNT(*) FROM conversations")[0][0]
