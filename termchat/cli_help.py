@@ -139,6 +139,16 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                    (("--by",), {"choices": ("day", "model", "chat"),
                                 "help": "a row per day, per model or per chat, then the total"}),
                )),
+    Subcommand("search", "search QUERY [--json] [--limit N]", "find messages and titles, newest first",
+               "termchat.commands:search_cmd", (
+                   (("query",), {"nargs": "+", "metavar": "QUERY",
+                                 "help": 'words, each matched whole (word* also matches longer words), '
+                                         'or "a phrase"; all must occur'}),
+                   (("--json",), {**_FLAG, "help": "print a JSON array of {id, title, turn, role, "
+                                                   "snippet}"}),
+                   (("--limit",), {"type": int, "default": 50, "metavar": "N",
+                                   "help": "show at most N hits (default 50)"}),
+               )),
 )
 
 # Root options every subcommand also takes (same help as on the root page).

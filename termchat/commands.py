@@ -1,4 +1,5 @@
-"""What each subcommand does: list, show, export, rm, jobs, compact, usage (declared in cli_help.SUBCOMMANDS)."""
+"""What each subcommand does: list, show, export, rm, jobs, compact, usage, search (declared in
+cli_help.SUBCOMMANDS)."""
 
 from __future__ import annotations
 
@@ -131,4 +132,18 @@ def usage_cmd(ctx: Any, args: argparse.Namespace) -> int:
         sys.stdout.write(safe_json(report_json(report, stale is not None), indent=2) + "\n")
     else:
         sys.stdout.write("\n".join(report_lines(report)) + "\n")
+    return 0
+
+
+def search_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    """`termchat search` when its fast path (termchat.search.fast_search) stands aside."""
+    from termchat import search
+
+    query = " ".join(args.query)
+    if search.match_expression(query) is None:
+        raise UsageError("nothing to search for: give a word or a \"phrase\"")
+    if args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
+    hits = ctx.store.search(query, limit=args.limit)
+    search.write_hits(hits, as_json=args.json, color=sys.stdout.isatty() and not ctx.config.no_color)
     return 0

@@ -1,4 +1,4 @@
-"""The `termchat` command: `--version`, `--help` and `list` take fast paths, the rest the full CLI."""
+"""The `termchat` command: `--version`, `--help`, `list` and `search` take fast paths, the rest the full CLI."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ def main() -> int:
 
         try:
             code = fast_list(argv[1:])
+        except BrokenPipeError:
+            code = None
+        if code is not None:
+            return code
+    if argv[:1] == ["search"]:
+        from termchat.search import fast_search
+
+        try:
+            code = fast_search(argv[1:])
         except BrokenPipeError:
             code = None
         if code is not None:

@@ -1,65 +1,89 @@
 """Full-text search over stored chats: message text and titles, newest first.
 
 The FTS5 indexes (`messages_fts`, `titles_fts`) are part of the store's schema and kept in step
-by triggers (termchat/store.py, migration 3); this module only reads them, through any sqlite3
-connection, so `termchat search` needs neither the store module nor the API. What the user types
-is taken literally: words (each also matching longer words it starts) and "quoted phrases",
-never FTS5 syntax, so no input is a syntax error.
+by triggers (termchat/store.py); this module only reads them, through any sqlite3 connection.
+What the user types is taken literally: whole words (`word*` for words starting so) and
+"quoted phrases", never FTS5 syntax, so no input is a syntax error.
+
+`termchat search` is a lookup people run like `list`, so it takes the same kind of fast path
+(`fast_search`): its own few flags, SQLite opened read-only, and no argparse, config, store
+module or dataclasses (and no `re` unless some text needs the sanitizer). Anything unusual
+falls back to the full command (termchat.commands.search_cmd), which reports problems properly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
 
+DEFAULT_LIMIT = 50
 # Marks around each match in a snippet: private-use characters, which the sanitizer keeps and
 # model text practically never holds, so a snippet can be cleaned first and highlighted after.
 MATCH_START = "\ue000"
 MATCH_END = "\ue001"
 SNIPPET_TOKENS = 12  # words of context a snippet shows around its matches
 ELLIPSIS = "…"
+HIGHLIGHT = ("\x1b[1;4m", "\x1b[22;24m")  # bold and underlined, on a terminal without NO_COLOR
+NO_MATCHES = "no matches"
 
 
-@dataclass(frozen=True)
 class SearchHit:
     """A message (or a chat's title) that matches; `snippet` is raw text with marked matches."""
 
-    conversation_id: str
-    title: str
-    role: str  # "user", "assistant" or "title"
-    turn: int | None  # 1-based user turn the message belongs to; None for a title
-    snippet: str
-    created_at: float
-    message_id: int | None = None
+    __slots__ = ("conversation_id", "created_at", "message_id", "role", "snippet", "title", "turn")
+
+    def __init__(self, conversation_id: str, title: str, role: str, turn: int | None, snippet: str,
+                 created_at: float, message_id: int | None = None) -> None:
+        self.conversation_id = conversation_id
+        self.title = title
+        self.role = role  # "user", "assistant" or "title"
+        self.turn = turn  # the 1-based user turn the message belongs to; None for a title
+        self.snippet = snippet
+        self.created_at = created_at
+        self.message_id = message_id
+
+    def __repr__(self) -> str:
+        return f"SearchHit({self.conversation_id!r}, {self.role!r}, turn={self.turn}, {self.snippet!r})"
 
     def to_json(self) -> dict[str, object]:
-        """The hit as `search --json` prints it (the caller cleans the text)."""
-        return {"id": self.conversation_id, "title": self.title, "turn": self.turn,
-                "role": self.role, "snippet": self.snippet}
+        """The hit as `search --json` prints it: text cleaned, matches unmarked."""
+        return {"id": self.conversation_id, "title": clean_snippet(self.title), "turn": self.turn,
+                "role": self.role, "snippet": clean_snippet(self.snippet)}
 
 
-def match_expression(text: str) -> str | None:
+def match_expression(text: str, *, prefix_last: bool = False) -> str | None:
     """An FTS5 query that reads `text` literally; None when it holds nothing to search for.
 
-    Balanced double quotes make a phrase; every other word is a term that also matches words it
-    starts (`deploy` finds "deployment"); all must occur. FTS5 operators (AND, OR, NOT, NEAR, *,
-    ^, column filters) are ordinary words here.
+    Words are matched whole (case and accents aside), or as the start of longer words when they
+    end in `*` (`deploy*` finds "deployment"); with `prefix_last`, the last word still being
+    typed is too (for filtering as one types). Balanced double quotes make a phrase. All must
+    occur. FTS5 operators (AND, OR, NOT, NEAR, ^, column filters) are ordinary words here.
     """
     pieces = text.split('"')
     if len(pieces) % 2 == 0:  # an unbalanced quote is just a character
         pieces[-2:] = [pieces[-2] + " " + pieces[-1]]
     terms: list[str] = []
+    last_is_word = False  # the last term is a bare word with no space after it
     for index, piece in enumerate(pieces):
-        quoted = index % 2 == 1
-        for term in [piece] if quoted else piece.split():
-            if any(ch.isalnum() for ch in term):  # punctuation alone tokenizes to nothing
-                terms.append('"' + term.replace('"', '""') + '"' + ("" if quoted else "*"))
+        if index % 2 == 1:
+            words = [(piece, "")]
+        else:
+            words = [(word.rstrip("*"), "*" if word.endswith("*") else "") for word in piece.split()]
+        for word, star in words:
+            if any(ch.isalnum() for ch in word):  # punctuation alone tokenizes to nothing
+                terms.append('"' + word.replace('"', '""') + '"' + star)
+                last_is_word = index % 2 == 0 and not piece[-1:].isspace()
+    if prefix_last and last_is_word and not terms[-1].endswith("*"):
+        terms[-1] += "*"
     return " AND ".join(terms) if terms else None
 
 
+# Exact words and phrases are read lazily from the index in rowid order, newest first, so a
+# word in most messages costs no more than a rare one; only `word*` gathers every match first.
 _MESSAGE_HITS = f"""
 SELECT c.id, c.title, m.role,
        (SELECT COUNT(*) FROM messages u WHERE u.conversation_pk = m.conversation_pk
@@ -84,7 +108,7 @@ LIMIT ?
 """
 
 
-def search(db: sqlite3.Connection, text: str, *, limit: int = 50) -> list[SearchHit]:
+def search(db: sqlite3.Connection, text: str, *, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
     """Messages and titles matching `text`, newest first (a title counts as new as its chat)."""
     expression = match_expression(text)
     if expression is None or limit <= 0:
@@ -96,3 +120,98 @@ def search(db: sqlite3.Connection, text: str, *, limit: int = 50) -> list[Search
              for cid, title, marked, updated_at in db.execute(_TITLE_HITS, (expression, limit)).fetchall()]
     hits.sort(key=lambda hit: (hit.created_at, hit.message_id or 0), reverse=True)
     return hits[:limit]
+
+
+def clean_snippet(marked: str, start: str = "", end: str = "") -> str:
+    """A snippet made safe for a terminal, on one line, its matches wrapped in `start`/`end`."""
+    text = " ".join(marked.split())
+    # isprintable() is False for every control and format character (and for the marks), so
+    # ordinary text skips the sanitizer and the cost of importing `re`.
+    if not text.replace(MATCH_START, "").replace(MATCH_END, "").isprintable():
+        from termchat.sanitize import strip_control
+
+        text = " ".join(strip_control(text, keep_newlines=False).split())
+    return text.replace(MATCH_START, start).replace(MATCH_END, end)
+
+
+def plain_lines(hits: list[SearchHit], start: str = "", end: str = "") -> str:
+    """`ID  TITLE  …snippet…` lines (a title hit shows its marked title alone), one per hit."""
+    id_width = max(len(hit.conversation_id) for hit in hits)
+    titles = [_shorten(clean_snippet(hit.title)) for hit in hits]
+    title_width = max(len(title) for title, hit in zip(titles, hits) if hit.role != "title") \
+        if any(hit.role != "title" for hit in hits) else 0
+    lines = []
+    for hit, title in zip(hits, titles):
+        head = f"{hit.conversation_id:<{id_width}}  "
+        if hit.role == "title":
+            lines.append(head + clean_snippet(hit.snippet, start, end))
+        else:
+            lines.append(head + f"{title:<{title_width}}  {clean_snippet(hit.snippet, start, end)}")
+    return "\n".join(lines) + "\n"
+
+
+def _shorten(title: str, width: int = 40) -> str:
+    return title if len(title) <= width else title[:width - 1] + ELLIPSIS
+
+
+def write_hits(hits: list[SearchHit], *, as_json: bool, color: bool) -> None:
+    """What `termchat search` prints: a JSON array, or plain lines (none: a note on stderr)."""
+    if as_json:
+        from termchat.sanitize import safe_json
+
+        sys.stdout.write(safe_json([hit.to_json() for hit in hits], indent=2) + "\n")
+    elif hits:
+        sys.stdout.write(plain_lines(hits, *(HIGHLIGHT if color else ("", ""))))
+    else:
+        from termchat.output import say
+
+        say(NO_MATCHES)
+
+
+def fast_search(argv: list[str]) -> int | None:
+    """Run `termchat search QUERY... [--json] [--limit N]`; None: "use the full command instead"."""
+    as_json, limit, words = False, DEFAULT_LIMIT, []
+    args = list(argv)
+    while args:
+        token = args.pop(0)
+        if token == "--json":
+            as_json = True
+        elif token == "--limit" and args and args[0].isdigit() and int(args[0]) > 0:
+            limit = int(args.pop(0))
+        elif token == "--":
+            words += args
+            args = []
+        elif token.startswith("-"):
+            return None
+        else:
+            words.append(token)
+    query = " ".join(words)
+    if match_expression(query) is None:
+        return None
+    from termchat.paths import data_dir_name
+
+    try:
+        path = os.path.join(data_dir_name(), "termchat.db")
+    except Exception:  # platformdirs trouble: let the full command explain
+        return None
+    if not os.path.exists(path):
+        return None
+    try:
+        import _sqlite3 as sqlite3  # without sqlite3's date/time adapters (and datetime)
+    except ImportError:
+        import sqlite3  # type: ignore[no-redef]
+
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+        try:
+            from termchat.store_format import SCHEMA_VERSION
+
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                return None
+            hits = search(db, query, limit=limit)
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    write_hits(hits, as_json=as_json, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    return 0
