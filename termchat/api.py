@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import openai
 
 DEFAULT_TIMEOUT = 120.0
+ITEMS_PER_REQUEST = 20  # conversation items the API takes in one request (create, or add)
 _KEY_PATTERN = re.compile(r"(sk-|sess-)[A-Za-z0-9*_\-]{4,}")
 
 
@@ -234,12 +235,29 @@ class Api:
 
     def create_conversation(self, *, metadata: dict[str, str] | None = None,
                             items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A new server conversation holding `items`; if adding them fails, it is deleted again.
+
+        The API takes at most ITEMS_PER_REQUEST items with the conversation and as many per
+        `POST /conversations/{id}/items` after it.
+        """
         kwargs: dict[str, Any] = {}
         if metadata:
             kwargs["metadata"] = metadata
+        items = items or []
         if items:
-            kwargs["items"] = items
-        return self._call("create conversation", self.client.conversations.create, **kwargs)
+            kwargs["items"] = items[:ITEMS_PER_REQUEST]
+        created = self._call("create conversation", self.client.conversations.create, **kwargs)
+        try:
+            for start in range(ITEMS_PER_REQUEST, len(items), ITEMS_PER_REQUEST):
+                self._call("add conversation items", self.client.conversations.items.create,
+                           created["id"], items=items[start:start + ITEMS_PER_REQUEST])
+        except BaseException:
+            try:
+                self.delete_conversation(created["id"])
+            except ApiError:
+                pass  # the error that matters is the one being raised
+            raise
+        return created
 
     def retrieve_conversation(self, conversation_id: str) -> dict[str, Any]:
         return self._call("retrieve conversation", self.client.conversations.retrieve, conversation_id)

@@ -149,6 +149,16 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                    (("--limit",), {"type": int, "default": 50, "metavar": "N",
                                    "help": "show at most N hits (default 50)"}),
                )),
+    Subcommand("fork", "fork ID [--at N] [-p TEXT]", "a new chat holding turns 1..N of chat ID",
+               "termchat.commands:fork_cmd", (
+                   _ID,
+                   (("--at",), {"type": int, "metavar": "N",
+                                "help": "keep turns 1..N (N counts your prompts, as search --json "
+                                        "numbers them; default: every turn)"}),
+                   (("-p", "--prompt"), {"metavar": "TEXT",
+                                         "help": "send TEXT (then piped stdin, if any) as the fork's "
+                                                 "next turn; its reply follows the new id"}),
+               )),
 )
 
 # Root options every subcommand also takes (same help as on the root page).

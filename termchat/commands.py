@@ -1,4 +1,4 @@
-"""What each subcommand does: list, show, export, rm, jobs, compact, usage, search (declared in
+"""What each subcommand does: list, show, export, rm, jobs, compact, usage, search, fork (declared in
 cli_help.SUBCOMMANDS)."""
 
 from __future__ import annotations
@@ -147,3 +147,28 @@ def search_cmd(ctx: Any, args: argparse.Namespace) -> int:
     hits = ctx.store.search(query, limit=args.limit)
     search.write_hits(hits, as_json=args.json, color=sys.stdout.isatty() and not ctx.config.no_color)
     return 0
+
+
+def fork_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    """Print the new chat's id; with -p, then send TEXT as its next turn, as `-p` does."""
+    from termchat.fork import fork_chat
+
+    prompt = None
+    if args.prompt is not None:
+        from termchat.cli import PIPE_WAIT, build_prompt, read_stdin
+
+        prompt = build_prompt(args.prompt, read_stdin(PIPE_WAIT))
+        if prompt is None or not prompt.strip():
+            raise UsageError("empty prompt: give -p TEXT or pipe some text")
+    conv = find(ctx.store, args.id)
+    fork = fork_chat(ctx.engine(), conv, args.at)
+    sys.stdout.write(fork.id + "\n")
+    sys.stdout.flush()
+    say(f"forked {conv.id} at turn {fork.fork_turn} as {fork.id}")
+    if prompt is None:
+        return 0
+    from termchat.cli import _root_parser
+    from termchat.oneshot import run_one_shot
+
+    turn_args = _root_parser().parse_args(["--conversation", fork.id])
+    return run_one_shot(ctx, turn_args, prompt)

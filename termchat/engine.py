@@ -16,6 +16,7 @@ from termchat import events as ev
 from termchat import history
 from termchat.api import Api
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
+from termchat.lineage import read_lineage
 from termchat.pricing import token_count, turn_cost
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow, Store
@@ -131,10 +132,11 @@ class Engine:
         model = str(metadata.get("model") or "")
         if not _MODEL_NAME.fullmatch(model):
             model = self.model
+        parent, turn = read_lineage(metadata)
         conv = self.store.create_conversation(
             mode="conversation", model=model, title=title,
             id=conversation_id, remote_id=conversation_id,
-            created_at=float(remote.get("created_at") or time.time()))
+            created_at=float(remote.get("created_at") or time.time()), parent_id=parent, fork_turn=turn)
         self.store.replace_messages(conv, rows)
         return self.store.reload(conv)
 
@@ -144,6 +146,10 @@ class Engine:
             items = self.api.conversation_items(conv.remote_id or conv.id)
         except ApiError:
             return 0  # offline or gone: the cache still reads fine, the next send will tell
+        return self.adopt_server_items(conv, items)
+
+    def adopt_server_items(self, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
+        """Take the server's transcript if it has more user turns than the cached one."""
         rows = history.rows_from_items(items)
         local = self.store.messages(conv)
         local_users = sum(1 for m in local if m.role == "user")

@@ -124,6 +124,12 @@ _MIGRATIONS: dict[int, str] = {
     END;
     INSERT INTO titles_fts(titles_fts) VALUES ('rebuild');
     """,
+    # A fork names the chat it was forked from (its id then, which may since have become an
+    # alias) and the user turn it was forked at.
+    5: """
+    ALTER TABLE conversations ADD COLUMN parent_id TEXT;
+    ALTER TABLE conversations ADD COLUMN fork_turn INTEGER;
+    """,
 }
 
 
@@ -145,6 +151,8 @@ class ConversationRow:
     output_tokens: int = 0
     cost_usd: float = 0.0
     message_count: int = 0
+    parent_id: str | None = None  # a fork: the chat it was forked from, at user turn fork_turn
+    fork_turn: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return conversation_json(self.id, self.title, self.mode, self.model, self.remote_id,
@@ -369,26 +377,30 @@ class Store:
     # -- conversations ----------------------------------------------------------------------
 
     _CONV_COLS = ("pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
-                  "updated_at, input_tokens, output_tokens, cost_usd, message_count")
+                  "updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn")
 
     @staticmethod
     def _conversation(row: tuple) -> ConversationRow:
         (pk, cid, title, mode, model, remote_id, last_response_id, settings, created_at,
-         updated_at, input_tokens, output_tokens, cost_usd, message_count) = row
+         updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn) = row
         return ConversationRow(pk, cid, title or "", mode, model, remote_id, last_response_id,
                                _loads(settings, {}), created_at, updated_at, input_tokens or 0,
-                               output_tokens or 0, cost_usd or 0.0, message_count or 0)
+                               output_tokens or 0, cost_usd or 0.0, message_count or 0,
+                               parent_id, fork_turn)
 
     def create_conversation(self, *, mode: str, model: str, title: str = "",
                             id: str | None = None, remote_id: str | None = None,
                             settings: dict[str, Any] | None = None,
-                            created_at: float | None = None) -> ConversationRow:
+                            created_at: float | None = None, last_response_id: str | None = None,
+                            parent_id: str | None = None, fork_turn: int | None = None,
+                            ) -> ConversationRow:
         now = self._now()
         cid = id or remote_id or new_local_id()
         self._write(
-            "INSERT INTO conversations(id, remote_id, title, mode, model, settings, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (cid, remote_id, title, mode, model, json.dumps(settings or {}), created_at or now, now))
+            "INSERT INTO conversations(id, remote_id, title, mode, model, settings, created_at, updated_at,"
+            " last_response_id, parent_id, fork_turn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (cid, remote_id, title, mode, model, json.dumps(settings or {}), created_at or now, now,
+             last_response_id, parent_id, fork_turn))
         found = self.get_conversation(cid)
         assert found is not None
         return found
@@ -578,10 +590,11 @@ class Store:
         for row in rows:
             statements.append((
                 "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " usage, cost_usd, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conv.pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
                  row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
-                 row.get("created_at") or self._now())))
+                 json.dumps(row["usage"]) if row.get("usage") else None, row.get("cost_usd"),
+                 row.get("error"), row.get("created_at") or self._now())))
         statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv.pk)))
         self._transaction(statements)
 

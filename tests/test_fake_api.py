@@ -180,6 +180,16 @@ def test_conversation_crud_and_404(fake_client):
         fake_client.responses.create(model="gpt-4o", input="x", conversation=conv.id)
 
 
+def test_conversation_items_at_most_20_a_request(fake_client):
+    """Like the real API: 20 items with the create, and 20 per later add."""
+    many = [{"type": "message", "role": "user", "content": f"m{i}"} for i in range(21)]
+    for create in (lambda: fake_client.conversations.create(items=many),
+                   lambda: fake_client.conversations.items.create(
+                       fake_client.conversations.create(items=many[:20]).id, items=many)):
+        with pytest.raises(openai.BadRequestError, match="maximum length 20"):
+            create()
+
+
 def test_conversation_items_pagination(fake_client):
     conv = fake_client.conversations.create(
         items=[{"type": "message", "role": "user", "content": f"m{i}"} for i in range(7)])

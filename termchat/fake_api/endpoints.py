@@ -265,6 +265,9 @@ def conversations(api: FakeAPI, method: str, parts: list[str], query: dict,
             return Result(200, paginate([_item(i) for i in items], query))
         if len(parts) == 2 and method == "POST":
             conv = store.conversation(conv_id)
+            if len(body.get("items") or []) > 20:  # the real API adds at most 20 items a request
+                raise ApiError(400, "Invalid 'items': array too long. Expected an array with "
+                               "maximum length 20.", param="items")
             new = store.normalize_input(body.get("items") or [])
             with store.lock:
                 conv.items.extend(new)
