@@ -27,6 +27,37 @@ MATCH_START = "\ue000"
 MATCH_END = "\ue001"
 SNIPPET_TOKENS = 12  # words of context a snippet shows around its matches
 ELLIPSIS = "…"
+# The indexes (store migration 4). They read their text from the tables themselves (external
+# content), so they cost only the index; the triggers keep them in step with every write, the
+# cascade of a deleted chat included; `rebuild` indexes what a store already holds.
+FTS_SCHEMA = """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+    CREATE VIRTUAL TABLE titles_fts USING fts5(title, content='conversations', content_rowid='pk',
+        tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
+    END;
+    CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
+        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
+    END;
+    CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
+        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
+        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
+    END;
+    INSERT INTO titles_fts(titles_fts) VALUES ('rebuild');
+    """
 HIGHLIGHT = ("\x1b[1;4m", "\x1b[22;24m")  # bold and underlined, on a terminal without NO_COLOR
 NO_MATCHES = "no matches"
 
@@ -215,3 +246,66 @@ def fast_search(argv: list[str]) -> int | None:
         return None
     write_hits(hits, as_json=as_json, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     return 0
+
+
+# -- the app's chat list: chats whose messages match what is typed in its filter -------------
+
+_CHAT_SCAN = """
+SELECT messages_fts.rowid, m.conversation_pk
+FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+WHERE messages_fts MATCH ?
+ORDER BY messages_fts.rowid DESC
+"""
+
+
+def chat_hits(db: sqlite3.Connection, text: str, *, skip: set[int] | frozenset[int] = frozenset(),
+              limit: int = 60) -> list[tuple[int, int]]:
+    """(chat pk, id of its newest matching message) for up to `limit` chats not in `skip`,
+    newest match first; `text` is read as typed so far (its last word may be unfinished).
+
+    The matches are read newest first and the scan stops at `limit` chats, so a word in every
+    message costs about as much as a rare one.
+    """
+    expression = match_expression(text, prefix_last=True)
+    if expression is None or limit <= 0:
+        return []
+    found: dict[int, int] = {}
+    cursor = db.execute(_CHAT_SCAN, (expression,))
+    try:
+        for message_id, pk in cursor:
+            if pk not in found and pk not in skip:
+                found[pk] = message_id
+                if len(found) >= limit:
+                    break
+    finally:
+        cursor.close()
+    return list(found.items())
+
+
+def excerpt(content: str, text: str, *, before: int = 12, length: int = 160) -> str:
+    """One clean line of `content` from just before the first word `text` matches, that word
+    marked like a snippet's (unmarked from the start, if none is found as written)."""
+    from termchat.sanitize import strip_control
+
+    line = " ".join(strip_control(content, keep_newlines=False).split())
+    lower = line.lower()
+    words = [w.strip("*").lower() for w in text.replace('"', " ").split() if any(c.isalnum() for c in w)]
+    best = -1
+    if len(lower) == len(line):  # (lower() can change a length; then positions would be off)
+        for word in words:
+            at = lower.find(word)
+            while at > 0 and lower[at - 1].isalnum():  # a word's start, as the index matches it
+                at = lower.find(word, at + 1)
+            if at >= 0 and (best < 0 or at < best):
+                best = at
+    if best < 0:
+        return line[:length]
+    end = best
+    while end < len(line) and line[end].isalnum():
+        end += 1
+    start = max(0, best - before)
+    if start:
+        space = line.find(" ", start, best)
+        start = space + 1 if space >= 0 else start
+    head = (ELLIPSIS if start else "") + line[start:best]
+    return head + MATCH_START + line[best:end] + MATCH_END + line[end:start + length]

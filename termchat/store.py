@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from termchat.errors import StoreError, UsageError
+from termchat.search import FTS_SCHEMA
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
 
@@ -92,38 +93,8 @@ _MIGRATIONS: dict[int, str] = {
         WHERE usage IS NOT NULL;
     CREATE INDEX messages_created ON messages(created_at);
     """,
-    # Full-text search over message text and chat titles (termchat/search.py queries them).
-    # The indexes read their text from the tables themselves (external content), so they cost
-    # only the index; the triggers keep them in step with every write, the cascade of a deleted
-    # chat included. `rebuild` indexes what a store already holds.
-    4: """
-    CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2');
-    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
-    END;
-    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-    END;
-    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
-    END;
-    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
-    CREATE VIRTUAL TABLE titles_fts USING fts5(title, content='conversations', content_rowid='pk',
-        tokenize='unicode61 remove_diacritics 2');
-    CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
-        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
-    END;
-    CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
-        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
-    END;
-    CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
-        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
-        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
-    END;
-    INSERT INTO titles_fts(titles_fts) VALUES ('rebuild');
-    """,
+    # Full-text search over message text and chat titles: the indexes termchat.search reads.
+    4: FTS_SCHEMA,
     # A fork names the chat it was forked from (its id then, which may since have become an
     # alias) and the user turn it was forked at.
     5: """
@@ -464,6 +435,26 @@ class Store:
             return search(self._db, text, limit=limit)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot search {self.path}: {exc}") from None
+
+    def search_chats(self, text: str, *, skip: set[int] | frozenset[int] = frozenset(),
+                     limit: int = 60) -> list[tuple[ConversationRow, int, str]]:
+        """Chats whose messages match `text` as typed so far (not those in `skip`), newest match
+        first: (chat, id of the matching message, a marked excerpt of it)."""
+        from termchat.search import chat_hits, excerpt
+
+        try:
+            hits = chat_hits(self._db, text, skip=skip, limit=limit)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot search {self.path}: {exc}") from None
+        found = []
+        for pk, message_id in hits:
+            rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE pk = ?", (pk,))
+            message = self.message(message_id)
+            if rows and message is not None:
+                found.append((message.created_at, self._conversation(rows[0]), message_id,
+                              excerpt(message.content, text)))
+        found.sort(key=lambda hit: (hit[0], hit[2]), reverse=True)
+        return [hit[1:] for hit in found]
 
     def count_conversations(self) -> int:
         return self._read("SELECT COUNT(*) FROM conversations")[0][0]

@@ -70,6 +70,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         self.keymap: dict[str, str] = {}
         self.termchat_theme_names: list[str] = []
         self._open_token = 0
+        self._reveal: int | None = None  # the message the chat being opened scrolls to
         self._theme_ready = False
         self._capabilities: Any = None
         self._tool_panel: ToolPanel | None = None  # set once mounted
@@ -308,9 +309,11 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         engine.capabilities = self._capabilities  # learned once per process, shared
         return engine
 
-    def open_conversation(self, ident: str, *, first: bool = False) -> None:
-        """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server)."""
+    def open_conversation(self, ident: str, *, first: bool = False, reveal: int | None = None) -> None:
+        """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server);
+        `reveal`: a message to scroll to and select (a search hit)."""
         self._open_token += 1
+        self._reveal = reveal
         self._open_worker(ident, self._open_token, first)
 
     @work(thread=True, group="open", exit_on_error=False)
@@ -345,16 +348,20 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         choice = conv.settings.get("tool_choice") or "auto"
         if first and self.flag_tools is not None:
             tools, choice = self.flag_tools, self.flag_tool_choice or choice
-        await self.show_conversation(conv)
+        await self.show_conversation(conv, reveal=self._reveal)
         if not self.quitting:
             self.load_tools(tools, choice)
 
-    async def show_conversation(self, conv: ConversationRow | None) -> None:
+    async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None) -> None:
         await self._detach_turn_views()
         self.conv = conv
         self.chat_list.mark_current(conv.pk if conv else None)
         if conv is None:
             await self.pane.show([], has_older=False, empty_hint=self._empty_hint())
+        elif reveal is not None and (around := self._rows_around(conv, reveal)) is not None:
+            rows, has_older, has_newer = around
+            await self.pane.show(rows, has_older=has_older)
+            self.pane.reveal(reveal, newer_hidden=has_newer)
         else:
             rows = self.store.messages(conv, limit=FIRST_PAGE + 1)
             has_older = len(rows) > FIRST_PAGE
@@ -371,7 +378,20 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
                     if view.message_id == turn.reply_id:
                         turn.view = view
                         view.start_stream()
+            if reveal is not None:
+                self.pane.reveal(reveal)
         self.update_status()
+
+    def _rows_around(self, conv: ConversationRow, message_id: int) -> tuple[list, bool, bool] | None:
+        """A page of `conv` with `message_id` in it, if that is not the newest page: (rows, older
+        ones exist, newer ones exist); None when the newest page (shown as usual) has it."""
+        rows = self.store.messages(conv)
+        index = next((i for i, row in enumerate(rows) if row.id == message_id), None)
+        if index is None or index >= len(rows) - FIRST_PAGE:
+            return None
+        start = max(0, index - FIRST_PAGE // 2)
+        end = min(len(rows), start + FIRST_PAGE)
+        return rows[start:end], start > 0, end < len(rows)
 
     async def _detach_turn_views(self) -> None:
         for turn in self.turns.values():
@@ -413,7 +433,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
     def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
         conv = self._row(message.pk)
         if conv is not None:
-            self.open_conversation(conv.id)
+            self.open_conversation(conv.id, reveal=message.message_id)
 
     def _row(self, pk: int | None) -> ConversationRow | None:
         if pk is None:

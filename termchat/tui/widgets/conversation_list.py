@@ -1,7 +1,10 @@
 """The chat list: newest activity first, type-to-filter, paged so 10,000 chats stay fast.
 
-Only `store.list_conversations(limit=, offset=, search=)` is called: listing never loads
-messages. Rows are `Content` (never markup), so a title cannot inject styles.
+Only `store.list_conversations(limit=, offset=, search=)` is called for the list itself:
+listing never loads messages. A filter also looks for the typed words in the messages: once the
+chats whose title matches are all listed, the chats whose messages match follow (each with an
+excerpt of its newest matching message under the title), searched in a worker thread so typing
+never waits on it. Rows are `Content` (never markup), so a title cannot inject styles.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import TYPE_CHECKING
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style as RichStyle
+from textual import work
 from textual.app import ComposeResult
 from textual.cache import LRUCache
 from textual.containers import Vertical
@@ -37,19 +41,28 @@ TITLE_WIDTH = 28  # one line in the default list width
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
 SLOW_FILTER = 0.030  # seconds; a store whose filter takes longer gets its keys coalesced
 SLOW_FILTER_DELAY = 0.15  # seconds of quiet typing before a slow store's filter runs
+TEXT_SEARCH_DELAY = 0.15  # seconds of quiet typing before the messages are searched
 
 
 ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width
 _BOLD = RichStyle(bold=True)
 _DIM = RichStyle(dim=True)
+_MATCH = RichStyle(bold=True, underline=True)
 
 
 class ChatOption(Option):
-    """One chat row: its two lines are kept as plain text so the list can draw them cheaply."""
+    """One chat row: its two lines are kept as plain text so the list can draw them cheaply.
 
-    def __init__(self, title: str, meta: str, id: str) -> None:
+    A chat found by its messages has `message_id` (the matching message) and an excerpt of it as
+    its second line, the match between `match` = (start, end) offsets.
+    """
+
+    def __init__(self, title: str, meta: str, id: str, *, message_id: int | None = None,
+                 match: tuple[int, int] | None = None) -> None:
         super().__init__(Content.assemble((title, "bold"), "\n", (meta, "dim")), id=id)
         self.lines = (title, meta)
+        self.message_id = message_id
+        self.match = match
 
 
 class ChatOptions(OptionList):
@@ -101,12 +114,22 @@ class ChatOptions(OptionList):
             base = style.rich_style + RichStyle.from_meta({"option": index})
             inner = max(0, width - padding.left - padding.right)
             strips = []
-            for text, extra in zip(option.lines, (_BOLD, _DIM), strict=False):
-                if cell_len(text) > inner:
-                    text = set_cell_size(text, inner)
-                fill = width - padding.left - cell_len(text)
-                segments = [Segment(" " * padding.left, base), Segment(text, base + extra),
-                            Segment(" " * fill, base)]
+            for line, (text, extra) in enumerate(zip(option.lines, (_BOLD, _DIM), strict=False)):
+                parts = [(text, base + extra)]
+                if line == 1 and option.match is not None:
+                    start, end = option.match
+                    parts = [(text[:start], base + extra), (text[start:end], base + _MATCH),
+                             (text[end:], base + extra)]
+                segments = [Segment(" " * padding.left, base)]
+                room = inner
+                for part, part_style in parts:
+                    if room <= 0 or not part:
+                        continue
+                    if cell_len(part) > room:
+                        part = set_cell_size(part, room)
+                    segments.append(Segment(part, part_style))
+                    room -= cell_len(part)
+                segments.append(Segment(" " * (width - padding.left - (inner - max(room, 0))), base))
                 strips.append(Strip([s for s in segments if s.text], width))
             self._row_cache[key] = strips
         return strips
@@ -159,9 +182,21 @@ class ConversationList(Vertical):
     """Filter input above a paged OptionList of chats; posts `Selected(pk)` on Enter/click."""
 
     class Selected(Message):
-        def __init__(self, pk: int) -> None:
+        """A chat picked; `message_id`: the matching message, for a chat found by its messages."""
+
+        def __init__(self, pk: int, message_id: int | None = None) -> None:
             super().__init__()
             self.pk = pk
+            self.message_id = message_id
+
+    class MessageHits(Message):
+        """Chats whose messages match `search` (from the worker): (chat, message id, excerpt)."""
+
+        def __init__(self, search: str, found: list[tuple[ConversationRow, int, str]], limit: int) -> None:
+            super().__init__()
+            self.search = search
+            self.found = found
+            self.limit = limit
 
     class Action(Message):
         """A list-local action ("delete" / "delete_remote" / "rename") on the chat with option
@@ -184,6 +219,11 @@ class ConversationList(Vertical):
         self.hidden: set[int] = set()  # deleted, waiting for the undo window to pass
         self._filter_timer: Timer | None = None
         self._filter_cost = 0.0  # seconds the last filter query and rebuild took
+        # chats found by their messages, listed after every chat whose title matches
+        self.found_in_text: dict[int, int] = {}  # pk -> the matching message's id
+        self.text_limit = 0  # how many such chats were asked for (0: not searched yet)
+        self.text_more = False  # the last search found as many as it asked for: maybe more
+        self._text_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield FilterInput(self._filter_typed, placeholder="Filter chats…", id="filter", compact=True)
@@ -211,6 +251,8 @@ class ConversationList(Vertical):
         options.set_options([self._option(c, now) for c in rows if c.pk not in self.hidden])
         self.loaded = len(rows)
         self.exhausted = len(rows) < PAGE
+        self.found_in_text, self.text_limit, self.text_more = {}, 0, False
+        self._search_messages_soon()
         target = highlighted or (str(self.current_pk) if self.current_pk else None)
         if target is not None:
             try:
@@ -222,6 +264,9 @@ class ConversationList(Vertical):
 
     def load_more(self) -> None:
         if self.exhausted:
+            if self.text_more:  # the next page of chats found by their messages
+                self.text_more = False
+                self._start_message_search(self.search, self._title_pks(), self.text_limit + PAGE)
             return
         rows = self.store.list_conversations(limit=PAGE, offset=self.loaded, search=self.search or None)
         now = self.now()
@@ -229,6 +274,65 @@ class ConversationList(Vertical):
         self.options.add_options([self._option(c, now) for c in rows if c.pk not in self.hidden])
         self.loaded += len(rows)
         self.exhausted = len(rows) < PAGE
+        self._search_messages_soon()
+
+    # -- chats found by their messages ---------------------------------------------------------
+
+    def _title_pks(self) -> frozenset[int]:
+        return frozenset(pk for pk in self.rows if pk not in self.found_in_text)
+
+    def _search_messages_soon(self) -> None:
+        """Once every chat whose title matches is listed, look for the filter in the messages
+        (after a pause in typing: a search of every message is not per-key work)."""
+        if self._text_timer is not None:
+            self._text_timer.stop()
+            self._text_timer = None
+        from termchat.search import match_expression
+
+        if not self.exhausted or self.text_limit or match_expression(self.search, prefix_last=True) is None:
+            return
+        search, skip = self.search, self._title_pks()
+        self._text_timer = self.set_timer(TEXT_SEARCH_DELAY,
+                                          lambda: self._start_message_search(search, skip, PAGE))
+
+    def _start_message_search(self, search: str, skip: frozenset[int], limit: int) -> None:
+        self._text_timer = None
+        if search == self.search:
+            self.text_limit = limit
+            self._search_messages(search, skip, limit)
+
+    @work(thread=True, exclusive=True, group="chat-filter", exit_on_error=False)
+    def _search_messages(self, search: str, skip: frozenset[int], limit: int) -> None:
+        from termchat.errors import TermchatError
+
+        try:
+            with Store(self.store.path) as store:  # this thread's own connection
+                found = store.search_chats(search, skip=skip, limit=limit)
+        except TermchatError:
+            return  # the list by title still stands; the next filter tries again
+        self.post_message(self.MessageHits(search, found, limit))
+
+    def on_conversation_list_message_hits(self, message: MessageHits) -> None:
+        from termchat.search import MATCH_END, MATCH_START
+
+        message.stop()
+        if message.search != self.search:
+            return  # typed on meanwhile
+        self.text_more = len(message.found) >= message.limit
+        options = []
+        for conv, message_id, marked in message.found:
+            if conv.pk in self.rows or conv.pk in self.hidden:
+                continue
+            self.rows[conv.pk] = conv
+            self.found_in_text[conv.pk] = message_id
+            start = marked.find(MATCH_START)
+            plain = marked.replace(MATCH_START, "").replace(MATCH_END, "")
+            end = marked.find(MATCH_END) - 1 if start >= 0 else -1
+            options.append(ChatOption(safe_title(conv.title or conv.id, max_len=TITLE_WIDTH), plain,
+                                      id=str(conv.pk), message_id=message_id,
+                                      match=(start, end) if 0 <= start <= end else None))
+        if options:
+            self.options.add_options(options)
 
     def on_chat_options_near_end(self, event: ChatOptions.NearEnd) -> None:
         event.stop()
@@ -269,13 +373,17 @@ class ConversationList(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self._cancel_pending_filter()
-        self.apply_filter(event.value.strip())
+        if event.value.strip() != self.search:  # (else the list, and its message hits, stand)
+            self.apply_filter(event.value.strip())
+        elif self.options.highlighted is None and self.options.option_count:
+            self.options.highlighted = 0
         self.options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.post_message(self.Selected(int(event.option.id)))
+            message_id = event.option.message_id if isinstance(event.option, ChatOption) else None
+            self.post_message(self.Selected(int(event.option.id), message_id))
 
     def mark_current(self, pk: int | None) -> None:
         self.current_pk = pk

@@ -146,6 +146,26 @@ class MessagePane(VerticalScroll):
             self.has_older = True
         return view
 
+    def reveal(self, message_id: int, *, newer_hidden: bool = False) -> None:
+        """Scroll to a message and select it, marked as found (`-found`); `newer_hidden`: the
+        page shown is not the newest (End reloads it)."""
+        if newer_hidden:
+            self.add_class("-truncated")
+        for view in self.views:
+            if view.message_id == message_id:
+                view.add_class("-found")
+                self._reveal_when_built(view)
+                return
+
+    def _reveal_when_built(self, view: MessageView) -> None:
+        if not (view.is_mounted and self.is_mounted):
+            return
+        if any(self._building(v) for v in self.views):  # heights not known yet: wait for them
+            self.set_timer(0.05, lambda: self._reveal_when_built(view))
+            return
+        view.focus(scroll_visible=False)
+        self.scroll_to_widget(view, center=True, animate=False, immediate=True)
+
     @property
     def truncated(self) -> bool:
         """Whether the newest messages were dropped to keep the mounted count bounded."""
