@@ -51,8 +51,13 @@ def fork_title(title: str, turn: int) -> str:
     return f"{base}{_FORK_SUFFIX}{turn})"
 
 
-def fork_chat(engine: Engine, conv: ConversationRow, at: int | None = None) -> ConversationRow:
-    """Fork `conv` at user turn `at` (default: its last turn); returns the new chat."""
+def fork_chat(engine: Engine, conv: ConversationRow, at: int | None = None, *,
+              from_start: bool = False) -> ConversationRow:
+    """Fork `conv` at user turn `at` (default: its last turn); returns the new chat.
+
+    `from_start` allows `at` = 0, a fork before the first turn (the app's edit of a first
+    prompt); the command line asks for a turn to keep.
+    """
     store = engine.store
     if conv.mode == "conversation" and conv.remote_id:
         # The server holds the chat: it must still exist, and may have turns this cache lacks.
@@ -66,10 +71,10 @@ def fork_chat(engine: Engine, conv: ConversationRow, at: int | None = None) -> C
         engine.adopt_server_items(conv, items)
     messages = store.messages(conv)
     turns = user_turns(messages)
-    if turns == 0:
+    if turns == 0 and not from_start:
         raise UsageError(f"{conv.id} has no turns to fork yet")
     turn = turns if at is None else at
-    if not 1 <= turn <= turns:
+    if not (0 if from_start else 1) <= turn <= turns:
         raise UsageError(f"--at {turn} is out of range: {conv.id} has {turns} turn"
                          f"{'s' if turns != 1 else ''} (1..{turns})")
     kept = messages[:turn_end(messages, turn)]
@@ -120,3 +125,108 @@ def _delete_quietly(engine: Engine, remote_id: str) -> None:
         engine.api.delete_conversation(remote_id)
     except ApiError:
         pass  # the error being raised is the one to report
+
+
+# -- alternatives: the chats that share a chat's turns up to some point ----------------------
+
+def turn_of(messages: list[MessageRow], message_id: int) -> int:
+    """The user turn a message belongs to (its own number for a prompt, its prompt's for a
+    reply); 0 for what comes before the first prompt or an unknown id."""
+    turn = 0
+    for message in messages:
+        if message.role == "user":
+            turn += 1
+        if message.id == message_id:
+            return turn
+    return 0
+
+
+def alternatives(store: Any, conv: ConversationRow) -> dict[int, list[ConversationRow]]:
+    """For each turn of `conv` that has alternatives, the chats that hold them: the first chat,
+    then the others in the order they were made (`conv` among them).
+
+    Turn T's alternatives are the chats whose turns 1..T-1 are the same and whose turn T is
+    not: a chat and the forks made from it at turn T-1 (as the app's edit and regenerate do),
+    and theirs at the same turn.
+    """
+    turns = {fork.fork_turn for fork in store.forks(conv) if fork.fork_turn is not None}
+    if conv.parent_id and conv.fork_turn is not None:
+        turns.add(conv.fork_turn)
+    found = {}
+    for kept in sorted(turns):
+        family = _family(store, conv, kept)
+        if len(family) > 1:
+            found[kept + 1] = family
+    return found
+
+
+def _family(store: Any, conv: ConversationRow, kept: int) -> list[ConversationRow]:
+    """`conv` and every chat linked to it by forks made at turn `kept`, the first one first."""
+    root, seen = conv, {conv.pk}
+    while root.fork_turn == kept and root.parent_id:
+        parent = store.get_conversation(root.parent_id)
+        if parent is None or parent.pk in seen:
+            break
+        root = parent
+        seen.add(root.pk)
+    family, queue, seen = [root], [root], {root.pk}
+    while queue:
+        for fork in store.forks(queue.pop(0)):
+            if fork.fork_turn == kept and fork.pk not in seen:
+                seen.add(fork.pk)
+                family.append(fork)
+                queue.append(fork)
+    return family[:1] + sorted(family[1:], key=lambda chat: (chat.created_at, chat.pk))
+
+
+def message_at(messages: list[MessageRow], turn: int, role: str) -> int | None:
+    """The id of turn `turn`'s prompt (`role` "user") or its last reply (else), if it has one."""
+    found = None
+    current = 0
+    for message in messages:
+        if message.role == "user":
+            current += 1
+            if current == turn and role == "user":
+                return message.id
+        elif current == turn and message.role == "assistant" and role != "user":
+            found = message.id
+    return found
+
+
+def with_forks(store: Any, rows: list[ConversationRow], shown: set[int]) -> list[tuple[ConversationRow, int]]:
+    """`rows` (newest activity first) with each chat's forks right under it: (chat, depth).
+
+    A family is listed once, where its most active member comes: a fork more active than its
+    parent brings the parent (and the rest of the family) up with it. Chats in `shown` (listed
+    on an earlier page) are left out; the listed ones are added to it. A page without forks
+    costs one query.
+    """
+    roots: dict[int, ConversationRow] = {}
+    for conv in rows:
+        if conv.pk in shown:
+            continue
+        root, seen = conv, {conv.pk}
+        while root.parent_id:  # up to the family's first chat
+            parent = store.get_conversation(root.parent_id)
+            if parent is None or parent.pk in seen:
+                break
+            root = parent
+            seen.add(root.pk)
+        roots.setdefault(root.pk, root)
+    children: dict[str, list[ConversationRow]] = {}
+    level = [root.id for root in roots.values()]
+    while level:  # one query per generation
+        found = store.children(level)
+        children.update(found)
+        level = [kid.id for kids in found.values() for kid in kids if kid.id not in children]
+    listed: list[tuple[ConversationRow, int]] = []
+    for root in roots.values():
+        stack = [(root, 0)]
+        while stack:
+            chat, depth = stack.pop()
+            if chat.pk in shown:
+                continue
+            shown.add(chat.pk)
+            listed.append((chat, depth))
+            stack.extend((kid, depth + 1) for kid in reversed(children.get(chat.id, [])))
+    return listed

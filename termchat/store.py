@@ -100,6 +100,7 @@ _MIGRATIONS: dict[int, str] = {
     5: """
     ALTER TABLE conversations ADD COLUMN parent_id TEXT;
     ALTER TABLE conversations ADD COLUMN fork_turn INTEGER;
+    CREATE INDEX conversations_parent ON conversations(parent_id);
     """,
 }
 
@@ -456,6 +457,25 @@ class Store:
         found.sort(key=lambda hit: (hit[0], hit[2]), reverse=True)
         return [hit[1:] for hit in found]
 
+    def children(self, ids: list[str]) -> dict[str, list[ConversationRow]]:
+        """The chats forked from each of `ids` (parent id -> its forks, oldest first)."""
+        found: dict[str, list[ConversationRow]] = {}
+        for start in range(0, len(ids), 500):  # within SQLite's limit of bound parameters
+            chunk = ids[start:start + 500]
+            rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE parent_id IN "
+                              f"({', '.join('?' * len(chunk))}) ORDER BY created_at, pk", tuple(chunk))
+            for row in map(self._conversation, rows):
+                found.setdefault(row.parent_id or "", []).append(row)
+        return found
+
+    def forks(self, parent: ConversationRow) -> list[ConversationRow]:
+        """The chats forked from `parent` (by any id it has had), oldest first."""
+        ids = [parent.id, *self.aliases(parent)]
+        marks = ", ".join("?" * len(ids))
+        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE parent_id IN ({marks})"
+                          " ORDER BY created_at, pk", tuple(ids))
+        return [self._conversation(r) for r in rows]
+
     def count_conversations(self) -> int:
         return self._read("SELECT COUNT(*) FROM conversations")[0][0]
 
@@ -480,6 +500,8 @@ class Store:
         if "id" in fields and fields["id"] != conv.id:
             statements.append(("INSERT OR REPLACE INTO aliases(alias, conversation_pk) VALUES (?, ?)",
                                (conv.id, conv.pk)))
+            statements.append(("UPDATE conversations SET parent_id = ? WHERE parent_id = ?",
+                               (fields["id"], conv.id)))  # its forks name it by its new id
         if statements:
             self._transaction(statements)
         return self.reload(conv)

@@ -150,3 +150,26 @@ def test_a_local_chat_with_long_history_moves_to_a_server_conversation(run, serv
     assert "Your name is Ada." in moved.out
     conv_id = listing(run)[0]["id"]
     assert len(server.store.conversation(conv_id).items) == 22 + 2
+
+
+def test_alternatives_gather_every_branch_made_at_a_turn(tmp_path):
+    from termchat.fork import alternatives, with_forks
+
+    store = Store.in_dir(tmp_path)
+    clock = iter(range(1000, 2000))
+    store._now = lambda: float(next(clock))
+    parent = store.create_conversation(mode="local", model="m", title="p")
+    first = store.create_conversation(mode="local", model="m", title="a", parent_id=parent.id, fork_turn=2)
+    second = store.create_conversation(mode="local", model="m", title="b", parent_id=first.id, fork_turn=2)
+    later = store.create_conversation(mode="local", model="m", title="c", parent_id=first.id, fork_turn=4)
+    assert {turn: [c.title for c in chats] for turn, chats in alternatives(store, second).items()} == {
+        3: ["p", "a", "b"]}
+    assert {turn: [c.title for c in chats] for turn, chats in alternatives(store, first).items()} == {
+        3: ["p", "a", "b"], 5: ["a", "c"]}
+    assert alternatives(store, store.create_conversation(mode="local", model="m", title="alone")) == {}
+    # a parent whose id changes (compaction in conversation mode) keeps its forks
+    parent = store.update_conversation(parent, id="conv_new", remote_id="conv_new")
+    assert [c.title for c in store.forks(parent)] == ["a"]
+    listed = with_forks(store, store.list_conversations(), set())
+    assert [(c.title, depth) for c, depth in listed] == [  # (the renamed parent is the newest)
+        ("p", 0), ("a", 1), ("b", 2), ("c", 2), ("alone", 0)]

@@ -90,3 +90,110 @@ async def test_a_hit_far_back_in_a_long_chat_is_loaded_scrolled_to_and_selected(
         assert app.pane.truncated  # the newest messages are not mounted: End brings them back
         await app.action_jump_latest()
         await wait_for(pilot, lambda: app.pane.views[-1].text.startswith("filler message 59"))
+
+
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def send(app, pilot, text: str) -> None:
+    app.prompt.insert(text)
+    app.prompt.action_submit()
+    await wait_for(pilot, lambda: app.prompt.text == "")
+    await settle(app, pilot)
+
+
+def header(view) -> str:
+    return str(view.query_one(".message-header").render())
+
+
+def posts(api, path: str) -> list[dict]:
+    return [r.body for r in api.requests if r.method == "POST" and r.path == path]
+
+
+async def test_regenerate_a_reply_makes_a_branch_and_arrows_move_between_them(tui_context, tui_api):
+    ctx = tui_context()
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "My name is Ada.")
+        await send(app, pilot, "What is my name?")
+        parent = app.conv
+        await pilot.press("alt+up")  # the newest message: the reply to turn 2
+        assert app.focused.role == "assistant"
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.conv.pk != parent.pk and len(app.pane.views) == 4
+                       and not app.turns)
+        await settle(app, pilot)
+        fork = app.conv
+        assert (fork.parent_id, fork.fork_turn, fork.mode) == (parent.id, 1, "conversation")
+        [created] = [b for b in posts(tui_api, "/v1/conversations") if b.get("metadata", {}).get("termchat_turn")]
+        assert [item["content"] for item in created["items"]][:1] == ["My name is Ada."]
+        assert len(created["items"]) == 2 and created["metadata"]["termchat_parent"] == parent.id
+        assert posts(tui_api, "/v1/responses")[-1]["conversation"] == fork.id
+        views = app.pane.views
+        assert [v.text for v in views if v.role == "user"] == ["My name is Ada.", "What is my name?"]
+        assert "Your name is Ada." in views[-1].text
+        assert "‹ 2/2 ›" in header(views[-1]) and "‹ 2/2 ›" in header(views[-2])
+        assert "‹" not in header(views[0])  # turn 1 is shared: no alternatives
+        # the original is kept, and ← / → step between the two
+        await pilot.press("alt+up", "left")
+        await wait_for(pilot, lambda: app.conv.pk == parent.pk and app.focused in app.pane.views)
+        assert app.focused.role == "assistant" and "‹ 1/2 ›" in header(app.focused)
+        assert len(ctx.store.messages(parent)) == 4
+        await pilot.press("right")
+        await wait_for(pilot, lambda: app.conv.pk == fork.pk and app.focused in app.pane.views)
+        await pilot.press("right")  # no third alternative: stays
+        await settle(app, pilot)
+        assert app.conv.pk == fork.pk
+
+
+async def test_edit_a_prompt_sends_the_new_text_in_a_branch(tui_context, tui_api):
+    ctx = tui_context()
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "My name is Ada.")
+        await send(app, pilot, "My drink is tea.")
+        parent = app.conv
+        await pilot.press("alt+up", "alt+up")  # the prompt of turn 2
+        assert app.focused.role == "user"
+        await pilot.press("e")
+        assert app.prompt.text == "My drink is tea." and app.focused is app.prompt
+        app.prompt.text = ""
+        await send(app, pilot, "My drink is coffee.")
+        await wait_for(pilot, lambda: app.conv.pk != parent.pk and len(app.pane.views) == 4 and not app.turns)
+        await settle(app, pilot)
+        fork = app.conv
+        assert (fork.parent_id, fork.fork_turn) == (parent.id, 1)
+        assert [v.text for v in app.pane.views if v.role == "user"] == ["My name is Ada.", "My drink is coffee."]
+        assert "coffee" in app.pane.views[-1].text
+        assert [m.content for m in ctx.store.messages(parent) if m.role == "user"] == [
+            "My name is Ada.", "My drink is tea."]
+        # editing the first prompt branches from before it: a chat with one turn
+        await pilot.press("alt+up", "alt+up", "alt+up", "alt+up", "e")
+        app.prompt.text = ""
+        await send(app, pilot, "My name is Grace.")
+        await wait_for(pilot, lambda: app.conv.fork_turn == 0 and len(app.pane.views) == 2 and not app.turns)
+        assert app.conv.parent_id == fork.id and app.pane.views[0].text == "My name is Grace."
+
+
+async def test_the_chat_list_shows_forks_under_their_parent(tui_context, tui_seed):
+    ctx = tui_context()
+    other, parent = tui_seed(ctx.store, [("Other chat", "local", [("user", "x")]),
+                                         ("Parent chat", "local", [("user", "a"), ("assistant", "b")])])
+    store = ctx.store
+    store._now = lambda: TUI_NOW  # the newest activity of all: the family comes first
+    fork = store.create_conversation(mode="local", model="m", title="Parent chat (fork at 1)",
+                                     parent_id=parent.id, fork_turn=1)
+    store.create_conversation(mode="local", model="m", title="Fork of the fork",
+                              parent_id=fork.id, fork_turn=1)
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert [title for title, _ in rows(app)] == [
+            "Parent chat", "↳ Parent chat (fork at 1)", "  ↳ Fork of the fork", "Other chat"]
+        app.action_focus_filter()
+        await pilot.press(*"fork")  # a filtered list is flat
+        assert [title for title, _ in rows(app)] == ["Fork of the fork", "Parent chat (fork at 1)"]

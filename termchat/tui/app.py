@@ -22,6 +22,7 @@ from termchat.store import ConversationRow
 from termchat.tui import pause_gc, resume_gc
 from termchat.tui.actions import ChatActions, PendingDelete, ServerDelete
 from termchat.tui.bindings import COMMANDS, to_bindings
+from termchat.tui.branches import BranchActions
 from termchat.tui.messages import Opened
 from termchat.tui.palette import TermchatCommands
 from termchat.tui.replies import ReplyActions
@@ -38,7 +39,7 @@ LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
 
 
-class TermchatApp(ReplyActions, ChatActions, App[int]):
+class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "termchat"
     BINDINGS = to_bindings(COMMANDS) + [
@@ -356,6 +357,7 @@ class TermchatApp(ReplyActions, ChatActions, App[int]):
         await self._detach_turn_views()
         self.conv = conv
         self.chat_list.mark_current(conv.pk if conv else None)
+        self.pane.branches = self.branches_of(conv)
         if conv is None:
             await self.pane.show([], has_older=False, empty_hint=self._empty_hint())
         elif reveal is not None and (around := self._rows_around(conv, reveal)) is not None:

@@ -71,6 +71,19 @@ LIST_COMMANDS: tuple[Command, ...] = (
     Command("list_rename", "r", "rename_highlighted", "Rename", "Rename the highlighted chat", palette=False),
 )
 
+# Bindings of a selected message (Alt+Up / Alt+Down select one).
+MESSAGE_COMMANDS: tuple[Command, ...] = (
+    Command("message_leave", "escape", "app.focus_prompt", "Back", "Back to the prompt", palette=False),
+    Command("message_edit", "e", "app.edit_message", "Edit",
+            "Edit the selected prompt: sending it starts a new branch of the chat", palette=False),
+    Command("message_regenerate", "r", "app.regenerate", "Regenerate",
+            "Ask for the selected reply again, as a new branch of the chat", palette=False),
+    Command("message_previous_branch", "left", "app.branch(-1)", "Previous branch",
+            "Show the previous alternative of the selected turn (‹ 1/2 ›)", palette=False),
+    Command("message_next_branch", "right", "app.branch(1)", "Next branch",
+            "Show the next alternative of the selected turn", palette=False),
+)
+
 # Bindings of the tool panel (Tab / Shift+Tab move between its toggles).
 TOOL_PANEL_COMMANDS: tuple[Command, ...] = (
     Command("tools_leave", "escape", "leave", "Back", "Leave the tool panel for the prompt", palette=False),
@@ -94,4 +107,4 @@ def to_bindings(commands: tuple[Command, ...]) -> list[Binding]:
             for c in commands]
 
 
-ALL_COMMANDS = COMMANDS + PROMPT_COMMANDS + LIST_COMMANDS + TOOL_PANEL_COMMANDS
+ALL_COMMANDS = COMMANDS + PROMPT_COMMANDS + LIST_COMMANDS + MESSAGE_COMMANDS + TOOL_PANEL_COMMANDS

@@ -59,9 +59,9 @@ class ReplyActions:
 
         self.prompt.clear()
         conv, settings = await self._ensure_conversation(prompt)
-        await self.pane.append(MessageView("user", prompt, meta="just now"))
-        await self._start_turn(Turn(conv.pk, prompt), conv, model=self.model, mode=self.mode,
-                               settings=settings)
+        prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now"))
+        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view), conv, model=self.model,
+                               mode=self.mode, settings=settings)
 
     async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
                           settings: dict[str, Any], items: list[dict[str, Any]] | None = None) -> None:
@@ -143,6 +143,8 @@ class ReplyActions:
             turn.reply_id = event.assistant_message_id
             if view is not None:
                 view.message_id = event.assistant_message_id
+            if turn.prompt_view is not None and event.user_message_id:
+                turn.prompt_view.message_id = event.user_message_id  # (to edit it, say)
         elif isinstance(event, ev.Notice):
             self.notify(strip_control(event.message), markup=False, timeout=6)
         elif isinstance(event, (ev.ItemStarted, ev.ItemFinished)):

@@ -30,6 +30,7 @@ class Turn:
     session: Any = None
     stop_requested: bool = False
     view: Any = None  # the MessageView showing it, while its chat is on screen
+    prompt_view: Any = None  # the MessageView showing its prompt, when sent from the prompt box
     text: str = ""
     sanitizer: StreamSanitizer = field(default_factory=StreamSanitizer)
     approvals: list[ev.ApprovalRequested] = field(default_factory=list)  # asked at the end

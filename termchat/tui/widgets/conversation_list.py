@@ -220,6 +220,7 @@ class ConversationList(Vertical):
         self._filter_timer: Timer | None = None
         self._filter_cost = 0.0  # seconds the last filter query and rebuild took
         # chats found by their messages, listed after every chat whose title matches
+        self._listed: set[int] = set()  # chats on the (unfiltered) list so far
         self.found_in_text: dict[int, int] = {}  # pk -> the matching message's id
         self.text_limit = 0  # how many such chats were asked for (0: not searched yet)
         self.text_more = False  # the last search found as many as it asked for: maybe more
@@ -236,10 +237,21 @@ class ConversationList(Vertical):
     def on_mount(self) -> None:
         self.reload()  # in the first frame: the query and 60 rows cost ~1 ms
 
-    def _option(self, conv: ConversationRow, now: float) -> Option:
-        title = safe_title(conv.title or conv.id, max_len=TITLE_WIDTH)
+    def _option(self, conv: ConversationRow, now: float, depth: int = 0) -> Option:
+        indent = "  " * (depth - 1) + "↳ " if depth else ""  # a fork, under the chat it came from
+        title = indent + safe_title(conv.title or conv.id, max_len=max(8, TITLE_WIDTH - len(indent)))
         meta = f"{relative_time(conv.updated_at, now)} · {conv.mode}"
         return ChatOption(title, meta, id=str(conv.pk))
+
+    def _page(self, rows: list[ConversationRow], now: float) -> list[Option]:
+        """A page of the list; unfiltered, each chat with its forks under it (see with_forks)."""
+        if self.search:
+            return [self._option(c, now) for c in rows if c.pk not in self.hidden]
+        from termchat.fork import with_forks
+
+        listed = with_forks(self.store, rows, self._listed)
+        self.rows.update((c.pk, c) for c, _ in listed)
+        return [self._option(c, now, depth) for c, depth in listed if c.pk not in self.hidden]
 
     def reload(self, *, keep_highlight: bool = True) -> None:
         """Re-read the first page (after a send, rename, delete or filter change)."""
@@ -248,7 +260,8 @@ class ConversationList(Vertical):
         rows = self.store.list_conversations(limit=PAGE, search=self.search or None)
         now = self.now()
         self.rows = {c.pk: c for c in rows}
-        options.set_options([self._option(c, now) for c in rows if c.pk not in self.hidden])
+        self._listed = set()
+        options.set_options(self._page(rows, now))
         self.loaded = len(rows)
         self.exhausted = len(rows) < PAGE
         self.found_in_text, self.text_limit, self.text_more = {}, 0, False
@@ -271,7 +284,7 @@ class ConversationList(Vertical):
         rows = self.store.list_conversations(limit=PAGE, offset=self.loaded, search=self.search or None)
         now = self.now()
         self.rows.update((c.pk, c) for c in rows)
-        self.options.add_options([self._option(c, now) for c in rows if c.pk not in self.hidden])
+        self.options.add_options(self._page(rows, now))
         self.loaded += len(rows)
         self.exhausted = len(rows) < PAGE
         self._search_messages_soon()

@@ -47,6 +47,8 @@ class MessagePane(VerticalScroll):
         self.has_older = False
         self.loading_older = False
         self.model = ""
+        # message id -> (the chat's place, how many) among the alternatives of its turn
+        self.branches: dict[int, tuple[int, int]] = {}
 
     def meta(self, row: MessageRow) -> str:
         from termchat.listing import relative_time
@@ -58,7 +60,8 @@ class MessagePane(VerticalScroll):
 
         content = row.content if streaming_text is None else streaming_text
         return MessageView(row.role, content, message_id=row.id, status=row.status, items=row.items,
-                           error=row.error, meta=self.meta(row), streaming=streaming_text is not None)
+                           error=row.error, meta=self.meta(row), streaming=streaming_text is not None,
+                           branch=self.branches.get(row.id))
 
     @property
     def views(self) -> list[MessageView]:

@@ -12,7 +12,6 @@ from typing import Any
 from textual import events
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -21,6 +20,7 @@ from textual.widgets import Collapsible, Markdown, Static
 from termchat.history import ROLE_NAMES
 from termchat.render_items import describe_item
 from termchat.sanitize import strip_control
+from termchat.tui.bindings import MESSAGE_COMMANDS, to_bindings
 from termchat.tui.widgets.reply_stream import ReplyStream, split_segments
 
 STATUS_MARKS = {
@@ -127,12 +127,14 @@ class ToolItem(Collapsible):
 class MessageView(Vertical, can_focus=True):
     """A message of the transcript; the assistant's may be streaming. Focus selects it (to copy)."""
 
-    BINDINGS = [Binding("escape", "app.focus_prompt", "Back", show=False, id="message_leave")]
+    BINDINGS = to_bindings(MESSAGE_COMMANDS)
 
     def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
                  status: str = "complete", items: list[dict[str, Any]] | None = None,
-                 error: str | None = None, meta: str = "", streaming: bool = False) -> None:
+                 error: str | None = None, meta: str = "", streaming: bool = False,
+                 branch: tuple[int, int] | None = None) -> None:
         super().__init__(classes=f"message -{role}")
+        self.branch = branch  # (this chat's place, how many) among the alternatives of its turn
         self.role = role
         self.message_id = message_id
         self.status = status
@@ -168,6 +170,8 @@ class MessageView(Vertical, can_focus=True):
         parts: list[str | tuple[str, str]] = [(name, "bold")]
         if self.meta:
             parts += [("  " + self.meta, "dim")]
+        if self.branch is not None:
+            parts += [(f"  ‹ {self.branch[0]}/{self.branch[1]} ›", "bold")]
         if self.streaming:
             parts += [("  ● streaming", "italic")]
         elif self.role == "assistant" and self.status in STATUS_MARKS:
