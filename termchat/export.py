@@ -54,6 +54,8 @@ def export_markdown(store: Store, conv: ConversationRow) -> str:
              f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
              f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
              f"- cost: ${conv.cost_usd:.4f}", ""]
+    if conv.parent_id:
+        lines[-1:] = [f"- forked from: `{conv.parent_id}` at turn {conv.fork_turn}", ""]
     for message in store.iter_all_messages(conv):
         if message.role == COMPACTION:
             lines += ["---", "", "*Context compacted here: earlier turns were summarised for the model; "
@@ -72,5 +74,7 @@ def export_json(store: Store, conv: ConversationRow) -> dict[str, Any]:
     data = conv.to_json()
     data["aliases"] = store.aliases(conv)
     data["settings"] = conv.settings
+    if conv.parent_id:
+        data["forked_from"] = {"id": conv.parent_id, "turn": conv.fork_turn}
     data["messages"] = [m.to_json() for m in store.iter_all_messages(conv)]
     return data

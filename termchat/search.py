@@ -169,10 +169,10 @@ def plain_lines(hits: list[SearchHit], start: str = "", end: str = "") -> str:
     """`ID  TITLE  …snippet…` lines (a title hit shows its marked title alone), one per hit."""
     id_width = max(len(hit.conversation_id) for hit in hits)
     titles = [_shorten(clean_snippet(hit.title)) for hit in hits]
-    title_width = max(len(title) for title, hit in zip(titles, hits) if hit.role != "title") \
-        if any(hit.role != "title" for hit in hits) else 0
+    title_width = max((len(title) for title, hit in zip(titles, hits, strict=True) if hit.role != "title"),
+                      default=0)
     lines = []
-    for hit, title in zip(hits, titles):
+    for hit, title in zip(hits, titles, strict=True):
         head = f"{hit.conversation_id:<{id_width}}  "
         if hit.role == "title":
             lines.append(head + clean_snippet(hit.snippet, start, end))

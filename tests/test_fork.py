@@ -61,6 +61,9 @@ def test_fork_at_a_turn_continues_from_that_turn_in_each_mode(run, server, env, 
         assert not any(r.method == "POST" for r in new_requests)  # nothing sent for chain or local
     row = _fork_row(env, fork_id)
     assert (row.parent_id, row.fork_turn, row.mode) == (parent, 2, mode)
+    assert _exported(run, fork_id)["forked_from"] == {"id": parent, "turn": 2}
+    assert f"- forked from: `{parent}` at turn 2" in run("export", fork_id).out
+    assert "forked_from" not in _exported(run, parent)
     shown = run("show", fork_id).out
     assert "My drink is tea." in shown and "coffee" not in shown
 
@@ -161,7 +164,7 @@ def test_alternatives_gather_every_branch_made_at_a_turn(tmp_path):
     parent = store.create_conversation(mode="local", model="m", title="p")
     first = store.create_conversation(mode="local", model="m", title="a", parent_id=parent.id, fork_turn=2)
     second = store.create_conversation(mode="local", model="m", title="b", parent_id=first.id, fork_turn=2)
-    later = store.create_conversation(mode="local", model="m", title="c", parent_id=first.id, fork_turn=4)
+    store.create_conversation(mode="local", model="m", title="c", parent_id=first.id, fork_turn=4)
     assert {turn: [c.title for c in chats] for turn, chats in alternatives(store, second).items()} == {
         3: ["p", "a", "b"]}
     assert {turn: [c.title for c in chats] for turn, chats in alternatives(store, first).items()} == {

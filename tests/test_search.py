@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from termchat.search import MATCH_END, MATCH_START, match_expression
-from termchat.store import SCHEMA_VERSION, Store, _MIGRATIONS, _statements
+from termchat.store import _MIGRATIONS, SCHEMA_VERSION, Store, _statements
 
 
 def _marked(word: str) -> str:
