@@ -142,6 +142,7 @@ async def test_regenerate_a_reply_makes_a_branch_and_arrows_move_between_them(tu
         await pilot.press("alt+up", "left")
         await wait_for(pilot, lambda: app.conv.pk == parent.pk and app.focused in app.pane.views)
         assert app.focused.role == "assistant" and "‹ 1/2 ›" in header(app.focused)
+        assert not app.focused.has_class("-found")  # selected, not a search hit
         assert len(ctx.store.messages(parent)) == 4
         await pilot.press("right")
         await wait_for(pilot, lambda: app.conv.pk == fork.pk and app.focused in app.pane.views)

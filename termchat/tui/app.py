@@ -71,7 +71,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         self.keymap: dict[str, str] = {}
         self.termchat_theme_names: list[str] = []
         self._open_token = 0
-        self._reveal: int | None = None  # the message the chat being opened scrolls to
+        self._reveal: tuple[int, bool] | None = None  # (message, found) the chat being opened shows
         self._theme_ready = False
         self._capabilities: Any = None
         self._tool_panel: ToolPanel | None = None  # set once mounted
@@ -310,11 +310,12 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         engine.capabilities = self._capabilities  # learned once per process, shared
         return engine
 
-    def open_conversation(self, ident: str, *, first: bool = False, reveal: int | None = None) -> None:
+    def open_conversation(self, ident: str, *, first: bool = False, reveal: int | None = None,
+                          found: bool = True) -> None:
         """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server);
-        `reveal`: a message to scroll to and select (a search hit)."""
+        `reveal`: a message to scroll to and select, marked as `found` (a search hit) or not."""
         self._open_token += 1
-        self._reveal = reveal
+        self._reveal = (reveal, found) if reveal is not None else None
         self._open_worker(ident, self._open_token, first)
 
     @work(thread=True, group="open", exit_on_error=False)
@@ -349,11 +350,13 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         choice = conv.settings.get("tool_choice") or "auto"
         if first and self.flag_tools is not None:
             tools, choice = self.flag_tools, self.flag_tool_choice or choice
-        await self.show_conversation(conv, reveal=self._reveal)
+        reveal, found = self._reveal or (None, False)
+        await self.show_conversation(conv, reveal=reveal, found=found)
         if not self.quitting:
             self.load_tools(tools, choice)
 
-    async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None) -> None:
+    async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None,
+                                found: bool = True) -> None:
         await self._detach_turn_views()
         self.conv = conv
         self.chat_list.mark_current(conv.pk if conv else None)
@@ -363,7 +366,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         elif reveal is not None and (around := self._rows_around(conv, reveal)) is not None:
             rows, has_older, has_newer = around
             await self.pane.show(rows, has_older=has_older)
-            self.pane.reveal(reveal, newer_hidden=has_newer)
+            self.pane.reveal(reveal, newer_hidden=has_newer, found=found)
         else:
             rows = self.store.messages(conv, limit=FIRST_PAGE + 1)
             has_older = len(rows) > FIRST_PAGE
@@ -381,7 +384,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
                         turn.view = view
                         view.start_stream()
             if reveal is not None:
-                self.pane.reveal(reveal)
+                self.pane.reveal(reveal, found=found)
         self.update_status()
 
     def _rows_around(self, conv: ConversationRow, message_id: int) -> tuple[list, bool, bool] | None:

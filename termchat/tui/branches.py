@@ -162,4 +162,4 @@ class BranchActions:
             return
         target = self.store.reload(family[place + step])
         reveal = message_at(self.store.messages(target), turn, view.role)
-        self.open_conversation(target.id, reveal=reveal)
+        self.open_conversation(target.id, reveal=reveal, found=False)

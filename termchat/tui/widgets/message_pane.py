@@ -149,14 +149,14 @@ class MessagePane(VerticalScroll):
             self.has_older = True
         return view
 
-    def reveal(self, message_id: int, *, newer_hidden: bool = False) -> None:
-        """Scroll to a message and select it, marked as found (`-found`); `newer_hidden`: the
-        page shown is not the newest (End reloads it)."""
+    def reveal(self, message_id: int, *, newer_hidden: bool = False, found: bool = True) -> None:
+        """Scroll to a message and select it, marked as `found` (a search hit: `-found`);
+        `newer_hidden`: the page shown is not the newest (End reloads it)."""
         if newer_hidden:
             self.add_class("-truncated")
         for view in self.views:
             if view.message_id == message_id:
-                view.add_class("-found")
+                view.set_class(found, "-found")
                 self._reveal_when_built(view)
                 return
 
