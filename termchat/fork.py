@@ -114,10 +114,12 @@ def _chain_head(kept: list[MessageRow]) -> str | None:
 
 
 def _copied(message: MessageRow) -> dict[str, Any]:
+    """A message for the fork's transcript. Its usage and cost stay with the original: the fork
+    did not spend them, and `termchat usage` and budgets would count them twice."""
     return {"role": message.role, "content": message.content,
             "status": INTERRUPTED if message.status == STREAMING else message.status,
-            "response_id": message.response_id, "items": message.items, "usage": message.usage,
-            "cost_usd": message.cost_usd, "error": message.error, "created_at": message.created_at}
+            "response_id": message.response_id, "items": message.items, "error": message.error,
+            "created_at": message.created_at}
 
 
 def _delete_quietly(engine: Engine, remote_id: str) -> None:

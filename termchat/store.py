@@ -603,10 +603,9 @@ class Store:
         for row in rows:
             statements.append((
                 "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-                " usage, cost_usd, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (conv.pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
                  row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
-                 json.dumps(row["usage"]) if row.get("usage") else None, row.get("cost_usd"),
                  row.get("error"), row.get("created_at") or self._now())))
         statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv.pk)))
         self._transaction(statements)

@@ -86,6 +86,14 @@ def test_fork_at_a_turn_continues_from_that_turn_in_each_mode(run, server, env, 
     assert "Your drink is coffee." in run("--conversation", parent, "-p", "What is my drink?").out
 
 
+def test_a_fork_does_not_count_its_parents_spending_again(run, server):
+    parent = _chat(run, "local", "My name is Ada.", "My drink is tea.")
+    before = json.loads(run("usage", "--json").out)["total"]
+    assert before["turns"] == 2 and before["input_tokens"] > 0
+    assert run("fork", parent).code == 0
+    assert json.loads(run("usage", "--json").out)["total"] == before
+
+
 def test_fork_defaults_to_the_last_turn(run, server):
     parent = _chat(run, "local", "My name is Ada.", "My drink is tea.")
     fork_id = run("fork", parent).out.strip()
