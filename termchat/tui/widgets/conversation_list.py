@@ -219,8 +219,8 @@ class ConversationList(Vertical):
         self.hidden: set[int] = set()  # deleted, waiting for the undo window to pass
         self._filter_timer: Timer | None = None
         self._filter_cost = 0.0  # seconds the last filter query and rebuild took
-        # chats found by their messages, listed after every chat whose title matches
         self._listed: set[int] = set()  # chats on the (unfiltered) list so far
+        # chats found by their messages, listed after every chat whose title matches
         self.found_in_text: dict[int, int] = {}  # pk -> the matching message's id
         self.text_limit = 0  # how many such chats were asked for (0: not searched yet)
         self.text_more = False  # the last search found as many as it asked for: maybe more
