@@ -1,4 +1,4 @@
-"""``python -m termchat.fake_api [--port N] [--delay S]``: serve until Ctrl-C."""
+"""``python -m termchat.fake_api [--port N] [--delay S] [--job-seconds Q,R]``: serve until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ import sys
 import time
 
 from .server import FakeAPI
+
+
+def _job_seconds(text: str) -> tuple[float, float]:
+    queued, sep, running = text.partition(",")
+    try:
+        seconds = (float(queued), float(running))
+    except ValueError:
+        seconds = (-1.0, -1.0)
+    if not sep or min(seconds) < 0 or any(s != s or s == float("inf") for s in seconds):
+        raise argparse.ArgumentTypeError(f"expected Q,R (seconds queued, then in progress), got {text!r}")
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,10 +31,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="answer 404 for /v1/conversations (like compatible servers)")
     parser.add_argument("--no-compact", action="store_true")
     parser.add_argument("--no-background", action="store_true")
+    parser.add_argument("--job-seconds", type=_job_seconds, default=(1.0, 2.0), metavar="Q,R",
+                        help="a background job is queued Q seconds, then in progress R seconds "
+                             "(default 1,2)")
     args = parser.parse_args(argv)
     api = FakeAPI(host=args.host, port=args.port, delay=args.delay,
                   conversations=not args.no_conversations, compact=not args.no_compact,
-                  background=not args.no_background)
+                  background=not args.no_background, job_seconds=args.job_seconds)
     print(api.start(), flush=True)
     print("Serving the termchat fake API; press Ctrl-C to stop.", file=sys.stderr, flush=True)
     try:

@@ -125,7 +125,7 @@ def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
         return Result(stream=stream_frames(api, rec, plan))
     if plan.drop_after is not None:
         return Result(drop=True)
-    if plan.error is not None:
+    if plan.error is not None and not background:  # a background job fails later, as a status
         err = plan.error
         return Result(500, sdk.error_body(err["message"], err.get("type") or "server_error",
                                           err.get("param"), err.get("code")), pretty=True)

@@ -51,7 +51,7 @@ class FakeAPI:
     ``retrieve`` (False -> those endpoints answer 404 "Invalid URL", like
     Responses-compatible local servers), ``delay`` (seconds per streamed delta,
     e.g. 0.01 for demos), ``queued_seconds`` / ``run_seconds`` (background
-    timeline), ``expire_after`` (background responses 404 after this age),
+    timeline; ``job_seconds=(Q, R)`` says both at once, like ``--job-seconds Q,R``), ``expire_after`` (background responses 404 after this age),
     ``store_default`` (``store`` when the request omits it), ``obfuscation``,
     ``api_key`` (if set, other bearer tokens get the real 401 body), ``models``
     (if set, other models get 400 ``model_not_found``).
@@ -61,11 +61,13 @@ class FakeAPI:
                  conversations: bool = True, compact: bool = True, background: bool = True,
                  input_tokens: bool = True, retrieve: bool = True, delay: float = 0.0,
                  queued_seconds: float = 1.0, run_seconds: float = 2.0,
-                 expire_after: float = 600.0, store_default: bool = True,
+                 job_seconds: tuple[float, float] | None = None, expire_after: float = 600.0, store_default: bool = True,
                  obfuscation: bool = True, api_key: str | None = None,
                  models: list[str] | None = None,
                  vector_stores: list[tuple[str, str, int]] | None = None) -> None:
         self.clock = clock if clock is not None else RealClock()
+        if job_seconds is not None:
+            queued_seconds, run_seconds = job_seconds
         self.host, self._port = host, port
         self.conversations_enabled = conversations
         self.compact_enabled = compact
