@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_TIMEOUT = 120.0
 ITEMS_PER_REQUEST = 20  # conversation items the API takes in one request (create, or add)
+DEFAULT_BASE_URL = "https://api.openai.com/v1"  # the SDK's, when neither flag nor env names one
 _KEY_PATTERN = re.compile(r"(sk-|sess-)[A-Za-z0-9*_\-]{4,}")
 
 
@@ -31,8 +32,20 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return _KEY_PATTERN.sub(r"\1***", text)
 
 
+def same_server_form(base_url: str) -> str:
+    """A base URL with the parts that do not change the server normalised (case, trailing /)."""
+    scheme, sep, rest = base_url.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
+
+
 def _dump(obj: Any) -> dict[str, Any]:
-    return obj.model_dump(mode="json", warnings=False) if hasattr(obj, "model_dump") else dict(obj)
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json", warnings=False)
+    if isinstance(obj, dict):
+        return dict(obj)
+    # The SDK hands back a body that is not JSON as a string (an HTML page, say).
+    raise ApiError("the server's answer is not a JSON object (is the base URL right?)")
 
 
 class Api:
@@ -58,6 +71,11 @@ class Api:
 
     def __repr__(self) -> str:  # never show the key
         return f"Api(base_url={self.base_url!r})"
+
+    @property
+    def server(self) -> str:
+        """The server this client talks to, spelled one way (jobs remember it)."""
+        return same_server_form(self.base_url or DEFAULT_BASE_URL)
 
     @property
     def client(self) -> openai.OpenAI:
@@ -174,7 +192,10 @@ class Api:
         except Exception:  # the reader may be closing it at the same moment
             pass
 
-    def resume_stream(self, response_id: str, starting_after: int | None) -> Iterator[Any]:
+    def resume_stream(self, response_id: str, starting_after: int | None = None,
+                      on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
+        """A background response's events, replayed from the start (or after a sequence number);
+        `on_open` as for `stream_response`."""
         import openai
 
         try:
@@ -184,6 +205,8 @@ class Api:
             stream = self.client.responses.retrieve(response_id, **kwargs)
         except openai.OpenAIError as exc:
             raise self.error(exc, what="resume") from None
+        if on_open is not None:
+            on_open(stream)
         yield from self._events(stream)
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

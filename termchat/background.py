@@ -1,156 +1,302 @@
-"""Background jobs, headless: submit a turn with `background=true`, then wait, resume or cancel it.
+"""Background jobs, headless: follow a job to its end, refresh, cancel.
 
-The response id is written to the store as soon as the server returns it, so a job outlives
-the termchat process that started it; any later process can wait on it or cancel it.
+A job starts as a turn like any other (`Session.submit`); its id, server and model are stored
+before anything else, so it outlives the process that started it. Whatever sees a job's end
+first (the `termchat jobs` refresh, `jobs wait`, the app's follower or its jobs screen) files
+the output in the same step (`_settle`), once, so a job is never `completed` here without its
+reply stored. A job is polled only on the server it was created on.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from termchat import events as ev
-from termchat.engine import Engine, Session, TurnOptions
-from termchat.errors import ApiError, NotFoundError, TermchatError
-from termchat.store import FAILED, INTERRUPTED, STREAMING, JobRow
+from termchat.engine import Engine, Session
+from termchat.errors import ApiError, NotFoundError, UsageError
+from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, JOB_PENDING, JOB_TERMINAL,
+                            JobRow)
 
-TERMINAL = ("completed", "failed", "cancelled", "incomplete", "expired")
+PENDING = JOB_PENDING
+TERMINAL = JOB_TERMINAL
 ZDR_NOTE = ("background mode stores the response on the server (store=true), so it is not "
             "Zero Data Retention compatible")
-EXPIRED_MESSAGE = ("the server no longer has this job (background results are kept about 10 minutes); "
+EXPIRED_MESSAGE = ("the server no longer has it (background results are kept about 10 minutes); "
                    "the prompt is kept, send it again")
 
 
-def submit(session: Session, prompt: str, options: TurnOptions | None = None) -> tuple[str, str]:
-    """Start a background turn; returns (response id, status). The prompt is saved first."""
-    options = options or TurnOptions()
-    options.background = True
-    store = session.store
-    session.save_prompt(prompt)
-    reply_id = store.add_message(session.conv, "assistant", "", status=STREAMING)
-    try:
-        if session.mode == "conversation" and not session.conv.remote_id:
-            session._ensure_remote()
-        params = session._request([{"role": "user", "content": prompt}], options)
-        response = session.engine.api.create_response(params)
-    except TermchatError as exc:
-        store.update_message(reply_id, status=FAILED, error=exc.one_line())
-        raise
-    response_id = response["id"]
-    status = response.get("status") or "queued"
-    store.add_job(response_id, session.conv, reply_id, status)
-    store.update_message(reply_id, response_id=response_id)
-    if status in ("completed", "incomplete"):
-        # Servers without background mode (e.g. gpt-oss) just run the turn: file the result now.
-        for _ in session._finish(response, reply_id, [], {}):
-            pass
-    return response_id, status
+# -- which job, which server ------------------------------------------------------------------
 
-
-def _job(engine: Engine, job_id: str) -> JobRow:
+def find_job(engine: Engine, job_id: str) -> JobRow:
     job = engine.store.job(job_id)
     if job is None:
-        raise NotFoundError(f"unknown job '{job_id}'", hint="see `termchat jobs`")
+        raise NotFoundError(f"unknown job '{job_id}': not in {engine.store.path}", hint="see `termchat jobs`")
     return job
 
 
-def _session_for(engine: Engine, job: JobRow) -> Session:
+def on_this_server(engine: Engine, job: JobRow) -> bool:
+    """Whether `engine` talks to the server `job` was created on (a job from before termchat
+    recorded servers belongs to any)."""
+    from termchat.api import same_server_form
+
+    return job.base_url is None or same_server_form(job.base_url) == engine.api.server
+
+
+def _check_server(engine: Engine, job: JobRow) -> None:
+    if not on_this_server(engine, job):
+        raise UsageError(f"job {job.response_id} runs on {job.base_url}, not on {engine.api.server}",
+                         hint=f"follow it with --base-url {job.base_url}")
+
+
+def _session_for(engine: Engine, job: JobRow) -> Session | None:
+    """The job's chat, or None once the user deleted it."""
     conv = engine.store.get_conversation(job.conversation_id) if job.conversation_id else None
-    if conv is None:
-        raise NotFoundError(f"the chat of job {job.response_id} was deleted")
-    return engine.session(conv)
+    return engine.session(conv) if conv is not None else None
 
 
-def wait(engine: Engine, job_id: str, *, poll: float = 0.5, max_poll: float = 5.0,
-         sleep: Callable[[float], None] = time.sleep) -> Iterator[ev.Event]:
-    """Follow a job to its end: resume its event stream, else poll with back-off."""
-    job = _job(engine, job_id)
-    session = _session_for(engine, job)
-    reply_id = job.message_id or 0
-    if job.status in TERMINAL:
-        message = engine.store.message(reply_id) if reply_id else None
-        yield ev.Finished(session.conv.id, job_id, job.status, message.content if message else "")
-        return
-    text: list[str] = []
-    options = TurnOptions(background=True)
-    try:
-        stream = engine.api.resume_stream(job_id, job.last_sequence)
-        yield from session.consume(stream, reply_id, text, options, job_id=job_id)
-        return
-    except ApiError as exc:
-        if exc.status == 404:
-            yield from _expired(engine, session, job, reply_id)
+# -- a job's end: filed once, in one step -----------------------------------------------------
+
+def record_failure(engine: Engine, job: JobRow, status: str, error: str, *,
+                   settled_ok: bool = False) -> str:
+    """Store a job's unhappy end (failed, cancelled, expired) on the job and its reply, keeping
+    any partial text. The one place job errors are written: server text is cleaned here, before
+    it is stored or shown. Returns the cleaned error."""
+    error = engine.api.clean(error)
+    reply_status = INTERRUPTED if status == "cancelled" else FAILED
+    engine.store.file_reply(job.message_id or 0, {"status": reply_status, "error": error},
+                            job=(job.response_id, status, error), settled_ok=settled_ok)
+    return error
+
+
+def failure_line(job_id: str, status: str, error: str | None) -> str:
+    """One line naming a job's unhappy end."""
+    if status == "cancelled":
+        return f"job {job_id} was cancelled"
+    if status == "expired":
+        return f"job {job_id} expired: {EXPIRED_MESSAGE}"
+    return f"job {job_id} {status}: {error or 'no reason given'}"
+
+
+def _settle(engine: Engine, job: JobRow, response: dict[str, Any] | None, *,
+            settled_ok: bool = False) -> Iterator[ev.Event]:
+    """File a job's end from the server's answer (None: the server no longer has it)."""
+    conv_id = job.conversation_id or ""
+    status = "expired" if response is None else response.get("status")
+    if status in ("completed", "incomplete") and response is not None:
+        session = _session_for(engine, job)
+        if session is not None and job.message_id and engine.store.message(job.message_id):
+            yield from session.finish(response, job.message_id, [], {}, settled_ok=settled_ok)
             return
-        if text:
-            session._mark(reply_id, text, INTERRUPTED, exc.one_line())
-            yield ev.Failed(session.conv.id, exc.one_line(), "".join(text), exc.exit_code)
+        # The chat was deleted: nothing to file the reply in, but say what it was.
+        engine.store.file_reply(0, {}, job=(job.response_id, status, None), settled_ok=settled_ok)
+        from termchat.history import message_text
+
+        raw = response.get("output")
+        output = raw if isinstance(raw, list) else []
+        text = "".join(message_text(i) for i in output if isinstance(i, dict) and i.get("type") == "message")
+        yield ev.Finished(conv_id, job.response_id, status, text)
+        return
+    if status == "expired":
+        error = record_failure(engine, job, "expired", EXPIRED_MESSAGE, settled_ok=settled_ok)
+    elif status == "cancelled":
+        error = record_failure(engine, job, "cancelled", "cancelled", settled_ok=settled_ok)
+    else:
+        assert response is not None
+        raw = response.get("error")
+        message = raw.get("message") if isinstance(raw, dict) else None
+        error = record_failure(engine, job, "failed", str(message or "the job failed"), settled_ok=settled_ok)
+        status = "failed"
+    yield ev.Failed(conv_id, failure_line(job.response_id, status, error), "", 1)
+
+
+def _known_end(engine: Engine, job: JobRow) -> Iterator[ev.Event]:
+    """A job already settled here: its stored reply or its failure; a reply never stored (a
+    settled job from an older termchat) is fetched now."""
+    conv_id = job.conversation_id or ""
+    if job.status in ("completed", "incomplete"):
+        reply = engine.store.message(job.message_id) if job.message_id else None
+        if reply is not None and reply.status in (COMPLETE, INCOMPLETE):
+            yield ev.Finished(conv_id, job.response_id, job.status, reply.content)
             return
-        # No output yet: the server may not offer stream resumption; fall back to polling.
-    delay = poll
-    while True:
         try:
-            response = engine.api.retrieve_response(job_id)
+            response: dict[str, Any] | None = engine.api.retrieve_response(job.response_id)
         except ApiError as exc:
-            if exc.status == 404:
-                yield from _expired(engine, session, job, reply_id)
+            if exc.status != 404:
+                raise
+            response = None
+        yield from _settle(engine, job, _checked(job, response), settled_ok=True)
+        return
+    yield ev.Failed(conv_id, failure_line(job.response_id, job.status, job.error), "", 1)
+
+
+def _checked(job: JobRow, response: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A poll answer termchat can act on; anything else is an error that changes nothing."""
+    if response is None:
+        return None
+    status = response.get("status")
+    if status not in PENDING + TERMINAL or status == "expired":
+        shown = str(status)[:40] if status is not None else "none"
+        raise ApiError(f"the server answered the poll of job {job.response_id} with no usable "
+                       f"status ({shown!r}); the job is kept as it was")
+    return response
+
+
+# -- following a job ----------------------------------------------------------------------------
+
+class JobFollower:
+    """Follows one job to its end: replays its stream, else polls with back-off, and files the
+    end. `stop()` from any thread ends the following at once; the job goes on on the server."""
+
+    def __init__(self, engine: Engine, job_id: str, *, poll: float = 0.5, max_poll: float = 5.0,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.engine = engine
+        self.job = find_job(engine, job_id)
+        self.poll = poll
+        self.max_poll = max_poll
+        self._sleep = sleep  # tests move the fake's clock here
+        self._stopped = threading.Event()
+        self._session: Session | None = None
+
+    def stop(self) -> None:
+        self._stopped.set()
+        session = self._session
+        if session is not None:
+            session.stop()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def events(self) -> Iterator[ev.Event]:
+        """JobStatus while pending, the reply's events as they arrive, then Finished or Failed
+        (nothing after a `stop`). A reply that arrives whole (polled, or already stored) comes
+        as one TextDelta before its Finished, so every view shows it the same way."""
+        streamed = False
+        for event in self._events():
+            if isinstance(event, ev.TextDelta):
+                streamed = True
+            elif isinstance(event, ev.Finished) and event.text and not streamed:
+                yield ev.TextDelta(event.text)
+            yield event
+
+    def _events(self) -> Iterator[ev.Event]:
+        engine, job = self.engine, self.job
+        _check_server(engine, job)
+        if not job.pending:
+            yield from _known_end(engine, job)
+            return
+        yield ev.JobStatus(job.response_id, job.status)
+        session = _session_for(engine, job)
+        self._session = session
+        if self.stopped:
+            return
+        if session is not None and job.message_id:
+            try:
+                for event in session.resume(job.response_id, job.message_id, []):
+                    if isinstance(event, ev.JobStatus):
+                        engine.store.update_job(job.response_id, status=event.status)
+                    yield event
                 return
-            raise
-        status = response.get("status")
-        engine.store.update_job(job_id, status=status)
-        if status in ("completed", "incomplete"):
-            yield from session._finish(response, reply_id, [], {})
-            return
-        if status in ("failed", "cancelled"):
-            error = (response.get("error") or {}).get("message") or f"the job was {status}"
-            engine.store.update_message(reply_id, status=FAILED if status == "failed" else INTERRUPTED,
-                                        error=error)
-            engine.store.update_job(job_id, status=status, error=error)
-            yield ev.Failed(session.conv.id, f"job {job_id} {status}: {error}", "", 1)
-            return
-        sleep(delay)
-        delay = min(max_poll, delay * 1.6)
+            except ApiError as exc:
+                if self.stopped:
+                    return
+                if exc.status == 404:
+                    yield from _settle(engine, job, None)
+                    return
+                # The server does not replay streams, or the stream broke: poll for the end.
+        yield from self._poll()
+
+    def _poll(self) -> Iterator[ev.Event]:
+        engine, job = self.engine, self.job
+        delay = self.poll
+        last = job.status
+        while not self.stopped:
+            try:
+                answer: dict[str, Any] | None = engine.api.retrieve_response(job.response_id)
+            except ApiError as exc:
+                if self.stopped:
+                    return
+                if exc.status != 404:
+                    raise ApiError(f"could not poll job {job.response_id}: {exc.one_line()}",
+                                   status=exc.status) from None
+                answer = None
+            response = _checked(job, answer)
+            status = str(response.get("status")) if response is not None else "expired"
+            if status in TERMINAL:
+                yield from _settle(engine, job, response)
+                return
+            if status != last:
+                engine.store.update_job(job.response_id, status=status)
+                yield ev.JobStatus(job.response_id, status)
+                last = status
+            if self._wait(delay):
+                return
+            delay = min(self.max_poll, delay * 1.6)
+
+    def _wait(self, seconds: float) -> bool:
+        if self._sleep is not None:
+            self._sleep(seconds)
+            return self.stopped
+        return self._stopped.wait(seconds)
 
 
-def _expired(engine: Engine, session: Session, job: JobRow, reply_id: int) -> Iterator[ev.Event]:
-    engine.store.update_job(job.response_id, status="expired", error=EXPIRED_MESSAGE)
-    if reply_id:
-        engine.store.update_message(reply_id, status=FAILED, error=EXPIRED_MESSAGE)
-    yield ev.Failed(session.conv.id, f"job {job.response_id} expired: {EXPIRED_MESSAGE}", "", 1)
+# -- listing and cancelling -------------------------------------------------------------------
+
+def refresh(engine: Engine, jobs: list[JobRow] | None = None) -> list[str]:
+    """Ask the server about every pending job of this server, filing the ones that ended.
+
+    Returns one line per job whose poll failed (it is kept as it was)."""
+    problems: list[str] = []
+    for job in engine.store.jobs(pending=True) if jobs is None else jobs:
+        if not job.pending or not on_this_server(engine, job):
+            continue
+        try:
+            try:
+                response = _checked(job, engine.api.retrieve_response(job.response_id))
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                response = None
+            if response is None or response.get("status") in TERMINAL:
+                for _ in _settle(engine, job, response):
+                    pass
+            elif response.get("status") != job.status:
+                engine.store.update_job(job.response_id, status=response.get("status"))
+        except ApiError as exc:
+            problems.append(f"could not refresh job {job.response_id}: {exc.one_line()}")
+    return problems
 
 
 def cancel(engine: Engine, job_id: str) -> str:
-    """Cancel a job on the server; returns its new status."""
-    job = _job(engine, job_id)
+    """Cancel a job on the server; returns its status now (a job that ended meanwhile is filed)."""
+    job = find_job(engine, job_id)
+    _check_server(engine, job)
+    if not job.pending:
+        return job.status
     try:
         response = engine.api.cancel_response(job_id)
     except ApiError as exc:
-        if exc.status == 404:
-            engine.store.update_job(job_id, status="expired", error=EXPIRED_MESSAGE)
-            return "expired"
-        raise
+        if exc.status not in (400, 404, 409):
+            raise
+        # Gone, or it ended before the cancel arrived: file whatever end it had.
+        refresh(engine, [job])
+        now = engine.store.job(job_id)
+        return now.status if now is not None else "expired"
     status = response.get("status") or "cancelled"
-    engine.store.update_job(job_id, status=status)
-    if job.message_id and status == "cancelled":
-        engine.store.update_message(job.message_id, status=INTERRUPTED, error="cancelled")
+    if status in TERMINAL:
+        for _ in _settle(engine, job, response):
+            pass
+    else:
+        engine.store.update_job(job_id, status=status)
     return status
 
 
-def refresh(engine: Engine, jobs: list[JobRow]) -> dict[str, str]:
-    """Ask the server for the status of unfinished jobs (for listings)."""
-    statuses: dict[str, str] = {}
-    for job in jobs:
-        if job.status in TERMINAL:
-            continue
-        try:
-            statuses[job.response_id] = engine.api.retrieve_response(job.response_id).get("status") or job.status
-        except ApiError as exc:
-            statuses[job.response_id] = "expired" if exc.status == 404 else job.status
-        engine.store.update_job(job.response_id, status=statuses[job.response_id])
-    return statuses
-
-
-def describe(job: JobRow, now: float | None = None) -> dict[str, Any]:
+def describe(engine: Engine | None, job: JobRow, now: float | None = None) -> dict[str, Any]:
+    """A job as `termchat jobs --json` shows it."""
     data = job.to_json()
     data["age_seconds"] = int((now or time.time()) - job.created_at)
+    data["on_this_server"] = engine is None or on_this_server(engine, job)
     return data

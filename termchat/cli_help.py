@@ -118,14 +118,16 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                    (("--remote",), {**_FLAG, "help": "also delete the server conversation (a conv_… id "
                                                      "works even after the local chat is gone)"}),
                )),
-    Subcommand("jobs", "jobs [--json] | jobs wait ID | jobs cancel ID",
+    Subcommand("jobs", "jobs [--json] | jobs wait ID|--all | jobs cancel ID",
                "background jobs: list them, follow one, cancel one", "termchat.commands:jobs_cmd", (
                    (("action",), {"nargs": "?", "choices": ("wait", "cancel"),
-                                  "help": "wait: follow job ID to its end, printing its reply as it "
-                                          "streams; cancel: ask the server to stop job ID. Without "
+                                  "help": "wait: follow job ID to its end and print its reply (a "
+                                          "failed, cancelled, incomplete or expired job: one line, "
+                                          "exit 1); cancel: ask the server to stop job ID. Without "
                                           "an action: list jobs with their status and age"}),
                    (("id",), {"nargs": "?", "metavar": "ID",
                               "help": "a job id (resp_…), as `termchat jobs` lists them"}),
+                   (("--all",), {**_FLAG, "help": "with wait: every pending job of this server"}),
                    (("--json",), {**_FLAG, "help": "the list as a JSON array; with wait, the reply "
                                                    "as JSON Lines events"}),
                )),

@@ -103,11 +103,13 @@ def jobs_cmd(ctx: Any, args: argparse.Namespace) -> int:
     from termchat import jobs
 
     if args.action is None:
+        if args.all:
+            raise UsageError("--all goes with `termchat jobs wait`")
         return jobs.list_jobs(ctx, as_json=args.json)
+    if args.action == "wait":
+        return jobs.wait_job(ctx, args.id, as_json=args.json, every=args.all)
     if not args.id:
         raise UsageError(f"`termchat jobs {args.action}` needs a job id (see `termchat jobs`)")
-    if args.action == "wait":
-        return jobs.wait_job(ctx, args.id, as_json=args.json)
     return jobs.cancel_job(ctx, args.id)
 
 

@@ -5,6 +5,7 @@ No Textual and no printing here: the one-shot CLI and the TUI are two views over
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -201,6 +202,29 @@ class Session:
         user_id = self.save_prompt(prompt)
         yield from self._turn([{"role": "user", "content": prompt}], user_id, options or TurnOptions())
 
+    def submit(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
+        """Send a prompt as a background job (`send` with `background`): the server runs it on
+        its own; `termchat.background` follows it to its end, now or from a later process."""
+        options = dataclasses.replace(options or TurnOptions(), background=True)
+        yield from self.send(prompt, options)
+
+    def resume(self, job_id: str, reply_id: int, text: list[str]) -> Iterator[ev.Event]:
+        """Replay a background job's event stream into its reply row, filing it at the end;
+        `stop` ends it early (the job goes on on the server)."""
+        stream = self.engine.api.resume_stream(job_id, on_open=self._opened)
+        try:
+            yield from self.consume(stream, reply_id, text, TurnOptions(background=True), job_id=job_id)
+        finally:
+            self._http = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def pause(self, seconds: float) -> bool:
+        """Wait up to `seconds` (between polls); True if `stop` was called meanwhile."""
+        return self._stop.wait(seconds)
+
     def save_prompt(self, prompt: str) -> int:
         """Store the user's prompt (creating the chat on its first one); returns its message id."""
         if not prompt.strip():
@@ -221,6 +245,8 @@ class Session:
 
     def _turn(self, new_items: list[dict[str, Any]], user_id: int | None, options: TurnOptions,
               carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
+        """A turn's one life, foreground or background: reply row, server conversation, request,
+        then a stream (foreground) or a job (background), and the reply filed or kept on failure."""
         self._stop.clear()
         conv = self.conv
         assert conv is not None
@@ -233,19 +259,38 @@ class Session:
                 if notice:
                     yield notice
             params = self._request(new_items, options)
+            if options.background:
+                yield from self._submit(params, reply_id)
+                return
             yield from self._run(params, reply_id, text, options, carried or [])
         except (KeyboardInterrupt, GeneratorExit):
-            self._mark(reply_id, text, INTERRUPTED, "interrupted")
+            self.keep_partial(reply_id, text, INTERRUPTED, "interrupted")
             raise
         except TermchatError as exc:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
-            self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
+            self.keep_partial(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
             yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
             return
         notice = self._maybe_compact()
         if notice:
             yield notice
+
+    def _submit(self, params: dict[str, Any], reply_id: int) -> Iterator[ev.Event]:
+        """Start a background job; it is recorded, with its server and model, before anything else."""
+        api = self.engine.api
+        response = api.create_response(params)
+        response_id = response.get("id")
+        if not isinstance(response_id, str) or not response_id:
+            raise ApiError("the server accepted the background request but named no job")
+        status = response.get("status") or "queued"
+        self.store.add_job(response_id, self.conv, reply_id, status, base_url=api.server, model=self.model)
+        self.store.update_message(reply_id, response_id=response_id)
+        assert self.conv is not None
+        yield ev.JobStarted(self.conv.id, response_id, status, reply_id)
+        if status in ("completed", "incomplete"):
+            # Servers without background mode (e.g. gpt-oss) just run the turn: file it now.
+            yield from self.finish(response, reply_id, [], {})
 
     def _maybe_compact(self) -> ev.Notice | None:
         """Compact automatically once the window passes the configured share of the context."""
@@ -373,16 +418,12 @@ class Session:
 
         def on_created(response_id: str, status: str) -> None:
             store.update_message(reply_id, response_id=response_id)
-            if options.background:
-                store.add_job(response_id, self.conv, reply_id, status)
 
         def on_text() -> None:
             nonlocal last_save
             now = time.monotonic()
             if now - last_save > SAVE_EVERY:
                 store.update_message(reply_id, content="".join(text))
-                if state.response_id and options.background and state.sequence is not None:
-                    store.update_job(state.response_id, last_sequence=state.sequence)
                 last_save = now
 
         try:
@@ -392,17 +433,17 @@ class Session:
             close = getattr(stream, "close", None)
             if close:
                 close()
-            if state.response_id and options.background and state.sequence is not None:
-                store.update_job(state.response_id, last_sequence=state.sequence)
         if state.failure:
             raise ApiError(f"the response failed: {self.engine.api.clean(state.failure)}")
         if state.final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
-        yield from self._finish(state.final, reply_id, text, state.items, carried or [], state.refusal)
+        yield from self.finish(state.final, reply_id, text, state.items, carried or [], state.refusal)
 
-    def _finish(self, final: dict[str, Any], reply_id: int, text: list[str],
-                items: dict[str, dict[str, Any]], carried: list[dict[str, Any]] | None = None,
-                refusal: bool = False) -> Iterator[ev.Event]:
+    def finish(self, final: dict[str, Any], reply_id: int, text: list[str],
+               items: dict[str, dict[str, Any]], carried: list[dict[str, Any]] | None = None,
+               refusal: bool = False, *, settled_ok: bool = False) -> Iterator[ev.Event]:
+        """File a finished response (completed or incomplete) as the reply: text, items, usage,
+        cost, and its job's end, in one store transaction. The last step of every turn."""
         store = self.store
         conv = self.conv
         assert conv is not None
@@ -423,18 +464,19 @@ class Session:
                                          memory_tier(self.settings.get("tools") or []))
             usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
                              usage.reasoning_tokens, cost)
-        store.update_message(reply_id, content=full_text,
-                             status=COMPLETE if status == "completed" else INCOMPLETE,
-                             response_id=final.get("id"), items=other_items,
-                             usage=final.get("usage"), cost_usd=cost,
-                             model=self.model if usage is not None else None, tools_usd=tools_usd)
-        if usage is not None:
-            store.add_usage(conv, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                            cost_usd=cost or 0.0)
-        if final.get("id") and store.job(final["id"]) is not None:
-            store.update_job(final["id"], status=status)
-        if self.mode == "chain" and final.get("id"):
-            self.conv = store.update_conversation(conv, last_response_id=final["id"])
+        response_id = final.get("id") if isinstance(final.get("id"), str) else None
+        job = (response_id, status, None) if response_id and store.job(response_id) is not None else None
+        store.file_reply(reply_id, {"content": full_text,
+                                    "status": COMPLETE if status == "completed" else INCOMPLETE,
+                                    "response_id": response_id, "items": other_items,
+                                    "usage": final.get("usage") if isinstance(final.get("usage"), dict)
+                                    else None, "cost_usd": cost,
+                                    "model": self.model if usage is not None else None,
+                                    "tools_usd": tools_usd},
+                         usage=(conv, usage.input_tokens, usage.output_tokens, cost or 0.0) if usage else None,
+                         job=job, settled_ok=settled_ok)
+        if self.mode == "chain" and response_id:
+            self.conv = store.update_conversation(conv, last_response_id=response_id)
         else:
             self.conv = store.reload(conv)
         details = final.get("incomplete_details")
@@ -444,10 +486,11 @@ class Session:
         approvals = [ev.ApprovalRequested(i.get("id", ""), i.get("server_label", ""), i.get("name", ""),
                                           i.get("arguments", "")) for i in output
                      if i.get("type") == "mcp_approval_request"]
-        yield ev.Finished(self.conv.id, final.get("id"), status, full_text, usage, reason,
+        yield ev.Finished(self.conv.id, response_id, status, full_text, usage, reason,
                           items=other_items, refusal=refusal, approvals=approvals)
 
-    def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
+    def keep_partial(self, reply_id: int, text: list[str], status: str, error: str) -> None:
+        """Mark a reply that did not finish (interrupted, failed), keeping what arrived of it."""
         try:
             self.store.update_message(reply_id, content="".join(text), status=status, error=error)
         except TermchatError:

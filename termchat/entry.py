@@ -41,4 +41,33 @@ def main() -> int:
             return code
     from termchat.cli import main as full_main
 
-    return full_main(argv)
+    code = full_main(argv)
+    _leave_stuck_threads(code)
+    return code
+
+
+def _leave_stuck_threads(code: int) -> None:
+    """Exit now if a worker thread outlived the command (the app quit while one was blocked on
+    the network): the interpreter would otherwise wait for it at exit, where a Ctrl+C prints a
+    traceback from `threading._shutdown`. Threads that are stopping get a moment to save."""
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if not others:
+        return
+    try:
+        for thread in others:
+            thread.join(timeout=1.0)
+    except KeyboardInterrupt:
+        code = 130
+    if any(thread.is_alive() for thread in others):
+        import atexit
+        import os
+
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        atexit._run_exitfuncs()
+        os._exit(code)

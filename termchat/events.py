@@ -27,6 +27,24 @@ class ResponseCreated:
 
 
 @dataclass(frozen=True, slots=True)
+class JobStarted:
+    """A background turn was accepted: the server runs it as job `response_id`."""
+
+    conversation_id: str
+    response_id: str
+    status: str
+    reply_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    """A followed job is still pending, in `status` (queued or in_progress)."""
+
+    response_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
 
@@ -106,5 +124,5 @@ class Failed:
     interrupted: bool = False
 
 
-Event = (Notice | TurnStarted | ResponseCreated | TextDelta | ReasoningDelta | ItemStarted
+Event = (Notice | TurnStarted | ResponseCreated | JobStarted | JobStatus | TextDelta | ReasoningDelta | ItemStarted
          | ItemFinished | Citation | ApprovalRequested | Usage | Finished | Failed)

@@ -102,7 +102,18 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE conversations ADD COLUMN fork_turn INTEGER;
     CREATE INDEX conversations_parent ON conversations(parent_id);
     """,
+    # A job is polled only on the server it was created on (NULL: a job from before this
+    # migration, taken to belong to whatever server termchat talks to).
+    6: """
+    ALTER TABLE jobs ADD COLUMN base_url TEXT;
+    ALTER TABLE jobs ADD COLUMN model TEXT;
+    """,
 }
+
+# Job statuses: a job is pending until the server reports one of the terminal ones
+# (`expired`: the server no longer has it).
+JOB_PENDING = ("queued", "in_progress")
+JOB_TERMINAL = ("completed", "failed", "cancelled", "incomplete", "expired")
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,8 @@ class TurnUsageRow:
 
 @dataclass(frozen=True)
 class JobRow:
+    """A background job: a response the server runs on its own, and the reply row it fills."""
+
     response_id: str
     conversation_id: str | None
     message_id: int | None
@@ -199,6 +212,12 @@ class JobRow:
     error: str | None
     created_at: float
     updated_at: float
+    base_url: str | None = None  # the server it was created on (None: from before termchat knew)
+    model: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status not in JOB_TERMINAL
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -206,6 +225,8 @@ class JobRow:
             "conversation_id": self.conversation_id,
             "status": self.status,
             "error": self.error,
+            "server": self.base_url,
+            "model": self.model,
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }
@@ -548,6 +569,19 @@ class Store:
                        usage: dict[str, Any] | None = None, cost_usd: float | None = None,
                        error: str | None = None, model: str | None = None,
                        tools_usd: float | None = None) -> None:
+        statement = self._message_update(message_id, content=content, status=status,
+                                         response_id=response_id, items=items, usage=usage,
+                                         cost_usd=cost_usd, error=error, model=model,
+                                         tools_usd=tools_usd)
+        if statement is not None:
+            self._transaction([statement])
+
+    @staticmethod
+    def _message_update(message_id: int, *, content: str | None = None, status: str | None = None,
+                        response_id: str | None = None, items: list[dict[str, Any]] | None = None,
+                        usage: dict[str, Any] | None = None, cost_usd: float | None = None,
+                        error: str | None = None, model: str | None = None,
+                        tools_usd: float | None = None) -> tuple[str, dict[str, Any]] | None:
         fields: dict[str, Any] = {}
         if content is not None:
             fields["content"] = content
@@ -568,15 +602,60 @@ class Store:
         if tools_usd is not None:
             fields["tools_usd"] = tools_usd
         if not fields:
-            return
+            return None
         assignments = ", ".join(f"{name} = :{name}" for name in fields)
-        self._write(f"UPDATE messages SET {assignments} WHERE id = :id", {**fields, "id": message_id})
+        return f"UPDATE messages SET {assignments} WHERE id = :id", {**fields, "id": message_id}
 
     def add_usage(self, conv: ConversationRow, *, input_tokens: int, output_tokens: int,
                   cost_usd: float) -> None:
-        self._write("UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
-                    "output_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? WHERE pk = ?",
-                    (input_tokens, output_tokens, cost_usd, self._now(), conv.pk))
+        self._transaction([self._usage_update(conv, input_tokens, output_tokens, cost_usd)])
+
+    def _usage_update(self, conv: ConversationRow, input_tokens: int, output_tokens: int,
+                      cost_usd: float) -> tuple[str, tuple]:
+        return ("UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
+                "output_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? WHERE pk = ?",
+                (input_tokens, output_tokens, cost_usd, self._now(), conv.pk))
+
+    def file_reply(self, message_id: int, fields: dict[str, Any], *,
+                   usage: tuple[ConversationRow, int, int, float] | None = None,
+                   job: tuple[str, str, str | None] | None = None, settled_ok: bool = False) -> bool:
+        """Store a reply's end (`fields` as for `update_message`), its usage (chat, tokens in,
+        tokens out, cost) and its job's terminal (id, status, error) in one transaction.
+
+        A job is settled once: if another process already recorded its end, nothing is written
+        and False is returned (unless `settled_ok`: a settled job whose reply was never stored).
+        """
+        statements: list[tuple[str, tuple | dict]] = []
+        message = self._message_update(message_id, **fields)
+        if message is not None:
+            statements.append(message)
+        if usage is not None:
+            statements.append(self._usage_update(*usage))
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if job is not None:
+                    job_id, status, error = job
+                    guard = "" if settled_ok else \
+                        f" AND status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})"
+                    cursor = self._db.execute(
+                        "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
+                        f" WHERE response_id = ?{guard}",
+                        (status, error, self._now(), job_id, *(() if settled_ok else JOB_TERMINAL)))
+                    if cursor.rowcount == 0 and self._db.execute(
+                            "SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone():
+                        self._db.execute("ROLLBACK")
+                        return False
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot write to {self.path}: {exc}") from None
+        return True
 
     def messages(self, conv: ConversationRow, *, limit: int | None = None,
                  before_id: int | None = None) -> list[MessageRow]:
@@ -647,14 +726,14 @@ class Store:
     # -- background jobs --------------------------------------------------------------------
 
     _JOB_COLS = ("j.response_id, c.id, j.message_id, j.status, j.last_sequence, j.error, j.created_at,"
-                 " j.updated_at")
+                 " j.updated_at, j.base_url, j.model")
 
     def add_job(self, response_id: str, conv: ConversationRow | None, message_id: int | None,
-                status: str) -> None:
+                status: str, *, base_url: str | None = None, model: str | None = None) -> None:
         now = self._now()
         self._write("INSERT OR REPLACE INTO jobs(response_id, conversation_pk, message_id, status,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (response_id, conv.pk if conv else None, message_id, status, now, now))
+                    " created_at, updated_at, base_url, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (response_id, conv.pk if conv else None, message_id, status, now, now, base_url, model))
 
     def update_job(self, response_id: str, *, status: str | None = None,
                    last_sequence: int | None = None, error: str | None = None) -> None:
@@ -662,9 +741,12 @@ class Store:
                     " error = COALESCE(?, error), updated_at = ? WHERE response_id = ?",
                     (status, last_sequence, error, self._now(), response_id))
 
-    def jobs(self) -> list[JobRow]:
+    def jobs(self, *, pending: bool = False) -> list[JobRow]:
+        """Newest first; `pending`: only the jobs not yet finished."""
+        where = f" WHERE j.status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})" if pending else ""
         rows = self._read(f"SELECT {self._JOB_COLS} FROM jobs j LEFT JOIN conversations c"
-                          " ON c.pk = j.conversation_pk ORDER BY j.created_at DESC")
+                          f" ON c.pk = j.conversation_pk{where} ORDER BY j.created_at DESC",
+                          JOB_TERMINAL if pending else ())
         return [JobRow(*r) for r in rows]
 
     def job(self, response_id: str) -> JobRow | None:

@@ -70,6 +70,8 @@ def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, s
         status = event.response.status or "in_progress"
         on_created(state.response_id, status)
         yield ev.ResponseCreated(state.response_id, status)
+    elif kind in ("response.queued", "response.in_progress") and getattr(event.response, "background", False):
+        yield ev.JobStatus(state.response_id or event.response.id, event.response.status or "in_progress")
     elif kind in REASONING_DELTAS:
         yield ev.ReasoningDelta(event.delta)
     elif kind in ITEM_EVENTS:

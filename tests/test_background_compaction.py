@@ -32,6 +32,20 @@ def make_engine(server, data_dir, mode="conversation"):
     return Engine(Store.in_dir(data_dir), api, model="gpt-5.2", mode=mode)
 
 
+def submit(session, prompt):
+    """Start a background job; returns (job id, status), or raises the error that stopped it."""
+    for event in session.submit(prompt):
+        if isinstance(event, ev.JobStarted):
+            return event.response_id, event.status
+        if isinstance(event, ev.Failed):
+            raise ApiError(event.message)
+    raise AssertionError("no job started")
+
+
+def wait(engine, job_id, **options):
+    return list(background.JobFollower(engine, job_id, **options).events())
+
+
 def chat(session, prompt):
     events = list(session.send(prompt))
     finished = [e for e in events if isinstance(e, ev.Finished)]
@@ -45,7 +59,7 @@ def test_job_survives_a_restart_and_completes(server, clock, tmp_path):
     engine = make_engine(server, tmp_path)
     session = engine.session()
     chat(session, "My name is Hedy.")
-    job_id, status = background.submit(session, "What is my name?")
+    job_id, status = submit(session, "What is my name?")
     assert status == "queued"
     assert engine.store.job(job_id).status == "queued"
     engine.store.close()
@@ -53,7 +67,7 @@ def test_job_survives_a_restart_and_completes(server, clock, tmp_path):
     restarted = make_engine(server, tmp_path)  # a new termchat process
     assert [j.response_id for j in restarted.store.jobs()] == [job_id]
     clock.advance(10)
-    events = list(background.wait(restarted, job_id))
+    events = wait(restarted, job_id)
     finished = events[-1]
     assert isinstance(finished, ev.Finished) and finished.status == "completed"
     assert "Hedy" in finished.text
@@ -68,10 +82,10 @@ def test_job_wait_falls_back_to_polling(clock, tmp_path):
     server.start()
     try:
         engine = make_engine(server, tmp_path, mode="local")
-        job_id, _ = background.submit(engine.session(), "hello there")
+        job_id, _ = submit(engine.session(), "hello there")
         server.script(Reply.error(400, "Streaming resume is not supported", endpoint="retrieve"))
         sleeps = []
-        events = list(background.wait(engine, job_id, sleep=lambda s: (sleeps.append(s), clock.advance(1))))
+        events = wait(engine, job_id, sleep=lambda s: (sleeps.append(s), clock.advance(1)))
         assert isinstance(events[-1], ev.Finished) and events[-1].status == "completed"
         assert sleeps and sleeps == sorted(sleeps)  # back-off grows
     finally:
@@ -80,20 +94,20 @@ def test_job_wait_falls_back_to_polling(clock, tmp_path):
 
 def test_cancel_a_running_job(server, clock, tmp_path):
     engine = make_engine(server, tmp_path, mode="local")
-    job_id, _ = background.submit(engine.session(), "a long task")
+    job_id, _ = submit(engine.session(), "a long task")
     assert background.cancel(engine, job_id) == "cancelled"
     assert engine.store.job(job_id).status == "cancelled"
     reply = engine.store.message(engine.store.job(job_id).message_id)
     assert reply.status == "interrupted" and reply.error == "cancelled"
-    events = list(background.wait(engine, job_id))
-    assert events[-1].status == "cancelled"
+    events = wait(engine, job_id)
+    assert isinstance(events[-1], ev.Failed) and events[-1].message == f"job {job_id} was cancelled"
 
 
 def test_expired_job_gets_a_clear_state(server, clock, tmp_path):
     engine = make_engine(server, tmp_path, mode="local")
-    job_id, _ = background.submit(engine.session(), "remember this")
+    job_id, _ = submit(engine.session(), "remember this")
     clock.advance(3600)
-    events = list(background.wait(engine, job_id))
+    events = wait(engine, job_id)
     assert isinstance(events[-1], ev.Failed) and "expired" in events[-1].message
     assert engine.store.job(job_id).status == "expired"
     conv = engine.store.list_conversations()[0]
@@ -102,20 +116,20 @@ def test_expired_job_gets_a_clear_state(server, clock, tmp_path):
 
 def test_several_jobs_at_once(server, clock, tmp_path):
     engine = make_engine(server, tmp_path, mode="local")
-    ids = [background.submit(engine.session(), f"job number {i}")[0] for i in range(3)]
+    ids = [submit(engine.session(), f"job number {i}")[0] for i in range(3)]
     assert len(set(ids)) == 3
     clock.advance(10)
-    statuses = background.refresh(engine, engine.store.jobs())
-    assert set(statuses.values()) == {"completed"}
+    assert background.refresh(engine) == []
+    assert {job.status for job in engine.store.jobs()} == {"completed"}
     for job_id in ids:
-        assert list(background.wait(engine, job_id))[-1].status == "completed"
+        assert wait(engine, job_id)[-1].status == "completed"
 
 
 def test_failed_submission_keeps_the_prompt(server, clock, tmp_path):
     engine = make_engine(server, tmp_path, mode="local")
     server.script(Reply.error(500, "The model crashed", type="server_error"))
     with pytest.raises(ApiError, match="The model crashed"):
-        background.submit(engine.session(), "this will fail")
+        submit(engine.session(), "this will fail")
     conv = engine.store.list_conversations()[0]
     prompt, reply = engine.store.messages(conv)
     assert prompt.content == "this will fail" and reply.status == "failed"

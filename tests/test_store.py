@@ -130,3 +130,17 @@ def test_the_listing_format_is_the_stores_schema(tmp_path):
     with Store.in_dir(tmp_path) as store:
         columns = {row[1] for row in store._db.execute("PRAGMA table_info(conversations)")}
     assert set(LISTED_COLUMNS) <= columns
+
+
+def test_migration_from_version_2_keeps_jobs(tmp_path):
+    from termchat.store import _MIGRATIONS
+
+    path = tmp_path / "termchat.db"
+    db = sqlite3.connect(path)
+    db.executescript(_MIGRATIONS[1] + ";" + _MIGRATIONS[2])
+    db.execute("INSERT INTO jobs(response_id, status, created_at, updated_at) VALUES ('resp_old', 'queued', 1, 1)")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    job = Store(path).job("resp_old")
+    assert (job.status, job.base_url, job.model, job.pending) == ("queued", None, None, True)

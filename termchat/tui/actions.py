@@ -352,11 +352,16 @@ class ChatActions:
         engine = self.thread_engine()
         try:
             session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
-            job_id, status = background.submit(session, prompt)
-            self.post_message(ChatChanged(conv.pk, f"background job {job_id} {status}: Ctrl+B lists jobs. "
-                                          f"Note: {background.ZDR_NOTE}."))
+            job_id = ""
+            for event in session.submit(prompt):
+                if isinstance(event, ev.Failed):
+                    raise TermchatError(event.message)
+                if isinstance(event, ev.JobStarted):
+                    job_id = event.response_id
+                    self.post_message(ChatChanged(conv.pk, f"background job {job_id} {event.status}: Ctrl+B "
+                                                  f"lists jobs. Note: {background.ZDR_NOTE}."))
             note, severity = f"background job {job_id} finished", "information"
-            for event in background.wait(engine, job_id):
+            for event in background.JobFollower(engine, job_id).events():
                 if isinstance(event, ev.Failed):
                     note, severity = event.message, "error"
         except TermchatError as exc:

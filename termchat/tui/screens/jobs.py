@@ -89,7 +89,8 @@ class JobsScreen(ModalScreen[str | None]):
 
         engine = self.app.thread_engine()  # type: ignore[attr-defined]
         try:
-            background.refresh(engine, engine.store.jobs())
+            for problem in background.refresh(engine):
+                self.app.call_from_thread(self.notify, problem, severity="warning", markup=False)
         except Exception as exc:  # the list still shows what the store knows
             self.app.call_from_thread(self.notify, f"could not refresh jobs: {exc}", severity="warning",
                                       markup=False)
