@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from termchat import events as ev
+from termchat.api import Api, same_server_form
 from termchat.engine import Engine, Session
 from termchat.errors import ApiError, NotFoundError, UsageError
 from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, JOB_PENDING, JOB_TERMINAL,
@@ -37,16 +38,14 @@ def find_job(engine: Engine, job_id: str) -> JobRow:
     return job
 
 
-def on_this_server(engine: Engine, job: JobRow) -> bool:
-    """Whether `engine` talks to the server `job` was created on (a job from before termchat
+def on_this_server(api: Api, job: JobRow) -> bool:
+    """Whether `api` talks to the server `job` was created on (a job from before termchat
     recorded servers belongs to any)."""
-    from termchat.api import same_server_form
-
-    return job.base_url is None or same_server_form(job.base_url) == engine.api.server
+    return job.base_url is None or same_server_form(job.base_url) == api.server
 
 
 def _check_server(engine: Engine, job: JobRow) -> None:
-    if not on_this_server(engine, job):
+    if not on_this_server(engine.api, job):
         raise UsageError(f"job {job.response_id} runs on {job.base_url}, not on {engine.api.server}",
                          hint=f"follow it with --base-url {job.base_url}")
 
@@ -251,7 +250,7 @@ def refresh(engine: Engine, jobs: list[JobRow] | None = None) -> list[str]:
     Returns one line per job whose poll failed (it is kept as it was)."""
     problems: list[str] = []
     for job in engine.store.jobs(pending=True) if jobs is None else jobs:
-        if not job.pending or not on_this_server(engine, job):
+        if not job.pending or not on_this_server(engine.api, job):
             continue
         try:
             try:
@@ -298,5 +297,5 @@ def describe(engine: Engine | None, job: JobRow, now: float | None = None) -> di
     """A job as `termchat jobs --json` shows it."""
     data = job.to_json()
     data["age_seconds"] = int((now or time.time()) - job.created_at)
-    data["on_this_server"] = engine is None or on_this_server(engine, job)
+    data["on_this_server"] = engine is None or on_this_server(engine.api, job)
     return data

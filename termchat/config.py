@@ -168,6 +168,7 @@ class Config:
     pricing: Mapping[str, Any] = field(default_factory=_frozen_dict)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
     base_url: str | None = None
+    bell: bool = True  # `[notify] bell`: the terminal bell when a background job ends
     api_key: str | None = field(default=None, repr=False)  # from OPENAI_API_KEY only
     no_color: bool = False
     warnings: tuple[str, ...] = ()
@@ -260,7 +261,7 @@ class _Reader:
 
 
 _TOP_KEYS = ("model", "state", "instructions", "tools", "tool_choice", "theme", "keymap",
-             "compaction", "mcp_servers", "pricing", "budget", "base_url")
+             "compaction", "mcp_servers", "pricing", "budget", "base_url", "notify")
 _MCP_KEYS = ("label", "url", "allowed_tools", "require_approval", "headers_env")
 _SECRET_KEYS = ("api_key", "headers", "authorization", "token")
 _PRICE_KEYS = ("input", "cached_input", "output")
@@ -311,6 +312,13 @@ def _settings_from_document(doc: Mapping[str, Any], path: Path) -> tuple[dict[st
             key = next(k for k, usd in limits.items() if usd == 0)
             raise r.fail(f"budget.{key}", "a positive number of USD", budget[key])
         out["budget"] = BudgetSettings(**limits)
+    if "notify" in doc:
+        notify = r.table(doc["notify"], "notify")
+        r.unknown(notify, ("bell",), "notify.")
+        if "bell" in notify:
+            if not isinstance(notify["bell"], bool):
+                raise r.fail("notify.bell", "true or false", notify["bell"])
+            out["bell"] = notify["bell"]
     return out, r.warnings
 
 

@@ -108,7 +108,11 @@ class Engine:
                 notices.append(ev.Notice(f"synced {added} new messages from the server"))
             conv = self.store.reload(conv)
         last = self.store.messages(conv, limit=1)
-        if last and last[0].role == "assistant" and last[0].interrupted:
+        job = next((j for j in self.store.jobs(pending=True) if last and j.message_id == last[0].id), None)
+        if job is not None:
+            notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
+                                     "still running on the server"))
+        elif last and last[0].role == "assistant" and last[0].interrupted:
             notices.append(ev.Notice("the last reply was interrupted; its partial text is kept. "
                                      "Send a message to go on."))
         return conv, notices

@@ -101,7 +101,7 @@ def list_jobs(ctx: Any, *, as_json: bool) -> int:
     for job in jobs:
         line = (f"{job.response_id}  {job.status:<11}  {relative_time(job.created_at, now):>9}  "
                 f"{job.conversation_id or '(chat deleted)'}")
-        if engine is not None and not background.on_this_server(engine, job):
+        if engine is not None and not background.on_this_server(engine.api, job):
             line += f"  (on another server: {job.base_url})"
         if job.error:
             line += f"  {job.error}"
@@ -128,7 +128,7 @@ def _wait_all(engine: Any, writer: Any) -> int:
     from termchat.sanitize import safe_title
 
     pending = engine.store.jobs(pending=True)[::-1]  # oldest first
-    here = [j for j in pending if background.on_this_server(engine, j)]
+    here = [j for j in pending if background.on_this_server(engine.api, j)]
     for job in pending:
         if job not in here:
             say(f"job {job.response_id} runs on {job.base_url}: not followed from here", level="note")

@@ -266,12 +266,19 @@ def test_broken_toml_at_end_of_file(tmp_path: Path, env: dict[str, str]) -> None
     ('[pricing.models."x"]\ninput = 1', r"pricing.models.x.output"),
     ('[pricing.models."x"]\ninput = -1\noutput = 1', r"pricing.models.x.input"),
     ('[pricing.tools]\nweb_search = "ten"', r"pricing.tools.web_search"),
+    ('[notify]\nbell = "no"', "notify.bell"),
 ])
 def test_wrong_types_name_file_and_key(tmp_path: Path, env: dict[str, str], text: str,
                                        key: str) -> None:
     path = write(tmp_path / "config.toml", text + "\n")
     with pytest.raises(ConfigError, match=rf"^config error: {path}: {key} "):
         load_config(env=env)
+
+
+def test_notify_bell_defaults_on_and_can_be_turned_off(tmp_path: Path, env: dict[str, str]) -> None:
+    assert load_config(tmp_path / "none.toml", env=env).bell is True
+    path = write(tmp_path / "config.toml", "[notify]\nbell = false\n")
+    assert load_config(path, env=env).bell is False
 
 
 def test_headers_env_must_be_a_name_and_is_never_echoed(tmp_path: Path,

@@ -333,3 +333,11 @@ def test_stopping_a_follower_leaves_the_job_running(server, clock, tmp_path):
     assert job.pending and engine.store.message(job.message_id).status == "streaming"
     clock.advance(20)
     assert list(background.JobFollower(engine, job_id).events())[-1].text
+
+
+def test_continuing_a_chat_whose_job_runs_says_so(run, server):
+    job_id = start_job(run, server)
+    server.script(Reply.text("on it"))
+    result = run("-c", "-p", "and a summary")
+    assert result.code == 0 and "interrupted" not in result.err
+    assert f"note: the last reply is background job {job_id}, still running on the server" in result.err

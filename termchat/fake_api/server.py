@@ -61,7 +61,8 @@ class FakeAPI:
                  conversations: bool = True, compact: bool = True, background: bool = True,
                  input_tokens: bool = True, retrieve: bool = True, delay: float = 0.0,
                  queued_seconds: float = 1.0, run_seconds: float = 2.0,
-                 job_seconds: tuple[float, float] | None = None, expire_after: float = 600.0, store_default: bool = True,
+                 job_seconds: tuple[float, float] | None = None,
+                 expire_after: float = 600.0, store_default: bool = True,
                  obfuscation: bool = True, api_key: str | None = None,
                  models: list[str] | None = None,
                  vector_stores: list[tuple[str, str, int]] | None = None) -> None:

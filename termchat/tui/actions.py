@@ -331,6 +331,9 @@ class ChatActions:
             await self.show_conversation(self.store.reload(self.conv))
 
     async def action_send_background(self) -> None:
+        """Ctrl+G: the prompt goes as a background job; its chat and reply show at once."""
+        from termchat.tui.widgets.message_view import MessageView
+
         prompt = self.prompt.text
         if not prompt.strip():
             self.notify("type a prompt first: Ctrl+G sends it as a background job", markup=False)
@@ -339,36 +342,33 @@ class ChatActions:
             return
         self.prompt.clear()
         conv, settings = await self._ensure_conversation(prompt)
-        self.chat_list.reload()
-        self._background_worker(conv, prompt, self.model, self.mode, settings)
+        await self.pane.append(MessageView("user", prompt, meta="just now"))
+        reply = await self.pane.append(MessageView("assistant", meta=self.model))
+        self.pane.anchor()
+        self.chat_list.mark_current(conv.pk)
+        self.background_jobs.sending_started(conv.pk, reply)
+        self._submit_worker(conv, prompt, self.model, self.mode, settings)
 
     @work(thread=True, group="background", exit_on_error=False)
-    def _background_worker(self, conv: ConversationRow, prompt: str, model: str, mode: str,
-                           settings: dict[str, Any]) -> None:
-        from termchat import background
+    def _submit_worker(self, conv: ConversationRow, prompt: str, model: str, mode: str,
+                       settings: dict[str, Any]) -> None:
+        """Send the job and say what became of it; `BackgroundJobs` follows it from there."""
         from termchat import events as ev
         from termchat.errors import TermchatError
+        from termchat.tui.job_watch import JobUpdate
 
         engine = self.thread_engine()
         try:
             session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
-            job_id = ""
             for event in session.submit(prompt):
-                if isinstance(event, ev.Failed):
-                    raise TermchatError(event.message)
                 if isinstance(event, ev.JobStarted):
-                    job_id = event.response_id
-                    self.post_message(ChatChanged(conv.pk, f"background job {job_id} {event.status}: Ctrl+B "
-                                                  f"lists jobs. Note: {background.ZDR_NOTE}."))
-            note, severity = f"background job {job_id} finished", "information"
-            for event in background.JobFollower(engine, job_id).events():
-                if isinstance(event, ev.Failed):
-                    note, severity = event.message, "error"
+                    self.post_message(JobUpdate(event.response_id, event, pk=conv.pk))
+                elif isinstance(event, (ev.Failed, ev.Notice)):
+                    self.post_message(JobUpdate("", event, pk=conv.pk))
         except TermchatError as exc:
-            note, severity = exc.one_line(), "error"
+            self.post_message(JobUpdate("", ev.Failed(conv.id, exc.one_line(), "", exc.exit_code), pk=conv.pk))
         finally:
             engine.store.close()
-        self.post_message(ChatChanged(conv.pk, note, severity))
 
     def action_jobs(self) -> None:
         from termchat.tui.screens.jobs import JobsScreen
@@ -437,7 +437,11 @@ class ChatActions:
             self.push_screen(HelpScreen(self.keymap))
 
     async def action_quit(self) -> None:
+        self.background_jobs.stop()  # never waited for: the jobs go on on the server
         for turn in list(self.turns.values()):
             turn.stop()
-        self.exit(0)
+        # A job still being sent is waited for, so its id is stored once the server accepts it.
+        sending = "termchat: waiting for the server to accept the background job…" \
+            if self.background_jobs.sending else None
+        self.exit(0, message=sending)
         self.commit_pending_deletes()  # server deletes: after the app has closed (launch.run_app)

@@ -7,7 +7,6 @@ store connection and post messages back; only this UI thread touches widgets.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import gc
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from termchat.tui import pause_gc, resume_gc
 from termchat.tui.actions import ChatActions, PendingDelete, ServerDelete
 from termchat.tui.bindings import COMMANDS, to_bindings
 from termchat.tui.branches import BranchActions
+from termchat.tui.job_watch import BackgroundJobs, JobUpdate
 from termchat.tui.messages import Opened
 from termchat.tui.palette import TermchatCommands
 from termchat.tui.replies import ReplyActions
@@ -67,6 +67,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         self.turns: dict[int, Turn] = {}
         self.pending_deletes: dict[int, PendingDelete] = {}
         self.server_deletes: list[ServerDelete] = []  # committed, their server side not yet reported
+        self.background_jobs = BackgroundJobs(self)
         self.pane_choice: dict[str, bool] = {}
         self.keymap: dict[str, str] = {}
         self.termchat_theme_names: list[str] = []
@@ -130,6 +131,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
 
     def on_unmount(self) -> None:
+        self.background_jobs.stop()
         resume_gc()  # (closed before the first frame)
         gc.unfreeze()  # undo the gc.freeze() calls of __init__ and the first frame
 
@@ -138,6 +140,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         self._theme_ready = True
         self._apply_layout(self.size.width)
         self.call_after_refresh(self._mount_shown_tool_panel)
+        self.call_after_refresh(self.background_jobs.start)  # the jobs a quit left running
         for warning in self._startup_warnings:
             self.notify(warning, severity="warning", markup=False)
         self.prompt.focus()
@@ -247,6 +250,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         if self.quitting or not status_lines:  # shutting down: the widgets may already be gone
             return
         conv = self.conv
+        note = note or self.background_jobs.status_note(conv.pk if conv else None)
         info = model_info(self.model)
         used = context_used(self.store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
         status_lines.first().show(
@@ -371,10 +375,6 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
             rows = self.store.messages(conv, limit=FIRST_PAGE + 1)
             has_older = len(rows) > FIRST_PAGE
             rows = rows[-FIRST_PAGE:]
-            running = {j.message_id for j in self.store.jobs()
-                       if j.message_id and j.status in ("queued", "in_progress")}
-            rows = [dataclasses.replace(r, status="queued") if r.id in running and r.status == "streaming"
-                    else r for r in rows]
             turn = self.turns.get(conv.pk)
             live = {turn.reply_id: turn.text} if turn and turn.reply_id else {}
             await self.pane.show(rows, has_older=has_older, live=live)
@@ -385,6 +385,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
                         view.start_stream()
             if reveal is not None:
                 self.pane.reveal(reveal, found=found)
+        self.background_jobs.decorate(self.pane.views)
         self.update_status()
 
     def _rows_around(self, conv: ConversationRow, message_id: int) -> tuple[list, bool, bool] | None:
@@ -397,6 +398,9 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         start = max(0, index - FIRST_PAGE // 2)
         end = min(len(rows), start + FIRST_PAGE)
         return rows[start:end], start > 0, end < len(rows)
+
+    async def on_job_update(self, message: JobUpdate) -> None:
+        await self.background_jobs.on_update(message)
 
     async def _detach_turn_views(self) -> None:
         for turn in self.turns.values():

@@ -16,20 +16,12 @@ from textual.widgets import DataTable, Label, Static
 
 from termchat.sanitize import safe_title
 from termchat.store import JobRow
+from termchat.tui.job_watch import elapsed
 
 
 def short_id(ident: str, keep: int = 10) -> str:
     """`resp_0123456789…abcdef`: ids are long, the start and the end tell them apart."""
     return ident if len(ident) <= 2 * keep + 1 else f"{ident[:keep + 5]}…{ident[-keep:]}"
-
-
-def elapsed(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
 class JobsScreen(ModalScreen[str | None]):
@@ -69,10 +61,14 @@ class JobsScreen(ModalScreen[str | None]):
         table.clear()
         now = self.now()
         store = self.app.store  # type: ignore[attr-defined]
+        from termchat.background import on_this_server
+
+        api = self.app.ctx.api if self.app.ctx.has_credentials else None  # type: ignore[attr-defined]
         for job in self.jobs:
             conv = store.get_conversation(job.conversation_id) if job.conversation_id else None
             chat = safe_title(conv.title or conv.id, 40) if conv else "(deleted)"
-            table.add_row(Text(job.status), Text(elapsed(now - job.created_at)), Text(chat),
+            status = job.status if api is None or on_this_server(api, job) else f"{job.status} (other server)"
+            table.add_row(Text(status), Text(elapsed(now - job.created_at)), Text(chat),
                           Text(short_id(job.response_id)), key=job.response_id)
         if not self.jobs:
             table.add_row(Text("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")

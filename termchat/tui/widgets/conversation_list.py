@@ -217,6 +217,7 @@ class ConversationList(Vertical):
         self.current_pk: int | None = None
         self.rows: dict[int, ConversationRow] = {}
         self.hidden: set[int] = set()  # deleted, waiting for the undo window to pass
+        self.running: set[int] = set()  # chats with a pending background job
         self._filter_timer: Timer | None = None
         self._filter_cost = 0.0  # seconds the last filter query and rebuild took
         self._listed: set[int] = set()  # chats on the (unfiltered) list so far
@@ -241,6 +242,8 @@ class ConversationList(Vertical):
         indent = "  " * (depth - 1) + "↳ " if depth else ""  # a fork, under the chat it came from
         title = indent + safe_title(conv.title or conv.id, max_len=max(8, TITLE_WIDTH - len(indent)))
         meta = f"{relative_time(conv.updated_at, now)} · {conv.mode}"
+        if conv.pk in self.running:
+            meta = "◷ job running · " + meta
         return ChatOption(title, meta, id=str(conv.pk))
 
     def _page(self, rows: list[ConversationRow], now: float) -> list[Option]:

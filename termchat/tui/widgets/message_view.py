@@ -143,6 +143,7 @@ class MessageView(Vertical, can_focus=True):
         self.text = strip_control(content)
         self.items = list(items or [])
         self.streaming = streaming
+        self.job: str | None = None  # a pending background job's label, shown instead of a status
         self.stream: ReplyStream | None = None
         self.citations: list[tuple[int, str, str]] = []
         self._tail_segments: list[str] = []
@@ -174,6 +175,8 @@ class MessageView(Vertical, can_focus=True):
             parts += [(f"  ‹ {self.branch[0]}/{self.branch[1]} ›", "bold")]
         if self.streaming:
             parts += [("  ● streaming", "italic")]
+        elif self.job:
+            parts += [("  ◷ " + self.job, "italic")]
         elif self.role == "assistant" and self.status in STATUS_MARKS:
             mark = STATUS_MARKS[self.status]
             if self.error and self.status == "failed":
@@ -206,8 +209,8 @@ class MessageView(Vertical, can_focus=True):
                 node.refresh()
 
     def refresh_header(self) -> None:
-        self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming,
-                       "-unfinished")
+        self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming
+                       and not self.job, "-unfinished")
         self.set_class(self.streaming, "-streaming")
         if self.is_mounted:
             self.query_one(".message-header", Static).update(self._header())
