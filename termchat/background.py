@@ -53,7 +53,12 @@ def _check_server(engine: Engine, job: JobRow) -> None:
 def _session_for(engine: Engine, job: JobRow) -> Session | None:
     """The job's chat, or None once the user deleted it."""
     conv = engine.store.get_conversation(job.conversation_id) if job.conversation_id else None
-    return engine.session(conv) if conv is not None else None
+    if conv is None:
+        return None
+    session = engine.session(conv)
+    if job.model:
+        session.model = job.model  # priced at the model that ran it, whatever the chat uses now
+    return session
 
 
 # -- a job's end: filed once, in one step -----------------------------------------------------

@@ -221,14 +221,6 @@ class Session:
         finally:
             self._http = None
 
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    def pause(self, seconds: float) -> bool:
-        """Wait up to `seconds` (between polls); True if `stop` was called meanwhile."""
-        return self._stop.wait(seconds)
-
     def save_prompt(self, prompt: str) -> int:
         """Store the user's prompt (creating the chat on its first one); returns its message id."""
         if not prompt.strip():
@@ -268,12 +260,12 @@ class Session:
                 return
             yield from self._run(params, reply_id, text, options, carried or [])
         except (KeyboardInterrupt, GeneratorExit):
-            self.keep_partial(reply_id, text, INTERRUPTED, "interrupted")
+            self._mark(reply_id, text, INTERRUPTED, "interrupted")
             raise
         except TermchatError as exc:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
-            self.keep_partial(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
+            self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
             yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
             return
         notice = self._maybe_compact()
@@ -493,8 +485,7 @@ class Session:
         yield ev.Finished(self.conv.id, response_id, status, full_text, usage, reason,
                           items=other_items, refusal=refusal, approvals=approvals)
 
-    def keep_partial(self, reply_id: int, text: list[str], status: str, error: str) -> None:
-        """Mark a reply that did not finish (interrupted, failed), keeping what arrived of it."""
+    def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
         try:
             self.store.update_message(reply_id, content="".join(text), status=status, error=error)
         except TermchatError:
