@@ -8,6 +8,7 @@ import asyncio
 import fcntl
 import os
 import pty
+import signal
 import struct
 import subprocess
 import sys
@@ -237,3 +238,40 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # the child closed the terminal
         return b""
+
+
+def test_ctrl_c_while_quitting_during_a_send_exits_130_without_a_traceback(tmp_path, tui_api):
+    """Ctrl+G then Ctrl+Q while the server sits on the request: termchat waits for the job id,
+    says so, and one Ctrl+C ends it (exit 130, no traceback from the threads left behind)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
+    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
+               OPENAI_BASE_URL=tui_api.base_url, OPENAI_API_KEY="sk-test-process-key", TERM="xterm-256color")
+    tui_api.script(Reply.slow(delay=1.0, text="a slow start " * 20))  # the server holds the request
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "termchat"], stdin=child, stdout=child, stderr=child,
+                            env=env, close_fds=True)
+    os.close(child)
+    seen = b""
+    deadline = time.monotonic() + SAFETY
+    try:
+        while b"Message" not in seen and time.monotonic() < deadline:  # the prompt's placeholder
+            seen += _read(main)
+        os.write(main, b"write the report\x07")  # the prompt, then Ctrl+G
+        while not tui_api.requests_to("responses") and time.monotonic() < deadline:
+            seen += _read(main)
+        os.write(main, b"\x11")  # Ctrl+Q
+        while b"waiting for the server" not in seen and time.monotonic() < deadline:
+            seen += _read(main)
+        assert b"waiting for the server to accept the background job" in seen, seen[-2000:]
+        proc.send_signal(signal.SIGINT)
+        while proc.poll() is None and time.monotonic() < deadline:
+            seen += _read(main)
+        seen += _read(main)
+        assert proc.poll() == 130, seen[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(main)
+    assert b"Traceback" not in seen, seen[-3000:]
