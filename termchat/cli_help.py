@@ -57,7 +57,7 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("--prompt-version",), {"metavar": "V", "help": "version of --prompt-id"}),
     (("--var",), {**_LIST, "metavar": "KEY=VALUE", "help": "a variable for --prompt-id (repeatable)"}),
     (("--background",), {**_FLAG, "help": "run as a background job and print its id"}),
-    (("--wait",), {**_FLAG, "help": "with --background: wait for the job to finish"}),
+    (("--wait",), {**_FLAG, "help": "with --background: wait for the job and print only its reply"}),
     (("--estimate",), {**_FLAG, "help": "with -p: count the input tokens and input cost the turn "
                                         "would have; send nothing"}),
     (("--force",), {**_FLAG, "help": "send even when a [budget] limit is spent"}),
