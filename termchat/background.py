@@ -18,8 +18,7 @@ from termchat import events as ev
 from termchat.api import Api, same_server_form
 from termchat.engine import Engine, Session
 from termchat.errors import ApiError, NotFoundError, UsageError
-from termchat.store import (COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, JOB_PENDING, JOB_TERMINAL,
-                            JobRow)
+from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, JOB_PENDING, JOB_TERMINAL, JobRow
 
 PENDING = JOB_PENDING
 TERMINAL = JOB_TERMINAL

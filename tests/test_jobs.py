@@ -314,7 +314,8 @@ def test_a_job_is_settled_once(server, clock, tmp_path):
 
 
 def test_stopping_a_follower_leaves_the_job_running(server, clock, tmp_path):
-    from termchat import background, events as ev
+    from termchat import background
+    from termchat import events as ev
 
     engine = _engine(server, tmp_path)
     job_id = _submit(engine)

@@ -51,7 +51,8 @@ class FakeAPI:
     ``retrieve`` (False -> those endpoints answer 404 "Invalid URL", like
     Responses-compatible local servers), ``delay`` (seconds per streamed delta,
     e.g. 0.01 for demos), ``queued_seconds`` / ``run_seconds`` (background
-    timeline; ``job_seconds=(Q, R)`` says both at once, like ``--job-seconds Q,R``), ``expire_after`` (background responses 404 after this age),
+    timeline; ``job_seconds=(Q, R)`` says both at once, like ``--job-seconds Q,R``),
+    ``expire_after`` (background responses 404 after this age),
     ``store_default`` (``store`` when the request omits it), ``obfuscation``,
     ``api_key`` (if set, other bearer tokens get the real 401 body), ``models``
     (if set, other models get 400 ``model_not_found``).

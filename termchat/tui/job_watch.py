@@ -10,7 +10,8 @@ one: the job goes on on the server and is picked up at the next start.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
