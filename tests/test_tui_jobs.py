@@ -246,7 +246,8 @@ def test_ctrl_c_while_quitting_during_a_send_exits_130_without_a_traceback(tmp_p
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
     env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
                OPENAI_BASE_URL=tui_api.base_url, OPENAI_API_KEY="sk-test-process-key", TERM="xterm-256color")
-    tui_api.script(Reply.slow(delay=1.0, text="a slow start " * 20))  # the server holds the request
+    release = threading.Event()
+    tui_api.script(Reply.held(release, text=REPLY))  # the server sits on the request
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "termchat"], stdin=child, stdout=child, stderr=child,
@@ -268,8 +269,9 @@ def test_ctrl_c_while_quitting_during_a_send_exits_130_without_a_traceback(tmp_p
         while proc.poll() is None and time.monotonic() < deadline:
             seen += _read(main)
         seen += _read(main)
-        assert proc.poll() == 130, seen[-2000:]
+        assert proc.poll() == 130, (proc.poll(), seen[-2000:])
     finally:
+        release.set()
         if proc.poll() is None:
             proc.kill()
             proc.wait()

@@ -121,6 +121,8 @@ def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
                          start_at=now + api.queued_seconds,
                          done_at=now + api.queued_seconds + api.run_seconds)
     store.add_response(rec)
+    while plan.hold is not None and not plan.hold.wait(0.05) and not api.stopping.is_set():
+        pass  # Reply.held: the test decides when the server answers
     if body.get("stream"):
         return Result(stream=stream_frames(api, rec, plan))
     if plan.drop_after is not None:

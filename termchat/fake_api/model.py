@@ -54,6 +54,7 @@ class Plan:
     close_after_inject: bool = False       # malformed SSE: close right after the raw bytes
     delay: float | None = None             # seconds per delta event
     obfuscation: bool | None = None
+    hold: Any = None                       # a threading.Event: answer only once it is set
 
 
 # --------------------------------------------------------------------------- text helpers

@@ -93,6 +93,12 @@ class Reply:
         return cls._fault(text, delay=delay)
 
     @classmethod
+    def held(cls, release: Any, text: str | None = None) -> Reply:
+        """A reply (default model text if ``text`` is None) answered only once ``release`` (a
+        ``threading.Event``) is set: a server that sits on a request for as long as a test needs."""
+        return cls._fault(text, hold=release)
+
+    @classmethod
     def large_delta(cls, size: int = 1_000_000, char: str = "x") -> Reply:
         """A message made of ONE delta of ``size`` characters."""
         big = char * size
