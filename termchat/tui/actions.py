@@ -346,29 +346,7 @@ class ChatActions:
         reply = await self.pane.append(MessageView("assistant", meta=self.model))
         self.pane.anchor()
         self.chat_list.mark_current(conv.pk)
-        self.background_jobs.sending_started(conv.pk, reply)
-        self._submit_worker(conv, prompt, self.model, self.mode, settings)
-
-    @work(thread=True, group="background", exit_on_error=False)
-    def _submit_worker(self, conv: ConversationRow, prompt: str, model: str, mode: str,
-                       settings: dict[str, Any]) -> None:
-        """Send the job and say what became of it; `BackgroundJobs` follows it from there."""
-        from termchat import events as ev
-        from termchat.errors import TermchatError
-        from termchat.tui.job_watch import JobUpdate
-
-        engine = self.thread_engine()
-        try:
-            session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
-            for event in session.submit(prompt):
-                if isinstance(event, ev.JobStarted):
-                    self.post_message(JobUpdate(event.response_id, event, pk=conv.pk))
-                elif isinstance(event, (ev.Failed, ev.Notice)):
-                    self.post_message(JobUpdate("", event, pk=conv.pk))
-        except TermchatError as exc:
-            self.post_message(JobUpdate("", ev.Failed(conv.id, exc.one_line(), "", exc.exit_code), pk=conv.pk))
-        finally:
-            engine.store.close()
+        self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings)
 
     def action_jobs(self) -> None:
         from termchat.tui.screens.jobs import JobsScreen
@@ -440,8 +418,5 @@ class ChatActions:
         self.background_jobs.stop()  # never waited for: the jobs go on on the server
         for turn in list(self.turns.values()):
             turn.stop()
-        # A job still being sent is waited for, so its id is stored once the server accepts it.
-        sending = "termchat: waiting for the server to accept the background job…" \
-            if self.background_jobs.sending else None
-        self.exit(0, message=sending)
+        self.exit(0)  # a job still being sent is waited for after the app closed (launch.run_app)
         self.commit_pending_deletes()  # server deletes: after the app has closed (launch.run_app)

@@ -18,7 +18,7 @@ from textual.message import Message
 from termchat.sanitize import safe_title, strip_control
 
 if TYPE_CHECKING:
-    from termchat.store import JobRow
+    from termchat.store import ConversationRow, JobRow
     from termchat.tui.widgets.message_view import MessageView
 
 TICK = 1.0  # seconds between updates of the "queued 12s" labels
@@ -111,6 +111,7 @@ class BackgroundJobs:
         self.pending: dict[str, JobRow] = {}  # job id -> row, for jobs not ended yet
         self.sending: dict[int, MessageView] = {}  # chat pk -> the reply view of a job being sent
         self.problems: dict[str, str] = {}  # job id -> why it is no longer followed
+        self._sends: list[threading.Thread] = []
         self._timer: Any = None
 
     # -- what is pending -----------------------------------------------------------------------
@@ -193,11 +194,53 @@ class BackgroundJobs:
 
     # -- sending (Ctrl+G) ------------------------------------------------------------------------
 
-    def sending_started(self, pk: int, view: MessageView) -> None:
+    def send(self, conv: ConversationRow, view: MessageView, prompt: str, *, model: str, mode: str,
+             settings: dict[str, Any]) -> None:
+        """Send `prompt` as a job of `conv`, its reply shown in `view` from now on.
+
+        The request runs in a daemon thread, not a Textual worker: quitting never waits on it
+        inside the app, where a Ctrl+C would only cancel the app's task. `finish_sending` waits
+        for it once the app has closed, so the job's id is stored when the server accepts it."""
         view.job = "background job: sending to the server…"
         view.refresh_header()
-        self.sending[pk] = view
+        self.sending[conv.pk] = view
         self._changed()
+        thread = threading.Thread(target=self._submit, args=(conv, prompt, model, mode, settings),
+                                  name=f"send job of {conv.id}", daemon=True)
+        self._sends.append(thread)
+        thread.start()
+
+    def _submit(self, conv: ConversationRow, prompt: str, model: str, mode: str,
+                settings: dict[str, Any]) -> None:
+        from termchat import events as ev
+        from termchat.errors import TermchatError
+
+        post = self.app.post_message
+        engine = self.app.thread_engine()
+        try:
+            session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
+            for event in session.submit(prompt):
+                if isinstance(event, ev.JobStarted):
+                    post(JobUpdate(event.response_id, event, pk=conv.pk))
+                elif isinstance(event, (ev.Failed, ev.Notice)):
+                    post(JobUpdate("", event, pk=conv.pk))
+        except TermchatError as exc:
+            post(JobUpdate("", ev.Failed(conv.id, exc.one_line(), "", exc.exit_code), pk=conv.pk))
+        except Exception as exc:  # never let it die silently: the reply view waits for an answer
+            post(JobUpdate("", ev.Failed(conv.id, f"unexpected error: {type(exc).__name__}: {exc}", "", 1),
+                           pk=conv.pk))
+        finally:
+            engine.store.close()
+
+    def finish_sending(self, write: Callable[[str], Any]) -> None:
+        """After the app closed: wait for jobs still being sent (a Ctrl+C gives up on them; their
+        prompts are kept)."""
+        pending = [thread for thread in self._sends if thread.is_alive()]
+        if pending:
+            write("termchat: waiting for the server to accept the background job… "
+                  "(Ctrl+C gives up; the prompt is kept)\n")
+        for thread in pending:
+            thread.join()
 
     async def on_update(self, message: JobUpdate) -> None:
         from termchat import events as ev

@@ -30,6 +30,7 @@ def build_app(ctx: Any, args: argparse.Namespace) -> Any:
 def run_app(ctx: Any, args: argparse.Namespace) -> int:
     app = build_app(ctx, args)
     result = app.run()
+    app.background_jobs.finish_sending(sys.stderr.write)
     app.commit_pending_deletes()
     app.finish_server_deletes(sys.stderr.write)
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)
