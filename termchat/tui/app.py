@@ -22,6 +22,7 @@ from termchat.tui import pause_gc, resume_gc
 from termchat.tui.actions import ChatActions, PendingDelete, ServerDelete
 from termchat.tui.bindings import COMMANDS, to_bindings
 from termchat.tui.branches import BranchActions
+from termchat.tui.compat import app_is_closing, set_theme_before_first_css
 from termchat.tui.job_watch import BackgroundJobs, JobUpdate
 from termchat.tui.messages import Opened
 from termchat.tui.palette import TermchatCommands
@@ -107,15 +108,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
             if wanted != DEFAULT_THEME:
                 self._startup_warnings.append(f"unknown theme '{wanted}'; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        # What `self.theme = wanted` does, minus the full CSS re-parse it schedules (~8 ms of the
-        # first frame): the stylesheet has not been parsed yet, so its variables can just be set.
-        self.set_reactive(App.theme, wanted)
-        theme = self.current_theme
-        self.update_classes({**{name: False for name in self.classes if name.startswith("-theme-")},
-                             f"-theme-{theme.name}": True, "-dark-mode": theme.dark,
-                             "-light-mode": not theme.dark}, update=False)
-        self._refresh_truecolor_filter(self.ansi_theme)
-        self.stylesheet.set_variables(self.get_css_variables())
+        set_theme_before_first_css(self, wanted)  # the CSS is parsed once, with it
 
     def compose(self) -> ComposeResult:
         # No containers: the footer, the status line above it, the chat list and the tool panel
@@ -241,7 +234,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
     @property
     def quitting(self) -> bool:
         """The app is shutting down: its widgets may already be gone."""
-        return bool(self._exit or self._closing or self._closed or not self.screen_stack)
+        return app_is_closing(self)
 
     def update_status(self, note: str = "") -> None:
         from termchat.config import model_info

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +23,7 @@ from textual.widgets import Button, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from termchat.sanitize import strip_control
+from termchat.tui.compat import selection_mark_line
 
 NAME_WIDTH = 24
 ID_WIDTH = 36  # at most; real ids are `vs_` and 32 hex digits
@@ -67,15 +67,7 @@ class Checklist(SelectionList[str]):
     toggles: Textual's shows an X either way, told apart only by colour."""
 
     def render_line(self, y: int) -> Strip:
-        line = super().render_line(y)
-        segments = list(line)
-        _, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        if index >= self.option_count or len(segments) < 2:
-            return line
-        mark = "✔" if self.get_option_at_index(index).value in self._selected else " "
-        segments[1] = Segment(mark, segments[1].style)
-        return Strip(segments, line.cell_length)
+        return selection_mark_line(self, super().render_line(y), y)
 
 
 class VectorStorePicker(ModalScreen[list[str] | None]):

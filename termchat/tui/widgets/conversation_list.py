@@ -21,9 +21,7 @@ from textual.app import ComposeResult
 from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
@@ -32,6 +30,7 @@ from termchat.listing import relative_time
 from termchat.sanitize import safe_title
 from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
+from termchat.tui.compat import FixedHeightOptionList, RepaintOnlyInput
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -65,7 +64,7 @@ class ChatOption(Option):
         self.match = match
 
 
-class ChatOptions(OptionList):
+class ChatOptions(FixedHeightOptionList):
     """An OptionList of fixed two-line `ChatOption` rows that asks for the next page as the user
     nears its end.
 
@@ -76,6 +75,7 @@ class ChatOptions(OptionList):
     """
 
     BINDINGS = to_bindings(LIST_COMMANDS)
+    OPTION_HEIGHT = ROW_HEIGHT
 
     class NearEnd(Message):
         pass
@@ -84,34 +84,16 @@ class ChatOptions(OptionList):
         super().__init__(*args, **kwargs)
         self._row_cache: LRUCache[tuple, list[Strip]] = LRUCache(1024)
 
-    def _update_lines(self) -> None:
-        if not self.scrollable_content_region:
-            return
-        cache = self._line_cache
-        lines = cache.lines
-        next_index = lines[-1][0] + 1 if lines else 0
-        for index in range(next_index, len(self._options)):
-            cache.index_to_line[index] = len(lines)
-            cache.heights[index] = ROW_HEIGHT
-            lines.extend((index, offset) for offset in range(ROW_HEIGHT))
-        virtual_size = Size(self.scrollable_content_region.width, len(lines))
-        if virtual_size != self.virtual_size:
-            self.virtual_size = virtual_size
-            self._scroll_update(virtual_size)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return ROW_HEIGHT * len(self._options)
-
-    def _get_option_render(self, option: Option, style) -> list[Strip]:
-        if not isinstance(option, ChatOption):
-            return super()._get_option_render(option, style)
+    def render_option(self, option: Option, style: RichStyle) -> list[Strip] | None:
+        if not isinstance(option, ChatOption) or option.id is None:
+            return None
         padding = self.get_component_styles("option-list--option").padding
         width = self.scrollable_content_region.width
-        index = self._option_to_index[option]
+        index = self.get_option_index(option.id)
         key = (option.lines, style, padding, width, index)
         strips = self._row_cache.get(key)
         if strips is None:
-            base = style.rich_style + RichStyle.from_meta({"option": index})
+            base = style + RichStyle.from_meta({"option": index})
             inner = max(0, width - padding.left - padding.right)
             strips = []
             for line, (text, extra) in enumerate(zip(option.lines, (_BOLD, _DIM), strict=False)):
@@ -158,7 +140,7 @@ class ChatOptions(OptionList):
             self.post_message(ConversationList.Action("rename", self.get_option_at_index(self.highlighted).id))
 
 
-class FilterInput(Input):
+class FilterInput(RepaintOnlyInput):
     """The filter box. Its text growing changes only its own scroll range, never its size, so it
     repaints itself instead of asking for a layout of the whole screen (an `Input` does that on
     every key: its virtual size is a layout reactive).
@@ -167,8 +149,6 @@ class FilterInput(Input):
     before this box asks for the echo, so both are in one frame. Filtering from the `Changed`
     message instead paints the echo alone first and the list one frame later (17-33 ms: Textual's
     screen timer skips a tick after an idle one)."""
-
-    virtual_size = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, on_value: Callable[[str], None], **kwargs) -> None:
         super().__init__(**kwargs)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from textual import events
 from textual.app import ComposeResult
-from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
@@ -21,6 +19,8 @@ from termchat.history import ROLE_NAMES
 from termchat.render_items import describe_item
 from termchat.sanitize import strip_control
 from termchat.tui.bindings import MESSAGE_COMMANDS, to_bindings
+from termchat.tui.compat import ScopedRestyle
+from termchat.tui.widgets.message_body import MessageBody, markdown_link_text
 from termchat.tui.widgets.reply_stream import ReplyStream, split_segments
 
 STATUS_MARKS = {
@@ -30,71 +30,6 @@ STATUS_MARKS = {
     "incomplete": "⚠ incomplete",
 }
 ITEM_DETAIL_LIMIT = 4000
-
-
-def _markdown_link_text(text: str) -> str:
-    return strip_control(text, keep_newlines=False).replace("[", "\\[").replace("]", "\\]")
-
-
-class MessageBody(Markdown):
-    """Markdown without the bottom margin of its last block (the message adds its own spacing).
-
-    Done with an inline style after each update: a `:last-child` rule (or a class) would make
-    Textual restyle blocks and their subtrees after every mount, quadratic while a reply streams.
-    A streaming reply has several bodies (see `reply_stream`); only the last one is trimmed.
-    """
-
-    _last: Widget | None = None
-
-    def __init__(self, markdown: str | None = None, *, trim: bool = True, **kwargs: Any) -> None:
-        super().__init__(markdown, **kwargs)
-        self._trim = trim
-
-    async def _on_mount(self, event: events.Mount) -> None:
-        if self._initial_markdown:
-            return  # `Markdown._on_mount` builds the blocks
-        # An empty body (a streamed reply's new segment): nothing to build. `Markdown` would still
-        # parse "" in a worker thread and take its lock before the first append could run.
-        event.prevent_default()  # (`Widget._on_mount` only sets up `overflow: scroll` bars)
-        self._initial_markdown = None
-
-    def update(self, markdown: str) -> AwaitComplete:
-        return AwaitComplete(self._trim_after(super().update(markdown)))
-
-    def append(self, markdown: str) -> AwaitComplete:
-        return AwaitComplete(self._trim_after(super().append(markdown)))
-
-    async def _trim_after(self, pending: AwaitComplete) -> None:
-        await pending
-        self.trim_last_margin()
-
-    def close(self) -> None:
-        """No more text comes: keep its layout cached while the reply below it grows.
-
-        Textual lays out a container whose children all have `height: auto` against its
-        parent's height, which changes with every streamed line; one fixed-height child (the
-        empty end mark) makes the layout independent of it.
-        """
-        if not self.query_children(".segment-end"):
-            self.mount(Widget(classes="segment-end"))
-
-    def set_trim(self, trim: bool) -> None:
-        self._trim = trim
-        self.trim_last_margin()
-
-    def trim_last_margin(self) -> None:
-        children = self.children
-        last = children[-1] if children and self._trim else None
-        if last is self._last:
-            return
-        if self._last is not None and self._last.parent is self:
-            if self._last.styles.clear_rule("margin"):
-                self._last.refresh(layout=True)
-        self._last = last
-        if last is not None:
-            margin = last.styles.margin
-            if margin.bottom:
-                last.styles.margin = (margin.top, margin.right, 0, margin.left)
 
 
 class ToolItem(Collapsible):
@@ -124,7 +59,7 @@ class ToolItem(Collapsible):
         self.query_one(".item-detail", Static).update(self._detail(item))
 
 
-class MessageView(Vertical, can_focus=True):
+class MessageView(ScopedRestyle, Vertical, can_focus=True):
     """A message of the transcript; the assistant's may be streaming. Focus selects it (to copy)."""
 
     BINDINGS = to_bindings(MESSAGE_COMMANDS)
@@ -184,29 +119,10 @@ class MessageView(Vertical, can_focus=True):
             parts += [("  " + mark, "bold")]
         return Content.assemble(*parts)
 
-    def update_node_styles(self, animate: bool = True) -> None:
-        """Restyle this view and its header, not every Markdown block below it.
-
-        Textual restyles a node's whole subtree when its classes or pseudo-classes change; here
-        they are `-streaming`, `-unfinished` and `:focus`, and only this view's own rules and its
-        header's depend on them (`app.tcss`: keep it so). A long reply has hundreds of blocks,
-        and restyling them all when it finished took ~0.2 s. The descendants still repaint
-        (their style caches cleared) when this view's colours change, e.g. the focus background.
-        """
-        if not self.is_attached:
-            return super().update_node_styles(animate)
-
-        def inherited() -> tuple:  # what the descendants' rendering takes from this view
-            styles = self.styles
-            return (styles.background, styles.color, styles.text_style, styles.background_tint,
-                    styles.tint, styles.opacity, styles.text_opacity)
-
-        before = inherited()
-        self.app.stylesheet.update_nodes([self, *self.query_children(".message-header")], animate=animate)
-        if inherited() != before:
-            for node in self.walk_children(Widget):
-                node.notify_style_update()
-                node.refresh()
+    def restyle_nodes(self) -> list[Widget]:
+        """Only this view's own rules and its header's depend on its classes (`-streaming`,
+        `-unfinished`) and `:focus` (app.tcss: keep it so); its Markdown blocks need no restyle."""
+        return [self, *self.query_children(".message-header")]
 
     def refresh_header(self) -> None:
         self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming
@@ -279,7 +195,7 @@ class MessageView(Vertical, can_focus=True):
 
     async def add_citation(self, number: int, title: str, url: str) -> None:
         self.citations.append((number, title, url))
-        lines = [f"{n}. [{_markdown_link_text(t or u)}](<{strip_control(u, keep_newlines=False)}>)"
+        lines = [f"{n}. [{markdown_link_text(t or u)}](<{strip_control(u, keep_newlines=False)}>)"
                  for n, t, u in self.citations]
         text = "**Sources**\n\n" + "\n".join(lines)
         existing = self.query(".message-sources")

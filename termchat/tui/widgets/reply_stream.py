@@ -18,7 +18,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from termchat.tui.widgets.message_view import MessageBody
+    from termchat.tui.widgets.message_body import MessageBody
 
 INTERVAL = 0.1  # seconds between two updates of the streaming widget (10 a second)
 SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this many characters

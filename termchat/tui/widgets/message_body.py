@@ -1,0 +1,71 @@
+"""The Markdown body of a message, shared by the message view and the reply stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.await_complete import AwaitComplete
+from textual.widget import Widget
+from textual.widgets import Markdown
+
+from termchat.sanitize import strip_control
+from termchat.tui.compat import EmptyMarkdownMount
+
+
+def markdown_link_text(text: str) -> str:
+    """`text` safe as the text of a Markdown link: one line, brackets escaped."""
+    return strip_control(text, keep_newlines=False).replace("[", "\\[").replace("]", "\\]")
+
+
+class MessageBody(EmptyMarkdownMount, Markdown):
+    """Markdown without the bottom margin of its last block (the message adds its own spacing).
+
+    Done with an inline style after each update: a `:last-child` rule (or a class) would make
+    Textual restyle blocks and their subtrees after every mount, quadratic while a reply streams.
+    A streaming reply has several bodies (see `reply_stream`); only the last one is trimmed. An
+    empty body (a streamed reply's new segment) builds nothing when mounted (see compat).
+    """
+
+    _last: Widget | None = None
+
+    def __init__(self, markdown: str | None = None, *, trim: bool = True, **kwargs: Any) -> None:
+        super().__init__(markdown, **kwargs)
+        self._trim = trim
+
+    def update(self, markdown: str) -> AwaitComplete:
+        return AwaitComplete(self._trim_after(super().update(markdown)))
+
+    def append(self, markdown: str) -> AwaitComplete:
+        return AwaitComplete(self._trim_after(super().append(markdown)))
+
+    async def _trim_after(self, pending: AwaitComplete) -> None:
+        await pending
+        self.trim_last_margin()
+
+    def close(self) -> None:
+        """No more text comes: keep its layout cached while the reply below it grows.
+
+        Textual lays out a container whose children all have `height: auto` against its
+        parent's height, which changes with every streamed line; one fixed-height child (the
+        empty end mark) makes the layout independent of it.
+        """
+        if not self.query_children(".segment-end"):
+            self.mount(Widget(classes="segment-end"))
+
+    def set_trim(self, trim: bool) -> None:
+        self._trim = trim
+        self.trim_last_margin()
+
+    def trim_last_margin(self) -> None:
+        children = self.children
+        last = children[-1] if children and self._trim else None
+        if last is self._last:
+            return
+        if self._last is not None and self._last.parent is self:
+            if self._last.styles.clear_rule("margin"):
+                self._last.refresh(layout=True)
+        self._last = last
+        if last is not None:
+            margin = last.styles.margin
+            if margin.bottom:
+                last.styles.margin = (margin.top, margin.right, 0, margin.left)
