@@ -68,17 +68,12 @@ def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
     if conv is None:
         conv = find(ctx.store, args.id)  # the one "unknown conversation" error
     if args.remote:
+        from termchat.chats import delete_server_conversation
+
         if not conv.remote_id:
             say(f"{conv.id} has no server conversation; deleting locally", level="note")
-        else:
-            from termchat.errors import ApiError
-
-            try:
-                ctx.api.delete_conversation(conv.remote_id)
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
-                say(f"the server no longer has {conv.remote_id}", level="note")
+        elif not delete_server_conversation(ctx.api, conv.remote_id):
+            say(f"the server no longer has {conv.remote_id}", level="note")
     ctx.store.delete_conversation(conv)
     say(f"deleted {conv.id}")
     return 0
@@ -86,15 +81,11 @@ def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
 def _rm_server_only(ctx: Any, remote_id: str) -> int:
     """`rm --remote conv_…` for a chat this machine no longer has: delete the server conversation."""
-    from termchat.errors import ApiError
+    from termchat.chats import delete_server_conversation
 
-    try:
-        ctx.api.delete_conversation(remote_id)
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
+    if not delete_server_conversation(ctx.api, remote_id):
         raise NotFoundError(f"unknown conversation '{remote_id}'",
-                            hint="neither this machine nor the server has it") from None
+                            hint="neither this machine nor the server has it")
     say(f"deleted {remote_id} on the server (it was no longer stored here)")
     return 0
 
