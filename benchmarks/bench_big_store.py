@@ -98,12 +98,12 @@ def child(home: str) -> None:
         list_shown = expect(lambda text: newest in text)
         async with app.run_test(size=(120, 40)) as pilot:
             out["list_paint"] = await painted(list_shown) - started
-            out["rows"] = app.chat_list.options.option_count
+            out["rows"] = app.chat_screen.chat_list.options.option_count
             await pilot.pause()
             # filter as you type: from each key to the screen update that shows its filtered list
-            app.action_focus_filter()
+            app.chat_screen.action_focus_filter()
             await pilot.pause()
-            chats = app.chat_list
+            chats = app.chat_screen.chat_list
             filter_input = chats.query_one("#filter")
             typed, paint_times = "", []
             for char in "quick fox":
@@ -122,8 +122,8 @@ def child(home: str) -> None:
             out["filtered_rows"] = chats.options.option_count
             # open the newest chat, then read memory
             recent = ctx.store.most_recent()
-            app.open_conversation(recent.id)
-            while not (app.conv is not None and app.pane.views):
+            app.chat_screen.open_conversation(recent.id)
+            while not (app.chat_screen.conv is not None and app.chat_screen.pane.views):
                 await asyncio.sleep(0.001)
             await app.workers.wait_for_complete()
             await pilot.pause()

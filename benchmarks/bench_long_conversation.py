@@ -22,47 +22,48 @@ WIDGET_TARGET = 200
 
 
 async def open_chat(ctx, conv_id: str, *, scroll: bool, pages_wanted: int = 3) -> dict:
-    from termchat.tui.app import TermchatApp
+    from termchat.tui import app_class
 
     started = time.perf_counter()
-    app = TermchatApp(ctx, open_id=conv_id)
+    app = app_class()(ctx, open_id=conv_id)  # as `termchat` starts it (termchat.tui.launch)
     result: dict = {}
     async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
         deadline = time.perf_counter() + 60
-        while not (app.conv is not None and app.pane.views):
+        while not (chat.conv is not None and chat.pane.views):
             if time.perf_counter() > deadline:
                 raise RuntimeError("the chat never opened")
             await asyncio.sleep(0.001)
         await pilot.pause()  # the refresh that paints the mounted page
         result["paint"] = time.perf_counter() - started
-        result["views"] = len(app.pane.views)
+        result["views"] = len(chat.pane.views)
         result["widgets"] = len(list(app.screen.walk_children()))
         if scroll:
             await app.workers.wait_for_complete()  # the open has fully finished
             await pilot.pause()
             await pilot.pause()
-            first = app.pane.first_message_id()
+            first = chat.pane.first_message_id()
             pages = 0
             load_times = []
             for _ in range(pages_wanted):
-                before = app.pane.first_message_id()
-                app.pane.scroll_end(animate=False, immediate=True)  # from the bottom, like a reader
+                before = chat.pane.first_message_id()
+                chat.pane.scroll_end(animate=False, immediate=True)  # from the bottom, like a reader
                 await pilot.pause()
                 t0 = time.perf_counter()
-                app.pane.scroll_home(animate=False, immediate=True)
+                chat.pane.scroll_home(animate=False, immediate=True)
                 until = time.perf_counter() + 30  # mounting a page of Markdown can take seconds
                 while time.perf_counter() < until:
                     await asyncio.sleep(0.001)
-                    if app.pane.first_message_id() != before and not app.pane.loading_older:
+                    if chat.pane.first_message_id() != before and not chat.pane.loading_older:
                         break
-                if app.pane.first_message_id() == before:
+                if chat.pane.first_message_id() == before:
                     break
                 load_times.append(time.perf_counter() - t0)
                 pages += 1
                 await pilot.pause()
-            result.update(first_before=first, first_after=app.pane.first_message_id(), pages=pages,
+            result.update(first_before=first, first_after=chat.pane.first_message_id(), pages=pages,
                           page_load=median(load_times) if load_times else None,
-                          views_after=len(app.pane.views), widgets_after=len(list(app.screen.walk_children())))
+                          views_after=len(chat.pane.views), widgets_after=len(list(app.screen.walk_children())))
         await app.workers.wait_for_complete()  # let the open finish before the app shuts down
         await pilot.pause()
         await pilot.pause()

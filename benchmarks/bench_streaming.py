@@ -91,35 +91,36 @@ async def tui_stream(ctx, api, chunks: list[str], *, type_keys: int) -> tuple[fl
     """(seconds from submit to the finished, painted reply; key latencies while streaming; ok)."""
     from textual import events
 
-    from termchat.tui.app import TermchatApp
+    from termchat.tui import app_class
 
     expected = "".join(chunks)
-    app = TermchatApp(ctx)
+    app = app_class()(ctx)  # as `termchat` starts it (termchat.tui.launch)
     latencies: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        chat = app.chat_screen
         script(api, chunks)
-        app.prompt.insert("stream please")
+        chat.prompt.insert("stream please")
         started = time.perf_counter()
-        app.prompt.action_submit()
+        chat.prompt.action_submit()
 
         def reply():
-            views = [v for v in app.pane.views if v.role == "assistant"]
+            views = [v for v in chat.pane.views if v.role == "assistant"]
             return views[-1] if views else None
 
         typed = 0
         while True:
             view = reply()
-            if view is not None and not view.streaming and view.status != "streaming" and app.current_turn() is None:
+            if view is not None and not view.streaming and view.status != "streaming" and chat.current_turn() is None:
                 break
             if typed < type_keys and view is not None and view.streaming and view.text:
                 char = "abcdefghij"[typed % 10]
-                before = app.prompt.text
+                before = chat.prompt.text
                 sent = time.perf_counter()
-                app.prompt.post_message(events.Key(char, char))
-                while app.prompt.text == before:
+                chat.prompt.post_message(events.Key(char, char))
+                while chat.prompt.text == before:
                     await asyncio.sleep(0.0005)
-                if app.current_turn() is not None:  # count only keys handled while streaming
+                if chat.current_turn() is not None:  # count only keys handled while streaming
                     latencies.append(time.perf_counter() - sent)
                 typed += 1
                 await asyncio.sleep(0.005)

@@ -55,19 +55,19 @@ async def shoot(theme: str, out: Path) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await app.workers.wait_for_complete()
             await pilot.pause()
-            await app.new_chat()
-            app.prompt.insert("Search the web for Textual MarkdownStream and summarise it")
-            app.prompt.action_submit()
+            await app.chat_screen.action_new_chat()
+            app.chat_screen.prompt.insert("Search the web for Textual MarkdownStream and summarise it")
+            app.chat_screen.prompt.action_submit()
             for _ in range(500):
                 await pilot.pause(0.02)
-                if not app.turns and app.pane.last_reply() is not None:
+                if not app.chat_screen.turns and app.chat_screen.pane.last_reply() is not None:
                     break
             await app.workers.wait_for_complete()
             await pilot.pause()
-            await app.action_toggle_tools()  # shows the panel and moves into it
-            app.action_focus_prompt()
-            app.prompt.insert("my name is Ada")
-            app.prompt.cursor_blink = False
+            await app.chat_screen.action_toggle_tools()  # shows the panel and moves into it
+            app.chat_screen.action_focus_prompt()
+            app.chat_screen.prompt.insert("my name is Ada")
+            app.chat_screen.prompt.cursor_blink = False
             app.clear_notifications()
             await pilot.pause()
             app.save_screenshot(str(out))

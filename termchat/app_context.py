@@ -25,6 +25,7 @@ class AppContext:
         self.demo = demo
         self._fake = fake
         self.timeout: float | None = None
+        self._capabilities: Any = None  # what the server supports, shared by `thread_engine`s
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AppContext:
@@ -79,6 +80,15 @@ class AppContext:
                       mode=mode or self.config.state, instructions=self.config.instructions,
                       pricing=dict(self.config.pricing) or None,
                       mcp_servers=tuple(self.config.mcp_servers), compaction=self.config.compaction)
+
+    def thread_engine(self) -> Any:
+        """An engine with its own store connection, for one worker thread; what one of them
+        learns of the server's capabilities, all of them know (learned once per process)."""
+        engine = self.engine(store=Store.in_dir(self.data_dir))
+        if self._capabilities is None:
+            self._capabilities = engine.capabilities
+        engine.capabilities = self._capabilities
+        return engine
 
     def close(self) -> None:
         if "store" in self.__dict__:

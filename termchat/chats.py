@@ -7,8 +7,9 @@ is left of it once it has closed (`termchat.tui.launch`); `termchat rm` calls
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow, Store
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
 UNDO_SECONDS = 10.0  # a deleted chat can be brought back this long
 EXIT_DELETE_TIMEOUT = 10.0  # a server delete left for after the app closed waits this long at most
 TITLE_LIMIT = 120  # characters of a title given by the user
+
+
+def config_tools(config: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The config's `tools` for a new chat, parsed; and one line per spec that does not parse."""
+    from termchat.errors import TermchatError
+    from termchat.tools import parse_tool
+
+    tools, problems = [], []
+    for spec in config.tools:
+        try:
+            tools.append(parse_tool(spec, config.mcp_servers))
+        except TermchatError as exc:
+            problems.append(f"config tools: {exc.one_line()}")
+    return tools, problems
 
 
 def rename(store: Store, conv: ConversationRow, title: str) -> ConversationRow:

@@ -12,14 +12,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "termchat"
 
-# Circles inside the TUI that exist today; the tui-house branch (issue 14, the TUI half)
-# removes them, and then this allow-list must become empty. Nothing outside termchat/tui may
-# ever be added here.
-KNOWN_TUI_CIRCLES = (
-    {"termchat.tui", "termchat.tui.app"},
-    {"termchat.tui.actions", "termchat.tui.messages"},
-    {"termchat.tui.widgets.message_view", "termchat.tui.widgets.reply_stream"},
-)
+# Circles inside the TUI allowed for now: none (the TUI half of issue 14 removed the last ones).
+# Nothing outside termchat/tui may ever be added here.
+KNOWN_TUI_CIRCLES: tuple[set[str], ...] = ()
 
 
 def _modules() -> dict[str, Path]:

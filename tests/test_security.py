@@ -182,10 +182,10 @@ async def test_markup_renders_literally_in_the_app(tui_context, tui_api):
     tui_api.script(Reply.text("model [red]RED[/red] [link=https://evil.example]L[/link]"))
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
-        app.prompt.insert("user [bold]B[/bold]")
-        app.prompt.action_submit()
+        app.chat_screen.prompt.insert("user [bold]B[/bold]")
+        app.chat_screen.prompt.action_submit()
         await settle(app, pilot)
-        views = app.pane.views
+        views = app.chat_screen.pane.views
         assert [v.text for v in views] == ["user [bold]B[/bold]",
                                            "model [red]RED[/red] [link=https://evil.example]L[/link]"]
         import html
@@ -199,7 +199,7 @@ async def test_markup_renders_literally_in_the_app(tui_context, tui_api):
         assert content.plain == "model [red]RED[/red] [link=https://evil.example]L[/link]"
         for span in content.spans:  # only the bare URL is auto-linked, to itself
             assert content.plain[span.start:span.end] == "https://evil.example"
-        title = str(app.chat_list.query_one("OptionList").get_option_at_index(0).prompt)
+        title = str(app.chat_screen.chat_list.query_one("OptionList").get_option_at_index(0).prompt)
         assert "[bold]B[/bold]" in title
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from termchat.fake_api import Reply
-from termchat.tui.actions import ServerDelete
+from termchat.chats import ServerDelete
 from termchat.tui.app import TermchatApp
 from termchat.tui.widgets.message_view import MessageView
 
@@ -40,9 +40,9 @@ async def wait_for(pilot, predicate, tries: int = 400) -> None:
 
 async def send(app, pilot, text: str) -> None:
     """Type and send like Enter does, without Pilot's wait-for-idle (a stream is never idle)."""
-    app.prompt.insert(text)
-    app.prompt.action_submit()
-    await wait_for(pilot, lambda: app.prompt.text == "")
+    app.chat_screen.prompt.insert(text)
+    app.chat_screen.prompt.action_submit()
+    await wait_for(pilot, lambda: app.chat_screen.prompt.text == "")
 
 
 async def type_while_streaming(app, pilot, text: str) -> float:
@@ -54,15 +54,15 @@ async def type_while_streaming(app, pilot, text: str) -> float:
     worst = 0.0
     for char in text:
         started = time.perf_counter()
-        before = app.prompt.text
-        app.prompt.post_message(events.Key(char, char))
-        await wait_for(pilot, lambda before=before, char=char: app.prompt.text == before + char)
+        before = app.chat_screen.prompt.text
+        app.chat_screen.prompt.post_message(events.Key(char, char))
+        await wait_for(pilot, lambda before=before, char=char: app.chat_screen.prompt.text == before + char)
         worst = max(worst, time.perf_counter() - started)
     return worst
 
 
 def last_reply(app) -> MessageView:
-    return [v for v in app.pane.views if v.role == "assistant"][-1]
+    return [v for v in app.chat_screen.pane.views if v.role == "assistant"][-1]
 
 
 def requests_to(api, endpoint: str) -> list:
@@ -73,7 +73,7 @@ async def test_focus_starts_in_prompt(tui_context):
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.focused is app.prompt
+        assert app.focused is app.chat_screen.prompt
 
 
 async def test_send_streams_reply_and_saves_it(tui_context, tui_api):
@@ -83,14 +83,14 @@ async def test_send_streams_reply_and_saves_it(tui_context, tui_api):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"hi there", "enter")
         await settle(app, pilot)
-        views = app.pane.views
+        views = app.chat_screen.pane.views
         assert [v.role for v in views] == ["user", "assistant"]
         assert views[0].text == "hi there"
         assert last_reply(app).text == "Hello **there**, friend."
         assert last_reply(app).status == "complete"
-        assert app.prompt.text == ""
-        assert app.conv is not None and app.conv.id.startswith("conv_")
-        assert app.chat_list.options.option_count == 1
+        assert app.chat_screen.prompt.text == ""
+        assert app.chat_screen.conv is not None and app.chat_screen.conv.id.startswith("conv_")
+        assert app.chat_screen.chat_list.options.option_count == 1
     stored = ctx.store.messages(ctx.store.most_recent())
     assert [(m.role, m.content) for m in stored] == [("user", "hi there"),
                                                      ("assistant", "Hello **there**, friend.")]
@@ -101,7 +101,7 @@ async def test_newline_keys_do_not_send(tui_context, tui_api):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a", "ctrl+j", "b", "alt+enter", "c")
         await pilot.pause()
-        assert app.prompt.text == "a\nb\nc"
+        assert app.chat_screen.prompt.text == "a\nb\nc"
         assert requests_to(tui_api, "responses") == []
 
 
@@ -129,7 +129,7 @@ async def test_stop_keeps_partial_reply_marked(tui_context, tui_api):
         assert reply.status == "interrupted"
         assert "interrupted" in str(reply.query_one(".message-header").render())
         assert 0 < len(reply.text) < len("".join(words))
-        assert app.current_turn() is None
+        assert app.chat_screen.current_turn() is None
         assert app.is_running  # Escape stopped the reply; it did not quit
     stored = ctx.store.messages(ctx.store.most_recent())[-1]
     assert stored.interrupted and stored.content.startswith("word0 word1")
@@ -158,18 +158,18 @@ async def test_switch_chat_while_streaming_then_back(tui_context, tui_api, tui_s
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "stream please")
         await wait_for(pilot, lambda: "part1" in last_reply(app).text)
-        streaming_pk = app.conv.pk
-        app.open_conversation(other.id)
-        await wait_for(pilot, lambda: app.conv is not None and app.conv.pk == other.pk)
+        streaming_pk = app.chat_screen.conv.pk
+        app.chat_screen.open_conversation(other.id)
+        await wait_for(pilot, lambda: app.chat_screen.conv is not None and app.chat_screen.conv.pk == other.pk)
         await pilot.pause()
-        assert [v.text for v in app.pane.views] == ["old question", "old answer"]
+        assert [v.text for v in app.chat_screen.pane.views] == ["old question", "old answer"]
         # the prompt still takes input, quickly, while the other chat streams
         assert await type_while_streaming(app, pilot, "typing") < 0.05
-        assert app.prompt.text == "typing"
-        assert streaming_pk in app.turns
+        assert app.chat_screen.prompt.text == "typing"
+        assert streaming_pk in app.chat_screen.turns
         await settle(app, pilot)
-        assert streaming_pk not in app.turns
-        app.open_conversation(app.chat_list.rows[streaming_pk].id)
+        assert streaming_pk not in app.chat_screen.turns
+        app.chat_screen.open_conversation(app.chat_screen.chat_list.rows[streaming_pk].id)
         await settle(app, pilot)
         assert last_reply(app).text == "".join(words)
         assert last_reply(app).status == "complete"
@@ -184,12 +184,12 @@ async def test_switch_back_while_still_streaming_reattaches(tui_context, tui_api
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "go")
         await wait_for(pilot, lambda: "tok1" in last_reply(app).text)
-        pk = app.conv.pk
-        conv_id = app.conv.id
-        app.open_conversation(other.id)
-        await wait_for(pilot, lambda: app.conv.pk == other.pk)
-        app.open_conversation(conv_id)
-        await wait_for(pilot, lambda: app.conv.pk == pk)
+        pk = app.chat_screen.conv.pk
+        conv_id = app.chat_screen.conv.id
+        app.chat_screen.open_conversation(other.id)
+        await wait_for(pilot, lambda: app.chat_screen.conv.pk == other.pk)
+        app.chat_screen.open_conversation(conv_id)
+        await wait_for(pilot, lambda: app.chat_screen.conv.pk == pk)
         await pilot.pause()
         assert last_reply(app).streaming
         await settle(app, pilot)
@@ -212,9 +212,9 @@ async def test_resume_with_conversation_flag_imports_from_server(tui_context, tu
     app = make_app(tui_context(), open_id=conv_id)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        assert app.conv is not None and app.conv.id == conv_id
-        assert [v.role for v in app.pane.views] == ["user", "assistant"]
-        assert app.pane.views[0].text == "my name is Ada"
+        assert app.chat_screen.conv is not None and app.chat_screen.conv.id == conv_id
+        assert [v.role for v in app.chat_screen.pane.views] == ["user", "assistant"]
+        assert app.chat_screen.pane.views[0].text == "my name is Ada"
         tui_api.script()  # default model: it remembers state on the server
         await pilot.press(*"what is my name?", "enter")
         await settle(app, pilot)
@@ -227,8 +227,8 @@ async def test_continue_opens_most_recent(tui_context, tui_seed):
     app = make_app(ctx, continue_last=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        assert app.conv.title == "Newest"
-        assert app.pane.views[0].text == "newest q"
+        assert app.chat_screen.conv.title == "Newest"
+        assert app.chat_screen.pane.views[0].text == "newest q"
 
 
 async def test_interrupted_reply_is_marked_on_open(tui_context, tui_seed):
@@ -255,15 +255,15 @@ async def test_filter_uses_store_search(tui_context, tui_seed):
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.chat_list.options.option_count == 3
-        app.action_focus_filter()
+        assert app.chat_screen.chat_list.options.option_count == 3
+        app.chat_screen.action_focus_filter()
         await pilot.press(*"rust", "enter")
         await pilot.pause()
-        assert app.chat_list.options.option_count == 2
-        assert app.focused is app.chat_list.options
+        assert app.chat_screen.chat_list.options.option_count == 2
+        assert app.focused is app.chat_screen.chat_list.options
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.conv.title == "Rust lifetimes"  # newest activity first
+        assert app.chat_screen.conv.title == "Rust lifetimes"  # newest activity first
 
 
 async def test_filter_as_you_type_without_delay(tui_context, tui_seed):
@@ -271,10 +271,10 @@ async def test_filter_as_you_type_without_delay(tui_context, tui_seed):
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.action_focus_filter()
+        app.chat_screen.action_focus_filter()
         await pilot.press(*"rust ")
         await pilot.pause()  # no debounce timer to wait for: the list is filtered on each key
-        options = app.chat_list.options
+        options = app.chat_screen.chat_list.options
         assert options.option_count == 2 and options.highlighted == 0
         assert app.focused is app.query_one("#filter")  # typing stays in the filter box
         await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
@@ -293,13 +293,13 @@ async def test_filter_on_a_slow_store_coalesces_keys(tui_context, tui_seed, monk
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.chat_list._filter_cost = conversation_list.SLOW_FILTER + 0.01  # as if the last one was slow
+        app.chat_screen.chat_list._filter_cost = conversation_list.SLOW_FILTER + 0.01  # as if the last one was slow
         searches.clear()
-        app.action_focus_filter()
+        app.chat_screen.action_focus_filter()
         await pilot.press(*"rust")
-        assert searches == [] and app.chat_list.options.option_count == 3  # not yet: still typing
+        assert searches == [] and app.chat_screen.chat_list.options.option_count == 3  # not yet: still typing
         await pilot.pause(conversation_list.SLOW_FILTER_DELAY + 0.2)
-        assert searches == ["rust"] and app.chat_list.options.option_count == 2
+        assert searches == ["rust"] and app.chat_screen.chat_list.options.option_count == 2
 
 
 async def test_delete_then_undo_then_delete_for_good(tui_context, tui_seed):
@@ -310,15 +310,15 @@ async def test_delete_then_undo_then_delete_for_good(tui_context, tui_seed):
         await settle(app, pilot)
         await pilot.press("f8")
         await settle(app, pilot)
-        assert app.chat_list.options.option_count == 1
-        assert app.conv is None  # a new chat replaces the deleted one on screen
+        assert app.chat_screen.chat_list.options.option_count == 1
+        assert app.chat_screen.conv is None  # a new chat replaces the deleted one on screen
         await pilot.press("shift+f8")
         await settle(app, pilot)
-        assert app.chat_list.options.option_count == 2
-        assert app.conv.pk == b.pk
+        assert app.chat_screen.chat_list.options.option_count == 2
+        assert app.chat_screen.conv.pk == b.pk
         await pilot.press("f8")
         await pilot.pause()
-        app.commit_pending_deletes()  # what the undo timer (or quitting) does
+        app.chat_screen.chat_list.commit_pending_deletes()  # what the undo timer (or quitting) does
         assert ctx.store.get_conversation(b.id) is None
         assert ctx.store.get_conversation(a.id) is not None
 
@@ -334,7 +334,7 @@ async def test_rename_from_modal(tui_context, tui_seed):
         await pilot.press("ctrl+u", *"[b]New[/b] title", "enter")
         await pilot.pause()
         assert ctx.store.reload(conv).title == "[b]New[/b] title"
-        option = app.chat_list.options.get_option_at_index(0)
+        option = app.chat_screen.chat_list.options.get_option_at_index(0)
         assert "[b]New[/b] title" in str(option.prompt)  # shown literally, not as markup
 
 
@@ -347,17 +347,17 @@ async def test_command_palette_switches_model(tui_context):
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.model == "gpt-4o"
+        assert app.chat_screen.model == "gpt-4o"
 
 
 async def test_command_palette_lists_every_action(tui_context):
     from termchat.tui.bindings import COMMANDS
-    from termchat.tui.palette import TermchatCommands
+    from termchat.tui.palette import ChatCommands
 
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        provider = TermchatCommands(app.screen)
+        provider = ChatCommands(app.screen)
         names = [name for name, _help, _cb in provider._entries()]
         for command in COMMANDS:
             assert (command.description if command.id != "stop" else "Stop reply") in names
@@ -368,11 +368,11 @@ async def test_keymap_override_from_config(tui_context):
     app = make_app(tui_context(keymap={"toggle_tools": "f11", "new_chat": "f12"}))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert not (await app.ensure_tool_panel()).display  # 120 columns: tools start hidden
+        assert not (await app.chat_screen.ensure_tool_panel()).display  # 120 columns: tools start hidden
         await pilot.press("f11")
-        assert app.tool_panel.display
+        assert app.chat_screen.tool_panel.display
         await pilot.press("ctrl+t")  # the old key no longer does it
-        assert app.tool_panel.display
+        assert app.chat_screen.tool_panel.display
         await pilot.press("f1")
         await pilot.pause()
         table = app.screen.query_one("DataTable")
@@ -387,7 +387,7 @@ async def test_tool_panel_shows_container_fees_with_the_configs_overrides(tui_co
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
         await pilot.pause()
-        options = app.tool_panel.query_one("#memory", Select).query_one(OptionList)
+        options = app.chat_screen.tool_panel.query_one("#memory", Select).query_one(OptionList)
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert prompts == ["1g memory · $0.03", "4g memory · $0.20", "16g memory · $0.48", "64g memory · $1.92"]
 
@@ -397,26 +397,26 @@ async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
         await pilot.pause()
-        assert app.tool_panel.display
+        assert app.chat_screen.tool_panel.display
         await pilot.click("#web_search")
         await pilot.click("#code_interpreter")
         await pilot.pause()
-        app.tool_panel.query_one("#memory").value = "4g"
-        app.tool_panel.query_one("#tool_choice").value = "required"
+        app.chat_screen.tool_panel.query_one("#memory").value = "4g"
+        app.chat_screen.tool_panel.query_one("#tool_choice").value = "required"
         await pilot.pause()
-        app.prompt.focus()
+        app.chat_screen.prompt.focus()
         await pilot.press(*"search something", "enter")
         await settle(app, pilot)
         body = requests_to(tui_api, "responses")[-1].body
         assert {"type": "web_search"} in body["tools"]
         assert {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "4g"}} in body["tools"]
         assert body["tool_choice"] == "required"
-        saved = ctx.store.reload(app.conv).settings
+        saved = ctx.store.reload(app.chat_screen.conv).settings
         assert saved["tool_choice"] == "required" and len(saved["tools"]) == 2
         # toggling off saves immediately for the open chat
         await pilot.click("#web_search")
         await pilot.pause()
-        assert [t["type"] for t in ctx.store.reload(app.conv).settings["tools"]] == ["code_interpreter"]
+        assert [t["type"] for t in ctx.store.reload(app.chat_screen.conv).settings["tools"]] == ["code_interpreter"]
 
 
 async def test_tool_items_and_citations_render(tui_context, tui_api):
@@ -443,7 +443,7 @@ async def test_setup_screen_without_credentials(tui_context):
         await pilot.pause()
         await pilot.press("h", "i", "enter")
         await pilot.pause()
-        assert app.pane.views == []  # nothing was sent: the user is told how to configure instead
+        assert app.chat_screen.pane.views == []  # nothing was sent: the user is told how to configure instead
 
 
 async def test_long_chat_mounts_a_page_and_loads_older_on_scroll(tui_context, tui_seed):
@@ -455,11 +455,11 @@ async def test_long_chat_mounts_a_page_and_loads_older_on_scroll(tui_context, tu
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        views = app.pane.views
+        views = app.chat_screen.pane.views
         assert len(views) == FIRST_PAGE and views[-1].text == "message 129"
-        app.pane.scroll_home(animate=False, immediate=True)
-        await wait_for(pilot, lambda: len(app.pane.views) == FIRST_PAGE + PAGE)
-        assert app.pane.views[0].text == f"message {130 - FIRST_PAGE - PAGE}"
+        app.chat_screen.pane.scroll_home(animate=False, immediate=True)
+        await wait_for(pilot, lambda: len(app.chat_screen.pane.views) == FIRST_PAGE + PAGE)
+        assert app.chat_screen.pane.views[0].text == f"message {130 - FIRST_PAGE - PAGE}"
 
 
 @pytest.mark.parametrize("how", ["ctrl+end", "end on the pane"])
@@ -473,7 +473,7 @@ async def test_jump_to_latest_after_reading_far_back(tui_context, tui_seed, monk
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        pane = app.pane
+        pane = app.chat_screen.pane
         while not pane.truncated:  # read back, page by page, until the newest are dropped
             await wait_for(pilot, lambda: not pane.loading_older and pane.scroll_y > 0)
             pane.scroll_home(animate=False, immediate=True)
@@ -513,9 +513,9 @@ async def test_narrow_terminal_hides_side_panes(tui_context):
     app = make_app(tui_context())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert not app.chat_list.display and not (await app.ensure_tool_panel()).display
+        assert not app.chat_screen.chat_list.display and not (await app.chat_screen.ensure_tool_panel()).display
         await pilot.press("ctrl+l")
-        assert app.chat_list.display
+        assert app.chat_screen.chat_list.display
 
 
 async def test_ten_thousand_chats_list_one_page(tui_context):
@@ -534,10 +534,10 @@ async def test_ten_thousand_chats_list_one_page(tui_context):
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        options = app.chat_list.options
+        options = app.chat_screen.chat_list.options
         assert options.option_count == PAGE
         started = time.perf_counter()
-        app.chat_list.reload()
+        app.chat_screen.chat_list.reload()
         assert time.perf_counter() - started < 0.2
         options.focus()
         await pilot.press("end")
@@ -589,7 +589,7 @@ async def ask_mcp(app, pilot, tui_api) -> None:
     from termchat.tui.screens.approval import ApprovalScreen
 
     await pilot.click("#mcp-0")
-    app.prompt.focus()
+    app.chat_screen.prompt.focus()
     await pilot.press(*"ask mcp about [b]textual[/b]", "enter")
     await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
     body = requests_to(tui_api, "responses")[-1].body
@@ -620,8 +620,8 @@ async def test_mcp_approval_approved_runs_the_tool(tui_context, tui_api):
         titles = [str(item.title) for item in reply.query("ToolItem")]
         assert "✔ MCP tool call approved" in titles
         assert any("mcp deepwiki.ask_question" in t for t in titles)
-        assert [v.role for v in app.pane.views] == ["user", "assistant", "assistant"]
-        assert app.current_turn() is None
+        assert [v.role for v in app.chat_screen.pane.views] == ["user", "assistant", "assistant"]
+        assert app.chat_screen.current_turn() is None
 
 
 async def test_mcp_approval_denied_with_escape(tui_context, tui_api):
@@ -639,7 +639,7 @@ async def test_mcp_approval_denied_with_escape(tui_context, tui_api):
         reply = last_reply(app)
         assert "was not approved" in reply.text
         assert "✖ MCP tool call denied" in [str(item.title) for item in reply.query("ToolItem")]
-        assert not any("mcp_call" == i.get("type") for i in ctx.store.messages(app.conv)[-1].items)
+        assert not any("mcp_call" == i.get("type") for i in ctx.store.messages(app.chat_screen.conv)[-1].items)
 
 
 # -- context meter ---------------------------------------------------------------------------
@@ -668,16 +668,16 @@ async def test_context_meter_drops_after_compaction(tui_context, tui_api):
         await pilot.press(*"and I like tea", "enter")
         await settle(app, pilot)
         before, _ = context_meter(app)
-        usage = ctx.store.messages(app.conv)[-1].usage
+        usage = ctx.store.messages(app.chat_screen.conv)[-1].usage
         assert before == usage["input_tokens"] + usage["output_tokens"] > first > 0
         await pilot.press(app.keymap.get("compact", "f9"))
         await settle(app, pilot)
-        assert any(v.role == "compaction" for v in app.pane.views)
-        marker = app.pane.views[-1]
+        assert any(v.role == "compaction" for v in app.chat_screen.pane.views)
+        marker = app.chat_screen.pane.views[-1]
         assert marker.role == "compaction" and "context compacted here" in str(
             marker.query_one(".compaction-note").render())
         after, window_after = context_meter(app)
-        compact_usage = ctx.store.messages(app.conv)[-1].usage
+        compact_usage = ctx.store.messages(app.chat_screen.conv)[-1].usage
         assert after == compact_usage["output_tokens"] < before
         assert window_after == window
 
@@ -689,20 +689,20 @@ async def test_tool_panel_by_keyboard(tui_context, tui_api):
     app = make_app(ctx)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert not (await app.ensure_tool_panel()).display and app.focused is app.prompt
+        assert not (await app.chat_screen.ensure_tool_panel()).display and app.focused is app.chat_screen.prompt
         await pilot.press("ctrl+t")  # shows the panel and moves into it
-        assert app.tool_panel.display and app.focused.id == "web_search"
+        assert app.chat_screen.tool_panel.display and app.focused.id == "web_search"
         await pilot.press("space")  # web_search on
         await pilot.press("tab")
         assert app.focused.id == "file_search"
         await pilot.press("shift+tab")
         assert app.focused.id == "web_search"
         await pilot.press("escape")  # back to the prompt; the panel stays
-        assert app.focused is app.prompt and app.tool_panel.display
+        assert app.focused is app.chat_screen.prompt and app.chat_screen.tool_panel.display
         await pilot.press("ctrl+t")  # shown but not focused: move into it
         assert app.focused.id == "web_search"
         await pilot.press("ctrl+t")  # from inside: hide it, back to the prompt
-        assert not app.tool_panel.display and app.focused is app.prompt
+        assert not app.chat_screen.tool_panel.display and app.focused is app.chat_screen.prompt
         await pilot.press(*"search the latest news", "enter")
         await settle(app, pilot)
         assert {"type": "web_search"} in requests_to(tui_api, "responses")[-1].body["tools"]
@@ -725,14 +725,14 @@ async def test_automatic_compaction_shows_its_marker(tui_context, tui_api):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"my name is Ada", "enter")
         await settle(app, pilot)
-        assert [v.role for v in app.pane.views] == ["user", "assistant", "compaction"]
-        assert context_meter(app)[0] == ctx.store.messages(app.conv)[-1].usage["output_tokens"]
+        assert [v.role for v in app.chat_screen.pane.views] == ["user", "assistant", "compaction"]
+        assert context_meter(app)[0] == ctx.store.messages(app.chat_screen.conv)[-1].usage["output_tokens"]
 
 
 # -- vector stores picked from the account's list ---------------------------------------------
 
 def vector_store_input(app):
-    return app.tool_panel.query_one("#vector_stores")
+    return app.chat_screen.tool_panel.query_one("#vector_stores")
 
 
 async def open_picker(app, pilot) -> None:
@@ -760,13 +760,13 @@ async def test_pick_vector_stores_by_keyboard_and_send(tui_context, tui_api):
         assert not isinstance(app.screen, VectorStorePicker)
         ids = {"vs_demo_docs", "vs_demo_notes"}
         assert set(vector_store_input(app).value.split(",")) == ids
-        assert app.tool_panel.query_one("#file_search").value
+        assert app.chat_screen.tool_panel.query_one("#file_search").value
         await pilot.press(*"what do the docs say", "enter")
         await settle(app, pilot)
         tools = requests_to(tui_api, "responses")[-1].body["tools"]
         fs = [t for t in tools if t["type"] == "file_search"]
         assert len(fs) == 1 and set(fs[0]["vector_store_ids"]) == ids
-        assert ctx.store.reload(app.conv).settings["tools"] == tools
+        assert ctx.store.reload(app.chat_screen.conv).settings["tools"] == tools
         # again, from the panel's button: the typed ids start selected; Escape changes nothing
         await pilot.press("ctrl+t")
         await pilot.click("#pick_vector_stores")
@@ -806,7 +806,7 @@ async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui
         [note] = [n for n in app._notifications if n.severity == "error"]
         assert "boom" in note.message and "\n" not in note.message and not note.markup
         assert vector_store_input(app).value == "vs_typed"
-        assert app.tool_panel.query_one("#file_search").value
+        assert app.chat_screen.tool_panel.query_one("#file_search").value
 
 
 async def test_short_first_page_loads_older_messages_to_fill_the_screen(tui_context, tui_seed):
@@ -817,8 +817,8 @@ async def test_short_first_page_loads_older_messages_to_fill_the_screen(tui_cont
     (conv,) = tui_seed(ctx.store, [("Short lines", "local", messages)])
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=(120, 70)) as pilot:  # a first page of one-liners leaves room
-        await wait_for(pilot, lambda: len(app.pane.views) == FIRST_PAGE + PAGE)
-        assert app.pane.views[-1].text == "line 59"
+        await wait_for(pilot, lambda: len(app.chat_screen.pane.views) == FIRST_PAGE + PAGE)
+        assert app.chat_screen.pane.views[-1].text == "line 59"
 
 
 async def test_quit_while_a_chat_opens(tui_context, tui_seed):
@@ -849,7 +849,7 @@ def notes(app, severity: str | None = None) -> list:
 
 
 async def test_delete_with_server_conversation_after_the_undo_window(tui_context, tui_api, monkeypatch):
-    monkeypatch.setattr("termchat.tui.actions.UNDO_SECONDS", 0.3)
+    monkeypatch.setattr("termchat.chats.UNDO_SECONDS", 0.3)
     ctx = tui_context()
     conv = server_chat(ctx, title="[red]Plans[/red]")
     app = make_app(ctx, open_id=conv.id)
@@ -857,7 +857,7 @@ async def test_delete_with_server_conversation_after_the_undo_window(tui_context
         await settle(app, pilot)
         await pilot.press("ctrl+f8")
         await pilot.pause()
-        assert app.conv is None and app.chat_list.options.option_count == 0
+        assert app.chat_screen.conv is None and app.chat_screen.chat_list.options.option_count == 0
         said = notes(app)[-1]
         assert said.message.startswith("deleted “[red]Plans[/red]”; its server conversation goes too")
         assert not said.markup and "Shift+F8" in said.message
@@ -869,7 +869,7 @@ async def test_delete_with_server_conversation_after_the_undo_window(tui_context
         done = notes(app)[-1]
         assert done.message == f"deleted “[red]Plans[/red]” on the server too ({conv.remote_id})"
         assert done.severity == "information" and not done.markup
-        assert app.server_deletes == []
+        assert app.deletions.server_deletes == []
 
 
 async def test_undo_before_commit_touches_nothing_on_the_server(tui_context, tui_api):
@@ -882,9 +882,9 @@ async def test_undo_before_commit_touches_nothing_on_the_server(tui_context, tui
         await pilot.pause()
         await pilot.press("shift+f8")
         await settle(app, pilot)
-        assert app.conv.pk == conv.pk and app.pending_deletes == {}
+        assert app.chat_screen.conv.pk == conv.pk and app.deletions.pending == {}
         assert "its server conversation was not touched" in notes(app)[-1].message
-        app.commit_pending_deletes()  # what the undo timer (or quitting) would do: nothing left
+        app.chat_screen.chat_list.commit_pending_deletes()  # what the undo timer (or quitting) would do: nothing left
         await settle(app, pilot)
     assert requests_to(tui_api, "conversations.delete") == []
     assert conv.remote_id in tui_api.store.conversations
@@ -898,12 +898,12 @@ async def test_delete_with_server_from_the_list_when_the_server_no_longer_has_it
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         ctx.api.delete_conversation(conv.remote_id)  # gone from the server meanwhile (another machine)
-        app.chat_list.options.focus()
-        app.chat_list.options.highlighted = 0
+        app.chat_screen.chat_list.options.focus()
+        app.chat_screen.chat_list.options.highlighted = 0
         await pilot.press("shift+delete")
         await pilot.pause()
-        assert conv.pk in app.pending_deletes and app.pending_deletes[conv.pk].remote
-        app.commit_pending_deletes()
+        assert conv.pk in app.deletions.pending and app.deletions.pending[conv.pk].remote
+        app.chat_screen.chat_list.commit_pending_deletes()
         await settle(app, pilot)
         assert ctx.store.get_conversation(conv.id) is None
         note = notes(app)[-1]
@@ -921,7 +921,7 @@ async def test_delete_with_server_error_is_one_line_and_the_local_delete_stands(
         await settle(app, pilot)
         await pilot.press("ctrl+f8")
         await pilot.pause()
-        app.commit_pending_deletes()
+        app.chat_screen.chat_list.commit_pending_deletes()
         await settle(app, pilot)
         [error] = notes(app, "error")
         assert "\n" not in error.message and not error.markup and "boom" in error.message
@@ -943,7 +943,7 @@ async def test_plain_delete_keeps_the_server_conversation_and_says_so(tui_contex
         said = notes(app)[-1].message
         assert "its server conversation is kept" in said
         assert "undo, then F12" in said and f"termchat rm --remote {conv.remote_id}" in said
-        app.commit_pending_deletes()
+        app.chat_screen.chat_list.commit_pending_deletes()
         await settle(app, pilot)
     assert ctx.store.get_conversation(conv.id) is None
     assert requests_to(tui_api, "conversations.delete") == []
@@ -959,14 +959,14 @@ async def test_deleting_local_chats_never_mentions_or_calls_the_server(tui_conte
         await pilot.press("f8")
         await pilot.pause()
         assert "server" not in notes(app)[-1].message
-        app.open_conversation(b.id)
+        app.chat_screen.open_conversation(b.id)
         await settle(app, pilot)
         await pilot.press("ctrl+f8")
         await pilot.pause()
         assert notes(app)[-1].message.startswith("deleted “Chain two” (it has no server conversation) ·")
-        app.commit_pending_deletes()
+        app.chat_screen.chat_list.commit_pending_deletes()
         await settle(app, pilot)
-        assert app.server_deletes == [] and notes(app, "error") == []
+        assert app.deletions.server_deletes == [] and notes(app, "error") == []
     assert ctx.store.get_conversation(a.id) is None and ctx.store.get_conversation(b.id) is None
     assert requests_to(tui_api, "conversations.delete") == []
 
@@ -983,8 +983,8 @@ async def test_quit_in_the_undo_window_deletes_on_the_server_after_the_app_close
     assert ctx.store.get_conversation(conv.id) is None
     assert conv.remote_id in tui_api.store.conversations  # not from the closing app's UI thread
     lines: list[str] = []
-    app.commit_pending_deletes()  # what launch.run_app does once the app has closed
-    app.finish_server_deletes(lines.append)
+    app.deletions.commit_all()  # what launch.run_app does once the app has closed
+    app.deletions.finish(lines.append)
     assert lines == [f"termchat: deleting the server conversation {conv.remote_id} (“Quit plans”)…\n",
                      f"termchat: deleted “Quit plans” on the server too ({conv.remote_id})\n"]
     assert conv.remote_id not in tui_api.store.conversations
@@ -1012,14 +1012,14 @@ async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_re
         await settle(app, pilot)
         await pilot.press("ctrl+f8")
         await pilot.pause()
-        app.open_conversation(second.id)
+        app.chat_screen.open_conversation(second.id)
         await settle(app, pilot)
         await pilot.press("ctrl+f8")
         await pilot.pause()
         await pilot.press("ctrl+q")
     tui_api.script(Reply.error(503, "overloaded", type="server_error", endpoint="conversations.delete"))
     lines: list[str] = []
-    app.finish_server_deletes(lines.append)  # one attempt at exit: no retry of the 503
+    app.deletions.finish(lines.append)  # one attempt at exit: no retry of the 503
     assert lines[1] == (f"termchat: error: “First” was deleted here, but its server conversation "
                         f"{first.remote_id} was not: delete conversation failed: HTTP 503: overloaded "
                         f"(server error; try again) · to retry: termchat rm --remote {first.remote_id}\n")
@@ -1029,14 +1029,14 @@ async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_re
     assert second.remote_id not in tui_api.store.conversations
 
     # Ctrl+C while termchat waits on the server at exit: the rest are skipped, each with its retry
-    app.server_deletes[:] = [ServerDelete("First", first.remote_id), ServerDelete("Other", "conv_other")]
+    app.deletions.server_deletes[:] = [ServerDelete("First", first.remote_id), ServerDelete("Other", "conv_other")]
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(ctx.api, "delete_conversation", interrupted)
     lines.clear()
-    app.finish_server_deletes(lines.append)
+    app.deletions.finish(lines.append)
     assert len(lines) == 3 and lines[2].endswith("was not: interrupted · to retry: termchat rm --remote "
                                                  "conv_other\n")
     assert all(line.count("\n") == 1 for line in lines)

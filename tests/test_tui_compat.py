@@ -13,7 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.dom import DOMNode
 from textual.widget import Widget
-from textual.widgets import Input, Markdown, OptionList, SelectionList, Static
+from textual.widgets import Markdown, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from termchat.tui import compat

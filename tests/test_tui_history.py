@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from termchat.tui.app import TermchatApp
-from termchat.tui.widgets.conversation_list import ChatOption
+from termchat.tui.widgets.chat_options import ChatOption
 
 from conftest import TUI_NOW
 
@@ -30,12 +30,12 @@ async def wait_for(pilot, predicate, tries: int = 500) -> None:
 
 
 def rows(app) -> list[tuple[str, str]]:
-    options = app.chat_list.options
+    options = app.chat_screen.chat_list.options
     return [options.get_option_at_index(i).lines for i in range(options.option_count)]
 
 
 def visible(app, view) -> bool:
-    pane = app.pane
+    pane = app.chat_screen.pane
     return pane.scroll_y <= view.virtual_region.y < pane.scroll_y + pane.size.height
 
 
@@ -51,19 +51,19 @@ async def test_the_filter_finds_message_text_and_opening_a_hit_shows_the_message
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.action_focus_filter()
+        app.chat_screen.action_focus_filter()
         await pilot.press(*"borrow")
         assert [title for title, _ in rows(app)] == ["Borrowing books"]  # titles first, at once
         await wait_for(pilot, lambda: len(rows(app)) == 3)
         assert [title for title, _ in rows(app)] == ["Borrowing books", "Rust lifetimes", "Go channels"]
-        found = app.chat_list.options.get_option_at_index(2)
+        found = app.chat_screen.chat_list.options.get_option_at_index(2)
         assert isinstance(found, ChatOption) and found.message_id is not None
         assert found.lines[1].startswith("…value; the borrow checker is")  # an excerpt, control-free
         start, end = found.match
         assert found.lines[1][start:end] == "borrow"
         await pilot.press("enter", "down", "down", "enter")
-        await wait_for(pilot, lambda: app.conv is not None and app.conv.title == "Go channels"
-                       and app.focused in app.pane.views)
+        await wait_for(pilot, lambda: app.chat_screen.conv is not None and app.chat_screen.conv.title == "Go channels"
+                       and app.focused in app.chat_screen.pane.views)
         view = app.focused
         assert view.message_id == found.message_id and view.has_class("-found")
 
@@ -79,7 +79,7 @@ async def test_a_hit_far_back_in_a_long_chat_is_loaded_scrolled_to_and_selected(
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.action_focus_filter()
+        app.chat_screen.action_focus_filter()
         await pilot.press(*"needle")
         await wait_for(pilot, lambda: len(rows(app)) == 1)
         await pilot.press("enter", "enter")
@@ -87,9 +87,9 @@ async def test_a_hit_far_back_in_a_long_chat_is_loaded_scrolled_to_and_selected(
         view = app.focused
         assert view.has_class("-found")
         await wait_for(pilot, lambda: visible(app, view))
-        assert app.pane.truncated  # the newest messages are not mounted: End brings them back
-        await app.action_jump_latest()
-        await wait_for(pilot, lambda: app.pane.views[-1].text.startswith("filler message 59"))
+        assert app.chat_screen.pane.truncated  # the newest messages are not mounted: End brings them back
+        await app.chat_screen.action_jump_latest()
+        await wait_for(pilot, lambda: app.chat_screen.pane.views[-1].text.startswith("filler message 59"))
 
 
 async def settle(app, pilot) -> None:
@@ -100,9 +100,9 @@ async def settle(app, pilot) -> None:
 
 
 async def send(app, pilot, text: str) -> None:
-    app.prompt.insert(text)
-    app.prompt.action_submit()
-    await wait_for(pilot, lambda: app.prompt.text == "")
+    app.chat_screen.prompt.insert(text)
+    app.chat_screen.prompt.action_submit()
+    await wait_for(pilot, lambda: app.chat_screen.prompt.text == "")
     await settle(app, pilot)
 
 
@@ -120,35 +120,36 @@ async def test_regenerate_a_reply_makes_a_branch_and_arrows_move_between_them(tu
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "My name is Ada.")
         await send(app, pilot, "What is my name?")
-        parent = app.conv
+        parent = app.chat_screen.conv
         await pilot.press("alt+up")  # the newest message: the reply to turn 2
         assert app.focused.role == "assistant"
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.conv.pk != parent.pk and len(app.pane.views) == 4
-                       and not app.turns)
+        await wait_for(pilot, lambda: app.chat_screen.conv.pk != parent.pk and len(app.chat_screen.pane.views) == 4
+                       and not app.chat_screen.turns)
         await settle(app, pilot)
-        fork = app.conv
+        fork = app.chat_screen.conv
         assert (fork.parent_id, fork.fork_turn, fork.mode) == (parent.id, 1, "conversation")
         [created] = [b for b in posts(tui_api, "/v1/conversations") if b.get("metadata", {}).get("termchat_turn")]
         assert [item["content"] for item in created["items"]][:1] == ["My name is Ada."]
         assert len(created["items"]) == 2 and created["metadata"]["termchat_parent"] == parent.id
         assert posts(tui_api, "/v1/responses")[-1]["conversation"] == fork.id
-        views = app.pane.views
+        views = app.chat_screen.pane.views
         assert [v.text for v in views if v.role == "user"] == ["My name is Ada.", "What is my name?"]
         assert "Your name is Ada." in views[-1].text
         assert "‹ 2/2 ›" in header(views[-1]) and "‹ 2/2 ›" in header(views[-2])
         assert "‹" not in header(views[0])  # turn 1 is shared: no alternatives
         # the original is kept, and ← / → step between the two
         await pilot.press("alt+up", "left")
-        await wait_for(pilot, lambda: app.conv.pk == parent.pk and app.focused in app.pane.views)
+        await wait_for(pilot, lambda: app.chat_screen.conv.pk == parent.pk
+                       and app.focused in app.chat_screen.pane.views)
         assert app.focused.role == "assistant" and "‹ 1/2 ›" in header(app.focused)
         assert not app.focused.has_class("-found")  # selected, not a search hit
         assert len(ctx.store.messages(parent)) == 4
         await pilot.press("right")
-        await wait_for(pilot, lambda: app.conv.pk == fork.pk and app.focused in app.pane.views)
+        await wait_for(pilot, lambda: app.chat_screen.conv.pk == fork.pk and app.focused in app.chat_screen.pane.views)
         await pilot.press("right")  # no third alternative: stays
         await settle(app, pilot)
-        assert app.conv.pk == fork.pk
+        assert app.chat_screen.conv.pk == fork.pk
 
 
 async def test_edit_a_prompt_sends_the_new_text_in_a_branch(tui_context, tui_api):
@@ -157,27 +158,30 @@ async def test_edit_a_prompt_sends_the_new_text_in_a_branch(tui_context, tui_api
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "My name is Ada.")
         await send(app, pilot, "My drink is tea.")
-        parent = app.conv
+        parent = app.chat_screen.conv
         await pilot.press("alt+up", "alt+up")  # the prompt of turn 2
         assert app.focused.role == "user"
         await pilot.press("e")
-        assert app.prompt.text == "My drink is tea." and app.focused is app.prompt
-        app.prompt.text = ""
+        assert app.chat_screen.prompt.text == "My drink is tea." and app.focused is app.chat_screen.prompt
+        app.chat_screen.prompt.text = ""
         await send(app, pilot, "My drink is coffee.")
-        await wait_for(pilot, lambda: app.conv.pk != parent.pk and len(app.pane.views) == 4 and not app.turns)
+        await wait_for(pilot, lambda: app.chat_screen.conv.pk != parent.pk
+                       and len(app.chat_screen.pane.views) == 4 and not app.chat_screen.turns)
         await settle(app, pilot)
-        fork = app.conv
+        fork = app.chat_screen.conv
         assert (fork.parent_id, fork.fork_turn) == (parent.id, 1)
-        assert [v.text for v in app.pane.views if v.role == "user"] == ["My name is Ada.", "My drink is coffee."]
-        assert "coffee" in app.pane.views[-1].text
+        assert [v.text for v in app.chat_screen.pane.views if v.role == "user"] == [
+            "My name is Ada.", "My drink is coffee."]
+        assert "coffee" in app.chat_screen.pane.views[-1].text
         assert [m.content for m in ctx.store.messages(parent) if m.role == "user"] == [
             "My name is Ada.", "My drink is tea."]
         # editing the first prompt branches from before it: a chat with one turn
         await pilot.press("alt+up", "alt+up", "alt+up", "alt+up", "e")
-        app.prompt.text = ""
+        app.chat_screen.prompt.text = ""
         await send(app, pilot, "My name is Grace.")
-        await wait_for(pilot, lambda: app.conv.fork_turn == 0 and len(app.pane.views) == 2 and not app.turns)
-        assert app.conv.parent_id == fork.id and app.pane.views[0].text == "My name is Grace."
+        await wait_for(pilot, lambda: app.chat_screen.conv.fork_turn == 0
+                       and len(app.chat_screen.pane.views) == 2 and not app.chat_screen.turns)
+        assert app.chat_screen.conv.parent_id == fork.id and app.chat_screen.pane.views[0].text == "My name is Grace."
 
 
 async def test_the_chat_list_shows_forks_under_their_parent(tui_context, tui_seed):
@@ -195,6 +199,6 @@ async def test_the_chat_list_shows_forks_under_their_parent(tui_context, tui_see
         await pilot.pause()
         assert [title for title, _ in rows(app)] == [
             "Parent chat", "↳ Parent chat (fork at 1)", "  ↳ Fork of the fork", "Other chat"]
-        app.action_focus_filter()
+        app.chat_screen.action_focus_filter()
         await pilot.press(*"fork")  # a filtered list is flat
         assert [title for title, _ in rows(app)] == ["Fork of the fork", "Parent chat (fork at 1)"]

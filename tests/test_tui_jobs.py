@@ -85,7 +85,7 @@ def header(view) -> str:
 
 
 def chat_meta(app, index=0) -> str:
-    return app.chat_list.options.get_option_at_index(index).lines[1]
+    return app.chat_screen.chat_list.options.get_option_at_index(index).lines[1]
 
 
 async def test_a_job_left_running_is_followed_after_a_restart(tui_context, tui_api, clock):
@@ -93,16 +93,16 @@ async def test_a_job_left_running_is_followed_after_a_restart(tui_context, tui_a
     conv, job_id = start_job(ctx, tui_api)
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.pane.views[-1].job)
-        reply = app.pane.views[-1]
+        await wait_for(pilot, lambda: app.chat_screen.pane.views[-1].job)
+        reply = app.chat_screen.pane.views[-1]
         assert "running in background (queued" in header(reply) and "interrupted" not in header(reply)
         assert chat_meta(app).startswith("◷ job running")
         assert "background job queued" in str(app.query_one("#status").render())
         clock.advance(6)
-        await wait_for(pilot, lambda: "in progress" in header(app.pane.views[-1]))
+        await wait_for(pilot, lambda: "in progress" in header(app.chat_screen.pane.views[-1]))
         clock.advance(20)
-        await wait_for(pilot, lambda: app.pane.views[-1].text == REPLY)
-        reply = app.pane.views[-1]
+        await wait_for(pilot, lambda: app.chat_screen.pane.views[-1].text == REPLY)
+        reply = app.chat_screen.pane.views[-1]
         assert reply.job is None and "interrupted" not in header(reply)
         assert any("background job finished: “write the report”" in n for n in app.notes)
         assert app.rung == [1]
@@ -115,21 +115,21 @@ async def test_ctrl_g_shows_the_job_at_once(tui_context, tui_api, clock):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        app.prompt.insert("write the report")
+        app.chat_screen.prompt.insert("write the report")
         tui_api.script(Reply.text(REPLY))
         await pilot.press("ctrl+g")
         # At once: the chat exists and is listed, the prompt and a labelled reply are shown.
         assert [c.title for c in ctx.store.list_conversations()] == ["write the report"]
-        assert app.chat_list.options.get_option_at_index(0).lines[0] == "write the report"
+        assert app.chat_screen.chat_list.options.get_option_at_index(0).lines[0] == "write the report"
         assert chat_meta(app).startswith("◷ job running")
-        user, reply = app.pane.views
+        user, reply = app.chat_screen.pane.views
         assert user.text == "write the report"
         assert "background job: sending" in header(reply) or "running in background" in header(reply)
         assert "background job" in str(app.query_one("#status").render())
-        await wait_for(pilot, lambda: "running in background (queued" in header(app.pane.views[-1]))
+        await wait_for(pilot, lambda: "running in background (queued" in header(app.chat_screen.pane.views[-1]))
         assert "background job queued" in str(app.query_one("#status").render())
         clock.advance(20)
-        await wait_for(pilot, lambda: app.pane.views[-1].text == REPLY)
+        await wait_for(pilot, lambda: app.chat_screen.pane.views[-1].text == REPLY)
         assert app.rung == [1]
 
 
@@ -140,10 +140,10 @@ async def test_a_job_that_fails_says_so(tui_context, tui_api, clock):
     job_id = [e for e in session.submit("write it") if isinstance(e, ev.JobStarted)][0].response_id
     app = make_app(ctx, open_id=session.conv.id)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.pane.views[-1].job)
+        await wait_for(pilot, lambda: app.chat_screen.pane.views[-1].job)
         clock.advance(20)
         await wait_for(pilot, lambda: any(f"job {job_id} failed" in n for n in app.notes))
-        await wait_for(pilot, lambda: "failed: The model ran out of ideas" in header(app.pane.views[-1]))
+        await wait_for(pilot, lambda: "failed: The model ran out of ideas" in header(app.chat_screen.pane.views[-1]))
         assert app.rung == []  # [notify] bell = false
 
 
@@ -180,7 +180,7 @@ async def test_jobs_screen_refresh_files_the_reply(tui_context, tui_api, clock):
         ctx.store._db.execute("UPDATE jobs SET base_url = ?", (other.base_url,))
         app = make_app(ctx, open_id=conv.id)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: "on " + other.base_url in header(app.pane.views[-1]))
+            await wait_for(pilot, lambda: "on " + other.base_url in header(app.chat_screen.pane.views[-1]))
             await pilot.press("ctrl+b")
             await wait_for(pilot, lambda: isinstance(app.screen, JobsScreen))
             await app.workers.wait_for_complete()

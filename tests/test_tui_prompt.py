@@ -42,16 +42,16 @@ async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
         app = TermchatApp(ctx, now=lambda: TUI_NOW)
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
-            assert app.mode == "conversation"
-            app.prompt.insert("hello")
-            app.prompt.action_submit()
+            assert app.chat_screen.mode == "conversation"
+            app.chat_screen.prompt.insert("hello")
+            app.chat_screen.prompt.action_submit()
             for _ in range(1000):
                 await pilot.pause(0.01)
-                if app.conv is not None and app.current_turn() is None and app.conv.mode == "local":
+                if app.chat_screen.conv is not None and app.chat_screen.current_turn() is None and app.chat_screen.conv.mode == "local":
                     break
             await app.workers.wait_for_complete()
             await pilot.pause()
-            assert app.mode == "local"
+            assert app.chat_screen.mode == "local"
     finally:
         ctx.close()
         bare.stop()
@@ -66,12 +66,12 @@ async def test_select_a_message_and_copy_it(tui_context, tui_api):
     async with app.run_test(size=(100, 30)) as pilot:
         for text, reply in (("first question", "first answer"), ("second question", "second answer")):
             tui_api.script(Reply.text(reply))
-            app.prompt.insert(text)
-            app.prompt.action_submit()
+            app.chat_screen.prompt.insert(text)
+            app.chat_screen.prompt.action_submit()
             for _ in range(1000):
                 await pilot.pause(0.01)
-                if app.current_turn() is None and app.pane.last_reply() is not None \
-                        and app.pane.last_reply().text == reply:
+                if app.chat_screen.current_turn() is None and app.chat_screen.pane.last_reply() is not None \
+                        and app.chat_screen.pane.last_reply().text == reply:
                     break
         await pilot.press("f5")
         assert copied[-1] == "second answer"
@@ -82,4 +82,4 @@ async def test_select_a_message_and_copy_it(tui_context, tui_api):
         await pilot.press("alt+down")
         assert app.focused.text == "second question"
         await pilot.press("escape")
-        assert app.focused is app.prompt
+        assert app.focused is app.chat_screen.prompt

@@ -50,7 +50,7 @@ async def ready(pilot) -> None:
     app = pilot.app
     await app.workers.wait_for_complete()
     await pilot.pause()
-    app.prompt.cursor_blink = False
+    app.chat_screen.prompt.cursor_blink = False
     app.clear_notifications()
     await pilot.pause()
 

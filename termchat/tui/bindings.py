@@ -1,21 +1,27 @@
-"""The one table of TUI actions: key, id (for `[keymap]`), and the command palette text."""
+"""The one table of TUI actions: key, id (for `[keymap]`), and the command palette text.
+
+`COMMANDS` are the chat screen's bindings; those marked `app` are the app's as well, so they
+work over every screen. The other tables belong to one widget each.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from textual.binding import Binding
 
 
-class Command(NamedTuple):  # a NamedTuple: ~4x cheaper to define than a dataclass, on the start-up path
+class Command(NamedTuple):  # a NamedTuple: much cheaper to define than a dataclass, on the start-up path
     id: str            # binding id, the key of `[keymap]` in config.toml
     key: str           # default key(s), comma separated
-    action: str        # Textual action on the app
+    action: str        # Textual action on the chat screen (on the app with `app`)
     description: str   # footer / help label
     help: str          # command palette help line
     show: bool = False
     priority: bool = False
     palette: bool = True
+    app: bool = False  # bound on the app: works over dialogs too
 
 
 # Keys avoid what TextArea/Input already use (ctrl+a/e/w/d/x/c/v/u/k/z/y, f6, f7) so that they
@@ -26,8 +32,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("new_chat", "ctrl+n", "new_chat", "New", "Start a new chat", show=True),
     Command("rename", "f2", "rename", "Rename", "Rename the current chat"),
     Command("delete", "f8", "delete", "Delete", "Delete the current chat (undo from the notification)"),
-    Command("delete_remote", "ctrl+f8", "delete_remote", "Delete chat and its server conversation",
+    Command("delete_remote", "ctrl+f8", "delete(True)", "Delete chat and its server conversation",
             "Delete the current chat and its server conversation (undo from the notification)"),
+    Command("undo_delete", "shift+f8", "undo_delete", "Undo delete", "Bring back the chat deleted last"),
     Command("switch_model", "f4", "switch_model", "Model", "Switch the model of this chat"),
     Command("switch_mode", "f3", "switch_mode", "State mode",
             "Switch how context is kept: conversation, chain or local"),
@@ -50,9 +57,9 @@ COMMANDS: tuple[Command, ...] = (
             "Pick file_search vector stores from the account's list"),
     Command("focus_filter", "ctrl+f", "focus_filter", "Find chat", "Filter the chat list"),
     Command("focus_prompt", "ctrl+o", "focus_prompt", "Prompt", "Move the cursor to the prompt"),
-    Command("theme", "f10", "theme", "Theme", "Pick a colour theme (saved to the config)"),
+    Command("theme", "f10", "theme", "Theme", "Pick a colour theme (saved to the config)", app=True),
     Command("help", "f1,question_mark", "help", "Help", "Show all key bindings", show=True),
-    Command("quit", "ctrl+q", "quit", "Quit", "Quit termchat", show=True, priority=True),
+    Command("quit", "ctrl+q", "quit", "Quit", "Quit termchat", show=True, priority=True, app=True),
 )
 
 # Bindings of the prompt itself (also remappable by id).
@@ -73,14 +80,14 @@ LIST_COMMANDS: tuple[Command, ...] = (
 
 # Bindings of a selected message (Alt+Up / Alt+Down select one).
 MESSAGE_COMMANDS: tuple[Command, ...] = (
-    Command("message_leave", "escape", "app.focus_prompt", "Back", "Back to the prompt", palette=False),
-    Command("message_edit", "e", "app.edit_message", "Edit",
+    Command("message_leave", "escape", "screen.focus_prompt", "Back", "Back to the prompt", palette=False),
+    Command("message_edit", "e", "edit", "Edit",
             "Edit the selected prompt: sending it starts a new branch of the chat", palette=False),
-    Command("message_regenerate", "r", "app.regenerate", "Regenerate",
+    Command("message_regenerate", "r", "regenerate", "Regenerate",
             "Ask for the selected reply again, as a new branch of the chat", palette=False),
-    Command("message_previous_branch", "left", "app.branch(-1)", "Previous branch",
+    Command("message_previous_branch", "left", "branch(-1)", "Previous branch",
             "Show the previous alternative of the selected turn (‹ 1/2 ›)", palette=False),
-    Command("message_next_branch", "right", "app.branch(1)", "Next branch",
+    Command("message_next_branch", "right", "branch(1)", "Next branch",
             "Show the next alternative of the selected turn", palette=False),
 )
 
@@ -102,9 +109,30 @@ def display_keys(keys: str) -> str:
     return ", ".join(one(k.strip()) for k in keys.split(",") if k.strip())
 
 
-def to_bindings(commands: tuple[Command, ...]) -> list[Binding]:
-    return [Binding(c.key, c.action, c.description, show=c.show, priority=c.priority, id=c.id)
+def to_bindings(commands: Iterable[Command], *, namespace: str = "") -> list[Binding]:
+    """Textual bindings for `commands`; `namespace` ("app.") prefixes their actions."""
+    return [Binding(c.key, namespace + c.action, c.description, show=c.show, priority=c.priority, id=c.id)
             for c in commands]
 
 
+def chat_screen_bindings() -> list[Binding]:
+    """Every command of `COMMANDS`, the app-wide ones first (the footer has always listed Quit
+    first) and bound to the app's actions."""
+    return (to_bindings((c for c in COMMANDS if c.app), namespace="app.")
+            + to_bindings(c for c in COMMANDS if not c.app))
+
+
 ALL_COMMANDS = COMMANDS + PROMPT_COMMANDS + LIST_COMMANDS + MESSAGE_COMMANDS + TOOL_PANEL_COMMANDS
+KEYMAP_IDS = frozenset(c.id for c in ALL_COMMANDS) | {"command_palette"}  # what `[keymap]` may remap
+
+
+def resolve_keymap(keymap: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """`[keymap]` from the config: the entries for known binding ids, and the unknown ids."""
+    known = {k: v for k, v in keymap.items() if k in KEYMAP_IDS}
+    return known, sorted(set(keymap) - KEYMAP_IDS)
+
+
+def key_label(keymap: Mapping[str, str], binding_id: str) -> str:
+    """The first key bound to `binding_id` after `keymap`, as the help screen shows it."""
+    default = next((c.key for c in ALL_COMMANDS if c.id == binding_id), "")
+    return display_keys(keymap.get(binding_id, default)).split(", ")[0]

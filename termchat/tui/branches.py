@@ -4,20 +4,88 @@ Editing turn T's prompt or regenerating turn T's reply forks the chat at turn T-
 in a worker: in conversation mode that is a request) and sends the prompt in the fork, which
 the app then shows. The chats that share turns 1..T-1 are turn T's alternatives: its messages
 show "‹ 2/3 ›", and ←/→ on a selected one open the neighbouring alternative at the same place.
-Mixed into `TermchatApp`.
+
+Who does what: a selected `MessageView` owns the keys and asks; the `MessagePane` works out the
+turn, the prompt or the neighbouring chat from the chat it shows (with the helpers below) and
+asks the chat screen, which owns the prompt box, the workers and which chat is open.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
-from textual import work
 from textual.message import Message
 
-from termchat.store import ConversationRow
+from termchat.store import ConversationRow, MessageRow, Store
 
-if TYPE_CHECKING:
-    from termchat.tui.widgets.message_view import MessageView
+
+class Alternatives(NamedTuple):
+    """A chat's alternatives: turn -> the chats that hold them; message id -> (its chat's place,
+    how many), for the messages of the turns that have some (what their headers show)."""
+
+    by_turn: dict[int, list[ConversationRow]]
+    marks: dict[int, tuple[int, int]]
+
+
+NO_ALTERNATIVES = Alternatives({}, {})
+
+
+def alternatives_of(store: Store, conv: ConversationRow | None) -> Alternatives:
+    """`conv`'s alternatives (none for a new chat)."""
+    from termchat.fork import alternatives
+
+    by_turn = alternatives(store, conv) if conv is not None else {}
+    if not by_turn or conv is None:
+        return NO_ALTERNATIVES
+    marks: dict[int, tuple[int, int]] = {}
+    turn = 0
+    for message in store.messages(conv):
+        turn += message.role == "user"
+        family = by_turn.get(turn)
+        if family and message.role in ("user", "assistant"):
+            place = next(i for i, chat in enumerate(family) if chat.pk == conv.pk)
+            marks[message.id] = (place + 1, len(family))
+    return Alternatives(by_turn, marks)
+
+
+def place_in(family: list[ConversationRow], conv: ConversationRow) -> int | None:
+    """`conv`'s index among `family` (None: not one of them)."""
+    return next((i for i, chat in enumerate(family) if chat.pk == conv.pk), None)
+
+
+def turn_of(messages: list[MessageRow], message_id: int) -> int:
+    from termchat.fork import turn_of as fork_turn_of
+
+    return fork_turn_of(messages, message_id)
+
+
+class EditPrompt(Message):
+    """Edit turn `turn`'s prompt of chat `pk` (`text`) in the prompt box: sending it branches."""
+
+    def __init__(self, pk: int, turn: int, text: str) -> None:
+        super().__init__()
+        self.pk = pk
+        self.turn = turn
+        self.text = text
+
+
+class Branch(Message):
+    """Fork `conv` before turn `turn` and send `prompt` there (a new branch)."""
+
+    def __init__(self, conv: ConversationRow, turn: int, prompt: str) -> None:
+        super().__init__()
+        self.conv = conv
+        self.turn = turn
+        self.prompt = prompt
+
+
+class OpenAlternative(Message):
+    """Open chat `conv_id` (an alternative of the chat shown) at message `reveal`."""
+
+    def __init__(self, conv_id: str, reveal: int | None) -> None:
+        super().__init__()
+        self.conv_id = conv_id
+        self.reveal = reveal
 
 
 class Branched(Message):
@@ -29,137 +97,25 @@ class Branched(Message):
         self.prompt = prompt
 
 
-class BranchActions:
-    """Needs the attributes of `TermchatApp` (store, conv, pane, prompt, ...)."""
+class BranchFailed(Message):
+    """A worker could not fork the chat: say `error`; `prompt` goes back into the prompt box."""
 
-    editing: tuple[int, int] | None = None  # (chat pk, turn) whose prompt the prompt box edits
-    branches: dict[int, list[ConversationRow]] = {}  # turn -> alternatives, for the chat shown
+    def __init__(self, prompt: str, error: str) -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.error = error
 
-    def _selected_message(self, role: str) -> MessageView | None:
-        from termchat.tui.widgets.message_view import MessageView
 
-        view = self.focused
-        if not isinstance(view, MessageView) or view.message_id is None or self.conv is None:
-            return None
-        return view if view.role == role else None
+def run_fork(post: Any, engine: Any, conv: ConversationRow, turn: int, prompt: str) -> None:
+    """Thread body: fork `conv` keeping turns 1..turn-1 -> `Branched`, or `BranchFailed`."""
+    from termchat.errors import TermchatError
+    from termchat.fork import fork_chat
 
-    def _turn_of(self, message_id: int) -> tuple[int, list[Any]]:
-        from termchat.fork import turn_of
-
-        messages = self.store.messages(self.conv)
-        return turn_of(messages, message_id), messages
-
-    def action_edit_message(self) -> None:
-        view = self._selected_message("user")
-        if view is None:
-            self.notify("select one of your prompts to edit it (Alt+Up)", markup=False)
-            return
-        turn, _ = self._turn_of(view.message_id)
-        self.editing = (self.conv.pk, turn)
-        self.prompt.text = view.text
-        self.prompt.move_cursor(self.prompt.document.end)
-        self.prompt.focus()
-        self.notify(f"editing turn {turn}: Enter sends it as a new branch (this chat stays as it is)",
-                    markup=False)
-
-    def action_regenerate(self) -> None:
-        view = self._selected_message("assistant")
-        if view is None:
-            self.notify("select a reply to regenerate it (Alt+Up)", markup=False)
-            return
-        turn, messages = self._turn_of(view.message_id)
-        prompts = [m for m in messages if m.role == "user"]
-        if turn == 0 or not prompts[turn - 1].content.strip():
-            self.notify("this reply answers no prompt of yours: nothing to ask again", markup=False)
-            return
-        self._branch(self.conv, turn, prompts[turn - 1].content)
-
-    async def send_prompt(self, prompt: str) -> None:
-        """Send as usual, or, editing a turn's prompt, as the first turn of a new branch."""
-        editing, self.editing = self.editing, None
-        if editing is not None and self.conv is not None and editing[0] == self.conv.pk and prompt.strip():
-            self._branch(self.conv, editing[1], prompt)
-            return
-        await super().send_prompt(prompt)  # type: ignore[misc]
-
-    def _branch(self, conv: ConversationRow, turn: int, prompt: str) -> None:
-        if not self._can_send(conv.pk):
-            return
-        self.prompt.clear()
-        self.notify(f"branching at turn {turn}…", markup=False, timeout=3)
-        self._branch_worker(conv, turn, prompt)
-
-    @work(thread=True, group="branch", exit_on_error=False)
-    def _branch_worker(self, conv: ConversationRow, turn: int, prompt: str) -> None:
-        from termchat.errors import TermchatError
-        from termchat.fork import fork_chat
-
-        engine = self.thread_engine()
-        try:
-            fork = fork_chat(engine, conv, turn - 1, from_start=True)
-        except TermchatError as exc:
-            self.call_from_thread(self._branch_failed, prompt, exc.one_line())
-            return
-        finally:
-            engine.store.close()
-        self.post_message(Branched(fork, prompt))
-
-    def _branch_failed(self, prompt: str, why: str) -> None:
-        if not self.prompt.text.strip():
-            self.prompt.text = prompt  # nothing the user typed is lost
-        self.notify(f"no new branch: {why}", severity="error", markup=False, timeout=8)
-
-    async def on_branched(self, message: Branched) -> None:
-        if self.quitting:
-            return
-        fork = self.store.reload(message.fork)
-        self.model, self.mode = fork.model, fork.mode
-        await self.show_conversation(fork)
-        self.load_tools(fork.settings.get("tools") or [], fork.settings.get("tool_choice") or "auto")
-        await self.send_prompt(message.prompt)
-        # The new turn is where this branch differs: its prompt and reply say so at once.
-        from termchat.fork import alternatives
-
-        self.branches = alternatives(self.store, fork)
-        family = self.branches.get((fork.fork_turn or 0) + 1) or []
-        place = next((i for i, chat in enumerate(family) if chat.pk == fork.pk), None)
-        if place is not None:
-            for view in self.pane.views[-2:]:
-                view.branch = (place + 1, len(family))
-                view.refresh_header()
-
-    def branches_of(self, conv: ConversationRow | None) -> dict[int, tuple[int, int]]:
-        """Remember `conv`'s alternatives; message id -> (its place, how many) for the turns
-        that have some (what its messages show)."""
-        from termchat.fork import alternatives
-
-        self.branches = alternatives(self.store, conv) if conv is not None else {}
-        if not self.branches:
-            return {}
-        marks: dict[int, tuple[int, int]] = {}
-        turn = 0
-        for message in self.store.messages(conv):
-            turn += message.role == "user"
-            family = self.branches.get(turn)
-            if family and message.role in ("user", "assistant"):
-                place = next(i for i, chat in enumerate(family) if chat.pk == conv.pk)
-                marks[message.id] = (place + 1, len(family))
-        return marks
-
-    def action_branch(self, step: int) -> None:
-        """Open the previous (-1) or next (1) alternative of the selected message's turn."""
-        from termchat.fork import message_at
-
-        view = self._selected_message("user") or self._selected_message("assistant")
-        if view is None:
-            return
-        turn, _ = self._turn_of(view.message_id)
-        family = self.branches.get(turn)
-        if not family:
-            return
-        place = next(i for i, chat in enumerate(family) if chat.pk == self.conv.pk)
-        if not 0 <= place + step < len(family):
-            return
-        target = self.store.reload(family[place + step])
-        reveal = message_at(self.store.messages(target), turn, view.role)
-        self.open_conversation(target.id, reveal=reveal, found=False)
+    try:
+        fork = fork_chat(engine, conv, turn - 1, from_start=True)
+    except TermchatError as exc:
+        post(BranchFailed(prompt, exc.one_line()))
+        return
+    finally:
+        engine.store.close()
+    post(Branched(fork, prompt))

@@ -102,12 +102,12 @@ class Followers:
 
 
 class BackgroundJobs:
-    """What the app knows and shows of pending jobs. `app` is the TermchatApp (its store, chat
-    list, pane, `show_conversation`, `notify`, `bell`, `thread_engine`)."""
+    """What the app knows and shows of pending jobs. `screen` is the ChatScreen (its store,
+    chat list, pane, `show_conversation`, `notify`); its workers' engines come from `ctx`."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.followers = Followers(app.post_message, app.thread_engine)
+    def __init__(self, screen: Any) -> None:
+        self.screen = screen
+        self.followers = Followers(screen.post_message, screen.ctx.thread_engine)
         self.pending: dict[str, JobRow] = {}  # job id -> row, for jobs not ended yet
         self.sending: dict[int, MessageView] = {}  # chat pk -> the reply view of a job being sent
         self.problems: dict[str, str] = {}  # job id -> why it is no longer followed
@@ -118,9 +118,9 @@ class BackgroundJobs:
 
     def start(self) -> None:
         """Follow every pending job of the store that runs on this app's server."""
-        if not self.app.ctx.has_credentials:
+        if not self.screen.ctx.has_credentials:
             return
-        for job in self.app.store.jobs(pending=True):
+        for job in self.screen.store.jobs(pending=True):
             self._track(job)
         self._changed()
 
@@ -128,13 +128,13 @@ class BackgroundJobs:
         from termchat.background import on_this_server
 
         self.pending[job.response_id] = job
-        if on_this_server(self.app.ctx.api, job):
+        if on_this_server(self.screen.ctx.api, job):
             self.followers.follow(job.response_id)
 
     def running_chats(self) -> set[int]:
         pks = set(self.sending)
         for job in self.pending.values():
-            conv = self.app.store.get_conversation(job.conversation_id) if job.conversation_id else None
+            conv = self.screen.store.get_conversation(job.conversation_id) if job.conversation_id else None
             if conv is not None:
                 pks.add(conv.pk)
         return pks
@@ -144,10 +144,10 @@ class BackgroundJobs:
 
         if job.response_id in self.problems:
             return f"background job: not followed ({self.problems[job.response_id]})"
-        if not on_this_server(self.app.ctx.api, job):
+        if not on_this_server(self.screen.ctx.api, job):
             return f"background job on {strip_control(job.base_url or '')}: not followed from this server"
         status = job.status.replace("_", " ")
-        return f"running in background ({status} {elapsed(self.app.now() - job.created_at)})"
+        return f"running in background ({status} {elapsed(self.screen.now() - job.created_at)})"
 
     def status_note(self, pk: int | None) -> str:
         """For the status line: the open chat's job, if it has one."""
@@ -156,7 +156,7 @@ class BackgroundJobs:
         if pk in self.sending:
             return "background job: sending…"
         for job in self.pending.values():
-            conv = self.app.store.get_conversation(job.conversation_id) if job.conversation_id else None
+            conv = self.screen.store.get_conversation(job.conversation_id) if job.conversation_id else None
             if conv is not None and conv.pk == pk:
                 return f"background job {job.status.replace('_', ' ')}"
         return ""
@@ -175,22 +175,22 @@ class BackgroundJobs:
 
     def _changed(self) -> None:
         """Re-mark the chat list, relabel the open chat, and tick while anything is pending."""
-        app = self.app
-        if app.quitting:
+        screen = self.screen
+        if screen.closing:
             return
-        app.chat_list.running = self.running_chats()
-        app.chat_list.reload()
-        self.decorate(app.pane.views)
-        app.update_status()
+        screen.chat_list.running = self.running_chats()
+        screen.chat_list.reload()
+        self.decorate(screen.pane.views)
+        screen.update_status()
         if (self.pending or self.sending) and self._timer is None:
-            self._timer = app.set_interval(TICK, self._tick)
+            self._timer = screen.set_interval(TICK, self._tick)
         elif not (self.pending or self.sending) and self._timer is not None:
             self._timer.stop()
             self._timer = None
 
     def _tick(self) -> None:
-        if not self.app.quitting:
-            self.decorate(self.app.pane.views)
+        if not self.screen.closing:
+            self.decorate(self.screen.pane.views)
 
     # -- sending (Ctrl+G) ------------------------------------------------------------------------
 
@@ -215,8 +215,8 @@ class BackgroundJobs:
         from termchat import events as ev
         from termchat.errors import TermchatError
 
-        post = self.app.post_message
-        engine = self.app.thread_engine()
+        post = self.screen.post_message
+        engine = self.screen.ctx.thread_engine()
         try:
             session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
             for event in session.submit(prompt):
@@ -248,20 +248,20 @@ class BackgroundJobs:
         event = message.event
         if message.problem is not None:
             self.problems[message.job_id] = message.problem
-            self.app.notify(f"stopped following background job {message.job_id}: {message.problem}. "
+            self.screen.notify(f"stopped following background job {message.job_id}: {message.problem}. "
                             "It goes on on the server: Ctrl+B, r to refresh.", severity="warning",
                             markup=False, timeout=10)
             self._changed()
         elif isinstance(event, ev.JobStarted):
             await self._started(message.pk, event)
         elif isinstance(event, ev.Notice):
-            self.app.notify(strip_control(event.message), markup=False, timeout=6)
+            self.screen.notify(strip_control(event.message), markup=False, timeout=6)
         elif isinstance(event, ev.Failed) and not message.job_id:  # the submit itself failed
             view = self.sending.pop(message.pk, None) if message.pk is not None else None
             if view is not None:
                 view.job = None
                 await view.finish(status="failed", error=event.message)
-            self.app.notify(strip_control(event.message), title="background job not started",
+            self.screen.notify(strip_control(event.message), title="background job not started",
                             severity="error", markup=False, timeout=10)
             self._changed()
         elif isinstance(event, ev.JobStatus):
@@ -278,16 +278,16 @@ class BackgroundJobs:
         from termchat.background import ZDR_NOTE
 
         view = self.sending.pop(pk, None) if pk is not None else None
-        job = self.app.store.job(event.response_id)
+        job = self.screen.store.job(event.response_id)
         if view is not None:
             view.message_id = event.reply_id
         if job is not None and job.pending:
             self._track(job)
-            self.app.notify(f"background job {event.response_id} {event.status}: Ctrl+B lists jobs. "
+            self.screen.notify(f"background job {event.response_id} {event.status}: Ctrl+B lists jobs. "
                             f"Note: {ZDR_NOTE}.", markup=False, timeout=8)
         self._changed()
         if job is not None and not job.pending and pk is not None:  # a server that ran it at once
-            self.app.notify(f"background job {event.response_id} finished (the server ran it at once)",
+            self.screen.notify(f"background job {event.response_id} finished (the server ran it at once)",
                             markup=False, timeout=8)
             await self._show_end(pk)
 
@@ -296,26 +296,26 @@ class BackgroundJobs:
 
         job = self.pending.pop(job_id, None)
         self.problems.pop(job_id, None)
-        conv = self.app.store.get_conversation(job.conversation_id) if job and job.conversation_id else None
+        conv = self.screen.store.get_conversation(job.conversation_id) if job and job.conversation_id else None
         title = safe_title(conv.title or conv.id, 60) if conv else "a deleted chat"
         if isinstance(event, ev.Failed):
-            self.app.notify(strip_control(event.message), title=f"background job: “{title}”",
+            self.screen.notify(strip_control(event.message), title=f"background job: “{title}”",
                             severity="error", markup=False, timeout=10)
         else:
             note = " (incomplete)" if event.status == "incomplete" else ""
-            self.app.notify(f"background job finished{note}: “{title}”", markup=False, timeout=8)
-        if self.app.config.bell:
-            self.app.bell()
+            self.screen.notify(f"background job finished{note}: “{title}”", markup=False, timeout=8)
+        if self.screen.config.bell:
+            self.screen.app.bell()
         self._changed()
         if conv is not None:
             await self._show_end(conv.pk)
 
     async def _show_end(self, pk: int) -> None:
         """The open chat shows the stored reply (unless a reply streams in it right now)."""
-        app = self.app
-        if app.quitting or app.conv is None or app.conv.pk != pk or app.current_turn() is not None:
+        screen = self.screen
+        if screen.closing or screen.conv is None or screen.conv.pk != pk or screen.current_turn() is not None:
             return
-        await app.show_conversation(app.store.reload(app.conv))
+        await screen.show_conversation(screen.store.reload(screen.conv))
 
     def stop(self) -> None:
         self.followers.stop_all()

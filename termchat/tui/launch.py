@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from termchat.tui.app import TermchatApp
 
 
-def build_app(ctx: Any, args: argparse.Namespace) -> Any:
+def build_app(ctx: Any, args: argparse.Namespace) -> TermchatApp:
     from termchat.errors import UsageError
     from termchat.tools import parse_tool, parse_tool_choice
     from termchat.tui import app_class
@@ -30,7 +33,9 @@ def build_app(ctx: Any, args: argparse.Namespace) -> Any:
 def run_app(ctx: Any, args: argparse.Namespace) -> int:
     app = build_app(ctx, args)
     result = app.run()
-    app.background_jobs.finish_sending(sys.stderr.write)
-    app.commit_pending_deletes()
-    app.finish_server_deletes(sys.stderr.write)
+    if app.background_jobs is not None:
+        app.background_jobs.finish_sending(sys.stderr.write)
+    # Chats deleted in their undo window at quit, and their server conversations: now.
+    app.deletions.commit_all()
+    app.deletions.finish(sys.stderr.write)
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code or 1)

@@ -1,4 +1,4 @@
-"""Messages workers post to the app (thread-safe `post_message`)."""
+"""Messages the chat screen's workers post to it (`post_message` is thread-safe)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,35 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from termchat.chats import ServerDelete
 from termchat.store import ConversationRow
 
 if TYPE_CHECKING:
-    from termchat.tui.actions import ServerDelete
+    from textual.worker import Worker
 
 
-class Opened(Message):
-    """A chat was found/imported by `Engine.open`; `token` says which open request it answers."""
+class ChatOpened(Message):
+    """`Engine.open` found (or imported) a chat. `first`: the chat the app opened at start."""
 
-    def __init__(self, conv: ConversationRow, notices: list[str], token: int) -> None:
+    def __init__(self, worker: Worker[None], conv: ConversationRow, notices: list[str], *,
+                 first: bool, reveal: int | None = None, found: bool = True) -> None:
         super().__init__()
+        self.worker = worker  # cancelled: the user has since opened another chat
         self.conv = conv
         self.notices = notices
-        self.token = token
+        self.first = first
+        self.reveal = reveal  # a message to scroll to and select, marked as `found` or not
+        self.found = found
+
+
+class ChatOpenFailed(Message):
+    """`Engine.open` failed with `error` (one line)."""
+
+    def __init__(self, worker: Worker[None], error: str, *, first: bool) -> None:
+        super().__init__()
+        self.worker = worker
+        self.error = error
+        self.first = first
 
 
 class ChatChanged(Message):

@@ -1,35 +1,53 @@
-"""Command palette entries: every action of the bindings table, plus models, modes and themes."""
+"""Command palette entries of the chat screen: every action of the command table, plus the
+models, state modes and themes to switch to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from termchat.tui.bindings import COMMANDS
 
 
-class TermchatCommands(Provider):
+@runtime_checkable
+class PaletteHost(Protocol):
+    """What the palette needs of the screen it is opened on (the chat screen)."""
+
+    theme_names: Sequence[str]
+
+    def set_model(self, name: str) -> None: ...
+
+    def set_mode(self, mode: str) -> None: ...
+
+
+def _set_theme(app: Any, name: str) -> None:
+    app.theme = name
+
+
+class ChatCommands(Provider):
     def _entries(self) -> list[tuple[str, str, Callable[[], Any]]]:
         from termchat.config import MODELS, STATE_MODES
 
-        app: Any = self.app
+        app, screen = self.app, self.screen
+        if not isinstance(screen, PaletteHost):
+            return []
         entries: list[tuple[str, str, Callable[[], Any]]] = []
         for command in COMMANDS:
             if command.palette:
+                target = app if command.app else screen
                 entries.append((command.description if command.id != "stop" else "Stop reply",
-                                command.help, partial(app.run_action, command.action)))
-        entries.append(("Undo delete", "Bring back the chat deleted last", partial(app.run_action, "undo_delete")))
+                                command.help, partial(app.run_action, command.action, target)))
         for model in MODELS:
-            entries.append((f"Model: {model.name}", model.summary, partial(app.set_model, model.name)))
+            entries.append((f"Model: {model.name}", model.summary, partial(screen.set_model, model.name)))
         for mode in STATE_MODES:
             entries.append((f"State mode: {mode}", "How context is kept between turns",
-                            partial(app.set_mode, mode)))
-        for name in app.termchat_theme_names:
+                            partial(screen.set_mode, mode)))
+        for name in screen.theme_names:
             entries.append((f"Theme: {name}", "Switch the colour theme (saved to the config)",
-                            partial(app.set_theme, name)))
+                            partial(_set_theme, app, name)))
         return entries
 
     async def discover(self) -> Hits:

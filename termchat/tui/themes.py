@@ -17,8 +17,8 @@ _FIELDS = ("name", "primary", "secondary", "accent", "foreground", "background",
 
 def shipped_theme_dir() -> Path:
     """`termchat/themes` inside a wheel, else the repository's top-level `themes/` (editable)."""
-    # Next to the package's files, not importlib.resources: that imports zipfile and more (~3 ms
-    # of the first frame) for a package that is always installed as plain files.
+    # Next to the package's files, not importlib.resources: that imports zipfile and more, which
+    # the first frame would wait for, for a package that is always installed as plain files.
     packaged = Path(__file__).resolve().parents[1] / "themes"
     if packaged.is_dir():
         return packaged

@@ -1,48 +1,133 @@
-"""A turn runs in a thread worker; it reaches the UI only as `TurnUpdate` messages.
+"""What runs in a chat in a thread worker: a turn (a reply streaming), a compaction (background
+jobs: tui/job_watch.py). The thread bodies here reach the UI only through the messages they
+post: a turn `TurnUpdate`s, a compaction one `ChatChanged` when done.
 
-The worker coalesces text deltas (at most one message per FLUSH seconds) so a fast stream does
-not flood the UI thread's queue; the MarkdownStream on the other side batches again.
+Text deltas do not each become a message: the worker adds them to the turn's inbox and posts
+one `TurnUpdate(turn, TextArrived())`, and no other until the UI has taken the text. A
+fast stream thus never floods the UI thread's queue, and no text waits in the worker for the
+next delta. How often the transcript shows new text is up to the reply's `ReplyStream`
+(`reply_stream.INTERVAL`), the one throttle.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual.message import Message
 
-from termchat.sanitize import StreamSanitizer
+from termchat.sanitize import StreamSanitizer, strip_control
+from termchat.tui.messages import ChatChanged
 
 if TYPE_CHECKING:
     from termchat import events as ev  # imported by the worker: not needed to start
+    from termchat.tui.widgets.message_view import MessageView
 
-FLUSH = 0.03  # seconds
+
+class Note(NamedTuple):
+    """Something to tell the user about a turn (a notification)."""
+
+    text: str
+    severity: str = "information"
+    title: str = ""
+    timeout: float | None = None
 
 
 @dataclass(eq=False)
 class Turn:
-    """UI-side state of one running reply. Only `stop` may be called from another thread."""
+    """UI-side state of one running reply. From the worker's thread only `stop` and
+    `text_arrived` may be called."""
 
     pk: int
     prompt: str
     reply_id: int | None = None
     session: Any = None
     stop_requested: bool = False
-    view: Any = None  # the MessageView showing it, while its chat is on screen
-    prompt_view: Any = None  # the MessageView showing its prompt, when sent from the prompt box
+    view: MessageView | None = None  # the view showing it, while its chat is on screen
+    prompt_view: MessageView | None = None  # the view showing its prompt, when sent from the prompt box
     text: str = ""
     sanitizer: StreamSanitizer = field(default_factory=StreamSanitizer)
     approvals: list[ev.ApprovalRequested] = field(default_factory=list)  # asked at the end
     decisions: dict[str, bool] | None = None  # set: this turn answers MCP approval requests
+    _inbox: list[str] = field(default_factory=list)  # text from the worker, not yet taken
+    _wake_posted: bool = False  # a `TurnUpdate(self, TextArrived())` is on its way to the UI
 
     def stop(self) -> None:
         self.stop_requested = True
         if self.session is not None:
             self.session.stop()
 
+    def text_arrived(self, text: str, post: Any) -> None:
+        """(Worker thread) queue `text`; `post` the wake-up unless one is already on its way."""
+        self._inbox.append(text)
+        if not self._wake_posted:
+            self._wake_posted = True
+            post(TurnUpdate(self, TextArrived()))
+
+    def _take_text(self) -> str:
+        """(UI thread) everything the worker queued so far, sanitized."""
+        self._wake_posted = False  # first: text queued from now on posts a new wake-up
+        count = len(self._inbox)
+        chunks = self._inbox[:count]
+        del self._inbox[:count]  # the worker only appends, after these
+        text = self.sanitizer.feed("".join(chunks)) if chunks else ""
+        self.text += text
+        return text
+
+    async def _show_text(self, *, flush: bool = False) -> None:
+        text = self._take_text()
+        if flush:
+            tail = self.sanitizer.flush()
+            self.text += tail
+            text += tail
+        if self.view is not None and text:
+            await self.view.write(text)
+
+    async def show(self, event: Any) -> Note | None:
+        """Apply one update from the worker to this turn and its view, if on screen; returns
+        what the user should be told about it."""
+        from termchat import events as ev
+
+        view = self.view
+        if isinstance(event, TextArrived):
+            await self._show_text()
+        elif isinstance(event, ev.TurnStarted):
+            self.reply_id = event.assistant_message_id
+            if view is not None:
+                view.message_id = event.assistant_message_id
+            if self.prompt_view is not None and event.user_message_id:
+                self.prompt_view.message_id = event.user_message_id  # (to edit it, say)
+        elif isinstance(event, ev.Notice):
+            return Note(strip_control(event.message), timeout=6)
+        elif isinstance(event, (ev.ItemStarted, ev.ItemFinished)):
+            if view is not None:
+                await view.add_item(event.item_id, event.item, finished=isinstance(event, ev.ItemFinished))
+        elif isinstance(event, ev.Citation):
+            if view is not None:
+                await view.add_citation(event.number, event.title, event.url)
+        elif isinstance(event, ev.Finished):
+            self.approvals = list(event.approvals)  # asked once the turn is done
+            await self._show_text(flush=True)
+            if view is not None:
+                status = "complete" if event.status == "completed" else "incomplete"
+                await view.finish(status=status, final_text=event.text)
+            if event.status == "incomplete":
+                return Note(f"the reply is incomplete ({event.reason or 'cut short'})", "warning")
+        elif isinstance(event, ev.Failed):
+            await self._show_text(flush=True)
+            interrupted = event.interrupted or self.stop_requested
+            if view is not None:
+                status = "interrupted" if interrupted or self.text else "failed"
+                await view.finish(status=status, error=event.message)
+            if interrupted:
+                return Note("stopped: the partial reply is kept")
+            return Note(strip_control(event.message), "error", title="request failed", timeout=10)
+        return None
+
 
 class TurnUpdate(Message):
+    """From a turn's worker: an engine event, `TextArrived` or `TurnDone`."""
+
     def __init__(self, turn: Turn, event: Any) -> None:
         super().__init__()
         self.turn = turn
@@ -50,27 +135,24 @@ class TurnUpdate(Message):
 
 
 @dataclass(frozen=True)
+class TextArrived:
+    """Text is waiting in the turn's inbox."""
+
+
+@dataclass(frozen=True)
 class TurnDone:
     """The worker ended (after Finished or Failed)."""
 
 
-def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: str,
+def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: str,
              settings: dict[str, Any]) -> None:
     """Thread body: `Session.send(turn.prompt)`, or `Session.answer_approvals(turn.decisions)`,
-    -> coalesced `TurnUpdate` messages posted to `app`."""
+    -> `TurnUpdate` messages handed to `post` (a thread-safe `post_message`)."""
     from termchat import events as ev
     from termchat.errors import TermchatError
 
-    pending: list[str] = []
-    last = time.monotonic()
-
-    def post(event: Any) -> None:
-        app.post_message(TurnUpdate(turn, event))
-
-    def flush() -> None:
-        if pending:
-            post(ev.TextDelta("".join(pending)))
-            pending.clear()
+    def send(event: Any) -> None:
+        post(TurnUpdate(turn, event))
 
     try:
         conv = engine.store.reload(conv)
@@ -82,21 +164,27 @@ def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: 
             if turn.stop_requested:
                 session.stop()
             if isinstance(event, ev.TextDelta):
-                pending.append(event.text)
-                now = time.monotonic()
-                if now - last >= FLUSH:
-                    flush()
-                    last = now
-                continue
-            flush()
-            post(event)
+                turn.text_arrived(event.text, post)
+            else:
+                send(event)
     except TermchatError as exc:
-        flush()
-        post(ev.Failed(conv.id, exc.one_line(), "", exc.exit_code, turn.stop_requested))
+        send(ev.Failed(conv.id, exc.one_line(), "", exc.exit_code, turn.stop_requested))
     except Exception as exc:  # never let a worker die silently: the UI must unlock the chat
-        flush()
-        post(ev.Failed(conv.id, f"unexpected error: {exc}", "", 1, turn.stop_requested))
+        send(ev.Failed(conv.id, f"unexpected error: {exc}", "", 1, turn.stop_requested))
     finally:
-        flush()
-        post(TurnDone())
+        send(TurnDone())
         engine.store.close()
+
+
+def run_compaction(post: Any, engine: Any, conv: Any) -> None:
+    """Thread body: compact `conv`'s context window -> one `ChatChanged` saying how it went."""
+    from termchat.compaction import compact_conversation
+    from termchat.errors import TermchatError
+
+    try:
+        note, severity = compact_conversation(engine, engine.store.reload(conv)), "information"
+    except TermchatError as exc:
+        note, severity = exc.one_line(), "error"
+    finally:
+        engine.store.close()
+    post(ChatChanged(conv.pk, note, severity))

@@ -7,8 +7,10 @@ characters stripped. Dismisses with True (approve) or False (deny; also Escape).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -77,3 +79,24 @@ class ApprovalScreen(ModalScreen[bool]):
 
     def action_answer(self, approve: bool) -> None:
         self.dismiss(approve)
+
+
+def ask_approvals(app: App[Any], requests: Sequence[ApprovalRequested], *, chat: str,
+                  done: Callable[[dict[str, bool]], Any]) -> None:
+    """One dialog per request, one after the other; then `done(decisions)` (request id ->
+    approved), called later on the UI thread."""
+    decisions: dict[str, bool] = {}
+
+    def ask(index: int) -> None:
+        if index == len(requests):
+            app.call_later(done, decisions)
+            return
+        request = requests[index]
+
+        def answered(approve: bool | None) -> None:
+            decisions[request.request_id] = bool(approve)
+            ask(index + 1)
+
+        app.push_screen(ApprovalScreen(request, chat=chat, index=index + 1, count=len(requests)), answered)
+
+    ask(0)

@@ -1,4 +1,5 @@
-"""Small modal dialogs: a text prompt and a picker. Both return their answer via `dismiss`."""
+"""Small modal dialogs: a text prompt and a picker (and the model and state mode pickers).
+Each returns its answer via `dismiss`."""
 
 from __future__ import annotations
 
@@ -74,3 +75,26 @@ class Picker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def model_picker(current: str) -> Picker:
+    """Pick the chat's model from the model table (a model not in it stays on offer)."""
+    from termchat.config import MODELS
+
+    choices = [(m.name, f"{m.name:<12} {m.summary}") for m in MODELS]
+    if current not in {m.name for m in MODELS}:
+        choices.insert(0, (current, f"{current:<12} (current)"))
+    return Picker("Model for this chat", choices, current)
+
+
+STATE_MODE_LABELS = {"conversation": "server keeps the conversation (Conversations API)",
+                     "chain": "previous_response_id chain, stored responses",
+                     "local": "full history sent each turn (stateless)"}
+
+
+def mode_picker(current: str) -> Picker:
+    """Pick how the chat's context is kept between turns."""
+    from termchat.config import STATE_MODES
+
+    choices = [(m, f"{m:<13} {STATE_MODE_LABELS.get(m, '')}") for m in STATE_MODES]
+    return Picker("State mode for this chat", choices, current)

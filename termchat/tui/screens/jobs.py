@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -11,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from termchat.sanitize import safe_title
-from termchat.store import JobRow
+from termchat.store import JobRow, Store
 from termchat.tui.job_watch import elapsed
 
 
@@ -25,7 +27,8 @@ def short_id(ident: str, keep: int = 10) -> str:
 
 
 class JobsScreen(ModalScreen[str | None]):
-    """Dismisses with a conversation id to open, or None."""
+    """Dismisses with a conversation id to open, or None. `engine()` gives a worker thread an
+    engine with its own store connection."""
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="jobs_close"),
@@ -34,8 +37,21 @@ class JobsScreen(ModalScreen[str | None]):
         Binding("o", "open_job", "Open chat", id="jobs_open"),
     ]
 
-    def __init__(self, *, now: Callable[[], float] = time.time) -> None:
+    class Refreshed(Message):
+        """A worker asked the server about the jobs (the store has their status); `notes`: what
+        to say, one line each."""
+
+        def __init__(self, notes: list[str], severity: str = "warning") -> None:
+            super().__init__()
+            self.notes = notes
+            self.severity = severity
+
+    def __init__(self, store: Store, engine: Callable[[], Any], *, api: Any = None,
+                 now: Callable[[], float] = time.time) -> None:
         super().__init__(classes="dialog-screen")
+        self.store = store
+        self.engine = engine
+        self.api = api  # the API this app talks to (None: none configured)
         self.now = now
         self.jobs: list[JobRow] = []
 
@@ -56,18 +72,18 @@ class JobsScreen(ModalScreen[str | None]):
         self.action_refresh()
 
     def show_jobs(self) -> None:
-        self.jobs = self.app.store.jobs()  # type: ignore[attr-defined]
+        self.jobs = self.store.jobs()
         table = self.query_one(DataTable)
         table.clear()
         now = self.now()
-        store = self.app.store  # type: ignore[attr-defined]
+        store = self.store
         from termchat.background import on_this_server
 
-        api = self.app.ctx.api if self.app.ctx.has_credentials else None  # type: ignore[attr-defined]
         for job in self.jobs:
             conv = store.get_conversation(job.conversation_id) if job.conversation_id else None
             chat = safe_title(conv.title or conv.id, 40) if conv else "(deleted)"
-            status = job.status if api is None or on_this_server(api, job) else f"{job.status} (other server)"
+            on_this = self.api is None or on_this_server(self.api, job)
+            status = job.status if on_this else f"{job.status} (other server)"
             table.add_row(Text(status), Text(elapsed(now - job.created_at)), Text(chat),
                           Text(short_id(job.response_id)), key=job.response_id)
         if not self.jobs:
@@ -83,16 +99,19 @@ class JobsScreen(ModalScreen[str | None]):
     def action_refresh(self) -> None:
         from termchat import background
 
-        engine = self.app.thread_engine()  # type: ignore[attr-defined]
+        engine = self.engine()
         try:
-            for problem in background.refresh(engine):
-                self.app.call_from_thread(self.notify, problem, severity="warning", markup=False)
+            problems = background.refresh(engine)
         except Exception as exc:  # the list still shows what the store knows
-            self.app.call_from_thread(self.notify, f"could not refresh jobs: {exc}", severity="warning",
-                                      markup=False)
+            problems = [f"could not refresh jobs: {exc}"]
         finally:
             engine.store.close()
-        self.app.call_from_thread(self.show_jobs)
+        self.post_message(self.Refreshed(list(problems)))
+
+    def on_jobs_screen_refreshed(self, message: Refreshed) -> None:
+        for note in message.notes:
+            self.notify(note, severity=message.severity, markup=False)
+        self.show_jobs()
 
     def action_cancel_job(self) -> None:
         job = self._selected()
@@ -104,16 +123,15 @@ class JobsScreen(ModalScreen[str | None]):
         from termchat import background
         from termchat.errors import TermchatError
 
-        engine = self.app.thread_engine()  # type: ignore[attr-defined]
+        engine = self.engine()
         try:
             status = background.cancel(engine, job_id)
-            message, severity = f"job {job_id}: {status}", "information"
+            note, severity = f"job {job_id}: {status}", "information"
         except TermchatError as exc:
-            message, severity = exc.one_line(), "error"
+            note, severity = exc.one_line(), "error"
         finally:
             engine.store.close()
-        self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
-        self.app.call_from_thread(self.show_jobs)
+        self.post_message(self.Refreshed([note], severity))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

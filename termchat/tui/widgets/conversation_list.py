@@ -1,4 +1,5 @@
-"""The chat list: newest activity first, type-to-filter, paged so 10,000 chats stay fast.
+"""The chat list: newest activity first, type-to-filter, paged so 10,000 chats stay fast; and
+what its keys do to a chat: rename, delete with undo (`termchat.chats` keeps the state).
 
 Only `store.list_conversations(limit=, offset=, search=)` is called for the list itself:
 listing never loads messages. A filter also looks for the typed words in the messages: once the
@@ -10,134 +11,34 @@ never waits on it. Rows are `Content` (never markup), so a title cannot inject s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style as RichStyle
 from textual import work
 from textual.app import ComposeResult
-from textual.cache import LRUCache
 from textual.containers import Vertical
-from textual.content import Content
 from textual.message import Message
-from textual.strip import Strip
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from termchat import chats
 from termchat.listing import relative_time
-from termchat.sanitize import safe_title
+from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow, Store
-from termchat.tui.bindings import LIST_COMMANDS, to_bindings
-from termchat.tui.compat import FixedHeightOptionList, RepaintOnlyInput
+from termchat.tui.bindings import key_label
+from termchat.tui.compat import RepaintOnlyInput, app_is_closing
+from termchat.tui.messages import ServerDeleted
+from termchat.tui.widgets.chat_options import ChatOption, ChatOptions
 
 if TYPE_CHECKING:
     from textual.timer import Timer
 
 PAGE = 60  # rows per query: a screenful or two; more load as the user scrolls
 TITLE_WIDTH = 28  # one line in the default list width
-LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
 SLOW_FILTER = 0.030  # seconds; a store whose filter takes longer gets its keys coalesced
 SLOW_FILTER_DELAY = 0.15  # seconds of quiet typing before a slow store's filter runs
 TEXT_SEARCH_DELAY = 0.15  # seconds of quiet typing before the messages are searched
-
-
-ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width
-_BOLD = RichStyle(bold=True)
-_DIM = RichStyle(dim=True)
-_MATCH = RichStyle(bold=True, underline=True)
-
-
-class ChatOption(Option):
-    """One chat row: its two lines are kept as plain text so the list can draw them cheaply.
-
-    A chat found by its messages has `message_id` (the matching message) and an excerpt of it as
-    its second line, the match between `match` = (start, end) offsets.
-    """
-
-    def __init__(self, title: str, meta: str, id: str, *, message_id: int | None = None,
-                 match: tuple[int, int] | None = None) -> None:
-        super().__init__(Content.assemble((title, "bold"), "\n", (meta, "dim")), id=id)
-        self.lines = (title, meta)
-        self.message_id = message_id
-        self.match = match
-
-
-class ChatOptions(FixedHeightOptionList):
-    """An OptionList of fixed two-line `ChatOption` rows that asks for the next page as the user
-    nears its end.
-
-    Every row is `ROW_HEIGHT` lines, so the line index is built without measuring any row, and a
-    row is drawn straight from its two strings into strips cached by (text, style, width, index):
-    a filter that replaces the options redraws only the visible rows, and rows it has drawn before
-    (the same chat at the same place) come from the cache.
-    """
-
-    BINDINGS = to_bindings(LIST_COMMANDS)
-    OPTION_HEIGHT = ROW_HEIGHT
-
-    class NearEnd(Message):
-        pass
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._row_cache: LRUCache[tuple, list[Strip]] = LRUCache(1024)
-
-    def render_option(self, option: Option, style: RichStyle) -> list[Strip] | None:
-        if not isinstance(option, ChatOption) or option.id is None:
-            return None
-        padding = self.get_component_styles("option-list--option").padding
-        width = self.scrollable_content_region.width
-        index = self.get_option_index(option.id)
-        key = (option.lines, style, padding, width, index)
-        strips = self._row_cache.get(key)
-        if strips is None:
-            base = style + RichStyle.from_meta({"option": index})
-            inner = max(0, width - padding.left - padding.right)
-            strips = []
-            for line, (text, extra) in enumerate(zip(option.lines, (_BOLD, _DIM), strict=False)):
-                parts = [(text, base + extra)]
-                if line == 1 and option.match is not None:
-                    start, end = option.match
-                    parts = [(text[:start], base + extra), (text[start:end], base + _MATCH),
-                             (text[end:], base + extra)]
-                segments = [Segment(" " * padding.left, base)]
-                room = inner
-                for part, part_style in parts:
-                    if room <= 0 or not part:
-                        continue
-                    if cell_len(part) > room:
-                        part = set_cell_size(part, room)
-                    segments.append(Segment(part, part_style))
-                    room -= cell_len(part)
-                segments.append(Segment(" " * (width - padding.left - (inner - max(room, 0))), base))
-                strips.append(Strip([s for s in segments if s.text], width))
-            self._row_cache[key] = strips
-        return strips
-
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        if self.max_scroll_y and new >= self.max_scroll_y - LOAD_MORE_MARGIN:
-            self.post_message(self.NearEnd())
-
-    def watch_highlighted(self, highlighted: int | None) -> None:
-        super().watch_highlighted(highlighted)
-        if highlighted is not None and highlighted >= self.option_count - LOAD_MORE_MARGIN:
-            self.post_message(self.NearEnd())
-
-    def action_delete_highlighted(self) -> None:
-        if self.highlighted is not None:
-            self.post_message(ConversationList.Action("delete", self.get_option_at_index(self.highlighted).id))
-
-    def action_delete_remote_highlighted(self) -> None:
-        if self.highlighted is not None:
-            self.post_message(ConversationList.Action("delete_remote",
-                                                      self.get_option_at_index(self.highlighted).id))
-
-    def action_rename_highlighted(self) -> None:
-        if self.highlighted is not None:
-            self.post_message(ConversationList.Action("rename", self.get_option_at_index(self.highlighted).id))
 
 
 class FilterInput(RepaintOnlyInput):
@@ -147,8 +48,8 @@ class FilterInput(RepaintOnlyInput):
 
     It filters as you type, within the key's own handling: the list then asks for its repaint
     before this box asks for the echo, so both are in one frame. Filtering from the `Changed`
-    message instead paints the echo alone first and the list one frame later (17-33 ms: Textual's
-    screen timer skips a tick after an idle one)."""
+    message instead paints the echo alone first and the list one frame later (Textual's screen
+    timer skips a tick after an idle one)."""
 
     def __init__(self, on_value: Callable[[str], None], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -159,7 +60,11 @@ class FilterInput(RepaintOnlyInput):
 
 
 class ConversationList(Vertical):
-    """Filter input above a paged OptionList of chats; posts `Selected(pk)` on Enter/click."""
+    """Filter input above a paged OptionList of chats; posts `Selected(pk)` on Enter/click.
+
+    Renames and deletes chats (its own keys, and the screen's for the open chat): a deleted chat
+    is hidden at once and deleted from the store when its undo window has passed.
+    """
 
     class Selected(Message):
         """A chat picked; `message_id`: the matching message, for a chat found by its messages."""
@@ -178,26 +83,35 @@ class ConversationList(Vertical):
             self.found = found
             self.limit = limit
 
-    class Action(Message):
-        """A list-local action ("delete" / "delete_remote" / "rename") on the chat with option
-        id `ident`."""
+    class Renamed(Message):
+        """A chat has a new title; `conv` is the row as stored."""
 
-        def __init__(self, action: str, ident: str | None) -> None:
+        def __init__(self, conv: ConversationRow) -> None:
             super().__init__()
-            self.action = action
-            self.pk = int(ident) if ident else None
+            self.conv = conv
 
-    def __init__(self, store: Store, *, now: Callable[[], float] = time.time, **kwargs) -> None:
+    class Deleted(Message):
+        """A chat was deleted from view (its undo window runs): stop its reply, leave it if open."""
+
+        def __init__(self, conv: ConversationRow) -> None:
+            super().__init__()
+            self.conv = conv
+
+    def __init__(self, store: Store, deletions: chats.Deletions, *,
+                 keymap: Mapping[str, str] | None = None, now: Callable[[], float] = time.time,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.store = store
+        self.deletions = deletions
+        self.keymap = keymap or {}
         self.now = now
         self.search = ""
         self.loaded = 0
         self.exhausted = False
         self.current_pk: int | None = None
         self.rows: dict[int, ConversationRow] = {}
-        self.hidden: set[int] = set()  # deleted, waiting for the undo window to pass
         self.running: set[int] = set()  # chats with a pending background job
+        self._undo_timers: dict[int, Timer] = {}
         self._filter_timer: Timer | None = None
         self._filter_cost = 0.0  # seconds the last filter query and rebuild took
         self._listed: set[int] = set()  # chats on the (unfiltered) list so far
@@ -206,6 +120,11 @@ class ConversationList(Vertical):
         self.text_limit = 0  # how many such chats were asked for (0: not searched yet)
         self.text_more = False  # the last search found as many as it asked for: maybe more
         self._text_timer: Timer | None = None
+
+    @property
+    def hidden(self) -> set[int]:
+        """Chats deleted from view, waiting for their undo window to pass."""
+        return set(self.deletions.pending)
 
     def compose(self) -> ComposeResult:
         yield FilterInput(self._filter_typed, placeholder="Filter chats…", id="filter", compact=True)
@@ -216,7 +135,7 @@ class ConversationList(Vertical):
         return self.query_one(ChatOptions)
 
     def on_mount(self) -> None:
-        self.reload()  # in the first frame: the query and 60 rows cost ~1 ms
+        self.reload()  # in the first frame: one indexed query, one page of rows
 
     def _option(self, conv: ConversationRow, now: float, depth: int = 0) -> Option:
         indent = "  " * (depth - 1) + "↳ " if depth else ""  # a fork, under the chat it came from
@@ -228,13 +147,14 @@ class ConversationList(Vertical):
 
     def _page(self, rows: list[ConversationRow], now: float) -> list[Option]:
         """A page of the list; unfiltered, each chat with its forks under it (see with_forks)."""
+        hidden = self.hidden
         if self.search:
-            return [self._option(c, now) for c in rows if c.pk not in self.hidden]
+            return [self._option(c, now) for c in rows if c.pk not in hidden]
         from termchat.fork import with_forks
 
         listed = with_forks(self.store, rows, self._listed)
         self.rows.update((c.pk, c) for c, _ in listed)
-        return [self._option(c, now, depth) for c, depth in listed if c.pk not in self.hidden]
+        return [self._option(c, now, depth) for c, depth in listed if c.pk not in hidden]
 
     def reload(self, *, keep_highlight: bool = True) -> None:
         """Re-read the first page (after a send, rename, delete or filter change)."""
@@ -389,3 +309,106 @@ class ConversationList(Vertical):
             self.options.highlighted = self.options.get_option_index(str(pk))
         except Exception:
             pass
+
+    def row(self, pk: int) -> ConversationRow | None:
+        """Chat `pk` as stored now; None when it is gone (deleted by another termchat, say)."""
+        row = self.rows.get(pk)
+        try:
+            return self.store.reload(row) if row is not None else None
+        except Exception:
+            return None
+
+    # -- rename and delete ------------------------------------------------------------------
+
+    def on_chat_options_rename_requested(self, message: ChatOptions.RenameRequested) -> None:
+        message.stop()
+        conv = self._requested(message.pk)
+        if conv is not None:
+            self.rename(conv)
+
+    def on_chat_options_delete_requested(self, message: ChatOptions.DeleteRequested) -> None:
+        message.stop()
+        conv = self._requested(message.pk)
+        if conv is not None:
+            self.delete(conv, remote=message.remote)
+
+    def _requested(self, pk: int) -> ConversationRow | None:
+        conv = self.row(pk)
+        if conv is None:
+            self.notify("no chat selected: this is a new chat", severity="warning", markup=False)
+        return conv
+
+    def rename(self, conv: ConversationRow) -> None:
+        """Ask for a new title; posts `Renamed` once saved."""
+        from termchat.tui.screens.dialogs import TextPrompt
+
+        def done(value: str | None) -> None:
+            if value is None or not value.strip():
+                return
+            row = chats.rename(self.store, conv, value)
+            self.reload()
+            self.notify(f"renamed to “{row.title}”", markup=False)
+            self.post_message(self.Renamed(row))
+
+        self.app.push_screen(TextPrompt("Rename chat", conv.title), done)
+
+    def delete(self, conv: ConversationRow, *, remote: bool = False) -> None:
+        """Hide `conv` now and delete it when the undo window has passed; with `remote`, its
+        server conversation too (in a worker, once committed). Posts `Deleted`."""
+        self.deletions.delete(conv, remote=remote)
+        self._undo_timers[conv.pk] = self.set_timer(chats.UNDO_SECONDS, partial(self._commit_delete, conv.pk))
+        self.reload()
+        self.notify(self._deleted_note(conv, remote), markup=False, timeout=chats.UNDO_SECONDS)
+        self.post_message(self.Deleted(conv))
+
+    def _deleted_note(self, conv: ConversationRow, remote: bool) -> str:
+        title = safe_title(conv.title or conv.id, 60)
+        undo = (f"undo: {key_label(self.keymap, 'undo_delete')} or Ctrl+P → Undo delete "
+                f"({int(chats.UNDO_SECONDS)} s)")
+        if not conv.remote_id:
+            return f"deleted “{title}”{' (it has no server conversation)' if remote else ''} · {undo}"
+        if remote:
+            return f"deleted “{title}”; its server conversation goes too when the undo time is up · {undo}"
+        return (f"deleted “{title}” here; its server conversation is kept · {undo}\n"
+                f"to delete that too: undo, then {key_label(self.keymap, 'delete_remote')}; "
+                f"later: termchat rm --remote {strip_control(conv.remote_id)}")
+
+    def undo_delete(self) -> ConversationRow | None:
+        """Bring back the chat deleted last; returns it (None: nothing to undo)."""
+        entry = self.deletions.undo()
+        if entry is None:
+            self.notify("nothing to undo", markup=False)
+            return None
+        timer = self._undo_timers.pop(entry.conv.pk, None)
+        if timer is not None:
+            timer.stop()
+        self.reload()
+        conv = entry.conv
+        untouched = "; its server conversation was not touched" if entry.remote and conv.remote_id else ""
+        self.notify(f"restored “{safe_title(conv.title or conv.id, 60)}”{untouched}", markup=False)
+        return conv
+
+    def commit_pending_deletes(self) -> None:
+        """Delete now every chat still in its undo window (what the undo timers do)."""
+        for pk in list(self.deletions.pending):
+            self._commit_delete(pk)
+
+    def _commit_delete(self, pk: int) -> None:
+        timer = self._undo_timers.pop(pk, None)
+        if timer is not None:
+            timer.stop()
+        job = self.deletions.commit(pk)
+        if job is not None and not app_is_closing(self.app):
+            self._server_delete_worker(job)
+        # else, closing: `Deletions.finish` runs it once the app has closed (termchat.tui.launch)
+
+    @work(thread=True, group="delete-remote", exit_on_error=False)
+    def _server_delete_worker(self, job: chats.ServerDelete) -> None:
+        self.deletions.delete_on_server(job)
+        self.post_message(ServerDeleted(job))
+
+    def on_server_deleted(self, message: ServerDeleted) -> None:
+        message.stop()
+        job = message.job
+        if self.deletions.told(job):
+            self.notify(strip_control(job.note), severity=job.severity, markup=False, timeout=8)

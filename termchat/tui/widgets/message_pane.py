@@ -1,28 +1,39 @@
 """The transcript: the newest messages mounted, older pages loaded when scrolled to the top.
 
 The pane follows the bottom (Textual's anchor) only while the user is at the bottom. The number of
-mounted messages stays bounded so long sessions stay fast.
+mounted messages stays bounded so long sessions stay fast. It reads the chat it shows from the
+store; the screen says which chat and which reply streams into it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from termchat.store import MessageRow
+from termchat.store import ConversationRow, MessageRow, Store
 
 if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not needed at start-up
+    from termchat.tui.turns import Turn
     from termchat.tui.widgets.message_view import MessageView
 
 FIRST_PAGE = 12  # shown when a chat opens: enough to fill a screen, quick to paint
 PAGE = 25  # loaded each time the reader reaches the top
 MAX_MOUNTED = 200
+
+
+def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
+    """What the transcript of a new chat says."""
+    lines = [f"New chat · {model} · {mode} mode", "",
+             "Type a message below and press Enter. Ctrl+P lists every command, F1 every key."]
+    if demo:
+        lines += ["", "Demo mode: replies come from a built-in fake model; nothing leaves this machine."]
+    return "\n".join(lines)
 
 
 class MessagePane(VerticalScroll):
@@ -31,7 +42,8 @@ class MessagePane(VerticalScroll):
     can_focus = True
 
     class NeedOlder(Message):
-        """Scrolled to the top while older messages exist, or (`fill`) the page is too short."""
+        """(To itself) scrolled to the top while older messages exist, or (`fill`) the page is
+        too short: load the page before. A message, so the page mounts after this scroll."""
 
         def __init__(self, fill: bool = False) -> None:
             super().__init__()
@@ -40,15 +52,20 @@ class MessagePane(VerticalScroll):
     class NeedLatest(Message):
         """End pressed while the newest messages are not mounted (dropped while reading far back)."""
 
-    def __init__(self, *, now: Callable[[], float] = time.time, empty_hint: str = "", **kwargs) -> None:
+    def __init__(self, store: Store, *, now: Callable[[], float] = time.time, empty_hint: str = "",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.store = store
+        self.conv: ConversationRow | None = None
         self._hint = empty_hint
         self.now = now
         self.has_older = False
         self.loading_older = False
         self.model = ""
+        # the chat's alternatives (tui/branches.py): turn -> the chats that hold them, and
         # message id -> (the chat's place, how many) among the alternatives of its turn
-        self.branches: dict[int, tuple[int, int]] = {}
+        self.alternatives: dict[int, list[ConversationRow]] = {}
+        self.branch_marks: dict[int, tuple[int, int]] = {}
 
     def meta(self, row: MessageRow) -> str:
         from termchat.listing import relative_time
@@ -61,11 +78,61 @@ class MessagePane(VerticalScroll):
         content = row.content if streaming_text is None else streaming_text
         return MessageView(row.role, content, message_id=row.id, status=row.status, items=row.items,
                            error=row.error, meta=self.meta(row), streaming=streaming_text is not None,
-                           branch=self.branches.get(row.id))
+                           branch=self.branch_marks.get(row.id))
 
     @property
     def views(self) -> list[MessageView]:
         return list(self.query_children("MessageView"))  # by name: see the import above
+
+    async def show_chat(self, conv: ConversationRow | None, *, live: Turn | None = None,
+                        empty_hint: str = "", reveal: int | None = None, found: bool = True) -> None:
+        """Show `conv` from its newest page (None: a new chat, with `empty_hint`); `live` is the
+        reply streaming in it, shown (and then fed) by the view of its message. `reveal`: a
+        message to scroll to and select (its page if not the newest), marked as `found` or not."""
+        from termchat.tui.branches import alternatives_of
+
+        self.conv = conv
+        self.alternatives, self.branch_marks = alternatives_of(self.store, conv)
+        if conv is None:
+            await self.show([], has_older=False, empty_hint=empty_hint)
+            return
+        if reveal is not None and (around := self._rows_around(conv, reveal)) is not None:
+            rows, has_older, has_newer = around
+            await self.show(rows, has_older=has_older)
+            self.reveal(reveal, newer_hidden=has_newer, found=found)
+            return
+        rows = self.store.messages(conv, limit=FIRST_PAGE + 1)
+        has_older = len(rows) > FIRST_PAGE
+        rows = rows[-FIRST_PAGE:]
+        streaming = live is not None and live.reply_id is not None
+        await self.show(rows, has_older=has_older, live={live.reply_id: live.text} if streaming else {})
+        if streaming:
+            for view in self.views:
+                if view.message_id == live.reply_id:
+                    live.view = view
+                    view.start_stream()
+        if reveal is not None:
+            self.reveal(reveal, found=found)
+
+    def _rows_around(self, conv: ConversationRow, message_id: int) -> tuple[list[MessageRow], bool, bool] | None:
+        """A page of `conv` with `message_id` in it, if that is not the newest page: (rows, older
+        ones exist, newer ones exist); None when the newest page (shown as usual) has it."""
+        rows = self.store.messages(conv)
+        index = next((i for i, row in enumerate(rows) if row.id == message_id), None)
+        if index is None or index >= len(rows) - FIRST_PAGE:
+            return None
+        start = max(0, index - FIRST_PAGE // 2)
+        end = min(len(rows), start + FIRST_PAGE)
+        return rows[start:end], start > 0, end < len(rows)
+
+    async def add_reply(self, turn: Turn, *, model: str, items: list[dict[str, Any]] | None) -> None:
+        """Show `turn`'s reply, streaming, at the end; the turn feeds it from now on."""
+        from termchat.tui.widgets.message_view import MessageView
+
+        reply = await self.append(MessageView("assistant", meta=model, streaming=True, items=items))
+        reply.start_stream()
+        turn.view = reply
+        self.anchor()
 
     async def show(self, rows: list[MessageRow], *, has_older: bool,
                    live: dict[int, str] | None = None, empty_hint: str = "") -> None:
@@ -111,7 +178,7 @@ class MessagePane(VerticalScroll):
         elif not settled:
             self.call_after_refresh(self._fill, True)
         elif self.max_scroll_y == 0:
-            self.post_message(self.NeedOlder(fill=True))
+            self._ask_older(fill=True)
 
     @staticmethod
     def _building(view: MessageView) -> bool:
@@ -132,12 +199,19 @@ class MessagePane(VerticalScroll):
         widgets = [self.view_for(r) for r in rows]
         await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
         if first is not None and keep_place:
-            self.scroll_to_widget(first, top=True, animate=False, immediate=True)
+            self._keep_on_top(first)
+            # Again once the new page is laid out: until then its height may be unknown, and
+            # the reader would be left at the top of the page just loaded.
+            self.call_after_refresh(self._keep_on_top, first)
         self.call_after_refresh(self._fill)
         overflow = len(self.views) - MAX_MOUNTED
         if overflow > 0:  # drop the newest; jumping to the end reloads them
             await self.remove_children(self.views[-overflow:])
             self.add_class("-truncated")
+
+    def _keep_on_top(self, view: MessageView) -> None:
+        if view.is_attached:
+            self.scroll_to_widget(view, top=True, animate=False, immediate=True)
 
     async def append(self, view: MessageView) -> MessageView:
         for hint in self.query(".empty-hint"):
@@ -182,6 +256,20 @@ class MessagePane(VerticalScroll):
             self.scroll_end(animate=False, immediate=True)
             self.anchor()
 
+    def _ask_older(self, *, fill: bool = False) -> None:
+        """Load the page before the first message shown; `loading_older` until it is mounted."""
+        self.loading_older = True
+        self.post_message(self.NeedOlder(fill))
+
+    async def on_message_pane_need_older(self, message: NeedOlder) -> None:
+        message.stop()
+        try:
+            if self.conv is not None:
+                rows = self.store.messages(self.conv, limit=PAGE + 1, before_id=self.first_message_id())
+                await self.prepend(rows[-PAGE:], has_older=len(rows) > PAGE, keep_place=not message.fill)
+        finally:
+            self.loading_older = False
+
     def first_message_id(self) -> int | None:
         for view in self.views:
             if view.message_id is not None:
@@ -193,10 +281,86 @@ class MessagePane(VerticalScroll):
         # At the top of content taller than the pane: the reader scrolled up. (Content that fits
         # also puts scroll_y at 0, say while a new page lays out: `_fill` handles that case.)
         if new <= 0 and old > 0 and self.max_scroll_y > 0 and self.has_older and not self.loading_older:
-            self.post_message(self.NeedOlder())
+            self._ask_older()
 
     def last_reply(self) -> MessageView | None:
         for view in reversed(self.views):
             if view.role == "assistant" and view.text.strip():
                 return view
         return None
+
+    def shows_newest(self, message_id: int) -> bool:
+        """Whether the last message shown is `message_id`."""
+        views = self.views
+        return bool(views) and views[-1].message_id == message_id
+
+    def copy_target(self, focused: Any) -> tuple[MessageView | None, str]:
+        """What Copy takes: the selected message (`focused`), else the last reply; and which."""
+        if focused in self.views:
+            return focused, "the selected message"
+        return self.last_reply(), "the last reply"
+
+    def select_message(self, step: int, focused: Any) -> None:
+        """Move the selection `step` messages from `focused` (from elsewhere: the newest)."""
+        views = [v for v in self.views if v.role != "compaction"]
+        if not views:
+            return
+        current = views.index(focused) if focused in views else len(views)
+        index = min(max(current + step, 0), len(views) - 1)
+        views[index].focus()
+        views[index].scroll_visible()
+
+    # -- a selected message's branch keys (see tui/branches.py) ----------------------------------
+
+    def on_message_view_edit_requested(self, message: MessageView.EditRequested) -> None:
+        from termchat.tui.branches import EditPrompt, turn_of
+
+        message.stop()
+        if self.conv is not None and message.view.message_id is not None:
+            turn = turn_of(self.store.messages(self.conv), message.view.message_id)
+            self.post_message(EditPrompt(self.conv.pk, turn, message.view.text))
+
+    def on_message_view_regenerate_requested(self, message: MessageView.RegenerateRequested) -> None:
+        from termchat.tui.branches import Branch, turn_of
+
+        message.stop()
+        if self.conv is None or message.view.message_id is None:
+            return
+        conv = self.store.reload(self.conv)  # (a first reply may have given it a server id)
+        messages = self.store.messages(conv)
+        turn = turn_of(messages, message.view.message_id)
+        prompts = [m for m in messages if m.role == "user"]
+        if turn == 0 or not prompts[turn - 1].content.strip():
+            self.notify("this reply answers no prompt of yours: nothing to ask again", markup=False)
+            return
+        self.post_message(Branch(conv, turn, prompts[turn - 1].content))
+
+    def on_message_view_branch_requested(self, message: MessageView.BranchRequested) -> None:
+        from termchat.fork import message_at
+        from termchat.tui.branches import OpenAlternative, place_in, turn_of
+
+        message.stop()
+        view = message.view
+        if self.conv is None or view.message_id is None:
+            return
+        turn = turn_of(self.store.messages(self.conv), view.message_id)
+        family = self.alternatives.get(turn) or []
+        place = place_in(family, self.conv)
+        if place is None or not 0 <= place + message.step < len(family):
+            return
+        target = self.store.reload(family[place + message.step])
+        reveal = message_at(self.store.messages(target), turn, view.role)
+        self.post_message(OpenAlternative(target.id, reveal))
+
+    def mark_new_branch(self, fork: ConversationRow) -> None:
+        """`fork` was just made and its first new turn sent: its prompt and reply (the last two
+        messages) say at once which alternative they are."""
+        from termchat.tui.branches import alternatives_of, place_in
+
+        self.alternatives, self.branch_marks = alternatives_of(self.store, fork)
+        family = self.alternatives.get((fork.fork_turn or 0) + 1) or []
+        place = place_in(family, fork)
+        if place is not None:
+            for view in self.views[-2:]:
+                view.branch = (place + 1, len(family))
+                view.refresh_header()

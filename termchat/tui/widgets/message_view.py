@@ -1,7 +1,8 @@
 """One transcript entry: a header line, tool items, a Markdown body, and its status marks.
 
-A streaming reply is appended through `Markdown.get_stream()` (which batches fragments), never
-re-rendered whole per token. All model text passes `strip_control` before it reaches a widget.
+A streaming reply is fed by its `ReplyStream` (reply_stream.py: batched updates into segmented
+Markdown bodies), never re-rendered whole per token. All model text passes `strip_control`
+before it reaches a widget.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
@@ -60,9 +62,32 @@ class ToolItem(Collapsible):
 
 
 class MessageView(ScopedRestyle, Vertical, can_focus=True):
-    """A message of the transcript; the assistant's may be streaming. Focus selects it (to copy)."""
+    """A message of the transcript; the assistant's may be streaming. Focus selects it (to copy,
+    edit, regenerate or step through its alternatives: see tui/branches.py)."""
 
     BINDINGS = to_bindings(MESSAGE_COMMANDS)
+
+    class EditRequested(Message):
+        """Edit this prompt (a new branch when sent)."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
+    class RegenerateRequested(Message):
+        """Ask for this reply again (a new branch)."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
+    class BranchRequested(Message):
+        """Show the previous (`step` -1) or next (1) alternative of this message's turn."""
+
+        def __init__(self, view: MessageView, step: int) -> None:
+            super().__init__()
+            self.view = view
+            self.step = step
 
     def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
                  status: str = "complete", items: list[dict[str, Any]] | None = None,
@@ -123,6 +148,22 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         """Only this view's own rules and its header's depend on its classes (`-streaming`,
         `-unfinished`) and `:focus` (app.tcss: keep it so); its Markdown blocks need no restyle."""
         return [self, *self.query_children(".message-header")]
+
+    def action_edit(self) -> None:
+        if self.role != "user" or self.message_id is None:
+            self.notify("select one of your prompts to edit it (Alt+Up)", markup=False)
+        else:
+            self.post_message(self.EditRequested(self))
+
+    def action_regenerate(self) -> None:
+        if self.role != "assistant" or self.message_id is None:
+            self.notify("select a reply to regenerate it (Alt+Up)", markup=False)
+        else:
+            self.post_message(self.RegenerateRequested(self))
+
+    def action_branch(self, step: int) -> None:
+        if self.role in ("user", "assistant") and self.message_id is not None:
+            self.post_message(self.BranchRequested(self, step))
 
     def refresh_header(self) -> None:
         self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming

@@ -14,10 +14,15 @@ class PromptInput(TextArea):
     BINDINGS = to_bindings(PROMPT_COMMANDS)
 
     class Submitted(Message):
-        def __init__(self, prompt: PromptInput, text: str) -> None:
+        """Enter on some text; `editing`: the (chat pk, turn) whose prompt it replaces, if any."""
+
+        def __init__(self, prompt: PromptInput, text: str, editing: tuple[int, int] | None = None) -> None:
             super().__init__()
             self.prompt = prompt
             self.text = text
+            self.editing = editing
+
+    editing: tuple[int, int] | None = None  # (chat pk, turn) whose prompt this box edits
 
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
@@ -33,7 +38,16 @@ class PromptInput(TextArea):
     def _submit(self) -> None:
         text = self.text
         if text.strip():
-            self.post_message(self.Submitted(self, text))
+            editing, self.editing = self.editing, None
+            self.post_message(self.Submitted(self, text, editing))
+
+    def edit_past_prompt(self, text: str, turn: tuple[int, int]) -> None:
+        """Put a past prompt (`turn`: its chat pk and turn) in the box to edit it; sending it
+        then says which turn it replaces (`Submitted.editing`)."""
+        self.editing = turn
+        self.text = text
+        self.move_cursor(self.document.end)
+        self.focus()
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from termchat.tui.widgets.message_body import MessageBody
 
-INTERVAL = 0.1  # seconds between two updates of the streaming widget (10 a second)
+# Seconds between two updates of a streaming reply's widget: the one throttle between the model's
+# deltas and the screen (the turn's worker hands text over as it comes, see tui/turns.py). Fewer
+# updates leave the UI thread more time for keys; benchmarks/README.md has the trade-off.
+INTERVAL = 0.1
 SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this many characters
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
@@ -131,7 +134,7 @@ class ReplyStream:
         if not self._pending:
             return
         # One frame per update: without the batch, each append and each new segment's mount
-        # below would be laid out and painted on its own (~4 frames per update).
+        # below would be laid out and painted on its own (several frames per update).
         with self._tail.app.batch_update():
             await self._flush_pending()
 

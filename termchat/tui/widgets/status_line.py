@@ -8,7 +8,7 @@ from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
-from termchat.store import MessageRow
+from termchat.store import ConversationRow, MessageRow, Store
 
 CONTEXT_ROWS = 20  # newest messages searched for the last usage report
 
@@ -58,6 +58,18 @@ class StatusLine(Static):
     """
 
     _parts: list[tuple[str, int]] = []  # (text, drop order: 0 never, higher first)
+
+    def show_chat(self, store: Store, conv: ConversationRow | None, *, model: str, mode: str,
+                  streaming: bool = False, note: str = "") -> None:
+        """Show the figures of `conv` (None: a new chat) with `model` and `mode`."""
+        from termchat.config import model_info
+
+        info = model_info(model)
+        used = context_used(store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
+        self.show(model=model, mode=mode, conversation_id=conv.id if conv else None,
+                  tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
+                  cost=conv.cost_usd if conv else 0.0, streaming=streaming, note=note,
+                  context=used, window=info.context_window if info else None)
 
     def show(self, *, model: str, mode: str, conversation_id: str | None, tokens: int,
              cost: float, streaming: bool = False, note: str = "", context: int | None = None,

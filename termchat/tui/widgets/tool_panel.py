@@ -2,7 +2,7 @@
 
 The panel reads and writes a chat's `settings["tools"]` / `settings["tool_choice"]`; the tool
 dicts are built by `termchat.tools`, the one place that knows the request shapes. Its "Pick…"
-button asks the app (`PickVectorStores`) to list the account's vector stores.
+button (or Ctrl+R) lists the account's vector stores to choose from.
 """
 
 from __future__ import annotations
@@ -41,19 +41,18 @@ class ToolPanel(VerticalScroll, can_focus=False):
     class Leave(Message):
         """The user wants to go back to the prompt."""
 
-    class PickVectorStores(Message):
-        """The user wants to choose file_search vector stores from the account's list."""
-
     class Changed(Message):
         def __init__(self, tools: list[dict[str, Any]], tool_choice: str) -> None:
             super().__init__()
             self.tools = tools
             self.tool_choice = tool_choice
 
-    def __init__(self, mcp_servers: Iterable[Any] = (), *, pricing: Any = None, **kwargs) -> None:
+    def __init__(self, mcp_servers: Iterable[Any] = (), *, pricing: Any = None, api: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mcp_servers = tuple(mcp_servers)
         self.pricing = pricing  # the config's [pricing] overrides, for the container fees shown
+        self.api = api  # lists the vector stores; None: no API configured
         self._loading = False
 
     def compose(self) -> ComposeResult:
@@ -118,6 +117,26 @@ class ToolPanel(VerticalScroll, can_focus=False):
         value = self.query_one("#vector_stores", Input).value
         return list(dict.fromkeys(v.strip() for v in value.replace(" ", ",").split(",") if v.strip()))
 
+    def pick_vector_stores(self) -> None:
+        """Choose file_search vector stores from the account's list (a dialog)."""
+        from termchat.tui.screens.vector_stores import VectorStorePicker
+
+        if self.api is None:
+            self.notify("no API configured: the vector stores cannot be listed", severity="error",
+                        markup=False)
+            return
+        self.app.push_screen(VectorStorePicker(self.api, self.vector_store_ids()), self._picked)
+
+    def _picked(self, ids: list[str] | None) -> None:
+        if ids is None:
+            return  # cancelled (or the list failed): the input stays as it was
+        self.use_vector_stores(ids)
+        if ids:
+            self.notify(f"file_search on: {len(ids)} vector store{'s' if len(ids) != 1 else ''}",
+                        markup=False)
+        else:
+            self.notify("file_search off: no vector store chosen", markup=False)
+
     def use_vector_stores(self, ids: list[str]) -> None:
         """Put `ids` in the input and turn file_search on (off for none); posts one `Changed`."""
         with self.prevent(Checkbox.Changed, Input.Changed):
@@ -157,7 +176,7 @@ class ToolPanel(VerticalScroll, can_focus=False):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "pick_vector_stores":
-            self.post_message(self.PickVectorStores())
+            self.pick_vector_stores()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()

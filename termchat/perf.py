@@ -1,0 +1,69 @@
+"""The app's one garbage-collector policy.
+
+Start-up (importing Textual and the app, building the first frame) creates long-lived objects
+only, so the cyclic collector is paused meanwhile: its young-generation collections would walk
+them again and again for nothing. Once the first frame is painted, everything alive is frozen
+(moved where a full collection no longer walks it: long streamed replies trigger several) and
+the collector resumes. The OpenAI SDK, imported with the first request, is frozen the same way.
+When the app closes the freeze is undone.
+
+The launcher turns the policy on (`pause_for_startup`, called by `termchat.tui.app_class`);
+the app only reports the moments it acts on. An app started without the launcher (tests,
+screenshots) leaves the collector alone. GC state is process-wide, so this is module state.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+_active = False  # the launcher turned the policy on, and the app has not closed yet
+_paused = False  # the collector was paused by `pause_for_startup` (not by someone else)
+_sdk_frozen = False
+
+
+def pause_for_startup() -> None:
+    """Before the app's imports: pause the collector until the first frame (if it is on)."""
+    global _active, _paused, _sdk_frozen
+    _active, _sdk_frozen = True, False
+    if gc.isenabled():
+        gc.disable()
+        _paused = True
+
+
+def imports_done() -> None:
+    """After the app's imports: they live as long as the process; freeze them."""
+    if _active:
+        gc.freeze()
+
+
+def first_frame_painted() -> None:
+    """Freeze what the first frame built (widgets, styles, caches); resume the collector."""
+    if _active:
+        gc.freeze()
+        _resume()
+
+
+def reply_started() -> None:
+    """A reply is streaming: the first time, the SDK has just been imported; freeze it."""
+    global _sdk_frozen
+    if _active and not _sdk_frozen and "openai" in sys.modules:
+        _sdk_frozen = True
+        gc.freeze()
+
+
+def app_closed() -> None:
+    """Resume the collector if start-up left it paused, undo the freezes; the policy ends."""
+    global _active
+    if _active:
+        _active = False
+        _resume()
+        gc.unfreeze()
+
+
+def _resume() -> None:
+    """Undo `pause_for_startup`; never turns on a collector that someone else turned off."""
+    global _paused
+    if _paused:
+        _paused = False
+        gc.enable()

@@ -1,0 +1,532 @@
+"""The chat screen: the chat on screen (`conv`, its model and state mode), the replies streaming
+in any chat (`turns`), and the keys of the command table (`bindings.COMMANDS`); its panes are
+laid out by `ChatLayout`.
+
+Workers run every engine call (network and store writes of a turn) in threads, each with its
+own store connection, and post messages back; only the UI thread touches widgets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.worker import get_current_worker
+
+from termchat import perf
+from termchat.chats import Deletions, config_tools, rename_on_server
+from termchat.sanitize import strip_control
+from termchat.store import ConversationRow
+from termchat.tui.bindings import chat_screen_bindings
+from termchat.tui.job_watch import BackgroundJobs, JobUpdate
+from termchat.tui.messages import ChatChanged, ChatOpened, ChatOpenFailed
+from termchat.tui.palette import ChatCommands
+from termchat.tui.screens.chat_layout import ChatLayout
+from termchat.tui.widgets.conversation_list import ConversationList
+from termchat.tui.widgets.message_pane import MessagePane, new_chat_hint
+from termchat.tui.widgets.prompt import PromptInput
+from termchat.tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from termchat.app_context import AppContext
+    from termchat.tui.branches import Branch, Branched, BranchFailed, EditPrompt, OpenAlternative
+    from termchat.tui.turns import Turn, TurnUpdate  # imported with the first send
+    from termchat.tui.widgets.tool_panel import ToolPanel
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatStart:
+    """What the command line asked the app to start with."""
+
+    open_id: str | None = None      # the chat to open first (--conversation, -c); None: a new one
+    model: str | None = None        # --model
+    mode: str | None = None         # --state
+    tools: list[dict[str, Any]] | None = None  # --tool (parsed)
+    tool_choice: str | None = None  # --tool-choice
+
+
+class ChatScreen(ChatLayout):
+    BINDINGS = chat_screen_bindings()
+    COMMANDS = {ChatCommands}
+
+    def __init__(self, ctx: AppContext, start: ChatStart, deletions: Deletions, *,
+                 keymap: Mapping[str, str], theme_names: Sequence[str],
+                 now: Callable[[], float] = time.time) -> None:
+        model, mode = start.model or ctx.config.model, start.mode or ctx.config.state
+        hint = "" if start.open_id else new_chat_hint(model, mode, demo=ctx.demo)
+        super().__init__(ctx, deletions, keymap=keymap, now=now, empty_hint=hint)
+        self.start = start
+        self.theme_names = list(theme_names)
+        self.background_jobs = BackgroundJobs(self)  # pending background jobs, followed
+        self.model = model
+        self.mode = mode
+        self.conv: ConversationRow | None = None
+        self.turns: dict[int, Turn] = {}  # running replies, by chat
+
+    def on_unmount(self) -> None:
+        self.background_jobs.stop()  # never waited for: the jobs go on on the server
+
+    def on_mount(self) -> None:
+        if self.start.open_id:
+            self.open_conversation(self.start.open_id, first=True)
+        else:
+            self.call_later(self.action_new_chat)
+        self.call_after_refresh(self.background_jobs.start)  # the jobs a quit left running
+
+    def update_status(self, note: str = "") -> None:
+        if self.closing:  # the widgets may already be gone
+            return
+        note = note or self.background_jobs.status_note(self.conv.pk if self.conv else None)
+        for status in self.query(StatusLine):
+            status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
+                             streaming=self.current_turn() is not None, note=note)
+
+    # -- opening chats ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def open_conversation(self, ident: str, *, first: bool = False, reveal: int | None = None,
+                          found: bool = True) -> None:
+        """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server);
+        `reveal`: a message to scroll to and select, marked as `found` (a search hit) or not.
+        A newer open cancels this one: its result is then dropped (see `on_chat_opened`)."""
+        from termchat.errors import TermchatError
+
+        worker = get_current_worker()
+        engine = self.ctx.thread_engine()
+        try:
+            conv, notices = engine.open(ident, sync=self.ctx.has_credentials)
+        except TermchatError as exc:
+            self.post_message(ChatOpenFailed(worker, exc.one_line(), first=first))
+            return
+        finally:
+            engine.store.close()
+        self.post_message(ChatOpened(worker, conv, [n.message for n in notices], first=first,
+                                     reveal=reveal, found=found))
+
+    async def on_chat_open_failed(self, message: ChatOpenFailed) -> None:
+        self.notify(message.error, severity="error", markup=False)
+        if message.first and not message.worker.is_cancelled and not self.closing:
+            await self.action_new_chat()
+
+    async def on_chat_opened(self, message: ChatOpened) -> None:
+        if message.worker.is_cancelled or self.closing:
+            return  # the user has since opened another chat, or quit
+        for notice in message.notices:
+            self.notify(notice, markup=False, timeout=6)
+        conv = self.store.reload(message.conv)
+        start = self.start if message.first else ChatStart()  # flags apply to the first chat only
+        self.model = start.model or conv.model
+        self.mode = start.mode or conv.mode
+        tools = conv.settings.get("tools") or []
+        choice = conv.settings.get("tool_choice") or "auto"
+        if start.tools is not None:
+            tools, choice = start.tools, start.tool_choice or choice
+        await self.show_conversation(conv, reveal=message.reveal, found=message.found)
+        if not self.closing:
+            self.load_tools(tools, choice)
+
+    async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None,
+                                found: bool = True) -> None:
+        await self._detach_turn_views()
+        self.conv = conv
+        self.chat_list.mark_current(conv.pk if conv else None)
+        await self.pane.show_chat(conv, live=self.turns.get(conv.pk) if conv else None,
+                                  empty_hint=self._empty_hint(), reveal=reveal, found=found)
+        self.background_jobs.decorate(self.pane.views)
+        self.update_status()
+
+    async def _detach_turn_views(self) -> None:
+        for turn in self.turns.values():
+            if turn.view is not None and turn.view.stream is not None:
+                await turn.view.stream.stop()
+                turn.view.stream = None
+            turn.view = None
+
+    def _empty_hint(self) -> str:
+        return new_chat_hint(self.model, self.mode, demo=self.ctx.demo)
+
+    async def action_new_chat(self) -> None:
+        self.model = self.start.model or self.config.model
+        self.mode = self.start.mode or self.config.state
+        await self.show_conversation(None)
+        tools = self.start.tools
+        if tools is None:
+            tools, problems = config_tools(self.config)
+            for problem in problems:
+                self.notify(problem, severity="warning", markup=False)
+        self.load_tools(tools, self.start.tool_choice or self.config.tool_choice)
+        self.prompt.focus()
+
+    def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
+        conv = self._row(message.pk)
+        if conv is not None:
+            self.open_conversation(conv.id, reveal=message.message_id)
+
+    def _row(self, pk: int) -> ConversationRow | None:
+        if self.conv is not None and self.conv.pk == pk:
+            return self.conv
+        return self.chat_list.row(pk)
+
+    def _current(self) -> ConversationRow | None:
+        """The chat on screen; None (said) for a new chat."""
+        if self.conv is None:
+            self.notify("no chat selected: this is a new chat", severity="warning", markup=False)
+        return self.conv
+
+    async def action_jump_latest(self) -> None:
+        """Back to the newest message (reloading the newest page when reading far back)."""
+        pane = self.pane
+        if pane.truncated and self.conv is not None:
+            await self.show_conversation(self.conv)
+        else:
+            pane.action_scroll_end()
+
+    async def on_message_pane_need_latest(self, message: MessagePane.NeedLatest) -> None:
+        await self.action_jump_latest()
+
+    # -- rename, delete ---------------------------------------------------------------------
+
+    def action_rename(self) -> None:
+        conv = self._current()
+        if conv is not None:
+            self.chat_list.rename(conv)
+
+    def action_delete(self, remote: bool = False) -> None:
+        """Delete the chat on screen (`remote`: and its server conversation), with undo."""
+        conv = self._current()
+        if conv is not None:
+            self.chat_list.delete(conv, remote=remote)
+
+    def action_undo_delete(self) -> None:
+        conv = self.chat_list.undo_delete()
+        if conv is not None:
+            self.open_conversation(conv.id)
+
+    def on_conversation_list_renamed(self, message: ConversationList.Renamed) -> None:
+        row = message.conv
+        if self.conv is not None and self.conv.pk == row.pk:
+            self.conv = row
+        if row.remote_id:
+            self._rename_on_server(row.remote_id, row.title)
+
+    @work(thread=True, group="rename-remote", exit_on_error=False)
+    def _rename_on_server(self, remote_id: str, title: str) -> None:
+        rename_on_server(self.ctx.api, remote_id, title)
+
+    async def on_conversation_list_deleted(self, message: ConversationList.Deleted) -> None:
+        turn = self.turns.get(message.conv.pk)
+        if turn is not None:
+            turn.stop()
+        if self.conv is not None and self.conv.pk == message.conv.pk:
+            await self.action_new_chat()
+
+    # -- sending and replies ----------------------------------------------------------------
+
+    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        editing = message.editing  # a past prompt edited: sent as a new branch
+        if editing is not None and self.conv is not None and editing[0] == self.conv.pk:
+            self._branch(self.conv, editing[1], message.text)
+        else:
+            await self.send_prompt(message.text)
+
+    def _can_send(self, pk: int | None = None) -> bool:
+        if not self.ctx.has_credentials:
+            self.notify("no API configured: set OPENAI_API_KEY, use --base-url, or run `termchat --demo`",
+                        severity="error", markup=False, timeout=8)
+            return False
+        busy = self.turns.get(pk) if pk is not None else self.current_turn()
+        if busy is not None:
+            self.notify("a reply is still streaming in this chat: Escape stops it", severity="warning",
+                        markup=False)
+            return False
+        return True
+
+    def current_turn(self) -> Turn | None:
+        return self.turns.get(self.conv.pk) if self.conv else None
+
+    async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any]]:
+        from termchat.engine import make_title
+
+        tools, choice = (await self.ensure_tool_panel()).current()
+        settings = {"tools": tools, "tool_choice": choice}
+        if self.conv is None:
+            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
+                                                       title=make_title(prompt), settings=settings)
+            self.pane.conv = self.conv  # the new chat is the one the pane shows
+        elif self.pane.truncated:
+            await self.show_conversation(self.conv)
+        return self.conv, settings
+
+    async def send_prompt(self, prompt: str) -> None:
+        if not prompt.strip() or not self._can_send():
+            return
+        from termchat.tui.turns import Turn
+        from termchat.tui.widgets.message_view import MessageView
+
+        self.prompt.clear()
+        conv, settings = await self._ensure_conversation(prompt)
+        prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now"))
+        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view), conv, model=self.model,
+                               mode=self.mode, settings=settings)
+
+    async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
+                          settings: dict[str, Any], items: list[dict[str, Any]] | None = None) -> None:
+        """Show a streaming reply (when `conv` is on screen) and run `turn` in a thread worker."""
+        self.turns[conv.pk] = turn
+        if self.conv is not None and self.conv.pk == conv.pk:
+            await self.pane.add_reply(turn, model=model, items=items)
+        self.chat_list.reload()
+        if self.conv is not None and self.conv.pk == conv.pk:
+            self.chat_list.mark_current(conv.pk)
+        self.update_status()
+        self._turn_worker(turn, self.ctx.thread_engine(), conv, model=model, mode=mode, settings=settings)
+
+    # Not exclusive: replies in several chats may stream at once (one per chat: `_can_send`).
+    @work(thread=True, group="turn", exit_on_error=False)
+    def _turn_worker(self, turn: Turn, engine: Any, conv: ConversationRow, *, model: str, mode: str,
+                     settings: dict[str, Any]) -> None:
+        from termchat.tui.turns import run_turn
+
+        run_turn(self.post_message, turn, engine, conv, model=model, mode=mode, settings=settings)
+
+    async def on_turn_update(self, message: TurnUpdate) -> None:
+        from termchat.tui.turns import TurnDone
+
+        perf.reply_started()
+        turn = message.turn
+        if not isinstance(message.event, TurnDone):
+            note = await turn.show(message.event)
+            if note is not None:
+                self.notify(note.text, severity=note.severity, title=note.title, markup=False,
+                            timeout=note.timeout)
+            return
+        if self.turns.get(turn.pk) is turn:
+            del self.turns[turn.pk]
+        if self.closing:
+            return  # the widgets are going away; the store already has the reply
+        if self.conv is not None and self.conv.pk == turn.pk:
+            try:
+                self.conv = self.store.reload(self.conv)
+            except Exception:
+                self.conv = None
+            else:
+                self.mode = self.conv.mode  # the engine may have changed it (no Conversations API)
+                await self._show_auto_compaction()
+        self.chat_list.reload()
+        self.update_status()
+        if turn.approvals and not turn.stop_requested:
+            self.ask_approvals(turn.pk, turn.approvals)
+
+    async def _show_auto_compaction(self) -> None:
+        """The engine may compact after a turn (config threshold): show the marker it added."""
+        last = self.store.messages(self.conv, limit=1)
+        if last and last[0].role == "compaction" and not self.pane.shows_newest(last[0].id):
+            await self.show_conversation(self.conv)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            # Only while this chat streams; else the key passes on (Ctrl+C copies in the prompt).
+            return self.current_turn() is not None
+        return True
+
+    def action_stop(self) -> None:
+        turn = self.current_turn()
+        if turn is not None:
+            turn.stop()
+            self.update_status("stopping…")
+
+    # -- MCP approvals ----------------------------------------------------------------------
+
+    def ask_approvals(self, pk: int, requests: list[Any]) -> None:
+        """One dialog per request, then one turn that sends all the answers."""
+        from termchat.tui.screens.approval import ask_approvals
+
+        conv = self._row(pk)
+        if conv is not None:
+            ask_approvals(self.app, requests, chat=conv.title,
+                          done=lambda decisions: self.answer_approvals(pk, decisions))
+
+    async def answer_approvals(self, pk: int, decisions: dict[str, bool]) -> None:
+        conv = self._row(pk)
+        if conv is None or not decisions or not self._can_send(conv.pk):
+            return
+        approved = sum(decisions.values())
+        self.notify(f"MCP: {approved} approved, {len(decisions) - approved} denied", markup=False)
+        from termchat.tui.turns import Turn
+
+        items = [{"type": "mcp_approval_response", "approval_request_id": rid, "approve": ok}
+                 for rid, ok in decisions.items()]
+        await self._start_turn(Turn(conv.pk, "", decisions=decisions), conv, model=conv.model,
+                               mode=conv.mode, settings={}, items=items)
+
+    # -- branches (tui/branches.py: the keys are the selected message's, worked out by the pane) --
+
+    def on_edit_prompt(self, message: EditPrompt) -> None:
+        self.prompt.edit_past_prompt(message.text, (message.pk, message.turn))
+        self.notify(f"editing turn {message.turn}: Enter sends it as a new branch (this chat stays as it is)",
+                    markup=False)
+
+    def on_branch(self, message: Branch) -> None:
+        self._branch(message.conv, message.turn, message.prompt)
+
+    def on_open_alternative(self, message: OpenAlternative) -> None:
+        self.open_conversation(message.conv_id, reveal=message.reveal, found=False)
+
+    def _branch(self, conv: ConversationRow, turn: int, prompt: str) -> None:
+        if not self._can_send(conv.pk):
+            return
+        self.prompt.clear()
+        self.notify(f"branching at turn {turn}…", markup=False, timeout=3)
+        self._branch_worker(conv, turn, prompt)
+
+    @work(thread=True, group="branch", exit_on_error=False)
+    def _branch_worker(self, conv: ConversationRow, turn: int, prompt: str) -> None:
+        from termchat.tui.branches import run_fork
+
+        run_fork(self.post_message, self.ctx.thread_engine(), conv, turn, prompt)
+
+    def on_branch_failed(self, message: BranchFailed) -> None:
+        if not self.prompt.text.strip():
+            self.prompt.text = message.prompt  # nothing the user typed is lost
+        self.notify(f"no new branch: {message.error}", severity="error", markup=False, timeout=8)
+
+    async def on_branched(self, message: Branched) -> None:
+        if self.closing:
+            return
+        fork = self.store.reload(message.fork)
+        self.model, self.mode = fork.model, fork.mode
+        await self.show_conversation(fork)
+        self.load_tools(fork.settings.get("tools") or [], fork.settings.get("tool_choice") or "auto")
+        await self.send_prompt(message.prompt)
+        self.pane.mark_new_branch(fork)  # the new turn is where this branch differs: say so at once
+
+    # -- the chat's settings ----------------------------------------------------------------
+
+    def action_switch_model(self) -> None:
+        from termchat.tui.screens.dialogs import model_picker
+
+        self.app.push_screen(model_picker(self.model), lambda name: self.set_model(name) if name else None)
+
+    def set_model(self, name: str) -> None:
+        self.model = name
+        if self.conv is not None:
+            self.conv = self.store.update_conversation(self.conv, model=name)
+        self.update_status()
+        self.notify(f"model: {name}", markup=False)
+
+    def action_switch_mode(self) -> None:
+        from termchat.tui.screens.dialogs import mode_picker
+
+        self.app.push_screen(mode_picker(self.mode), lambda mode: self.set_mode(mode) if mode else None)
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        if self.conv is not None:
+            self.conv = self.store.update_conversation(self.conv, mode=mode)
+        self.update_status()
+        self.notify(f"state mode: {mode}", markup=False)
+
+    def on_tool_panel_changed(self, message: ToolPanel.Changed) -> None:
+        if self.conv is None:
+            return  # a new chat saves its tools with the first message
+        settings = dict(self.conv.settings)
+        settings.update(tools=message.tools, tool_choice=message.tool_choice)
+        self.conv = self.store.update_conversation(self.conv, settings=settings)
+
+    async def action_pick_vector_stores(self) -> None:
+        (await self.ensure_tool_panel()).pick_vector_stores()
+
+    # -- compaction, background jobs --------------------------------------------------------
+
+    def action_compact(self) -> None:
+        conv = self._current()
+        if conv is None or not self._can_send():
+            return
+        self.notify("compacting…", markup=False)
+        self._compact_worker(conv)
+
+    @work(thread=True, group="compact", exit_on_error=False)
+    def _compact_worker(self, conv: ConversationRow) -> None:
+        from termchat.tui.turns import run_compaction
+
+        run_compaction(self.post_message, self.ctx.thread_engine(), conv)
+
+    async def on_chat_changed(self, message: ChatChanged) -> None:
+        self.notify(strip_control(message.note), severity=message.severity, markup=False, timeout=8)
+        self.chat_list.reload()
+        if self.conv is not None and self.conv.pk == message.pk and self.current_turn() is None:
+            await self.show_conversation(self.store.reload(self.conv))
+
+    async def action_send_background(self) -> None:
+        """Ctrl+G: the prompt goes as a background job; its chat and reply show at once."""
+        from termchat.tui.widgets.message_view import MessageView
+
+        prompt = self.prompt.text
+        if not prompt.strip():
+            self.notify("type a prompt first: Ctrl+G sends it as a background job", markup=False)
+            return
+        if not self._can_send():
+            return
+        self.prompt.clear()
+        conv, settings = await self._ensure_conversation(prompt)
+        await self.pane.append(MessageView("user", prompt, meta="just now"))
+        reply = await self.pane.append(MessageView("assistant", meta=self.model))
+        self.pane.anchor()
+        self.chat_list.mark_current(conv.pk)
+        self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings)
+
+    async def on_job_update(self, message: JobUpdate) -> None:
+        await self.background_jobs.on_update(message)
+
+    def action_jobs(self) -> None:
+        from termchat.tui.screens.jobs import JobsScreen
+
+        api = self.ctx.api if self.ctx.has_credentials else None
+        self.app.push_screen(JobsScreen(self.store, self.ctx.thread_engine, api=api, now=self.now),
+                             lambda ident: self.open_conversation(ident) if ident else None)
+
+    # -- the transcript ---------------------------------------------------------------------
+
+    def action_copy_reply(self) -> None:
+        view, what = self.pane.copy_target(self.focused)
+        if view is None:
+            self.notify("no reply to copy yet", markup=False)
+            return
+        self.app.copy_to_clipboard(view.text)
+        self.notify(f"copied {what} ({len(view.text):,} characters)", markup=False)
+
+    def action_select_message(self, step: int) -> None:
+        """Move the selection through the transcript (from the prompt: the newest message)."""
+        self.pane.select_message(step, self.focused)
+
+    def action_export(self) -> None:
+        from pathlib import Path
+
+        from termchat.export import export_markdown
+
+        conv = self._current()
+        if conv is None:
+            return
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in conv.id)
+        path = Path.cwd() / f"termchat-{name}.md"
+        try:
+            path.write_text(export_markdown(self.store, self.store.reload(conv)), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"exported to {path}", markup=False, timeout=8)
+
+    def action_help(self) -> None:
+        from termchat.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.keymap))
+
+    def stop_replies(self) -> None:
+        """Stop every streaming reply and stop following jobs (quitting); each reply keeps what
+        arrived, and the jobs go on on the server."""
+        self.background_jobs.stop()
+        for turn in list(self.turns.values()):
+            turn.stop()

@@ -1,0 +1,175 @@
+"""The chat screen's layout: chat list | transcript over the prompt | tool panel, a status line
+and the footer; which panes show (by width, or as the user chose), and the keys that move
+between them. It knows nothing of chats: `ChatScreen` builds on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from termchat.chats import Deletions
+from termchat.tui.compat import app_is_closing
+from termchat.tui.widgets.conversation_list import ConversationList
+from termchat.tui.widgets.message_pane import MessagePane
+from termchat.tui.widgets.prompt import PromptInput
+from termchat.tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from termchat.app_context import AppContext
+    from termchat.tui.widgets.tool_panel import (
+        ToolPanel,  # mounted after the first frame
+    )
+
+LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
+TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
+
+
+class ChatLayout(Screen[None]):
+    """The panes of the chat screen, composed for `ctx`'s store; `empty_hint` is shown in the
+    transcript of the first frame (a new chat's), if given."""
+
+    def __init__(self, ctx: AppContext, deletions: Deletions, *, keymap: Mapping[str, str],
+                 empty_hint: str = "", now: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.config = ctx.config
+        self.deletions = deletions
+        self.keymap = keymap
+        self.now = now
+        self.pane_choice: dict[str, bool] = {}  # panes the user showed or hid (else: by width)
+        self._first_hint = empty_hint
+        self._tool_panel: ToolPanel | None = None  # set once mounted
+        self._tool_panel_mount: asyncio.Future[ToolPanel] | None = None
+        self._tools_loaded: tuple[list[dict[str, Any]], Any] | None = None  # for the panel to come
+        self._tools_display = False
+        self._first_frame_done = False
+
+    @property
+    def store(self) -> Any:
+        return self.ctx.store
+
+    @property
+    def closing(self) -> bool:
+        """The app is shutting down: the widgets may already be gone."""
+        return app_is_closing(self.app)
+
+    def compose(self) -> ComposeResult:
+        # No containers: the footer, the status line above it, the chat list and the tool panel
+        # are `split` off the screen's edges (app.tcss) in this order, the transcript and the
+        # prompt stack in what is left: two fewer widgets to style and lay out at start.
+        yield Footer(compact=True)
+        yield StatusLine(id="status")
+        yield ConversationList(self.store, self.deletions, keymap=self.keymap, now=self.now, id="sidebar")
+        # A new chat's hint is part of the first frame, not a remount after it.
+        yield MessagePane(self.store, now=self.now, id="messages", empty_hint=self._first_hint)
+        yield PromptInput(id="prompt")
+        # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
+
+    def on_mount(self) -> None:
+        self._apply_layout(self.app.size.width)
+        self.call_after_refresh(self._mount_shown_tool_panel)
+        self.prompt.focus()
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    @property
+    def pane(self) -> MessagePane:
+        return self.query_one(MessagePane)
+
+    @property
+    def chat_list(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    # -- the tool panel, mounted when first needed -------------------------------------------
+
+    @property
+    def tool_panel(self) -> ToolPanel:
+        """The tool panel; raises NoMatches before it is mounted (after the first frame)."""
+        if self._tool_panel is None:
+            raise NoMatches("the tool panel is not mounted yet")
+        return self._tool_panel
+
+    async def _mount_shown_tool_panel(self) -> None:
+        """After the first frame: mount the tool panel if it is shown. A hidden panel is mounted
+        when something needs it (Ctrl+T, a send, the vector store picker, a wider terminal)."""
+        self._first_frame_done = True
+        if self._tools_display:
+            await self.ensure_tool_panel()
+
+    async def ensure_tool_panel(self) -> ToolPanel:
+        """Mount the tool panel if it is not yet (its many inputs would slow the first frame)."""
+        if self._tool_panel_mount is None:
+            self._tool_panel_mount = asyncio.ensure_future(self._mount_tool_panel())
+        return await asyncio.shield(self._tool_panel_mount)
+
+    async def _mount_tool_panel(self) -> ToolPanel:
+        from termchat.tui.widgets.tool_panel import ToolPanel
+
+        api = self.ctx.api if self.ctx.has_credentials else None
+        panel = ToolPanel(self.config.mcp_servers, pricing=self.config.pricing, api=api, id="tools")
+        panel.display = self._tools_display
+        if self.closing:  # shutting down before the first frame settled: nothing to show
+            return panel
+        await self.mount(panel)
+        if self._tools_loaded is not None and not self.closing:
+            panel.load(*self._tools_loaded)
+        self._tool_panel = panel
+        return panel
+
+    def load_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """Show a chat's tools in the panel (now, or when it is mounted)."""
+        self._tools_loaded = (tools, tool_choice)
+        if self._tool_panel is not None:
+            self._tool_panel.load(tools, tool_choice)
+
+    # -- which panes show --------------------------------------------------------------------
+
+    def on_resize(self, event: Any) -> None:
+        self._apply_layout(event.size.width)
+
+    def on_screen_resume(self) -> None:
+        self._apply_layout(self.app.size.width)  # resized while another screen was on top
+
+    def _apply_layout(self, width: int) -> None:
+        self.chat_list.display = self.pane_choice.get("list", width >= LIST_MIN_WIDTH)
+        self._tools_display = self.pane_choice.get("tools", width >= TOOLS_MIN_WIDTH)
+        if self._tool_panel is not None:
+            self._tool_panel.display = self._tools_display
+        elif self._tools_display and self._first_frame_done:
+            self.call_later(self.ensure_tool_panel)
+
+    def action_toggle_list(self) -> None:
+        self.pane_choice["list"] = not self.chat_list.display
+        self.chat_list.display = self.pane_choice["list"]
+
+    async def action_toggle_tools(self) -> None:
+        """Show the tool panel and move into it; from inside it, hide it and go back to the prompt."""
+        panel = await self.ensure_tool_panel()
+        inside = self.focused is not None and panel in self.focused.ancestors_with_self
+        self.pane_choice["tools"] = not (panel.display and inside)
+        panel.display = self._tools_display = self.pane_choice["tools"]
+        if panel.display:
+            panel.focus_first()
+        else:
+            self.prompt.focus()
+
+    def on_tool_panel_leave(self, message: ToolPanel.Leave) -> None:
+        self.prompt.focus()
+
+    def action_focus_filter(self) -> None:
+        if not self.chat_list.display:
+            self.action_toggle_list()
+        self.chat_list.query_one("#filter").focus()
+
+    def action_focus_prompt(self) -> None:
+        self.prompt.focus()
