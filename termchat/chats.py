@@ -7,6 +7,7 @@ is left of it once it has closed (`termchat.tui.launch`); `termchat rm` calls
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -165,15 +166,16 @@ class Deletions:
         return True
 
     def finish(self, write: Callable[[str], Any]) -> None:
-        """Once the app has closed: run the server deletes it left (deleted at quit), and print
-        every outcome it could not show. Each waits `EXIT_DELETE_TIMEOUT` at most; Ctrl+C skips."""
+        """Once the app has closed: run the server deletes it left (deleted at quit), and `write`
+        every outcome it could not show, one `termchat: …` line each (`output.say`). Each waits
+        `EXIT_DELETE_TIMEOUT` at most; Ctrl+C skips the rest."""
         interrupted = False
         for job in list(self.server_deletes):
             if job.shown:
                 continue
             if not job.note and not interrupted:
-                write(f"termchat: deleting the server conversation {strip_control(job.remote_id)} "
-                      f"(“{job.title}”)…\n")
+                write(_line(f"deleting the server conversation {strip_control(job.remote_id)} "
+                            f"(“{job.title}”)…"))
                 try:
                     self.delete_on_server(job, timeout=EXIT_DELETE_TIMEOUT)
                 except KeyboardInterrupt:
@@ -181,6 +183,14 @@ class Deletions:
             if not job.note:
                 job.note, job.severity = _kept_on_server(job, "interrupted"), "error"
             job.shown = True
-            prefix = "termchat: error: " if job.severity == "error" else "termchat: "
-            write(prefix + strip_control(job.note) + "\n")
+            write(_line(strip_control(job.note), "error" if job.severity == "error" else None))
         self.server_deletes.clear()
+
+
+def _line(message: str, level: str | None = None) -> str:
+    """`message` as the `termchat: …` line `output.say` writes."""
+    from termchat.output import say
+
+    buffer = io.StringIO()
+    say(message, level=level, stream=buffer)
+    return buffer.getvalue()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from termchat.fake_api import Reply
 from termchat.chats import ServerDelete
+from termchat.fake_api import Reply
 from termchat.tui.app import TermchatApp
 from termchat.tui.widgets.message_view import MessageView
 

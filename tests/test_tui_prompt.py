@@ -43,11 +43,12 @@ async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
             assert app.chat_screen.mode == "conversation"
-            app.chat_screen.prompt.insert("hello")
-            app.chat_screen.prompt.action_submit()
+            chat = app.chat_screen
+            chat.prompt.insert("hello")
+            chat.prompt.action_submit()
             for _ in range(1000):
                 await pilot.pause(0.01)
-                if app.chat_screen.conv is not None and app.chat_screen.current_turn() is None and app.chat_screen.conv.mode == "local":
+                if chat.conv is not None and chat.current_turn() is None and chat.conv.mode == "local":
                     break
             await app.workers.wait_for_complete()
             await pilot.pause()

@@ -133,8 +133,8 @@ class EmptyMarkdownMount:
 # -- Widget styles ----------------------------------------------------------------------------
 
 class ScopedRestyle:
-    """Mixin for a widget (before the widget class in the bases) whose class and pseudo-class changes restyle `restyle_nodes()` (itself by
-    default), not its whole subtree.
+    """Mixin for a widget (before the widget class in the bases) whose class and pseudo-class
+    changes restyle `restyle_nodes()` (itself by default), not its whole subtree.
 
     Textual restyles a node's whole subtree when its classes or pseudo-classes change; for a
     message with hundreds of Markdown blocks that made finishing a reply slow. Only the rules
