@@ -69,7 +69,7 @@ class ChatScreen(ChatLayout):
     def on_unmount(self) -> None:
         self.background_jobs.stop()  # never waited for: the jobs go on on the server
 
-    def on_mount(self) -> None:
+    def on_mount(self) -> None:  # (ChatLayout.on_mount lays out the panes: Textual calls both)
         if self.start.open_id:
             self.open_conversation(self.start.open_id, first=True)
         else:
