@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: nothing is imported before the GC is paused
 if TYPE_CHECKING:
     from termchat.tui.app import TermchatApp
 
