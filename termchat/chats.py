@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow, Store
@@ -68,23 +67,30 @@ def delete_server_conversation(api: Any, remote_id: str, *, timeout: float | Non
     return True
 
 
-@dataclass
-class PendingDelete:
+# Not dataclasses: the app imports this module at start-up, where a dataclass costs more to
+# define than the first frame can spare.
+
+class PendingDelete(NamedTuple):
     """A chat deleted from view, kept in the store until its undo window passes."""
 
     conv: ConversationRow
     remote: bool = False  # also delete its server conversation when committed
 
 
-@dataclass
 class ServerDelete:
     """The server side of a committed "delete with its server conversation", and its outcome."""
 
-    title: str       # already made safe (safe_title)
-    remote_id: str
-    note: str = ""   # the outcome, one line, once known
-    severity: str = "information"
-    shown: bool = False  # told the user (in the app, or printed once it has closed)
+    __slots__ = ("title", "remote_id", "note", "severity", "shown")
+
+    def __init__(self, title: str, remote_id: str) -> None:
+        self.title = title          # already made safe (safe_title)
+        self.remote_id = remote_id
+        self.note = ""              # the outcome, one line, once known
+        self.severity = "information"
+        self.shown = False          # told the user (in the app, or printed once it has closed)
+
+    def __repr__(self) -> str:
+        return f"ServerDelete({self.title!r}, {self.remote_id!r}, note={self.note!r})"
 
 
 def _kept_on_server(job: ServerDelete, why: str) -> str:

@@ -67,8 +67,7 @@ class TermchatApp(App[int]):
             if recent is None:
                 self._startup_notes.append(("no chats yet: starting a new one", "information"))
             else:
-                start = ChatStart(open_id=recent.id, model=start.model, mode=start.mode,
-                                  tools=start.tools, tool_choice=start.tool_choice)
+                start = start._replace(open_id=recent.id)
         self._chat_screen = ChatScreen(self.ctx, start, self.deletions, keymap=self.keymap,
                                        theme_names=self.termchat_theme_names, now=self.now)
         return self._chat_screen

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from termchat.chats import ServerDelete
 from termchat.store import ConversationRow
 
 if TYPE_CHECKING:
     from textual.worker import Worker
+
+    from termchat.chats import ServerDelete
 
 
 class ChatOpened(Message):
