@@ -1,6 +1,6 @@
-"""The chat screen: the chat on screen (`conv`, its model and state mode), the replies streaming
-in any chat (`turns`), and the keys of the command table (`bindings.COMMANDS`); its panes are
-laid out by `ChatLayout`.
+"""The chat screen: the keys of the command table (`bindings.COMMANDS`) and what runs in a
+chat: opening one, sending and the replies streaming (`turns`), MCP approvals, branches,
+compaction and background jobs. What it shows, and the chat on screen, are `ChatView`'s.
 
 Workers run every engine call (network and store writes of a turn) in threads, each with its
 own store connection, and post messages back; only the UI thread touches widgets.
@@ -23,17 +23,15 @@ from termchat.tui.bindings import chat_screen_bindings
 from termchat.tui.job_watch import BackgroundJobs, JobUpdate
 from termchat.tui.messages import ChatChanged, ChatOpened, ChatOpenFailed
 from termchat.tui.palette import ChatCommands
-from termchat.tui.screens.chat_layout import ChatLayout
+from termchat.tui.screens.chat_view import ChatView
 from termchat.tui.widgets.conversation_list import ConversationList
-from termchat.tui.widgets.message_pane import MessagePane, new_chat_hint
+from termchat.tui.widgets.message_pane import MessagePane
 from termchat.tui.widgets.prompt import PromptInput
-from termchat.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from termchat.app_context import AppContext
     from termchat.tui.branches import Branch, Branched, BranchFailed, EditPrompt, OpenAlternative
     from termchat.tui.turns import Turn, TurnUpdate  # imported with the first send
-    from termchat.tui.widgets.tool_panel import ToolPanel
 
 
 class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a dataclass, at start-up
@@ -46,28 +44,23 @@ class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a data
     tool_choice: str | None = None  # --tool-choice
 
 
-class ChatScreen(ChatLayout):
+class ChatScreen(ChatView):
     BINDINGS = chat_screen_bindings()
     COMMANDS = {ChatCommands}
 
     def __init__(self, ctx: AppContext, start: ChatStart, deletions: Deletions, *,
                  keymap: Mapping[str, str], theme_names: Sequence[str],
                  now: Callable[[], float] = time.time) -> None:
-        model, mode = start.model or ctx.config.model, start.mode or ctx.config.state
-        hint = "" if start.open_id else new_chat_hint(model, mode, demo=ctx.demo)
-        super().__init__(ctx, deletions, keymap=keymap, now=now, empty_hint=hint)
+        super().__init__(ctx, deletions, keymap=keymap, now=now, model=start.model or ctx.config.model,
+                         mode=start.mode or ctx.config.state, new_chat=not start.open_id)
         self.start = start
         self.theme_names = list(theme_names)
         self.background_jobs = BackgroundJobs(self)  # pending background jobs, followed
-        self.model = model
-        self.mode = mode
-        self.conv: ConversationRow | None = None
-        self.turns: dict[int, Turn] = {}  # running replies, by chat
 
     def on_unmount(self) -> None:
         self.background_jobs.stop()  # never waited for: the jobs go on on the server
 
-    def on_mount(self) -> None:  # (ChatLayout.on_mount lays out the panes: Textual calls both)
+    def on_mount(self) -> None:  # (ChatView.on_mount lays out the panes: Textual calls both)
         if self.start.open_id:
             self.open_conversation(self.start.open_id, first=True)
         else:
@@ -75,12 +68,7 @@ class ChatScreen(ChatLayout):
         self.call_after_refresh(self.background_jobs.start)  # the jobs a quit left running
 
     def update_status(self, note: str = "") -> None:
-        if self.closing:  # the widgets may already be gone
-            return
-        note = note or self.background_jobs.status_note(self.conv.pk if self.conv else None)
-        for status in self.query(StatusLine):
-            status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
-                             streaming=self.current_turn() is not None, note=note)
+        super().update_status(note or self.background_jobs.status_note(self.conv.pk if self.conv else None))
 
     # -- opening chats ----------------------------------------------------------------------
 
@@ -143,9 +131,6 @@ class ChatScreen(ChatLayout):
                 turn.view.stream = None
             turn.view = None
 
-    def _empty_hint(self) -> str:
-        return new_chat_hint(self.model, self.mode, demo=self.ctx.demo)
-
     async def action_new_chat(self) -> None:
         self.model = self.start.model or self.config.model
         self.mode = self.start.mode or self.config.state
@@ -162,17 +147,6 @@ class ChatScreen(ChatLayout):
         conv = self._row(message.pk)
         if conv is not None:
             self.open_conversation(conv.id, reveal=message.message_id)
-
-    def _row(self, pk: int) -> ConversationRow | None:
-        if self.conv is not None and self.conv.pk == pk:
-            return self.conv
-        return self.chat_list.row(pk)
-
-    def _current(self) -> ConversationRow | None:
-        """The chat on screen; None (said) for a new chat."""
-        if self.conv is None:
-            self.notify("no chat selected: this is a new chat", severity="warning", markup=False)
-        return self.conv
 
     async def action_jump_latest(self) -> None:
         """Back to the newest message (reloading the newest page when reading far back)."""
@@ -241,9 +215,6 @@ class ChatScreen(ChatLayout):
                         markup=False)
             return False
         return True
-
-    def current_turn(self) -> Turn | None:
-        return self.turns.get(self.conv.pk) if self.conv else None
 
     async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any]]:
         from termchat.engine import make_title
@@ -401,42 +372,6 @@ class ChatScreen(ChatLayout):
         await self.send_prompt(message.prompt)
         self.pane.mark_new_branch(fork)  # the new turn is where this branch differs: say so at once
 
-    # -- the chat's settings ----------------------------------------------------------------
-
-    def action_switch_model(self) -> None:
-        from termchat.tui.screens.dialogs import model_picker
-
-        self.app.push_screen(model_picker(self.model), lambda name: self.set_model(name) if name else None)
-
-    def set_model(self, name: str) -> None:
-        self.model = name
-        if self.conv is not None:
-            self.conv = self.store.update_conversation(self.conv, model=name)
-        self.update_status()
-        self.notify(f"model: {name}", markup=False)
-
-    def action_switch_mode(self) -> None:
-        from termchat.tui.screens.dialogs import mode_picker
-
-        self.app.push_screen(mode_picker(self.mode), lambda mode: self.set_mode(mode) if mode else None)
-
-    def set_mode(self, mode: str) -> None:
-        self.mode = mode
-        if self.conv is not None:
-            self.conv = self.store.update_conversation(self.conv, mode=mode)
-        self.update_status()
-        self.notify(f"state mode: {mode}", markup=False)
-
-    def on_tool_panel_changed(self, message: ToolPanel.Changed) -> None:
-        if self.conv is None:
-            return  # a new chat saves its tools with the first message
-        settings = dict(self.conv.settings)
-        settings.update(tools=message.tools, tool_choice=message.tool_choice)
-        self.conv = self.store.update_conversation(self.conv, settings=settings)
-
-    async def action_pick_vector_stores(self) -> None:
-        (await self.ensure_tool_panel()).pick_vector_stores()
-
     # -- compaction, background jobs --------------------------------------------------------
 
     def action_compact(self) -> None:
@@ -485,42 +420,6 @@ class ChatScreen(ChatLayout):
         api = self.ctx.api if self.ctx.has_credentials else None
         self.app.push_screen(JobsScreen(self.store, self.ctx.thread_engine, api=api, now=self.now),
                              lambda ident: self.open_conversation(ident) if ident else None)
-
-    # -- the transcript ---------------------------------------------------------------------
-
-    def action_copy_reply(self) -> None:
-        view, what = self.pane.copy_target(self.focused)
-        if view is None:
-            self.notify("no reply to copy yet", markup=False)
-            return
-        self.app.copy_to_clipboard(view.text)
-        self.notify(f"copied {what} ({len(view.text):,} characters)", markup=False)
-
-    def action_select_message(self, step: int) -> None:
-        """Move the selection through the transcript (from the prompt: the newest message)."""
-        self.pane.select_message(step, self.focused)
-
-    def action_export(self) -> None:
-        from pathlib import Path
-
-        from termchat.export import export_markdown
-
-        conv = self._current()
-        if conv is None:
-            return
-        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in conv.id)
-        path = Path.cwd() / f"termchat-{name}.md"
-        try:
-            path.write_text(export_markdown(self.store, self.store.reload(conv)), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"exported to {path}", markup=False, timeout=8)
-
-    def action_help(self) -> None:
-        from termchat.tui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(self.keymap))
 
     def stop_replies(self) -> None:
         """Stop every streaming reply and stop following jobs (quitting); each reply keeps what

@@ -1,6 +1,7 @@
-"""The chat screen's layout: chat list | transcript over the prompt | tool panel, a status line
-and the footer; which panes show (by width, or as the user chose), and the keys that move
-between them. It knows nothing of chats: `ChatScreen` builds on it.
+"""What the chat screen shows: chat list | transcript over the prompt | tool panel, a status
+line and the footer; which panes show (by width, or as the user chose); the chat on screen (its
+model and state mode) and the keys that act on what is shown (focus, settings, copy, export).
+`ChatScreen` builds on it with what runs: opening chats, replies, branches, jobs.
 """
 
 from __future__ import annotations
@@ -18,34 +19,38 @@ from textual.widgets import Footer
 from termchat.chats import Deletions
 from termchat.tui.compat import app_is_closing
 from termchat.tui.widgets.conversation_list import ConversationList
-from termchat.tui.widgets.message_pane import MessagePane
+from termchat.tui.widgets.message_pane import MessagePane, new_chat_hint
 from termchat.tui.widgets.prompt import PromptInput
 from termchat.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from termchat.app_context import AppContext
-    from termchat.tui.widgets.tool_panel import (
-        ToolPanel,  # mounted after the first frame
-    )
+    from termchat.store import ConversationRow
+    from termchat.tui.turns import Turn
+    from termchat.tui.widgets.tool_panel import ToolPanel  # mounted after the first frame
 
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
 
 
-class ChatLayout(Screen[None]):
-    """The panes of the chat screen, composed for `ctx`'s store; `empty_hint` is shown in the
-    transcript of the first frame (a new chat's), if given."""
+class ChatView(Screen[None]):
+    """The panes of the chat screen, composed for `ctx`'s store, showing a new chat with `model`
+    and `mode` until told otherwise; the first frame shows a new chat's hint if `new_chat`."""
 
     def __init__(self, ctx: AppContext, deletions: Deletions, *, keymap: Mapping[str, str],
-                 empty_hint: str = "", now: Callable[[], float] = time.time) -> None:
+                 model: str, mode: str, new_chat: bool, now: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.ctx = ctx
         self.config = ctx.config
         self.deletions = deletions
         self.keymap = keymap
         self.now = now
+        self.model = model
+        self.mode = mode
+        self.conv: ConversationRow | None = None  # the chat on screen (None: a new one)
+        self.turns: dict[int, Turn] = {}  # replies streaming, by chat (`ChatScreen` runs them)
         self.pane_choice: dict[str, bool] = {}  # panes the user showed or hid (else: by width)
-        self._first_hint = empty_hint
+        self._first_hint = self._empty_hint() if new_chat else ""
         self._tool_panel: ToolPanel | None = None  # set once mounted
         self._tool_panel_mount: asyncio.Future[ToolPanel] | None = None
         self._tools_loaded: tuple[list[dict[str, Any]], Any] | None = None  # for the panel to come
@@ -60,6 +65,30 @@ class ChatLayout(Screen[None]):
     def closing(self) -> bool:
         """The app is shutting down: the widgets may already be gone."""
         return app_is_closing(self.app)
+
+    def update_status(self, note: str = "") -> None:
+        if self.closing:  # the widgets may already be gone
+            return
+        for status in self.query(StatusLine):
+            status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
+                             streaming=self.current_turn() is not None, note=note)
+
+    def current_turn(self) -> Turn | None:
+        return self.turns.get(self.conv.pk) if self.conv else None
+
+    def _row(self, pk: int) -> ConversationRow | None:
+        if self.conv is not None and self.conv.pk == pk:
+            return self.conv
+        return self.chat_list.row(pk)
+
+    def _current(self) -> ConversationRow | None:
+        """The chat on screen; None (said) for a new chat."""
+        if self.conv is None:
+            self.notify("no chat selected: this is a new chat", severity="warning", markup=False)
+        return self.conv
+
+    def _empty_hint(self) -> str:
+        return new_chat_hint(self.model, self.mode, demo=self.ctx.demo)
 
     def compose(self) -> ComposeResult:
         # No containers: the footer, the status line above it, the chat list and the tool panel
@@ -173,3 +202,75 @@ class ChatLayout(Screen[None]):
 
     def action_focus_prompt(self) -> None:
         self.prompt.focus()
+
+    # -- the chat's settings ----------------------------------------------------------------
+
+    def action_switch_model(self) -> None:
+        from termchat.tui.screens.dialogs import model_picker
+
+        self.app.push_screen(model_picker(self.model), lambda name: self.set_model(name) if name else None)
+
+    def set_model(self, name: str) -> None:
+        self.model = name
+        if self.conv is not None:
+            self.conv = self.store.update_conversation(self.conv, model=name)
+        self.update_status()
+        self.notify(f"model: {name}", markup=False)
+
+    def action_switch_mode(self) -> None:
+        from termchat.tui.screens.dialogs import mode_picker
+
+        self.app.push_screen(mode_picker(self.mode), lambda mode: self.set_mode(mode) if mode else None)
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        if self.conv is not None:
+            self.conv = self.store.update_conversation(self.conv, mode=mode)
+        self.update_status()
+        self.notify(f"state mode: {mode}", markup=False)
+
+    def on_tool_panel_changed(self, message: ToolPanel.Changed) -> None:
+        if self.conv is None:
+            return  # a new chat saves its tools with the first message
+        settings = dict(self.conv.settings)
+        settings.update(tools=message.tools, tool_choice=message.tool_choice)
+        self.conv = self.store.update_conversation(self.conv, settings=settings)
+
+    async def action_pick_vector_stores(self) -> None:
+        (await self.ensure_tool_panel()).pick_vector_stores()
+
+    # -- the transcript ---------------------------------------------------------------------
+
+    def action_copy_reply(self) -> None:
+        view, what = self.pane.copy_target(self.focused)
+        if view is None:
+            self.notify("no reply to copy yet", markup=False)
+            return
+        self.app.copy_to_clipboard(view.text)
+        self.notify(f"copied {what} ({len(view.text):,} characters)", markup=False)
+
+    def action_select_message(self, step: int) -> None:
+        """Move the selection through the transcript (from the prompt: the newest message)."""
+        self.pane.select_message(step, self.focused)
+
+    def action_export(self) -> None:
+        from pathlib import Path
+
+        from termchat.export import export_markdown
+
+        conv = self._current()
+        if conv is None:
+            return
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in conv.id)
+        path = Path.cwd() / f"termchat-{name}.md"
+        try:
+            path.write_text(export_markdown(self.store, self.store.reload(conv)), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"exported to {path}", markup=False, timeout=8)
+
+    def action_help(self) -> None:
+        from termchat.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.keymap))
