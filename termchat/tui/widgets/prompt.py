@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import TextArea
 
+from termchat.sanitize import strip_control
 from termchat.tui.bindings import PROMPT_COMMANDS, to_bindings
+
+
+def pasted_text(text: str) -> str:
+    """A paste as prompt text: line ends as newlines, no terminal controls (a BEL, colour codes
+    copied with text from a terminal); every other character as it was."""
+    return strip_control(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class PromptInput(TextArea):
@@ -37,6 +45,16 @@ class PromptInput(TextArea):
             return Strip.blank(self.size.width)
         return super().render_line(y)
 
+    async def _on_paste(self, event: events.Paste) -> None:
+        # A paste is text, never keys: its newlines stay in the prompt (nothing is sent).
+        event.stop()
+        event.prevent_default()  # TextArea's handler would insert it again, unfiltered
+        if self.read_only:
+            return
+        result = self.replace(pasted_text(event.text), *self.selection)
+        self.move_cursor(result.end_location)
+        self.focus()
+
     def action_submit(self) -> None:
         # Enter is a priority binding, so it runs as soon as the app sees the key, possibly before
         # keys typed just ahead of it (a fast typist, a paste without bracketed paste) reach this
@@ -58,4 +76,5 @@ class PromptInput(TextArea):
         self.focus()
 
     def action_newline(self) -> None:
-        self.insert("\n")
+        # A priority binding too: queued behind the keys typed before it, like the submit.
+        self.call_later(self.insert, "\n")
