@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -106,6 +107,22 @@ class ChatView(Screen[None]):
         self._apply_layout(self.app.size.width)
         self.call_after_refresh(self._mount_shown_tool_panel)
         self.prompt.focus()
+        self.app.screen_change_signal.subscribe(self, self._focus_prompt_after_dialog)
+
+    def _focus_prompt_after_dialog(self, screen: Screen[Any]) -> None:
+        """A dialog closed (a choice made or not): what the user types next goes to the prompt,
+        not to the widget that opened it. Set now, so that a choice that moves the focus itself
+        (the palette's "Tools") still can."""
+        if screen is self and self.app.screen_stack[-1] is self:
+            self.set_focus(self.prompt)
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste that no text box took (the list or a message had the focus) goes to the prompt."""
+        from textual.widgets import Input, TextArea
+
+        if not isinstance(self.focused, (Input, TextArea)):
+            self.prompt.focus()
+            self.prompt.paste(event.text)
 
     @property
     def prompt(self) -> PromptInput:

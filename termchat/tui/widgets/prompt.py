@@ -49,11 +49,14 @@ class PromptInput(TextArea):
         # A paste is text, never keys: its newlines stay in the prompt (nothing is sent).
         event.stop()
         event.prevent_default()  # TextArea's handler would insert it again, unfiltered
-        if self.read_only:
-            return
-        result = self.replace(pasted_text(event.text), *self.selection)
-        self.move_cursor(result.end_location)
+        self.paste(event.text)
         self.focus()
+
+    def paste(self, text: str) -> None:
+        """Insert pasted `text` at the cursor (over the selection), as `pasted_text` makes it."""
+        if not self.read_only:
+            result = self.replace(pasted_text(text), *self.selection)
+            self.move_cursor(result.end_location)
 
     def action_submit(self) -> None:
         # Enter is a priority binding, so it runs as soon as the app sees the key, possibly before

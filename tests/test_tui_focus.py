@@ -1,0 +1,88 @@
+"""After any choice or dialog the keyboard is back in the prompt: what the user types lands there."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+
+from termchat.tui.app import TermchatApp
+
+from conftest import TUI_NOW
+
+SIZE = (160, 48)  # wide: the chat list and the tool panel are shown
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+async def ready(app, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def app(tui_context, tui_seed):
+    ctx = tui_context()
+    tui_seed(ctx.store, [("Tea", "local", [("user", "green tea?")]),
+                         ("Rust", "local", [("user", "lifetimes?")])])
+    return TermchatApp(ctx, now=lambda: TUI_NOW)
+
+
+async def test_choosing_a_chat_with_enter_moves_to_the_prompt(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+f", *"rust", "enter")  # the filter, then its first match
+        assert app.focused is app.chat_screen.chat_list.options
+        await pilot.press("enter")
+        await ready(app, pilot)
+        assert app.chat_screen.conv is not None and app.chat_screen.conv.title == "Rust"
+        await pilot.press(*"red ")  # `r` in the list would open Rename
+        assert app.focused is app.chat_screen.prompt
+        assert app.chat_screen.prompt.text == "red "
+        assert len(app.screen_stack) == 1
+
+
+async def test_renaming_from_the_list_returns_to_the_prompt(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+f", "enter", "r")  # the list, then Rename on its first chat
+        await pilot.pause()
+        assert len(app.screen_stack) == 2
+        await pilot.press("ctrl+u", *"Green tea", "enter")
+        await pilot.pause()
+        await pilot.press(*"hi")
+        assert app.focused is app.chat_screen.prompt and app.chat_screen.prompt.text == "hi"
+
+
+async def test_closing_the_vector_store_picker_from_the_tool_panel_returns_to_the_prompt(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+t", "tab", "tab", "tab")  # web_search, file_search, ids, Pick…
+        assert app.focused.id == "pick_vector_stores"
+        await pilot.press("enter")
+        await ready(app, pilot)
+        assert len(app.screen_stack) == 2
+        await pilot.press("space", "enter")  # choose the first store
+        await pilot.pause()
+        await pilot.press(*"which docs?")
+        assert app.focused is app.chat_screen.prompt and app.chat_screen.prompt.text == "which docs?"
+        assert app.chat_screen.tool_panel.vector_store_ids()  # the choice was kept
+
+
+async def test_the_palette_can_still_send_the_focus_elsewhere(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+p", *"Find chat")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.focused is app.chat_screen.chat_list.query_one("#filter")
+
+
+async def test_a_paste_while_the_list_has_the_focus_goes_to_the_prompt(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+f", "enter")
+        assert app.focused is app.chat_screen.chat_list.options
+        app.post_message(events.Paste("pasted\rtext"))
+        await pilot.pause()
+        assert app.focused is app.chat_screen.prompt and app.chat_screen.prompt.text == "pasted\ntext"
