@@ -86,3 +86,24 @@ async def test_a_paste_while_the_list_has_the_focus_goes_to_the_prompt(app):
         app.post_message(events.Paste("pasted\rtext"))
         await pilot.pause()
         assert app.focused is app.chat_screen.prompt and app.chat_screen.prompt.text == "pasted\ntext"
+
+
+async def test_the_pane_with_the_keyboard_is_shown(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+
+        def lit() -> set[str]:
+            colour = app.theme_variables["border"]
+            panes = {"list": app.chat_screen.chat_list, "transcript": app.chat_screen.pane, "prompt": app.chat_screen.prompt,
+                     "tools": app.chat_screen.tool_panel}
+            return {name for name, pane in panes.items() if pane.styles.border_top[1].hex == colour.upper()}
+
+        assert [str(p.border_title) for p in (app.chat_screen.chat_list, app.chat_screen.prompt, app.chat_screen.tool_panel)] == \
+            ["Chats", "Message", "Tools · next message"]
+        assert lit() == {"prompt"}
+        await pilot.press("ctrl+f")
+        assert lit() == {"list"}
+        await pilot.press("ctrl+t")
+        assert lit() == {"tools"}
+        await pilot.press("escape")
+        assert lit() == {"prompt"}

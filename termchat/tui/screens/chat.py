@@ -182,6 +182,7 @@ class ChatScreen(ChatView):
         row = message.conv
         if self.conv is not None and self.conv.pk == row.pk:
             self.conv = row
+            self.update_status()  # the transcript's title
         if row.remote_id:
             self._rename_on_server(row.remote_id, row.title)
 

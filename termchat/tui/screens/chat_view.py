@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from termchat.chats import Deletions
+from termchat.sanitize import safe_title
 from termchat.tui.compat import app_is_closing
 from termchat.tui.widgets.conversation_list import ConversationList
 from termchat.tui.widgets.message_pane import MessagePane, new_chat_hint
@@ -70,6 +72,8 @@ class ChatView(Screen[None]):
     def update_status(self, note: str = "") -> None:
         if self.closing:  # the widgets may already be gone
             return
+        conv = self.conv
+        self.pane.border_title = Content(safe_title(conv.title or conv.id, 80) if conv else "New chat")
         for status in self.query(StatusLine):
             status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
                              streaming=self.current_turn() is not None, note=note)

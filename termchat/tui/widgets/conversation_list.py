@@ -120,6 +120,7 @@ class ConversationList(Vertical):
         self.text_limit = 0  # how many such chats were asked for (0: not searched yet)
         self.text_more = False  # the last search found as many as it asked for: maybe more
         self._text_timer: Timer | None = None
+        self.border_title = "Chats"
 
     @property
     def hidden(self) -> set[int]:

@@ -37,6 +37,7 @@ class PromptInput(TextArea):
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, **kwargs)
         self.placeholder = "Message… Enter sends · Alt+Enter newline · F1 keys"
+        self.border_title = "Message"
 
     def render_line(self, y: int) -> Strip:
         # While the terminal is resized the prompt can be laid out 0 cells wide for a frame;

@@ -54,9 +54,9 @@ class ToolPanel(VerticalScroll, can_focus=False):
         self.pricing = pricing  # the config's [pricing] overrides, for the container fees shown
         self.api = api  # lists the vector stores; None: no API configured
         self._loading = False
+        self.border_title = "Tools · next message"
 
     def compose(self) -> ComposeResult:
-        yield Label("Tools for the next message", classes="panel-title")
         yield Toggle("web_search", id="web_search", compact=True)
         yield Toggle("file_search", id="file_search", compact=True)
         with Horizontal(classes="vector-store-row"):
