@@ -39,6 +39,7 @@ class TermchatApp(App[int]):
         self._open_recent = not open_id and (continue_last or ctx.demo)  # -c, or the demo
         self._chat_screen: ChatScreen | None = None
         self._theme_ready = False
+        self._saved_theme = self.config.theme  # the theme in the config file now
         self.termchat_theme_names: list[str] = []
         self._startup_notes: list[tuple[str, str]] = []  # (text, severity), shown once mounted
         self._register_themes()
@@ -120,7 +121,9 @@ class TermchatApp(App[int]):
         self.theme = name
 
     def watch_theme(self, name: str) -> None:
-        if not self._theme_ready or self.config.theme == name:
+        # Compared with the theme saved last, not the start-up one: switching back to that is a
+        # change to save too.
+        if not self._theme_ready or self._saved_theme == name:
             return
         from termchat.config import save_config
         from termchat.errors import TermchatError
@@ -129,6 +132,8 @@ class TermchatApp(App[int]):
             save_config(self.config.config_path, {"theme": name})
         except TermchatError as exc:
             self.notify(f"theme not saved: {exc.one_line()}", severity="warning", markup=False)
+        else:
+            self._saved_theme = name
 
     async def action_quit(self) -> None:
         if self._chat_screen is not None:
