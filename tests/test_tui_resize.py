@@ -16,10 +16,10 @@ async def test_resizing_with_an_empty_prompt_does_not_crash(tui_context, sizes):
     app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        assert app.prompt.text == ""
+        assert app.chat_screen.prompt.text == ""
         for width, height in sizes:
             await pilot.resize_terminal(width, height)
             await pilot.pause()
             await pilot.pause()
         assert app.is_running and app.return_code is None
-        assert app.focused is app.prompt
+        assert app.focused is app.chat_screen.prompt

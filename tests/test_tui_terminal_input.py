@@ -202,9 +202,9 @@ async def test_newline_keys_in_a_burst_keep_their_place_among_the_typed_keys(tui
             app.post_message(events.Key(key, character))
         for _ in range(100):
             await pilot.pause()
-            if app.prompt.text.count("\n") == 2 and "c" in app.prompt.text:
+            if app.chat_screen.prompt.text.count("\n") == 2 and "c" in app.chat_screen.prompt.text:
                 break
-        assert app.prompt.text == "a\nb\nc"
+        assert app.chat_screen.prompt.text == "a\nb\nc"
         assert tui_api.requests_to("responses") == []
 
 
@@ -216,9 +216,9 @@ async def test_a_paste_into_the_prompt_is_inserted_once_as_text(tui_context, tui
     app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        app.prompt.insert("> ")
+        app.chat_screen.prompt.insert("> ")
         app.post_message(events.Paste("one\x1b[31m red\x1b[0m\rtwo\x07"))
         await pilot.pause()
-        assert app.prompt.text == "> one red\ntwo"
-        assert app.prompt.cursor_location == (1, 3)
+        assert app.chat_screen.prompt.text == "> one red\ntwo"
+        assert app.chat_screen.prompt.cursor_location == (1, 3)
         assert tui_api.requests_to("responses") == []

@@ -239,7 +239,7 @@ class ChatScreen(ChatView):
 
         self.prompt.clear()
         conv, settings = await self._ensure_conversation(prompt)
-        prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now"))
+        prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now", created_at=self.now()))
         await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view), conv, model=self.model,
                                mode=self.mode, settings=settings)
 

@@ -39,6 +39,7 @@ TITLE_WIDTH = 28  # one line in the default list width
 SLOW_FILTER = 0.030  # seconds; a store whose filter takes longer gets its keys coalesced
 SLOW_FILTER_DELAY = 0.15  # seconds of quiet typing before a slow store's filter runs
 TEXT_SEARCH_DELAY = 0.15  # seconds of quiet typing before the messages are searched
+TIME_REFRESH = 30.0  # seconds between two updates of the "5m ago" times
 
 
 class FilterInput(RepaintOnlyInput):
@@ -137,14 +138,30 @@ class ConversationList(Vertical):
 
     def on_mount(self) -> None:
         self.reload()  # in the first frame: one indexed query, one page of rows
+        self.set_interval(TIME_REFRESH, self.refresh_times)
+
+    def _meta(self, conv: ConversationRow, now: float) -> str:
+        meta = f"{relative_time(conv.updated_at, now)} · {conv.mode}"
+        return "◷ job running · " + meta if conv.pk in self.running else meta
+
+    def refresh_times(self) -> None:
+        """Move the rows' "5m ago" on with the clock (the rows are drawn from `ChatOption.lines`)."""
+        now = self.now()
+        options = self.options
+        changed = False
+        for index in range(options.option_count):
+            option = options.get_option_at_index(index)
+            conv = self.rows.get(int(option.id)) if isinstance(option, ChatOption) and option.id else None
+            if conv is not None and option.lines[1] != (meta := self._meta(conv, now)):
+                option.lines = (option.lines[0], meta)
+                changed = True
+        if changed:
+            options.refresh()
 
     def _option(self, conv: ConversationRow, now: float, depth: int = 0) -> Option:
         indent = "  " * (depth - 1) + "↳ " if depth else ""  # a fork, under the chat it came from
         title = indent + safe_title(conv.title or conv.id, max_len=max(8, TITLE_WIDTH - len(indent)))
-        meta = f"{relative_time(conv.updated_at, now)} · {conv.mode}"
-        if conv.pk in self.running:
-            meta = "◷ job running · " + meta
-        return ChatOption(title, meta, id=str(conv.pk))
+        return ChatOption(title, self._meta(conv, now), id=str(conv.pk))
 
     def _page(self, rows: list[ConversationRow], now: float) -> list[Option]:
         """A page of the list; unfiltered, each chat with its forks under it (see with_forks)."""

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not n
 FIRST_PAGE = 12  # shown when a chat opens: enough to fill a screen, quick to paint
 PAGE = 25  # loaded each time the reader reaches the top
 MAX_MOUNTED = 200
+TIME_REFRESH = 30.0  # seconds between two updates of the messages' "5m ago"
 
 
 def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
@@ -78,7 +79,7 @@ class MessagePane(VerticalScroll):
         content = row.content if streaming_text is None else streaming_text
         return MessageView(row.role, content, message_id=row.id, status=row.status, items=row.items,
                            error=row.error, meta=self.meta(row), streaming=streaming_text is not None,
-                           branch=self.branch_marks.get(row.id))
+                           branch=self.branch_marks.get(row.id), created_at=row.created_at)
 
     @property
     def views(self) -> list[MessageView]:
@@ -168,6 +169,13 @@ class MessagePane(VerticalScroll):
 
     def on_mount(self) -> None:
         self.anchor()
+        self.set_interval(TIME_REFRESH, self.refresh_times)
+
+    def refresh_times(self) -> None:
+        """Move the headers' "5m ago" on with the clock."""
+        now = self.now()
+        for view in self.views:
+            view.refresh_time(now)
 
     def _fill(self, settled: bool = False) -> None:
         """A first page too short to scroll could never reach the top: load older pages now."""

@@ -92,9 +92,10 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
     def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
                  status: str = "complete", items: list[dict[str, Any]] | None = None,
                  error: str | None = None, meta: str = "", streaming: bool = False,
-                 branch: tuple[int, int] | None = None) -> None:
+                 branch: tuple[int, int] | None = None, created_at: float | None = None) -> None:
         super().__init__(classes=f"message -{role}")
         self.branch = branch  # (this chat's place, how many) among the alternatives of its turn
+        self.created_at = created_at  # with it, `meta` is its age ("5m ago"), kept current
         self.role = role
         self.message_id = message_id
         self.status = status
@@ -174,6 +175,18 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.refresh_header()
+
+    def refresh_time(self, now: float) -> None:
+        """Show the message's age as of `now` (a view without a time keeps its `meta`)."""
+        from termchat.listing import relative_time
+
+        if self.created_at is None:
+            return
+        meta = relative_time(self.created_at, now)
+        if meta != self.meta:
+            self.meta = meta
+            if self.is_mounted:
+                self.query_one(".message-header", Static).update(self._header())
 
     @property
     def body(self) -> MessageBody:
