@@ -71,6 +71,13 @@ class AppContext:
     def has_credentials(self) -> bool:
         return bool(self._api_key or self.base_url)
 
+    def use_session_key(self, api_key: str) -> None:
+        """Use `api_key` from now on, in this process only (it is never written anywhere)."""
+        self._api_key = api_key
+        api = self.__dict__.pop("api", None)  # the next use builds a client with the key
+        if api is not None:
+            api.close()
+
     def engine(self, *, model: str | None = None, mode: str | None = None,
                store: Store | None = None) -> Any:
         """An engine over this context's API; `store` gives a worker thread its own connection."""

@@ -13,6 +13,11 @@ def _short(text: Any, limit: int = MAX_ARG) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _count(number: int, noun: str) -> str:
+    """1 tool, 2 tools."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def describe_item(item: dict[str, Any]) -> str:
     """A short line for any output item; unknown types get a neutral line, never an error."""
     kind = item.get("type", "unknown")
@@ -26,7 +31,7 @@ def describe_item(item: dict[str, Any]) -> str:
         line = f"file search: {_short(queries)}" if queries else "file search"
         if results:
             top = results[0]
-            line += f" ({len(results)} results; top: {top.get('filename') or top.get('file_id')}"
+            line += f" ({_count(len(results), 'result')}; top: {top.get('filename') or top.get('file_id')}"
             if top.get("score") is not None:
                 line += f" {float(top['score']):.2f}"
             line += ")"
@@ -40,7 +45,7 @@ def describe_item(item: dict[str, Any]) -> str:
         return line
     if kind == "mcp_list_tools":
         tools = [t.get("name", "?") for t in item.get("tools") or []]
-        return f"mcp {item.get('server_label', '')}: {len(tools)} tools ({_short(', '.join(tools), 60)})"
+        return f"mcp {item.get('server_label', '')}: {_count(len(tools), 'tool')} ({_short(', '.join(tools), 60)})"
     if kind == "mcp_call":
         line = f"mcp {item.get('server_label', '')}.{item.get('name', '')}({_short(item.get('arguments') or '', 60)})"
         if item.get("error"):

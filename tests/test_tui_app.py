@@ -437,7 +437,7 @@ async def test_setup_screen_without_credentials(tui_context):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, SetupScreen)
-        text = app.screen.query_one("#setup-text").source
+        text = app.screen.query_one("#setup-text").source + app.screen.query_one("#setup-more").source
         assert "OPENAI_API_KEY" in text and "--demo" in text and "--base-url" in text
         await pilot.press("escape")
         await pilot.pause()

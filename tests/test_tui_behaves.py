@@ -58,3 +58,114 @@ async def test_relative_times_move_on_in_the_list_and_the_headers(tui_context, m
         clock[0] += 5 * 60
         await wait_for(pilot, lambda: row.lines[1] == "5m ago · local" and "5m ago" in str(header.render()))
         assert app.chat_screen.prompt.text == "typed"
+
+
+async def test_the_setup_screen_takes_a_key_for_this_session_only(tui_context, tui_api, tmp_path):
+    from termchat.tui.screens.setup import SetupScreen
+
+    key = "sk-typed-on-the-setup-screen-123"
+    ctx = tui_context(credentials=False)
+    app = TermchatApp(ctx, now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        await pilot.press(*"not a key", "enter")
+        assert isinstance(app.screen, SetupScreen)  # refused, with a line saying why
+        await pilot.press("ctrl+u", *key, "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, SetupScreen)
+        assert app.focused is app.chat_screen.prompt
+        assert ctx.has_credentials
+        ctx.base_url = tui_api.base_url  # offline: the fake stands in for api.openai.com
+        ctx.use_session_key(key)
+        await pilot.press(*"hi", "enter")
+        await wait_for(pilot, lambda: app.chat_screen.current_turn() is None and tui_api.requests_to("responses"))
+        await app.workers.wait_for_complete()
+    assert tui_api.requests_to("responses")[0].headers["authorization"] == f"Bearer {key}"
+    for path in tmp_path.rglob("*"):  # neither the config nor the store holds it
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path
+
+
+async def test_the_palette_lists_each_command_once(tui_context):
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        results = app.screen.query_one("OptionList")
+        await wait_for(pilot, lambda: results.option_count > 20)
+        names = [str(results.get_option_at_index(i).prompt).split("\n")[0] for i in range(results.option_count)]
+        assert names.count("Quit") == 1 and names.count("Theme") == 1
+        assert len(names) == len(set(names))
+
+
+async def test_picker_descriptions_wrap_in_their_own_column(tui_context):
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f3")  # the state mode picker: "conversation  server keeps the …"
+        await pilot.pause()
+        options = app.screen.query_one("#picker")
+        lines = [options.render_line(y).text for y in range(options.size.height)]
+        first = next(i for i, line in enumerate(lines) if "conversation" in line)
+        column = lines[first].index("server keeps")
+        assert lines[first + 1].strip(), "the description wraps at this width"
+        assert lines[first + 1][:column].strip() == ""  # the wrapped part stays in its column
+
+
+async def test_an_open_dropdown_covers_the_labels_below_it(tui_context):
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        panel = await app.chat_screen.ensure_tool_panel()
+        await pilot.pause()
+        memory = panel.query_one("#memory")
+        memory.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        overlay = memory.query_one("SelectOverlay")
+        label = [w for w in panel.query(".tool-heading") if str(w.render()) == "tool_choice"][0]
+        assert overlay.region.overlaps(label.region)
+        assert overlay.region.x <= label.region.x and overlay.region.right >= label.region.right
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+async def test_the_footer_shows_whole_keys_only(tui_context, width):
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=(width, 20)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = list(app.query("FooterKey"))
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        shown = [k for k in keys if not k.has_class("-command-palette")]
+        assert palette and {"quit", "help"} <= {k.action.rsplit(".", 1)[-1] for k in shown}
+        for key in shown:
+            assert key.region.right <= palette[0].region.x, key.description
+
+
+async def test_tool_summaries_end_in_an_ellipsis_when_cut(tui_context):
+    ctx = tui_context()
+    conv = ctx.store.create_conversation(mode="local", model="gpt-5.2", title="Tools")
+    ctx.store.add_message(conv, "user", "find it")
+    query = "a very long query about textual markdown streams and widgets and more"
+    ctx.store.add_message(conv, "assistant", "found", items=[
+        {"type": "web_search_call", "id": "ws_1", "status": "completed",
+         "action": {"type": "search", "query": query}},
+        {"type": "mcp_list_tools", "id": "ml_1", "server_label": "deepwiki", "tools": [{"name": "ask"}]}])
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        search, tools = [title.render_line(0).text.rstrip() for title in app.query("CollapsibleTitle")]
+        assert search.endswith("…") and search.startswith("▶ ⚙ web search: a very long")
+        assert "1 tool (ask)" in tools
+
+
+def test_item_summaries_count_in_words():
+    from termchat.render_items import describe_item
+
+    assert "1 tool (" in describe_item({"type": "mcp_list_tools", "server_label": "x", "tools": [{"name": "a"}]})
+    assert "2 tools (" in describe_item({"type": "mcp_list_tools", "server_label": "x",
+                                         "tools": [{"name": "a"}, {"name": "b"}]})
+    assert "(1 result;" in describe_item({"type": "file_search_call", "queries": ["q"],
+                                         "results": [{"filename": "a.md"}]})

@@ -51,6 +51,8 @@ async def ready(pilot) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()
     app.chat_screen.prompt.cursor_blink = False
+    if hasattr(app.focused, "cursor_blink"):  # a dialog's input (the set-up screen's key)
+        app.focused.cursor_blink = False
     app.clear_notifications()
     await pilot.pause()
 

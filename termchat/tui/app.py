@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 
 from termchat import perf
 from termchat.chats import Deletions
@@ -99,7 +100,21 @@ class TermchatApp(App[int]):
         else:
             from termchat.tui.screens.setup import SetupScreen
 
-            self.push_screen(SetupScreen())
+            self.push_screen(SetupScreen(), self._use_session_key)
+
+    def _use_session_key(self, api_key: str | None) -> None:
+        """An API key typed on the set-up screen: used until termchat quits, never stored."""
+        if not api_key:
+            return
+        self.ctx.use_session_key(api_key)
+        _ = self.ctx.api  # build the client once, on this thread
+        self.notify("using that API key until termchat quits (not saved); to keep it, put "
+                    "export OPENAI_API_KEY=… in your shell's profile", markup=False, timeout=10)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from termchat.tui.palette import without_ours
+
+        return without_ours(super().get_system_commands(screen))
 
     def on_ready(self) -> None:
         perf.first_frame_painted()

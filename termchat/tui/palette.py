@@ -3,13 +3,20 @@ models, state modes and themes to switch to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from termchat.tui.bindings import COMMANDS
+
+
+def without_ours(system_commands: Iterable[Any]) -> Iterator[Any]:
+    """Textual's own palette commands minus those termchat lists itself (Quit, Theme): each
+    command once in the palette."""
+    ours = {command.description for command in COMMANDS if command.palette}
+    return (command for command in system_commands if command.title not in ours)
 
 
 @runtime_checkable

@@ -16,12 +16,12 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from termchat.chats import Deletions
 from termchat.sanitize import safe_title
 from termchat.tui.compat import app_is_closing
 from termchat.tui.widgets.conversation_list import ConversationList
+from termchat.tui.widgets.footer import KeyFooter
 from termchat.tui.widgets.message_pane import MessagePane, new_chat_hint
 from termchat.tui.widgets.prompt import PromptInput
 from termchat.tui.widgets.status_line import StatusLine
@@ -99,7 +99,7 @@ class ChatView(Screen[None]):
         # No containers: the footer, the status line above it, the chat list and the tool panel
         # are `split` off the screen's edges (app.tcss) in this order, the transcript and the
         # prompt stack in what is left: two fewer widgets to style and lay out at start.
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
         yield StatusLine(id="status")
         yield ConversationList(self.store, self.deletions, keymap=self.keymap, now=self.now, id="sidebar")
         # A new chat's hint is part of the first frame, not a remount after it.

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -43,20 +46,32 @@ class TextPrompt(ModalScreen[str | None]):
 
 
 class Picker(ModalScreen[str | None]):
-    """Choose one of `choices` ((value, label) pairs); the current one is highlighted."""
+    """Choose one of `choices`: (value, label) or (value, label, description) tuples; the
+    current one is highlighted. Descriptions stand in a column of their own and wrap in it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel")]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]], current: str | None = None) -> None:
+    def __init__(self, title: str, choices: Sequence[tuple[str, str] | tuple[str, str, str]],
+                 current: str | None = None) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.choices = list(choices)
         self.current = current
 
+    def _prompt(self, choice: tuple[str, ...]) -> Table | Content:
+        if len(choice) < 3:
+            return Content(choice[1])
+        label_width = max(cell_len(c[1]) for c in self.choices)
+        grid = Table.grid(padding=(0, 2), expand=True)
+        grid.add_column(width=label_width, no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row(Text(choice[1]), Text(choice[2], style="dim"))
+        return grid
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content(self.title_text), classes="dialog-title")
-            yield OptionList(*[Option(Content(label), id=value) for value, label in self.choices],
+            yield OptionList(*[Option(self._prompt(choice), id=choice[0]) for choice in self.choices],
                              id="picker")
             yield Label(Content("Enter to choose · Escape to cancel"), classes="dialog-hint")
 
@@ -81,9 +96,9 @@ def model_picker(current: str) -> Picker:
     """Pick the chat's model from the model table (a model not in it stays on offer)."""
     from termchat.config import MODELS
 
-    choices = [(m.name, f"{m.name:<12} {m.summary}") for m in MODELS]
+    choices: list[tuple[str, str, str]] = [(m.name, m.name, m.summary) for m in MODELS]
     if current not in {m.name for m in MODELS}:
-        choices.insert(0, (current, f"{current:<12} (current)"))
+        choices.insert(0, (current, current, "(current)"))
     return Picker("Model for this chat", choices, current)
 
 
@@ -96,5 +111,5 @@ def mode_picker(current: str) -> Picker:
     """Pick how the chat's context is kept between turns."""
     from termchat.config import STATE_MODES
 
-    choices = [(m, f"{m:<13} {STATE_MODE_LABELS.get(m, '')}") for m in STATE_MODES]
+    choices = [(m, m, STATE_MODE_LABELS.get(m, "")) for m in STATE_MODES]
     return Picker("State mode for this chat", choices, current)
