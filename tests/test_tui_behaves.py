@@ -169,3 +169,23 @@ def test_item_summaries_count_in_words():
                                          "tools": [{"name": "a"}, {"name": "b"}]})
     assert "(1 result;" in describe_item({"type": "file_search_call", "queries": ["q"],
                                          "results": [{"filename": "a.md"}]})
+
+
+async def test_text_streamed_after_the_reply_was_unmounted_is_dropped_quietly(tui_context):
+    # Quitting while a reply streams unmounts its view while deltas still arrive; the stream
+    # then tried to open a new segment there: MountError ("Task exception was never retrieved").
+    from termchat.tui.widgets.message_view import MessageView
+    from termchat.tui.widgets.reply_stream import SEGMENT_CHARS
+
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = await app.pane.append(MessageView("assistant", streaming=True))
+        view.start_stream()
+        stream = view.stream
+        await view.write("first words ")
+        await view.remove()
+        paragraphs = ("word " * 100 + "\n\n") * (SEGMENT_CHARS // 500 + 2)  # opens a segment
+        stream.write(paragraphs)
+        await stream.stop()  # what the turn's end does
+        assert app.is_running

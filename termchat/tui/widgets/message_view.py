@@ -176,6 +176,11 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
     def on_mount(self) -> None:
         self.refresh_header()
 
+    def on_unmount(self) -> None:
+        if self.stream is not None:  # removed mid-stream: the app quits
+            self.stream.abandon()
+            self.stream = None
+
     def refresh_time(self, now: float) -> None:
         """Show the message's age as of `now` (a view without a time keeps its `meta`)."""
         from termchat.listing import relative_time

@@ -117,6 +117,15 @@ class ReplyStream:
                     await task
         await self._flush()
 
+    def abandon(self) -> None:
+        """The widgets are going away (the app quits): end the stream without showing the rest.
+        (The text is not lost: the turn keeps it and the store has it.)"""
+        self._stopping = True
+        self._pending.clear()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+
     async def _run(self) -> None:
         while not self._stopping:
             await self._wake.wait()
@@ -133,6 +142,9 @@ class ReplyStream:
     async def _flush(self) -> None:
         if not self._pending:
             return
+        if not self._tail.is_attached:  # unmounted meanwhile (the app is quitting)
+            self._pending.clear()
+            return
         # One frame per update: without the batch, each append and each new segment's mount
         # below would be laid out and painted on its own (several frames per update).
         with self._tail.app.batch_update():
@@ -147,6 +159,8 @@ class ReplyStream:
         while split is not None:
             if split > start:
                 await self._tail.append(text[start:split])
+            if not self._tail.is_attached:  # removed while the append ran
+                return
             self._tail = await self._open_segment("", self._tail)
             text, start = text[split:], 0
             split = find_split(text, 0)
