@@ -54,7 +54,7 @@ def test_file_search_with_vector_stores(run, server):
     body = last_body(server)
     assert body["tools"] == [{"type": "file_search", "vector_store_ids": ["vs_docs", "vs_more"]}]
     assert "file_search_call.results" in body["include"]
-    assert "file search:" in err and "results" in err
+    assert "file search:" in err and "(1 result;" in err
 
 
 def test_code_interpreter_memory_tier_and_container_fee(run, server):
