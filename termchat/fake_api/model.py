@@ -9,6 +9,7 @@ and returns a :class:`Plan`: the output items to emit. Rules, in order:
 * ``remember ... code ...: XYZ`` then a question about "code" answers ``XYZ``.
 * ``reply exactly: X`` / ``say exactly: X`` answers ``X``.
 * simple arithmetic (``what is 2+2``) answers ``2 + 2 = 4.``
+* a request for code, a table or a list gets one (:mod:`termchat.fake_api.showcase`).
 * otherwise a short deterministic echo with a little Markdown, a few
   sentences long so streaming has many deltas.
 
@@ -26,6 +27,8 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
+
+from .showcase import showcase_reply
 
 COMPACTION_PREFIX = "gAAAAAB"
 
@@ -245,6 +248,9 @@ def _answer(prompt: str, facts: dict, code: str | None, new_facts: dict, turn: i
     arith = find_arithmetic(prompt)
     if arith:
         return f"{arith[0]} = {arith[1]}."
+    showcase = showcase_reply(prompt)
+    if showcase is not None:
+        return showcase
     short = " ".join(prompt.split())
     if len(short) > 80:
         short = short[:77].rstrip() + "..."
