@@ -31,16 +31,18 @@ LANGUAGES = (  # (fence label, words that ask for it)
 
 CODE = {
     "python": '''def word_counts(text: str) -> dict[str, int]:
-    """How often each word occurs in `text`, most frequent first."""
+    """Count each word in `text`, most frequent first."""
     counts: dict[str, int] = {}
     for word in text.lower().split():
-        word = word.strip(".,;:!?\\"'()")
+        word = word.strip(".,;:!?\"'()")
         if word:
             counts[word] = counts.get(word, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    return dict(ranked)
 
 
-print(word_counts("the cat and the hat"))  # {'the': 2, 'cat': 1, 'and': 1, 'hat': 1}''',
+print(word_counts("the cat and the hat"))
+# {'the': 2, 'cat': 1, 'and': 1, 'hat': 1}''',
     "sh": """# count the lines of every .py file below here, biggest last
 find . -name '*.py' -print0 | xargs -0 wc -l | sort -n | tail -5""",
     "javascript": """function wordCounts(text) {
