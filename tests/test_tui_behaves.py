@@ -180,7 +180,7 @@ async def test_text_streamed_after_the_reply_was_unmounted_is_dropped_quietly(tu
     app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        view = await app.pane.append(MessageView("assistant", streaming=True))
+        view = await app.chat_screen.pane.append(MessageView("assistant", streaming=True))
         view.start_stream()
         stream = view.stream
         await view.write("first words ")

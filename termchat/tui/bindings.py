@@ -89,6 +89,8 @@ MESSAGE_COMMANDS: tuple[Command, ...] = (
             "Show the previous alternative of the selected turn (‹ 1/2 ›)", palette=False),
     Command("message_next_branch", "right", "branch(1)", "Next branch",
             "Show the next alternative of the selected turn", palette=False),
+    Command("message_unfold", "enter", "toggle_fold", "Show all",
+            "Unfold (or fold again) the selected long message", palette=False),
 )
 
 # Bindings of the tool panel (Tab / Shift+Tab move between its toggles).

@@ -191,8 +191,8 @@ class MessagePane(VerticalScroll):
     @staticmethod
     def _building(view: MessageView) -> bool:
         """Whether `view`'s Markdown is still being built (its height is not known yet)."""
-        if view.role == "compaction" or not view.text.strip():
-            return False
+        if view.role in ("compaction", "user") or not view.text.strip():
+            return False  # no Markdown to build (a user's message is shown as typed)
         bodies = view.query(".message-body")  # none yet: the view itself is not composed yet
         return not bodies or not bodies.first().children
 

@@ -32,6 +32,8 @@ STATUS_MARKS = {
     "incomplete": "⚠ incomplete",
 }
 ITEM_DETAIL_LIMIT = 4000
+FOLD_LINES = 30  # a user message longer than this shows folded (its first FOLDED_SHOWN lines)
+FOLDED_SHOWN = 3
 
 
 class ToolItem(Collapsible):
@@ -59,6 +61,41 @@ class ToolItem(Collapsible):
     def finish(self, item: dict[str, Any]) -> None:
         self.title = self._summary(item, False)
         self.query_one(".item-detail", Static).update(self._detail(item))
+
+
+class TypedText(Static):
+    """The user's message as typed: every character and line break kept, no Markdown, no markup.
+
+    A long one (a paste, say) shows its first lines and how many more there are; Enter on the
+    selected message or a click shows it all (and again: folds it)."""
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        super().__init__(markup=False, **kwargs)
+        self.text = text
+        self.line_count = text.count("\n") + 1
+        self.folded = self.line_count > FOLD_LINES
+        self._show()
+
+    @property
+    def foldable(self) -> bool:
+        return self.line_count > FOLD_LINES
+
+    def toggle(self) -> None:
+        if self.foldable:
+            self.folded = not self.folded
+            self._show()
+
+    def _show(self) -> None:
+        if not self.folded:
+            self.update(Content(self.text))
+            return
+        head = "\n".join(self.text.split("\n", FOLDED_SHOWN)[:FOLDED_SHOWN])
+        more = self.line_count - FOLDED_SHOWN
+        self.update(Content.assemble(head, "\n", (f"… {more:,} more lines · Enter or click shows them",
+                                                  "italic dim")))
+
+    def on_click(self) -> None:
+        self.toggle()
 
 
 class MessageView(ScopedRestyle, Vertical, can_focus=True):
@@ -120,6 +157,8 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
             yield Static(Content("── context compacted here: earlier turns were summarised "
                                  "for the model; the transcript above is kept ──"),
                          classes="compaction-note")
+        elif self.role == "user":
+            yield TypedText(self.text, classes="typed-text")
         elif self.streaming:  # cut like the stream would have cut it (see reply_stream)
             segments = self._tail_segments = list(split_segments(self.text))
             for index, segment in enumerate(segments):
@@ -175,6 +214,10 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.refresh_header()
+
+    def action_toggle_fold(self) -> None:
+        for typed in self.query(TypedText):
+            typed.toggle()
 
     def on_unmount(self) -> None:
         if self.stream is not None:  # removed mid-stream: the app quits
