@@ -189,3 +189,23 @@ async def test_text_streamed_after_the_reply_was_unmounted_is_dropped_quietly(tu
         stream.write(paragraphs)
         await stream.stop()  # what the turn's end does
         assert app.is_running
+
+
+async def test_a_failed_send_puts_the_message_back_in_the_prompt(tui_context, tui_api):
+    from termchat.fake_api import Reply
+
+    tui_api.script(Reply.error(400, "Invalid value for 'model'", code="model_not_found"))
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.chat_screen.prompt.insert("a long question\nworth keeping")
+        app.chat_screen.prompt.action_submit()
+        await wait_for(pilot, lambda: app.chat_screen.pane.views and app.chat_screen.current_turn() is None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.chat_screen.prompt.text == "a long question\nworth keeping"
+        assert any("back in the prompt" in str(n.message) for n in app._notifications)
+        await pilot.press("enter")  # the retry goes through
+        await wait_for(pilot, lambda: len(tui_api.requests_to("responses")) >= 2 and app.chat_screen.current_turn() is None)
+        await app.workers.wait_for_complete()
+        assert app.chat_screen.prompt.text == ""

@@ -31,6 +31,7 @@ class Note(NamedTuple):
     severity: str = "information"
     title: str = ""
     timeout: float | None = None
+    failed: bool = False  # the request failed (not stopped): nothing of the reply is kept
 
 
 @dataclass(eq=False)
@@ -121,7 +122,8 @@ class Turn:
                 await view.finish(status=status, error=event.message)
             if interrupted:
                 return Note("stopped: the partial reply is kept")
-            return Note(strip_control(event.message), "error", title="request failed", timeout=10)
+            return Note(strip_control(event.message), "error", title="request failed", timeout=10,
+                        failed=not self.text)
         return None
 
 

@@ -271,7 +271,10 @@ class ChatScreen(ChatView):
         if not isinstance(message.event, TurnDone):
             note = await turn.show(message.event)
             if note is not None:
-                self.notify(note.text, severity=note.severity, title=note.title, markup=False,
+                text = note.text
+                if note.failed and self._prompt_back(turn):
+                    text += "\nyour message is back in the prompt"
+                self.notify(text, severity=note.severity, title=note.title, markup=False,
                             timeout=note.timeout)
             return
         if self.turns.get(turn.pk) is turn:
@@ -290,6 +293,16 @@ class ChatScreen(ChatView):
         self.update_status()
         if turn.approvals and not turn.stop_requested:
             self.ask_approvals(turn.pk, turn.approvals)
+
+    def _prompt_back(self, turn: Turn) -> bool:
+        """A send that failed with nothing back: its text returns to the prompt for a retry
+        (when that chat is on screen and the prompt is still empty)."""
+        if (not turn.prompt or self.closing or self.conv is None or self.conv.pk != turn.pk
+                or self.prompt.text):
+            return False
+        self.prompt.text = turn.prompt
+        self.prompt.move_cursor(self.prompt.document.end)
+        return True
 
     async def _show_auto_compaction(self) -> None:
         """The engine may compact after a turn (config threshold): show the marker it added."""
