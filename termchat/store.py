@@ -671,6 +671,14 @@ class Store:
             rows = self._read(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))[::-1]
         return [self._message(r) for r in rows]
 
+    def recent_prompts(self, *, limit: int = 100, conv: ConversationRow | None = None) -> list[str]:
+        """The user's newest messages, newest first: of every chat, or of `conv`."""
+        sql, params = "SELECT content FROM messages WHERE role = 'user'", []
+        if conv is not None:
+            sql += " AND conversation_pk = ?"
+            params.append(conv.pk)
+        return [r[0] for r in self._read(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))]
+
     def message(self, message_id: int) -> MessageRow | None:
         rows = self._read(f"SELECT {self._MSG_COLS} FROM messages WHERE id = ?", (message_id,))
         return self._message(rows[0]) if rows else None

@@ -84,3 +84,33 @@ async def test_select_a_message_and_copy_it(tui_context, tui_api):
         assert app.focused.text == "second question"
         await pilot.press("escape")
         assert app.focused is app.chat_screen.prompt
+
+
+async def test_up_in_an_empty_prompt_recalls_this_chats_messages_then_all(tui_context, tui_seed):
+    ctx = tui_context()
+    other, current = tui_seed(ctx.store, [
+        ("Other", "local", [("user", "from another chat"), ("assistant", "ok")]),
+        ("Current", "local", [("user", "first here"), ("assistant", "ok"),
+                              ("user", "second\nof two lines"), ("assistant", "ok")]),
+    ])
+    app = TermchatApp(ctx, open_id=current.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        prompt = app.chat_screen.prompt
+        await pilot.press("up")
+        assert prompt.text == "second\nof two lines"  # this chat's newest first
+        await pilot.press("up")  # inside a recalled message of two lines: to its first line
+        assert prompt.text == "second\nof two lines" and prompt.cursor_location[0] == 0
+        await pilot.press("up")
+        assert prompt.text == "first here"
+        await pilot.press("up")
+        assert prompt.text == "from another chat"  # then the other chats'
+        await pilot.press("up")
+        assert prompt.text == "from another chat"  # the oldest stays
+        await pilot.press("down", "down")
+        assert prompt.text == "second\nof two lines"
+        await pilot.press("down", "down")
+        assert prompt.text == ""  # past the newest: empty again
+        await pilot.press("up", "end", "!", "up")  # edited: Up moves the cursor, recalls nothing
+        assert prompt.text == "second\nof two lines!" and prompt.cursor_location == (0, 6)

@@ -67,6 +67,10 @@ PROMPT_COMMANDS: tuple[Command, ...] = (
     Command("send", "enter", "submit", "Send", "Send the prompt", priority=True, palette=False),
     Command("newline", "shift+enter,alt+enter,ctrl+j", "newline", "Newline",
             "Insert a newline in the prompt", priority=True, palette=False),
+    Command("history_previous", "up", "history_previous", "Earlier prompt",
+            "In an empty prompt: recall your earlier messages (this chat's, then all)", palette=False),
+    Command("history_next", "down", "history_next", "Later prompt",
+            "Back through the recalled messages, to what you were typing", palette=False),
 )
 
 # Bindings of the chat list.

@@ -61,11 +61,17 @@ class ChatScreen(ChatView):
         self.background_jobs.stop()  # never waited for: the jobs go on on the server
 
     def on_mount(self) -> None:  # (ChatView.on_mount lays out the panes: Textual calls both)
+        self.prompt.history_source = self._prompt_history
         if self.start.open_id:
             self.open_conversation(self.start.open_id, first=True)
         else:
             self.call_later(self.action_new_chat)
         self.call_after_refresh(self.background_jobs.start)  # the jobs a quit left running
+
+    def _prompt_history(self) -> list[str]:
+        """Earlier messages for the prompt's Up, newest first: this chat's, then every chat's."""
+        own = self.store.recent_prompts(conv=self.conv) if self.conv is not None else []
+        return own + self.store.recent_prompts()
 
     def update_status(self, note: str = "") -> None:
         super().update_status(note or self.background_jobs.status_note(self.conv.pk if self.conv else None))
@@ -118,6 +124,7 @@ class ChatScreen(ChatView):
                                 found: bool = True) -> None:
         await self._detach_turn_views()
         self.conv = conv
+        self.prompt.forget_history()  # Up recalls this chat's messages first
         self.chat_list.mark_current(conv.pk if conv else None)
         await self.pane.show_chat(conv, live=self.turns.get(conv.pk) if conv else None,
                                   empty_hint=self._empty_hint(), reveal=reveal, found=found)
@@ -238,6 +245,7 @@ class ChatScreen(ChatView):
         from termchat.tui.widgets.message_view import MessageView
 
         self.prompt.clear()
+        self.prompt.forget_history()  # the message just sent is the newest to recall
         conv, settings = await self._ensure_conversation(prompt)
         prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now", created_at=self.now()))
         await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view), conv, model=self.model,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from textual import events
 from textual.message import Message
 from textual.strip import Strip
@@ -36,6 +38,10 @@ class PromptInput(TextArea):
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, **kwargs)
+        # Earlier messages for Up / Down, newest first; loaded when first wanted (see set_history).
+        self.history_source: Callable[[], list[str]] = list
+        self._history: list[str] | None = None
+        self._history_index = -1  # -1: not browsing; else the entry shown
         self.placeholder = "Message… Enter sends · Alt+Enter newline · F1 keys"
         self.border_title = "Message"
 
@@ -78,6 +84,48 @@ class PromptInput(TextArea):
         self.text = text
         self.move_cursor(self.document.end)
         self.focus()
+
+    # -- history: Up in an empty prompt recalls earlier messages ------------------------------
+
+    def forget_history(self) -> None:
+        """The entries changed (a message sent, another chat opened): reload them when wanted."""
+        self._history = None
+        self._history_index = -1
+
+    def _browsing(self) -> bool:
+        history = self._history
+        return (self._history_index >= 0 and history is not None
+                and self.text == history[self._history_index])
+
+    def action_history_previous(self) -> None:
+        if not self._browsing():
+            if self.text:  # only an empty prompt recalls: else Up moves the cursor
+                self.action_cursor_up()
+                return
+            self._history_index = -1
+        elif self.cursor_location[0] > 0:  # a recalled message of several lines: move up it first
+            self.action_cursor_up()
+            return
+        if self._history is None:
+            self._history = list(dict.fromkeys(self.history_source()))  # each message once
+        if self._history_index + 1 < len(self._history):
+            self._show_entry(self._history_index + 1)
+
+    def action_history_next(self) -> None:
+        if not self._browsing() or self.cursor_location[0] < self.document.line_count - 1:
+            self.action_cursor_down()
+            return
+        if self._history_index == 0:  # past the newest: back to an empty prompt
+            self._history_index = -1
+            self.text = ""
+            return
+        self._show_entry(self._history_index - 1)
+
+    def _show_entry(self, index: int) -> None:
+        assert self._history is not None
+        self._history_index = index
+        self.text = self._history[index]
+        self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
         # A priority binding too: queued behind the keys typed before it, like the submit.
