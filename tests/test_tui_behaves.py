@@ -209,3 +209,46 @@ async def test_a_failed_send_puts_the_message_back_in_the_prompt(tui_context, tu
         await wait_for(pilot, lambda: len(tui_api.requests_to("responses")) >= 2 and app.chat_screen.current_turn() is None)
         await app.workers.wait_for_complete()
         assert app.chat_screen.prompt.text == ""
+
+
+async def test_page_keys_in_the_prompt_scroll_the_transcript(tui_context, tui_seed):
+    ctx = tui_context()
+    messages = [("user" if i % 2 == 0 else "assistant", f"message {i}\n\n" + "text " * 60) for i in range(12)]
+    (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = app.chat_screen.pane
+        await wait_for(pilot, lambda: pane.max_scroll_y > 0 and pane.scroll_y == pane.max_scroll_y)
+        app.chat_screen.prompt.insert("draft")
+        await pilot.press("pageup")
+        assert pane.scroll_y < pane.max_scroll_y
+        assert app.focused is app.chat_screen.prompt and app.chat_screen.prompt.text == "draft"
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await wait_for(pilot, lambda: pane.scroll_y == pane.max_scroll_y)
+
+
+async def test_a_reply_growing_below_the_reader_is_announced(tui_context, tui_api, tui_seed):
+    from termchat.fake_api import Reply
+
+    ctx = tui_context()
+    messages = [("user" if i % 2 == 0 else "assistant", "text " * 80) for i in range(8)]
+    (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
+    words = [f"word{i} " for i in range(400)]
+    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.01))
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = app.chat_screen.pane
+        app.chat_screen.prompt.insert("go on")
+        app.chat_screen.prompt.action_submit()
+        await wait_for(pilot, lambda: app.chat_screen.current_turn() is not None and app.chat_screen.current_turn().text)
+        assert not pane.border_subtitle  # following the reply: nothing to announce
+        await pilot.press("pageup", "pageup")
+        await wait_for(pilot, lambda: "new text below" in str(pane.border_subtitle))
+        await pilot.press("ctrl+end")
+        await wait_for(pilot, lambda: not pane.border_subtitle)
+        app.chat_screen.action_stop()
+        await app.workers.wait_for_complete()

@@ -107,3 +107,14 @@ async def test_the_pane_with_the_keyboard_is_shown(app):
         assert lit() == {"tools"}
         await pilot.press("escape")
         assert lit() == {"prompt"}
+
+
+async def test_down_in_the_filter_moves_into_the_list(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+f", "down")
+        assert app.focused is app.chat_screen.chat_list.options
+        assert app.chat_screen.chat_list.options.highlighted == 0
+        await pilot.press("down", "enter")
+        await ready(app, pilot)
+        assert app.chat_screen.conv is not None and app.focused is app.chat_screen.prompt

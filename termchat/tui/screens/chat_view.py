@@ -224,6 +224,16 @@ class ChatView(Screen[None]):
     def action_focus_prompt(self) -> None:
         self.prompt.focus()
 
+    def action_page_transcript(self, direction: int) -> None:
+        """PageUp / PageDown from the prompt: the transcript scrolls, the cursor stays."""
+        pane = self.pane
+        if direction < 0:
+            pane.scroll_page_up(animate=False)
+        elif pane.scroll_y + pane.scrollable_content_region.height >= pane.max_scroll_y:
+            pane.action_scroll_end()  # the last page: follow the reply again
+        else:
+            pane.scroll_page_down(animate=False)
+
     # -- the chat's settings ----------------------------------------------------------------
 
     def action_switch_model(self) -> None:

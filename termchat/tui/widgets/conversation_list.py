@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
@@ -52,9 +53,17 @@ class FilterInput(RepaintOnlyInput):
     message instead paints the echo alone first and the list one frame later (Textual's screen
     timer skips a tick after an idle one)."""
 
+    BINDINGS = [Binding("down", "to_list", "To the list", show=False, id="filter_to_list")]
+
+    class ToList(Message):
+        """Down in the filter: into the list below it."""
+
     def __init__(self, on_value: Callable[[str], None], **kwargs) -> None:
         super().__init__(**kwargs)
         self._on_value = on_value
+
+    def action_to_list(self) -> None:
+        self.post_message(self.ToList())
 
     def watch_value(self, value: str) -> None:
         self._on_value(value)
@@ -303,6 +312,14 @@ class ConversationList(Vertical):
         if self.options.option_count:
             self.options.highlighted = 0
         self._filter_cost = time.perf_counter() - started
+
+    def on_filter_input_to_list(self, event: FilterInput.ToList) -> None:
+        event.stop()
+        options = self.options
+        if options.option_count:
+            if options.highlighted is None:
+                options.highlighted = 0
+            options.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

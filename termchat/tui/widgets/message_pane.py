@@ -284,8 +284,21 @@ class MessagePane(VerticalScroll):
                 return view.message_id
         return None
 
+    NEW_BELOW = "↓ new text below · End"
+
+    def _at_end(self) -> bool:
+        return self.scroll_y >= self.max_scroll_y - 1
+
+    def on_message_view_grew(self, message: Message) -> None:
+        """A reply grew while the reader is further up: say so on the pane's bottom edge."""
+        message.stop()
+        if not self._at_end() and self.border_subtitle != self.NEW_BELOW:
+            self.border_subtitle = self.NEW_BELOW
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if self.border_subtitle and self._at_end():
+            self.border_subtitle = ""
         # At the top of content taller than the pane: the reader scrolled up. (Content that fits
         # also puts scroll_y at 0, say while a new page lays out: `_fill` handles that case.)
         if new <= 0 and old > 0 and self.max_scroll_y > 0 and self.has_older and not self.loading_older:

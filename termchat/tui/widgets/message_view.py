@@ -126,6 +126,9 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
             self.view = view
             self.step = step
 
+    class Grew(Message):
+        """More streamed text was written into this view."""
+
     def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
                  status: str = "complete", items: list[dict[str, Any]] | None = None,
                  error: str | None = None, meta: str = "", streaming: bool = False,
@@ -267,6 +270,8 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         self.text += text
         if self.stream is not None:
             self.stream.write(text)
+            if text:
+                self.post_message(self.Grew())
 
     async def finish(self, *, status: str, final_text: str | None = None, error: str | None = None) -> None:
         """Flush the stream so the final tokens appear, then mark the reply's outcome."""
