@@ -498,14 +498,19 @@ async def test_copy_and_export(tui_context, tui_seed, tmp_path, monkeypatch):
     ctx = tui_context()
     (conv,) = tui_seed(ctx.store, [("Exported", "local", [("user", "q"), ("assistant", "the answer")])])
     monkeypatch.chdir(tmp_path)
+    for name in ("VTE_VERSION", "KONSOLE_VERSION", "TERM_PROGRAM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-kitty")  # a terminal that takes copies (OSC 52)
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f5")
         assert app.clipboard == "the answer"
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # asks where, ./exported.md by default
         await pilot.pause()
-    exported = (tmp_path / f"termchat-{conv.id}.md").read_text()
+        await pilot.press("enter")
+        await pilot.pause()
+    exported = (tmp_path / "exported.md").read_text()
     assert "# Exported" in exported and "the answer" in exported
 
 

@@ -252,3 +252,76 @@ async def test_a_reply_growing_below_the_reader_is_announced(tui_context, tui_ap
         await wait_for(pilot, lambda: not pane.border_subtitle)
         app.chat_screen.action_stop()
         await app.workers.wait_for_complete()
+
+
+@pytest.fixture
+def terminal_env(monkeypatch):
+    """`use(**variables)`: the environment a terminal sets, and nothing of the one running the tests."""
+    for name in ("TERM_PROGRAM", "VTE_VERSION", "KONSOLE_VERSION", "KITTY_WINDOW_ID", "WEZTERM_PANE",
+                 "WT_SESSION", "GHOSTTY_RESOURCES_DIR", "TMUX"):
+        monkeypatch.delenv(name, raising=False)
+
+    def use(**variables):
+        monkeypatch.setenv("TERM", "xterm-256color")
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+
+    return use
+
+
+def test_which_terminals_take_copies():
+    from termchat.tui.clipboard import terminal_takes_copies
+
+    assert terminal_takes_copies({"TERM": "xterm-kitty"}) is True
+    assert terminal_takes_copies({"TERM": "xterm-256color", "TERM_PROGRAM": "WezTerm"}) is True
+    assert terminal_takes_copies({"TERM": "xterm-256color", "WT_SESSION": "x"}) is True
+    assert terminal_takes_copies({"TERM": "xterm-256color", "VTE_VERSION": "7600"}) is False
+    assert terminal_takes_copies({"TERM": "xterm-256color", "TERM_PROGRAM": "Apple_Terminal"}) is False
+    assert terminal_takes_copies({"TERM": "tmux-256color", "TMUX": "/tmp/tmux-0/default"}) is None
+
+
+async def test_copy_where_the_terminal_may_not_take_it_offers_a_file(tui_context, tui_seed, tmp_path,
+                                                                       monkeypatch, terminal_env):
+    from termchat.tui.screens.dialogs import TextPrompt
+
+    terminal_env(VTE_VERSION="7600")  # GNOME Terminal: ignores OSC 52
+    monkeypatch.chdir(tmp_path)
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Shell one-liners", "local", [("user", "q"), ("assistant", "the answer")])])
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        assert not any("copied" in str(n.message) for n in app._notifications)
+        assert app.screen.query_one("Input").value == "./shell-one-liners-reply.md"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("f5", "enter")  # again: the file exists, it is not overwritten
+        await pilot.pause()
+        assert any("exists: not overwritten" in str(n.message) for n in app._notifications)
+    saved = tmp_path / "shell-one-liners-reply.md"
+    assert saved.read_text() == "the answer"
+    assert saved.stat().st_mode & 0o777 == 0o600
+
+
+async def test_export_asks_where_with_the_title_as_the_name(tui_context, tui_seed, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Tea: brewing / temps?", "local", [("user", "q"), ("assistant", "a")])])
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        field = app.screen.query_one("Input")
+        assert field.value == "./tea-brewing-temps.md"
+        field.value = "notes/tea.md"
+        (tmp_path / "notes").mkdir()
+        await pilot.press("enter")
+        await pilot.pause()
+    assert "Tea: brewing / temps?" in (tmp_path / "notes" / "tea.md").read_text()
+    assert not list(tmp_path.glob("termchat-*.md"))

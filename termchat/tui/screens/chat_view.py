@@ -273,33 +273,34 @@ class ChatView(Screen[None]):
     # -- the transcript ---------------------------------------------------------------------
 
     def action_copy_reply(self) -> None:
+        """Copy the selected message (else the last reply). Where the terminal may not take the
+        copy, say so and offer to save it to a file instead."""
+        from termchat.tui.clipboard import copy_or_offer_file, export_name
+
         view, what = self.pane.copy_target(self.focused)
         if view is None:
             self.notify("no reply to copy yet", markup=False)
             return
-        self.app.copy_to_clipboard(view.text)
-        self.notify(f"copied {what} ({len(view.text):,} characters)", markup=False)
+        title = self.conv.title if self.conv is not None else ""
+        kind = "reply" if view.role == "assistant" else "message"
+        copy_or_offer_file(self, view.text, what, export_name(f"{title} {kind}", kind))
 
     def action_select_message(self, step: int) -> None:
         """Move the selection through the transcript (from the prompt: the newest message)."""
         self.pane.select_message(step, self.focused)
 
     def action_export(self) -> None:
-        from pathlib import Path
-
+        """Ask where to save this chat as Markdown (default: ./<its title>.md in the current
+        directory), then write it there."""
         from termchat.export import export_markdown
+        from termchat.tui.clipboard import export_name, save_to_file
 
         conv = self._current()
         if conv is None:
             return
-        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in conv.id)
-        path = Path.cwd() / f"termchat-{name}.md"
-        try:
-            path.write_text(export_markdown(self.store, self.store.reload(conv)), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"exported to {path}", markup=False, timeout=8)
+        default = export_name(conv.title, "chat-" + "".join(c for c in conv.id if c.isalnum())[-8:])
+        save_to_file(self, "Export this chat as Markdown to", default,
+                     lambda: export_markdown(self.store, self.store.reload(conv)), "the chat")
 
     def action_help(self) -> None:
         from termchat.tui.screens.help import HelpScreen

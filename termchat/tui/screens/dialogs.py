@@ -22,15 +22,18 @@ class TextPrompt(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel")]
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(self, title: str, value: str = "", placeholder: str = "", note: str = "") -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
+        self.note = note  # a line of context under the title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content(self.title_text), classes="dialog-title")
+            if self.note:
+                yield Label(Content(self.note), classes="dialog-note")
             yield Input(self.value, placeholder=self.placeholder, id="dialog-input")
             yield Label(Content("Enter to save · Escape to cancel"), classes="dialog-hint")
 
