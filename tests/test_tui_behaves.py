@@ -325,3 +325,26 @@ async def test_export_asks_where_with_the_title_as_the_name(tui_context, tui_see
         await pilot.pause()
     assert "Tea: brewing / temps?" in (tmp_path / "notes" / "tea.md").read_text()
     assert not list(tmp_path.glob("termchat-*.md"))
+
+
+async def test_code_blocks_say_their_language_and_copy(tui_context, tui_seed, terminal_env):
+    terminal_env(TERM_PROGRAM="WezTerm")  # takes copies
+    reply = "Two blocks:\n\n```python\nprint('one')\n```\n\nand\n\n```sh\necho two\n```\n"
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Code", "local", [("user", "code please"), ("assistant", reply)])])
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        labels = [str(label.render()) for label in app.query(".code-label")]
+        assert labels == ["python  ·  copy", "sh  ·  copy"]
+        await pilot.press("alt+up", "c")  # the selected reply's first block, then the next
+        await pilot.pause()
+        assert app.clipboard == "print('one')"
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == "echo two"
+        assert any("copied the sh code" in str(n.message) for n in app._notifications)
+        await pilot.click(app.query(".code-label").first())
+        await pilot.pause()
+        assert app.clipboard == "print('one')"

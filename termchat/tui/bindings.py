@@ -99,6 +99,8 @@ MESSAGE_COMMANDS: tuple[Command, ...] = (
             "Show the next alternative of the selected turn", palette=False),
     Command("message_unfold", "enter", "toggle_fold", "Show all",
             "Unfold (or fold again) the selected long message", palette=False),
+    Command("message_copy_code", "c", "copy_code", "Copy code",
+            "Copy the selected reply's code blocks, one per press", palette=False),
 )
 
 # Bindings of the tool panel (Tab / Shift+Tab move between its toggles).

@@ -16,7 +16,7 @@ at once, and a bracketed paste is one `Paste` event holding everything between i
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual import events
 from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser

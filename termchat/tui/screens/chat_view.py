@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from termchat.app_context import AppContext
     from termchat.store import ConversationRow
     from termchat.tui.turns import Turn
+    from termchat.tui.widgets.code_fence import CodeFence
     from termchat.tui.widgets.tool_panel import ToolPanel  # mounted after the first frame
 
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
@@ -284,6 +285,15 @@ class ChatView(Screen[None]):
         title = self.conv.title if self.conv is not None else ""
         kind = "reply" if view.role == "assistant" else "message"
         copy_or_offer_file(self, view.text, what, export_name(f"{title} {kind}", kind))
+
+    def on_code_fence_copy(self, message: CodeFence.Copy) -> None:
+        from termchat.tui.clipboard import copy_or_offer_file, export_name
+
+        title = self.conv.title if self.conv is not None else ""
+        extension = {"python": "py", "sh": "sh", "bash": "sh", "javascript": "js", "rust": "rs",
+                     "go": "go", "sql": "sql"}.get(message.language, "txt")
+        name = export_name(f"{title} code", "code")[:-len(".md")] + f".{extension}"
+        copy_or_offer_file(self, message.code, f"the {message.language} code", name)
 
     def action_select_message(self, step: int) -> None:
         """Move the selection through the transcript (from the prompt: the newest message)."""

@@ -10,6 +10,7 @@ from textual.widgets import Markdown
 
 from termchat.sanitize import strip_control
 from termchat.tui.compat import EmptyMarkdownMount
+from termchat.tui.widgets.code_fence import CodeFence
 
 
 def markdown_link_text(text: str) -> str:
@@ -27,6 +28,7 @@ class MessageBody(EmptyMarkdownMount, Markdown):
     """
 
     _last: Widget | None = None
+    BLOCKS = {**Markdown.BLOCKS, "fence": CodeFence, "code_block": CodeFence}  # labelled code
 
     def __init__(self, markdown: str | None = None, *, trim: bool = True, **kwargs: Any) -> None:
         super().__init__(markdown, **kwargs)

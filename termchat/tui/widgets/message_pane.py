@@ -290,9 +290,14 @@ class MessagePane(VerticalScroll):
         return self.scroll_y >= self.max_scroll_y - 1
 
     def on_message_view_grew(self, message: Message) -> None:
-        """A reply grew while the reader is further up: say so on the pane's bottom edge."""
+        """A reply grew while the reader is further up: say so on the pane's bottom edge.
+        (Checked after the next refresh: a pane that follows the reply has scrolled by then.)"""
         message.stop()
-        if not self._at_end() and self.border_subtitle != self.NEW_BELOW:
+        if self.border_subtitle != self.NEW_BELOW:
+            self.call_after_refresh(self._announce_new_text)
+
+    def _announce_new_text(self) -> None:
+        if not self._at_end():
             self.border_subtitle = self.NEW_BELOW
 
     def watch_scroll_y(self, old: float, new: float) -> None:

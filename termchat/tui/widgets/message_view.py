@@ -22,6 +22,7 @@ from termchat.render_items import describe_item
 from termchat.sanitize import strip_control
 from termchat.tui.bindings import MESSAGE_COMMANDS, to_bindings
 from termchat.tui.compat import ScopedRestyle
+from termchat.tui.widgets.code_fence import CodeFence
 from termchat.tui.widgets.message_body import MessageBody, markdown_link_text
 from termchat.tui.widgets.reply_stream import ReplyStream, split_segments
 
@@ -148,6 +149,7 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         self.stream: ReplyStream | None = None
         self.citations: list[tuple[int, str, str]] = []
         self._tail_segments: list[str] = []
+        self._code_index = -1  # the code block `c` copied last
         if streaming:
             self.add_class("-streaming")
 
@@ -217,6 +219,13 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.refresh_header()
+
+    def action_copy_code(self) -> None:
+        """Copy the message's code blocks one after the other: each press the next one."""
+        fences = list(self.query(CodeFence))
+        if fences:
+            self._code_index = (self._code_index + 1) % len(fences)
+            fences[self._code_index].copy()
 
     def action_toggle_fold(self) -> None:
         for typed in self.query(TypedText):
