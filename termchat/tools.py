@@ -50,6 +50,23 @@ def memory_tier(tools: Iterable[dict[str, Any]]) -> str:
     return DEFAULT_MEMORY_TIER
 
 
+def tool_label(tool: dict[str, Any]) -> str:
+    """A few words for one tool dict: "web", "2 stores", "code 4g", "mcp deepwiki"."""
+    kind = tool.get("type", "?")
+    if kind == "web_search":
+        return "web"
+    if kind == "file_search":
+        count = len(tool.get("vector_store_ids") or [])
+        return f"{count} store{'' if count == 1 else 's'}"
+    if kind == "code_interpreter":
+        container = tool.get("container")
+        tier = container.get("memory_limit") if isinstance(container, dict) else None
+        return f"code {tier or DEFAULT_MEMORY_TIER}"
+    if kind == "mcp":
+        return f"mcp {tool.get('server_label', '?')}"
+    return str(tool.get("name") or kind)
+
+
 def mcp_tool(server: Any) -> dict[str, Any]:
     """The request shape of a configured MCP server; auth headers are resolved at send time."""
     tool: dict[str, Any] = {"type": "mcp", "server_label": server.label, "server_url": server.url,

@@ -656,7 +656,7 @@ def status_text(app) -> str:
 def context_meter(app) -> tuple[int, str]:
     import re
 
-    match = re.search(r"ctx (\d+)/(\S+)", status_text(app))
+    match = re.search(r"context (\d+) of (\S+)", status_text(app))
     assert match, status_text(app)
     return int(match.group(1)), match.group(2)
 

@@ -31,6 +31,8 @@ COMMANDS: tuple[Command, ...] = (
             show=True, priority=True),
     Command("new_chat", "ctrl+n", "new_chat", "New", "Start a new chat", show=True),
     Command("rename", "f2", "rename", "Rename", "Rename the current chat"),
+    Command("chat_info", "shift+f2", "chat_info", "Chat info",
+            "Show this chat's ids (to resume it anywhere), tokens, cost and tools"),
     Command("delete", "f8", "delete", "Delete", "Delete the current chat (undo from the notification)"),
     Command("delete_remote", "ctrl+f8", "delete(True)", "Delete chat and its server conversation",
             "Delete the current chat and its server conversation (undo from the notification)"),

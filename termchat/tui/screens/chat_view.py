@@ -178,10 +178,22 @@ class ChatView(Screen[None]):
         return panel
 
     def load_tools(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
-        """Show a chat's tools in the panel (now, or when it is mounted)."""
+        """Show a chat's tools in the panel (now, or when it is mounted) and by the prompt."""
         self._tools_loaded = (tools, tool_choice)
         if self._tool_panel is not None:
             self._tool_panel.load(tools, tool_choice)
+        self.show_tool_chips(tools, tool_choice)
+
+    def show_tool_chips(self, tools: list[dict[str, Any]], tool_choice: Any) -> None:
+        """What the next message will use, by the prompt ("web · code 4g")."""
+        from termchat.tools import tool_label
+
+        labels = [tool_label(t) for t in tools]
+        if isinstance(tool_choice, str) and tool_choice != "auto":
+            labels.append(f"tool_choice {tool_choice}")
+        prompts = self.query(PromptInput)
+        if prompts:  # (none while the app shuts down)
+            prompts.first().show_tools(labels)
 
     # -- which panes show --------------------------------------------------------------------
 
@@ -237,6 +249,14 @@ class ChatView(Screen[None]):
 
     # -- the chat's settings ----------------------------------------------------------------
 
+    def action_chat_info(self) -> None:
+        """The chat's ids (to resume it anywhere), tokens, cost and tools, in a dialog."""
+        from termchat.tui.screens.chat_info import show_chat_info
+
+        conv = self._current()
+        if conv is not None:
+            show_chat_info(self, conv)
+
     def action_switch_model(self) -> None:
         from termchat.tui.screens.dialogs import model_picker
 
@@ -262,6 +282,7 @@ class ChatView(Screen[None]):
         self.notify(f"state mode: {mode}", markup=False)
 
     def on_tool_panel_changed(self, message: ToolPanel.Changed) -> None:
+        self.show_tool_chips(message.tools, message.tool_choice)
         if self.conv is None:
             return  # a new chat saves its tools with the first message
         settings = dict(self.conv.settings)

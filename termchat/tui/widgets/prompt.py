@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import events
+from textual.content import Content
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import TextArea
@@ -44,6 +45,11 @@ class PromptInput(TextArea):
         self._history_index = -1  # -1: not browsing; else the entry shown
         self.placeholder = "Message… Enter sends · Alt+Enter newline · F1 keys"
         self.border_title = "Message"
+
+    def show_tools(self, labels: list[str]) -> None:
+        """What the next message will use, on the prompt's bottom edge: "web · code 4g"."""
+        text = " · ".join(strip_control(label, keep_newlines=False) for label in labels)
+        self.border_subtitle = Content(text or "no tools · Ctrl+T")
 
     def render_line(self, y: int) -> Strip:
         # While the terminal is resized the prompt can be laid out 0 cells wide for a frame;

@@ -1,10 +1,10 @@
-"""One line at the bottom: model, state mode, tokens, context size, cost, chat id, streaming state."""
+"""One line at the bottom, in words: model, state mode, context in use (a bar), cost, a reply
+coming. The chat's ids and token totals are in its info (Shift+F2), not here."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
@@ -19,13 +19,6 @@ def format_usd(value: float) -> str:
     except ImportError:  # pragma: no cover - pricing ships with the package
         return f"${value:.4f}"
     return fmt(value)
-
-
-def short_id(ident: str | None, limit: int = 22) -> str:
-    """`conv_0123456789…abcdef`: ids from the server are long; the start and end identify them."""
-    if not ident:
-        return "new chat"
-    return ident if len(ident) <= limit else f"{ident[:13]}…{ident[-6:]}"
 
 
 def context_used(rows: Sequence[MessageRow]) -> int | None:
@@ -50,14 +43,28 @@ def short_tokens(count: int) -> str:
     return str(count)
 
 
-class StatusLine(Static):
-    """Plain text only: every part may come from the user or the server.
+BAR_CELLS = 10
+FULL_CONTEXT = 0.8  # from this share of the window on, the context bar is shown as a warning
 
-    When the line is wider than the terminal, the chat id and then the token total are left out
-    (in that order) so the context meter, cost and streaming state stay visible.
+
+def context_bar(used: int, window: int, cells: int = BAR_CELLS) -> str:
+    """`███░░░░░░░`: the share of the model's context window in use."""
+    filled = min(cells, int(cells * used / window + 0.5)) if window else 0
+    if used and not filled:
+        filled = 1  # something is in use: show it
+    return "█" * filled + "░" * (cells - filled)
+
+
+class StatusLine(Static):
+    """The state of the chat in words: model, state mode, context in use, cost, and whether a
+    reply is coming. Plain text only: every part may come from the user or the server.
+
+    When the line is wider than the terminal, the parts take their short forms ("local" for
+    "local mode", "ctx 12k/400k" without the bar), then a note, the mode and the model go (in
+    that order): the context, the cost and "replying…" stay.
     """
 
-    _parts: list[tuple[str, int]] = []  # (text, drop order: 0 never, higher first)
+    _parts: list[tuple[str | Content, str | Content, int]] = []  # (full, short, drop order: 0 never)
 
     def show_chat(self, store: Store, conv: ConversationRow | None, *, model: str, mode: str,
                   streaming: bool = False, note: str = "") -> None:
@@ -66,23 +73,31 @@ class StatusLine(Static):
 
         info = model_info(model)
         used = context_used(store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
-        self.show(model=model, mode=mode, conversation_id=conv.id if conv else None,
-                  tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
+        self.show(model=model, mode=mode, tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
                   cost=conv.cost_usd if conv else 0.0, streaming=streaming, note=note,
                   context=used, window=info.context_window if info else None)
 
-    def show(self, *, model: str, mode: str, conversation_id: str | None, tokens: int,
-             cost: float, streaming: bool = False, note: str = "", context: int | None = None,
-             window: int | None = None) -> None:
-        ctx = "ctx " + ("?" if context is None else short_tokens(context))
-        if window:
-            ctx += f"/{short_tokens(window)}"
-        parts = [(model, 0), (mode, 0), (f"{tokens:,} tokens", 1), (ctx, 0), (format_usd(cost), 0),
-                 (short_id(conversation_id), 2)]
+    def show(self, *, model: str, mode: str, tokens: int, cost: float, streaming: bool = False,
+             note: str = "", context: int | None = None, window: int | None = None,
+             conversation_id: str | None = None) -> None:
+        """`conversation_id` and `tokens` are not shown (the chat's info has them, Shift+F2)."""
+        if context is None:
+            full_context = short_context = "context ?"
+        else:
+            amount = f"{short_tokens(context)} of {short_tokens(window)}" if window else short_tokens(context)
+            full_context = Content(f"context {amount}")
+            short_context = f"ctx {short_tokens(context)}" + (f"/{short_tokens(window)}" if window else "")
+            if window:
+                warn = context >= FULL_CONTEXT * window
+                full_context = Content.assemble(f"context {amount} ",
+                                                (context_bar(context, window), "$warning" if warn else "$primary"))
+        parts: list[tuple[str | Content, str | Content, int]] = [
+            (model, model, 3), (f"{mode} mode", mode, 2), (full_context, short_context, 0),
+            (format_usd(cost), format_usd(cost), 0)]
         if streaming:
-            parts.append(("streaming… (Esc stops)", 0))
+            parts.append(("replying… Esc stops", "replying…", 0))
         if note:
-            parts.append((note, 0))
+            parts.append((note, note, 1))
         self._parts = parts
         self._fit()
 
@@ -91,9 +106,12 @@ class StatusLine(Static):
 
     def _fit(self) -> None:
         width = self.size.width or 10_000
-        text = ""
-        for separator, drop in (("  ·  ", 3), (" · ", 3), (" · ", 2), (" · ", 1)):
-            text = " " + separator.join(t for t, order in self._parts if not order or order < drop)
-            if cell_len(text) <= width:
+        line = Content("")
+        for separator, short, dropped in (("  ·  ", False, 0), (" · ", False, 0), (" · ", True, 0),
+                                          (" · ", True, 1), (" · ", True, 2), (" · ", True, 3)):
+            texts = [s if short else f for f, s, order in self._parts if not order or order > dropped]
+            line = Content(" ").append(Content(separator).join(
+                t if isinstance(t, Content) else Content(t) for t in texts))
+            if line.cell_length <= width:
                 break
-        self.update(Content(text))
+        self.update(line)

@@ -54,13 +54,18 @@ class ToolPanel(VerticalScroll, can_focus=False):
         self.pricing = pricing  # the config's [pricing] overrides, for the container fees shown
         self.api = api  # lists the vector stores; None: no API configured
         self._loading = False
+        self._tier = DEFAULT_MEMORY_TIER  # the memory tier shown, as set by the panel itself
+        # What the toggles said when last loaded or reported: Changed only when they differ.
+        # (Selects report their first value as they mount: that must not reach the chat,
+        # whose saved tools it would replace with none.)
+        self._reported: tuple[list[dict[str, Any]], str] = ([], "auto")
         self.border_title = "Tools · next message"
 
     def compose(self) -> ComposeResult:
         yield Toggle("web_search", id="web_search", compact=True)
         yield Toggle("file_search", id="file_search", compact=True)
         with Horizontal(classes="vector-store-row"):
-            yield Input(placeholder="ids: vs_1,vs_2", id="vector_stores", compact=True)
+            yield Input(placeholder="none chosen", id="vector_stores", compact=True)
             yield Button("Pick…", id="pick_vector_stores", compact=True)
         yield Toggle("code_interpreter", id="code_interpreter", compact=True)
         yield Select([(f"{t} memory · {format_usd(container_price(t, self.pricing))}", t)
@@ -99,13 +104,15 @@ class ToolPanel(VerticalScroll, can_focus=False):
             ci = by_type.get("code_interpreter")
             self.query_one("#code_interpreter", Checkbox).value = ci is not None
             tier = ((ci or {}).get("container") or {}).get("memory_limit") or DEFAULT_MEMORY_TIER
-            self.query_one("#memory", Select).value = tier if tier in MEMORY_TIERS else DEFAULT_MEMORY_TIER
+            self._tier = tier if tier in MEMORY_TIERS else DEFAULT_MEMORY_TIER
+            self.query_one("#memory", Select).value = self._tier
             labels = {t.get("server_label") for t in tools if t.get("type") == "mcp"}
             for index, server in enumerate(self.mcp_servers):
                 self.query_one(f"#mcp-{index}", Checkbox).value = server.label in labels
             choice = tool_choice if tool_choice in TOOL_CHOICES else "auto"
             self.query_one("#tool_choice", Select).value = choice
             self.query_one("#tool-error", Label).update("")
+            self._reported = self.current()
         finally:
             self.call_after_refresh(self._done_loading)
 
@@ -171,7 +178,9 @@ class ToolPanel(VerticalScroll, can_focus=False):
         if self._loading:
             return
         tools, choice = self.current()
-        self.post_message(self.Changed(tools, choice))
+        if (tools, choice) != self._reported:
+            self._reported = (tools, choice)
+            self.post_message(self.Changed(tools, choice))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -184,6 +193,12 @@ class ToolPanel(VerticalScroll, can_focus=False):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
+        if event.select.id == "memory" and event.value != self._tier:
+            # Picking another memory tier means wanting the code interpreter: one Changed for
+            # both. (The Changed of a value set by `load`, or at mount, carries `_tier`.)
+            self._tier = str(event.value)
+            with self.prevent(Checkbox.Changed):
+                self.query_one("#code_interpreter", Checkbox).value = True
         self._changed()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
