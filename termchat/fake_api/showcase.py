@@ -8,6 +8,9 @@ anything else gets a generic one built from the prompt's own words.
 from __future__ import annotations
 
 import re
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _WANTS_CODE = re.compile(
     r"\b(?:write|show|give|make|create|need)\b[^.?!\n]{0,50}\b(?:code|function|script|snippet|program|"
@@ -123,7 +126,7 @@ def _language(prompt: str) -> str:
     return "python"
 
 
-def _keyed(table: dict, prompt: str):
+def _keyed(table: dict[str, T], prompt: str) -> T | None:
     words = set(re.findall(r"\w+", prompt.lower()))
     for key, value in table.items():
         if key in words or key + "s" in words:
