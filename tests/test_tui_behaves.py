@@ -348,3 +348,38 @@ async def test_code_blocks_say_their_language_and_copy(tui_context, tui_seed, te
         await pilot.click(app.query(".code-label").first())
         await pilot.pause()
         assert app.clipboard == "print('one')"
+
+
+@pytest.mark.parametrize("how", ["ctrl+q", "stop, ctrl+q", "stop, close"])
+async def test_quitting_while_a_reply_streams_ends_quietly(tui_context, tui_api, how):
+    from termchat.fake_api import Reply
+
+    words = [f"word{i} " for i in range(300)]
+    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.01))
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.chat_screen.prompt.insert("go")
+        app.chat_screen.prompt.action_submit()
+        await wait_for(pilot, lambda: app.chat_screen.current_turn() is not None and len(app.chat_screen.current_turn().text) > 40)
+        if how.startswith("stop"):  # the stop's outcome arrives while the app shuts down
+            app.chat_screen.current_turn().stop()
+        if how.endswith("ctrl+q"):
+            await pilot.press("ctrl+q")
+        # else: the app closes as the block ends (as when the terminal goes away)
+    assert app.return_code in (0, None)
+
+
+async def test_a_reply_can_finish_while_its_view_is_torn_down(tui_context):
+    # Shutting down removes a view's children before the view; a reply that ends then (a
+    # stop's outcome) marked its header: NoMatches '.message-header'.
+    from termchat.tui.widgets.message_view import MessageView
+
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = await app.chat_screen.pane.append(MessageView("assistant", "partial", streaming=True))
+        view.start_stream()
+        await view.remove_children()
+        await view.finish(status="interrupted", final_text="partial text")
+        assert view.status == "interrupted"

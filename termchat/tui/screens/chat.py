@@ -276,6 +276,8 @@ class ChatScreen(ChatView):
 
         perf.reply_started()
         turn = message.turn
+        if self.closing:
+            turn.view = None  # its widgets are going: the turn and the store keep the text
         if not isinstance(message.event, TurnDone):
             note = await turn.show(message.event)
             if note is not None:

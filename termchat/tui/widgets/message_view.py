@@ -214,8 +214,8 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming
                        and not self.job, "-unfinished")
         self.set_class(self.streaming, "-streaming")
-        if self.is_mounted:
-            self.query_one(".message-header", Static).update(self._header())
+        for header in self.query_children(".message-header").results(Static):
+            header.update(self._header())  # (none left while the app shuts down)
 
     def on_mount(self) -> None:
         self.refresh_header()
@@ -245,8 +245,8 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         meta = relative_time(self.created_at, now)
         if meta != self.meta:
             self.meta = meta
-            if self.is_mounted:
-                self.query_one(".message-header", Static).update(self._header())
+            for header in self.query_children(".message-header").results(Static):
+                header.update(self._header())
 
     @property
     def body(self) -> MessageBody:
@@ -294,8 +294,9 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
                 bodies = self.bodies
                 if len(bodies) > 1:
                     await self.remove_children(bodies[1:])
-                bodies[0].set_trim(True)
-                await bodies[0].update(final_text)
+                if bodies:  # (none left while the app shuts down)
+                    bodies[0].set_trim(True)
+                    await bodies[0].update(final_text)
         self.streaming = False
         self.status = status
         self.error = error
