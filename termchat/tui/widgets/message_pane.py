@@ -67,6 +67,7 @@ class MessagePane(VerticalScroll):
         # message id -> (the chat's place, how many) among the alternatives of its turn
         self.alternatives: dict[int, list[ConversationRow]] = {}
         self.branch_marks: dict[int, tuple[int, int]] = {}
+        self._following = True  # at the end, or not moved away from it (see watch_scroll_y)
 
     def meta(self, row: MessageRow) -> str:
         from termchat.listing import relative_time
@@ -290,20 +291,21 @@ class MessagePane(VerticalScroll):
         return self.scroll_y >= self.max_scroll_y - 1
 
     def on_message_view_grew(self, message: Message) -> None:
-        """A reply grew while the reader is further up: say so on the pane's bottom edge.
-        (Checked after the next refresh: a pane that follows the reply has scrolled by then.)"""
+        """A reply grew while the reader is further up: say so on the pane's bottom edge."""
         message.stop()
-        if self.border_subtitle != self.NEW_BELOW:
-            self.call_after_refresh(self._announce_new_text)
-
-    def _announce_new_text(self) -> None:
-        if not self._at_end():
+        if not self._following and self.border_subtitle != self.NEW_BELOW:
             self.border_subtitle = self.NEW_BELOW
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if self.border_subtitle and self._at_end():
-            self.border_subtitle = ""
+        # Following the end until the reader moves up (growing text only moves the end down);
+        # following again once back at the end.
+        if self._at_end():
+            self._following = True
+            if self.border_subtitle:
+                self.border_subtitle = ""
+        elif new < old:
+            self._following = False
         # At the top of content taller than the pane: the reader scrolled up. (Content that fits
         # also puts scroll_y at 0, say while a new page lays out: `_fill` handles that case.)
         if new <= 0 and old > 0 and self.max_scroll_y > 0 and self.has_older and not self.loading_older:
