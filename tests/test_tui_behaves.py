@@ -206,7 +206,8 @@ async def test_a_failed_send_puts_the_message_back_in_the_prompt(tui_context, tu
         assert app.chat_screen.prompt.text == "a long question\nworth keeping"
         assert any("back in the prompt" in str(n.message) for n in app._notifications)
         await pilot.press("enter")  # the retry goes through
-        await wait_for(pilot, lambda: len(tui_api.requests_to("responses")) >= 2 and app.chat_screen.current_turn() is None)
+        await wait_for(pilot, lambda: len(tui_api.requests_to("responses")) >= 2
+                       and app.chat_screen.current_turn() is None)
         await app.workers.wait_for_complete()
         assert app.chat_screen.prompt.text == ""
 
@@ -244,7 +245,8 @@ async def test_a_reply_growing_below_the_reader_is_announced(tui_context, tui_ap
         pane = app.chat_screen.pane
         app.chat_screen.prompt.insert("go on")
         app.chat_screen.prompt.action_submit()
-        await wait_for(pilot, lambda: app.chat_screen.current_turn() is not None and app.chat_screen.current_turn().text)
+        chat = app.chat_screen
+        await wait_for(pilot, lambda: chat.current_turn() is not None and chat.current_turn().text)
         assert not pane.border_subtitle  # following the reply: nothing to announce
         await pilot.press("pageup", "pageup")
         await wait_for(pilot, lambda: "new text below" in str(pane.border_subtitle))
@@ -361,7 +363,8 @@ async def test_quitting_while_a_reply_streams_ends_quietly(tui_context, tui_api,
         await pilot.pause()
         app.chat_screen.prompt.insert("go")
         app.chat_screen.prompt.action_submit()
-        await wait_for(pilot, lambda: app.chat_screen.current_turn() is not None and len(app.chat_screen.current_turn().text) > 40)
+        chat = app.chat_screen
+        await wait_for(pilot, lambda: chat.current_turn() is not None and len(chat.current_turn().text) > 40)
         if how.startswith("stop"):  # the stop's outcome arrives while the app shuts down
             app.chat_screen.current_turn().stop()
         if how.endswith("ctrl+q"):

@@ -94,11 +94,13 @@ async def test_the_pane_with_the_keyboard_is_shown(app):
 
         def lit() -> set[str]:
             colour = app.theme_variables["border"]
-            panes = {"list": app.chat_screen.chat_list, "transcript": app.chat_screen.pane, "prompt": app.chat_screen.prompt,
+            chat = app.chat_screen
+            panes = {"list": chat.chat_list, "transcript": chat.pane, "prompt": chat.prompt,
                      "tools": app.chat_screen.tool_panel}
             return {name for name, pane in panes.items() if pane.styles.border_top[1].hex == colour.upper()}
 
-        assert [str(p.border_title) for p in (app.chat_screen.chat_list, app.chat_screen.prompt, app.chat_screen.tool_panel)] == \
+        chat = app.chat_screen
+        assert [str(p.border_title) for p in (chat.chat_list, chat.prompt, chat.tool_panel)] == \
             ["Chats", "Message", "Tools · next message"]
         assert lit() == {"prompt"}
         await pilot.press("ctrl+f")
