@@ -58,9 +58,12 @@ async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
         bare.stop()
 
 
-async def test_select_a_message_and_copy_it(tui_context, tui_api):
+async def test_select_a_message_and_copy_it(tui_context, tui_api, monkeypatch):
     from termchat.fake_api import Reply
 
+    for name in ("VTE_VERSION", "KONSOLE_VERSION", "TERM_PROGRAM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-kitty")  # a terminal that takes copies: F5 just copies
     app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
     copied = []
     app.copy_to_clipboard = copied.append
