@@ -96,7 +96,7 @@ async def shoot(theme: str, out: Path) -> None:
 
     scene = SCENES[theme]
     # Deltas paced like a real model's: the streaming scene is caught mid-reply.
-    api = FakeAPI(delay=0.03 if scene is search_and_stream else 0.0)
+    api = FakeAPI(delay=0.1 if scene is search_and_stream else 0.0)
     base_url = api.start()
     tmp = Path(tempfile.mkdtemp(prefix="termchat-shot-"))
     try:
