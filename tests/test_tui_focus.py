@@ -120,3 +120,18 @@ async def test_down_in_the_filter_moves_into_the_list(app):
         await pilot.press("down", "enter")
         await ready(app, pilot)
         assert app.chat_screen.conv is not None and app.focused is app.chat_screen.prompt
+
+
+async def test_on_a_narrow_screen_the_list_shown_to_pick_a_chat_goes_again(app):
+    async with app.run_test(size=(40, 12)) as pilot:
+        await ready(app, pilot)
+        chat = app.chat_screen
+        assert not chat.chat_list.display
+        await pilot.press("ctrl+f", "down", "enter")  # shows the list, picks its first chat
+        await ready(app, pilot)
+        assert chat.conv is not None
+        assert not chat.chat_list.display and app.focused is chat.prompt
+        await pilot.press("ctrl+l")  # shown on purpose: it stays after a pick
+        await pilot.press("ctrl+f", "down", "enter")
+        await ready(app, pilot)
+        assert chat.chat_list.display

@@ -151,7 +151,7 @@ class ChatScreen(ChatView):
         self.prompt.focus()
 
     def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
-        self.prompt.focus()  # what the user types next is for the chat just chosen
+        self.chat_picked()  # what the user types next is for the chat just chosen
         conv = self._row(message.pk)
         if conv is not None:
             self.open_conversation(conv.id, reveal=message.message_id)

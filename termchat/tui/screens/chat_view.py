@@ -60,6 +60,7 @@ class ChatView(Screen[None]):
         self._tools_loaded: tuple[list[dict[str, Any]], Any] | None = None  # for the panel to come
         self._tools_display = False
         self._first_frame_done = False
+        self._list_for_a_pick = False  # the list was shown by Ctrl+F on a narrow screen
 
     @property
     def store(self) -> Any:
@@ -212,6 +213,7 @@ class ChatView(Screen[None]):
             self.call_later(self.ensure_tool_panel)
 
     def action_toggle_list(self) -> None:
+        self._list_for_a_pick = False  # shown or hidden on purpose: it stays so
         self.pane_choice["list"] = not self.chat_list.display
         self.chat_list.display = self.pane_choice["list"]
 
@@ -232,7 +234,19 @@ class ChatView(Screen[None]):
     def action_focus_filter(self) -> None:
         if not self.chat_list.display:
             self.action_toggle_list()
+            # Shown only to pick a chat: on a narrow screen it leaves the transcript no room,
+            # so it goes again once one is picked (see `chat_picked`).
+            self._list_for_a_pick = self.app.size.width < LIST_MIN_WIDTH
         self.chat_list.query_one("#filter").focus()
+
+    def chat_picked(self) -> None:
+        """A chat was chosen in the list: the keyboard goes to the prompt; a list shown just
+        for the choice on a narrow screen goes away."""
+        if self._list_for_a_pick:
+            self._list_for_a_pick = False
+            self.pane_choice.pop("list", None)
+            self._apply_layout(self.app.size.width)
+        self.prompt.focus()
 
     def action_focus_prompt(self) -> None:
         self.prompt.focus()
