@@ -21,7 +21,7 @@ import time
 import pytest
 from textual import events
 
-from termchat.tui import terminal_input
+from termchat.tui.compat import install_terminal_parser
 from termchat.tui.widgets.prompt import pasted_text
 
 TIMEOUT = 60.0  # seconds: a bound for a hung app on a loaded machine, not a pace
@@ -144,7 +144,7 @@ def driver_parser():
     """The parser the Linux driver creates, once termchat has set it up."""
     from textual.drivers import linux_driver
 
-    terminal_input.install()
+    install_terminal_parser()
     return linux_driver.XTermParser()
 
 
@@ -222,3 +222,16 @@ async def test_a_paste_into_the_prompt_is_inserted_once_as_text(tui_context, tui
         assert app.chat_screen.prompt.text == "> one red\ntwo"
         assert app.chat_screen.prompt.cursor_location == (1, 3)
         assert tui_api.requests_to("responses") == []
+
+
+def test_the_textual_internals_the_parser_relies_on_are_there():
+    # compat.TerminalParser (Textual 8.2): the driver builds its parser from the module's name,
+    # and the parser maps sequences to keys in one overridable method.
+    import inspect
+
+    from textual._xterm_parser import XTermParser
+    from textual.drivers import linux_driver
+
+    assert "XTermParser(" in inspect.getsource(linux_driver.LinuxDriver.run_input_thread)
+    assert list(inspect.signature(XTermParser._sequence_to_key_events).parameters) == ["self", "sequence", "alt"]
+    assert "sequence_to_key_events = self._sequence_to_key_events" in inspect.getsource(XTermParser.parse)

@@ -31,10 +31,10 @@ def build_app(ctx: Any, args: argparse.Namespace) -> TermchatApp:
 
 
 def run_app(ctx: Any, args: argparse.Namespace) -> int:
-    from termchat.tui import terminal_input
+    from termchat.tui.compat import install_terminal_parser
 
     app = build_app(ctx, args)
-    terminal_input.install()  # Alt+Enter and pastes as the user meant them
+    install_terminal_parser()  # Alt+Enter and pastes as the user meant them
     result = app.run()
     if app.background_jobs is not None:
         app.background_jobs.finish_sending(sys.stderr.write)
