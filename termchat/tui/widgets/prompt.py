@@ -39,7 +39,7 @@ class PromptInput(TextArea):
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, **kwargs)
-        # Earlier messages for Up / Down, newest first; loaded when first wanted (see set_history).
+        # Earlier messages for Up / Down, newest first; loaded when first wanted (see forget_history).
         self.history_source: Callable[[], list[str]] = list
         self._history: list[str] | None = None
         self._history_index = -1  # -1: not browsing; else the entry shown
