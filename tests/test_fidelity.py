@@ -1,14 +1,15 @@
 """Fidelity of termchat.fake_api against real recorded OpenAI exchanges.
 
-1. Every recording in ``shared/recordings`` parses with the SDK's own types (the
+1. Every recording in ``tests/fixtures/recordings`` parses with the SDK's own types (the
    same lenient rules the fake uses for known wire-vs-SDK differences).
 2. For the same kind of request, the fake emits the same event-type order
    (repeated deltas collapsed; per output item type when the real model emitted
    extra items) and the same top-level fields on responses, events and items.
 
 Requests are replayed over raw HTTP (httpx) so the wire JSON is compared, not
-SDK objects. Recordings are found via ``TERMCHAT_RECORDINGS_DIR`` or
-``<repo>/../shared/recordings``.
+SDK objects. The recordings ship with the tests (``tests/fixtures/recordings``, copied from the
+project's shared/recordings; their README names where each one came from), so a clone runs these
+tests as they are. ``TERMCHAT_RECORDINGS_DIR`` points them at another set instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 
 import httpx2 as httpx
@@ -24,17 +26,13 @@ import pytest
 from termchat.fake_api import FakeAPI, FakeClock, Reply, sdk
 
 
-def _recordings_dir() -> Path | None:
+def _recordings_dir() -> Path:
     env = os.environ.get("TERMCHAT_RECORDINGS_DIR")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "recordings")
-    return next((p for p in candidates if p.is_dir() and any(p.glob("*.json"))), None)
+    return Path(env) if env else Path(__file__).resolve().parent / "fixtures" / "recordings"
 
 
 REC_DIR = _recordings_dir()
-pytestmark = pytest.mark.skipif(REC_DIR is None, reason="recordings not found: set "
-                                "TERMCHAT_RECORDINGS_DIR or put shared/recordings next to the repo")
-FILES = sorted(REC_DIR.glob("*.json")) if REC_DIR else []
+FILES = sorted(REC_DIR.glob("*.json"))
 # Response fields that only some recordings (or only completed responses) carry.
 SOMETIMES = {"billing"}
 
@@ -149,8 +147,7 @@ def all_recorded_responses() -> list[dict]:
     return out
 
 
-KNOWN_RESPONSE_FIELDS = set().union(*(set(r) for r in all_recorded_responses())) if FILES \
-    else set()
+KNOWN_RESPONSE_FIELDS = set().union(*(set(r) for r in all_recorded_responses()))
 
 
 @pytest.fixture
@@ -182,6 +179,13 @@ def post_json(http, body: dict, path: str = "/responses", status: int = 200) -> 
 
 
 # ---------------------------------------------------------------------------- 1. parse all
+def test_every_recording_is_there_with_its_provenance():
+    """The set is complete (no test runs on an empty parameter list) and each file's source is
+    named in the README next to it."""
+    readme = (REC_DIR / "README.md").read_text()
+    named = set(re.findall(r"^\| `([\w.]+\.json)` \|", readme, flags=re.M))
+    assert len(FILES) >= 40
+    assert {p.name for p in FILES} == named
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_recording_parses_with_sdk_types(path):
     for ex in json.loads(path.read_text())["exchanges"]:
