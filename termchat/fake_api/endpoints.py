@@ -166,6 +166,11 @@ def stream_frames(api: FakeAPI, rec: ResponseRecord, plan: Plan | None,
         if frame["sequence_number"] <= starting_after:
             continue
         if etype.endswith(".delta"):
+            if plan is not None and plan.hold_after is not None and deltas == plan.hold_after:
+                while not (plan.release is not None and plan.release.wait(0.05)):
+                    if api.stopping.is_set():
+                        yield DROP
+                        return
             deltas += 1
             if plan is not None and plan.delay:
                 api.clock.sleep(plan.delay)

@@ -53,6 +53,8 @@ class Plan:
     inject: list[tuple[int, Any]] = field(default_factory=list)  # (after N deltas, dict|bytes)
     close_after_inject: bool = False       # malformed SSE: close right after the raw bytes
     delay: float | None = None             # seconds per delta event
+    hold_after: int | None = None          # stop streaming after N delta events ...
+    release: Any = None                    # ... until this threading.Event is set
     obfuscation: bool | None = None
     hold: Any = None                       # a threading.Event: answer only once it is set
 

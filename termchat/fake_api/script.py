@@ -21,6 +21,7 @@ reply for this request".
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,13 +51,17 @@ class Reply:
 
     # ------------------------------------------------------------------ outputs
     @classmethod
-    def text(cls, text: str, chunks: list[str] | None = None, delay: float | None = None) -> Reply:
+    def text(cls, text: str, chunks: list[str] | None = None, delay: float | None = None,
+             hold_after: int | None = None, release: threading.Event | None = None) -> Reply:
         """A normal assistant message ``text`` streamed as ``chunks`` (default: word deltas).
 
         ``"".join(chunks)`` should equal ``text``. ``delay`` = seconds before each delta.
+        ``hold_after=N`` stops the stream after N deltas until ``release`` is set (or the server
+        stops): a reply that is still streaming for as long as a test needs, on any machine.
         """
         def make(ids: Any, default: Callable[[], Plan]) -> Plan:
-            return Plan(items=[message_item(ids.new("msg"), text, chunks=chunks)], delay=delay)
+            return Plan(items=[message_item(ids.new("msg"), text, chunks=chunks)], delay=delay,
+                        hold_after=hold_after, release=release)
         return cls("plan", make_plan=make)
 
     @classmethod

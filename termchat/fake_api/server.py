@@ -34,6 +34,8 @@ class RecordedRequest:
     raw: bytes = b""
     endpoint: str = ""              # e.g. "responses", "conversations.items.list"
     extra: dict = field(default_factory=dict)
+    client_gone: bool = False       # the client closed the connection before the answer was written
+    answered: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     @property
     def json(self) -> Any:
@@ -288,7 +290,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._write(result)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, OSError):
+            rec.client_gone = True
             self.close_connection = True
+        finally:
+            rec.answered.set()  # tests wait on this instead of sleeping
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _dispatch
 
