@@ -37,6 +37,23 @@ import pytest as _tui_pytest
 TUI_NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC: relative times in the app are frozen to it
 
 
+async def wait_for(pilot, predicate, timeout: float = 120.0) -> None:
+    """Let the app run until `predicate()` holds. It polls the app's state (no fixed sleeps);
+    `timeout` only keeps a broken test from hanging, however loaded the machine is."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return
+        except (IndexError, AttributeError):  # not mounted yet
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await pilot.pause(0.01)
+
+
 @_tui_pytest.fixture
 def tui_api():
     """A FakeAPI on loopback for app tests (real clock: background jobs progress on their own)."""

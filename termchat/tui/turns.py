@@ -1,11 +1,14 @@
 """A turn runs in a thread worker; it reaches the UI only as `TurnUpdate` messages.
 
 The worker coalesces text deltas (at most one message per FLUSH seconds) so a fast stream does
-not flood the UI thread's queue; the MarkdownStream on the other side batches again.
+not flood the UI thread's queue; the MarkdownStream on the other side batches again. Text held
+back that way goes out after FLUSH even when no next event comes (a stream that pauses, or
+stalls): the worker is then blocked on the socket, so a timer thread sends it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -63,14 +66,34 @@ def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: 
 
     pending: list[str] = []
     last = time.monotonic()
+    lock = threading.Lock()  # pending text, and the order of posts, between worker and timer
+    timer: threading.Timer | None = None
 
     def post(event: Any) -> None:
         app.post_message(TurnUpdate(turn, event))
 
-    def flush() -> None:
+    def post_pending() -> None:  # with the lock held
+        nonlocal last
         if pending:
             post(ev.TextDelta("".join(pending)))
             pending.clear()
+            last = time.monotonic()
+
+    def flush() -> None:
+        with lock:
+            post_pending()
+
+    def add_text(text: str) -> None:
+        nonlocal timer
+        with lock:
+            pending.append(text)
+            due = time.monotonic() - last >= FLUSH
+        if due:
+            flush()
+        elif timer is None or not timer.is_alive():
+            timer = threading.Timer(FLUSH, flush)  # in case no next event comes soon
+            timer.daemon = True
+            timer.start()
 
     try:
         conv = engine.store.reload(conv)
@@ -82,14 +105,11 @@ def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: 
             if turn.stop_requested:
                 session.stop()
             if isinstance(event, ev.TextDelta):
-                pending.append(event.text)
-                now = time.monotonic()
-                if now - last >= FLUSH:
-                    flush()
-                    last = now
+                add_text(event.text)
                 continue
-            flush()
-            post(event)
+            with lock:  # the text received before this event goes out before it
+                post_pending()
+                post(event)
     except TermchatError as exc:
         flush()
         post(ev.Failed(conv.id, exc.one_line(), "", exc.exit_code, turn.stop_requested))
@@ -97,6 +117,8 @@ def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: 
         flush()
         post(ev.Failed(conv.id, f"unexpected error: {exc}", "", 1, turn.stop_requested))
     finally:
+        if timer is not None:
+            timer.cancel()
         flush()
         post(TurnDone())
         engine.store.close()
