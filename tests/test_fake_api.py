@@ -7,7 +7,10 @@ import subprocess
 import sys
 import threading
 
-import httpx2 as httpx
+try:
+    import httpx2 as httpx  # the HTTP client of openai 3
+except ImportError:  # openai 2 uses httpx
+    import httpx
 import openai
 import pytest
 

@@ -153,14 +153,18 @@ def test_imported_conversation_is_sanitized(run, server, model):
 def test_json_outputs_escape_c1_and_bidi(run, server):
     server.script(Reply.text(CORPUS))
     result = run("--json", "--state", "local", "-p", CORPUS)
+    assert result.code == 0, result.err
     outputs = [result.out]
     conv_id = listing(run)[0]["id"]
     for argv in (("list", "--json"), ("show", conv_id, "--json"),
                  ("export", conv_id, "--format", "json")):
-        outputs.append(run(*argv).out)
+        shown = run(*argv)
+        assert shown.code == 0 and shown.out, (argv, shown.err)
+        outputs.append(shown.out)
     for text in outputs:
         assert_safe(text, "json")
-        json.loads(text.splitlines()[0] if text.startswith("{\"type\"") else text)
+        for line in text.splitlines() if text.startswith("{\"type\"") else [text]:  # JSON Lines: each
+            json.loads(line)
 
 
 # -- markup is never interpreted -----------------------------------------------------------------
