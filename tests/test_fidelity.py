@@ -189,7 +189,7 @@ def test_every_recording_is_there_with_its_provenance():
     """The set is complete (no test runs on an empty parameter list) and each file's source is
     named in the README next to it."""
     readme = (REC_DIR / "README.md").read_text()
-    named = set(re.findall(r"^\| `([\w.]+\.json)` \|", readme, flags=re.M))
+    named = set(re.findall(r"^\| `([\w.]+\.json)` \|", readme, flags=re.MULTILINE))
     assert len(FILES) >= 40
     assert {p.name for p in FILES} == named
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])

@@ -62,8 +62,8 @@ async def test_select_a_message_and_copy_it(tui_context, tui_api):
             tui_api.script(Reply.text(reply))
             app.prompt.insert(text)
             app.prompt.action_submit()
-            await wait_for(pilot, lambda: app.current_turn() is None and app.pane.last_reply() is not None
-                           and app.pane.last_reply().text == reply)
+            await wait_for(pilot, lambda reply=reply: app.current_turn() is None
+                           and app.pane.last_reply() is not None and app.pane.last_reply().text == reply)
         await pilot.press("f5")
         assert copied[-1] == "second answer"
         await pilot.press("alt+up", "alt+up", "alt+up")  # newest reply, its question, the first answer
