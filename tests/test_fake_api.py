@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 
 try:
     import httpx2 as httpx  # the HTTP client of openai 3
@@ -15,6 +16,17 @@ import openai
 import pytest
 
 from termchat.fake_api import FakeAPI, Reply
+
+HANG = 300  # seconds: a client timeout that only stops a hang (a first request on a busy
+# machine waits for the server to import the SDK's types)
+
+
+def eventually(predicate, timeout: float = HANG) -> None:
+    """Wait until `predicate()` holds (another thread makes it so); the deadline stops a hang."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
 
 
 def types_of(stream) -> list[str]:
@@ -42,7 +54,7 @@ def test_import_has_no_textual_and_no_openai():
 
 def test_plain_stream_event_order_and_framing(fake_api):
     body = {"model": "gpt-4o", "input": "hello", "stream": True}
-    with httpx.Client() as http:
+    with httpx.Client(timeout=HANG) as http:
         r = http.post(fake_api.base_url + "/responses", json=body,
                       headers={"accept": "application/json"})
     assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
@@ -423,13 +435,12 @@ def test_background_stream_follows_clock_and_resumes(fake_api, fake_client):
     got: list = []
     reader = threading.Thread(target=lambda: got.extend(stream))
     reader.start()
-    reader.join(0.2)
-    assert got == []  # waiting on the (fake) clock
+    assert not fake_api.requests_to("responses")[-1].answered.is_set()  # waiting on the (fake) clock
     fake_api.clock.advance(1)
-    reader.join(0.2)
-    assert [e.type for e in got] == ["response.in_progress"]
+    eventually(lambda: got)
+    assert [e.type for e in got] == ["response.in_progress"]  # the rest waits for the clock again
     fake_api.clock.advance(2)
-    reader.join(5)
+    reader.join(HANG)
     assert got[-1].type == "response.completed"
     resp_id = first[0].response.id
     resumed = list(fake_client.responses.retrieve(resp_id, stream=True, starting_after=0))

@@ -234,7 +234,7 @@ def test_unknown_item_type_prints_no_warnings_in_a_real_process(env, server):
                                {"type": "message", "content": [{"type": "output_text", "text": "ok",
                                                                 "annotations": []}]}]))
     proc = subprocess.run([sys.executable, "-m", "termchat", "--state", "local", "-p", "hi"],
-                          env=dict(os.environ), capture_output=True, text=True, timeout=30,
+                          env=dict(os.environ), capture_output=True, text=True, timeout=300,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and proc.stdout == "ok\n"
     assert proc.stderr == "termchat: hologram_call item\n"

@@ -28,6 +28,9 @@ import pytest
 
 from termchat.fake_api import FakeAPI, FakeClock, Reply, sdk
 
+HANG = 300  # seconds: a client timeout that only stops a hang (a first request on a busy
+# machine waits for the server to import the SDK's types)
+
 
 def _recordings_dir() -> Path:
     env = os.environ.get("TERMCHAT_RECORDINGS_DIR")
@@ -164,7 +167,7 @@ def api():
 
 @pytest.fixture
 def http(api):
-    with httpx.Client(base_url=api.base_url, timeout=10,
+    with httpx.Client(base_url=api.base_url, timeout=HANG,
                       headers={"authorization": "Bearer test"}) as client:
         yield client
 
@@ -434,7 +437,7 @@ def test_compact_roundtrip(http):
 
 def test_background_poll(api, http):
     slow = FakeAPI(clock=FakeClock())
-    with slow, httpx.Client(base_url=slow.base_url, timeout=10) as client:
+    with slow, httpx.Client(base_url=slow.base_url, timeout=HANG) as client:
         exchanges = load("responses_background_poll.json")["exchanges"]
         fake = client.post("/responses", json=exchanges[0]["request"]["body"]).json()
         statuses = [fake["status"]]
@@ -450,7 +453,7 @@ def test_background_poll(api, http):
 # ---------------------------------------------------------------------------- 4. errors & misc
 def test_error_bodies_match():
     with FakeAPI(api_key="sk-real", models=["gpt-4o"]) as api, \
-            httpx.Client(base_url=api.base_url, timeout=10) as client:
+            httpx.Client(base_url=api.base_url, timeout=HANG) as client:
         real401 = load("error_401_invalid_api_key.json")["exchanges"][1]
         r = client.post("/responses", json=real401["request"]["body"],
                         headers={"authorization": "Bearer invalid-api-key-12345"})
