@@ -28,6 +28,20 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
+async def started(app, pilot) -> None:
+    """Wait until the app has shown its first chat and put that chat's tools in the mounted tool
+    panel: a toggle clicked before that is overwritten by the chat's own tools. (The panel
+    mounts after the first frame; on a busy machine a test gets there first.)"""
+    def ready() -> bool:
+        if app._tools_loaded is None:
+            return False
+        if not app._tools_display:  # a hidden panel mounts (and loads them) when first needed
+            return True
+        return app._tool_panel is not None and not app._tool_panel._loading
+
+    await wait_for(pilot, ready)
+
+
 async def send(app, pilot, text: str) -> None:
     """Type and send like Enter does, without Pilot's wait-for-idle (a stream is never idle)."""
     app.prompt.insert(text)
@@ -394,7 +408,7 @@ async def test_command_palette_lists_every_action(tui_context):
 async def test_keymap_override_from_config(tui_context):
     app = make_app(tui_context(keymap={"toggle_tools": "f11", "new_chat": "f12"}))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         assert not (await app.ensure_tool_panel()).display  # 120 columns: tools start hidden
         await pilot.press("f11")
         assert app.tool_panel.display
@@ -423,7 +437,7 @@ async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         assert app.tool_panel.display
         await pilot.click("#web_search")
         await pilot.click("#code_interpreter")
@@ -627,7 +641,7 @@ async def test_mcp_approval_approved_runs_the_tool(tui_context, tui_api):
     ctx = tui_context(mcp_servers=(McpServer(**DEEPWIKI),))
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await ask_mcp(app, pilot, tui_api)
         dialog = app.screen
         what = str(dialog.query_one("#approval-what").render())
@@ -655,7 +669,7 @@ async def test_mcp_approval_denied_with_escape(tui_context, tui_api):
     ctx = tui_context(mcp_servers=(McpServer(**DEEPWIKI),), state="local")
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await ask_mcp(app, pilot, tui_api)
         await pilot.press("escape")
         await settle(app, pilot)
@@ -713,7 +727,7 @@ async def test_tool_panel_by_keyboard(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         assert not (await app.ensure_tool_panel()).display and app.focused is app.prompt
         await pilot.press("ctrl+t")  # shows the panel and moves into it
         assert app.tool_panel.display and app.focused.id == "web_search"
@@ -774,7 +788,7 @@ async def test_pick_vector_stores_by_keyboard_and_send(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await open_picker(app, pilot)
         assert isinstance(app.screen, VectorStorePicker)
         assert requests_to(tui_api, "vector_stores.list")
@@ -808,7 +822,7 @@ async def test_pick_vector_stores_cancel_keeps_typed_ids(tui_context, tui_api):
     tui_api.vector_stores = [("vs_a", "Alpha \x1b]52;c;ZXZpbA==\x07[b]bold[/b]", 1)]
     app = make_app(tui_context(tools=("file_search:vs_typed",)))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await open_picker(app, pilot)
         options = app.screen.query_one("#vs-list")
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
@@ -825,10 +839,10 @@ async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui
                                headers={"x-should-retry": "false"}))
     app = make_app(tui_context(tools=("file_search:vs_typed",)))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await open_picker(app, pilot)
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
-        [note] = [n for n in app._notifications if n.severity == "error"]
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1 and notes(app, "error"))
+        [note] = notes(app, "error")
         assert "boom" in note.message and "\n" not in note.message and not note.markup
         assert vector_store_input(app).value == "vs_typed"
         assert app.tool_panel.query_one("#file_search").value
