@@ -350,12 +350,16 @@ class Store:
 
     def _transaction(self, statements: list[tuple[str, tuple | dict]]) -> list[sqlite3.Cursor]:
         try:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 cursors = [self._db.execute(sql, params) for sql, params in statements]
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # Ctrl-C can land anywhere here, even right after BEGIN or COMMIT: roll back only
+                # an open transaction, so the interrupt stays an interrupt (not "cannot rollback")
+                # and no transaction is left open for the next write.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot write to {self.path}: {exc}") from None

@@ -144,3 +144,37 @@ def test_migration_from_version_2_keeps_jobs(tmp_path):
     db.close()
     job = Store(path).job("resp_old")
     assert (job.status, job.base_url, job.model, job.pending) == ("queued", None, None, True)
+
+
+class _InterruptAfter:
+    """A connection that raises KeyboardInterrupt (as Ctrl-C does) right after running `sql`."""
+
+    def __init__(self, db, sql: str) -> None:
+        self._db, self._sql = db, sql
+
+    def execute(self, sql, *args):
+        cursor = self._db.execute(sql, *args)
+        if sql == self._sql:
+            self._sql = None  # once
+            raise KeyboardInterrupt
+        return cursor
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+@pytest.mark.parametrize("after", ["BEGIN IMMEDIATE", "COMMIT"])
+def test_ctrl_c_around_a_write_stays_an_interrupt_and_leaves_no_transaction_open(tmp_path, after):
+    store = Store.in_dir(tmp_path)
+    conv = store.create_conversation(mode="local", model="m", title="t")
+    real = store._db
+    store._db = _InterruptAfter(real, after)
+    with pytest.raises(KeyboardInterrupt):  # not a StoreError ("cannot rollback") that exits 1
+        store.add_message(conv, "user", "typed just before Ctrl-C")
+    store._db = real
+    assert not real.in_transaction
+    store.add_message(conv, "user", "the next write works")
+    kept = [m.content for m in store.messages(conv)]
+    assert kept[-1] == "the next write works"
+    assert ("typed just before Ctrl-C" in kept) == (after == "COMMIT")  # committed, or rolled back
+    store.close()
