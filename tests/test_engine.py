@@ -190,7 +190,7 @@ def test_without_conversations_the_chat_goes_local_and_says_so(tmp_path):
         bare.stop()
 
 
-# -- _finish: what a finished response leaves in the store --------------------------------------
+# -- finish: what a finished response leaves in the store --------------------------------------
 
 def reply_row(session, prompt: str = "question") -> int:
     """A chat with a prompt and an empty streaming reply, as `_turn` leaves it before the stream."""
@@ -199,7 +199,7 @@ def reply_row(session, prompt: str = "question") -> int:
 
 
 def finish(session, reply_id: int, final: dict, text: str = "", carried: list | None = None) -> list:
-    return list(session._finish(final, reply_id, [text] if text else [], {}, carried))
+    return list(session.finish(final, reply_id, [text] if text else [], {}, carried))
 
 
 USAGE = {"input_tokens": 1000, "output_tokens": 200, "input_tokens_details": {"cached_tokens": 100},
