@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
-PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
+SLOW_STDIN = 1.0  # seconds of silent stdin after which `-p` says it is waiting for it to end
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,8 +126,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         ctx.close()
 
 
-def read_stdin(wait: float | None) -> str | None:
-    """Read piped stdin as text. `wait` bounds how long to wait for it to start (None: forever)."""
+def read_stdin(*, say_when_slow: bool = False) -> str | None:
+    """Read stdin to EOF as text when it is not a terminal, as every Unix filter does.
+
+    `</dev/null` is how a caller says "no stdin". With `say_when_slow`, a terminal user whose
+    stdin stays silent is told what termchat is waiting for.
+    """
     stream = sys.stdin
     if stream is None or stream.closed:
         return None
@@ -137,15 +141,15 @@ def read_stdin(wait: float | None) -> str | None:
         fd = stream.fileno()
     except (OSError, ValueError):
         return None
-    if wait is not None:
+    if say_when_slow and _stderr_is_tty():
         import select
 
         try:
-            ready, _, _ = select.select([fd], [], [], wait)
+            ready, _, _ = select.select([fd], [], [], SLOW_STDIN)
         except (OSError, ValueError):
             ready = [fd]
         if not ready:
-            return None
+            say("reading stdin until it ends (add </dev/null to send only -p TEXT)")
     chunks = []
     size = 0
     while True:
@@ -164,6 +168,13 @@ def read_stdin(wait: float | None) -> str | None:
     if "\ufffd" in text and "\ufffd".encode() not in data:
         say("stdin was not valid UTF-8; undecodable bytes were replaced", level="note")
     return text
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def build_prompt(text: str | None, stdin_text: str | None) -> str | None:
@@ -188,7 +199,7 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
         from termchat.tui.launch import run_app
 
         return run_app(ctx, args)
-    stdin_text = read_stdin(PIPE_WAIT if args.prompt is not None else None)
+    stdin_text = read_stdin(say_when_slow=args.prompt is not None)
     prompt = build_prompt(args.prompt, stdin_text)
     if prompt is None or not prompt.strip():
         raise UsageError("empty prompt: give -p TEXT or pipe some text")

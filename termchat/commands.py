@@ -145,7 +145,7 @@ def search_cmd(ctx: Any, args: argparse.Namespace) -> int:
     if search.match_expression(query) is None:
         raise UsageError("nothing to search for: give a word or a \"phrase\"")
     if args.limit < 1:
-        raise UsageError(f"--limit must be at least 1, got {args.limit}")
+        raise UsageError(f"--limit must be 1 or more, got {args.limit}")
     hits = ctx.store.search(query, limit=args.limit)
     search.write_hits(hits, as_json=args.json, color=sys.stdout.isatty() and not ctx.config.no_color)
     return 0
@@ -157,9 +157,9 @@ def fork_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
     prompt = None
     if args.prompt is not None:
-        from termchat.cli import PIPE_WAIT, build_prompt, read_stdin
+        from termchat.cli import build_prompt, read_stdin
 
-        prompt = build_prompt(args.prompt, read_stdin(PIPE_WAIT))
+        prompt = build_prompt(args.prompt, read_stdin(say_when_slow=True))
         if prompt is None or not prompt.strip():
             raise UsageError("empty prompt: give -p TEXT or pipe some text")
     conv = find(ctx.store, args.id)

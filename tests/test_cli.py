@@ -273,7 +273,7 @@ def test_readme_test_command_is_what_ci_runs():
 
 def test_stringio_stdin_is_ignored(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("x"))
-    assert cli.read_stdin(0.1) is None
+    assert cli.read_stdin() is None
 
 
 def test_subcommand_after_global_options(run, server):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import signal
 import sqlite3
 import subprocess
@@ -56,29 +57,44 @@ def test_pipe_in_and_out_without_a_tty(env, server):
     assert server.requests[-1].body["input"][-1]["content"] == "Summarise:\n\nalpha\nbeta\n"
 
 
-def test_p_does_not_wait_on_an_open_stdin(env):
-    # stdin is a pipe nobody writes to or closes: -p must not hang on it.
-    proc = subprocess.Popen(termchat("-p", "hi"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, text=True)
+_READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}.get(platform.machine())  # read(2), as /proc shows it
+
+
+def _wait_until_reading_stdin(proc) -> bool:
+    """True once `proc` is blocked in read(0, ...) (the kernel says so), False if it exits first."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None:
+        with open(f"/proc/{proc.pid}/syscall") as handle:
+            fields = handle.read().split()
+        if fields[:2] == [_READ_SYSCALL, "0x0"]:  # read(fd 0, ...)
+            return True
+        assert time.monotonic() < deadline, "termchat neither read stdin nor exited"
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.skipif(_READ_SYSCALL is None or not os.path.exists("/proc/self/syscall"),
+                    reason="needs Linux /proc/PID/syscall to see a process wait on stdin")
+def test_late_stdin_is_read_to_the_end(env, server):
+    # `(sleep 2; echo "the data is 42") | termchat -p summarise`: stdin is not a terminal, so
+    # termchat reads it to EOF however late it comes, as a Unix filter does.
+    proc = subprocess.Popen(termchat("--state", "local", "-p", "summarise"), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
-        out, err = _wait_output(proc)
+        waiting = _wait_until_reading_stdin(proc)
+        if waiting:
+            proc.stdin.write("the data is 42\n")
+        out, err = proc.communicate(timeout=60)
     finally:
-        proc.stdin.close()
+        proc.kill()
+    assert waiting, f"termchat gave up on stdin and sent the prompt without it: {err}"
     assert proc.returncode == 0, err
-    assert out.strip()
-
-
-def _wait_output(proc):
-    deadline = time.time() + 20
-    while proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is not None, "termchat -p waited on stdin"
-    return proc.stdout.read(), proc.stderr.read()
+    assert server.requests[-1].body["input"][-1]["content"] == "summarise\n\nthe data is 42\n"
 
 
 def test_closed_stdout_ends_quietly(env, server):
     server.script(Reply.text("line one\nline two\nline three\n" * 200, delay=0.001))
-    proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} | head -1",
+    proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} </dev/null | head -1",
                           shell=True, env=env, capture_output=True, text=True, timeout=30)
     assert proc.stdout == "line one\n"
     assert proc.stderr == ""
@@ -113,7 +129,7 @@ def _wait_for_output(proc):
 def test_sigkill_mid_stream_leaves_a_clean_store(env, server, tmp_path):
     server.script(Reply.text("first answer"))
     assert subprocess.run(termchat("--state", "local", "-p", "one"), env=env, capture_output=True,
-                          timeout=30).returncode == 0
+                          stdin=subprocess.DEVNULL, timeout=30).returncode == 0
     server.script(Reply.text("word " * 400, delay=0.02))
     proc = subprocess.Popen(termchat("-c", "-p", "two"), env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
@@ -133,7 +149,7 @@ def test_two_processes_on_one_store_lose_nothing(env, server):
     procs = []
     for name in ("a", "b"):
         script = (f"for i in $(seq 1 8); do {sys.executable} -m termchat --state local "
-                  f"-p {name}-$i >/dev/null || exit 1; done")
+                  f"-p {name}-$i </dev/null >/dev/null || exit 1; done")
         procs.append(subprocess.Popen(script, shell=True, env=env, stderr=subprocess.PIPE, text=True))
     for proc in procs:
         _, err = proc.communicate(timeout=120)
