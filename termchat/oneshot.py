@@ -156,7 +156,8 @@ def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
     tty = None
     if policy is None and os.isatty(2):
         try:
-            tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")
+            # Unbuffered bytes: a terminal cannot seek, so a buffered "r+" text stream refuses it.
+            tty = open("/dev/tty", "r+b", buffering=0)
         except OSError:
             tty = None
     try:
@@ -166,9 +167,9 @@ def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
             if policy in ("always", "never"):
                 decisions[request.request_id] = policy == "always"
             elif tty is not None:
-                tty.write(f"{what}. Allow? [y/N] ")
-                tty.flush()
-                decisions[request.request_id] = tty.readline().strip().lower() in ("y", "yes")
+                tty.write(f"{what}. Allow? [y/N] ".encode("utf-8", "replace"))
+                answer = tty.readline().decode("utf-8", "replace")
+                decisions[request.request_id] = answer.strip().lower() in ("y", "yes")
             else:
                 decisions[request.request_id] = False
             verdict = "approved" if decisions[request.request_id] else "denied"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import pty
+import select
 import signal
 import sqlite3
 import subprocess
@@ -90,6 +92,51 @@ def test_late_stdin_is_read_to_the_end(env, server):
     assert waiting, f"termchat gave up on stdin and sent the prompt without it: {err}"
     assert proc.returncode == 0, err
     assert server.requests[-1].body["input"][-1]["content"] == "summarise\n\nthe data is 42\n"
+
+
+def _read_pty(fd: int, until: bytes | None = None) -> bytes:
+    """What the terminal shows, up to `until` (or to the end: the child exited)."""
+    data = b""
+    deadline = time.monotonic() + 60
+    while until is None or until not in data:
+        assert time.monotonic() < deadline, f"no {until!r} on the terminal: {data!r}"
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            chunk = b""
+        if not chunk:
+            assert until is None, f"the terminal closed before {until!r}: {data!r}"
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("answer,approved", [(b"y", True), (b"n", False)])
+def test_mcp_approval_is_asked_on_the_terminal(env, server, tmp_path, answer, approved):
+    (tmp_path / "config.toml").write_text('[[mcp_servers]]\nlabel = "deepwiki"\n'
+                                          'url = "https://mcp.example.test/mcp"\nrequire_approval = "always"\n')
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: termchat on a real terminal
+        try:
+            os.execve(sys.executable, termchat("--state", "chain", "--tool", "mcp:deepwiki", "-p",
+                                               "use the mcp tool"), env)
+        finally:
+            os._exit(127)
+    try:
+        shown = _read_pty(fd, b"Allow? [y/N] ")
+        os.write(fd, answer + b"\n")
+        shown += _read_pty(fd)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, shown
+    assert b"MCP server 'deepwiki' wants to run" in shown
+    reply = server.requests_to("responses")[-1].body["input"][0]
+    assert reply["type"] == "mcp_approval_response" and reply["approve"] is approved
+    assert (b": approved" if approved else b": denied") in shown
 
 
 def test_closed_stdout_ends_quietly(env, server):
