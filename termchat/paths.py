@@ -103,14 +103,15 @@ def ensure_private_dir(path: Path) -> Path:
     from pathlib import Path
 
     path = Path(path)
-    if path.is_dir():
-        return path
     try:
+        if path.is_dir():
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=PRIVATE_DIR_MODE)
     except FileExistsError:
         if not path.is_dir():
-            raise ConfigError(f"{path} exists and is not a directory") from None
+            blocker = path if path.exists() else next(p for p in path.parents if p.exists())
+            raise ConfigError(f"cannot create directory {path}: {blocker} is not a directory") from None
         return path  # created concurrently by another process: leave it alone
     except OSError as exc:
         raise ConfigError(f"cannot create directory {path}: {exc.strerror or exc}") from None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from termchat.errors import StoreError, UsageError
+from termchat.errors import ConfigError, StoreError, UsageError
 from termchat.search import FTS_SCHEMA
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
@@ -255,6 +255,12 @@ def _statements(script: str) -> Iterator[str]:
             pending = ""
 
 
+def _data_dir_error(data_dir: Path, exc: OSError) -> ConfigError:
+    """A data dir termchat cannot use is the user's setting to fix: exit code 2, one line."""
+    return ConfigError(f"cannot use the data dir {data_dir}: {exc.strerror or exc}",
+                       hint="check its permissions, or set TERMCHAT_DATA_DIR")
+
+
 def new_local_id() -> str:
     """A short id for chats that have no server conversation id."""
     import uuid  # lazily: uuid pulls in `platform`, too slow for the `termchat list` start-up path
@@ -273,18 +279,24 @@ class Store:
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:
         data_dir = Path(data_dir)
-        if not data_dir.exists():
-            try:
+        try:
+            if not data_dir.exists():
                 data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create data dir {data_dir}: {exc.strerror}") from None
+        except OSError as exc:
+            raise _data_dir_error(data_dir, exc) from None
         return cls(data_dir / DB_NAME)
 
     # -- opening and migrations -------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
         hint = "move it aside to start a fresh store, or restore a backup"
-        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+        try:
+            exists = self.path.exists()
+        except OSError as exc:  # the data dir cannot be searched (no x permission)
+            raise _data_dir_error(self.path.parent, exc) from None
+        if not exists and not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise _data_dir_error(self.path.parent, PermissionError(13, "Permission denied"))
+        if exists and not os.access(self.path, os.R_OK | os.W_OK):
             raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
         # SQLite answers "database is locked" without waiting in a few start-up races (two
         # processes creating the file or switching it to WAL at once): retry those briefly.

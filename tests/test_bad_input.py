@@ -94,6 +94,15 @@ def test_base_url_flag_that_is_not_a_url(run, url):
     assert "pw@" not in err or "user:pw" in url  # echoing the user's own flag is fine
 
 
+def test_data_dir_under_a_regular_file(run, env, monkeypatch):
+    (env / "a-file").write_text("not a directory")
+    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(env / "a-file" / "data"))
+    for argv in (("-p", "hi"), ("list",), ("show", "tc_x")):
+        err = _one_line(run(*argv), 2)
+        assert f"{env / 'a-file'} is not a directory" in err, err
+    # (a data dir without search or write permission: tests/test_cli_process.py, as a plain user)
+
+
 # -- ids ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv", [("show", "tc_nope"), ("export", "tc_nope"), ("rm", "tc_nope"),

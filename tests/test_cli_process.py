@@ -139,6 +139,53 @@ def test_mcp_approval_is_asked_on_the_terminal(env, server, tmp_path, answer, ap
     assert (b": approved" if approved else b": denied") in shown
 
 
+def _as_a_plain_user() -> None:
+    """preexec_fn: file permissions apply to the child even when the tests run as root.
+
+    Dropping CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the bounding set (prctl
+    PR_CAPBSET_DROP) takes them from the program exec'd next; a non-root user has neither.
+    """
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:
+            os._exit(99)  # the probe in the test sees this and skips
+
+
+def _permissions_apply(path) -> bool:
+    probe_file = str(path / "probe")
+    code = f"import os; os.listdir({str(path)!r}); open({probe_file!r}, 'w'); os.remove({probe_file!r})"
+    probe = subprocess.run([sys.executable, "-c", code], preexec_fn=_as_a_plain_user, capture_output=True)
+    return probe.returncode == 1 and b"PermissionError" in probe.stderr
+
+
+@pytest.mark.parametrize("mode,files", [(0o000, False), (0o500, False), (0o000, True)])
+def test_data_dir_that_cannot_be_used_is_one_line(env, server, tmp_path, mode, files):
+    data = tmp_path / "data"
+    if files:
+        ok = subprocess.run(termchat("--state", "local", "-p", "hi"), env=env, stdin=subprocess.DEVNULL,
+                            capture_output=True)
+        assert ok.returncode == 0, ok.stderr
+    else:
+        data.mkdir()
+    data.chmod(mode)
+    try:
+        if not _permissions_apply(data):
+            pytest.skip("cannot run a process that file permissions apply to")
+        for argv in (["-p", "hi"], ["list"], ["list", "--json"], ["show", "tc_x"], ["-c", "-p", "again"]):
+            proc = subprocess.run(termchat(*argv), env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=60, preexec_fn=_as_a_plain_user)
+            assert proc.returncode == 2, (argv, proc.stderr)
+            assert proc.stderr.startswith(f"termchat: error: cannot use the data dir {data}: Permission denied")
+            assert proc.stderr.count("\n") == 1, proc.stderr
+    finally:
+        data.chmod(0o700)
+    assert not files or _chats(env)[0]["title"] == "hi"  # nothing lost
+
+
 def test_closed_stdout_ends_quietly(env, server):
     server.script(Reply.text("line one\nline two\nline three\n" * 200, delay=0.001))
     proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} </dev/null | head -1",
