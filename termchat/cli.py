@@ -77,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             args = _root_parser().parse_args(args_list)
             args.command = None
+        _check_text(args)
         return _dispatch(args)
     except TermchatError as exc:
         if debug:
@@ -108,6 +109,25 @@ def _find_subcommand(argv: list[str]) -> tuple[int, Subcommand] | None:
         entry = subcommand(token)
         return None if entry is None else (index, entry)
     return None
+
+
+PATH_ARGS = ("schema", "output")  # file names: any bytes the file system takes
+
+
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse an argument that is not valid UTF-8 (Python hands its bytes over as surrogates)."""
+    for name, value in vars(args).items():
+        if name in PATH_ARGS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    flag = {"prompt": "-p", "id": "the id", "query": "the query", "action": "the action"}.get(
+                        name, "--" + name.replace("_", "-"))
+                    raise UsageError(f"{flag} is not valid UTF-8 text",
+                                     hint="check the shell's or the terminal's encoding") from None
 
 
 def _dispatch(args: argparse.Namespace) -> int:

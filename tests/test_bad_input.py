@@ -124,6 +124,38 @@ def test_jobs_wait_without_an_id(run):
     assert "job id" in err
 
 
+# -- arguments that are not UTF-8 ---------------------------------------------------------------
+
+NOT_UTF8 = b"\xe9\xff".decode("utf-8", "surrogateescape")  # what Python makes of such argv bytes
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (("-p", NOT_UTF8), "-p"),
+    (("--model", NOT_UTF8, "-p", "hi"), "--model"),
+    (("--instructions", NOT_UTF8, "-p", "hi"), "--instructions"),
+    (("--conversation", NOT_UTF8, "-p", "hi"), "--conversation"),
+    (("show", NOT_UTF8), "the id"),
+    (("export", NOT_UTF8), "the id"),
+    (("rm", NOT_UTF8), "the id"),
+    (("search", "hello", NOT_UTF8), "the query"),
+])
+def test_argument_that_is_not_utf8(run, server, argv, flag):
+    err = _one_line(run(*argv), 2)
+    assert f"{flag} is not valid UTF-8 text" in err
+    assert server.requests_to("responses") == []
+
+
+def test_bad_instructions_on_continue_are_not_saved(run, server):
+    assert run("--state", "local", "-p", "hello").code == 0
+    _one_line(run("-c", "--instructions", NOT_UTF8, "-p", "again"), 2)
+    later = run("-c", "-p", "and now?")
+    assert later.code == 0, later.err
+    assert "instructions" not in server.requests_to("responses")[-1].body
+    chat = json.loads(run("export", listing(run)[0]["id"], "--format", "json").out)
+    assert "instructions" not in chat["settings"]
+    assert [m["content"] for m in chat["messages"] if m["role"] == "user"] == ["hello", "and now?"]
+
+
 # -- prompts and stdin -------------------------------------------------------------------------
 
 def test_whitespace_only_stdin_is_an_empty_prompt(run, server):

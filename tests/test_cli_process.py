@@ -186,6 +186,14 @@ def test_data_dir_that_cannot_be_used_is_one_line(env, server, tmp_path, mode, f
     assert not files or _chats(env)[0]["title"] == "hi"  # nothing lost
 
 
+def test_argument_bytes_that_are_not_utf8(env, server):
+    proc = subprocess.run([os.fsencode(a) for a in termchat("-p")] + [b"\xe9\xff"], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == (b"termchat: error: -p is not valid UTF-8 text "
+                           b"(check the shell's or the terminal's encoding)\n")
+
+
 def test_closed_stdout_ends_quietly(env, server):
     server.script(Reply.text("line one\nline two\nline three\n" * 200, delay=0.001))
     proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} </dev/null | head -1",
