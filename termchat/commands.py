@@ -53,8 +53,10 @@ def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(text + "\n")
         return 0
+    from termchat.paths import open_private_text
+
     try:
-        with open(args.output, "w", encoding="utf-8") as out:
+        with open_private_text(args.output) as out:  # 0600: an export holds the chat's history
             out.write(text + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None

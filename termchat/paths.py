@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TextIO
 
 APP_NAME = "termchat"
 CONFIG_FILE_NAME = "config.toml"
@@ -155,6 +155,23 @@ def write_private_file(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def open_private_text(path: str) -> TextIO:
+    """`path` opened for writing text, created 0600 (an export holds a chat's history).
+
+    An existing regular file is narrowed to 0600 too; a device or FIFO (`-o /dev/stdout`) keeps
+    its mode. Raises ConfigError, one line, if the file cannot be opened.
+    """
+    import stat
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    return open(fd, "w", encoding="utf-8")
 
 
 _TOML_POSITION = (r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)"

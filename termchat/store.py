@@ -20,6 +20,7 @@ from termchat.errors import ConfigError, StoreError, UsageError
 from termchat.search import FTS_SCHEMA
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
+from termchat.paths import PRIVATE_FILE_MODE
 
 if TYPE_CHECKING:
     from termchat.search import SearchHit
@@ -298,6 +299,7 @@ class Store:
             raise _data_dir_error(self.path.parent, PermissionError(13, "Permission denied"))
         if exists and not os.access(self.path, os.R_OK | os.W_OK):
             raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
+        self._make_private(exists)
         # SQLite answers "database is locked" without waiting in a few start-up races (two
         # processes creating the file or switching it to WAL at once): retry those briefly.
         deadline = time.monotonic() + 15.0
@@ -310,6 +312,20 @@ class Store:
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+
+    def _make_private(self, exists: bool) -> None:
+        """The history is private whatever the data dir's mode: the database is created 0600
+        (SQLite gives its -wal and -shm files the database's mode), and one left readable by
+        others (say, by an older termchat) is narrowed to 0600."""
+        try:
+            if not exists:
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+            for suffix in ("", "-wal", "-shm"):
+                path = f"{self.path}{suffix}"
+                if os.path.exists(path) and os.stat(path).st_mode & 0o077:
+                    os.chmod(path, PRIVATE_FILE_MODE)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database {self.path}: {exc.strerror or exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)

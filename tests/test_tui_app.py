@@ -507,6 +507,7 @@ async def test_copy_and_export(tui_context, tui_seed, tmp_path, monkeypatch):
         await pilot.pause()
     exported = (tmp_path / f"termchat-{conv.id}.md").read_text()
     assert "# Exported" in exported and "the answer" in exported
+    assert (tmp_path / f"termchat-{conv.id}.md").stat().st_mode & 0o777 == 0o600
 
 
 async def test_narrow_terminal_hides_side_panes(tui_context):
