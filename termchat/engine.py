@@ -247,13 +247,17 @@ class Session:
         conv = self.conv
         assert conv is not None
         reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING, items=carried)
-        yield ev.TurnStarted(conv.id, user_id or 0, reply_id)
         text: list[str] = []
+        started = False
         try:
+            notice = None
             if self.mode == "conversation" and not conv.remote_id:
+                # First, so every event of the turn names the chat by the id `list` shows.
                 notice = self._ensure_remote()
-                if notice:
-                    yield notice
+            yield ev.TurnStarted(self._chat_id, user_id or 0, reply_id)
+            started = True
+            if notice:
+                yield notice
             params = self._request(new_items, options)
             if options.background:
                 yield from self._submit(params, reply_id)
@@ -266,7 +270,9 @@ class Session:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
-            yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
+            if not started:
+                yield ev.TurnStarted(self._chat_id, user_id or 0, reply_id)
+            yield ev.Failed(self._chat_id, message, "".join(text), exc.exit_code, interrupted)
             return
         notice = self._maybe_compact()
         if notice:
@@ -287,6 +293,13 @@ class Session:
         if status in ("completed", "incomplete"):
             # Servers without background mode (e.g. gpt-oss) just run the turn: file it now.
             yield from self.finish(response, reply_id, [], {})
+
+
+    @property
+    def _chat_id(self) -> str:
+        """The chat's id as `list` shows it (its `conv_…` id once it has one)."""
+        assert self.conv is not None
+        return self.conv.id
 
     def _maybe_compact(self) -> ev.Notice | None:
         """Compact automatically once the window passes the configured share of the context."""

@@ -116,6 +116,19 @@ def test_json_lines_output(run, server):
     assert events[-1]["text"] == "Hello there" and events[-1]["status"] == "completed"
 
 
+@pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
+def test_json_events_name_the_chat_by_the_id_list_shows(run, server, mode):
+    first = run("--json", "--state", mode, "-p", "hi")
+    server.script(Reply.error(400, "the server refuses"))
+    failed = run("--json", "-c", "-p", "again")
+    assert first.code == 0 and failed.code == 1
+    listed = listing(run)[0]["id"]
+    for result, last in ((first, "finished"), (failed, "failed")):
+        events = [json.loads(line) for line in result.out.splitlines()]
+        assert events[0]["type"] == "turn_started" and events[-1]["type"] == last
+        assert {e["conversation_id"] for e in events if "conversation_id" in e} == {listed}
+
+
 def test_plain_output_has_no_escape_sequences(run, server):
     server.script(Reply.text("safe \x1b]52;c;ZXZpbA==\x07text \x1b[2J done"))
     result = run("-p", "hi")
