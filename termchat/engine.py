@@ -294,7 +294,6 @@ class Session:
             # Servers without background mode (e.g. gpt-oss) just run the turn: file it now.
             yield from self.finish(response, reply_id, [], {})
 
-
     @property
     def _chat_id(self) -> str:
         """The chat's id as `list` shows it (its `conv_…` id once it has one)."""
@@ -443,6 +442,8 @@ class Session:
             if close:
                 close()
         if state.failure:
+            if state.final is not None and job_id is None:  # a job's end files its own usage, once
+                self.count_usage(reply_id, state.final)
             raise ApiError(f"the response failed: {self.engine.api.clean(state.failure)}")
         if state.final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
@@ -466,23 +467,15 @@ class Session:
         if not full_text:  # a non-streaming server, or text only in the final object
             full_text = "".join(history.message_text(i) for i in output if i.get("type") == "message")
         status = final.get("status") or "completed"
-        usage = _usage(final.get("usage"))
-        cost = tools_usd = None
-        if usage is not None:
-            cost, tools_usd = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing,
-                                         memory_tier(self.settings.get("tools") or []))
-            usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
-                             usage.reasoning_tokens, cost)
+        priced = self.price(final)
+        usage = priced[0] if priced else None
         response_id = final.get("id") if isinstance(final.get("id"), str) else None
         job = (response_id, status, None) if response_id and store.job(response_id) is not None else None
         store.file_reply(reply_id, {"content": full_text,
                                     "status": COMPLETE if status == "completed" else INCOMPLETE,
                                     "response_id": response_id, "items": other_items,
-                                    "usage": final.get("usage") if isinstance(final.get("usage"), dict)
-                                    else None, "cost_usd": cost,
-                                    "model": self.model if usage is not None else None,
-                                    "tools_usd": tools_usd},
-                         usage=(conv, usage.input_tokens, usage.output_tokens, cost or 0.0) if usage else None,
+                                    **(priced[1] if priced else {})},
+                         usage=(conv, usage.input_tokens, usage.output_tokens, usage.cost_usd) if usage else None,
                          job=job, settled_ok=settled_ok)
         if self.mode == "chain" and response_id:
             self.conv = store.update_conversation(conv, last_response_id=response_id)
@@ -497,6 +490,29 @@ class Session:
                      if i.get("type") == "mcp_approval_request"]
         yield ev.Finished(self.conv.id, response_id, status, full_text, usage, reason,
                           items=other_items, refusal=refusal, approvals=approvals)
+
+    def price(self, response: dict[str, Any]) -> tuple[ev.Usage, dict[str, Any]] | None:
+        """A response's usage with its cost (None: the price is unknown), and the reply's fields
+        that record them; None if the server reported no usage."""
+        usage = _usage(response.get("usage"))
+        if usage is None:
+            return None
+        raw_output = response.get("output")
+        output = [i for i in raw_output if isinstance(i, dict)] if isinstance(raw_output, list) else []
+        cost, tools_usd = _turn_cost(self.model, response.get("usage"), output, self.engine.pricing,
+                                     memory_tier(self.settings.get("tools") or []))
+        fields = {"usage": response.get("usage"), "cost_usd": cost, "model": self.model, "tools_usd": tools_usd}
+        return ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
+                        usage.reasoning_tokens, cost), fields
+
+    def count_usage(self, reply_id: int, response: dict[str, Any]) -> None:
+        """File the usage of a reply that did not finish (failed, cancelled) if the server sent
+        any: its tokens are billed all the same."""
+        priced = self.price(response)
+        if priced is not None and self.conv is not None:
+            usage, fields = priced
+            self.store.file_reply(reply_id, fields,
+                                  usage=(self.conv, usage.input_tokens, usage.output_tokens, usage.cost_usd))
 
     def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
         try:

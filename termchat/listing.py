@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from termchat.store_format import LISTED_COLUMNS, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
+from termchat.store_format import LISTED_SELECT, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 
 EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
 
@@ -80,7 +80,7 @@ def fast_list(argv: list[str]) -> int | None:
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 return None
-            columns = ", ".join(LISTED_COLUMNS) if as_json else "id, updated_at, mode, title"
+            columns = LISTED_SELECT if as_json else "id, updated_at, mode, title"
             rows = db.execute(f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?",
                               (limit,)).fetchall()
         finally:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from termchat.errors import ConfigError, StoreError, UsageError
-from termchat.search import FTS_SCHEMA
-from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
-from termchat.store_format import iso as _iso
 from termchat.paths import PRIVATE_FILE_MODE
+from termchat.search import FTS_SCHEMA
+from termchat.store_format import KNOWN_COST, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
+from termchat.store_format import iso as _iso
 
 if TYPE_CHECKING:
     from termchat.search import SearchHit
@@ -109,6 +109,13 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE jobs ADD COLUMN base_url TEXT;
     ALTER TABLE jobs ADD COLUMN model TEXT;
     """,
+    # A turn whose price is unknown (a model without a price row) makes the chat's total
+    # unknown: shown as null / "cost unknown", never as a sum that leaves it out.
+    7: """
+    ALTER TABLE conversations ADD COLUMN cost_known INTEGER NOT NULL DEFAULT 1;
+    UPDATE conversations SET cost_known = 0 WHERE EXISTS (SELECT 1 FROM messages m
+        WHERE m.conversation_pk = conversations.pk AND m.usage IS NOT NULL AND m.cost_usd IS NULL);
+    """,
 }
 
 # Job statuses: a job is pending until the server reports one of the terminal ones
@@ -133,7 +140,7 @@ class ConversationRow:
     updated_at: float
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: some turn's price is unknown
     message_count: int = 0
     parent_id: str | None = None  # a fork: the chat it was forked from, at user turn fork_turn
     fork_turn: int | None = None
@@ -398,7 +405,8 @@ class Store:
     # -- conversations ----------------------------------------------------------------------
 
     _CONV_COLS = ("pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
-                  "updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn")
+                  f"updated_at, input_tokens, output_tokens, {KNOWN_COST}, message_count, parent_id, "
+                  "fork_turn")
 
     @staticmethod
     def _conversation(row: tuple) -> ConversationRow:
@@ -406,7 +414,7 @@ class Store:
          updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn) = row
         return ConversationRow(pk, cid, title or "", mode, model, remote_id, last_response_id,
                                _loads(settings, {}), created_at, updated_at, input_tokens or 0,
-                               output_tokens or 0, cost_usd or 0.0, message_count or 0,
+                               output_tokens or 0, cost_usd, message_count or 0,
                                parent_id, fork_turn)
 
     def create_conversation(self, *, mode: str, model: str, title: str = "",
@@ -635,17 +643,19 @@ class Store:
         return f"UPDATE messages SET {assignments} WHERE id = :id", {**fields, "id": message_id}
 
     def add_usage(self, conv: ConversationRow, *, input_tokens: int, output_tokens: int,
-                  cost_usd: float) -> None:
+                  cost_usd: float | None) -> None:
+        """Add a turn's tokens and cost; a cost of None (unknown price) makes the total unknown."""
         self._transaction([self._usage_update(conv, input_tokens, output_tokens, cost_usd)])
 
     def _usage_update(self, conv: ConversationRow, input_tokens: int, output_tokens: int,
-                      cost_usd: float) -> tuple[str, tuple]:
+                      cost_usd: float | None) -> tuple[str, tuple]:
         return ("UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
-                "output_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? WHERE pk = ?",
-                (input_tokens, output_tokens, cost_usd, self._now(), conv.pk))
+                "output_tokens + ?, cost_usd = cost_usd + ?, cost_known = cost_known AND ?, "
+                "updated_at = ? WHERE pk = ?",
+                (input_tokens, output_tokens, cost_usd or 0.0, cost_usd is not None, self._now(), conv.pk))
 
     def file_reply(self, message_id: int, fields: dict[str, Any], *,
-                   usage: tuple[ConversationRow, int, int, float] | None = None,
+                   usage: tuple[ConversationRow, int, int, float | None] | None = None,
                    job: tuple[str, str, str | None] | None = None, settled_ok: bool = False) -> bool:
         """Store a reply's end (`fields` as for `update_message`), its usage (chat, tokens in,
         tokens out, cost) and its job's terminal (id, status, error) in one transaction.

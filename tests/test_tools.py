@@ -47,6 +47,36 @@ def test_web_search_request_sources_and_fee(run, server):
     assert data["cost_usd"] == pytest.approx(expected, abs=1e-6)
 
 
+def test_a_model_without_a_price_costs_unknown_not_zero(run, server):
+    result = run("--json", "--state", "local", "--model", "my-local-model", "-p", "hi")
+    assert result.code == 0, result.err
+    finished = json.loads(result.out.splitlines()[-1])
+    assert finished["usage"]["input_tokens"] > 0 and finished["usage"]["cost_usd"] is None
+    assert run("-c", "--model", "gpt-5.2", "-p", "and with a known price?").code == 0
+    chat = json.loads(run("list", "--json").out)[0]
+    assert chat["input_tokens"] > 0 and chat["cost_usd"] is None  # unknown, not the known part
+    assert "- cost: unknown" in run("export", chat["id"]).out
+    data = export(run, chat["id"])
+    assert data["cost_usd"] is None
+    assert "cost_usd" not in data["messages"][1] and data["messages"][3]["cost_usd"] > 0
+
+
+def test_a_cancelled_jobs_usage_is_counted(run, server):
+    job_id = run("--background", "--state", "local", "-p", "write a long report").out.strip()
+    usage = {"input_tokens": 1000, "output_tokens": 500, "total_tokens": 1500,
+             "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
+    server.script(Reply.raw(200, {"id": job_id, "object": "response", "created_at": 1, "status": "cancelled",
+                                  "model": "gpt-5.2", "output": [], "usage": usage, "background": True},
+                            endpoint="cancel"))
+    assert run("jobs", "cancel", job_id).code == 0
+    chat = json.loads(run("list", "--json").out)[0]
+    expected = 1000 * 1.75e-6 + 500 * 14e-6  # gpt-5.2 list prices
+    assert (chat["input_tokens"], chat["output_tokens"]) == (1000, 500)
+    assert chat["cost_usd"] == pytest.approx(expected, abs=1e-6)
+    reply = export(run, chat["id"])["messages"][1]
+    assert reply["status"] == "interrupted" and reply["cost_usd"] == pytest.approx(expected, abs=1e-6)
+
+
 def test_file_search_with_vector_stores(run, server):
     code, _, err = run("--state", "local", "--tool", "file_search:vs_docs,vs_more", "-p",
                        "what do the docs say about setup?")

@@ -657,6 +657,16 @@ def context_meter(app) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
+async def test_status_line_says_cost_unknown_for_an_unpriced_model(tui_context, tui_seed):
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Local model", "local", [("user", "q"), ("assistant", "a")])])
+    ctx.store.add_usage(conv, input_tokens=10, output_tokens=5, cost_usd=None)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "cost unknown" in status_text(app) and "$" not in status_text(app)
+
+
 async def test_context_meter_drops_after_compaction(tui_context, tui_api):
     ctx = tui_context(state="local")
     app = make_app(ctx)
