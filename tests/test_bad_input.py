@@ -103,6 +103,19 @@ def test_data_dir_under_a_regular_file(run, env, monkeypatch):
     # (a data dir without search or write permission: tests/test_cli_process.py, as a plain user)
 
 
+@pytest.mark.parametrize("mode", ["conversation", "local"])
+def test_base_url_without_v1_suggests_it(run, server, mode):
+    root = server.base_url.removesuffix("/v1")
+    err = _one_line(run("--base-url", root, "--state", mode, "-p", "hi"), 2)
+    assert f"(did you mean {server.base_url}? The API answers there)" in err
+    assert "Conversations" not in err  # no fallback to local mode on a wrong URL
+    chat = listing(run)[0]
+    assert chat["mode"] == mode
+    assert json.loads(run("export", chat["id"], "--format", "json").out)["messages"][0]["content"] == "hi"
+    elsewhere = run("--base-url", root + "/api", "--state", "local", "-p", "hi")  # /api/v1 is no API
+    assert elsewhere.code == 1 and "did you mean" not in elsewhere.err
+
+
 # -- ids ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv", [("show", "tc_nope"), ("export", "tc_nope"), ("rm", "tc_nope"),

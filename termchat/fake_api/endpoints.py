@@ -314,3 +314,15 @@ def vector_stores(api: FakeAPI, query: dict) -> Result:
             "file_counts": {"in_progress": 0, "completed": files, "failed": 0, "cancelled": 0,
                             "total": files}}))
     return Result(200, paginate(stores[::-1], query))
+
+
+# ---------------------------------------------------------------------------- models
+FAKE_MODELS = ("gpt-5.2", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4o", "o4-mini")
+
+
+def models(api: FakeAPI) -> Result:
+    """`GET /v1/models`: the models this fake accepts (its `models` option, else a fixed list)."""
+    names = sorted(api.models) if api.models is not None else FAKE_MODELS
+    data = [{"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
+            for name in names]
+    return Result(200, {"object": "list", "data": data})
