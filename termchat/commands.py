@@ -23,6 +23,17 @@ def find(store: Store, ident: str) -> ConversationRow:
     return conv
 
 
+def find_or_import(ctx: Any, ident: str) -> ConversationRow:
+    """`find`, but a `conv_…` id this machine has never seen is imported from the server, as
+    `--conversation` does."""
+    conv = ctx.store.lookup(ident)
+    if conv is None and ident.startswith("conv_") and ctx.has_credentials:
+        conv, notices = ctx.engine().open(ident, sync=False)
+        for notice in notices:
+            say(notice.message, level="note")
+    return conv or find(ctx.store, ident)
+
+
 def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
     rows = ctx.store.list_conversations(limit=args.limit)
     if args.json:
@@ -36,7 +47,7 @@ def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def show_cmd(ctx: Any, args: argparse.Namespace) -> int:
-    conv = find(ctx.store, args.id)
+    conv = find_or_import(ctx, args.id)
     if args.json:
         sys.stdout.write(safe_json(export_json(ctx.store, conv), indent=2) + "\n")
     else:
@@ -45,7 +56,7 @@ def show_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
-    conv = find(ctx.store, args.id)
+    conv = find_or_import(ctx, args.id)
     if args.format == "json":
         text = safe_json(export_json(ctx.store, conv), indent=2)
     else:

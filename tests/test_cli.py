@@ -64,6 +64,18 @@ def test_resume_by_id_from_an_empty_store(run, server, env, monkeypatch):
     assert "Hello, my name is Grace." in shown.out and "What is my name?" in shown.out
 
 
+@pytest.mark.parametrize("command", [("show",), ("export", "--format", "json")])
+def test_show_and_export_import_a_conversation_never_seen_here(run, server, env, monkeypatch, command):
+    assert run("-p", "Hello, my name is Grace.").code == 0
+    conv_id = listing(run)[0]["id"]
+    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(env / "other-machine"))
+    result = run(command[0], conv_id, *command[1:])
+    assert result.code == 0, result.err
+    assert "Hello, my name is Grace." in result.out and "Nice to meet you" in result.out
+    assert result.err == f"termchat: note: imported conversation {conv_id} from the server (2 messages)\n"
+    assert [c["id"] for c in listing(run)] == [conv_id]
+
+
 def test_unknown_conversation_id_is_a_clear_error(run):
     result = run("--conversation", "conv_doesnotexist", "-p", "hi")
     assert result.code == 2
