@@ -26,6 +26,12 @@ def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.No
             raise UsageError("no chat to continue yet: start one with -p TEXT")
         conv, notices = engine.open(recent.id)
     settings = _tool_settings(ctx, args)
+    if conv is not None and "tools" not in settings and conv.settings.get("tools"):
+        from termchat.sanitize import strip_control
+        from termchat.tools import tool_spec
+
+        kept = ", ".join(strip_control(tool_spec(t)) for t in conv.settings["tools"])
+        notices.append(ev.Notice(f"tools: {kept} (from this chat; --no-tools turns them off)"))
     session = engine.session(conv, mode=args.state, model=args.model, settings=settings)
     return session, notices
 
@@ -34,7 +40,12 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     from termchat.tools import parse_tool, parse_tool_choice
 
     settings: dict[str, Any] = {}
-    if args.tool:
+    if getattr(args, "no_tools", False) or "none" in args.tool:
+        if [spec for spec in args.tool if spec != "none"]:
+            raise UsageError("--no-tools (--tool none) turns tools off; it cannot go with other --tool flags")
+        settings["tools"] = []  # clears what a continued chat has stored
+        settings["tool_choice"] = None
+    elif args.tool:
         if "file_search" in args.tool:
             raise UsageError("file_search needs vector store ids: --tool file_search:VS_ID[,VS_ID]"
                              f" (this account has: {_vector_store_names(ctx)})")
@@ -105,12 +116,12 @@ def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
         writer: PlainWriter | JsonWriter = JsonWriter(sys.stdout)
     else:
         writer = PlainWriter(sys.stdout, sys.stderr, structured=options.text_format is not None)
+    for notice in notices:
+        writer.handle(notice)
     if args.background:
         from termchat.jobs import start_background
 
         return start_background(ctx, session, prompt, options, writer, wait=args.wait)
-    for notice in notices:
-        writer.handle(notice)
     code, finished = _stream(session, session.send(prompt, options), writer, options)
     while code == 0 and finished is not None and finished.approvals:
         decisions = decide_approvals(finished.approvals, getattr(args, "approve_mcp", None), writer)

@@ -50,6 +50,20 @@ def memory_tier(tools: Iterable[dict[str, Any]]) -> str:
     return DEFAULT_MEMORY_TIER
 
 
+def tool_spec(tool: dict[str, Any]) -> str:
+    """A tool as `--tool` spells it: `web_search`, `file_search:vs_1,vs_2`, `code_interpreter:4g`..."""
+    kind = str(tool.get("type", "?"))
+    if kind == "file_search":
+        return f"{kind}:{','.join(str(v) for v in tool.get('vector_store_ids') or [])}"
+    if kind == "code_interpreter":
+        container = tool.get("container")
+        tier = container.get("memory_limit") if isinstance(container, dict) else None
+        return f"{kind}:{tier}" if tier and tier != DEFAULT_MEMORY_TIER else kind
+    if kind == "mcp":
+        return f"mcp:{tool.get('server_label', '?')}"
+    return kind
+
+
 def mcp_tool(server: Any) -> dict[str, Any]:
     """The request shape of a configured MCP server; auth headers are resolved at send time."""
     tool: dict[str, Any] = {"type": "mcp", "server_label": server.label, "server_url": server.url,

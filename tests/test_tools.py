@@ -128,6 +128,26 @@ def test_tools_are_saved_per_conversation(run, server):
     assert last_body(server)["tools"] == [{"type": "web_search"}]
 
 
+@pytest.mark.parametrize("flag", [("--no-tools",), ("--tool", "none")])
+def test_no_tools_clears_a_chats_stored_tools(run, server, flag):
+    assert run("--state", "chain", "--tool", "web_search", "--tool", "mcp:deepwiki", "--approve-mcp", "never",
+               "-p", "hello").code == 0
+    kept = run("-c", "--approve-mcp", "never", "-p", "again")
+    assert kept.code == 0, kept.err
+    assert "termchat: note: tools: web_search, mcp:deepwiki (from this chat; --no-tools turns them off)\n" \
+        in kept.err
+    assert [t["type"] for t in last_body(server)["tools"]] == ["web_search", "mcp"]
+    background = run("-c", "--background", "-p", "a job keeps them too")
+    assert background.code == 0 and "tools: web_search, mcp:deepwiki (from this chat" in background.err
+    off = run("-c", *flag, "-p", "no tools now")
+    assert off.code == 0, off.err
+    assert "tools" not in last_body(server) and "tools:" not in off.err
+    later = run("-c", "-p", "still none?")
+    assert "tools" not in last_body(server) and "tools:" not in later.err
+    mixed = run("-c", *flag, "--tool", "web_search", "-p", "x")
+    assert mixed.code == 2 and "cannot go with other --tool flags" in mixed.err
+
+
 @pytest.mark.parametrize("policy,approved", [("always", True), ("never", False)])
 def test_mcp_approval(run, server, env, policy, approved):
     code, out, err = run("--state", "chain", "--tool", "mcp:deepwiki", "--approve-mcp", policy, "-p",
