@@ -359,8 +359,13 @@ class Session:
                  unsaved: bool = False) -> dict[str, Any]:
         conv = self.conv
         assert conv is not None or unsaved
-        params: dict[str, Any] = {"model": self.model}
-        instructions = self.settings.get("instructions") or self.engine.instructions
+        params: dict[str, Any] = {}
+        # A stored prompt brings its own model and instructions: only those the user gave on the
+        # command line override them, never the config's defaults.
+        prompt = self.settings.get("prompt")
+        if not self._prompt_chooses_model:
+            params["model"] = self.model
+        instructions = self.settings.get("instructions") or (None if prompt else self.engine.instructions)
         if instructions:
             params["instructions"] = instructions
         if self.mode == "conversation" and conv is not None and (conv.remote_id or not unsaved):
@@ -481,6 +486,11 @@ class Session:
             self.conv = store.update_conversation(conv, last_response_id=response_id)
         else:
             self.conv = store.reload(conv)
+        ran_on = final.get("model")
+        if self._prompt_chooses_model and isinstance(ran_on, str) and _MODEL_NAME.fullmatch(ran_on) \
+                and ran_on != self.conv.model:  # the stored prompt's model: show that one
+            self.model = ran_on
+            self.conv = store.update_conversation(self.conv, model=ran_on)
         details = final.get("incomplete_details")
         reason = details.get("reason") if isinstance(details, dict) else None
         if usage is not None:
@@ -491,6 +501,11 @@ class Session:
         yield ev.Finished(self.conv.id, response_id, status, full_text, usage, reason,
                           items=other_items, refusal=refusal, approvals=approvals)
 
+    @property
+    def _prompt_chooses_model(self) -> bool:
+        """A stored prompt runs on its own model unless --model was given with it."""
+        return bool(self.settings.get("prompt")) and not self.settings.get("prompt_model")
+
     def price(self, response: dict[str, Any]) -> tuple[ev.Usage, dict[str, Any]] | None:
         """A response's usage with its cost (None: the price is unknown), and the reply's fields
         that record them; None if the server reported no usage."""
@@ -499,9 +514,12 @@ class Session:
             return None
         raw_output = response.get("output")
         output = [i for i in raw_output if isinstance(i, dict)] if isinstance(raw_output, list) else []
-        cost, tools_usd = _turn_cost(self.model, response.get("usage"), output, self.engine.pricing,
+        ran_on = response.get("model")
+        model = ran_on if self._prompt_chooses_model and isinstance(ran_on, str) \
+            and _MODEL_NAME.fullmatch(ran_on) else self.model
+        cost, tools_usd = _turn_cost(model, response.get("usage"), output, self.engine.pricing,
                                      memory_tier(self.settings.get("tools") or []))
-        fields = {"usage": response.get("usage"), "cost_usd": cost, "model": self.model, "tools_usd": tools_usd}
+        fields = {"usage": response.get("usage"), "cost_usd": cost, "model": model, "tools_usd": tools_usd}
         return ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
                         usage.reasoning_tokens, cost), fields
 

@@ -26,6 +26,8 @@ def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.No
             raise UsageError("no chat to continue yet: start one with -p TEXT")
         conv, notices = engine.open(recent.id)
     settings = _tool_settings(ctx, args)
+    if args.model and conv is not None and conv.settings.get("prompt"):
+        settings["prompt_model"] = True  # from now on this chat's prompt runs on the given model
     if conv is not None and "tools" not in settings and conv.settings.get("tools"):
         from termchat.sanitize import strip_control
         from termchat.tools import tool_spec
@@ -69,6 +71,7 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
         if variables:
             prompt["variables"] = variables
         settings["prompt"] = prompt
+        settings["prompt_model"] = bool(args.model)  # else the stored prompt's model is used
     elif getattr(args, "var", None) or getattr(args, "prompt_version", None):
         raise UsageError("--var and --prompt-version need --prompt-id")
     return settings

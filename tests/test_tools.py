@@ -231,6 +231,23 @@ def test_prompt_id_is_sent_and_remembered(run, server):
     assert run("--prompt-id", "p", "--var", "novalue", "-p", "hi").code == 2
 
 
+def test_prompt_id_brings_its_own_model_and_instructions(run, server, env):
+    config = env / "config.toml"
+    config.write_text('model = "gpt-5-mini"\ninstructions = "Be brief."\n' + config.read_text())
+    assert run("--state", "chain", "--prompt-id", "pmpt_123", "-p", "hi").code == 0
+    assert run("-c", "-p", "again").code == 0
+    for body in [r.body for r in server.requests_to("responses")]:
+        assert body["prompt"] == {"id": "pmpt_123"}
+        assert "model" not in body and "instructions" not in body
+    assert json.loads(run("list", "--json").out)[0]["model"] == "gpt-4o"  # the one the prompt ran on
+    assert run("-c", "--model", "gpt-5.2", "--instructions", "Be formal.", "-p", "now mine").code == 0
+    assert run("-c", "-p", "and still mine").code == 0
+    for body in [r.body for r in server.requests_to("responses")][-2:]:
+        assert (body["model"], body["instructions"]) == ("gpt-5.2", "Be formal.")
+    assert run("--state", "local", "-p", "no prompt").code == 0  # without a prompt: the config's
+    assert (last_body(server)["model"], last_body(server)["instructions"]) == ("gpt-5-mini", "Be brief.")
+
+
 def test_unknown_and_computer_items_are_shown_plainly(run, server):
     server.script(Reply.items([
         {"type": "computer_call", "id": "cu_1", "call_id": "call_1", "status": "completed",

@@ -60,10 +60,10 @@ def json_result(kind: str, body: dict) -> Result:
 
 def _validate(body: dict, api: FakeAPI) -> None:
     model = body.get("model")
-    if not model:
+    if not model and not body.get("prompt"):  # a stored prompt brings its own model
         raise ApiError(400, "Missing required parameter: 'model'.", param="model",
                        code="missing_required_parameter")
-    if api.models is not None and model not in api.models:
+    if model and api.models is not None and model not in api.models:
         raise ApiError(400, f"The requested model '{model}' does not exist.", param="model",
                        code="model_not_found")
     for name, lo, hi in (("temperature", 0, 2), ("top_p", 0, 1)):
