@@ -86,12 +86,33 @@ def test_bad_openai_base_url_env(run, monkeypatch):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/v1", "http://", "localhost:8000/v1",
-                                 "http://user:pw@example.com", "http://example.com:99999",
-                                 "http://exa mple.com"])
+                                 "http://example.com:99999", "http://exa mple.com"])
 def test_base_url_flag_that_is_not_a_url(run, url):
     err = _one_line(run("--base-url", url, "-p", "hi"), 2)
     assert "--base-url" in err
-    assert "pw@" not in err or "user:pw" in url  # echoing the user's own flag is fine
+
+
+PASSWORD = "hunter2-secret"
+
+
+@pytest.mark.parametrize("url,shown", [
+    (f"http://ada:{PASSWORD}@127.0.0.1:9/v1", "http://ada:***@127.0.0.1:9/v1"),
+    (f"https://{PASSWORD}@example.com/v1", "https://***@example.com/v1"),
+    (f"ada:{PASSWORD}@example.com:99999", "ada:***@example.com:99999"),
+])
+@pytest.mark.parametrize("where", ["--base-url", "OPENAI_BASE_URL", "config base_url", "config mcp url"])
+def test_url_with_credentials_never_shows_the_password(run, env, monkeypatch, url, shown, where):
+    argv = ["-p", "hi"]
+    if where == "--base-url":
+        argv = ["--base-url", url, *argv]
+    elif where == "OPENAI_BASE_URL":
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+    elif where == "config base_url":
+        (env / "config.toml").write_text(f"base_url = {json.dumps(url)}\n")
+    else:
+        (env / "config.toml").write_text(f'[[mcp_servers]]\nlabel = "x"\nurl = {json.dumps(url)}\n')
+    err = _one_line(run(*argv), 2)
+    assert PASSWORD not in err and shown in err, err
 
 
 def test_data_dir_under_a_regular_file(run, env, monkeypatch):
