@@ -7,11 +7,13 @@ import os
 import platform
 import pty
 import select
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -192,6 +194,20 @@ def test_argument_bytes_that_are_not_utf8(env, server):
     assert proc.returncode == 2
     assert proc.stderr == (b"termchat: error: -p is not valid UTF-8 text "
                            b"(check the shell's or the terminal's encoding)\n")
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq")
+def test_readme_jq_example_prints_the_reply(env, server):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    (line,) = [line for line in readme.splitlines() if line.startswith("termchat --json") and "| jq" in line]
+    pipeline = line.split("  #")[0].replace("termchat", " ".join(termchat()), 1)
+    shown = subprocess.run(pipeline.replace(" |", " </dev/null |", 1), shell=True, env=env, capture_output=True,
+                           text=True, timeout=60)
+    plain = subprocess.run(termchat("-p", "hi"), env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0 and plain.returncode == 0, shown.stderr + plain.stderr
+    assert "\n\n" in plain.stdout  # the reply has paragraphs; the example keeps them, and no more
+    assert shown.stdout.rstrip("\n") == plain.stdout.rstrip("\n")
 
 
 def test_closed_stdout_ends_quietly(env, server):
