@@ -156,6 +156,8 @@ def _stream(session: Any, turn: Any, writer: Any, options: Any) -> tuple[int, ev
                 code = event.exit_code
     except KeyboardInterrupt:
         turn.close()
+        if isinstance(writer, PlainWriter):
+            writer.end_line()  # the note goes on a line of its own, not glued to the partial reply
         say("interrupted; the partial reply was saved", level="error")
         return EXIT_INTERRUPTED, None
     return code, finished

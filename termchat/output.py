@@ -121,6 +121,10 @@ class PlainWriter:
             self.status(_summary(event))
 
     def _on_failed(self, event: ev.Failed) -> None:
+        self.end_line()
+
+    def end_line(self) -> None:
+        """Finish the partial line of a reply that stops early (failed or interrupted)."""
         self._text(self.clean.flush())
         self._end_line()
 

@@ -210,6 +210,26 @@ def test_readme_jq_example_prints_the_reply(env, server):
     assert shown.stdout.rstrip("\n") == plain.stdout.rstrip("\n")
 
 
+def test_ctrl_c_on_a_terminal_puts_the_note_on_its_own_line(env, server):
+    server.script(Reply.text("word " * 400, delay=0.02))
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(sys.executable, termchat("--state", "local", "-p", "long please"), env)
+        finally:
+            os._exit(127)
+    try:
+        shown = _read_pty(fd, b"word word")
+        os.write(fd, b"\x03")  # Ctrl+C, as the terminal delivers it
+        shown += _read_pty(fd)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 130
+    lines = shown.replace(b"\r", b"").replace(b"^C", b"").split(b"\n")
+    assert b"termchat: error: interrupted; the partial reply was saved" in lines, shown
+
+
 def test_closed_stdout_ends_quietly(env, server):
     server.script(Reply.text("line one\nline two\nline three\n" * 200, delay=0.001))
     proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} </dev/null | head -1",
