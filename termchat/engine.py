@@ -27,6 +27,7 @@ from termchat.translate import StreamState, translate
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
 SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
 TITLE_LENGTH = 60
+INTERRUPTED_NOTE = "the last reply was interrupted; its partial text is kept"
 # Ask for the tool details termchat shows (search results, interpreter logs).
 INCLUDES = {"file_search": "file_search_call.results", "code_interpreter": "code_interpreter_call.outputs"}
 
@@ -113,8 +114,7 @@ class Engine:
             notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
                                      "still running on the server"))
         elif last and last[0].role == "assistant" and last[0].interrupted:
-            notices.append(ev.Notice("the last reply was interrupted; its partial text is kept. "
-                                     "Send a message to go on."))
+            notices.append(ev.Notice(INTERRUPTED_NOTE))
         return conv, notices
 
     def import_conversation(self, conversation_id: str) -> ConversationRow:

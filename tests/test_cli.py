@@ -92,6 +92,14 @@ def test_continue_uses_the_most_recent_chat(run, server):
     assert len(listing(run)) == 2
 
 
+def test_continuing_after_an_interrupted_reply_says_so_in_cli_words(run, server):
+    server.script(Reply.drop(after_deltas=3))
+    assert run("--state", "local", "-p", "tell me a story").code == 1
+    result = run("-c", "-p", "go on")
+    assert result.code == 0, result.err
+    assert result.err == "termchat: note: the last reply was interrupted; its partial text is kept\n"
+
+
 def test_continue_with_no_chats_is_a_usage_error(run):
     result = run("-c", "-p", "hi")
     assert result.code == 2 and "no chat to continue" in result.err

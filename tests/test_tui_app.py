@@ -240,6 +240,8 @@ async def test_interrupted_reply_is_marked_on_open(tui_context, tui_seed):
         reply = last_reply(app)
         assert reply.has_class("-unfinished")
         assert "interrupted" in str(reply.query_one(".message-header").render())
+        assert "the last reply was interrupted; its partial text is kept. Send a message to go on." in [
+            str(n.message) for n in app._notifications]
 
 
 def three_chats(tui_context, tui_seed):

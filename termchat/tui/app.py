@@ -336,7 +336,11 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
             return
         finally:
             engine.store.close()
-        self.post_message(Opened(conv, [n.message for n in notices], token if not first else -token))
+        from termchat.engine import INTERRUPTED_NOTE
+
+        shown = [f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message
+                 for n in notices]
+        self.post_message(Opened(conv, shown, token if not first else -token))
 
     async def on_opened(self, message: Opened) -> None:
         first = message.token < 0
