@@ -343,6 +343,9 @@ class Session:
                 return None
             self.mode = "local"
             self.conv = self.store.update_conversation(conv, mode="local")
+            server = self.engine.api.base_url or "https://api.openai.com/v1"
+            if not self.store.note_once(f"no conversations API at {server}"):
+                return None  # said once already, to this machine's user
             return ev.Notice("this server has no Conversations API; using local mode "
                              "(the full history is sent each turn)")
         self.mode = "local"

@@ -116,6 +116,13 @@ _MIGRATIONS: dict[int, str] = {
     UPDATE conversations SET cost_known = 0 WHERE EXISTS (SELECT 1 FROM messages m
         WHERE m.conversation_pk = conversations.pk AND m.usage IS NOT NULL AND m.cost_usd IS NULL);
     """,
+    # Notes termchat gives once per machine, not once per process (see `Store.note_once`).
+    8: """
+    CREATE TABLE notes_given(
+        key TEXT PRIMARY KEY,
+        given_at REAL NOT NULL
+    );
+    """,
 }
 
 # Job statuses: a job is pending until the server reports one of the terminal ones
@@ -760,6 +767,14 @@ class Store:
             "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_usd IS NULL), 0) FROM messages"
             " WHERE created_at >= ? AND usage IS NOT NULL", (since,))[0]
         return float(total), int(unpriced)
+
+    # -- notes given once ---------------------------------------------------------------------
+
+    def note_once(self, key: str) -> bool:
+        """True the first time `key` is noted in this store (the caller then gives its note)."""
+        cursor = self._write("INSERT OR IGNORE INTO notes_given(key, given_at) VALUES (?, ?)",
+                             (key, self._now()))
+        return cursor.rowcount == 1
 
     # -- background jobs --------------------------------------------------------------------
 

@@ -202,6 +202,15 @@ def test_server_without_conversations_falls_back_to_local_once(env, run, monkeyp
         assert chats[0]["mode"] == "local"
         second = run("-c", "-p", "What is my name?")
         assert "Barbara" in second.out and "no Conversations API" not in second.err
+        another_chat = run("-p", "A new chat on the same server.")  # once per server, not per chat
+        assert another_chat.code == 0 and "no Conversations API" not in another_chat.err
+        assert listing(run)[0]["mode"] == "local"
+        other = FakeAPI(conversations=False)  # another server: said again, once
+        try:
+            monkeypatch.setenv("OPENAI_BASE_URL", other.start())
+            assert [run("-p", f"chat {n}").err.count("no Conversations API") for n in (1, 2)] == [1, 0]
+        finally:
+            other.stop()
     finally:
         bare.stop()
 
