@@ -35,6 +35,8 @@ def find_or_import(ctx: Any, ident: str) -> ConversationRow:
 
 
 def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
     rows = ctx.store.list_conversations(limit=args.limit)
     if args.json:
         sys.stdout.write(safe_json([r.to_json() for r in rows], indent=2) + "\n")
@@ -158,7 +160,7 @@ def search_cmd(ctx: Any, args: argparse.Namespace) -> int:
     if search.match_expression(query) is None:
         raise UsageError("nothing to search for: give a word or a \"phrase\"")
     if args.limit < 1:
-        raise UsageError(f"--limit must be 1 or more, got {args.limit}")
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
     hits = ctx.store.search(query, limit=args.limit)
     search.write_hits(hits, as_json=args.json, color=sys.stdout.isatty() and not ctx.config.no_color)
     return 0

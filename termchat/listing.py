@@ -56,7 +56,7 @@ def fast_list(argv: list[str]) -> int | None:
         flag = args.pop(0)
         if flag == "--json":
             as_json = True
-        elif flag == "--limit" and args and args[0].isdigit():
+        elif flag == "--limit" and args and args[0].isdigit() and int(args[0]) > 0:
             limit = int(args.pop(0))
         else:
             return None

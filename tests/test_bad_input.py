@@ -300,3 +300,11 @@ def test_bad_tool_specs(run, server, spec, expected):
 def test_tool_choice_for_a_tool_that_is_off(run):
     err = _one_line(run("--tool-choice", "web_search", "-p", "hi"), 2)
     assert "--tool-choice" in err
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_list_limit_below_one(run, limit):
+    assert run("--state", "local", "-p", "hi").code == 0
+    for argv in (("list", "--limit", limit), ("list", "--json", "--limit", limit)):
+        err = _one_line(run(*argv), 2)
+        assert err == f"termchat: error: --limit must be at least 1, got {limit}\n"

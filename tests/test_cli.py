@@ -388,7 +388,9 @@ def test_list_fast_path_matches_the_full_command(run, server, env, capsys, monke
 
     assert fast("list", "--json") == full_json
     assert fast("list") == full_plain and "\x1b" not in full_plain
-    assert json.loads(fast("list", "--json", "--limit", "0")) == []
+    assert json.loads(fast("list", "--json", "--limit", "1")) == json.loads(full_json)[:1]
+    monkeypatch.setattr("sys.argv", ["termchat", "list", "--limit", "0"])  # the full command's error
+    assert entry_main() == 2 and "--limit must be at least 1" in capsys.readouterr().err
     # Anything the fast path does not know goes to the full command (and its errors).
     monkeypatch.setattr("sys.argv", ["termchat", "list", "--bogus"])
     assert entry_main() == 2
