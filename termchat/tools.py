@@ -34,11 +34,15 @@ def parse_tool(spec: str, mcp_servers: Iterable[Any] = ()) -> dict[str, Any]:
             raise UsageError(f"code_interpreter memory must be one of {', '.join(MEMORY_TIERS)}, got '{tier}'")
         return {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": tier}}
     if name == "mcp":
+        known = ", ".join(getattr(s, "label", "?") for s in mcp_servers)
+        if not arg.strip():
+            where = f"(configured: {known})" if known else "(add one under [[mcp_servers]] in the config)"
+            raise UsageError(f"--tool mcp needs a server label: --tool mcp:LABEL {where}")
         for server in mcp_servers:
             if getattr(server, "label", None) == arg:
                 return mcp_tool(server)
-        known = ", ".join(getattr(s, "label", "?") for s in mcp_servers) or "none configured"
-        raise UsageError(f"unknown MCP server '{arg}' (known: {known}); add it under [[mcp_servers]] in the config")
+        raise UsageError(f"unknown MCP server '{arg}' (known: {known or 'none configured'}); "
+                         "add it under [[mcp_servers]] in the config")
     raise UsageError(f"unknown tool '{spec}' (choose from {', '.join(TOOL_NAMES)})")
 
 

@@ -302,6 +302,17 @@ def test_tool_choice_for_a_tool_that_is_off(run):
     assert "--tool-choice" in err
 
 
+@pytest.mark.parametrize("config,expected", [
+    ("", "--tool mcp needs a server label: --tool mcp:LABEL (add one under [[mcp_servers]] in the config)"),
+    ('[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\n',
+     "--tool mcp needs a server label: --tool mcp:LABEL (configured: deepwiki)"),
+])
+@pytest.mark.parametrize("spec", ["mcp", "mcp:"])
+def test_tool_mcp_without_a_label(run, server, env, config, expected, spec):
+    (env / "config.toml").write_text(config)
+    assert _one_line(run("--tool", spec, "-p", "hi"), 2) == f"termchat: error: {expected}\n"
+
+
 @pytest.mark.parametrize("limit", ["0", "-1"])
 def test_list_limit_below_one(run, limit):
     assert run("--state", "local", "-p", "hi").code == 0
