@@ -26,6 +26,11 @@ def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.No
             raise UsageError("no chat to continue yet: start one with -p TEXT")
         conv, notices = engine.open(recent.id)
     settings = _tool_settings(ctx, args)
+    if args.tool_choice:  # checked against the tools this turn will have, given or stored
+        from termchat.tools import parse_tool_choice
+
+        tools = settings["tools"] if "tools" in settings else (conv.settings.get("tools") or [] if conv else [])
+        settings["tool_choice"] = parse_tool_choice(args.tool_choice, tools)
     if args.model and conv is not None and conv.settings.get("prompt"):
         settings["prompt_model"] = True  # from now on this chat's prompt runs on the given model
     if conv is not None and "tools" not in settings and conv.settings.get("tools"):
@@ -39,7 +44,7 @@ def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.No
 
 
 def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from termchat.tools import parse_tool, parse_tool_choice
+    from termchat.tools import parse_tool
 
     settings: dict[str, Any] = {}
     if getattr(args, "no_tools", False) or "none" in args.tool:
@@ -53,8 +58,6 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
                              f" (this account has: {_vector_store_names(ctx)})")
         tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in args.tool]
         settings["tools"] = tools
-    if args.tool_choice:
-        settings["tool_choice"] = parse_tool_choice(args.tool_choice, settings.get("tools", []))
     if args.instructions:
         settings["instructions"] = args.instructions
     prompt_id = getattr(args, "prompt_id", None)

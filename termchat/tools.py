@@ -79,6 +79,8 @@ def mcp_tool(server: Any) -> dict[str, Any]:
 
 def parse_tool_choice(choice: str, tools: list[dict[str, Any]]) -> Any:
     """`auto`, `none`, `required`, or one enabled tool (`web_search`, `mcp:LABEL`, ...)."""
+    if choice == "required" and not tools:
+        raise UsageError("--tool-choice required needs a tool to require: add --tool NAME")
     if choice in TOOL_CHOICES:
         return choice
     name, _, label = choice.partition(":")

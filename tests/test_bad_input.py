@@ -302,6 +302,18 @@ def test_tool_choice_for_a_tool_that_is_off(run):
     assert "--tool-choice" in err
 
 
+def test_tool_choice_required_without_a_tool(run, server):
+    err = _one_line(run("--tool-choice", "required", "-p", "hi"), 2)
+    assert err == "termchat: error: --tool-choice required needs a tool to require: add --tool NAME\n"
+    assert not [r for r in server.requests if r.method == "POST"]
+    assert run("--state", "local", "--tool", "web_search", "-p", "hi").code == 0
+    kept = run("-c", "--tool-choice", "required", "-p", "again")  # the chat's stored tool counts
+    assert kept.code == 0, kept.err
+    assert server.requests_to("responses")[-1].body["tool_choice"] == "required"
+    named = run("-c", "--tool-choice", "web_search", "-p", "and again")
+    assert named.code == 0, named.err
+
+
 @pytest.mark.parametrize("config,expected", [
     ("", "--tool mcp needs a server label: --tool mcp:LABEL (add one under [[mcp_servers]] in the config)"),
     ('[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\n',

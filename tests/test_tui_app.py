@@ -1076,3 +1076,22 @@ async def test_collector_is_paused_only_until_the_first_frame(tui_context):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_launch_flags_for_tools(tui_context):
+    from argparse import Namespace
+
+    from termchat.errors import UsageError
+    from termchat.tui.launch import build_app
+
+    def flags(**given):
+        return Namespace(**{"tool": [], "no_tools": False, "tool_choice": None, "conversation": None,
+                            "continue_": False, "model": None, "state": None, **given})
+
+    ctx = tui_context()
+    assert build_app(ctx, flags(no_tools=True)).flag_tools == []
+    assert build_app(ctx, flags(tool=["none"])).flag_tools == []
+    assert build_app(ctx, flags(tool_choice="required")).flag_tool_choice == "required"  # tools: in the panel
+    for bad in (flags(tool=["none", "web_search"]), flags(tool_choice="web_search")):
+        with pytest.raises(UsageError):
+            build_app(ctx, bad)
