@@ -394,6 +394,21 @@ async def test_tool_panel_shows_container_fees_with_the_configs_overrides(tui_co
         assert prompts == ["1g memory · $0.03", "4g memory · $0.20", "16g memory · $0.48", "64g memory · $1.92"]
 
 
+async def test_keymap_entry_that_takes_another_actions_key_warns(tui_context):
+    keymap = {"compact": "ctrl+n", "theme": "f11", "jobs": "f11", "rename": "f12", "bogus": "f7",
+              "list_rename": "e"}  # the list's E and a selected message's E never meet
+    app = make_app(tui_context(keymap=keymap))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        warnings = sorted(str(n.message) for n in app._notifications if n.severity == "warning")
+    assert warnings == [
+        '[keymap] bogus: no such binding (see F1)',
+        '[keymap] compact = "ctrl+n" takes Ctrl+N from new_chat (see F1)',
+        '[keymap] jobs = "f11" takes F11 from theme (see F1)',
+        '[keymap] theme = "f11" takes F11 from jobs (see F1)',
+    ]
+
+
 async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
