@@ -57,3 +57,21 @@ def test_unknown_event_and_item_types_are_ignored(engine):
     engine.server.script(Reply.unknown_event())
     events = list(engine.session().send("hello"))
     assert isinstance(events[-1], ev.Finished) and events[-1].text
+
+
+def test_a_stop_that_lands_with_the_last_event_keeps_the_finished_reply_and_its_usage(engine, monkeypatch):
+    session = engine.session()
+    real = engine.api.stream_response
+
+    def stream(params, on_open=None):
+        for event in real(params, on_open):
+            if event.type == "response.completed":
+                session.stop()  # the user's Stop arrives together with the end of the reply
+            yield event
+
+    monkeypatch.setattr(engine.api, "stream_response", stream)
+    events = list(session.send("hello"))
+    assert isinstance(events[-1], ev.Finished) and events[-1].usage.output_tokens > 0
+    reply = engine.store.messages(session.conv)[-1]
+    assert reply.status == "complete" and reply.usage["output_tokens"] > 0
+    assert engine.store.reload(session.conv).output_tokens == reply.usage["output_tokens"]
