@@ -230,6 +230,24 @@ def test_ctrl_c_on_a_terminal_puts_the_note_on_its_own_line(env, server):
     assert b"termchat: error: interrupted; the partial reply was saved" in lines, shown
 
 
+def test_the_app_with_a_data_dir_it_cannot_use_is_one_line(env, tmp_path):
+    (tmp_path / "a-file").write_text("not a directory")
+    env = {**env, "TERMCHAT_DATA_DIR": str(tmp_path / "a-file" / "data")}
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(sys.executable, termchat(), env)
+        finally:
+            os._exit(127)
+    try:
+        shown = _read_pty(fd)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 2, shown
+    assert shown.endswith(b"a-file is not a directory\r\n") and shown.count(b"\n") == 1, shown
+
+
 def test_closed_stdout_ends_quietly(env, server):
     server.script(Reply.text("line one\nline two\nline three\n" * 200, delay=0.001))
     proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} </dev/null | head -1",

@@ -32,6 +32,7 @@ def build_app(ctx: Any, args: argparse.Namespace) -> Any:
 
 def run_app(ctx: Any, args: argparse.Namespace) -> int:
     app = build_app(ctx, args)
+    _ = ctx.store  # opened before the screen is taken: a data dir it cannot use is one line, exit 2
     result = app.run()
     app.background_jobs.finish_sending(sys.stderr.write)
     app.commit_pending_deletes()
