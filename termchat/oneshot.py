@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from termchat import events as ev
@@ -142,28 +146,57 @@ def _stream(session: Any, turn: Any, writer: Any, options: Any) -> tuple[int, ev
     code = 0
     finished = None
     try:
-        for event in turn:
-            if isinstance(event, ev.Finished):
-                if options.text_format and event.text and not event.refusal:
-                    event = _with_parsed(event, options.text_format)
-                finished = event
-            try:
-                writer.handle(event)
-            except BrokenPipeError:
-                session.stop()
-                turn.close()  # marks the partial reply as interrupted
-                silence_stdout()
-                return 0, None
-            if isinstance(event, ev.Failed):
-                say(event.message, level="error")
-                code = event.exit_code
-    except KeyboardInterrupt:
+        with _ctrl_c_stops(session) as pressed:
+            for event in turn:
+                if isinstance(event, ev.Finished):
+                    if options.text_format and event.text and not event.refusal:
+                        event = _with_parsed(event, options.text_format)
+                    finished = event
+                try:
+                    writer.handle(event)
+                except BrokenPipeError:
+                    session.stop()
+                    turn.close()  # marks the partial reply as interrupted
+                    silence_stdout()
+                    return 0, None
+                if isinstance(event, ev.Failed) and not pressed.is_set():
+                    say(event.message, level="error")
+                    code = event.exit_code
+        if not pressed.is_set() or finished is not None:
+            return code, finished
+    except KeyboardInterrupt:  # a second Ctrl+C, or one before the handler was in place
         turn.close()
-        if isinstance(writer, PlainWriter):
-            writer.end_line()  # the note goes on a line of its own, not glued to the partial reply
-        say("interrupted; the partial reply was saved", level="error")
-        return EXIT_INTERRUPTED, None
-    return code, finished
+    if isinstance(writer, PlainWriter):
+        writer.end_line()  # the note goes on a line of its own, not glued to the partial reply
+    say("interrupted; the partial reply was saved", level="error")
+    return EXIT_INTERRUPTED, None
+
+
+@contextmanager
+def _ctrl_c_stops(session: Any) -> Iterator[threading.Event]:
+    """While a reply streams, Ctrl+C stops it like the app's Stop does (the partial text is kept).
+
+    The default KeyboardInterrupt is raised wherever the interpreter happens to be; raised in
+    a callback of the SDK's compiled code it is swallowed ("Exception ignored in ...") and the
+    reply runs on to its end. A second Ctrl+C raises KeyboardInterrupt as usual.
+    """
+    pressed = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+        session.stop()
+
+    try:
+        previous = signal.signal(signal.SIGINT, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield pressed
+        return
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,

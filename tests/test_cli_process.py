@@ -215,6 +215,7 @@ def test_ctrl_c_on_a_terminal_puts_the_note_on_its_own_line(env, server):
     pid, fd = pty.fork()
     if pid == 0:
         try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a shell starts it, whatever pytest inherited
             os.execve(sys.executable, termchat("--state", "local", "-p", "long please"), env)
         finally:
             os._exit(127)
