@@ -116,29 +116,66 @@ def _read_pty(fd: int, until: bytes | None = None) -> bytes:
     return data
 
 
+def _on_a_terminal(env, *argv: str, talk=lambda fd: b"", stdin: int | None = None) -> tuple[int, bytes]:
+    """Run termchat with a pty as its terminal; `talk(fd)` reads and writes it before the rest
+    is read to the end. Returns (exit code, what the terminal showed). The child is always reaped."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: termchat on a real terminal, SIGINT as a shell leaves it
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if stdin is not None:
+                os.dup2(stdin, 0)
+            os.execve(sys.executable, termchat(*argv), env)
+        finally:
+            os._exit(127)
+    status = None
+    try:
+        shown = talk(fd)
+        shown += _read_pty(fd)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        if status is None:  # the test failed half-way: do not leave termchat waiting
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown
+
+
 @pytest.mark.parametrize("answer,approved", [(b"y", True), (b"n", False)])
 def test_mcp_approval_is_asked_on_the_terminal(env, server, tmp_path, answer, approved):
     (tmp_path / "config.toml").write_text('[[mcp_servers]]\nlabel = "deepwiki"\n'
                                           'url = "https://mcp.example.test/mcp"\nrequire_approval = "always"\n')
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: termchat on a real terminal
-        try:
-            os.execve(sys.executable, termchat("--state", "chain", "--tool", "mcp:deepwiki", "-p",
-                                               "use the mcp tool"), env)
-        finally:
-            os._exit(127)
-    try:
+    def talk(fd: int) -> bytes:
         shown = _read_pty(fd, b"Allow? [y/N] ")
         os.write(fd, answer + b"\n")
-        shown += _read_pty(fd)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, shown
+        return shown
+
+    code, shown = _on_a_terminal(env, "--state", "chain", "--tool", "mcp:deepwiki", "-p", "use the mcp tool",
+                                 talk=talk)
+    assert code == 0, shown
     assert b"MCP server 'deepwiki' wants to run" in shown
     reply = server.requests_to("responses")[-1].body["input"][0]
     assert reply["type"] == "mcp_approval_response" and reply["approve"] is approved
     assert (b": approved" if approved else b": denied") in shown
+
+
+def test_a_silent_stdin_is_explained_on_a_terminal(env, server):
+    read_end, write_end = os.pipe()  # stdin: a pipe that stays open and silent; stderr: a terminal
+    writer = os.fdopen(write_end, "wb")
+
+    def talk(fd: int) -> bytes:
+        os.close(read_end)
+        shown = _read_pty(fd, b"termchat: reading stdin until it ends (add </dev/null to send only -p TEXT)")
+        writer.write(b"the data is 42\n")
+        writer.close()  # the end of stdin
+        return shown
+
+    try:
+        code, shown = _on_a_terminal(env, "--state", "local", "-p", "summarise", talk=talk, stdin=read_end)
+    finally:
+        writer.close()
+    assert code == 0, shown
+    assert server.requests[-1].body["input"][-1]["content"] == "summarise\n\nthe data is 42\n"
 
 
 def _as_a_plain_user() -> None:
@@ -212,21 +249,13 @@ def test_readme_jq_example_prints_the_reply(env, server):
 
 def test_ctrl_c_on_a_terminal_puts_the_note_on_its_own_line(env, server):
     server.script(Reply.text("word " * 400, delay=0.02))
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # as a shell starts it, whatever pytest inherited
-            os.execve(sys.executable, termchat("--state", "local", "-p", "long please"), env)
-        finally:
-            os._exit(127)
-    try:
+    def talk(fd: int) -> bytes:
         shown = _read_pty(fd, b"word word")
         os.write(fd, b"\x03")  # Ctrl+C, as the terminal delivers it
-        shown += _read_pty(fd)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 130
+        return shown
+
+    code, shown = _on_a_terminal(env, "--state", "local", "-p", "long please", talk=talk)
+    assert code == 130, shown
     lines = shown.replace(b"\r", b"").replace(b"^C", b"").split(b"\n")
     assert b"termchat: error: interrupted; the partial reply was saved" in lines, shown
 
@@ -234,18 +263,8 @@ def test_ctrl_c_on_a_terminal_puts_the_note_on_its_own_line(env, server):
 def test_the_app_with_a_data_dir_it_cannot_use_is_one_line(env, tmp_path):
     (tmp_path / "a-file").write_text("not a directory")
     env = {**env, "TERMCHAT_DATA_DIR": str(tmp_path / "a-file" / "data")}
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execve(sys.executable, termchat(), env)
-        finally:
-            os._exit(127)
-    try:
-        shown = _read_pty(fd)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 2, shown
+    code, shown = _on_a_terminal(env)
+    assert code == 2, shown
     assert shown.endswith(b"a-file is not a directory\r\n") and shown.count(b"\n") == 1, shown
 
 
