@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from termchat.errors import ApiError, ConfigError, NotSupportedError
+from termchat.errors import ApiError, BaseUrlError, ConfigError, NotSupportedError
 
 if TYPE_CHECKING:  # pragma: no cover
     import openai
@@ -64,6 +64,7 @@ class Api:
         self.max_retries = max_retries
         self.timeout = timeout
         self._client: openai.OpenAI | None = None
+        self._v1_answers: bool | None = None
 
     def clean(self, text: str) -> str:
         """Server-provided text made safe to print and store: no escapes, no API key."""
@@ -92,7 +93,7 @@ class Api:
 
     # -- error translation -----------------------------------------------------------------
 
-    def error(self, exc: BaseException, *, what: str = "request") -> ApiError:
+    def error(self, exc: BaseException, *, what: str = "request") -> ApiError | BaseUrlError:
         """Turn any SDK/network exception into a one-line `ApiError`."""
         import openai
 
@@ -123,6 +124,9 @@ class Api:
                 hint = (f"retry after {retry_after:g}s" if retry_after is not None else "slow down and retry")
             elif status >= 500:
                 hint = "server error; try again"
+            if status == 404 and code is None and self._answers_under_v1():
+                return BaseUrlError(redact(f"{what} failed: HTTP 404: {message}", secrets),
+                                    hint=f"did you mean {self.base_url}/v1? The API answers there")
             cls = NotSupportedError if status in (404, 405) and code is None else ApiError
             return cls(redact(f"{what} failed: HTTP {status}: {message}", secrets), status=status,
                        code=code, retry_after=retry_after, hint=hint)
@@ -135,6 +139,25 @@ class Api:
         if isinstance(exc, openai.OpenAIError):
             return ApiError(redact(f"{what} failed: {exc}", secrets))
         return ApiError(redact(f"{what} failed: {type(exc).__name__}: {exc}", secrets))
+
+    def _answers_under_v1(self) -> bool:
+        """Whether a base URL without `/v1` got a 404 because the API lives under `<url>/v1`
+        (a `GET <url>/v1/models` answers with anything but 404). Asked once per client."""
+        if self._v1_answers is None:
+            import openai
+
+            self._v1_answers = False
+            if self.base_url and not self.base_url.rstrip("/").endswith("/v1"):
+                probe = self.client.with_options(base_url=f"{self.base_url}/v1", max_retries=0,
+                                                 timeout=min(self.timeout, 10.0))
+                try:
+                    probe.models.list()
+                    self._v1_answers = True
+                except openai.APIStatusError as exc:
+                    self._v1_answers = exc.status_code != 404
+                except openai.OpenAIError:
+                    pass
+        return self._v1_answers
 
     # -- responses --------------------------------------------------------------------------
 

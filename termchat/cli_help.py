@@ -47,7 +47,9 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
                             "or local history"}),
     (("--instructions",), {"metavar": "TEXT", "help": "system instructions for this chat"}),
     (("--tool",), {**_LIST, "metavar": "NAME",
-                   "help": "enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL"}),
+                   "help": "enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL "
+                           "(repeatable; a continued chat keeps its tools unless given)"}),
+    (("--no-tools",), {**_FLAG, "help": "turn off the tools a continued chat has stored (also: --tool none)"}),
     (("--tool-choice",), {"metavar": "CHOICE", "help": "auto, none, required, or a tool name"}),
     (("--schema",), {"metavar": "FILE", "help": "JSON Schema file: ask for structured output"}),
     (("--approve-mcp",), {"choices": ("always", "never"),

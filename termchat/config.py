@@ -196,12 +196,37 @@ def _http_url(url: str) -> str | None:
 def validate_base_url(url: str, *, what: str = "--base-url") -> str:
     """Return `url` (without a trailing slash) if it is http(s)://host[:port][/path].
 
-    Raises ConfigError "<what> must be an http(s) URL, got '...'" otherwise.
+    Raises ConfigError "<what> must be an http(s) URL, got '...'" otherwise; a URL with
+    credentials is refused with the password masked (it would end up in messages and jobs).
     """
     normalised = _http_url(url)
     if normalised is None:
+        if _has_userinfo(url):
+            raise ConfigError(f"{what} must not contain a user name or password, got "
+                              f"{masked_url(url)!r}", hint="give the API key with OPENAI_API_KEY or --api-key")
         raise ConfigError(f"{what} must be an http(s) URL, got {url!r}")
     return normalised
+
+
+def _has_userinfo(url: object) -> bool:
+    if not isinstance(url, str):
+        return False
+    rest = url.partition("://")[2] or url
+    return "@" in rest.split("/", 1)[0]
+
+
+def masked_url(url: str) -> str:
+    """`url` fit to print: what stands before '@' (a password, or a token as user name) is ***."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    netloc, slash, path = rest.partition("/")
+    if "@" not in netloc:
+        return url
+    userinfo, _, host = netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:***" if colon else "***"
+    return f"{scheme}{sep}{shown}@{host}{slash}{path}"
 
 
 def _type_name(value: object) -> str:
@@ -291,6 +316,9 @@ def _settings_from_document(doc: Mapping[str, Any], path: Path) -> tuple[dict[st
         url = doc["base_url"]
         normalised = _http_url(url) if isinstance(url, str) else None
         if normalised is None:
+            if _has_userinfo(url):
+                raise r.fail("base_url", "an http(s) URL without a user name or password",
+                             masked_url(url))
             raise r.fail("base_url", "an http(s) URL", url)
         out["base_url"] = normalised
     if "keymap" in doc:
@@ -353,7 +381,9 @@ def _mcp_servers(r: _Reader, value: object) -> tuple[McpServer, ...]:
             raise ConfigError(f"config error: {r.path}: {key}.label {label!r} is used twice")
         url = _http_url(table["url"])
         if url is None:
-            raise r.fail(f"{key}.url", "an http(s) URL", table["url"])
+            shown = masked_url(table["url"]) if _has_userinfo(table["url"]) else table["url"]
+            raise r.fail(f"{key}.url", "an http(s) URL without a user name or password"
+                         if _has_userinfo(table["url"]) else "an http(s) URL", shown)
         allowed = table.get("allowed_tools")
         headers_env = table.get("headers_env")
         if headers_env is not None and (not isinstance(headers_env, str)

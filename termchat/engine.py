@@ -27,6 +27,7 @@ from termchat.translate import StreamState, translate
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
 SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
 TITLE_LENGTH = 60
+INTERRUPTED_NOTE = "the last reply was interrupted; its partial text is kept"
 # Ask for the tool details termchat shows (search results, interpreter logs).
 INCLUDES = {"file_search": "file_search_call.results", "code_interpreter": "code_interpreter_call.outputs"}
 
@@ -113,8 +114,7 @@ class Engine:
             notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
                                      "still running on the server"))
         elif last and last[0].role == "assistant" and last[0].interrupted:
-            notices.append(ev.Notice("the last reply was interrupted; its partial text is kept. "
-                                     "Send a message to go on."))
+            notices.append(ev.Notice(INTERRUPTED_NOTE))
         return conv, notices
 
     def import_conversation(self, conversation_id: str) -> ConversationRow:
@@ -247,13 +247,17 @@ class Session:
         conv = self.conv
         assert conv is not None
         reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING, items=carried)
-        yield ev.TurnStarted(conv.id, user_id or 0, reply_id)
         text: list[str] = []
+        started = False
         try:
+            notice = None
             if self.mode == "conversation" and not conv.remote_id:
+                # First, so every event of the turn names the chat by the id `list` shows.
                 notice = self._ensure_remote()
-                if notice:
-                    yield notice
+            yield ev.TurnStarted(self._chat_id, user_id or 0, reply_id)
+            started = True
+            if notice:
+                yield notice
             params = self._request(new_items, options)
             if options.background:
                 yield from self._submit(params, reply_id)
@@ -266,7 +270,9 @@ class Session:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
-            yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
+            if not started:
+                yield ev.TurnStarted(self._chat_id, user_id or 0, reply_id)
+            yield ev.Failed(self._chat_id, message, "".join(text), exc.exit_code, interrupted)
             return
         notice = self._maybe_compact()
         if notice:
@@ -287,6 +293,12 @@ class Session:
         if status in ("completed", "incomplete"):
             # Servers without background mode (e.g. gpt-oss) just run the turn: file it now.
             yield from self.finish(response, reply_id, [], {})
+
+    @property
+    def _chat_id(self) -> str:
+        """The chat's id as `list` shows it (its `conv_…` id once it has one)."""
+        assert self.conv is not None
+        return self.conv.id
 
     def _maybe_compact(self) -> ev.Notice | None:
         """Compact automatically once the window passes the configured share of the context."""
@@ -331,6 +343,9 @@ class Session:
                 return None
             self.mode = "local"
             self.conv = self.store.update_conversation(conv, mode="local")
+            server = self.engine.api.base_url or "https://api.openai.com/v1"
+            if not self.store.note_once(f"no conversations API at {server}"):
+                return None  # said once already, to this machine's user
             return ev.Notice("this server has no Conversations API; using local mode "
                              "(the full history is sent each turn)")
         self.mode = "local"
@@ -347,8 +362,13 @@ class Session:
                  unsaved: bool = False) -> dict[str, Any]:
         conv = self.conv
         assert conv is not None or unsaved
-        params: dict[str, Any] = {"model": self.model}
-        instructions = self.settings.get("instructions") or self.engine.instructions
+        params: dict[str, Any] = {}
+        # A stored prompt brings its own model and instructions: only those the user gave on the
+        # command line override them, never the config's defaults.
+        prompt = self.settings.get("prompt")
+        if not self._prompt_chooses_model:
+            params["model"] = self.model
+        instructions = self.settings.get("instructions") or (None if prompt else self.engine.instructions)
         if instructions:
             params["instructions"] = instructions
         if self.mode == "conversation" and conv is not None and (conv.remote_id or not unsaved):
@@ -430,6 +450,8 @@ class Session:
             if close:
                 close()
         if state.failure:
+            if state.final is not None and job_id is None:  # a job's end files its own usage, once
+                self.count_usage(reply_id, state.final)
             raise ApiError(f"the response failed: {self.engine.api.clean(state.failure)}")
         if state.final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
@@ -453,28 +475,25 @@ class Session:
         if not full_text:  # a non-streaming server, or text only in the final object
             full_text = "".join(history.message_text(i) for i in output if i.get("type") == "message")
         status = final.get("status") or "completed"
-        usage = _usage(final.get("usage"))
-        cost = tools_usd = None
-        if usage is not None:
-            cost, tools_usd = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing,
-                                         memory_tier(self.settings.get("tools") or []))
-            usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
-                             usage.reasoning_tokens, cost)
+        priced = self.price(final)
+        usage = priced[0] if priced else None
         response_id = final.get("id") if isinstance(final.get("id"), str) else None
         job = (response_id, status, None) if response_id and store.job(response_id) is not None else None
         store.file_reply(reply_id, {"content": full_text,
                                     "status": COMPLETE if status == "completed" else INCOMPLETE,
                                     "response_id": response_id, "items": other_items,
-                                    "usage": final.get("usage") if isinstance(final.get("usage"), dict)
-                                    else None, "cost_usd": cost,
-                                    "model": self.model if usage is not None else None,
-                                    "tools_usd": tools_usd},
-                         usage=(conv, usage.input_tokens, usage.output_tokens, cost or 0.0) if usage else None,
+                                    **(priced[1] if priced else {})},
+                         usage=(conv, usage.input_tokens, usage.output_tokens, usage.cost_usd) if usage else None,
                          job=job, settled_ok=settled_ok)
         if self.mode == "chain" and response_id:
             self.conv = store.update_conversation(conv, last_response_id=response_id)
         else:
             self.conv = store.reload(conv)
+        ran_on = final.get("model")
+        if self._prompt_chooses_model and isinstance(ran_on, str) and _MODEL_NAME.fullmatch(ran_on) \
+                and ran_on != self.conv.model:  # the stored prompt's model: show that one
+            self.model = ran_on
+            self.conv = store.update_conversation(self.conv, model=ran_on)
         details = final.get("incomplete_details")
         reason = details.get("reason") if isinstance(details, dict) else None
         if usage is not None:
@@ -484,6 +503,37 @@ class Session:
                      if i.get("type") == "mcp_approval_request"]
         yield ev.Finished(self.conv.id, response_id, status, full_text, usage, reason,
                           items=other_items, refusal=refusal, approvals=approvals)
+
+    @property
+    def _prompt_chooses_model(self) -> bool:
+        """A stored prompt runs on its own model unless --model was given with it."""
+        return bool(self.settings.get("prompt")) and not self.settings.get("prompt_model")
+
+    def price(self, response: dict[str, Any]) -> tuple[ev.Usage, dict[str, Any]] | None:
+        """A response's usage with its cost (None: the price is unknown), and the reply's fields
+        that record them; None if the server reported no usage."""
+        usage = _usage(response.get("usage"))
+        if usage is None:
+            return None
+        raw_output = response.get("output")
+        output = [i for i in raw_output if isinstance(i, dict)] if isinstance(raw_output, list) else []
+        ran_on = response.get("model")
+        model = ran_on if self._prompt_chooses_model and isinstance(ran_on, str) \
+            and _MODEL_NAME.fullmatch(ran_on) else self.model
+        cost, tools_usd = _turn_cost(model, response.get("usage"), output, self.engine.pricing,
+                                     memory_tier(self.settings.get("tools") or []))
+        fields = {"usage": response.get("usage"), "cost_usd": cost, "model": model, "tools_usd": tools_usd}
+        return ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
+                        usage.reasoning_tokens, cost), fields
+
+    def count_usage(self, reply_id: int, response: dict[str, Any]) -> None:
+        """File the usage of a reply that did not finish (failed, cancelled) if the server sent
+        any: its tokens are billed all the same."""
+        priced = self.price(response)
+        if priced is not None and self.conv is not None:
+            usage, fields = priced
+            self.store.file_reply(reply_id, fields,
+                                  usage=(self.conv, usage.input_tokens, usage.output_tokens, usage.cost_usd))
 
     def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
         try:

@@ -53,7 +53,7 @@ def export_markdown(store: Store, conv: ConversationRow) -> str:
              f"- id: `{conv.id}`", f"- mode: {conv.mode}", f"- model: {strip_control(conv.model)}",
              f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
              f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
-             f"- cost: ${conv.cost_usd:.4f}", ""]
+             "- cost: unknown" if conv.cost_usd is None else f"- cost: ${conv.cost_usd:.4f}", ""]
     if conv.parent_id:
         lines[-1:] = [f"- forked from: `{conv.parent_id}` at turn {conv.fork_turn}", ""]
     for message in store.iter_all_messages(conv):

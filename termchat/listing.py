@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from termchat.store_format import LISTED_COLUMNS, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
+from termchat.store_format import LISTED_SELECT, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 
 EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
 
@@ -56,7 +56,7 @@ def fast_list(argv: list[str]) -> int | None:
         flag = args.pop(0)
         if flag == "--json":
             as_json = True
-        elif flag == "--limit" and args and args[0].isdigit():
+        elif flag == "--limit" and args and args[0].isdigit() and int(args[0]) > 0:
             limit = int(args.pop(0))
         else:
             return None
@@ -80,7 +80,7 @@ def fast_list(argv: list[str]) -> int | None:
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 return None
-            columns = ", ".join(LISTED_COLUMNS) if as_json else "id, updated_at, mode, title"
+            columns = LISTED_SELECT if as_json else "id, updated_at, mode, title"
             rows = db.execute(f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?",
                               (limit,)).fetchall()
         finally:

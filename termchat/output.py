@@ -121,6 +121,10 @@ class PlainWriter:
             self.status(_summary(event))
 
     def _on_failed(self, event: ev.Failed) -> None:
+        self.end_line()
+
+    def end_line(self) -> None:
+        """Finish the partial line of a reply that stops early (failed or interrupted)."""
         self._text(self.clean.flush())
         self._end_line()
 
@@ -134,10 +138,9 @@ def _summary(event: ev.Finished) -> str:
     parts = [event.conversation_id]
     if event.usage:
         parts.append(f"{event.usage.input_tokens} in / {event.usage.output_tokens} out tokens")
-        if event.usage.cost_usd is not None:
-            from termchat.pricing import format_usd
+        from termchat.pricing import format_usd
 
-            parts.append(format_usd(event.usage.cost_usd))
+        parts.append("cost unknown" if event.usage.cost_usd is None else format_usd(event.usage.cost_usd))
     return " · ".join(parts)
 
 

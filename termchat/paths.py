@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TextIO
 
 APP_NAME = "termchat"
 CONFIG_FILE_NAME = "config.toml"
@@ -103,14 +103,15 @@ def ensure_private_dir(path: Path) -> Path:
     from pathlib import Path
 
     path = Path(path)
-    if path.is_dir():
-        return path
     try:
+        if path.is_dir():
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=PRIVATE_DIR_MODE)
     except FileExistsError:
         if not path.is_dir():
-            raise ConfigError(f"{path} exists and is not a directory") from None
+            blocker = path if path.exists() else next(p for p in path.parents if p.exists())
+            raise ConfigError(f"cannot create directory {path}: {blocker} is not a directory") from None
         return path  # created concurrently by another process: leave it alone
     except OSError as exc:
         raise ConfigError(f"cannot create directory {path}: {exc.strerror or exc}") from None
@@ -154,6 +155,23 @@ def write_private_file(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def open_private_text(path: str) -> TextIO:
+    """`path` opened for writing text, created 0600 (an export holds a chat's history).
+
+    An existing regular file is narrowed to 0600 too; a device or FIFO (`-o /dev/stdout`) keeps
+    its mode. Raises ConfigError, one line, if the file cannot be opened.
+    """
+    import stat
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    return open(fd, "w", encoding="utf-8")
 
 
 _TOML_POSITION = (r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)"

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from termchat.errors import StoreError, UsageError
+from termchat.errors import ConfigError, StoreError, UsageError
+from termchat.paths import PRIVATE_FILE_MODE
 from termchat.search import FTS_SCHEMA
-from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
+from termchat.store_format import KNOWN_COST, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
 
 if TYPE_CHECKING:
@@ -108,6 +109,20 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE jobs ADD COLUMN base_url TEXT;
     ALTER TABLE jobs ADD COLUMN model TEXT;
     """,
+    # A turn whose price is unknown (a model without a price row) makes the chat's total
+    # unknown: shown as null / "cost unknown", never as a sum that leaves it out.
+    7: """
+    ALTER TABLE conversations ADD COLUMN cost_known INTEGER NOT NULL DEFAULT 1;
+    UPDATE conversations SET cost_known = 0 WHERE EXISTS (SELECT 1 FROM messages m
+        WHERE m.conversation_pk = conversations.pk AND m.usage IS NOT NULL AND m.cost_usd IS NULL);
+    """,
+    # Notes termchat gives once per machine, not once per process (see `Store.note_once`).
+    8: """
+    CREATE TABLE notes_given(
+        key TEXT PRIMARY KEY,
+        given_at REAL NOT NULL
+    );
+    """,
 }
 
 # Job statuses: a job is pending until the server reports one of the terminal ones
@@ -132,7 +147,7 @@ class ConversationRow:
     updated_at: float
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: some turn's price is unknown
     message_count: int = 0
     parent_id: str | None = None  # a fork: the chat it was forked from, at user turn fork_turn
     fork_turn: int | None = None
@@ -255,6 +270,12 @@ def _statements(script: str) -> Iterator[str]:
             pending = ""
 
 
+def _data_dir_error(data_dir: Path, exc: OSError) -> ConfigError:
+    """A data dir termchat cannot use is the user's setting to fix: exit code 2, one line."""
+    return ConfigError(f"cannot use the data dir {data_dir}: {exc.strerror or exc}",
+                       hint="check its permissions, or set TERMCHAT_DATA_DIR")
+
+
 def new_local_id() -> str:
     """A short id for chats that have no server conversation id."""
     import uuid  # lazily: uuid pulls in `platform`, too slow for the `termchat list` start-up path
@@ -273,19 +294,26 @@ class Store:
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:
         data_dir = Path(data_dir)
-        if not data_dir.exists():
-            try:
+        try:
+            if not data_dir.exists():
                 data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create data dir {data_dir}: {exc.strerror}") from None
+        except OSError as exc:
+            raise _data_dir_error(data_dir, exc) from None
         return cls(data_dir / DB_NAME)
 
     # -- opening and migrations -------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
         hint = "move it aside to start a fresh store, or restore a backup"
-        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+        try:
+            exists = self.path.exists()
+        except OSError as exc:  # the data dir cannot be searched (no x permission)
+            raise _data_dir_error(self.path.parent, exc) from None
+        if not exists and not os.access(self.path.parent, os.W_OK | os.X_OK):
+            raise _data_dir_error(self.path.parent, PermissionError(13, "Permission denied"))
+        if exists and not os.access(self.path, os.R_OK | os.W_OK):
             raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
+        self._make_private(exists)
         # SQLite answers "database is locked" without waiting in a few start-up races (two
         # processes creating the file or switching it to WAL at once): retry those briefly.
         deadline = time.monotonic() + 15.0
@@ -298,6 +326,20 @@ class Store:
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+
+    def _make_private(self, exists: bool) -> None:
+        """The history is private whatever the data dir's mode: the database is created 0600
+        (SQLite gives its -wal and -shm files the database's mode), and one left readable by
+        others (say, by an older termchat) is narrowed to 0600."""
+        try:
+            if not exists:
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+            for suffix in ("", "-wal", "-shm"):
+                path = f"{self.path}{suffix}"
+                if os.path.exists(path) and os.stat(path).st_mode & 0o077:
+                    os.chmod(path, PRIVATE_FILE_MODE)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database {self.path}: {exc.strerror or exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -374,7 +416,8 @@ class Store:
     # -- conversations ----------------------------------------------------------------------
 
     _CONV_COLS = ("pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
-                  "updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn")
+                  f"updated_at, input_tokens, output_tokens, {KNOWN_COST}, message_count, parent_id, "
+                  "fork_turn")
 
     @staticmethod
     def _conversation(row: tuple) -> ConversationRow:
@@ -382,7 +425,7 @@ class Store:
          updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn) = row
         return ConversationRow(pk, cid, title or "", mode, model, remote_id, last_response_id,
                                _loads(settings, {}), created_at, updated_at, input_tokens or 0,
-                               output_tokens or 0, cost_usd or 0.0, message_count or 0,
+                               output_tokens or 0, cost_usd, message_count or 0,
                                parent_id, fork_turn)
 
     def create_conversation(self, *, mode: str, model: str, title: str = "",
@@ -611,17 +654,19 @@ class Store:
         return f"UPDATE messages SET {assignments} WHERE id = :id", {**fields, "id": message_id}
 
     def add_usage(self, conv: ConversationRow, *, input_tokens: int, output_tokens: int,
-                  cost_usd: float) -> None:
+                  cost_usd: float | None) -> None:
+        """Add a turn's tokens and cost; a cost of None (unknown price) makes the total unknown."""
         self._transaction([self._usage_update(conv, input_tokens, output_tokens, cost_usd)])
 
     def _usage_update(self, conv: ConversationRow, input_tokens: int, output_tokens: int,
-                      cost_usd: float) -> tuple[str, tuple]:
+                      cost_usd: float | None) -> tuple[str, tuple]:
         return ("UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
-                "output_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? WHERE pk = ?",
-                (input_tokens, output_tokens, cost_usd, self._now(), conv.pk))
+                "output_tokens + ?, cost_usd = cost_usd + ?, cost_known = cost_known AND ?, "
+                "updated_at = ? WHERE pk = ?",
+                (input_tokens, output_tokens, cost_usd or 0.0, cost_usd is not None, self._now(), conv.pk))
 
     def file_reply(self, message_id: int, fields: dict[str, Any], *,
-                   usage: tuple[ConversationRow, int, int, float] | None = None,
+                   usage: tuple[ConversationRow, int, int, float | None] | None = None,
                    job: tuple[str, str, str | None] | None = None, settled_ok: bool = False) -> bool:
         """Store a reply's end (`fields` as for `update_message`), its usage (chat, tokens in,
         tokens out, cost) and its job's terminal (id, status, error) in one transaction.
@@ -726,6 +771,14 @@ class Store:
             "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_usd IS NULL), 0) FROM messages"
             " WHERE created_at >= ? AND usage IS NOT NULL", (since,))[0]
         return float(total), int(unpriced)
+
+    # -- notes given once ---------------------------------------------------------------------
+
+    def note_once(self, key: str) -> bool:
+        """True the first time `key` is noted in this store (the caller then gives its note)."""
+        cursor = self._write("INSERT OR IGNORE INTO notes_given(key, given_at) VALUES (?, ?)",
+                             (key, self._now()))
+        return cursor.rowcount == 1
 
     # -- background jobs --------------------------------------------------------------------
 

@@ -49,10 +49,10 @@ def translate(stream: Any, state: StreamState, *, stopped: Callable[[], bool],
             # A well-framed event with the wrong shape (a broken or exotic server).
             raise ApiError(f"malformed {str(kind)[:60]!r} event from the server "
                            f"({type(exc).__name__})") from None
+        if state.final is not None:
+            return  # the reply is whole (and its usage known), even if a stop came with its end
         if stopped():
             raise ApiError("stopped by the user; the partial reply was kept")
-        if state.final is not None:
-            return
 
 
 def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, str], None],

@@ -337,13 +337,20 @@ def test_valid_base_urls(url: str, expected: str) -> None:
 
 @pytest.mark.parametrize("url", [
     "localhost:8000", "ftp://example.com", "http://", "http:///v1", "https://x:99999",
-    "https://x:port", "http://user:pw@host/v1", "http://host/v1?x=1", "http://host/#frag",
+    "https://x:port", "http://host/v1?x=1", "http://host/#frag",
     "http://ho st/", "", "http://host/\x1b[2J",
 ])
 def test_invalid_base_urls(url: str) -> None:
     with pytest.raises(ConfigError) as err:
         validate_base_url(url)
     assert err.value.message == f"--base-url must be an http(s) URL, got {url!r}"
+
+
+def test_base_url_with_credentials_is_refused_with_the_password_masked() -> None:
+    with pytest.raises(ConfigError) as err:
+        validate_base_url("http://user:pw-secret@host/v1")
+    assert err.value.message == "--base-url must not contain a user name or password, got 'http://user:***@host/v1'"
+    assert "pw-secret" not in err.value.one_line()
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -366,3 +366,21 @@ def test_sync_when_the_server_is_gone_keeps_the_cache(make_engine, server):
     server.stop()
     conv, notices = here.open(session.conv.id)
     assert transcript(here, conv) == before and notices == []
+
+
+def test_a_stop_that_lands_with_the_last_event_keeps_the_finished_reply_and_its_usage(engine, monkeypatch):
+    session = engine.session()
+    real = engine.api.stream_response
+
+    def stream(params, on_open=None):
+        for event in real(params, on_open):
+            if event.type == "response.completed":
+                session.stop()  # the user's Stop arrives together with the end of the reply
+            yield event
+
+    monkeypatch.setattr(engine.api, "stream_response", stream)
+    events = list(session.send("hello"))
+    assert isinstance(events[-1], ev.Finished) and events[-1].usage.output_tokens > 0
+    reply = engine.store.messages(session.conv)[-1]
+    assert reply.status == "complete" and reply.usage["output_tokens"] > 0
+    assert engine.store.reload(session.conv).output_tokens == reply.usage["output_tokens"]

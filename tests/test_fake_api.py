@@ -687,3 +687,9 @@ def test_server_side_compaction_item(fake_client):
     follow = fake_client.responses.create(model="gpt-4o", input=[
         r.output[-1].to_dict(), {"role": "user", "content": "What is my name?"}])
     assert follow.output_text == "Your name is Ada."
+
+
+def test_models_list(fake_client, fake_api):
+    assert "gpt-5.2" in [m.id for m in fake_client.models.list()]
+    fake_api.models = {"only-this"}
+    assert [m.id for m in fake_client.models.list()] == ["only-this"]

@@ -315,6 +315,50 @@ def test_data_dir_is_private(run, env):
     assert not _mode(db) & 0o077 or _mode(env / "data") == 0o700  # the dir guards the file
 
 
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_history_files_are_0600_in_an_existing_0755_dir(run, env, umask_022):
+    from termchat.store import Store
+
+    data = env / "data"
+    data.mkdir(mode=0o755)
+    assert run("--state", "local", "-p", "hi").code == 0
+    assert _mode(data) == 0o755  # the user's own dir keeps its mode
+    assert _mode(data / "termchat.db") == 0o600
+    with Store.in_dir(data) as store:  # while a connection is open, the WAL files exist
+        store.create_conversation(mode="local", model="gpt-5.2", title="x")
+        for name in ("termchat.db", "termchat.db-wal", "termchat.db-shm"):
+            assert _mode(data / name) == 0o600, name
+
+
+def test_a_readable_database_from_before_is_narrowed_to_0600(run, env, umask_022):
+    assert run("--state", "local", "-p", "hi").code == 0
+    db = env / "data" / "termchat.db"
+    db.chmod(0o644)
+    assert run("list", "--json").code == 0  # the fast path reads it read-only
+    assert run("show", listing(run)[0]["id"]).code == 0
+    assert _mode(db) == 0o600
+
+
+def test_export_to_a_file_is_0600(run, env, umask_022):
+    assert run("--state", "local", "-p", "hi").code == 0
+    conv_id = listing(run)[0]["id"]
+    new, old = env / "chat.md", env / "old.json"
+    old.write_text("from before")
+    old.chmod(0o644)
+    assert run("export", conv_id, "-o", str(new)).code == 0
+    assert run("export", conv_id, "--format", "json", "-o", str(old)).code == 0
+    assert _mode(new) == 0o600 and "hi" in new.read_text()
+    assert _mode(old) == 0o600 and json.loads(old.read_text())["id"] == conv_id
+    result = run("export", conv_id, "-o", str(env))  # a directory: one line, exit 2
+    assert result.code == 2 and result.err.count("\n") == 1 and "cannot write" in result.err
+
+
 def test_save_config_writes_0600_in_a_0700_dir(tmp_path, monkeypatch):
     from termchat.config import load_config, save_config
 

@@ -261,6 +261,8 @@ async def test_interrupted_reply_is_marked_on_open(tui_context, tui_seed):
         reply = last_reply(app)
         assert reply.has_class("-unfinished")
         assert "interrupted" in str(reply.query_one(".message-header").render())
+        assert "the last reply was interrupted; its partial text is kept. Send a message to go on." in [
+            str(n.message) for n in app._notifications]
 
 
 def three_chats(tui_context, tui_seed):
@@ -433,6 +435,21 @@ async def test_tool_panel_shows_container_fees_with_the_configs_overrides(tui_co
         assert prompts == ["1g memory · $0.03", "4g memory · $0.20", "16g memory · $0.48", "64g memory · $1.92"]
 
 
+async def test_keymap_entry_that_takes_another_actions_key_warns(tui_context):
+    keymap = {"compact": "ctrl+n", "theme": "f11", "jobs": "f11", "rename": "f12", "bogus": "f7",
+              "list_rename": "e"}  # the list's E and a selected message's E never meet
+    app = make_app(tui_context(keymap=keymap))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        warnings = sorted(str(n.message) for n in app._notifications if n.severity == "warning")
+    assert warnings == [
+        '[keymap] bogus: no such binding (see F1)',
+        '[keymap] compact = "ctrl+n" takes Ctrl+N from new_chat (see F1)',
+        '[keymap] jobs = "f11" takes F11 from theme (see F1)',
+        '[keymap] theme = "f11" takes F11 from jobs (see F1)',
+    ]
+
+
 async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
@@ -548,6 +565,7 @@ async def test_copy_and_export(tui_context, tui_seed, tmp_path, monkeypatch):
         await pilot.pause()
     exported = (tmp_path / f"termchat-{conv.id}.md").read_text()
     assert "# Exported" in exported and "the answer" in exported
+    assert (tmp_path / f"termchat-{conv.id}.md").stat().st_mode & 0o777 == 0o600
 
 
 async def test_narrow_terminal_hides_side_panes(tui_context):
@@ -693,6 +711,16 @@ def context_meter(app) -> tuple[int, str]:
     match = re.search(r"ctx (\d+)/(\S+)", status_text(app))
     assert match, status_text(app)
     return int(match.group(1)), match.group(2)
+
+
+async def test_status_line_says_cost_unknown_for_an_unpriced_model(tui_context, tui_seed):
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Local model", "local", [("user", "q"), ("assistant", "a")])])
+    ctx.store.add_usage(conv, input_tokens=10, output_tokens=5, cost_usd=None)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "cost unknown" in status_text(app) and "$" not in status_text(app)
 
 
 async def test_context_meter_drops_after_compaction(tui_context, tui_api):
@@ -1123,3 +1151,22 @@ async def test_collector_is_paused_only_until_the_first_frame(tui_context):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_launch_flags_for_tools(tui_context):
+    from argparse import Namespace
+
+    from termchat.errors import UsageError
+    from termchat.tui.launch import build_app
+
+    def flags(**given):
+        return Namespace(**{"tool": [], "no_tools": False, "tool_choice": None, "conversation": None,
+                            "continue_": False, "model": None, "state": None, **given})
+
+    ctx = tui_context()
+    assert build_app(ctx, flags(no_tools=True)).flag_tools == []
+    assert build_app(ctx, flags(tool=["none"])).flag_tools == []
+    assert build_app(ctx, flags(tool_choice="required")).flag_tool_choice == "required"  # tools: in the panel
+    for bad in (flags(tool=["none", "web_search"]), flags(tool_choice="web_search")):
+        with pytest.raises(UsageError):
+            build_app(ctx, bad)

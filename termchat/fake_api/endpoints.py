@@ -60,10 +60,10 @@ def json_result(kind: str, body: dict) -> Result:
 
 def _validate(body: dict, api: FakeAPI) -> None:
     model = body.get("model")
-    if not model:
+    if not model and not body.get("prompt"):  # a stored prompt brings its own model
         raise ApiError(400, "Missing required parameter: 'model'.", param="model",
                        code="missing_required_parameter")
-    if api.models is not None and model not in api.models:
+    if model and api.models is not None and model not in api.models:
         raise ApiError(400, f"The requested model '{model}' does not exist.", param="model",
                        code="model_not_found")
     for name, lo, hi in (("temperature", 0, 2), ("top_p", 0, 1)):
@@ -319,3 +319,15 @@ def vector_stores(api: FakeAPI, query: dict) -> Result:
             "file_counts": {"in_progress": 0, "completed": files, "failed": 0, "cancelled": 0,
                             "total": files}}))
     return Result(200, paginate(stores[::-1], query))
+
+
+# ---------------------------------------------------------------------------- models
+FAKE_MODELS = ("gpt-5.2", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4o", "o4-mini")
+
+
+def models(api: FakeAPI) -> Result:
+    """`GET /v1/models`: the models this fake accepts (its `models` option, else a fixed list)."""
+    names = sorted(api.models) if api.models is not None else FAKE_MODELS
+    data = [{"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
+            for name in names]
+    return Result(200, {"object": "list", "data": data})

@@ -186,6 +186,8 @@ class FakeAPI:
             return "", []
         if parts == ["vector_stores"] and method == "GET":
             return "vector_stores.list", []
+        if parts == ["models"] and method == "GET":
+            return "models.list", []
         if parts[:1] == ["conversations"] and self.conversations_enabled:
             rest = parts[1:]
             if not rest:
@@ -241,6 +243,8 @@ class FakeAPI:
                 return ep.input_tokens(self, body)
             if endpoint == "vector_stores.list":
                 return ep.vector_stores(self, rec.query)
+            if endpoint == "models.list":
+                return ep.models(self)
             return ep.conversations(self, rec.method, params, rec.query, body)
         except ApiError as err:
             return ep.error_result(err)

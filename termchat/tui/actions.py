@@ -377,7 +377,9 @@ class ChatActions:
         views[index].scroll_visible()
 
     def action_export(self) -> None:
+        from termchat.errors import TermchatError
         from termchat.export import export_markdown
+        from termchat.paths import write_private_file
 
         conv = self._target()
         if conv is None:
@@ -385,8 +387,8 @@ class ChatActions:
         name = "".join(c if c.isalnum() or c in "-_" else "_" for c in conv.id)
         path = Path.cwd() / f"termchat-{name}.md"
         try:
-            path.write_text(export_markdown(self.store, self.store.reload(conv)), encoding="utf-8")
-        except OSError as exc:
+            write_private_file(path, export_markdown(self.store, self.store.reload(conv)).encode("utf-8"))
+        except (OSError, TermchatError) as exc:
             self.notify(f"export failed: {exc}", severity="error", markup=False)
             return
         self.notify(f"exported to {path}", markup=False, timeout=8)

@@ -168,13 +168,15 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         return not (self.open_id or self.continue_last or self.ctx.demo)
 
     def _apply_keymap(self) -> None:
-        from termchat.tui.bindings import ALL_COMMANDS
+        from termchat.tui.bindings import ALL_COMMANDS, keymap_conflicts
 
         known = {c.id for c in ALL_COMMANDS} | {"undo_delete", "command_palette"}
         keymap = dict(getattr(self.config, "keymap", {}) or {})
         for binding_id in sorted(set(keymap) - known):
             self.notify(f"[keymap] {binding_id}: no such binding (see F1)", severity="warning", markup=False)
         self.keymap = {k: v for k, v in keymap.items() if k in known}
+        for warning in keymap_conflicts(self.keymap, self.COMMAND_PALETTE_BINDING):
+            self.notify(warning, severity="warning", markup=False)
         if "command_palette" in self.keymap:
             self.COMMAND_PALETTE_BINDING = self.keymap["command_palette"]
         self.set_keymap(self.keymap)
@@ -336,7 +338,11 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
             return
         finally:
             engine.store.close()
-        self.post_message(Opened(conv, [n.message for n in notices], token if not first else -token))
+        from termchat.engine import INTERRUPTED_NOTE
+
+        shown = [f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message
+                 for n in notices]
+        self.post_message(Opened(conv, shown, token if not first else -token))
 
     async def on_opened(self, message: Opened) -> None:
         first = message.token < 0

@@ -108,3 +108,26 @@ def to_bindings(commands: tuple[Command, ...]) -> list[Binding]:
 
 
 ALL_COMMANDS = COMMANDS + PROMPT_COMMANDS + LIST_COMMANDS + MESSAGE_COMMANDS + TOOL_PANEL_COMMANDS
+
+
+def keymap_conflicts(keymap: dict[str, str], palette_key: str = "ctrl+p") -> list[str]:
+    """One warning per key that a `[keymap]` entry takes from another action (after remapping).
+
+    Two actions clash when they share a key in one place: both app-wide, both on the same
+    widget (prompt, chat list, message, tool panel), or one app-wide (a widget's key hides it
+    there). Keys the defaults share on purpose (Escape) are not reported: only the user's entries.
+    """
+    scope = {c.id: index for index, group in enumerate(
+        (COMMANDS, PROMPT_COMMANDS, LIST_COMMANDS, MESSAGE_COMMANDS, TOOL_PANEL_COMMANDS)) for c in group}
+    keys = {c.id: c.key for c in ALL_COMMANDS} | {"command_palette": palette_key}
+    keys.update(keymap)
+    split = {binding_id: {k.strip() for k in value.split(",") if k.strip()} for binding_id, value in keys.items()}
+    warnings = []
+    for binding_id in sorted(keymap):
+        for key in sorted(split[binding_id]):
+            for other in sorted(split):
+                places = {scope.get(binding_id, 0), scope.get(other, 0)}
+                if other != binding_id and key in split[other] and (len(places) == 1 or 0 in places):
+                    warnings.append(f"[keymap] {binding_id} = \"{keymap[binding_id]}\" takes "
+                                    f"{display_keys(key)} from {other} (see F1)")
+    return warnings

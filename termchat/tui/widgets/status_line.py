@@ -60,12 +60,13 @@ class StatusLine(Static):
     _parts: list[tuple[str, int]] = []  # (text, drop order: 0 never, higher first)
 
     def show(self, *, model: str, mode: str, conversation_id: str | None, tokens: int,
-             cost: float, streaming: bool = False, note: str = "", context: int | None = None,
+             cost: float | None, streaming: bool = False, note: str = "", context: int | None = None,
              window: int | None = None) -> None:
         ctx = "ctx " + ("?" if context is None else short_tokens(context))
         if window:
             ctx += f"/{short_tokens(window)}"
-        parts = [(model, 0), (mode, 0), (f"{tokens:,} tokens", 1), (ctx, 0), (format_usd(cost), 0),
+        shown_cost = "cost unknown" if cost is None else format_usd(cost)
+        parts = [(model, 0), (mode, 0), (f"{tokens:,} tokens", 1), (ctx, 0), (shown_cost, 0),
                  (short_id(conversation_id), 2)]
         if streaming:
             parts.append(("streaming… (Esc stops)", 0))
