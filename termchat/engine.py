@@ -103,9 +103,14 @@ class Engine:
             notices.append(ev.Notice(f"imported conversation {ident} from the server "
                                      f"({conv.message_count} messages)"))
         elif sync and conv.mode == "conversation" and conv.remote_id:
-            added = self.sync(conv)
-            if added:
-                notices.append(ev.Notice(f"synced {added} new messages from the server"))
+            try:
+                added = self.sync(conv)
+            except ApiError as exc:  # offline, or a broken server: the local copy still reads fine
+                notices.append(ev.Notice(f"could not read the server copy of this chat, showing this "
+                                         f"machine's: {exc.one_line()}"))
+            else:
+                if added:
+                    notices.append(ev.Notice(f"synced {added} new messages from the server"))
             conv = self.store.reload(conv)
         last = self.store.messages(conv, limit=1)
         job = next((j for j in self.store.jobs(pending=True) if last and j.message_id == last[0].id), None)
@@ -146,23 +151,17 @@ class Engine:
         return self.store.reload(conv)
 
     def sync(self, conv: ConversationRow) -> int:
-        """Re-read a conversation's items; adopt the server's transcript if it has newer turns."""
-        try:
-            items = self.api.conversation_items(conv.remote_id or conv.id)
-        except ApiError:
-            return 0  # offline or gone: the cache still reads fine, the next send will tell
+        """Merge the server's items into the local transcript (never replacing it); returns how
+        many messages were added. Raises `ApiError` when the server cannot be read."""
+        items = self.api.conversation_items(conv.remote_id or conv.id)
         return self.adopt_server_items(conv, items)
 
     def adopt_server_items(self, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
-        """Take the server's transcript if it has more user turns than the cached one."""
-        rows = history.rows_from_items(items)
-        local = self.store.messages(conv)
-        local_users = sum(1 for m in local if m.role == "user")
-        remote_users = sum(1 for r in rows if r["role"] == "user")
-        if remote_users <= local_users:
-            return 0
-        self.store.replace_messages(conv, rows)
-        return max(0, len(rows) - len(local))
+        """Add the turns only the server has to the local transcript, where they belong; what
+        only this machine has stays (see termchat.sync). Returns how many messages were added."""
+        from termchat.sync import merge_remote
+
+        return merge_remote(self.store, conv, history.rows_from_items(items))
 
     def session(self, conv: ConversationRow | None = None, **overrides: Any) -> Session:
         return Session(self, conv, **overrides)
@@ -226,8 +225,9 @@ class Session:
         if not prompt.strip():
             raise TermchatError("empty prompt: nothing to send")
         if self.conv is None:
-            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
-                                                       title=make_title(prompt), settings=self.settings)
+            self.conv, message_id = self.store.create_conversation_with_prompt(
+                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=self.settings)
+            return message_id
         return self.store.add_message(self.conv, "user", prompt)
 
     def answer_approvals(self, decisions: dict[str, bool],
