@@ -14,6 +14,7 @@ import time
 
 from termchat.store_format import LISTED_COLUMNS, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 
+LOCK_WAIT = 5.0  # seconds `list` waits for another process's lock (termchat.store.READ_WAIT)
 EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
 
 
@@ -76,7 +77,7 @@ def fast_list(argv: list[str]) -> int | None:
         import sqlite3  # type: ignore[no-redef]  # the same API, with adapters
 
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=LOCK_WAIT)
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 return None
@@ -85,8 +86,17 @@ def fast_list(argv: list[str]) -> int | None:
                               (limit,)).fetchall()
         finally:
             db.close()
-    except sqlite3.Error:
-        return None
+    except sqlite3.Error as exc:
+        if "locked" not in str(exc):
+            return None
+        # Waiting again in the full command would double the wait: say who holds it now.
+        from pathlib import Path
+
+        from termchat.output import say
+        from termchat.store_file import store_error
+
+        say(store_error(Path(path), exc, "read").one_line(), level="error")
+        return 1
     if as_json:
         from termchat.sanitize import safe_json
 

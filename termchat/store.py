@@ -8,7 +8,6 @@ only the `conversations` table (never messages).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from termchat.errors import StoreError, UsageError
+from termchat import store_file
 from termchat.search import FTS_SCHEMA
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from termchat.search import SearchHit
 
 DB_NAME = "termchat.db"
+READ_WAIT = 5.0  # seconds a read (and opening) waits for another process's lock
+WRITE_WAIT = 30.0  # seconds a write waits its turn: concurrent turns queue rather than fail
 
 # Message statuses. `streaming` left behind by a killed process reads as interrupted.
 COMPLETE = "complete"
@@ -268,7 +270,9 @@ class Store:
     def __init__(self, path: Path, *, clock: Any = time.time) -> None:
         self.path = Path(path)
         self._now = clock
+        self._lost: str | None = None  # what happened to the file, once it is no longer ours
         self._db = self._open()
+        self._identity = store_file.identity(self.path)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:
@@ -283,26 +287,24 @@ class Store:
     # -- opening and migrations -------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        hint = "move it aside to start a fresh store, or restore a backup"
-        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
-            raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
+        store_file.check_before_open(self.path)
         # SQLite answers "database is locked" without waiting in a few start-up races (two
         # processes creating the file or switching it to WAL at once): retry those briefly.
-        deadline = time.monotonic() + 15.0
+        deadline = time.monotonic() + READ_WAIT
         while True:
             try:
                 return self._connect()
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
-                    raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+                    raise store_file.store_error(self.path, exc, "open") from None
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+                raise store_file.store_error(self.path, exc, "open") from None
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(self.path, timeout=READ_WAIT, isolation_level=None, check_same_thread=False)
         try:
-            db.execute("PRAGMA busy_timeout = 30000")
+            db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StoreError(
@@ -337,7 +339,20 @@ class Store:
             raise
 
     def close(self) -> None:
-        self._db.close()
+        lost = self._lost or store_file.still_ours(self.path, self._identity)
+        held = store_file.hold_off_checkpoint(self.path) if lost == "was overwritten" else None
+        if lost is not None and held is None:
+            # Moved or replaced: SQLite leaves what is committed in the WAL, which keeps the old
+            # name. Write it into the file we have open, so the moved file is whole on its own.
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+        try:
+            self._db.close()
+        finally:
+            if held is not None:
+                store_file.release_checkpoint(held)
 
     def __enter__(self) -> Store:
         return self
@@ -349,23 +364,46 @@ class Store:
         return self._transaction([(sql, params)])[-1]
 
     def _transaction(self, statements: list[tuple[str, tuple | dict]]) -> list[sqlite3.Cursor]:
+        return self._atomically(lambda db: [db.execute(sql, params) for sql, params in statements])
+
+    def _atomically(self, work: Any) -> Any:
+        """Run `work(connection)` in one write transaction; any failure is one `StoreError`
+        naming the real cause (a failed rollback after a full disk must not hide it)."""
+        self._check_file()
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT * 1000)}")
             try:
-                cursors = [self._db.execute(sql, params) for sql, params in statements]
+                self._db.execute("BEGIN IMMEDIATE")
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
+            try:
+                result = work(self._db)
                 self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    try:
+                        self._db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
                 raise
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from None
-        return cursors
+            raise store_file.store_error(self.path, exc, "write to") from None
+        return result
+
+    def _check_file(self) -> None:
+        """Stop writing once the file was moved, replaced or overwritten under us: a reply
+        must not go on into an orphaned file nobody will open again."""
+        if self._lost is None:
+            self._lost = store_file.still_ours(self.path, self._identity)
+        if self._lost is not None:
+            raise StoreError(f"the database {self.path} {self._lost} while termchat was running; "
+                             "nothing more was written to it", hint="what is on screen is all there is")
 
     def _read(self, sql: str, params: tuple | dict = ()) -> list[tuple[Any, ...]]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from None
+            raise store_file.store_error(self.path, exc, "read") from None
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -397,6 +435,28 @@ class Store:
         found = self.get_conversation(cid)
         assert found is not None
         return found
+
+    def create_conversation_with_prompt(self, prompt: str, *, mode: str, model: str, title: str = "",
+                                        settings: dict[str, Any] | None = None
+                                        ) -> tuple[ConversationRow, int]:
+        """A new chat and its first prompt, in one transaction: a chat never exists without
+        the prompt that started it (a process killed in between used to leave an empty one)."""
+        now = self._now()
+        cid = new_local_id()
+
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
+                "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at,"
+                " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                (cid, title, mode, model, json.dumps(settings or {}), now, now))
+            return int(db.execute(
+                "INSERT INTO messages(conversation_pk, role, content, status, created_at)"
+                " VALUES (?, 'user', ?, ?, ?)", (cursor.lastrowid, prompt, COMPLETE, now)).lastrowid)
+
+        message_id = self._atomically(work)
+        found = self.get_conversation(cid)
+        assert found is not None
+        return found, message_id
 
     def get_conversation(self, ident: str) -> ConversationRow | None:
         """Find a chat by its id, a remote id, or an alias from before a compaction."""
@@ -688,6 +748,38 @@ class Store:
                  row.get("error"), row.get("created_at") or self._now())))
         statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv.pk)))
         self._transaction(statements)
+
+    def splice_messages(self, conv: ConversationRow, *, from_id: int | None,
+                        rows: list[MessageRow | dict[str, Any]]) -> None:
+        """Rewrite a chat's transcript from message `from_id` on (None: append) as `rows`, in
+        one transaction. Stored rows (`MessageRow`) keep every field; a background job that
+        points at a moved row follows it. Dicts are new rows (role, content, status, items)."""
+        def work(db: sqlite3.Connection) -> None:
+            if from_id is not None:
+                db.execute("DELETE FROM messages WHERE conversation_pk = ? AND id >= ?", (conv.pk, from_id))
+            added = 0
+            for row in rows:
+                if isinstance(row, MessageRow):
+                    cursor = db.execute(
+                        "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
+                        " usage, cost_usd, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (conv.pk, row.role, row.content, row.status, row.response_id,
+                         json.dumps(row.items) if row.items else None,
+                         json.dumps(row.usage) if row.usage else None, row.cost_usd, row.error,
+                         row.created_at))
+                    db.execute("UPDATE jobs SET message_id = ? WHERE message_id = ?", (cursor.lastrowid, row.id))
+                else:
+                    added += 1
+                    db.execute(
+                        "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
+                        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (conv.pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
+                         row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
+                         row.get("created_at") or self._now()))
+            db.execute("UPDATE conversations SET message_count = message_count + ? WHERE pk = ?",
+                       (added, conv.pk))
+
+        self._atomically(work)
 
     def iter_all_messages(self, conv: ConversationRow, page: int = 500) -> Iterator[MessageRow]:
         last = 0

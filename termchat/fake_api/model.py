@@ -55,6 +55,8 @@ class Plan:
     delay: float | None = None             # seconds per delta event
     obfuscation: bool | None = None
     hold: Any = None                       # a threading.Event: answer only once it is set
+    # (after N deltas, reached, release): set `reached`, then wait for `release` (at most 60 s)
+    pause: tuple[int, Any, Any] | None = None
 
 
 # --------------------------------------------------------------------------- text helpers
