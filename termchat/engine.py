@@ -17,6 +17,7 @@ from termchat import events as ev
 from termchat import history
 from termchat.api import Api
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
+from termchat.ids import is_valid_id
 from termchat.lineage import read_lineage
 from termchat.pricing import token_count, turn_cost
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
@@ -97,7 +98,7 @@ class Engine:
         notices: list[ev.Notice] = []
         conv = self.store.lookup(ident)
         if conv is None:
-            if not ident.startswith("conv_"):
+            if not ident.startswith("conv_") or not is_valid_id(ident):
                 raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
             conv = self.import_conversation(ident)
             notices.append(ev.Notice(f"imported conversation {ident} from the server "

@@ -34,6 +34,7 @@ def relative_time(ts: float, now: float | None = None) -> str:
 
 def plain_lines(rows: list[tuple[str, float, str, str]], now: float) -> str:
     """`id  age  mode  title` lines from (id, updated_at, mode, title or None); titles made safe."""
+    rows = [(_safe(cid), updated, _safe(mode), title) for cid, updated, mode, title in rows]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title or '')}"
                      for cid, updated, mode, title in rows) + "\n"
