@@ -22,6 +22,7 @@ from termchat.lineage import read_lineage
 from termchat.pricing import token_count, turn_cost
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow, Store
+from termchat.sync import gone_message, server_copy_gone
 from termchat.tools import memory_tier
 from termchat.translate import StreamState, translate
 
@@ -107,8 +108,11 @@ class Engine:
             try:
                 added = self.sync(conv)
             except ApiError as exc:  # offline, or a broken server: the local copy still reads fine
-                notices.append(ev.Notice(f"could not read the server copy of this chat, showing this "
-                                         f"machine's: {exc.one_line()}"))
+                if server_copy_gone(self.api, exc, conv.remote_id):
+                    notices.append(ev.Notice(gone_message(conv.remote_id or conv.id, sent=False)))
+                else:
+                    notices.append(ev.Notice(f"could not read the server copy of this chat, showing "
+                                             f"this machine's: {exc.one_line()}"))
             else:
                 if added:
                     notices.append(ev.Notice(f"synced {added} new messages from the server"))
@@ -266,6 +270,8 @@ class Session:
         except TermchatError as exc:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
+            if not interrupted and self.mode == "conversation" and self._server_copy_gone(exc):
+                message = gone_message(conv.remote_id or conv.id, sent=True)
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
             yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
             return
@@ -288,6 +294,16 @@ class Session:
         if status in ("completed", "incomplete"):
             # Servers without background mode (e.g. gpt-oss) just run the turn: file it now.
             yield from self.finish(response, reply_id, [], {})
+
+    def _server_copy_gone(self, exc: TermchatError) -> bool:
+        """After a 404: if the server conversation was deleted, forget it, so the next turn
+        starts a new one from this chat's history (`_ensure_remote`), unless the user switches
+        to local mode first."""
+        conv = self.conv
+        if conv is None or not server_copy_gone(self.engine.api, exc, conv.remote_id):
+            return False
+        self.conv = self.store.update_conversation(conv, remote_id=None)
+        return True
 
     def _maybe_compact(self) -> ev.Notice | None:
         """Compact automatically once the window passes the configured share of the context."""

@@ -62,3 +62,29 @@ def merge_remote(store: Store, conv: ConversationRow, remote: list[dict[str, Any
     moved = [entry for entry in merged[first_new:] if isinstance(entry, MessageRow)]
     store.splice_messages(conv, from_id=moved[0].id if moved else None, rows=merged[first_new:])
     return added
+
+
+def server_copy_gone(api: Any, error: Any, remote_id: str | None) -> bool:
+    """Whether a 404 (`error`) means the chat's server conversation no longer exists: asked
+    once more by id, the server does not know it either (a 404 may also be a missing model)."""
+    from termchat.errors import ApiError
+
+    if not remote_id or getattr(error, "status", None) != 404:
+        return False
+    try:
+        api.retrieve_conversation(remote_id)
+    except ApiError as again:
+        return again.status == 404
+    return False
+
+
+def gone_message(remote_id: str, *, sent: bool) -> str:
+    """What to tell the user about a chat whose server conversation was deleted."""
+    from termchat.sanitize import strip_control
+
+    head = (f"the server no longer has this chat's conversation {strip_control(remote_id)} "
+            "(deleted there?); your messages are kept here")
+    if sent:
+        return (f"{head}. Send again to continue in a new server conversation that starts from "
+                "this chat's history, or switch the chat to local mode (--state local; F3 in the app)")
+    return (f"{head}. Sending will offer to continue in a new server conversation or in local mode")

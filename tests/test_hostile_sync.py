@@ -97,3 +97,48 @@ def test_sync_that_cannot_read_the_server_says_so_and_uses_the_local_copy(run, s
     result = run("-c", "-p", "second")
     assert result.code == 0, result.err
     assert "could not read the server copy of this chat" in result.err
+
+
+def _delete_on_server(server, conv_id: str) -> None:
+    """Another machine (or the web UI) deletes the server conversation."""
+    import openai
+
+    client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+    client.conversations.delete(conv_id)
+    client.close()
+
+
+def test_a_deleted_server_conversation_is_named_and_the_next_send_forks_it(run, server):
+    assert run("-p", "first").code == 0
+    conv_id = listing(run)[0]["id"]
+    _delete_on_server(server, conv_id)
+    failed = run("-c", "-p", "second")
+    assert failed.code == 1
+    note, error = failed.err.splitlines()
+    assert note.startswith("termchat: note: the server no longer has this chat's conversation"), note
+    assert error.startswith("termchat: error: the server no longer has this chat's conversation "
+                            f"{conv_id}"), error
+    assert "Send again" in error and "--state local" in error
+    assert "Send a message to go on" not in failed.err
+    again = run("-c", "-p", "third")
+    assert again.code == 0, again.err
+    new_id = listing(run)[0]["id"]
+    assert new_id != conv_id and new_id.startswith("conv_")
+    assert run("show", conv_id).code == 0  # the old id still finds the chat
+    request = [r for r in server.requests if r.path == "/v1/conversations" and r.method == "POST"][-1]
+    seeded = [i["content"] for i in request.body["items"] if i.get("role") == "user"]
+    assert seeded == ["first", "second"]  # the new server conversation starts from the history
+    assert [m["content"] for m in transcript(run, new_id) if m["role"] == "user"] == [
+        "first", "second", "third"]
+
+
+def test_a_deleted_server_conversation_can_go_on_in_local_mode(run, server):
+    assert run("-p", "first").code == 0
+    conv_id = listing(run)[0]["id"]
+    _delete_on_server(server, conv_id)
+    assert run("-c", "-p", "second").code == 1
+    local = run("-c", "--state", "local", "-p", "third")
+    assert local.code == 0, local.err
+    body = server.requests[-1].body
+    assert "conversation" not in body and [i["content"] for i in body["input"] if i["role"] == "user"] == [
+        "first", "second", "third"]
