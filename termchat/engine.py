@@ -16,6 +16,7 @@ from typing import Any
 from termchat import events as ev
 from termchat import history
 from termchat.api import Api
+from termchat.chat_lock import ChatLock
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
 from termchat.ids import is_valid_id
 from termchat.lineage import read_lineage
@@ -254,11 +255,19 @@ class Session:
         reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING, items=carried)
         yield ev.TurnStarted(conv.id, user_id or 0, reply_id)
         text: list[str] = []
+        lock = None
         try:
             if self.mode == "conversation" and not conv.remote_id:
                 notice = self._ensure_remote()
                 if notice:
                     yield notice
+            if self.mode == "chain":
+                lock = ChatLock(self.store.path.parent, conv.pk)
+                if not lock.try_acquire():
+                    yield ev.Notice("waiting for the other termchat to finish its turn in this chat "
+                                    "(chain mode: one turn at a time)")
+                    lock.acquire(self._stop)
+                self.conv = self.store.reload(conv)  # continue from the turn that just finished
             params = self._request(new_items, options)
             if options.background:
                 yield from self._submit(params, reply_id)
@@ -275,6 +284,9 @@ class Session:
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
             yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
             return
+        finally:
+            if lock is not None:
+                lock.release()
         notice = self._maybe_compact()
         if notice:
             yield notice
