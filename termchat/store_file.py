@@ -138,6 +138,12 @@ def _flock(layout: str, kind: int, start: int, length: int) -> bytes:
     return struct.pack(layout, kind, os.SEEK_SET, start, length, 0)
 
 
+def flock_bytes(kind: int, start: int, length: int) -> bytes | None:
+    """A `struct flock` for fcntl on this platform (None where its layout is not known here)."""
+    layout = _FLOCK_LAYOUT.get(sys.platform)
+    return _flock(layout, kind, start, length) if layout else None
+
+
 def lock_holder(path: Path) -> int | None:
     """The pid of a process that holds a write lock on the store (another termchat, a sqlite3
     shell...), or None if it cannot be told. Locks held by this process are not reported."""
