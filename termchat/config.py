@@ -123,6 +123,9 @@ class McpServer:
         raw = env.get(self.headers_env, "").strip() if self.headers_env else ""
         if not raw:
             return {}
+        from termchat.redact import remember_header_values
+
+        remember_header_values(raw)  # a server may echo them in an error
         if raw.startswith("{"):
             import json
 

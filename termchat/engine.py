@@ -17,6 +17,7 @@ from termchat import events as ev
 from termchat import history
 from termchat.api import Api
 from termchat.chat_lock import ChatLock
+from termchat.redact import redact
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
 from termchat.ids import is_valid_id
 from termchat.lineage import read_lineage
@@ -281,6 +282,7 @@ class Session:
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
             if not interrupted and self.mode == "conversation" and self._server_copy_gone(exc):
                 message = gone_message(conv.remote_id or conv.id, sent=True)
+            message = redact(message)
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
             yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
             return

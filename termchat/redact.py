@@ -7,16 +7,17 @@ read from the variables named in `headers_env`, passwords in URLs) as soon as it
 and `redact` removes each of them, and anything shaped like a key or a credential, from a
 message. It also strips terminal control sequences: the text is about to be printed or stored.
 
-Standard library only, and cheap to import: it runs on error paths and at start-up.
+Standard library only, and cheap: every `termchat: …` line goes through it, the `termchat list`
+fast path's included, so `re` is imported only when a message may hold a credential's shape.
 """
 
 from __future__ import annotations
 
-import re
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterable
+    from collections.abc import Iterable
+    from re import Pattern
+    from typing import Any
 
 MASK = "***"
 MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words
@@ -24,14 +25,26 @@ MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words
 NOT_SECRETS = frozenset({"not-needed", "demo", "test"})
 
 _secrets: tuple[str, ...] = ()
-_PATTERNS = (
-    # API keys and session tokens by their shape, ours or not (keep the prefix: it says what it was)
-    (re.compile(r"\b(sk-|sess-|rk-)[A-Za-z0-9*_\-]{4,}"), r"\1" + MASK),
-    # credentials in an HTTP header echoed back
-    (re.compile(r"\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE), r"\1\2" + MASK),
-    # user:password@ in a URL
-    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@"), r"\1" + MASK + "@"),
-)
+# What a credential of unknown value looks like; a message without any of these words skips
+# the regular expressions (and importing `re`).
+_SHAPE_HINTS = ("sk-", "sess-", "rk-", "bearer", "basic", "token", "://")
+_patterns: list[tuple[Pattern[str], str]] = []
+
+
+def _shapes() -> list[tuple[Pattern[str], str]]:
+    if not _patterns:
+        import re
+
+        _patterns.extend((
+            # API keys and session tokens by their shape, ours or not (the prefix says what it was)
+            (re.compile(r"\b(sk-|sess-|rk-)[A-Za-z0-9*_\-]{4,}"), r"\1" + MASK),
+            # credentials in an HTTP header echoed back
+            (re.compile(r"\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE),
+             r"\1\2" + MASK),
+            # user:password@ in a URL
+            (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@"), r"\1" + MASK + "@"),
+        ))
+    return _patterns
 
 
 def remember(secret: str | None) -> None:
@@ -108,14 +121,19 @@ def remember_config(config: Any, *, api_key: str | None = None, base_url: str | 
 
 def redact(text: str, *, keep_newlines: bool = False) -> str:
     """`text` without secrets, key- or credential-shaped strings, and terminal controls."""
-    from termchat.sanitize import strip_control
+    text = str(text)
+    # isprintable() is False for everything strip_control removes (and for newlines).
+    if not text.isprintable():
+        from termchat.sanitize import strip_control
 
-    text = strip_control(str(text), keep_newlines=keep_newlines)
+        text = strip_control(text, keep_newlines=keep_newlines)
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, MASK)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _SHAPE_HINTS):
+        for pattern, replacement in _shapes():
+            text = pattern.sub(replacement, text)
     return text
 
 

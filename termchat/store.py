@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from termchat.errors import StoreError, UsageError
 from termchat import store_file
+from termchat.redact import redact
 from termchat.search import FTS_SCHEMA
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
@@ -656,7 +657,7 @@ class Store:
         if cost_usd is not None:
             fields["cost_usd"] = cost_usd
         if error is not None:
-            fields["error"] = error
+            fields["error"] = redact(error)  # errors may quote a server that echoed a secret
         if model is not None:
             fields["model"] = model
         if tools_usd is not None:
@@ -831,7 +832,8 @@ class Store:
                    last_sequence: int | None = None, error: str | None = None) -> None:
         self._write("UPDATE jobs SET status = COALESCE(?, status), last_sequence = COALESCE(?, last_sequence),"
                     " error = COALESCE(?, error), updated_at = ? WHERE response_id = ?",
-                    (status, last_sequence, error, self._now(), response_id))
+                    (status, last_sequence, redact(error) if error is not None else None, self._now(),
+                     response_id))
 
     def jobs(self, *, pending: bool = False) -> list[JobRow]:
         """Newest first; `pending`: only the jobs not yet finished."""
