@@ -248,23 +248,29 @@ class Api:
                 watchdog.pause()
                 checked = _checked_event(event)
                 yield checked
-                watchdog.resume(progress=checked.type in known)
+                watchdog.resume("progress" if checked.type in known else
+                                "alive" if checked.type == "keepalive" else "noise")
         except ApiError:
             raise
         except openai.OpenAIError as exc:
             if watchdog.expired:
-                raise self._silent("stream") from None
+                raise self._silent(watchdog) from None
             raise self.error(exc, what="stream") from None
         except Exception as exc:  # httpx decoding errors on malformed streams
             if watchdog.expired or "timeout" in type(exc).__name__.lower():
-                raise self._silent("stream") from None
+                raise self._silent(watchdog) from None
             raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
         finally:
             watchdog.stop()
             stream.close()
 
-    def _silent(self, what: str) -> ApiError:
-        return ApiError(f"{what} timed out: nothing from {self._where} in {self.timeout:g} s; "
+    def _silent(self, watchdog: Any) -> ApiError:
+        if watchdog.kept_alive:
+            from termchat.api_guard import KEEPALIVE_LIMIT
+
+            return ApiError(f"stream timed out: {self._where} sent only keep-alives for "
+                            f"{max(KEEPALIVE_LIMIT, self.timeout) / 60:g} min; the partial reply was kept")
+        return ApiError(f"stream timed out: nothing from {self._where} in {self.timeout:g} s; "
                         "the partial reply was kept", hint="try again, or raise --timeout")
 
     @staticmethod

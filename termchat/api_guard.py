@@ -93,14 +93,19 @@ def _checked_body(chunks: Any) -> Iterator[bytes]:
         yield chunk
 
 
+KEEPALIVE_LIMIT = 3600.0  # seconds a model may think with nothing but keep-alive events
+
+
 class StreamWatchdog:
     """Calls `on_silence()` (from its own thread) once the server has been silent `seconds`.
 
     Only the time spent waiting on the server counts: `pause()` when an event arrives,
-    `resume(progress)` when the reader asks for the next one. An event that is progress
-    (a known type) restarts the count; another (an unknown type) only pauses it, so a stream
-    of comments or unknown events still ends after `seconds`. Deadlines only ever move later,
-    which is what lets the thread sleep without locks.
+    `resume(kind)` when the reader asks for the next one. A "progress" event (a known type)
+    restarts the count; a "noise" event (an unknown type) only pauses it, so a stream of SSE
+    comments (never seen as events) or unknown events still ends after `seconds`. An "alive"
+    event (OpenAI's `keepalive`, sent while a model thinks at length) restarts the count too,
+    but for at most `KEEPALIVE_LIMIT` after the last progress. The thread looks at the
+    deadline at least every `seconds`, so it needs no locks.
     """
 
     def __init__(self, seconds: float, on_silence: Callable[[], None]) -> None:
@@ -109,16 +114,31 @@ class StreamWatchdog:
         self._on_silence = on_silence
         self._deadline = time.monotonic() + seconds
         self._left = seconds
+        self._progress_at = time.monotonic()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="termchat-stream-watchdog", daemon=True)
         self._thread.start()
+
+    @property
+    def kept_alive(self) -> bool:
+        """Whether the server was still sending keep-alives when the watchdog gave up."""
+        return time.monotonic() - self._progress_at >= max(KEEPALIVE_LIMIT, self.seconds)
 
     def pause(self) -> None:
         self._left = max(0.0, self._deadline - time.monotonic())
         self._deadline = float("inf")
 
-    def resume(self, progress: bool) -> None:
-        self._deadline = time.monotonic() + (self.seconds if progress else self._left)
+    def resume(self, kind: str) -> None:
+        now = time.monotonic()
+        if kind == "progress":
+            self._progress_at = now
+            self._deadline = now + self.seconds
+        elif kind == "alive":
+            # (This may move the deadline earlier; the thread looks again within `seconds`.)
+            self._deadline = min(now + self.seconds,
+                                 self._progress_at + max(KEEPALIVE_LIMIT, self.seconds))
+        else:
+            self._deadline = now + self._left
 
     def stop(self) -> None:
         self._done.set()

@@ -280,3 +280,58 @@ def test_timeout_help_says_it_bounds_the_whole_wait():
 
     text = " ".join(root_help(200).split())
     assert "--timeout SECONDS the longest you wait on a silent server, retries included" in text
+
+
+# -- a model that thinks at length -----------------------------------------------------------------
+
+def _event(kind: str, **fields) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps({'type': kind, **fields})}\n\n".encode()
+
+
+def _thinking_then_reply(seconds: float, stop: threading.Event):
+    """OpenAI's `keepalive` events for `seconds` (a model thinking), then a short reply."""
+    response = {"id": "resp_think", "object": "response", "created_at": 0, "status": "in_progress",
+                "model": "gpt-5.2", "output": []}
+    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": "done thinking", "annotations": []}]}
+
+    def answer(request, send):
+        import time
+
+        if not send(sse_headers() + _event("response.created", sequence_number=0, response=response)):
+            return
+        started, n = time.monotonic(), 1
+        while time.monotonic() - started < seconds and not stop.is_set():
+            if not send(_event("keepalive", sequence_number=n)):
+                return
+            n += 1
+            stop.wait(0.1)
+        send(_event("response.output_text.delta", sequence_number=n, item_id="msg_1", output_index=0,
+                    content_index=0, delta="done thinking")
+             + _event("response.completed", sequence_number=n + 1,
+                      response={**response, "status": "completed", "output": [message]}))
+
+    return answer
+
+
+def test_keep_alives_of_a_thinking_model_outlast_the_timeout(run, monkeypatch):
+    stop = threading.Event()
+    with RawServer(_thinking_then_reply(4.5, stop)) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        result = run("--timeout", "3", "--state", "local", "-p", "think hard")
+        stop.set()
+    assert result.code == 0, result.err
+    assert result.out.strip() == "done thinking"
+
+
+def test_keep_alives_alone_end_after_the_keep_alive_limit(run, monkeypatch):
+    import termchat.api_guard
+
+    monkeypatch.setattr(termchat.api_guard, "KEEPALIVE_LIMIT", 1.0)
+    stop = threading.Event()
+    with RawServer(_thinking_then_reply(60, stop)) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        result = run("--timeout", "1", "--state", "local", "-p", "think forever")
+        stop.set()
+    assert result.code == 1
+    assert "sent only keep-alives" in result.one_error_line()
