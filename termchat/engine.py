@@ -439,24 +439,23 @@ class Session:
                 options: TurnOptions, job_id: str | None = None,
                 carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
         """Turn SDK stream events into domain events, saving the reply as it grows."""
+        from termchat.reply_saver import ReplySaver
+
         store = self.store
         state = StreamState(text=text, response_id=job_id)
-        last_save = time.monotonic()
+        saver = ReplySaver(store, reply_id, text, SAVE_EVERY, open_store=lambda: Store(store.path))
 
         def on_created(response_id: str, status: str) -> None:
             store.update_message(reply_id, response_id=response_id)
 
         def on_text() -> None:
-            nonlocal last_save
-            now = time.monotonic()
-            if now - last_save > SAVE_EVERY:
-                store.update_message(reply_id, content="".join(text))
-                last_save = now
+            saver.changed()
 
         try:
             yield from translate(stream, state, stopped=self._stop.is_set, on_created=on_created,
                                  on_text=on_text)
         finally:
+            saver.close()
             close = getattr(stream, "close", None)
             if close:
                 close()

@@ -183,3 +183,48 @@ def test_a_store_overwritten_mid_stream_is_left_as_it_was(run, env, server, proc
     again = run("list")
     assert again.code == 1 and "damaged or not a termchat database" in again.one_error_line()
     assert db.read_bytes() == junk
+
+
+# -- what was shown is stored, even while the stream stalls ---------------------------------------
+
+def _stored_reply(db) -> str | None:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            row = conn.execute("SELECT content FROM messages WHERE role = 'assistant' "
+                               "ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def _wait_until(condition, timeout: float = 30.0) -> bool:
+    """Wait for `condition()` (a file written by another process), checking every 50 ms."""
+    done = threading.Event()
+    deadline = threading.Timer(timeout, done.set)
+    deadline.start()
+    try:
+        while not done.is_set():
+            if condition():
+                return True
+            done.wait(0.05)
+        return condition()
+    finally:
+        deadline.cancel()
+
+
+def test_what_was_shown_is_stored_while_the_stream_stalls(env, server, proc_env):
+    reached, release = threading.Event(), threading.Event()
+    server.script(Reply.hold(release, reached, after_deltas=2, text="one two three four"))
+    child = subprocess.Popen(termchat("--state", "local", "-p", "go on"), env=proc_env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert reached.wait(30), "the reply never started"
+        assert child.stdout.read(len("one two")) == "one two"  # shown; then the server stalls
+        db = env / "data" / "termchat.db"
+        # before: the store held "" for as long as the stall lasted (saves came with the next delta)
+        assert _wait_until(lambda: _stored_reply(db) == "one two"), _stored_reply(db)
+    finally:
+        release.set()
+        _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert _stored_reply(env / "data" / "termchat.db") == "one two three four"
