@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 import threading
@@ -354,7 +355,7 @@ class Api:
         """The account's vector stores (id, name, file counts), following the cursor pages."""
         what = "list vector stores"
         stores = self._pages(what, lambda after: self.client.vector_stores.list(
-            limit=limit, **({"after": after} if after else {})), most=1000)  # enough for a picker
+            limit=limit, **_after(after)), most=1000)  # enough for a picker
         for store in stores:
             checked_id(store.get("id"), what=f"{what}: a vector store")
         return stores
@@ -367,7 +368,7 @@ class Api:
         seen: set[str] = set()
         cursor: str | None = None
         for _ in range(MAX_PAGES):
-            page = self._attempts(what, lambda after=cursor: fetch(after))
+            page = self._attempts(what, functools.partial(fetch, cursor))
             data = getattr(page, "data", None)
             if not isinstance(data, list):
                 raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON",
@@ -430,7 +431,12 @@ class Api:
     def conversation_items(self, conversation_id: str, page_size: int = 100) -> list[dict[str, Any]]:
         """Every item of a conversation, oldest first, following the cursor pages."""
         return self._pages("list conversation items", lambda after: self.client.conversations.items.list(
-            conversation_id, order="asc", limit=page_size, **({"after": after} if after else {})))
+            conversation_id, order="asc", limit=page_size, **_after(after)))
+
+
+def _after(cursor: str | None) -> dict[str, Any]:
+    """The `after` argument of a listing call, when there is a cursor to continue from."""
+    return {"after": cursor} if cursor else {}
 
 
 def _checked_event(event: Any) -> Any:
@@ -483,6 +489,7 @@ def _retry_after(exc: Any) -> float | None:
         value = headers.get(name)
         if value is None:
             continue
+        seconds: float | None
         try:
             seconds = float(value) * scale
         except ValueError:

@@ -28,7 +28,7 @@ def _httpx() -> Any:
     try:
         import httpx2 as httpx
     except ImportError:  # pragma: no cover - older SDKs
-        import httpx  # type: ignore[no-redef]
+        import httpx  # type: ignore[no-redef, import-not-found, unused-ignore]
     return httpx
 
 
