@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from termchat.errors import ApiError
 
@@ -36,7 +37,7 @@ def guarded_http_client(default_client: Callable[..., Any]) -> Any:
     """`default_client(transport=...)` (the SDK's `DefaultHttpxClient`) with size-checked bodies."""
     httpx = _httpx()
 
-    class SizeCheckedStream(httpx.SyncByteStream):  # type: ignore[misc, name-defined]
+    class SizeCheckedStream(httpx.SyncByteStream):  # type: ignore[name-defined]
         def __init__(self, inner: Any, event_stream: bool) -> None:
             self._inner = inner
             self._event_stream = event_stream
@@ -50,7 +51,7 @@ def guarded_http_client(default_client: Callable[..., Any]) -> Any:
         def close(self) -> None:
             self._inner.close()
 
-    class SizeCheckedTransport(httpx.BaseTransport):  # type: ignore[misc, name-defined]
+    class SizeCheckedTransport(httpx.BaseTransport):  # type: ignore[name-defined]
         def __init__(self) -> None:
             # The SDK's own pool size (a client given a transport does not apply its limits).
             self._inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1000,

@@ -17,11 +17,11 @@ from termchat import events as ev
 from termchat import history
 from termchat.api import Api
 from termchat.chat_lock import ChatLock
-from termchat.redact import redact
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
 from termchat.ids import is_valid_id
 from termchat.lineage import read_lineage
 from termchat.pricing import token_count, turn_cost
+from termchat.redact import redact
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow, Store
 from termchat.sync import gone_message, server_copy_gone

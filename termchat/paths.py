@@ -184,7 +184,8 @@ def read_settings_file(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes | Non
             raise ConfigError(f"config error: {path} is a directory, not a file")
         if not stat.S_ISREG(mode):
             raise ConfigError(f"config error: {path} is not a regular file (a device, FIFO or socket)")
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             chunk = os.read(fd, 1 << 16)
             if not chunk:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from termchat.errors import StoreError, UsageError
 from termchat import store_file
+from termchat.errors import StoreError, UsageError
 from termchat.redact import redact
 from termchat.search import FTS_SCHEMA
 from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
@@ -450,9 +450,11 @@ class Store:
                 "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at,"
                 " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                 (cid, title, mode, model, json.dumps(settings or {}), now, now))
-            return int(db.execute(
+            message_id = db.execute(
                 "INSERT INTO messages(conversation_pk, role, content, status, created_at)"
-                " VALUES (?, 'user', ?, ?, ?)", (cursor.lastrowid, prompt, COMPLETE, now)).lastrowid)
+                " VALUES (?, 'user', ?, ?, ?)", (cursor.lastrowid, prompt, COMPLETE, now)).lastrowid
+            assert message_id is not None  # an INSERT always sets it
+            return message_id
 
         message_id = self._atomically(work)
         found = self.get_conversation(cid)

@@ -13,11 +13,11 @@ puts them. A reply cut short here whose full text the server has counts as the s
 from __future__ import annotations
 
 from difflib import SequenceMatcher
-from typing import Any, Union
+from typing import Any
 
 from termchat.store import UNFINISHED, ConversationRow, MessageRow, Store
 
-Entry = Union[MessageRow, dict]  # a local row, or a server row to add
+Entry = MessageRow | dict  # a local row, or a server row to add
 
 
 def _key(role: str, content: str, items: list[dict[str, Any]]) -> tuple[str, str]:

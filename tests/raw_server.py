@@ -11,8 +11,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 LIFETIME = 60.0  # seconds: no connection is served longer than this, whatever a test does
 
@@ -48,13 +48,13 @@ class RawServer:
         self._thread.join(5)
         self._sock.close()
 
-    def __enter__(self) -> "RawServer":
+    def __enter__(self) -> RawServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def wait_for(self, condition: Callable[["RawServer"], bool], timeout: float = 30.0) -> bool:
+    def wait_for(self, condition: Callable[[RawServer], bool], timeout: float = 30.0) -> bool:
         """Block until `condition(self)` holds (checked on every request); False on timeout."""
         deadline = time.monotonic() + timeout
         with self.changed:
