@@ -443,7 +443,7 @@ class Session:
 
         store = self.store
         state = StreamState(text=text, response_id=job_id)
-        saver = ReplySaver(store, reply_id, text, SAVE_EVERY, open_store=lambda: Store(store.path))
+        saver = ReplySaver(store, reply_id, text, SAVE_EVERY, open_store=store.sibling)
 
         def on_created(response_id: str, status: str) -> None:
             store.update_message(reply_id, response_id=response_id)

@@ -268,12 +268,24 @@ def new_local_id() -> str:
 class Store:
     """The local database. Cheap to open; one connection per instance."""
 
-    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
+    def __init__(self, path: Path, *, clock: Any = time.time, existing: bool = False) -> None:
         self.path = Path(path)
         self._now = clock
+        self._existing = existing  # open the file only if it is there: never create a new one
         self._lost: str | None = None  # what happened to the file, once it is no longer ours
         self._db = self._open()
         self._identity = store_file.identity(self.path)
+
+    def sibling(self) -> Store:
+        """A second connection to this very file (for another thread); a StoreError if the file
+        was moved, replaced or overwritten meanwhile, rather than a new empty store in its place."""
+        self._check_file()
+        other = Store(self.path, clock=self._now, existing=True)
+        if other._identity != self._identity:
+            other.close()
+            self._lost = "was replaced by another file"
+            self._check_file()
+        return other
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:
@@ -303,7 +315,9 @@ class Store:
                 raise store_file.store_error(self.path, exc, "open") from None
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=READ_WAIT, isolation_level=None, check_same_thread=False)
+        target: str | Path = f"{self.path.absolute().as_uri()}?mode=rw" if self._existing else self.path
+        db = sqlite3.connect(target, timeout=READ_WAIT, isolation_level=None, check_same_thread=False,
+                             uri=self._existing)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
