@@ -766,35 +766,31 @@ class Store:
         statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv.pk)))
         self._transaction(statements)
 
-    def splice_messages(self, conv: ConversationRow, *, from_id: int | None,
-                        rows: list[MessageRow | dict[str, Any]]) -> None:
-        """Rewrite a chat's transcript from message `from_id` on (None: append) as `rows`, in
-        one transaction. Stored rows (`MessageRow`) keep every field; a background job that
-        points at a moved row follows it. Dicts are new rows (role, content, status, items)."""
+    def splice_messages(self, conv: ConversationRow, rows: list[MessageRow | dict[str, Any]]) -> None:
+        """Append `rows` to a chat's transcript in this order, in one transaction: a stored row
+        (`MessageRow`) moves there with every column it has, and a background job that points
+        at it follows it; a dict is a new row (role, content, status, items, response_id)."""
         def work(db: sqlite3.Connection) -> None:
-            if from_id is not None:
-                db.execute("DELETE FROM messages WHERE conversation_pk = ? AND id >= ?", (conv.pk, from_id))
-            added = 0
+            # Every column but the id, so a moved row keeps what newer schemas add as well.
+            columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(messages)") if r[1] != "id")
+            moved: list[int] = []
             for row in rows:
                 if isinstance(row, MessageRow):
-                    cursor = db.execute(
-                        "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-                        " usage, cost_usd, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (conv.pk, row.role, row.content, row.status, row.response_id,
-                         json.dumps(row.items) if row.items else None,
-                         json.dumps(row.usage) if row.usage else None, row.cost_usd, row.error,
-                         row.created_at))
+                    cursor = db.execute(f"INSERT INTO messages({columns}) SELECT {columns} FROM messages"
+                                        " WHERE id = ? AND conversation_pk = ?", (row.id, conv.pk))
                     db.execute("UPDATE jobs SET message_id = ? WHERE message_id = ?", (cursor.lastrowid, row.id))
+                    moved.append(row.id)
                 else:
-                    added += 1
                     db.execute(
                         "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
                         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (conv.pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
                          row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
                          row.get("created_at") or self._now()))
+            for old_id in moved:
+                db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
             db.execute("UPDATE conversations SET message_count = message_count + ? WHERE pk = ?",
-                       (added, conv.pk))
+                       (len(rows) - len(moved), conv.pk))
 
         self._atomically(work)
 

@@ -56,11 +56,10 @@ def merge_remote(store: Store, conv: ConversationRow, remote: list[dict[str, Any
     added = sum(1 for entry in merged if isinstance(entry, dict))
     if not added:
         return 0
-    # Rows before the first added one stay where they are (same ids); the rest is rewritten
-    # in the merged order, in one transaction.
+    # Rows before the first added one stay where they are (same ids); the ones after it move
+    # behind it, in the merged order, in one transaction.
     first_new = next(i for i, entry in enumerate(merged) if isinstance(entry, dict))
-    moved = [entry for entry in merged[first_new:] if isinstance(entry, MessageRow)]
-    store.splice_messages(conv, from_id=moved[0].id if moved else None, rows=merged[first_new:])
+    store.splice_messages(conv, merged[first_new:])
     return added
 
 

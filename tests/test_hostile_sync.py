@@ -142,3 +142,21 @@ def test_a_deleted_server_conversation_can_go_on_in_local_mode(run, server):
     body = server.requests[-1].body
     assert "conversation" not in body and [i["content"] for i in body["input"] if i["role"] == "user"] == [
         "first", "second", "third"]
+
+
+def test_a_moved_row_keeps_every_column(tmp_path):
+    import sqlite3
+
+    store = Store.in_dir(tmp_path)
+    conv = store.create_conversation(mode="conversation", model="m", id="conv_1", remote_id="conv_1")
+    store.add_message(conv, "user", "u1")
+    store.add_message(conv, "user", "u3")
+    reply = store.add_message(conv, "assistant", "a3", cost_usd=0.5)
+    db = sqlite3.connect(tmp_path / "termchat.db")
+    columns = [r[1] for r in db.execute("PRAGMA table_info(messages)") if r[1] != "id"]
+    before = db.execute(f"SELECT {', '.join(columns)} FROM messages WHERE id = ?", (reply,)).fetchone()
+    remote = [{"role": "user", "content": "u1"}, {"role": "assistant", "content": "a1"},
+              {"role": "user", "content": "u3"}, {"role": "assistant", "content": "a3"}]
+    assert merge_remote(store, conv, remote) == 1
+    after = db.execute(f"SELECT {', '.join(columns)} FROM messages WHERE content = 'a3'").fetchall()
+    assert after == [before]  # every column, whatever the schema has grown
