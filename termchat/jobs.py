@@ -85,7 +85,6 @@ def _follow(engine: Any, job_id: str, writer: Any, announce: str | None = None) 
 def list_jobs(ctx: Any, *, as_json: bool) -> int:
     from termchat import background
     from termchat.listing import relative_time
-    from termchat.sanitize import strip_control
 
     engine = ctx.engine() if ctx.has_credentials else None
     if engine is not None and ctx.store.jobs(pending=True):

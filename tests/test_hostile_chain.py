@@ -35,7 +35,7 @@ def termchat(*args: str) -> list[str]:
 def test_two_processes_on_one_chain_chat_take_turns(run, server, proc_env):
     assert run("--state", "chain", "-p", "first").code == 0
     reached, release = threading.Event(), threading.Event()
-    server.script(Reply.hold(release, reached, after_deltas=1))
+    server.script(Reply.paused(release, reached, after_deltas=1))
     first = subprocess.Popen(termchat("-c", "-p", "from A"), env=proc_env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     second = None

@@ -214,7 +214,7 @@ def _wait_until(condition, timeout: float = 30.0) -> bool:
 
 def test_what_was_shown_is_stored_while_the_stream_stalls(env, server, proc_env):
     reached, release = threading.Event(), threading.Event()
-    server.script(Reply.hold(release, reached, after_deltas=2, text="one two three four"))
+    server.script(Reply.paused(release, reached, after_deltas=2, text="one two three four"))
     child = subprocess.Popen(termchat("--state", "local", "-p", "go on"), env=proc_env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
