@@ -708,31 +708,24 @@ class Store:
             statements.append(message)
         if usage is not None:
             statements.append(self._usage_update(*usage))
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if job is not None:
-                    job_id, status, error = job
-                    guard = "" if settled_ok else \
-                        f" AND status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})"
-                    cursor = self._db.execute(
-                        "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
-                        f" WHERE response_id = ?{guard}",
-                        (status, error, self._now(), job_id, *(() if settled_ok else JOB_TERMINAL)))
-                    if cursor.rowcount == 0 and self._db.execute(
-                            "SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone():
-                        self._db.execute("ROLLBACK")
-                        return False
-                for sql, params in statements:
-                    self._db.execute(sql, params)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from None
-        return True
+
+        def work(db: sqlite3.Connection) -> bool:
+            if job is not None:
+                job_id, status, error = job
+                guard = "" if settled_ok else f" AND status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})"
+                cursor = db.execute(
+                    "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
+                    f" WHERE response_id = ?{guard}",
+                    (status, redact(error) if error is not None else None, self._now(), job_id,
+                     *(() if settled_ok else JOB_TERMINAL)))
+                if cursor.rowcount == 0 and db.execute(
+                        "SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone():
+                    return False  # settled elsewhere: nothing was written, nothing else is
+            for sql, params in statements:
+                db.execute(sql, params)
+            return True
+
+        return bool(self._atomically(work))
 
     def messages(self, conv: ConversationRow, *, limit: int | None = None,
                  before_id: int | None = None) -> list[MessageRow]:

@@ -70,7 +70,8 @@ def test_job_status_from_the_server_is_one_plain_word(run, server):
     result = run("jobs")
     assert result.code == 0, result.err
     assert_safe(result.out + result.err, "jobs")
-    assert f"{job_id}  unknown" in result.out
+    assert f"{job_id}  queued" in result.out  # a status that is not one is not taken
+    assert "no usable status" in result.err
 
 
 def test_hostile_ids_already_in_a_store_are_shown_without_escapes(run, env, server):

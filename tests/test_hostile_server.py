@@ -105,20 +105,27 @@ def test_continuing_a_chat_on_a_captive_portal_keeps_the_prompt(run, monkeypatch
     assert [m["content"] for m in exported["messages"] if m["role"] == "user"] == ["first", "second"]
 
 
-def test_jobs_commands_on_a_captive_portal(run, server, monkeypatch):
-    from termchat.fake_api import Reply
+def test_jobs_commands_on_a_captive_portal(run, monkeypatch):
+    queued = {"id": "resp_portal1", "object": "response", "status": "queued", "created_at": 0,
+              "model": "gpt-5.2", "output": []}
 
-    server.script(Reply.text("later"))
-    started = run("--background", "--state", "local", "-p", "job")
-    assert started.code == 0, started.err
-    job_id = started.out.strip()
-    with RawServer(html_200) as raw:
-        monkeypatch.setenv("OPENAI_BASE_URL", raw.base_url)
-        for argv in (("jobs", "wait", job_id), ("jobs", "cancel", job_id)):
+    def accepts_then_portal(request, send):  # the job is accepted; then the wifi login page
+        if request.method == "POST" and request.path == "/v1/responses":
+            send(http_response(200, json.dumps(queued).encode()))
+        else:
+            html_200(request, send)
+
+    with RawServer(accepts_then_portal) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        started = run("--background", "--state", "local", "-p", "job")
+        assert started.code == 0 and started.out.strip() == "resp_portal1", started.err
+        for argv in (("jobs", "wait", "resp_portal1"), ("jobs", "cancel", "resp_portal1")):
             result = run(*argv)
-            assert result.code == 1 and "JSON" in result.one_error_line(), (argv, result.err)
+            assert result.code == 1, (argv, result.err)
+            assert "JSON" in result.err.splitlines()[-1] and "Traceback" not in result.err, result.err
         listed = run("jobs")
     assert listed.code == 0 and "Traceback" not in listed.err
+    assert "JSON" in listed.err  # the failed poll is said, the job kept
 
 
 # -- pages without end ---------------------------------------------------------------------------
