@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import re
+import functools
+import math
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from termchat import redact as redaction
 from termchat.errors import ApiError, BaseUrlError, ConfigError, NotSupportedError
+from termchat.ids import checked_id
 
 if TYPE_CHECKING:  # pragma: no cover
     import openai
@@ -14,22 +20,19 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_TIMEOUT = 120.0
 ITEMS_PER_REQUEST = 20  # conversation items the API takes in one request (create, or add)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"  # the SDK's, when neither flag nor env names one
-_KEY_PATTERN = re.compile(r"(sk-|sess-)[A-Za-z0-9*_\-]{4,}")
+MAX_RETRY_AFTER = 120.0  # seconds; a server asking for a longer wait gets no automatic retry
+ANNOUNCED_WAIT = 1.0  # seconds; a shorter wait before a retry goes unannounced (nobody notices it)
+MAX_PAGES = 1000  # pages of a listing followed at most (100,000 conversation items)
+NOT_JSON_HINT = "is the base URL right? It usually ends in /v1"
+_T = TypeVar("_T")
+_known_event_types: frozenset[str] | None = None
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove API keys (ours and anything key-shaped) from a message before it is shown.
-
-    Server text in it is untrusted: terminal escapes and control characters are stripped too,
-    since the message is printed, stored with the failed reply, and shown again by `show`.
-    """
-    from termchat.sanitize import strip_control
-
-    text = strip_control(text, keep_newlines=False)
+    """`termchat.redact.redact`, after remembering `secrets` (kept for older callers)."""
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _KEY_PATTERN.sub(r"\1***", text)
+        redaction.remember(secret)
+    return redaction.redact(text)
 
 
 def same_server_form(base_url: str) -> str:
@@ -39,20 +42,28 @@ def same_server_form(base_url: str) -> str:
     return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
 
 
-def _dump(obj: Any) -> dict[str, Any]:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json", warnings=False)
-    if isinstance(obj, dict):
-        return dict(obj)
-    # The SDK hands back a body that is not JSON as a string (an HTML page, say).
-    raise ApiError("the server's answer is not a JSON object (is the base URL right?)")
+def _stderr_status(line: str) -> None:
+    try:
+        sys.stderr.write(f"termchat: {redaction.redact(line)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _plain_word(value: Any, default: str = "unknown") -> str:
+    """A server status as one short lower-case word (it is shown and stored), else `default`."""
+    if isinstance(value, str) and 0 < len(value) <= 32 and value.replace("_", "").isalpha() \
+            and value.isascii() and value.islower():
+        return value
+    return default
 
 
 class Api:
     """A thin wrapper over the SDK client: plain dicts out, `ApiError`s for every failure."""
 
     def __init__(self, *, base_url: str | None, api_key: str | None, max_retries: int = 2,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT,
+                 on_status: Callable[[str], None] | None = None) -> None:
         if not api_key:
             if not base_url:
                 raise ConfigError(
@@ -61,14 +72,21 @@ class Api:
             api_key = "not-needed"  # local servers usually ignore it, the SDK insists on one
         self.base_url = base_url
         self._api_key = api_key
-        self.max_retries = max_retries
-        self.timeout = timeout
+        redaction.remember(api_key)
+        redaction.remember_url(base_url)
+        self.max_retries = max_retries  # retries of a failed attempt (never of a silent one)
+        self.timeout = timeout  # the longest the user waits on a silent server
+        self.on_status = on_status or _stderr_status  # "rate limited, retrying in 48 s"
         self._client: openai.OpenAI | None = None
         self._v1_answers: bool | None = None
 
     def clean(self, text: str) -> str:
-        """Server-provided text made safe to print and store: no escapes, no API key."""
-        return redact(text, (self._api_key,))
+        """Server-provided text made safe to print and store: no escapes, no secrets."""
+        return redaction.redact(text)
+
+    @property
+    def _where(self) -> str:
+        return redaction.redact(self.base_url or "api.openai.com")
 
     def __repr__(self) -> str:  # never show the key
         return f"Api(base_url={self.base_url!r})"
@@ -83,8 +101,12 @@ class Api:
         if self._client is None:
             import openai
 
+            from termchat.api_guard import guarded_http_client
+
+            # Retries are ours (`_attempts`): bounded by the timeout, announced on stderr.
             self._client = openai.OpenAI(api_key=self._api_key, base_url=self.base_url,
-                                         max_retries=self.max_retries, timeout=self.timeout)
+                                         max_retries=0, timeout=self.timeout,
+                                         http_client=guarded_http_client(openai.DefaultHttpxClient))
         return self._client
 
     def close(self) -> None:
@@ -98,9 +120,12 @@ class Api:
         import openai
 
         secrets = (self._api_key,)
-        where = self.base_url or "api.openai.com"
+        where = self._where
+        if isinstance(exc, ApiError):
+            return exc
         if isinstance(exc, openai.APITimeoutError):
-            return ApiError(f"{what} timed out talking to {where}", hint="try again or raise the timeout")
+            return ApiError(f"{what} timed out: no answer from {where} in {self.timeout:g} s",
+                            hint="try again, or raise --timeout")
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc.__context__
             detail = str(cause) if cause else "connection failed"
@@ -121,7 +146,7 @@ class Api:
             elif status == 403:
                 hint = "the key lacks access to this model or endpoint"
             elif status == 429:
-                hint = (f"retry after {retry_after:g}s" if retry_after is not None else "slow down and retry")
+                hint = (f"retry after {retry_after:g} s" if retry_after is not None else "slow down and retry")
             elif status >= 500:
                 hint = "server error; try again"
             if status == 404 and code is None and self._answers_under_v1():
@@ -138,6 +163,11 @@ class Api:
                             code=code)
         if isinstance(exc, openai.OpenAIError):
             return ApiError(redact(f"{what} failed: {exc}", secrets))
+        if isinstance(exc, (ValueError, TypeError, AttributeError, KeyError, LookupError)):
+            # A 200 whose body is not the JSON the API sends: a captive portal's HTML page,
+            # a wrong base URL, a proxy's error page (json.JSONDecodeError is a ValueError).
+            return ApiError(f"{what} failed: {where} did not answer with the API's JSON",
+                            hint=NOT_JSON_HINT)
         return ApiError(redact(f"{what} failed: {type(exc).__name__}: {exc}", secrets))
 
     def _answers_under_v1(self) -> bool:
@@ -159,40 +189,113 @@ class Api:
                     pass
         return self._v1_answers
 
+    # -- attempts and retries ---------------------------------------------------------------
+
+    def _attempts(self, what: str, send: Callable[[], _T], *, retries: int | None = None,
+                  stop: threading.Event | None = None) -> _T:
+        """`send()`, retrying a failed attempt (429, 5xx, a refused or dropped connection) while
+        the waits fit in the timeout. A silent server is never retried: it has had its time."""
+        import openai
+
+        retries = self.max_retries if retries is None else retries
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                return send()
+            except KeyboardInterrupt:
+                raise
+            except openai.APITimeoutError as exc:
+                raise self.error(exc, what=what) from None
+            except (openai.APIConnectionError, openai.APIStatusError) as exc:
+                error = self.error(exc, what=what)
+                wait = _retry_wait(exc, attempt) if attempt < retries else None
+                if wait is None or time.monotonic() - started + wait >= self.timeout:
+                    raise error from None
+                if wait >= ANNOUNCED_WAIT:
+                    self.on_status(f"{_retry_reason(exc, self._where)}, retrying in {_seconds(wait)}")
+                if stop is not None:
+                    if stop.wait(wait):
+                        raise ApiError("stopped by the user") from None
+                else:
+                    time.sleep(wait)
+                attempt += 1
+            except ApiError:
+                raise
+            except Exception as exc:  # the SDK choking on what the server sent
+                raise self.error(exc, what=what) from exc
+
     # -- responses --------------------------------------------------------------------------
 
     def stream_response(self, params: dict[str, Any],
-                        on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
+                        on_open: Callable[[Any], None] | None = None,
+                        stop: threading.Event | None = None) -> Iterator[Any]:
         """Iterate the SDK's raw stream events; `close()` on the iterator stops the HTTP stream.
 
         `on_open` receives the open SDK stream, whose `close()` may be called from another
-        thread to abort a reply that has stalled.
+        thread to abort a reply that has stalled. `stop`, once set, ends a wait between retries.
         """
-        import openai
-
-        try:
-            stream = self.client.responses.create(**params, stream=True)
-        except openai.OpenAIError as exc:
-            raise self.error(exc) from None
+        stream = self._attempts("request", lambda: self.client.responses.create(**params, stream=True),
+                                stop=stop)
+        self._check_event_stream(stream, "request")
         if on_open is not None:
             on_open(stream)
         yield from self._events(stream)
 
+    def _check_event_stream(self, stream: Any, what: str) -> None:
+        """A stream must be `text/event-stream`: an HTML page with a 200 is no reply at all."""
+        try:
+            content_type = str(stream.response.headers.get("content-type") or "")
+        except AttributeError:
+            return
+        if content_type.split(";")[0].strip().lower() == "text/event-stream":
+            return
+        stream.close()
+        shown = redaction.redact(content_type.split(";")[0][:60]) or "no content type"
+        raise ApiError(f"{what} failed: {self._where} answered with {shown}, not an event stream",
+                       hint=NOT_JSON_HINT)
+
     def _events(self, stream: Any) -> Iterator[Any]:
-        """Iterate an open SDK stream, turning every failure into one `ApiError`."""
+        """Iterate an open SDK stream, turning every failure into one `ApiError`.
+
+        A watchdog bounds the server's silence to the timeout: SSE comments and events of
+        unknown types keep the socket busy without bringing the reply any closer.
+        """
         import openai
 
+        from termchat.api_guard import StreamWatchdog
+
+        known = _event_types()
+        watchdog = StreamWatchdog(self.timeout, lambda: self.abort(stream))
         try:
             for event in stream:
-                yield _checked_event(event)
+                watchdog.pause()
+                checked = _checked_event(event)
+                yield checked
+                watchdog.resume("progress" if checked.type in known else
+                                "alive" if checked.type == "keepalive" else "noise")
         except ApiError:
             raise
         except openai.OpenAIError as exc:
+            if watchdog.expired:
+                raise self._silent(watchdog) from None
             raise self.error(exc, what="stream") from None
         except Exception as exc:  # httpx decoding errors on malformed streams
+            if watchdog.expired or "timeout" in type(exc).__name__.lower():
+                raise self._silent(watchdog) from None
             raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
         finally:
+            watchdog.stop()
             stream.close()
+
+    def _silent(self, watchdog: Any) -> ApiError:
+        if watchdog.kept_alive:
+            from termchat.api_guard import KEEPALIVE_LIMIT
+
+            return ApiError(f"stream timed out: {self._where} sent only keep-alives for "
+                            f"{max(KEEPALIVE_LIMIT, self.timeout) / 60:g} min; the partial reply was kept")
+        return ApiError(f"stream timed out: nothing from {self._where} in {self.timeout:g} s; "
+                        "the partial reply was kept", hint="try again, or raise --timeout")
 
     @staticmethod
     def abort(stream: Any) -> None:
@@ -219,35 +322,43 @@ class Api:
                       on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
         """A background response's events, replayed from the start (or after a sequence number);
         `on_open` as for `stream_response`."""
-        import openai
-
-        try:
-            kwargs: dict[str, Any] = {"stream": True}
-            if starting_after is not None:
-                kwargs["starting_after"] = starting_after
-            stream = self.client.responses.retrieve(response_id, **kwargs)
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="resume") from None
+        kwargs: dict[str, Any] = {"stream": True}
+        if starting_after is not None:
+            kwargs["starting_after"] = starting_after
+        stream = self._attempts("resume", lambda: self.client.responses.retrieve(response_id, **kwargs))
+        self._check_event_stream(stream, "resume")
         if on_open is not None:
             on_open(stream)
         yield from self._events(stream)
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        import openai
+    def _call(self, what: str, fn: Any, *args: Any, retries: int | None = None,
+              **kwargs: Any) -> dict[str, Any]:
+        result = self._attempts(what, lambda: fn(*args, **kwargs), retries=retries)
+        return self._dump(result, what)
 
-        try:
-            return _dump(fn(*args, **kwargs))
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what=what) from None
+    def _dump(self, obj: Any, what: str) -> dict[str, Any]:
+        """A JSON object from the server as a dict; anything else (text, a list) is an error."""
+        data = obj.model_dump(mode="json", warnings=False) if hasattr(obj, "model_dump") else obj
+        if not isinstance(data, dict):
+            raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON",
+                           hint=NOT_JSON_HINT)
+        return data
+
+    def _response(self, what: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A response object: a valid id, and a status that is one plain word."""
+        checked_id(data.get("id"), what=f"{what}: the response")
+        data["status"] = _plain_word(data.get("status"), "unknown") if data.get("status") else None
+        return data
 
     def create_response(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._call("request", self.client.responses.create, **params)
+        return self._response("request", self._call("request", self.client.responses.create, **params))
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
-        return self._call("retrieve", self.client.responses.retrieve, response_id)
+        return self._response("retrieve", self._call("retrieve", self.client.responses.retrieve,
+                                                     response_id))
 
     def cancel_response(self, response_id: str) -> dict[str, Any]:
-        return self._call("cancel", self.client.responses.cancel, response_id)
+        return self._response("cancel", self._call("cancel", self.client.responses.cancel, response_id))
 
     def compact(self, *, model: str, input: list[dict[str, Any]], instructions: str | None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": model, "input": input}
@@ -265,17 +376,38 @@ class Api:
 
     def vector_stores(self, limit: int = 100) -> list[dict[str, Any]]:
         """The account's vector stores (id, name, file counts), following the cursor pages."""
-        import openai
+        what = "list vector stores"
+        stores = self._pages(what, lambda after: self.client.vector_stores.list(
+            limit=limit, **_after(after)), most=1000)  # enough for a picker
+        for store in stores:
+            checked_id(store.get("id"), what=f"{what}: a vector store")
+        return stores
 
-        try:
-            stores = []
-            for store in self.client.vector_stores.list(limit=limit):
-                stores.append(_dump(store))
-                if len(stores) >= 1000:  # enough for a picker
-                    break
-            return stores
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="list vector stores") from None
+    def _pages(self, what: str, fetch: Callable[[str | None], Any], *,
+               most: int | None = None) -> list[dict[str, Any]]:
+        """Every item of a cursor-paged listing. A server that repeats a cursor (`has_more`
+        forever) or pages past `MAX_PAGES` is stopped with an error, never followed forever."""
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            page = self._attempts(what, functools.partial(fetch, cursor))
+            data = getattr(page, "data", None)
+            if not isinstance(data, list):
+                raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON",
+                               hint=NOT_JSON_HINT)
+            items.extend(self._dump(item, what) for item in data)
+            if most is not None and len(items) >= most:
+                return items[:most]
+            last_id = getattr(page, "last_id", None) or (items[-1].get("id") if data else None)
+            if getattr(page, "has_more", None) is False or not data or not last_id:
+                return items
+            if not isinstance(last_id, str) or last_id in seen:
+                raise ApiError(f"{what} failed: {self._where} sent the same page twice "
+                               f"(cursor {redaction.redact(str(last_id))[:60]}); stopped reading")
+            seen.add(last_id)
+            cursor = last_id
+        raise ApiError(f"{what} failed: {self._where} sent more than {MAX_PAGES} pages; stopped reading")
 
     # -- conversations ------------------------------------------------------------------------
 
@@ -293,6 +425,7 @@ class Api:
         if items:
             kwargs["items"] = items[:ITEMS_PER_REQUEST]
         created = self._call("create conversation", self.client.conversations.create, **kwargs)
+        checked_id(created.get("id"), what="create conversation: the conversation")
         try:
             for start in range(ITEMS_PER_REQUEST, len(items), ITEMS_PER_REQUEST):
                 self._call("add conversation items", self.client.conversations.items.create,
@@ -314,18 +447,19 @@ class Api:
 
     def delete_conversation(self, conversation_id: str, *, timeout: float | None = None) -> dict[str, Any]:
         """`timeout` (seconds) bounds one attempt, without retries (say, while a user waits to exit)."""
-        client = self.client if timeout is None else self.client.with_options(timeout=timeout, max_retries=0)
-        return self._call("delete conversation", client.conversations.delete, conversation_id)
+        client = self.client if timeout is None else self.client.with_options(timeout=timeout)
+        return self._call("delete conversation", client.conversations.delete, conversation_id,
+                          retries=0 if timeout is not None else None)
 
     def conversation_items(self, conversation_id: str, page_size: int = 100) -> list[dict[str, Any]]:
         """Every item of a conversation, oldest first, following the cursor pages."""
-        import openai
+        return self._pages("list conversation items", lambda after: self.client.conversations.items.list(
+            conversation_id, order="asc", limit=page_size, **_after(after)))
 
-        try:
-            page = self.client.conversations.items.list(conversation_id, order="asc", limit=page_size)
-            return [_dump(item) for item in page]  # the SDK page iterator follows `after` cursors
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="list conversation items") from None
+
+def _after(cursor: str | None) -> dict[str, Any]:
+    """The `after` argument of a listing call, when there is a cursor to continue from."""
+    return {"after": cursor} if cursor else {}
 
 
 def _checked_event(event: Any) -> Any:
@@ -368,8 +502,89 @@ def _status_message(exc: Any) -> tuple[str, str | None]:
 
 
 def _retry_after(exc: Any) -> float | None:
+    """The server's `Retry-After` (or `retry-after-ms`) in seconds; None when it is missing or
+    odd (NaN, infinite, negative, not a number or a date)."""
     try:
-        value = exc.response.headers.get("retry-after")
-        return float(value) if value is not None else None
-    except (ValueError, AttributeError):
+        headers = exc.response.headers
+    except AttributeError:
         return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        seconds: float | None
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            seconds = _http_date_delay(value) if name == "retry-after" else None
+        if seconds is not None and math.isfinite(seconds) and seconds >= 0:
+            return seconds
+    return None
+
+
+def _http_date_delay(value: str) -> float | None:
+    import email.utils
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return when.timestamp() - time.time() if when is not None and when.tzinfo else None
+
+
+def _retry_wait(exc: Any, attempt: int) -> float | None:
+    """Seconds to wait before retrying `exc`, or None if it is not worth a retry."""
+    import random
+
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        should = exc.response.headers.get("x-should-retry")
+        if should == "false" or (should != "true" and exc.status_code not in (408, 409, 429)
+                                 and exc.status_code < 500):
+            return None
+        retry_after = _retry_after(exc)
+        if retry_after is not None:
+            return retry_after if retry_after <= MAX_RETRY_AFTER else None
+    return min(0.5 * 2 ** attempt, 8.0) * (1 - 0.25 * random.random())
+
+
+def _retry_reason(exc: Any, where: str) -> str:
+    status = getattr(exc, "status_code", None)
+    if status == 429:
+        return "rate limited"
+    if status is not None:
+        return f"server error (HTTP {status})"
+    return f"cannot reach {where}"
+
+
+def _seconds(wait: float) -> str:
+    return f"{max(1, round(wait))} s"
+
+
+def _event_types() -> frozenset[str]:
+    """Every stream event type the SDK knows: the events that bring a reply forward."""
+    global _known_event_types
+    if _known_event_types is None:
+        import typing
+
+        names: set[str] = set()
+        try:
+            from openai.types.responses import ResponseStreamEvent
+
+            union = typing.get_args(ResponseStreamEvent)[0]
+            for model in typing.get_args(union):
+                names.update(typing.get_args(model.model_fields["type"].annotation))
+        except Exception:  # another SDK layout: fall back to the documented families
+            names = set()
+        _known_event_types = frozenset(names) or _FALLBACK_EVENT_TYPES
+    return _known_event_types
+
+
+_FALLBACK_EVENT_TYPES = frozenset({
+    "response.created", "response.in_progress", "response.queued", "response.completed",
+    "response.incomplete", "response.failed", "error", "response.output_item.added",
+    "response.output_item.done", "response.content_part.added", "response.content_part.done",
+    "response.output_text.delta", "response.output_text.done", "response.refusal.delta",
+    "response.refusal.done", "response.reasoning_summary_text.delta",
+    "response.reasoning_text.delta", "response.output_text.annotation.added"})

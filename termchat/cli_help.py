@@ -67,7 +67,8 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("--base-url",), {"metavar": "URL", "help": "any Responses-compatible server (env OPENAI_BASE_URL)"}),
     (("--api-key",), {"metavar": "KEY", "help": "API key (prefer env OPENAI_API_KEY)"}),
     (("--timeout",), {"type": float, "metavar": "SECONDS",
-                      "help": "give up on a silent server after this long (default 120)"}),
+                      "help": "the longest you wait on a silent server, retries included: before "
+                              "the reply starts and between its parts (default 120)"}),
     (("--demo",), {**_FLAG, "help": "use the built-in fake API: no key, no network"}),
     (("--debug",), {**_FLAG, "help": "show tracebacks on errors"}),
 )

@@ -123,6 +123,9 @@ class McpServer:
         raw = env.get(self.headers_env, "").strip() if self.headers_env else ""
         if not raw:
             return {}
+        from termchat.redact import remember_header_values
+
+        remember_header_values(raw)  # a server may echo them in an error
         if raw.startswith("{"):
             import json
 
@@ -495,11 +498,43 @@ def save_config(config_path: Path, updates: Mapping[str, Any]) -> None:
 
     Tables merge key by key; a None value removes a key. The merged document is checked like
     `load_config` would check it (ConfigError, file untouched, if invalid), then written
-    atomically with mode 0600 (parent created 0700). `api_key` is never written. Comments in an
-    existing file are not preserved (tomli-w writes plain TOML).
+    atomically with mode 0600 (parent created 0700), through a symlink if the path is one.
+    `api_key` is never written. A top-level setting is changed by editing its one line, so
+    comments and layout stay; a change that needs a rewrite (tomli-w writes plain TOML) is
+    refused when the file has comments, rather than dropping them.
     """
     config_path = Path(config_path).expanduser()
-    current = read_toml(config_path) or {}
+    target = Path(os.path.realpath(config_path))  # a symlinked config is written through the link
+    current = read_toml(target) or {}
     merged = _without_secrets(_merge(current, _without_secrets(dict(updates))))
     _settings_from_document(merged, config_path)
-    write_toml(config_path, merged)
+    text = _existing_text(target)
+    if text is not None:
+        import tomllib
+
+        from termchat.config_lines import edit_top_level
+        from termchat.paths import write_private_file
+
+        edited = edit_top_level(text, dict(updates))
+        try:
+            fits = edited is not None and tomllib.loads(edited) == merged
+        except tomllib.TOMLDecodeError:
+            fits = False
+        if fits:
+            try:
+                write_private_file(target, edited.encode("utf-8"))  # type: ignore[union-attr]
+            except OSError as exc:
+                raise ConfigError(f"config error: cannot write {config_path}: {exc.strerror or exc}") from None
+            return
+        if "#" in text:
+            keys = ", ".join(sorted(updates))
+            raise ConfigError(f"config error: {config_path} was not changed: setting {keys} would "
+                              "rewrite it and lose its comments; set it there by hand")
+    write_toml(target, merged)
+
+
+def _existing_text(path: Path) -> str | None:
+    from termchat.paths import read_settings_file
+
+    data = read_settings_file(path)
+    return data.decode("utf-8") if data is not None else None

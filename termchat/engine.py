@@ -16,11 +16,15 @@ from typing import Any
 from termchat import events as ev
 from termchat import history
 from termchat.api import Api
+from termchat.chat_lock import ChatLock
 from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
+from termchat.ids import is_valid_id
 from termchat.lineage import read_lineage
 from termchat.pricing import token_count, turn_cost
+from termchat.redact import redact
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow, Store
+from termchat.sync import gone_message, server_copy_gone
 from termchat.tools import memory_tier
 from termchat.translate import StreamState, translate
 
@@ -98,15 +102,23 @@ class Engine:
         notices: list[ev.Notice] = []
         conv = self.store.lookup(ident)
         if conv is None:
-            if not ident.startswith("conv_"):
+            if not ident.startswith("conv_") or not is_valid_id(ident):
                 raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
             conv = self.import_conversation(ident)
             notices.append(ev.Notice(f"imported conversation {ident} from the server "
                                      f"({conv.message_count} messages)"))
         elif sync and conv.mode == "conversation" and conv.remote_id:
-            added = self.sync(conv)
-            if added:
-                notices.append(ev.Notice(f"synced {added} new messages from the server"))
+            try:
+                added = self.sync(conv)
+            except ApiError as exc:  # offline, or a broken server: the local copy still reads fine
+                if server_copy_gone(self.api, exc, conv.remote_id):
+                    notices.append(ev.Notice(gone_message(conv.remote_id or conv.id, sent=False)))
+                else:
+                    notices.append(ev.Notice(f"could not read the server copy of this chat, showing "
+                                             f"this machine's: {exc.one_line()}"))
+            else:
+                if added:
+                    notices.append(ev.Notice(f"synced {added} new messages from the server"))
             conv = self.store.reload(conv)
         last = self.store.messages(conv, limit=1)
         job = next((j for j in self.store.jobs(pending=True) if last and j.message_id == last[0].id), None)
@@ -146,23 +158,17 @@ class Engine:
         return self.store.reload(conv)
 
     def sync(self, conv: ConversationRow) -> int:
-        """Re-read a conversation's items; adopt the server's transcript if it has newer turns."""
-        try:
-            items = self.api.conversation_items(conv.remote_id or conv.id)
-        except ApiError:
-            return 0  # offline or gone: the cache still reads fine, the next send will tell
+        """Merge the server's items into the local transcript (never replacing it); returns how
+        many messages were added. Raises `ApiError` when the server cannot be read."""
+        items = self.api.conversation_items(conv.remote_id or conv.id)
         return self.adopt_server_items(conv, items)
 
     def adopt_server_items(self, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
-        """Take the server's transcript if it has more user turns than the cached one."""
-        rows = history.rows_from_items(items)
-        local = self.store.messages(conv)
-        local_users = sum(1 for m in local if m.role == "user")
-        remote_users = sum(1 for r in rows if r["role"] == "user")
-        if remote_users <= local_users:
-            return 0
-        self.store.replace_messages(conv, rows)
-        return max(0, len(rows) - len(local))
+        """Add the turns only the server has to the local transcript, where they belong; what
+        only this machine has stays (see termchat.sync). Returns how many messages were added."""
+        from termchat.sync import merge_remote
+
+        return merge_remote(self.store, conv, history.rows_from_items(items))
 
     def session(self, conv: ConversationRow | None = None, **overrides: Any) -> Session:
         return Session(self, conv, **overrides)
@@ -226,8 +232,9 @@ class Session:
         if not prompt.strip():
             raise TermchatError("empty prompt: nothing to send")
         if self.conv is None:
-            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
-                                                       title=make_title(prompt), settings=self.settings)
+            self.conv, message_id = self.store.create_conversation_with_prompt(
+                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=self.settings)
+            return message_id
         return self.store.add_message(self.conv, "user", prompt)
 
     def answer_approvals(self, decisions: dict[str, bool],
@@ -249,6 +256,7 @@ class Session:
         reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING, items=carried)
         text: list[str] = []
         started = False
+        lock = None
         try:
             notice = None
             if self.mode == "conversation" and not conv.remote_id:
@@ -258,6 +266,13 @@ class Session:
             started = True
             if notice:
                 yield notice
+            if self.mode == "chain":
+                lock = ChatLock(self.store.path.parent, conv.pk)
+                if not lock.try_acquire():
+                    yield ev.Notice("waiting for the other termchat to finish its turn in this chat "
+                                    "(chain mode: one turn at a time)")
+                    lock.acquire(self._stop)
+                self.conv = self.store.reload(conv)  # continue from the turn that just finished
             params = self._request(new_items, options)
             if options.background:
                 yield from self._submit(params, reply_id)
@@ -269,11 +284,17 @@ class Session:
         except TermchatError as exc:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
+            if not interrupted and self.mode == "conversation" and self._server_copy_gone(exc):
+                message = gone_message(conv.remote_id or conv.id, sent=True)
+            message = redact(message)
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
             if not started:
                 yield ev.TurnStarted(self._chat_id, user_id or 0, reply_id)
             yield ev.Failed(self._chat_id, message, "".join(text), exc.exit_code, interrupted)
             return
+        finally:
+            if lock is not None:
+                lock.release()
         notice = self._maybe_compact()
         if notice:
             yield notice
@@ -299,6 +320,16 @@ class Session:
         """The chat's id as `list` shows it (its `conv_…` id once it has one)."""
         assert self.conv is not None
         return self.conv.id
+
+    def _server_copy_gone(self, exc: TermchatError) -> bool:
+        """After a 404: if the server conversation was deleted, forget it, so the next turn
+        starts a new one from this chat's history (`_ensure_remote`), unless the user switches
+        to local mode first."""
+        conv = self.conv
+        if conv is None or not server_copy_gone(self.engine.api, exc, conv.remote_id):
+            return False
+        self.conv = self.store.update_conversation(conv, remote_id=None)
+        return True
 
     def _maybe_compact(self) -> ev.Notice | None:
         """Compact automatically once the window passes the configured share of the context."""
@@ -428,24 +459,23 @@ class Session:
                 options: TurnOptions, job_id: str | None = None,
                 carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
         """Turn SDK stream events into domain events, saving the reply as it grows."""
+        from termchat.reply_saver import ReplySaver
+
         store = self.store
         state = StreamState(text=text, response_id=job_id)
-        last_save = time.monotonic()
+        saver = ReplySaver(store, reply_id, text, SAVE_EVERY, open_store=store.sibling)
 
         def on_created(response_id: str, status: str) -> None:
             store.update_message(reply_id, response_id=response_id)
 
         def on_text() -> None:
-            nonlocal last_save
-            now = time.monotonic()
-            if now - last_save > SAVE_EVERY:
-                store.update_message(reply_id, content="".join(text))
-                last_save = now
+            saver.changed()
 
         try:
             yield from translate(stream, state, stopped=self._stop.is_set, on_created=on_created,
                                  on_text=on_text)
         finally:
+            saver.close()
             close = getattr(stream, "close", None)
             if close:
                 close()

@@ -14,6 +14,7 @@ import time
 
 from termchat.store_format import LISTED_SELECT, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 
+LOCK_WAIT = 5.0  # seconds `list` waits for another process's lock (termchat.store.READ_WAIT)
 EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
 
 
@@ -33,6 +34,7 @@ def relative_time(ts: float, now: float | None = None) -> str:
 
 def plain_lines(rows: list[tuple[str, float, str, str]], now: float) -> str:
     """`id  age  mode  title` lines from (id, updated_at, mode, title or None); titles made safe."""
+    rows = [(_safe(cid), updated, _safe(mode), title) for cid, updated, mode, title in rows]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title or '')}"
                      for cid, updated, mode, title in rows) + "\n"
@@ -76,7 +78,7 @@ def fast_list(argv: list[str]) -> int | None:
         import sqlite3  # type: ignore[no-redef]  # the same API, with adapters
 
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=LOCK_WAIT)
         try:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 return None
@@ -85,8 +87,17 @@ def fast_list(argv: list[str]) -> int | None:
                               (limit,)).fetchall()
         finally:
             db.close()
-    except sqlite3.Error:
-        return None
+    except sqlite3.Error as exc:
+        if "locked" not in str(exc):
+            return None
+        # Waiting again in the full command would double the wait: say who holds it now.
+        from pathlib import Path
+
+        from termchat.output import say
+        from termchat.store_file import store_error
+
+        say(store_error(Path(path), exc, "read").one_line(), level="error")
+        return 1
     if as_json:
         from termchat.sanitize import safe_json
 

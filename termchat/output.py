@@ -23,15 +23,15 @@ def say(message: str, *, level: str | None = None, stream: TextIO | None = None)
     """Write `termchat: [level: ]message` and a newline to stderr (or `stream`).
 
     `level` is None for a plain status line, else "note", "warning" or "error". Terminal
-    control sequences are stripped: messages often quote the server. A stderr that cannot be
+    control sequences and every secret the process holds are removed (`termchat.redact`):
+    messages often quote the server. A stderr that cannot be
     written to is ignored, so a failing status line never hides the command's own outcome.
     """
-    # isprintable() is False for every character strip_control would remove, so the common
-    # case skips the sanitizer (and importing `re`, which the list fast path must not).
-    if not message.isprintable():
-        from termchat.sanitize import strip_control
+    # redact() strips control sequences too; a plain message skips the sanitizer and `re`
+    # (which the list fast path must not import).
+    from termchat.redact import redact
 
-        message = strip_control(message)
+    message = redact(message, keep_newlines=True)  # it may quote a server that echoed a secret
     out = sys.stderr if stream is None else stream
     try:
         out.write(f"termchat: {level}: {message}\n" if level else f"termchat: {message}\n")
@@ -158,8 +158,13 @@ class JsonWriter:
 
     def handle(self, event: ev.Event) -> None:
         name = type(event).__name__
+        fields = self._asdict(event)
+        if name in ("Failed", "Notice"):  # errors and notes may quote a server that echoed a secret
+            from termchat.redact import redact_value
+
+            fields = redact_value(fields)
         data = {"type": "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"),
-                **self._asdict(event)}
+                **fields}
         self.write(data)
 
     def write(self, data: dict[str, Any]) -> None:

@@ -178,20 +178,56 @@ _TOML_POSITION = (r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+
                   r"|(?P<end>end of document))\)$")
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a settings file; anything bigger is not one
+
+
+def read_settings_file(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+    """The bytes of a small regular file; None if it does not exist.
+
+    A FIFO would block the read forever and /dev/zero would fill memory, so anything but a
+    regular file (checked on the open descriptor, opened without blocking) is refused, and so
+    is a file larger than `limit`. Errors are one-line ConfigErrors naming the file.
+    """
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"config error: {path} is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"config error: {path} is not a regular file (a device, FIFO or socket)")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                raise ConfigError(f"config error: {path} is larger than {limit // 1024} KB; "
+                                  "it is not a settings file")
+            chunks.append(chunk)
+    except OSError as exc:
+        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
 def read_toml(path: Path) -> dict[str, Any] | None:
     """Parse the TOML file at `path`; None if it does not exist.
 
     Any other problem is a one-line ConfigError naming the file (and line and column for
-    syntax errors): unreadable, a directory, not UTF-8, not TOML.
+    syntax errors): unreadable, a directory, not a regular file, too large, not UTF-8, not TOML.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = read_settings_file(path)
+    if data is None:
         return None
-    except IsADirectoryError:
-        raise ConfigError(f"config error: {path} is a directory, not a file") from None
-    except OSError as exc:
-        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

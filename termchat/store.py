@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from termchat import store_file
 from termchat.errors import ConfigError, StoreError, UsageError
 from termchat.paths import PRIVATE_FILE_MODE
+from termchat.redact import redact
 from termchat.search import FTS_SCHEMA
 from termchat.store_format import KNOWN_COST, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
 from termchat.store_format import iso as _iso
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from termchat.search import SearchHit
 
 DB_NAME = "termchat.db"
+READ_WAIT = 5.0  # seconds a read (and opening) waits for another process's lock
+WRITE_WAIT = 30.0  # seconds a write waits its turn: concurrent turns queue rather than fail
 
 # Message statuses. `streaming` left behind by a killed process reads as interrupted.
 COMPLETE = "complete"
@@ -286,10 +290,24 @@ def new_local_id() -> str:
 class Store:
     """The local database. Cheap to open; one connection per instance."""
 
-    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
+    def __init__(self, path: Path, *, clock: Any = time.time, existing: bool = False) -> None:
         self.path = Path(path)
         self._now = clock
+        self._existing = existing  # open the file only if it is there: never create a new one
+        self._lost: str | None = None  # what happened to the file, once it is no longer ours
         self._db = self._open()
+        self._identity = store_file.identity(self.path)
+
+    def sibling(self) -> Store:
+        """A second connection to this very file (for another thread); a StoreError if the file
+        was moved, replaced or overwritten meanwhile, rather than a new empty store in its place."""
+        self._check_file()
+        other = Store(self.path, clock=self._now, existing=True)
+        if other._identity != self._identity:
+            other.close()
+            self._lost = "was replaced by another file"
+            self._check_file()
+        return other
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:
@@ -304,28 +322,26 @@ class Store:
     # -- opening and migrations -------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        hint = "move it aside to start a fresh store, or restore a backup"
         try:
             exists = self.path.exists()
         except OSError as exc:  # the data dir cannot be searched (no x permission)
             raise _data_dir_error(self.path.parent, exc) from None
         if not exists and not os.access(self.path.parent, os.W_OK | os.X_OK):
             raise _data_dir_error(self.path.parent, PermissionError(13, "Permission denied"))
-        if exists and not os.access(self.path, os.R_OK | os.W_OK):
-            raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
+        store_file.check_before_open(self.path)
         self._make_private(exists)
         # SQLite answers "database is locked" without waiting in a few start-up races (two
         # processes creating the file or switching it to WAL at once): retry those briefly.
-        deadline = time.monotonic() + 15.0
+        deadline = time.monotonic() + READ_WAIT
         while True:
             try:
                 return self._connect()
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
-                    raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+                    raise store_file.store_error(self.path, exc, "open") from None
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
-                raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
+                raise store_file.store_error(self.path, exc, "open") from None
 
     def _make_private(self, exists: bool) -> None:
         """The history is private whatever the data dir's mode: the database is created 0600
@@ -342,9 +358,11 @@ class Store:
             raise StoreError(f"cannot create the database {self.path}: {exc.strerror or exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        target: str | Path = f"{self.path.absolute().as_uri()}?mode=rw" if self._existing else self.path
+        db = sqlite3.connect(target, timeout=READ_WAIT, isolation_level=None, check_same_thread=False,
+                             uri=self._existing)
         try:
-            db.execute("PRAGMA busy_timeout = 30000")
+            db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StoreError(
@@ -379,7 +397,20 @@ class Store:
             raise
 
     def close(self) -> None:
-        self._db.close()
+        lost = self._lost or store_file.still_ours(self.path, self._identity)
+        held = store_file.hold_off_checkpoint(self.path) if lost == "was overwritten" else None
+        if lost is not None and held is None:
+            # Moved or replaced: SQLite leaves what is committed in the WAL, which keeps the old
+            # name. Write it into the file we have open, so the moved file is whole on its own.
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+        try:
+            self._db.close()
+        finally:
+            if held is not None:
+                store_file.release_checkpoint(held)
 
     def __enter__(self) -> Store:
         return self
@@ -391,27 +422,46 @@ class Store:
         return self._transaction([(sql, params)])[-1]
 
     def _transaction(self, statements: list[tuple[str, tuple | dict]]) -> list[sqlite3.Cursor]:
+        return self._atomically(lambda db: [db.execute(sql, params) for sql, params in statements])
+
+    def _atomically(self, work: Any) -> Any:
+        """Run `work(connection)` in one write transaction; any failure is one `StoreError`
+        naming the real cause (a failed rollback after a full disk must not hide it)."""
+        self._check_file()
         try:
+            self._db.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT * 1000)}")
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                cursors = [self._db.execute(sql, params) for sql, params in statements]
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
+            try:
+                result = work(self._db)
                 self._db.execute("COMMIT")
             except BaseException:
-                # Ctrl-C can land anywhere here, even right after BEGIN or COMMIT: roll back only
-                # an open transaction, so the interrupt stays an interrupt (not "cannot rollback")
-                # and no transaction is left open for the next write.
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                    try:
+                        self._db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
                 raise
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from None
-        return cursors
+            raise store_file.store_error(self.path, exc, "write to") from None
+        return result
+
+    def _check_file(self) -> None:
+        """Stop writing once the file was moved, replaced or overwritten under us: a reply
+        must not go on into an orphaned file nobody will open again."""
+        if self._lost is None:
+            self._lost = store_file.still_ours(self.path, self._identity)
+        if self._lost is not None:
+            raise StoreError(f"the database {self.path} {self._lost} while termchat was running; "
+                             "nothing more was written to it", hint="what is on screen is all there is")
 
     def _read(self, sql: str, params: tuple | dict = ()) -> list[tuple[Any, ...]]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from None
+            raise store_file.store_error(self.path, exc, "read") from None
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -444,6 +494,30 @@ class Store:
         found = self.get_conversation(cid)
         assert found is not None
         return found
+
+    def create_conversation_with_prompt(self, prompt: str, *, mode: str, model: str, title: str = "",
+                                        settings: dict[str, Any] | None = None
+                                        ) -> tuple[ConversationRow, int]:
+        """A new chat and its first prompt, in one transaction: a chat never exists without
+        the prompt that started it (a process killed in between used to leave an empty one)."""
+        now = self._now()
+        cid = new_local_id()
+
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
+                "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at,"
+                " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                (cid, title, mode, model, json.dumps(settings or {}), now, now))
+            message_id = db.execute(
+                "INSERT INTO messages(conversation_pk, role, content, status, created_at)"
+                " VALUES (?, 'user', ?, ?, ?)", (cursor.lastrowid, prompt, COMPLETE, now)).lastrowid
+            assert message_id is not None  # an INSERT always sets it
+            return message_id
+
+        message_id = self._atomically(work)
+        found = self.get_conversation(cid)
+        assert found is not None
+        return found, message_id
 
     def get_conversation(self, ident: str) -> ConversationRow | None:
         """Find a chat by its id, a remote id, or an alias from before a compaction."""
@@ -643,7 +717,7 @@ class Store:
         if cost_usd is not None:
             fields["cost_usd"] = cost_usd
         if error is not None:
-            fields["error"] = error
+            fields["error"] = redact(error)  # errors may quote a server that echoed a secret
         if model is not None:
             fields["model"] = model
         if tools_usd is not None:
@@ -680,31 +754,24 @@ class Store:
             statements.append(message)
         if usage is not None:
             statements.append(self._usage_update(*usage))
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if job is not None:
-                    job_id, status, error = job
-                    guard = "" if settled_ok else \
-                        f" AND status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})"
-                    cursor = self._db.execute(
-                        "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
-                        f" WHERE response_id = ?{guard}",
-                        (status, error, self._now(), job_id, *(() if settled_ok else JOB_TERMINAL)))
-                    if cursor.rowcount == 0 and self._db.execute(
-                            "SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone():
-                        self._db.execute("ROLLBACK")
-                        return False
-                for sql, params in statements:
-                    self._db.execute(sql, params)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from None
-        return True
+
+        def work(db: sqlite3.Connection) -> bool:
+            if job is not None:
+                job_id, status, error = job
+                guard = "" if settled_ok else f" AND status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})"
+                cursor = db.execute(
+                    "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
+                    f" WHERE response_id = ?{guard}",
+                    (status, redact(error) if error is not None else None, self._now(), job_id,
+                     *(() if settled_ok else JOB_TERMINAL)))
+                if cursor.rowcount == 0 and db.execute(
+                        "SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone():
+                    return False  # settled elsewhere: nothing was written, nothing else is
+            for sql, params in statements:
+                db.execute(sql, params)
+            return True
+
+        return bool(self._atomically(work))
 
     def messages(self, conv: ConversationRow, *, limit: int | None = None,
                  before_id: int | None = None) -> list[MessageRow]:
@@ -737,6 +804,34 @@ class Store:
                  row.get("error"), row.get("created_at") or self._now())))
         statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv.pk)))
         self._transaction(statements)
+
+    def splice_messages(self, conv: ConversationRow, rows: list[MessageRow | dict[str, Any]]) -> None:
+        """Append `rows` to a chat's transcript in this order, in one transaction: a stored row
+        (`MessageRow`) moves there with every column it has, and a background job that points
+        at it follows it; a dict is a new row (role, content, status, items, response_id)."""
+        def work(db: sqlite3.Connection) -> None:
+            # Every column but the id, so a moved row keeps what newer schemas add as well.
+            columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(messages)") if r[1] != "id")
+            moved: list[int] = []
+            for row in rows:
+                if isinstance(row, MessageRow):
+                    cursor = db.execute(f"INSERT INTO messages({columns}) SELECT {columns} FROM messages"
+                                        " WHERE id = ? AND conversation_pk = ?", (row.id, conv.pk))
+                    db.execute("UPDATE jobs SET message_id = ? WHERE message_id = ?", (cursor.lastrowid, row.id))
+                    moved.append(row.id)
+                else:
+                    db.execute(
+                        "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
+                        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (conv.pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
+                         row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
+                         row.get("created_at") or self._now()))
+            for old_id in moved:
+                db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
+            db.execute("UPDATE conversations SET message_count = message_count + ? WHERE pk = ?",
+                       (len(rows) - len(moved), conv.pk))
+
+        self._atomically(work)
 
     def iter_all_messages(self, conv: ConversationRow, page: int = 500) -> Iterator[MessageRow]:
         last = 0
@@ -796,7 +891,8 @@ class Store:
                    last_sequence: int | None = None, error: str | None = None) -> None:
         self._write("UPDATE jobs SET status = COALESCE(?, status), last_sequence = COALESCE(?, last_sequence),"
                     " error = COALESCE(?, error), updated_at = ? WHERE response_id = ?",
-                    (status, last_sequence, error, self._now(), response_id))
+                    (status, last_sequence, redact(error) if error is not None else None, self._now(),
+                     response_id))
 
     def jobs(self, *, pending: bool = False) -> list[JobRow]:
         """Newest first; `pending`: only the jobs not yet finished."""

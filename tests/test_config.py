@@ -303,10 +303,14 @@ def test_read_error_is_a_config_error(tmp_path: Path, env: dict[str, str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "config.toml", 'theme = "x"\n')
 
-    def denied(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    def denied(name, *args, **kwargs):  # root may read anything: simulate what others get
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(ConfigError, match=f"^config error: cannot read {path}: Permission denied$"):
         load_config(env=env)
 

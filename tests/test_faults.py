@@ -281,10 +281,10 @@ def test_unreadable_database_is_one_line(run, env, monkeypatch):
     db = _db(env)
     if os.geteuid() == 0:
         # root ignores file modes: simulate what access(2) reports for a chmod 000 file
-        import termchat.store
+        import termchat.store_file
 
         real_access = os.access
-        monkeypatch.setattr(termchat.store.os, "access",
+        monkeypatch.setattr(termchat.store_file.os, "access",
                             lambda path, mode, *a, **k: False if str(path) == str(db)
                             else real_access(path, mode, *a, **k))
     else:

@@ -171,6 +171,12 @@ def stream_frames(api: FakeAPI, rec: ResponseRecord, plan: Plan | None,
                     if api.stopping.is_set():
                         yield DROP
                         return
+            if plan is not None and plan.pause is not None and deltas == plan.pause[0]:
+                _, reached, release = plan.pause
+                reached.set()
+                waited = 0.0
+                while not release.wait(0.1) and not api.stopping.is_set() and waited < 60:
+                    waited += 0.1
             deltas += 1
             if plan is not None and plan.delay:
                 api.clock.sleep(plan.delay)

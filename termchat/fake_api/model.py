@@ -57,6 +57,8 @@ class Plan:
     release: Any = None                    # ... until this threading.Event is set
     obfuscation: bool | None = None
     hold: Any = None                       # a threading.Event: answer only once it is set
+    # (after N deltas, reached, release): set `reached`, then wait for `release` (at most 60 s)
+    pause: tuple[int, Any, Any] | None = None
 
 
 # --------------------------------------------------------------------------- text helpers

@@ -116,6 +116,15 @@ class Reply:
         terminal ``response.incomplete`` with ``incomplete_details.reason``."""
         return cls._fault(text, cut_tokens=after_deltas, incomplete_reason=reason)
 
+    @classmethod
+    def paused(cls, release: Any, reached: Any = None, after_deltas: int = 1,
+               text: str | None = None) -> Reply:
+        """Stream ``after_deltas`` deltas, set ``reached`` (a ``threading.Event``), then wait
+        for ``release`` to be set (at most 60 s) before the rest: a test can act mid-stream."""
+        import threading
+
+        return cls._fault(text, pause=(after_deltas, reached or threading.Event(), release))
+
     # ------------------------------------------------------------------ stream faults
     @classmethod
     def drop(cls, after_deltas: int = 3, text: str | None = None, clean: bool = False) -> Reply:

@@ -67,9 +67,12 @@ class JobsScreen(ModalScreen[str | None]):
         for job in self.jobs:
             conv = store.get_conversation(job.conversation_id) if job.conversation_id else None
             chat = safe_title(conv.title or conv.id, 40) if conv else "(deleted)"
-            status = job.status if api is None or on_this_server(api, job) else f"{job.status} (other server)"
+            # Status and id came from a server: shown without their escape sequences.
+            status = safe_title(job.status, 20)
+            if api is not None and not on_this_server(api, job):
+                status += " (other server)"
             table.add_row(Text(status), Text(elapsed(now - job.created_at)), Text(chat),
-                          Text(short_id(job.response_id)), key=job.response_id)
+                          Text(short_id(safe_title(job.response_id, 200))), key=job.response_id)
         if not self.jobs:
             table.add_row(Text("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")
 
@@ -88,8 +91,10 @@ class JobsScreen(ModalScreen[str | None]):
             for problem in background.refresh(engine):
                 self.app.call_from_thread(self.notify, problem, severity="warning", markup=False)
         except Exception as exc:  # the list still shows what the store knows
-            self.app.call_from_thread(self.notify, f"could not refresh jobs: {exc}", severity="warning",
-                                      markup=False)
+            from termchat.redact import redact
+
+            self.app.call_from_thread(self.notify, f"could not refresh jobs: {redact(str(exc))}",
+                                      severity="warning", markup=False)
         finally:
             engine.store.close()
         self.app.call_from_thread(self.show_jobs)
@@ -107,7 +112,7 @@ class JobsScreen(ModalScreen[str | None]):
         engine = self.app.thread_engine()  # type: ignore[attr-defined]
         try:
             status = background.cancel(engine, job_id)
-            message, severity = f"job {job_id}: {status}", "information"
+            message, severity = safe_title(f"job {job_id}: {status}", 200), "information"
         except TermchatError as exc:
             message, severity = exc.one_line(), "error"
         finally:
