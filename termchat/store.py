@@ -431,14 +431,17 @@ class Store:
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT * 1000)}")
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-            finally:
-                self._db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
-            try:
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                finally:
+                    self._db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
                 result = work(self._db)
                 self._db.execute("COMMIT")
             except BaseException:
-                if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                # Ctrl-C can land anywhere here, even right after BEGIN or COMMIT: roll back only an
+                # open transaction (SQLite may have rolled back already, e.g. on a full disk), so the
+                # interrupt stays an interrupt and no transaction is left open for the next write.
+                if self._db.in_transaction:
                     try:
                         self._db.execute("ROLLBACK")
                     except sqlite3.Error:

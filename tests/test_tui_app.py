@@ -209,8 +209,8 @@ async def test_switch_back_while_still_streaming_reattaches(tui_context, tui_api
         await wait_for(pilot, lambda: app.conv.pk == other.pk)
         app.open_conversation(conv_id)
         await wait_for(pilot, lambda: app.conv.pk == pk)
-        await pilot.pause()
-        assert last_reply(app).streaming
+        # The chat's views are mounted after the switch; the held reply must come back streaming.
+        await wait_for(pilot, lambda: last_reply(app).streaming)
         release.set()
         await wait_for(pilot, lambda: pk not in app.turns)
         await settle(app, pilot)
