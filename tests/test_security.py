@@ -183,11 +183,15 @@ def test_markup_is_printed_literally_in_plain_output(run, server):
 async def test_markup_renders_literally_in_the_app(tui_context, tui_api):
     from test_tui_app import SIZE, make_app, settle
 
+    from conftest import wait_for
+
     tui_api.script(Reply.text("model [red]RED[/red] [link=https://evil.example]L[/link]"))
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         app.prompt.insert("user [bold]B[/bold]")
         app.prompt.action_submit()
+        # the reply is done (a busy machine can start the turn after a first settle round)
+        await wait_for(pilot, lambda: len(app.pane.views) == 2 and app.pane.views[-1].status == "complete")
         await settle(app, pilot)
         views = app.pane.views
         assert [v.text for v in views] == ["user [bold]B[/bold]",

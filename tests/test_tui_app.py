@@ -22,6 +22,7 @@ def make_app(ctx, **kwargs) -> TermchatApp:
 
 
 async def settle(app, pilot) -> None:
+    await pilot.pause()  # what was just sent or pressed may start a worker only now
     await app.workers.wait_for_complete()
     await pilot.pause()
     await app.workers.wait_for_complete()
@@ -666,6 +667,7 @@ async def test_mcp_approval_approved_runs_the_tool(tui_context, tui_api):
         assert "deepwiki" in what and "ask_question" in what
         args = str(dialog.query_one("#approval-args").render())
         assert '"question": "ask mcp about [b]textual[/b]"' in args  # literal, not markup
+        await wait_for(pilot, lambda: app.focused is not None)  # the dialog focuses a button once shown
         assert app.focused.id == "deny"  # a stray Enter does not approve
         await pilot.press("y")
         await settle(app, pilot)
