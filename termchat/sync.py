@@ -15,7 +15,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from typing import Any
 
-from termchat.store import UNFINISHED, ConversationRow, MessageRow, Store
+from termchat.store import STREAMING, UNFINISHED, ConversationRow, MessageRow, Store
 
 Entry = MessageRow | dict  # a local row, or a server row to add
 
@@ -52,6 +52,11 @@ def _cut_short_here(row: dict[str, Any], local: list[MessageRow]) -> bool:
 def merge_remote(store: Store, conv: ConversationRow, remote: list[dict[str, Any]]) -> int:
     """Add the server-only rows of `remote` to `conv`'s transcript; returns how many were added."""
     local = store.messages(conv)
+    if any(m.status == STREAMING for m in local):
+        # A turn is in flight (in this process or another): its reply row must keep its id, or
+        # the reply streaming into it would be written into a row that no longer exists. The
+        # server's turns are merged at the next open, once the reply is filed.
+        return 0
     merged = merged_order(local, remote)
     added = sum(1 for entry in merged if isinstance(entry, dict))
     if not added:

@@ -89,6 +89,26 @@ def test_a_reply_cut_short_here_is_not_added_twice(tmp_path):
     assert [m.content for m in store.messages(conv)] == ["tell me", "once upon"]
 
 
+def test_a_sync_while_a_reply_streams_moves_no_row(tmp_path):
+    # Opening a chat (switching back to it) while its reply streams: the streaming row must keep
+    # its id, or the reply would go on into a row that was deleted. The merge waits for the next open.
+    from termchat.store import STREAMING
+
+    store = Store.in_dir(tmp_path)
+    conv = store.create_conversation(mode="conversation", model="m", id="conv_1", remote_id="conv_1")
+    store.add_message(conv, "user", "u1")
+    store.add_message(conv, "user", "go")
+    reply = store.add_message(conv, "assistant", "tok0 ", status=STREAMING)
+    remote = [{"role": "user", "content": "u0 from elsewhere"}, {"role": "user", "content": "u1"},
+              {"role": "user", "content": "go"}, {"role": "assistant", "content": "tok0 tok1 tok2"}]
+    assert merge_remote(store, conv, remote) == 0
+    rows = store.messages(conv)
+    assert [m.content for m in rows] == ["u1", "go", "tok0 "] and rows[-1].id == reply
+    store.update_message(reply, content="tok0 tok1 tok2", status="complete")  # the turn filed it
+    assert merge_remote(store, conv, remote) == 1
+    assert [m.content for m in store.messages(conv)] == ["u0 from elsewhere", "u1", "go", "tok0 tok1 tok2"]
+
+
 def test_sync_that_cannot_read_the_server_says_so_and_uses_the_local_copy(run, server, monkeypatch):
     assert run("-p", "first").code == 0
     server.script(Reply.error(500, "down", type="server_error", endpoint="conversations.items"),
