@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import TextArea
 
 from termchat.tui.bindings import PROMPT_COMMANDS, to_bindings
@@ -23,6 +24,13 @@ class PromptInput(TextArea):
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, **kwargs)
         self.placeholder = "Message… Enter sends · Alt+Enter newline · F1 keys"
+
+    def render_line(self, y: int) -> Strip:
+        # While the terminal is resized the prompt can be laid out 0 cells wide for a frame;
+        # TextArea would then wrap its placeholder at width 0, which raises.
+        if self.content_size.width < 1:
+            return Strip.blank(self.size.width)
+        return super().render_line(y)
 
     def action_submit(self) -> None:
         # Enter is a priority binding, so it runs as soon as the app sees the key, possibly before
