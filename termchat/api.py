@@ -274,6 +274,8 @@ class Api:
                 yield checked
                 watchdog.resume("progress" if checked.type in known else
                                 "alive" if checked.type == "keepalive" else "noise")
+            if watchdog.expired:  # its abort can end the iteration quietly instead of raising
+                raise self._silent(watchdog)
         except ApiError:
             raise
         except openai.OpenAIError as exc:

@@ -208,7 +208,9 @@ def test_a_stream_that_never_says_anything_ends_after_the_timeout(run, monkeypat
 
     with RawServer(noise_forever) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        result = run("--timeout", "1", "--state", "local", "-p", "talk to me")
+        # The bound must outlast the server's first bytes on a busy machine (else the stall-
+        # before-headers error comes instead of the one under test).
+        result = run("--timeout", "4", "--state", "local", "-p", "talk to me")
     assert result.code == 1
     line = result.one_error_line()
     assert "timed out" in line and "nothing from" in line, line
@@ -338,7 +340,7 @@ def test_keep_alives_alone_end_after_the_keep_alive_limit(run, monkeypatch):
     stop = threading.Event()
     with RawServer(_thinking_then_reply(60, stop)) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        result = run("--timeout", "1", "--state", "local", "-p", "think forever")
+        result = run("--timeout", "4", "--state", "local", "-p", "think forever")  # limit < bound
         stop.set()
     assert result.code == 1
     assert "sent only keep-alives" in result.one_error_line()
