@@ -38,13 +38,15 @@ _ID_PREFIX = {"message": "msg", "reasoning": "rs", "function_call": "fc", "web_s
 class Reply:
     """One scripted reply. Build it with the class-method constructors."""
 
-    kind: str                                   # "plan" | "http"
+    kind: str                                   # "plan" | "http" | "wait"
     endpoint: str = "responses"
     make_plan: Callable[[Any, Callable[[], Plan]], Plan] | None = None
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    release: Any = None                         # "wait": answer once this Event is set
+    reached: Any = None                         # "wait": set when the request has arrived
 
     def matches(self, endpoint: str) -> bool:
         return endpoint == self.endpoint or endpoint.startswith(self.endpoint + ".")
@@ -115,6 +117,13 @@ class Reply:
         """Cut the message after ``after_deltas`` deltas: message status ``incomplete``,
         terminal ``response.incomplete`` with ``incomplete_details.reason``."""
         return cls._fault(text, cut_tokens=after_deltas, incomplete_reason=reason)
+
+    @classmethod
+    def waiting(cls, release: Any, endpoint: str, reached: Any = None) -> Reply:
+        """The next request to ``endpoint`` (any, e.g. ``"conversations.items"``) is answered as
+        usual, but only once ``release`` (a ``threading.Event``) is set, at most 60 s later;
+        ``reached`` is set when the request arrives: a test acts while a call is on its way."""
+        return cls("wait", endpoint=endpoint, release=release, reached=reached)
 
     @classmethod
     def paused(cls, release: Any, reached: Any = None, after_deltas: int = 1,

@@ -217,6 +217,13 @@ class FakeAPI:
                     "https://platform.openai.com/account/api-keys.", code="invalid_api_key"),
                     headers={"www-authenticate": 'Bearer realm="OpenAI API"'})
         scripted = self._pop_reply(endpoint)
+        if scripted is not None and scripted.kind == "wait":
+            if scripted.reached is not None:
+                scripted.reached.set()
+            waited = 0.0
+            while not scripted.release.wait(0.05) and not self.stopping.is_set() and waited < 60:
+                waited += 0.05
+            scripted = self._pop_reply(endpoint)
         if scripted is not None and scripted.kind == "http":
             return ep.Result(scripted.status, scripted.body, scripted.content_type,
                              dict(scripted.headers))
