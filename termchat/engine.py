@@ -207,16 +207,19 @@ class Session:
 
     # -- one turn ---------------------------------------------------------------------------
 
-    def send(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
-        """Send a user prompt; the prompt is saved before anything goes over the network."""
-        user_id = self.save_prompt(prompt)
+    def send(self, prompt: str, options: TurnOptions | None = None, *,
+             saved_id: int | None = None) -> Iterator[ev.Event]:
+        """Send a user prompt; the prompt is saved before anything goes over the network
+        (`saved_id`: it already is, as the message with that id, e.g. with its new chat)."""
+        user_id = saved_id if saved_id is not None else self.save_prompt(prompt)
         yield from self._turn([{"role": "user", "content": prompt}], user_id, options or TurnOptions())
 
-    def submit(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
+    def submit(self, prompt: str, options: TurnOptions | None = None, *,
+               saved_id: int | None = None) -> Iterator[ev.Event]:
         """Send a prompt as a background job (`send` with `background`): the server runs it on
         its own; `termchat.background` follows it to its end, now or from a later process."""
         options = dataclasses.replace(options or TurnOptions(), background=True)
-        yield from self.send(prompt, options)
+        yield from self.send(prompt, options, saved_id=saved_id)
 
     def resume(self, job_id: str, reply_id: int, text: list[str]) -> Iterator[ev.Event]:
         """Replay a background job's event stream into its reply row, filing it at the end;

@@ -341,12 +341,13 @@ class ChatActions:
         if not self._can_send():
             return
         self.prompt.clear()
-        conv, settings = await self._ensure_conversation(prompt)
+        conv, settings, saved_id = await self._ensure_conversation(prompt)
         await self.pane.append(MessageView("user", prompt, meta="just now"))
         reply = await self.pane.append(MessageView("assistant", meta=self.model))
         self.pane.anchor()
         self.chat_list.mark_current(conv.pk)
-        self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings)
+        self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings,
+                                  saved_id=saved_id)
 
     def action_jobs(self) -> None:
         from termchat.tui.screens.jobs import JobsScreen

@@ -39,29 +39,32 @@ class ReplyActions:
             return False
         return True
 
-    async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any]]:
+    async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any], int | None]:
+        """The chat on screen, with the tool panel's settings; a new chat is created together
+        with its first prompt (whose message id is returned), so it never exists empty."""
         from termchat.engine import make_title
 
         tools, choice = (await self.ensure_tool_panel()).current()
         settings = {"tools": tools, "tool_choice": choice}
+        saved_id = None
         if self.conv is None:
-            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
-                                                       title=make_title(prompt), settings=settings)
+            self.conv, saved_id = self.store.create_conversation_with_prompt(
+                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=settings)
         elif self.pane.truncated:
             await self.show_conversation(self.conv)
-        return self.conv, settings
+        return self.conv, settings, saved_id
 
     async def send_prompt(self, prompt: str) -> None:
-        if not prompt.strip() or not self._can_send():
+        if not prompt.strip() or not self._can_send() or self.hold_while_opening(prompt):
             return
         from termchat.tui.turns import Turn
         from termchat.tui.widgets.message_view import MessageView
 
         self.prompt.clear()
-        conv, settings = await self._ensure_conversation(prompt)
+        conv, settings, saved_id = await self._ensure_conversation(prompt)
         prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now"))
-        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view), conv, model=self.model,
-                               mode=self.mode, settings=settings)
+        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view, saved_id=saved_id), conv,
+                               model=self.model, mode=self.mode, settings=settings)
 
     async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
                           settings: dict[str, Any], items: list[dict[str, Any]] | None = None) -> None:

@@ -38,6 +38,7 @@ class Turn:
     sanitizer: StreamSanitizer = field(default_factory=StreamSanitizer)
     approvals: list[ev.ApprovalRequested] = field(default_factory=list)  # asked at the end
     decisions: dict[str, bool] | None = None  # set: this turn answers MCP approval requests
+    saved_id: int | None = None  # the prompt's message, when it was stored with its new chat
 
     def stop(self) -> None:
         self.stop_requested = True
@@ -99,7 +100,7 @@ def run_turn(app: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: 
         conv = engine.store.reload(conv)
         session = engine.session(conv, mode=mode, model=model, settings=settings)
         turn.session = session
-        events = session.send(turn.prompt) if turn.decisions is None \
+        events = session.send(turn.prompt, saved_id=turn.saved_id) if turn.decisions is None \
             else session.answer_approvals(turn.decisions)
         for event in events:
             if turn.stop_requested:
