@@ -72,6 +72,8 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         self.keymap: dict[str, str] = {}
         self.termchat_theme_names: list[str] = []
         self._open_token = 0
+        self._opening: int | None = None  # the token of the open still on its way, if any
+        self._held_prompt: str | None = None  # sent while that open was on its way
         self._reveal: tuple[int, bool] | None = None  # (message, found) the chat being opened shows
         self._theme_ready = False
         self._capabilities: Any = None
@@ -321,6 +323,7 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server);
         `reveal`: a message to scroll to and select, marked as `found` (a search hit) or not."""
         self._open_token += 1
+        self._opening = self._open_token
         self._reveal = (reveal, found) if reveal is not None else None
         self._open_worker(ident, self._open_token, first)
 
@@ -332,9 +335,13 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         try:
             conv, notices = engine.open(ident, sync=self.ctx.has_credentials)
         except TermchatError as exc:
-            self.call_from_thread(self.notify, exc.one_line(), severity="error", markup=False)
-            if first:
-                self.call_from_thread(self.new_chat)
+            self.call_from_thread(self._open_failed, exc.one_line(), token, first)
+            return
+        except Exception as exc:  # never die silently: the chat would seem open, and is not
+            from termchat.redact import redact
+
+            self.call_from_thread(self._open_failed, f"could not open the chat: unexpected error "
+                                  f"({type(exc).__name__}: {redact(str(exc))})", token, first)
             return
         finally:
             engine.store.close()
@@ -364,6 +371,41 @@ class TermchatApp(BranchActions, ReplyActions, ChatActions, App[int]):
         await self.show_conversation(conv, reveal=reveal, found=found)
         if not self.quitting:
             self.load_tools(tools, choice)
+            await self._opened(abs(message.token))
+
+    def hold_while_opening(self, prompt: str) -> bool:
+        """A prompt sent while a chat is being opened (say `-c`, still syncing) waits for it and
+        then goes to it: the chat on screen once the open is done, never a new one meanwhile."""
+        if self._opening is None:
+            return False
+        if self._held_prompt is None:
+            self._held_prompt = prompt
+            self.prompt.clear()
+            self.notify("opening the chat: your message is sent as soon as it is open", markup=False)
+        else:
+            self.notify("still opening the chat: one message is already waiting", markup=False)
+        return True
+
+    async def _opened(self, token: int) -> None:
+        if token != self._opening:
+            return
+        self._opening = None
+        prompt, self._held_prompt = self._held_prompt, None
+        if prompt is not None:
+            await self.send_prompt(prompt)
+
+    async def _open_failed(self, error: str, token: int, first: bool) -> None:
+        self.notify(error, severity="error", markup=False)
+        if token != self._open_token or self.quitting:
+            return  # another open has since started: it decides what is on screen
+        self._opening = None
+        if first:
+            await self.new_chat()
+        prompt, self._held_prompt = self._held_prompt, None
+        if prompt is not None:  # not sent anywhere: back where it was typed
+            self.prompt.load_text(prompt)
+            self.notify("your message was not sent: it is back in the prompt", severity="warning",
+                        markup=False)
 
     async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None,
                                 found: bool = True) -> None:
