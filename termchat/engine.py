@@ -6,34 +6,39 @@ No Textual and no printing here: the one-shot CLI and the TUI are two views over
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from termchat import events as ev
 from termchat import history
 from termchat.api import Api
 from termchat.chat_lock import ChatLock
-from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
-from termchat.ids import is_valid_id
-from termchat.lineage import read_lineage
-from termchat.pricing import token_count, turn_cost
+from termchat.chat_open import (
+    INTERRUPTED_NOTE,
+    adopt_server_items,
+    import_conversation,
+    make_title,
+    open_chat,
+    sync_chat,
+)
+from termchat.errors import ApiError, NotSupportedError, TermchatError
+from termchat.pricing import token_count
 from termchat.redact import redact
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow, Store
 from termchat.sync import gone_message, server_copy_gone
 from termchat.tools import memory_tier
 from termchat.translate import StreamState, translate
+from termchat.turn_pricing import MODEL_NAME, price
+from termchat.turn_request import RequestDefaults, TurnOptions, build_request
 
-_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
+# Names other modules import from here; chat opening lives in chat_open, the request in
+# turn_request, pricing a response in turn_pricing.
+__all__ = ["INTERRUPTED_NOTE", "Capabilities", "Engine", "Session", "TurnOptions", "make_title"]
+
 SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
-TITLE_LENGTH = 60
-INTERRUPTED_NOTE = "the last reply was interrupted; its partial text is kept"
-# Ask for the tool details termchat shows (search results, interpreter logs).
-INCLUDES = {"file_search": "file_search_call.results", "code_interpreter": "code_interpreter_call.outputs"}
 
 
 @dataclass
@@ -41,21 +46,6 @@ class Capabilities:
     """What the server turned out to lack, learned once per process."""
 
     conversations: bool = True
-
-
-@dataclass
-class TurnOptions:
-    """Per-turn request settings beyond the chat's stored ones."""
-
-    background: bool = False
-    text_format: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def make_title(prompt: str) -> str:
-    from termchat.sanitize import safe_title
-
-    return safe_title(prompt, max_len=TITLE_LENGTH)
 
 
 class Engine:
@@ -99,76 +89,19 @@ class Engine:
 
     def open(self, ident: str, *, sync: bool = True) -> tuple[ConversationRow, list[ev.Notice]]:
         """Find a chat by id: locally, else import a `conv_…` id from the server."""
-        notices: list[ev.Notice] = []
-        conv = self.store.lookup(ident)
-        if conv is None:
-            if not ident.startswith("conv_") or not is_valid_id(ident):
-                raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
-            conv = self.import_conversation(ident)
-            notices.append(ev.Notice(f"imported conversation {ident} from the server "
-                                     f"({conv.message_count} messages)"))
-        elif sync and conv.mode == "conversation" and conv.remote_id:
-            try:
-                added = self.sync(conv)
-            except ApiError as exc:  # offline, or a broken server: the local copy still reads fine
-                if server_copy_gone(self.api, exc, conv.remote_id):
-                    notices.append(ev.Notice(gone_message(conv.remote_id or conv.id, sent=False)))
-                else:
-                    notices.append(ev.Notice(f"could not read the server copy of this chat, showing "
-                                             f"this machine's: {exc.one_line()}"))
-            else:
-                if added:
-                    notices.append(ev.Notice(f"synced {added} new messages from the server"))
-            conv = self.store.reload(conv)
-        last = self.store.messages(conv, limit=1)
-        job = next((j for j in self.store.jobs(pending=True) if last and j.message_id == last[0].id), None)
-        if job is not None:
-            notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
-                                     "still running on the server"))
-        elif last and last[0].role == "assistant" and last[0].interrupted:
-            notices.append(ev.Notice(INTERRUPTED_NOTE))
-        return conv, notices
+        return open_chat(self.store, self.api, ident, sync=sync, default_model=self.model)
 
     def import_conversation(self, conversation_id: str) -> ConversationRow:
-        try:
-            remote = self.api.retrieve_conversation(conversation_id)
-        except ApiError as exc:
-            if exc.status == 404:
-                raise NotFoundError(f"unknown conversation '{conversation_id}': not in the local store "
-                                    "and the server does not know it") from None
-            raise
-        items = self.api.conversation_items(conversation_id)
-        metadata = remote.get("metadata")
-        if not isinstance(metadata, dict):
-            metadata = {}
-        rows = history.rows_from_items(items)
-        # Metadata comes from whoever wrote the conversation: keep only a clean title and a
-        # model name that looks like one.
-        title = make_title(str(metadata.get("title") or "")) or next(
-            (make_title(r["content"]) for r in rows if r["role"] == "user"), conversation_id)
-        model = str(metadata.get("model") or "")
-        if not _MODEL_NAME.fullmatch(model):
-            model = self.model
-        parent, turn = read_lineage(metadata)
-        conv = self.store.create_conversation(
-            mode="conversation", model=model, title=title,
-            id=conversation_id, remote_id=conversation_id,
-            created_at=float(remote.get("created_at") or time.time()), parent_id=parent, fork_turn=turn)
-        self.store.replace_messages(conv, rows)
-        return self.store.reload(conv)
+        return import_conversation(self.store, self.api, conversation_id, default_model=self.model)
 
     def sync(self, conv: ConversationRow) -> int:
         """Merge the server's items into the local transcript (never replacing it); returns how
         many messages were added. Raises `ApiError` when the server cannot be read."""
-        items = self.api.conversation_items(conv.remote_id or conv.id)
-        return self.adopt_server_items(conv, items)
+        return sync_chat(self.store, self.api, conv)
 
     def adopt_server_items(self, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
-        """Add the turns only the server has to the local transcript, where they belong; what
-        only this machine has stays (see termchat.sync). Returns how many messages were added."""
-        from termchat.sync import merge_remote
-
-        return merge_remote(self.store, conv, history.rows_from_items(items))
+        """Add the turns only the server has to the local transcript (see termchat.sync)."""
+        return adopt_server_items(self.store, conv, items)
 
     def session(self, conv: ConversationRow | None = None, **overrides: Any) -> Session:
         return Session(self, conv, **overrides)
@@ -396,54 +329,16 @@ class Session:
                  unsaved: bool = False) -> dict[str, Any]:
         conv = self.conv
         assert conv is not None or unsaved
-        params: dict[str, Any] = {}
-        # A stored prompt brings its own model and instructions: only those the user gave on the
-        # command line override them, never the config's defaults.
-        prompt = self.settings.get("prompt")
-        if not self._prompt_chooses_model:
-            params["model"] = self.model
-        instructions = self.settings.get("instructions") or (None if prompt else self.engine.instructions)
-        if instructions:
-            params["instructions"] = instructions
-        if self.mode == "conversation" and conv is not None and (conv.remote_id or not unsaved):
-            params["conversation"] = conv.remote_id
-            params["input"] = new_items
-        elif self.mode == "chain" and conv is not None and conv.last_response_id:
-            params["previous_response_id"] = conv.last_response_id
-            params["input"] = new_items
-            params["store"] = True
-        else:
-            messages = [m for m in self.store.messages(conv)
-                        if not (m.role == "assistant" and m.status == STREAMING)] if conv else []
-            params["input"] = history.window(messages)
-            if unsaved or new_items and new_items[0].get("type") == "mcp_approval_response":
-                params["input"] += new_items
-            params["store"] = self.mode == "chain" or options.background
-        tools = self.settings.get("tools")
-        if tools:
-            params["tools"] = [self.engine.with_secrets(tool) for tool in tools]
-            include = [INCLUDES[t["type"]] for t in tools if t.get("type") in INCLUDES]
-            if include:
-                params["include"] = include
-            if self.settings.get("tool_choice"):
-                params["tool_choice"] = self.settings["tool_choice"]
-        if self.settings.get("prompt"):
-            params["prompt"] = self.settings["prompt"]
-        if self.engine.is_reasoning_model(self.model):
-            params["reasoning"] = {"summary": "auto"}  # shown collapsed; never the raw chain
-        compaction = self.engine.compaction
-        if compaction and getattr(compaction, "enabled", False) and getattr(compaction, "mode", "") == "server":
-            window = self.engine.context_window(self.model)
-            if window:
-                params["context_management"] = [{"type": "compaction",
-                                                 "compact_threshold": int(compaction.threshold * window)}]
-        if options.text_format:
-            params["text"] = {"format": options.text_format}
-        if options.background:
-            params["background"] = True
-            params["store"] = True
-        params.update(options.extra)
-        return params
+        engine = self.engine
+        compaction = engine.compaction
+        window = engine.context_window(self.model) if compaction and getattr(compaction, "enabled", False) \
+            and getattr(compaction, "mode", "") == "server" else None
+        defaults = RequestDefaults(engine.instructions, engine.with_secrets, engine.is_reasoning_model(self.model),
+                                   int(compaction.threshold * window) if window else None)
+        return build_request(mode=self.mode, model=None if self._prompt_chooses_model else self.model,
+                             settings=self.settings, conv=conv,
+                             transcript=lambda: self.store.messages(conv) if conv else [],
+                             new_items=new_items, options=options, defaults=defaults, unsaved=unsaved)
 
     def _run(self, params: dict[str, Any], reply_id: int, text: list[str],
              options: TurnOptions, carried: list[dict[str, Any]]) -> Iterator[ev.Event]:
@@ -523,7 +418,7 @@ class Session:
         else:
             self.conv = store.reload(conv)
         ran_on = final.get("model")
-        if self._prompt_chooses_model and isinstance(ran_on, str) and _MODEL_NAME.fullmatch(ran_on) \
+        if self._prompt_chooses_model and isinstance(ran_on, str) and MODEL_NAME.fullmatch(ran_on) \
                 and ran_on != self.conv.model:  # the stored prompt's model: show that one
             self.model = ran_on
             self.conv = store.update_conversation(self.conv, model=ran_on)
@@ -545,19 +440,8 @@ class Session:
     def price(self, response: dict[str, Any]) -> tuple[ev.Usage, dict[str, Any]] | None:
         """A response's usage with its cost (None: the price is unknown), and the reply's fields
         that record them; None if the server reported no usage."""
-        usage = _usage(response.get("usage"))
-        if usage is None:
-            return None
-        raw_output = response.get("output")
-        output = [i for i in raw_output if isinstance(i, dict)] if isinstance(raw_output, list) else []
-        ran_on = response.get("model")
-        model = ran_on if self._prompt_chooses_model and isinstance(ran_on, str) \
-            and _MODEL_NAME.fullmatch(ran_on) else self.model
-        cost, tools_usd = _turn_cost(model, response.get("usage"), output, self.engine.pricing,
-                                     memory_tier(self.settings.get("tools") or []))
-        fields = {"usage": response.get("usage"), "cost_usd": cost, "model": model, "tools_usd": tools_usd}
-        return ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
-                        usage.reasoning_tokens, cost), fields
+        return price(response, self.model, prompt_chooses_model=self._prompt_chooses_model,
+                     overrides=self.engine.pricing, tier=memory_tier(self.settings.get("tools") or []))
 
     def count_usage(self, reply_id: int, response: dict[str, Any]) -> None:
         """File the usage of a reply that did not finish (failed, cancelled) if the server sent
@@ -573,25 +457,3 @@ class Session:
             self.store.update_message(reply_id, content="".join(text), status=status, error=error)
         except TermchatError:
             pass  # the store itself is failing; the caller reports the original error
-
-
-def _usage(raw: Any) -> ev.Usage | None:
-    if not raw or not isinstance(raw, dict):
-        return None
-    details_in = raw.get("input_tokens_details")
-    details_out = raw.get("output_tokens_details")
-    details_in = details_in if isinstance(details_in, dict) else {}
-    details_out = details_out if isinstance(details_out, dict) else {}
-    return ev.Usage(token_count(raw.get("input_tokens")), token_count(raw.get("output_tokens")),
-                    token_count(details_in.get("cached_tokens")),
-                    token_count(details_out.get("reasoning_tokens")))
-
-
-def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]],
-               overrides: dict[str, Any] | None, tier: str) -> tuple[float | None, float | None]:
-    """The turn's total cost and its tool fees (each None if unknown)."""
-    try:
-        cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)
-    except (TypeError, ValueError, AttributeError):  # a usage object of the wrong shape
-        return None, None
-    return cost.total_usd, cost.tools_usd
