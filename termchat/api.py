@@ -1,9 +1,9 @@
-"""The only module that imports `openai` (lazily): client set-up, calls, error translation."""
+"""The API client: its set-up, retries and calls, plain dicts out (`openai` imported lazily here,
+in api_errors, which translates failures, and in api_events, which reads event streams)."""
 
 from __future__ import annotations
 
 import functools
-import math
 import sys
 import threading
 import time
@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from termchat import redact as redaction
-from termchat.errors import ApiError, BaseUrlError, ConfigError, NotSupportedError
+from termchat.api_errors import NOT_JSON_HINT, retry_reason, retry_wait, sdk_error, seconds
+from termchat.api_events import abort, check_event_stream, read_events
+from termchat.errors import ApiError, BaseUrlError, ConfigError
 from termchat.ids import checked_id
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,19 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_TIMEOUT = 120.0
 ITEMS_PER_REQUEST = 20  # conversation items the API takes in one request (create, or add)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"  # the SDK's, when neither flag nor env names one
-MAX_RETRY_AFTER = 120.0  # seconds; a server asking for a longer wait gets no automatic retry
 ANNOUNCED_WAIT = 1.0  # seconds; a shorter wait before a retry goes unannounced (nobody notices it)
 MAX_PAGES = 1000  # pages of a listing followed at most (100,000 conversation items)
-NOT_JSON_HINT = "is the base URL right? It usually ends in /v1"
 _T = TypeVar("_T")
-_known_event_types: frozenset[str] | None = None
-
-
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """`termchat.redact.redact`, after remembering `secrets` (kept for older callers)."""
-    for secret in secrets:
-        redaction.remember(secret)
-    return redaction.redact(text)
 
 
 def same_server_form(base_url: str) -> str:
@@ -117,58 +109,8 @@ class Api:
 
     def error(self, exc: BaseException, *, what: str = "request") -> ApiError | BaseUrlError:
         """Turn any SDK/network exception into a one-line `ApiError`."""
-        import openai
-
-        secrets = (self._api_key,)
-        where = self._where
-        if isinstance(exc, ApiError):
-            return exc
-        if isinstance(exc, openai.APITimeoutError):
-            return ApiError(f"{what} timed out: no answer from {where} in {self.timeout:g} s",
-                            hint="try again, or raise --timeout")
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc.__context__
-            detail = str(cause) if cause else "connection failed"
-            if "refused" in detail.lower():
-                detail = "connection refused"
-            elif "closed" in detail.lower() or "incomplete" in detail.lower() or "peer" in detail.lower():
-                detail = "the connection dropped"
-            if what == "stream":
-                return ApiError(f"the connection to {where} dropped mid-reply; the partial reply was kept")
-            return ApiError(redact(f"cannot reach {where}: {detail}", secrets))
-        if isinstance(exc, openai.APIStatusError):
-            status = exc.status_code
-            message, code = _status_message(exc)
-            retry_after = _retry_after(exc)
-            hint = None
-            if status == 401:
-                hint = "check OPENAI_API_KEY or --api-key"
-            elif status == 403:
-                hint = "the key lacks access to this model or endpoint"
-            elif status == 429:
-                hint = (f"retry after {retry_after:g} s" if retry_after is not None else "slow down and retry")
-            elif status >= 500:
-                hint = "server error; try again"
-            if status == 404 and code is None and self._answers_under_v1():
-                return BaseUrlError(redact(f"{what} failed: HTTP 404: {message}", secrets),
-                                    hint=f"did you mean {self.base_url}/v1? The API answers there")
-            cls = NotSupportedError if status in (404, 405) and code is None else ApiError
-            return cls(redact(f"{what} failed: HTTP {status}: {message}", secrets), status=status,
-                       code=code, retry_after=retry_after, hint=hint)
-        if isinstance(exc, openai.APIError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            code = body.get("code") or body.get("type")
-            message = body.get("message") or str(exc) or "the server reported an error"
-            return ApiError(redact(f"{what} failed: {message}" + (f" ({code})" if code else ""), secrets),
-                            code=code)
-        if isinstance(exc, openai.OpenAIError):
-            return ApiError(redact(f"{what} failed: {exc}", secrets))
-        if isinstance(exc, (ValueError, TypeError, AttributeError, KeyError, LookupError)):
-            # A 200 whose body is not the JSON the API sends: a captive portal's HTML page,
-            # a wrong base URL, a proxy's error page (json.JSONDecodeError is a ValueError).
-            return ApiError(f"{what} failed: {where} did not answer with the API's JSON",
-                            hint=NOT_JSON_HINT)
-        return ApiError(redact(f"{what} failed: {type(exc).__name__}: {exc}", secrets))
+        return sdk_error(exc, what=what, where=self._where, timeout=self.timeout, secrets=(self._api_key,),
+                         base_url=self.base_url, answers_under_v1=self._answers_under_v1)
 
     def _answers_under_v1(self) -> bool:
         """Whether a base URL without `/v1` got a 404 because the API lives under `<url>/v1`
@@ -209,11 +151,11 @@ class Api:
                 raise self.error(exc, what=what) from None
             except (openai.APIConnectionError, openai.APIStatusError) as exc:
                 error = self.error(exc, what=what)
-                wait = _retry_wait(exc, attempt) if attempt < retries else None
+                wait = retry_wait(exc, attempt) if attempt < retries else None
                 if wait is None or time.monotonic() - started + wait >= self.timeout:
                     raise error from None
                 if wait >= ANNOUNCED_WAIT:
-                    self.on_status(f"{_retry_reason(exc, self._where)}, retrying in {_seconds(wait)}")
+                    self.on_status(f"{retry_reason(exc, self._where)}, retrying in {seconds(wait)}")
                 if stop is not None:
                     if stop.wait(wait):
                         raise ApiError("stopped by the user") from None
@@ -243,82 +185,13 @@ class Api:
         yield from self._events(stream)
 
     def _check_event_stream(self, stream: Any, what: str) -> None:
-        """A stream must be `text/event-stream`: an HTML page with a 200 is no reply at all."""
-        try:
-            content_type = str(stream.response.headers.get("content-type") or "")
-        except AttributeError:
-            return
-        if content_type.split(";")[0].strip().lower() == "text/event-stream":
-            return
-        stream.close()
-        shown = redaction.redact(content_type.split(";")[0][:60]) or "no content type"
-        raise ApiError(f"{what} failed: {self._where} answered with {shown}, not an event stream",
-                       hint=NOT_JSON_HINT)
+        check_event_stream(stream, what, self._where)
 
     def _events(self, stream: Any) -> Iterator[Any]:
-        """Iterate an open SDK stream, turning every failure into one `ApiError`.
+        yield from read_events(stream, timeout=self.timeout, where=self._where,
+                               error=lambda exc: self.error(exc, what="stream"))
 
-        A watchdog bounds the server's silence to the timeout: SSE comments and events of
-        unknown types keep the socket busy without bringing the reply any closer.
-        """
-        import openai
-
-        from termchat.api_guard import StreamWatchdog
-
-        known = _event_types()
-        watchdog = StreamWatchdog(self.timeout, lambda: self.abort(stream))
-        try:
-            for event in stream:
-                watchdog.pause()
-                checked = _checked_event(event)
-                yield checked
-                watchdog.resume("progress" if checked.type in known else
-                                "alive" if checked.type == "keepalive" else "noise")
-            if watchdog.expired:  # its abort can end the iteration quietly instead of raising
-                raise self._silent(watchdog)
-        except ApiError:
-            raise
-        except openai.OpenAIError as exc:
-            if watchdog.expired:
-                raise self._silent(watchdog) from None
-            raise self.error(exc, what="stream") from None
-        except Exception as exc:  # httpx decoding errors on malformed streams
-            if watchdog.expired or "timeout" in type(exc).__name__.lower():
-                raise self._silent(watchdog) from None
-            raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
-        finally:
-            watchdog.stop()
-            stream.close()
-
-    def _silent(self, watchdog: Any) -> ApiError:
-        if watchdog.kept_alive:
-            from termchat.api_guard import KEEPALIVE_LIMIT
-
-            return ApiError(f"stream timed out: {self._where} sent only keep-alives for "
-                            f"{max(KEEPALIVE_LIMIT, self.timeout) / 60:g} min; the partial reply was kept")
-        return ApiError(f"stream timed out: nothing from {self._where} in {self.timeout:g} s; "
-                        "the partial reply was kept", hint="try again, or raise --timeout")
-
-    @staticmethod
-    def abort(stream: Any) -> None:
-        """Abort an open SDK stream from another thread, waking a reader blocked on the socket.
-
-        Closing the response alone does not interrupt a blocked `recv`; shutting the socket
-        down does. The socket is reached through the transport's `network_stream` extension.
-        """
-        import socket
-
-        try:
-            network = stream.response.extensions.get("network_stream")
-            sock = network.get_extra_info("socket") if network is not None else None
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
-        except (AttributeError, OSError):
-            pass
-        try:
-            stream.close()
-        except Exception:  # the reader may be closing it at the same moment
-            pass
+    abort = staticmethod(abort)
 
     def resume_stream(self, response_id: str, starting_after: int | None = None,
                       on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
@@ -462,131 +335,3 @@ class Api:
 def _after(cursor: str | None) -> dict[str, Any]:
     """The `after` argument of a listing call, when there is a cursor to continue from."""
     return {"after": cursor} if cursor else {}
-
-
-def _checked_event(event: Any) -> Any:
-    """A stream event must be a JSON object with a string `type`; `data: 42`, `data: null` or
-    `data: [..]` parse as JSON but are not events (the SDK passes them through as-is)."""
-    if not isinstance(getattr(event, "type", None), str):
-        raise ApiError("stream failed: malformed data from the server (an event without a type)")
-    return event
-
-
-def _status_message(exc: Any) -> tuple[str, str | None]:
-    """Pull a readable message from an OpenAI-shaped, FastAPI-shaped or plain-text error body."""
-    body = exc.body
-    code = None
-    message = None
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            message = err.get("message")
-            code = err.get("code") or None
-        detail = body.get("detail")
-        if message is None and detail is not None:
-            if isinstance(detail, list) and detail and isinstance(detail[0], dict):
-                first = detail[0]
-                loc = ".".join(str(p) for p in first.get("loc", []) if p != "body")
-                message = f"{first.get('msg', 'invalid request')}" + (f" at {loc}" if loc else "")
-            else:
-                message = str(detail)
-    elif isinstance(body, str) and body.strip():
-        message = body.strip()
-    if not message:
-        try:
-            text = exc.response.text.strip()
-        except Exception:
-            text = ""
-        message = text[:200] if text else {400: "bad request", 401: "unauthorized", 403: "forbidden",
-                                           404: "not found", 429: "too many requests"}.get(
-            exc.status_code, "error")
-    return " ".join(str(message).split()), code
-
-
-def _retry_after(exc: Any) -> float | None:
-    """The server's `Retry-After` (or `retry-after-ms`) in seconds; None when it is missing or
-    odd (NaN, infinite, negative, not a number or a date)."""
-    try:
-        headers = exc.response.headers
-    except AttributeError:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        seconds: float | None
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            seconds = _http_date_delay(value) if name == "retry-after" else None
-        if seconds is not None and math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    return None
-
-
-def _http_date_delay(value: str) -> float | None:
-    import email.utils
-
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return when.timestamp() - time.time() if when is not None and when.tzinfo else None
-
-
-def _retry_wait(exc: Any, attempt: int) -> float | None:
-    """Seconds to wait before retrying `exc`, or None if it is not worth a retry."""
-    import random
-
-    import openai
-
-    if isinstance(exc, openai.APIStatusError):
-        should = exc.response.headers.get("x-should-retry")
-        if should == "false" or (should != "true" and exc.status_code not in (408, 409, 429)
-                                 and exc.status_code < 500):
-            return None
-        retry_after = _retry_after(exc)
-        if retry_after is not None:
-            return retry_after if retry_after <= MAX_RETRY_AFTER else None
-    return min(0.5 * 2 ** attempt, 8.0) * (1 - 0.25 * random.random())
-
-
-def _retry_reason(exc: Any, where: str) -> str:
-    status = getattr(exc, "status_code", None)
-    if status == 429:
-        return "rate limited"
-    if status is not None:
-        return f"server error (HTTP {status})"
-    return f"cannot reach {where}"
-
-
-def _seconds(wait: float) -> str:
-    return f"{max(1, round(wait))} s"
-
-
-def _event_types() -> frozenset[str]:
-    """Every stream event type the SDK knows: the events that bring a reply forward."""
-    global _known_event_types
-    if _known_event_types is None:
-        import typing
-
-        names: set[str] = set()
-        try:
-            from openai.types.responses import ResponseStreamEvent
-
-            union = typing.get_args(ResponseStreamEvent)[0]
-            for model in typing.get_args(union):
-                names.update(typing.get_args(model.model_fields["type"].annotation))
-        except Exception:  # another SDK layout: fall back to the documented families
-            names = set()
-        _known_event_types = frozenset(names) or _FALLBACK_EVENT_TYPES
-    return _known_event_types
-
-
-_FALLBACK_EVENT_TYPES = frozenset({
-    "response.created", "response.in_progress", "response.queued", "response.completed",
-    "response.incomplete", "response.failed", "error", "response.output_item.added",
-    "response.output_item.done", "response.content_part.added", "response.content_part.done",
-    "response.output_text.delta", "response.output_text.done", "response.refusal.delta",
-    "response.refusal.done", "response.reasoning_summary_text.delta",
-    "response.reasoning_text.delta", "response.output_text.annotation.added"})
