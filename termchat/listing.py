@@ -8,11 +8,11 @@ version, an error) falls back to the full command, which reports problems proper
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
-from termchat.store_format import LISTED_SELECT, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
+from termchat.store_format import LISTED_SELECT, NEWEST_FIRST, conversation_json
+from termchat.store_format import SCHEMA_VERSION as SCHEMA_VERSION  # what `list` reads
 
 LOCK_WAIT = 5.0  # seconds `list` waits for another process's lock (termchat.store.READ_WAIT)
 EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
@@ -62,31 +62,19 @@ def fast_list(argv: list[str]) -> int | None:
             limit = int(args.pop(0))
         else:
             return None
-    from termchat.paths import data_dir_name
+    from termchat import store_fast_read
 
-    try:
-        path = os.path.join(data_dir_name(), "termchat.db")
-    except Exception:  # platformdirs trouble: let the full command explain
+    path = store_fast_read.database_path()
+    if path is None:
         return None
-    if not os.path.exists(path):
-        return None
+    sqlite3 = store_fast_read.sqlite_module()
+    columns = LISTED_SELECT if as_json else "id, updated_at, mode, title"
     try:
-        # The C module alone: `sqlite3` adds date/time adapters (and imports datetime) that a
-        # read of strings and numbers never uses.
-        import _sqlite3 as sqlite3
-    except ImportError:
-        import sqlite3  # type: ignore[no-redef]  # the same API, with adapters
-
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=LOCK_WAIT)
-        try:
-            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                return None
-            columns = LISTED_SELECT if as_json else "id, updated_at, mode, title"
-            rows = db.execute(f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?",
-                              (limit,)).fetchall()
-        finally:
-            db.close()
+        rows = store_fast_read.read(path, lambda db: db.execute(
+            f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?", (limit,)).fetchall(),
+            timeout=LOCK_WAIT)
+        if rows is None:
+            return None
     except sqlite3.Error as exc:
         if "locked" not in str(exc):
             return None
