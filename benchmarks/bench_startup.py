@@ -1,7 +1,8 @@
 """Startup: `termchat --help`, `--version` and `list` (1,000 chats) vs a bare `python -c pass`.
 
 Budget (docs/ARCHITECTURE.md): at most 2.0x the bare interpreter, and openai / textual are never
-imported on these paths (checked with `python -X importtime`).
+imported on these paths (checked with `python -X importtime`). Also the loopback fake API
+(`--demo` and every test start one): importing `termchat.fake_api` and starting the server.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from _common import (  # noqa: E402
 )
 
 TARGET = 2.0
+FAKE_API_TARGET = 0.5  # seconds: import termchat.fake_api, start the server
+FAKE_API_START = ("import time; t = time.perf_counter(); import termchat.fake_api as f; "
+                  "api = f.FakeAPI(); api.start(); print(time.perf_counter() - t); api.stop()")
 FORBIDDEN = ("openai", "textual", "httpx", "rich")
 
 
@@ -41,6 +45,15 @@ def imported_modules(cmd: list[str], env: dict[str, str]) -> set[str]:
         if line.startswith("import time:") and "|" in line:
             names.add(line.rsplit("|", 1)[1].strip())
     return names
+
+
+def fake_api_start(env: dict[str, str]) -> float:
+    """Seconds from the first import of termchat.fake_api to a listening server (in a child)."""
+    import subprocess
+
+    proc = subprocess.run([PYTHON, "-c", FAKE_API_START], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=True)
+    return float(proc.stdout.strip())
 
 
 def main() -> int:
@@ -83,6 +96,10 @@ def main() -> int:
             rows.append(Row(f"startup: termchat {name}", f"{ms(m)} median", f"{ms(base_med)} python -c pass",
                             ratio, f"<= {TARGET:.1f}x, no openai/textual", ratio <= TARGET and not bad,
                             value=m))
+        fake = median([fake_api_start(env) for _ in range(runs)])
+        log(f"fake API import + start: median {ms(fake)} ({runs} runs)")
+        rows.append(Row("startup: fake API import + start", f"{ms(fake)} median", "-", None,
+                        f"< {FAKE_API_TARGET} s", fake < FAKE_API_TARGET, value=fake))
         extra = "; ".join(leaks) if leaks else "openai/textual not imported on --help, --version, list"
         log(extra)
     return report("bench_startup", rows, args, extra)

@@ -7,6 +7,8 @@
   complete, vs the same bare SDK loop run in-process: at most 1.5x.
 * TUI input latency: key presses posted to the prompt TextArea while the reply streams; the time
   from posting a key to the prompt's text containing it, p95 under 50 ms.
+* Sanitizing: `strip_control` (every server/model text passes it) on a megabyte of plain text and
+  on a megabyte dense with escape sequences: each under 0.25 s (no backtracking blow-up).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from _common import (  # noqa: E402
 ONESHOT_TARGET = 0.9   # throughput ratio, at least
 TUI_TARGET = 1.5       # time ratio, at most
 LATENCY_TARGET = 0.050  # seconds, p95
+SANITIZE_TARGET = 0.25  # seconds per megabyte, at most
 
 BARE_LOOP = """
 import sys, openai
@@ -133,6 +136,27 @@ async def tui_stream(ctx, api, chunks: list[str], *, type_keys: int) -> tuple[fl
     return elapsed, latencies, ok
 
 
+def sanitize_rows(runs: int) -> list[Row]:
+    """strip_control on a megabyte of ordinary text and on a megabyte of hostile text."""
+    from termchat.sanitize import strip_control
+
+    esc, bel = "\x1b", "\x07"
+    texts = {"plain": "Hello wörld 👨‍👩‍👧 tab\there\n" * 40_000,
+             "hostile": f"ok {esc}[2J {esc}]52;c;aGVsbG8={bel} \x9b31m x\u202e\r\n" * 25_000}
+    rows = []
+    for name, text in texts.items():
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            strip_control(text)
+            samples.append(time.perf_counter() - started)
+        m = median(samples)
+        log(f"strip_control, 1 MB {name}: median {ms(m)} ({runs} runs)")
+        rows.append(Row(f"streaming: sanitize 1 MB {name}", f"{ms(m)} median", "-", None,
+                        f"< {SANITIZE_TARGET} s", m < SANITIZE_TARGET, value=m))
+    return rows
+
+
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0])
     deltas = 2000 if args.quick else 20_000
@@ -206,6 +230,7 @@ def main() -> int:
                             f"< {LATENCY_TARGET * 1000:.0f} ms", False))
     finally:
         api.stop()
+    rows += sanitize_rows(3 if args.quick else 9)
     return report("bench_streaming", rows, args)
 
 

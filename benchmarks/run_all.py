@@ -63,7 +63,7 @@ def main() -> int:
     crashed, missed = [], []
     for name in args.only or BENCHMARKS:
         t0 = time.perf_counter()
-        rows, error = run_one(name, args.quick, timeout=120 if args.quick else 900)
+        rows, error = run_one(name, args.quick, timeout=600)  # only stops a hang; a busy machine is slow
         sys.stderr.write(f"   ({name}: {time.perf_counter() - t0:.1f} s)\n")
         if error:
             crashed.append(name)

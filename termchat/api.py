@@ -1,12 +1,20 @@
-"""The only module that imports `openai` (lazily): client set-up, calls, error translation."""
+"""The API client: its set-up, retries and calls, plain dicts out (`openai` imported lazily here,
+in api_errors, which translates failures, and in api_events, which reads event streams)."""
 
 from __future__ import annotations
 
-import re
+import functools
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from termchat.errors import ApiError, ConfigError, NotSupportedError
+from termchat import redact as redaction
+from termchat.api_errors import NOT_JSON_HINT, retry_reason, retry_wait, sdk_error, seconds
+from termchat.api_events import abort, check_event_stream, read_events
+from termchat.errors import ApiError, BaseUrlError, ConfigError
+from termchat.ids import checked_id
 
 if TYPE_CHECKING:  # pragma: no cover
     import openai
@@ -14,22 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_TIMEOUT = 120.0
 ITEMS_PER_REQUEST = 20  # conversation items the API takes in one request (create, or add)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"  # the SDK's, when neither flag nor env names one
-_KEY_PATTERN = re.compile(r"(sk-|sess-)[A-Za-z0-9*_\-]{4,}")
-
-
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove API keys (ours and anything key-shaped) from a message before it is shown.
-
-    Server text in it is untrusted: terminal escapes and control characters are stripped too,
-    since the message is printed, stored with the failed reply, and shown again by `show`.
-    """
-    from termchat.sanitize import strip_control
-
-    text = strip_control(text, keep_newlines=False)
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _KEY_PATTERN.sub(r"\1***", text)
+ANNOUNCED_WAIT = 1.0  # seconds; a shorter wait before a retry goes unannounced (nobody notices it)
+MAX_PAGES = 1000  # pages of a listing followed at most (100,000 conversation items)
+_T = TypeVar("_T")
 
 
 def same_server_form(base_url: str) -> str:
@@ -39,20 +34,28 @@ def same_server_form(base_url: str) -> str:
     return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
 
 
-def _dump(obj: Any) -> dict[str, Any]:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json", warnings=False)
-    if isinstance(obj, dict):
-        return dict(obj)
-    # The SDK hands back a body that is not JSON as a string (an HTML page, say).
-    raise ApiError("the server's answer is not a JSON object (is the base URL right?)")
+def _stderr_status(line: str) -> None:
+    try:
+        sys.stderr.write(f"termchat: {redaction.redact(line)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _plain_word(value: Any, default: str = "unknown") -> str:
+    """A server status as one short lower-case word (it is shown and stored), else `default`."""
+    if isinstance(value, str) and 0 < len(value) <= 32 and value.replace("_", "").isalpha() \
+            and value.isascii() and value.islower():
+        return value
+    return default
 
 
 class Api:
     """A thin wrapper over the SDK client: plain dicts out, `ApiError`s for every failure."""
 
     def __init__(self, *, base_url: str | None, api_key: str | None, max_retries: int = 2,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT,
+                 on_status: Callable[[str], None] | None = None) -> None:
         if not api_key:
             if not base_url:
                 raise ConfigError(
@@ -61,13 +64,21 @@ class Api:
             api_key = "not-needed"  # local servers usually ignore it, the SDK insists on one
         self.base_url = base_url
         self._api_key = api_key
-        self.max_retries = max_retries
-        self.timeout = timeout
+        redaction.remember(api_key)
+        redaction.remember_url(base_url)
+        self.max_retries = max_retries  # retries of a failed attempt (never of a silent one)
+        self.timeout = timeout  # the longest the user waits on a silent server
+        self.on_status = on_status or _stderr_status  # "rate limited, retrying in 48 s"
         self._client: openai.OpenAI | None = None
+        self._v1_answers: bool | None = None
 
     def clean(self, text: str) -> str:
-        """Server-provided text made safe to print and store: no escapes, no API key."""
-        return redact(text, (self._api_key,))
+        """Server-provided text made safe to print and store: no escapes, no secrets."""
+        return redaction.redact(text)
+
+    @property
+    def _where(self) -> str:
+        return redaction.redact(self.base_url or "api.openai.com")
 
     def __repr__(self) -> str:  # never show the key
         return f"Api(base_url={self.base_url!r})"
@@ -82,8 +93,12 @@ class Api:
         if self._client is None:
             import openai
 
+            from termchat.api_guard import guarded_http_client
+
+            # Retries are ours (`_attempts`): bounded by the timeout, announced on stderr.
             self._client = openai.OpenAI(api_key=self._api_key, base_url=self.base_url,
-                                         max_retries=self.max_retries, timeout=self.timeout)
+                                         max_retries=0, timeout=self.timeout,
+                                         http_client=guarded_http_client(openai.DefaultHttpxClient))
         return self._client
 
     def close(self) -> None:
@@ -92,139 +107,133 @@ class Api:
 
     # -- error translation -----------------------------------------------------------------
 
-    def error(self, exc: BaseException, *, what: str = "request") -> ApiError:
+    def error(self, exc: BaseException, *, what: str = "request") -> ApiError | BaseUrlError:
         """Turn any SDK/network exception into a one-line `ApiError`."""
+        return sdk_error(exc, what=what, where=self._where, timeout=self.timeout, secrets=(self._api_key,),
+                         base_url=self.base_url, answers_under_v1=self._answers_under_v1)
+
+    def _answers_under_v1(self) -> bool:
+        """Whether a base URL without `/v1` got a 404 because the API lives under `<url>/v1`
+        (a `GET <url>/v1/models` answers with anything but 404). Asked once per client."""
+        if self._v1_answers is None:
+            import openai
+
+            self._v1_answers = False
+            if self.base_url and not self.base_url.rstrip("/").endswith("/v1"):
+                probe = self.client.with_options(base_url=f"{self.base_url}/v1", max_retries=0,
+                                                 timeout=min(self.timeout, 10.0))
+                try:
+                    probe.models.list()
+                    self._v1_answers = True
+                except openai.APIStatusError as exc:
+                    self._v1_answers = exc.status_code != 404
+                except openai.OpenAIError:
+                    pass
+        return self._v1_answers
+
+    # -- attempts and retries ---------------------------------------------------------------
+
+    def _attempts(self, what: str, send: Callable[[], _T], *, retries: int | None = None,
+                  stop: threading.Event | None = None) -> _T:
+        """`send()`, retrying a failed attempt (429, 5xx, a refused or dropped connection) while
+        the waits fit in the timeout. A silent server is never retried: it has had its time."""
         import openai
 
-        secrets = (self._api_key,)
-        where = self.base_url or "api.openai.com"
-        if isinstance(exc, openai.APITimeoutError):
-            return ApiError(f"{what} timed out talking to {where}", hint="try again or raise the timeout")
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc.__context__
-            detail = str(cause) if cause else "connection failed"
-            if "refused" in detail.lower():
-                detail = "connection refused"
-            elif "closed" in detail.lower() or "incomplete" in detail.lower() or "peer" in detail.lower():
-                detail = "the connection dropped"
-            if what == "stream":
-                return ApiError(f"the connection to {where} dropped mid-reply; the partial reply was kept")
-            return ApiError(redact(f"cannot reach {where}: {detail}", secrets))
-        if isinstance(exc, openai.APIStatusError):
-            status = exc.status_code
-            message, code = _status_message(exc)
-            retry_after = _retry_after(exc)
-            hint = None
-            if status == 401:
-                hint = "check OPENAI_API_KEY or --api-key"
-            elif status == 403:
-                hint = "the key lacks access to this model or endpoint"
-            elif status == 429:
-                hint = (f"retry after {retry_after:g}s" if retry_after is not None else "slow down and retry")
-            elif status >= 500:
-                hint = "server error; try again"
-            cls = NotSupportedError if status in (404, 405) and code is None else ApiError
-            return cls(redact(f"{what} failed: HTTP {status}: {message}", secrets), status=status,
-                       code=code, retry_after=retry_after, hint=hint)
-        if isinstance(exc, openai.APIError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            code = body.get("code") or body.get("type")
-            message = body.get("message") or str(exc) or "the server reported an error"
-            return ApiError(redact(f"{what} failed: {message}" + (f" ({code})" if code else ""), secrets),
-                            code=code)
-        if isinstance(exc, openai.OpenAIError):
-            return ApiError(redact(f"{what} failed: {exc}", secrets))
-        return ApiError(redact(f"{what} failed: {type(exc).__name__}: {exc}", secrets))
+        retries = self.max_retries if retries is None else retries
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                return send()
+            except KeyboardInterrupt:
+                raise
+            except openai.APITimeoutError as exc:
+                raise self.error(exc, what=what) from None
+            except (openai.APIConnectionError, openai.APIStatusError) as exc:
+                error = self.error(exc, what=what)
+                wait = retry_wait(exc, attempt) if attempt < retries else None
+                if wait is None or time.monotonic() - started + wait >= self.timeout:
+                    raise error from None
+                if wait >= ANNOUNCED_WAIT:
+                    self.on_status(f"{retry_reason(exc, self._where)}, retrying in {seconds(wait)}")
+                if stop is not None:
+                    if stop.wait(wait):
+                        raise ApiError("stopped by the user") from None
+                else:
+                    time.sleep(wait)
+                attempt += 1
+            except ApiError:
+                raise
+            except Exception as exc:  # the SDK choking on what the server sent
+                raise self.error(exc, what=what) from exc
 
     # -- responses --------------------------------------------------------------------------
 
     def stream_response(self, params: dict[str, Any],
-                        on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
+                        on_open: Callable[[Any], None] | None = None,
+                        stop: threading.Event | None = None) -> Iterator[Any]:
         """Iterate the SDK's raw stream events; `close()` on the iterator stops the HTTP stream.
 
         `on_open` receives the open SDK stream, whose `close()` may be called from another
-        thread to abort a reply that has stalled.
+        thread to abort a reply that has stalled. `stop`, once set, ends a wait between retries.
         """
-        import openai
-
-        try:
-            stream = self.client.responses.create(**params, stream=True)
-        except openai.OpenAIError as exc:
-            raise self.error(exc) from None
+        stream = self._attempts("request", lambda: self.client.responses.create(**params, stream=True),
+                                stop=stop)
+        self._check_event_stream(stream, "request")
         if on_open is not None:
             on_open(stream)
         yield from self._events(stream)
 
+    def _check_event_stream(self, stream: Any, what: str) -> None:
+        check_event_stream(stream, what, self._where)
+
     def _events(self, stream: Any) -> Iterator[Any]:
-        """Iterate an open SDK stream, turning every failure into one `ApiError`."""
-        import openai
+        yield from read_events(stream, timeout=self.timeout, where=self._where,
+                               error=lambda exc: self.error(exc, what="stream"))
 
-        try:
-            for event in stream:
-                yield _checked_event(event)
-        except ApiError:
-            raise
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="stream") from None
-        except Exception as exc:  # httpx decoding errors on malformed streams
-            raise ApiError(f"stream failed: malformed data from the server ({type(exc).__name__})") from None
-        finally:
-            stream.close()
-
-    @staticmethod
-    def abort(stream: Any) -> None:
-        """Abort an open SDK stream from another thread, waking a reader blocked on the socket.
-
-        Closing the response alone does not interrupt a blocked `recv`; shutting the socket
-        down does. The socket is reached through the transport's `network_stream` extension.
-        """
-        import socket
-
-        try:
-            network = stream.response.extensions.get("network_stream")
-            sock = network.get_extra_info("socket") if network is not None else None
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
-        except (AttributeError, OSError):
-            pass
-        try:
-            stream.close()
-        except Exception:  # the reader may be closing it at the same moment
-            pass
+    abort = staticmethod(abort)
 
     def resume_stream(self, response_id: str, starting_after: int | None = None,
                       on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
         """A background response's events, replayed from the start (or after a sequence number);
         `on_open` as for `stream_response`."""
-        import openai
-
-        try:
-            kwargs: dict[str, Any] = {"stream": True}
-            if starting_after is not None:
-                kwargs["starting_after"] = starting_after
-            stream = self.client.responses.retrieve(response_id, **kwargs)
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="resume") from None
+        kwargs: dict[str, Any] = {"stream": True}
+        if starting_after is not None:
+            kwargs["starting_after"] = starting_after
+        stream = self._attempts("resume", lambda: self.client.responses.retrieve(response_id, **kwargs))
+        self._check_event_stream(stream, "resume")
         if on_open is not None:
             on_open(stream)
         yield from self._events(stream)
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        import openai
+    def _call(self, what: str, fn: Any, *args: Any, retries: int | None = None,
+              **kwargs: Any) -> dict[str, Any]:
+        result = self._attempts(what, lambda: fn(*args, **kwargs), retries=retries)
+        return self._dump(result, what)
 
-        try:
-            return _dump(fn(*args, **kwargs))
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what=what) from None
+    def _dump(self, obj: Any, what: str) -> dict[str, Any]:
+        """A JSON object from the server as a dict; anything else (text, a list) is an error."""
+        data = obj.model_dump(mode="json", warnings=False) if hasattr(obj, "model_dump") else obj
+        if not isinstance(data, dict):
+            raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON",
+                           hint=NOT_JSON_HINT)
+        return data
+
+    def _response(self, what: str, data: dict[str, Any]) -> dict[str, Any]:
+        """A response object: a valid id, and a status that is one plain word."""
+        checked_id(data.get("id"), what=f"{what}: the response")
+        data["status"] = _plain_word(data.get("status"), "unknown") if data.get("status") else None
+        return data
 
     def create_response(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._call("request", self.client.responses.create, **params)
+        return self._response("request", self._call("request", self.client.responses.create, **params))
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
-        return self._call("retrieve", self.client.responses.retrieve, response_id)
+        return self._response("retrieve", self._call("retrieve", self.client.responses.retrieve,
+                                                     response_id))
 
     def cancel_response(self, response_id: str) -> dict[str, Any]:
-        return self._call("cancel", self.client.responses.cancel, response_id)
+        return self._response("cancel", self._call("cancel", self.client.responses.cancel, response_id))
 
     def compact(self, *, model: str, input: list[dict[str, Any]], instructions: str | None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": model, "input": input}
@@ -242,17 +251,38 @@ class Api:
 
     def vector_stores(self, limit: int = 100) -> list[dict[str, Any]]:
         """The account's vector stores (id, name, file counts), following the cursor pages."""
-        import openai
+        what = "list vector stores"
+        stores = self._pages(what, lambda after: self.client.vector_stores.list(
+            limit=limit, **_after(after)), most=1000)  # enough for a picker
+        for store in stores:
+            checked_id(store.get("id"), what=f"{what}: a vector store")
+        return stores
 
-        try:
-            stores = []
-            for store in self.client.vector_stores.list(limit=limit):
-                stores.append(_dump(store))
-                if len(stores) >= 1000:  # enough for a picker
-                    break
-            return stores
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="list vector stores") from None
+    def _pages(self, what: str, fetch: Callable[[str | None], Any], *,
+               most: int | None = None) -> list[dict[str, Any]]:
+        """Every item of a cursor-paged listing. A server that repeats a cursor (`has_more`
+        forever) or pages past `MAX_PAGES` is stopped with an error, never followed forever."""
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            page = self._attempts(what, functools.partial(fetch, cursor))
+            data = getattr(page, "data", None)
+            if not isinstance(data, list):
+                raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON",
+                               hint=NOT_JSON_HINT)
+            items.extend(self._dump(item, what) for item in data)
+            if most is not None and len(items) >= most:
+                return items[:most]
+            last_id = getattr(page, "last_id", None) or (items[-1].get("id") if data else None)
+            if getattr(page, "has_more", None) is False or not data or not last_id:
+                return items
+            if not isinstance(last_id, str) or last_id in seen:
+                raise ApiError(f"{what} failed: {self._where} sent the same page twice "
+                               f"(cursor {redaction.redact(str(last_id))[:60]}); stopped reading")
+            seen.add(last_id)
+            cursor = last_id
+        raise ApiError(f"{what} failed: {self._where} sent more than {MAX_PAGES} pages; stopped reading")
 
     # -- conversations ------------------------------------------------------------------------
 
@@ -270,6 +300,7 @@ class Api:
         if items:
             kwargs["items"] = items[:ITEMS_PER_REQUEST]
         created = self._call("create conversation", self.client.conversations.create, **kwargs)
+        checked_id(created.get("id"), what="create conversation: the conversation")
         try:
             for start in range(ITEMS_PER_REQUEST, len(items), ITEMS_PER_REQUEST):
                 self._call("add conversation items", self.client.conversations.items.create,
@@ -291,62 +322,16 @@ class Api:
 
     def delete_conversation(self, conversation_id: str, *, timeout: float | None = None) -> dict[str, Any]:
         """`timeout` (seconds) bounds one attempt, without retries (say, while a user waits to exit)."""
-        client = self.client if timeout is None else self.client.with_options(timeout=timeout, max_retries=0)
-        return self._call("delete conversation", client.conversations.delete, conversation_id)
+        client = self.client if timeout is None else self.client.with_options(timeout=timeout)
+        return self._call("delete conversation", client.conversations.delete, conversation_id,
+                          retries=0 if timeout is not None else None)
 
     def conversation_items(self, conversation_id: str, page_size: int = 100) -> list[dict[str, Any]]:
         """Every item of a conversation, oldest first, following the cursor pages."""
-        import openai
-
-        try:
-            page = self.client.conversations.items.list(conversation_id, order="asc", limit=page_size)
-            return [_dump(item) for item in page]  # the SDK page iterator follows `after` cursors
-        except openai.OpenAIError as exc:
-            raise self.error(exc, what="list conversation items") from None
+        return self._pages("list conversation items", lambda after: self.client.conversations.items.list(
+            conversation_id, order="asc", limit=page_size, **_after(after)))
 
 
-def _checked_event(event: Any) -> Any:
-    """A stream event must be a JSON object with a string `type`; `data: 42`, `data: null` or
-    `data: [..]` parse as JSON but are not events (the SDK passes them through as-is)."""
-    if not isinstance(getattr(event, "type", None), str):
-        raise ApiError("stream failed: malformed data from the server (an event without a type)")
-    return event
-
-
-def _status_message(exc: Any) -> tuple[str, str | None]:
-    """Pull a readable message from an OpenAI-shaped, FastAPI-shaped or plain-text error body."""
-    body = exc.body
-    code = None
-    message = None
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            message = err.get("message")
-            code = err.get("code") or None
-        detail = body.get("detail")
-        if message is None and detail is not None:
-            if isinstance(detail, list) and detail and isinstance(detail[0], dict):
-                first = detail[0]
-                loc = ".".join(str(p) for p in first.get("loc", []) if p != "body")
-                message = f"{first.get('msg', 'invalid request')}" + (f" at {loc}" if loc else "")
-            else:
-                message = str(detail)
-    elif isinstance(body, str) and body.strip():
-        message = body.strip()
-    if not message:
-        try:
-            text = exc.response.text.strip()
-        except Exception:
-            text = ""
-        message = text[:200] if text else {400: "bad request", 401: "unauthorized", 403: "forbidden",
-                                           404: "not found", 429: "too many requests"}.get(
-            exc.status_code, "error")
-    return " ".join(str(message).split()), code
-
-
-def _retry_after(exc: Any) -> float | None:
-    try:
-        value = exc.response.headers.get("retry-after")
-        return float(value) if value is not None else None
-    except (ValueError, AttributeError):
-        return None
+def _after(cursor: str | None) -> dict[str, Any]:
+    """The `after` argument of a listing call, when there is a cursor to continue from."""
+    return {"after": cursor} if cursor else {}

@@ -44,6 +44,9 @@ class AppContext:
 
             fake, base_url, data_dir = start_demo(args)
             api_key = "demo"
+        from termchat.redact import remember_config
+
+        remember_config(config, api_key=api_key, base_url=base_url)  # every later error is redacted
         context = cls(config, base_url=base_url, api_key=api_key, data_dir=data_dir, demo=demo, fake=fake)
         timeout = getattr(args, "timeout", None)
         if timeout is not None:

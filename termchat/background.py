@@ -63,13 +63,21 @@ def _session_for(engine: Engine, job: JobRow) -> Session | None:
 # -- a job's end: filed once, in one step -----------------------------------------------------
 
 def record_failure(engine: Engine, job: JobRow, status: str, error: str, *,
-                   settled_ok: bool = False) -> str:
+                   settled_ok: bool = False, response: dict[str, Any] | None = None) -> str:
     """Store a job's unhappy end (failed, cancelled, expired) on the job and its reply, keeping
-    any partial text. The one place job errors are written: server text is cleaned here, before
-    it is stored or shown. Returns the cleaned error."""
+    any partial text, and the usage `response` reports (a cancelled or failed job's tokens are
+    billed too). The one place job errors are written: server text is cleaned here, before it
+    is stored or shown. Returns the cleaned error."""
     error = engine.api.clean(error)
     reply_status = INTERRUPTED if status == "cancelled" else FAILED
-    engine.store.file_reply(job.message_id or 0, {"status": reply_status, "error": error},
+    fields: dict[str, Any] = {"status": reply_status, "error": error}
+    usage = None
+    session = _session_for(engine, job) if response is not None and job.message_id else None
+    priced = session.price(response) if session is not None and response is not None else None
+    if session is not None and session.conv is not None and priced is not None:
+        fields.update(priced[1])
+        usage = (session.conv, priced[0].input_tokens, priced[0].output_tokens, priced[0].cost_usd)
+    engine.store.file_reply(job.message_id or 0, fields, usage=usage,
                             job=(job.response_id, status, error), settled_ok=settled_ok)
     return error
 
@@ -105,12 +113,13 @@ def _settle(engine: Engine, job: JobRow, response: dict[str, Any] | None, *,
     if status == "expired":
         error = record_failure(engine, job, "expired", EXPIRED_MESSAGE, settled_ok=settled_ok)
     elif status == "cancelled":
-        error = record_failure(engine, job, "cancelled", "cancelled", settled_ok=settled_ok)
+        error = record_failure(engine, job, "cancelled", "cancelled", settled_ok=settled_ok, response=response)
     else:
         assert response is not None
         raw = response.get("error")
         message = raw.get("message") if isinstance(raw, dict) else None
-        error = record_failure(engine, job, "failed", str(message or "the job failed"), settled_ok=settled_ok)
+        error = record_failure(engine, job, "failed", str(message or "the job failed"), settled_ok=settled_ok,
+                               response=response)
         status = "failed"
     yield ev.Failed(conv_id, failure_line(job.response_id, status, error), "", 1)
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 STDIN_LIMIT = 10 * 1024 * 1024  # bytes; larger input is refused with a clear message
-PIPE_WAIT = 1.0  # seconds `-p` waits for piped stdin to start before ignoring it
+SLOW_STDIN = 1.0  # seconds of silent stdin after which `-p` says it is waiting for it to end
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             args = _root_parser().parse_args(args_list)
             args.command = None
+        _check_text(args)
         return _dispatch(args)
     except TermchatError as exc:
         if debug:
@@ -110,6 +111,25 @@ def _find_subcommand(argv: list[str]) -> tuple[int, Subcommand] | None:
     return None
 
 
+PATH_ARGS = ("schema", "output")  # file names: any bytes the file system takes
+
+
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse an argument that is not valid UTF-8 (Python hands its bytes over as surrogates)."""
+    for name, value in vars(args).items():
+        if name in PATH_ARGS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    flag = {"prompt": "-p", "id": "the id", "query": "the query", "action": "the action"}.get(
+                        name, "--" + name.replace("_", "-"))
+                    raise UsageError(f"{flag} is not valid UTF-8 text",
+                                     hint="check the shell's or the terminal's encoding") from None
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from termchat.app_context import AppContext
 
@@ -126,8 +146,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         ctx.close()
 
 
-def read_stdin(wait: float | None) -> str | None:
-    """Read piped stdin as text. `wait` bounds how long to wait for it to start (None: forever)."""
+def read_stdin(*, say_when_slow: bool = False) -> str | None:
+    """Read stdin to EOF as text when it is not a terminal, as every Unix filter does.
+
+    `</dev/null` is how a caller says "no stdin". With `say_when_slow`, a terminal user whose
+    stdin stays silent is told what termchat is waiting for.
+    """
     stream = sys.stdin
     if stream is None or stream.closed:
         return None
@@ -137,15 +161,15 @@ def read_stdin(wait: float | None) -> str | None:
         fd = stream.fileno()
     except (OSError, ValueError):
         return None
-    if wait is not None:
+    if say_when_slow and _stderr_is_tty():
         import select
 
         try:
-            ready, _, _ = select.select([fd], [], [], wait)
+            ready, _, _ = select.select([fd], [], [], SLOW_STDIN)
         except (OSError, ValueError):
             ready = [fd]
         if not ready:
-            return None
+            say("reading stdin until it ends (add </dev/null to send only -p TEXT)")
     chunks = []
     size = 0
     while True:
@@ -164,6 +188,13 @@ def read_stdin(wait: float | None) -> str | None:
     if "\ufffd" in text and "\ufffd".encode() not in data:
         say("stdin was not valid UTF-8; undecodable bytes were replaced", level="note")
     return text
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def build_prompt(text: str | None, stdin_text: str | None) -> str | None:
@@ -188,7 +219,7 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
         from termchat.tui.launch import run_app
 
         return run_app(ctx, args)
-    stdin_text = read_stdin(PIPE_WAIT if args.prompt is not None else None)
+    stdin_text = read_stdin(say_when_slow=args.prompt is not None)
     prompt = build_prompt(args.prompt, stdin_text)
     if prompt is None or not prompt.strip():
         raise UsageError("empty prompt: give -p TEXT or pipe some text")

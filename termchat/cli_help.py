@@ -47,7 +47,9 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
                             "or local history"}),
     (("--instructions",), {"metavar": "TEXT", "help": "system instructions for this chat"}),
     (("--tool",), {**_LIST, "metavar": "NAME",
-                   "help": "enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL"}),
+                   "help": "enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL "
+                           "(repeatable; a continued chat keeps its tools unless given)"}),
+    (("--no-tools",), {**_FLAG, "help": "turn off the tools a continued chat has stored (also: --tool none)"}),
     (("--tool-choice",), {"metavar": "CHOICE", "help": "auto, none, required, or a tool name"}),
     (("--schema",), {"metavar": "FILE", "help": "JSON Schema file: ask for structured output"}),
     (("--approve-mcp",), {"choices": ("always", "never"),
@@ -65,7 +67,8 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("--base-url",), {"metavar": "URL", "help": "any Responses-compatible server (env OPENAI_BASE_URL)"}),
     (("--api-key",), {"metavar": "KEY", "help": "API key (prefer env OPENAI_API_KEY)"}),
     (("--timeout",), {"type": float, "metavar": "SECONDS",
-                      "help": "give up on a silent server after this long (default 120)"}),
+                      "help": "the longest you wait on a silent server, retries included: before "
+                              "the reply starts and between its parts (default 120)"}),
     (("--demo",), {**_FLAG, "help": "use the built-in fake API: no key, no network"}),
     (("--debug",), {**_FLAG, "help": "show tracebacks on errors"}),
 )

@@ -23,7 +23,20 @@ def find(store: Store, ident: str) -> ConversationRow:
     return conv
 
 
+def find_or_import(ctx: Any, ident: str) -> ConversationRow:
+    """`find`, but a `conv_…` id this machine has never seen is imported from the server, as
+    `--conversation` does."""
+    conv = ctx.store.lookup(ident)
+    if conv is None and ident.startswith("conv_") and ctx.has_credentials:
+        conv, notices = ctx.engine().open(ident, sync=False)
+        for notice in notices:
+            say(notice.message, level="note")
+    return conv or find(ctx.store, ident)
+
+
 def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {args.limit}")
     rows = ctx.store.list_conversations(limit=args.limit)
     if args.json:
         sys.stdout.write(safe_json([r.to_json() for r in rows], indent=2) + "\n")
@@ -36,7 +49,7 @@ def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def show_cmd(ctx: Any, args: argparse.Namespace) -> int:
-    conv = find(ctx.store, args.id)
+    conv = find_or_import(ctx, args.id)
     if args.json:
         sys.stdout.write(safe_json(export_json(ctx.store, conv), indent=2) + "\n")
     else:
@@ -45,7 +58,7 @@ def show_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
-    conv = find(ctx.store, args.id)
+    conv = find_or_import(ctx, args.id)
     if args.format == "json":
         text = safe_json(export_json(ctx.store, conv), indent=2)
     else:
@@ -53,8 +66,10 @@ def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(text + "\n")
         return 0
+    from termchat.paths import open_private_text
+
     try:
-        with open(args.output, "w", encoding="utf-8") as out:
+        with open_private_text(args.output) as out:  # 0600: an export holds the chat's history
             out.write(text + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
@@ -148,9 +163,9 @@ def fork_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
     prompt = None
     if args.prompt is not None:
-        from termchat.cli import PIPE_WAIT, build_prompt, read_stdin
+        from termchat.cli import build_prompt, read_stdin
 
-        prompt = build_prompt(args.prompt, read_stdin(PIPE_WAIT))
+        prompt = build_prompt(args.prompt, read_stdin(say_when_slow=True))
         if prompt is None or not prompt.strip():
             raise UsageError("empty prompt: give -p TEXT or pipe some text")
     conv = find(ctx.store, args.id)

@@ -6,29 +6,39 @@ No Textual and no printing here: the one-shot CLI and the TUI are two views over
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from termchat import events as ev
 from termchat import history
 from termchat.api import Api
-from termchat.errors import ApiError, NotFoundError, NotSupportedError, TermchatError
-from termchat.lineage import read_lineage
-from termchat.pricing import token_count, turn_cost
+from termchat.chat_lock import ChatLock
+from termchat.chat_open import (
+    INTERRUPTED_NOTE,
+    adopt_server_items,
+    import_conversation,
+    make_title,
+    open_chat,
+    sync_chat,
+)
+from termchat.errors import ApiError, NotSupportedError, TermchatError
+from termchat.pricing import token_count
+from termchat.redact import redact
 from termchat.state_modes import DEFAULT_STATE_MODE, STATE_MODES
 from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, STREAMING, ConversationRow, Store
+from termchat.sync import gone_message, server_copy_gone
 from termchat.tools import memory_tier
 from termchat.translate import StreamState, translate
+from termchat.turn_pricing import MODEL_NAME, price
+from termchat.turn_request import RequestDefaults, TurnOptions, build_request
 
-_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
+# Names other modules import from here; chat opening lives in chat_open, the request in
+# turn_request, pricing a response in turn_pricing.
+__all__ = ["INTERRUPTED_NOTE", "Capabilities", "Engine", "Session", "TurnOptions", "make_title"]
+
 SAVE_EVERY = 0.5  # seconds between saves of a streaming reply, so a crash keeps most of it
-TITLE_LENGTH = 60
-# Ask for the tool details termchat shows (search results, interpreter logs).
-INCLUDES = {"file_search": "file_search_call.results", "code_interpreter": "code_interpreter_call.outputs"}
 
 
 @dataclass
@@ -36,21 +46,6 @@ class Capabilities:
     """What the server turned out to lack, learned once per process."""
 
     conversations: bool = True
-
-
-@dataclass
-class TurnOptions:
-    """Per-turn request settings beyond the chat's stored ones."""
-
-    background: bool = False
-    text_format: dict[str, Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def make_title(prompt: str) -> str:
-    from termchat.sanitize import safe_title
-
-    return safe_title(prompt, max_len=TITLE_LENGTH)
 
 
 class Engine:
@@ -94,75 +89,19 @@ class Engine:
 
     def open(self, ident: str, *, sync: bool = True) -> tuple[ConversationRow, list[ev.Notice]]:
         """Find a chat by id: locally, else import a `conv_…` id from the server."""
-        notices: list[ev.Notice] = []
-        conv = self.store.lookup(ident)
-        if conv is None:
-            if not ident.startswith("conv_"):
-                raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
-            conv = self.import_conversation(ident)
-            notices.append(ev.Notice(f"imported conversation {ident} from the server "
-                                     f"({conv.message_count} messages)"))
-        elif sync and conv.mode == "conversation" and conv.remote_id:
-            added = self.sync(conv)
-            if added:
-                notices.append(ev.Notice(f"synced {added} new messages from the server"))
-            conv = self.store.reload(conv)
-        last = self.store.messages(conv, limit=1)
-        job = next((j for j in self.store.jobs(pending=True) if last and j.message_id == last[0].id), None)
-        if job is not None:
-            notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
-                                     "still running on the server"))
-        elif last and last[0].role == "assistant" and last[0].interrupted:
-            notices.append(ev.Notice("the last reply was interrupted; its partial text is kept. "
-                                     "Send a message to go on."))
-        return conv, notices
+        return open_chat(self.store, self.api, ident, sync=sync, default_model=self.model)
 
     def import_conversation(self, conversation_id: str) -> ConversationRow:
-        try:
-            remote = self.api.retrieve_conversation(conversation_id)
-        except ApiError as exc:
-            if exc.status == 404:
-                raise NotFoundError(f"unknown conversation '{conversation_id}': not in the local store "
-                                    "and the server does not know it") from None
-            raise
-        items = self.api.conversation_items(conversation_id)
-        metadata = remote.get("metadata")
-        if not isinstance(metadata, dict):
-            metadata = {}
-        rows = history.rows_from_items(items)
-        # Metadata comes from whoever wrote the conversation: keep only a clean title and a
-        # model name that looks like one.
-        title = make_title(str(metadata.get("title") or "")) or next(
-            (make_title(r["content"]) for r in rows if r["role"] == "user"), conversation_id)
-        model = str(metadata.get("model") or "")
-        if not _MODEL_NAME.fullmatch(model):
-            model = self.model
-        parent, turn = read_lineage(metadata)
-        conv = self.store.create_conversation(
-            mode="conversation", model=model, title=title,
-            id=conversation_id, remote_id=conversation_id,
-            created_at=float(remote.get("created_at") or time.time()), parent_id=parent, fork_turn=turn)
-        self.store.replace_messages(conv, rows)
-        return self.store.reload(conv)
+        return import_conversation(self.store, self.api, conversation_id, default_model=self.model)
 
     def sync(self, conv: ConversationRow) -> int:
-        """Re-read a conversation's items; adopt the server's transcript if it has newer turns."""
-        try:
-            items = self.api.conversation_items(conv.remote_id or conv.id)
-        except ApiError:
-            return 0  # offline or gone: the cache still reads fine, the next send will tell
-        return self.adopt_server_items(conv, items)
+        """Merge the server's items into the local transcript (never replacing it); returns how
+        many messages were added. Raises `ApiError` when the server cannot be read."""
+        return sync_chat(self.store, self.api, conv)
 
     def adopt_server_items(self, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
-        """Take the server's transcript if it has more user turns than the cached one."""
-        rows = history.rows_from_items(items)
-        local = self.store.messages(conv)
-        local_users = sum(1 for m in local if m.role == "user")
-        remote_users = sum(1 for r in rows if r["role"] == "user")
-        if remote_users <= local_users:
-            return 0
-        self.store.replace_messages(conv, rows)
-        return max(0, len(rows) - len(local))
+        """Add the turns only the server has to the local transcript (see termchat.sync)."""
+        return adopt_server_items(self.store, conv, items)
 
     def session(self, conv: ConversationRow | None = None, **overrides: Any) -> Session:
         return Session(self, conv, **overrides)
@@ -201,16 +140,19 @@ class Session:
 
     # -- one turn ---------------------------------------------------------------------------
 
-    def send(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
-        """Send a user prompt; the prompt is saved before anything goes over the network."""
-        user_id = self.save_prompt(prompt)
+    def send(self, prompt: str, options: TurnOptions | None = None, *,
+             saved_id: int | None = None) -> Iterator[ev.Event]:
+        """Send a user prompt; the prompt is saved before anything goes over the network
+        (`saved_id`: it already is, as the message with that id, e.g. with its new chat)."""
+        user_id = saved_id if saved_id is not None else self.save_prompt(prompt)
         yield from self._turn([{"role": "user", "content": prompt}], user_id, options or TurnOptions())
 
-    def submit(self, prompt: str, options: TurnOptions | None = None) -> Iterator[ev.Event]:
+    def submit(self, prompt: str, options: TurnOptions | None = None, *,
+               saved_id: int | None = None) -> Iterator[ev.Event]:
         """Send a prompt as a background job (`send` with `background`): the server runs it on
         its own; `termchat.background` follows it to its end, now or from a later process."""
         options = dataclasses.replace(options or TurnOptions(), background=True)
-        yield from self.send(prompt, options)
+        yield from self.send(prompt, options, saved_id=saved_id)
 
     def resume(self, job_id: str, reply_id: int, text: list[str]) -> Iterator[ev.Event]:
         """Replay a background job's event stream into its reply row, filing it at the end;
@@ -226,8 +168,9 @@ class Session:
         if not prompt.strip():
             raise TermchatError("empty prompt: nothing to send")
         if self.conv is None:
-            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
-                                                       title=make_title(prompt), settings=self.settings)
+            self.conv, message_id = self.store.create_conversation_with_prompt(
+                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=self.settings)
+            return message_id
         return self.store.add_message(self.conv, "user", prompt)
 
     def answer_approvals(self, decisions: dict[str, bool],
@@ -247,13 +190,25 @@ class Session:
         conv = self.conv
         assert conv is not None
         reply_id = self.store.add_message(conv, "assistant", "", status=STREAMING, items=carried)
-        yield ev.TurnStarted(conv.id, user_id or 0, reply_id)
         text: list[str] = []
+        started = False
+        lock = None
         try:
+            notice = None
             if self.mode == "conversation" and not conv.remote_id:
+                # First, so every event of the turn names the chat by the id `list` shows.
                 notice = self._ensure_remote()
-                if notice:
-                    yield notice
+            yield ev.TurnStarted(self._chat_id, user_id or 0, reply_id)
+            started = True
+            if notice:
+                yield notice
+            if self.mode == "chain":
+                lock = ChatLock(self.store.path.parent, conv.pk)
+                if not lock.try_acquire():
+                    yield ev.Notice("waiting for the other termchat to finish its turn in this chat "
+                                    "(chain mode: one turn at a time)")
+                    lock.acquire(self._stop)
+                self.conv = self.store.reload(conv)  # continue from the turn that just finished
             params = self._request(new_items, options)
             if options.background:
                 yield from self._submit(params, reply_id)
@@ -265,9 +220,17 @@ class Session:
         except TermchatError as exc:
             interrupted = self._stop.is_set()
             message = "stopped by the user; the partial reply was kept" if interrupted else exc.one_line()
+            if not interrupted and self.mode == "conversation" and self._server_copy_gone(exc):
+                message = gone_message(conv.remote_id or conv.id, sent=True)
+            message = redact(message)
             self._mark(reply_id, text, INTERRUPTED if interrupted or text else FAILED, message)
-            yield ev.Failed((self.conv or conv).id, message, "".join(text), exc.exit_code, interrupted)
+            if not started:
+                yield ev.TurnStarted(self._chat_id, user_id or 0, reply_id)
+            yield ev.Failed(self._chat_id, message, "".join(text), exc.exit_code, interrupted)
             return
+        finally:
+            if lock is not None:
+                lock.release()
         notice = self._maybe_compact()
         if notice:
             yield notice
@@ -287,6 +250,22 @@ class Session:
         if status in ("completed", "incomplete"):
             # Servers without background mode (e.g. gpt-oss) just run the turn: file it now.
             yield from self.finish(response, reply_id, [], {})
+
+    @property
+    def _chat_id(self) -> str:
+        """The chat's id as `list` shows it (its `conv_…` id once it has one)."""
+        assert self.conv is not None
+        return self.conv.id
+
+    def _server_copy_gone(self, exc: TermchatError) -> bool:
+        """After a 404: if the server conversation was deleted, forget it, so the next turn
+        starts a new one from this chat's history (`_ensure_remote`), unless the user switches
+        to local mode first."""
+        conv = self.conv
+        if conv is None or not server_copy_gone(self.engine.api, exc, conv.remote_id):
+            return False
+        self.conv = self.store.update_conversation(conv, remote_id=None)
+        return True
 
     def _maybe_compact(self) -> ev.Notice | None:
         """Compact automatically once the window passes the configured share of the context."""
@@ -331,6 +310,9 @@ class Session:
                 return None
             self.mode = "local"
             self.conv = self.store.update_conversation(conv, mode="local")
+            server = self.engine.api.base_url or "https://api.openai.com/v1"
+            if not self.store.note_once(f"no conversations API at {server}"):
+                return None  # said once already, to this machine's user
             return ev.Notice("this server has no Conversations API; using local mode "
                              "(the full history is sent each turn)")
         self.mode = "local"
@@ -347,49 +329,16 @@ class Session:
                  unsaved: bool = False) -> dict[str, Any]:
         conv = self.conv
         assert conv is not None or unsaved
-        params: dict[str, Any] = {"model": self.model}
-        instructions = self.settings.get("instructions") or self.engine.instructions
-        if instructions:
-            params["instructions"] = instructions
-        if self.mode == "conversation" and conv is not None and (conv.remote_id or not unsaved):
-            params["conversation"] = conv.remote_id
-            params["input"] = new_items
-        elif self.mode == "chain" and conv is not None and conv.last_response_id:
-            params["previous_response_id"] = conv.last_response_id
-            params["input"] = new_items
-            params["store"] = True
-        else:
-            messages = [m for m in self.store.messages(conv)
-                        if not (m.role == "assistant" and m.status == STREAMING)] if conv else []
-            params["input"] = history.window(messages)
-            if unsaved or new_items and new_items[0].get("type") == "mcp_approval_response":
-                params["input"] += new_items
-            params["store"] = self.mode == "chain" or options.background
-        tools = self.settings.get("tools")
-        if tools:
-            params["tools"] = [self.engine.with_secrets(tool) for tool in tools]
-            include = [INCLUDES[t["type"]] for t in tools if t.get("type") in INCLUDES]
-            if include:
-                params["include"] = include
-            if self.settings.get("tool_choice"):
-                params["tool_choice"] = self.settings["tool_choice"]
-        if self.settings.get("prompt"):
-            params["prompt"] = self.settings["prompt"]
-        if self.engine.is_reasoning_model(self.model):
-            params["reasoning"] = {"summary": "auto"}  # shown collapsed; never the raw chain
-        compaction = self.engine.compaction
-        if compaction and getattr(compaction, "enabled", False) and getattr(compaction, "mode", "") == "server":
-            window = self.engine.context_window(self.model)
-            if window:
-                params["context_management"] = [{"type": "compaction",
-                                                 "compact_threshold": int(compaction.threshold * window)}]
-        if options.text_format:
-            params["text"] = {"format": options.text_format}
-        if options.background:
-            params["background"] = True
-            params["store"] = True
-        params.update(options.extra)
-        return params
+        engine = self.engine
+        compaction = engine.compaction
+        window = engine.context_window(self.model) if compaction and getattr(compaction, "enabled", False) \
+            and getattr(compaction, "mode", "") == "server" else None
+        defaults = RequestDefaults(engine.instructions, engine.with_secrets, engine.is_reasoning_model(self.model),
+                                   int(compaction.threshold * window) if window else None)
+        return build_request(mode=self.mode, model=None if self._prompt_chooses_model else self.model,
+                             settings=self.settings, conv=conv,
+                             transcript=lambda: self.store.messages(conv) if conv else [],
+                             new_items=new_items, options=options, defaults=defaults, unsaved=unsaved)
 
     def _run(self, params: dict[str, Any], reply_id: int, text: list[str],
              options: TurnOptions, carried: list[dict[str, Any]]) -> Iterator[ev.Event]:
@@ -408,28 +357,29 @@ class Session:
                 options: TurnOptions, job_id: str | None = None,
                 carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
         """Turn SDK stream events into domain events, saving the reply as it grows."""
+        from termchat.reply_saver import ReplySaver
+
         store = self.store
         state = StreamState(text=text, response_id=job_id)
-        last_save = time.monotonic()
+        saver = ReplySaver(store, reply_id, text, SAVE_EVERY, open_store=store.sibling)
 
         def on_created(response_id: str, status: str) -> None:
             store.update_message(reply_id, response_id=response_id)
 
         def on_text() -> None:
-            nonlocal last_save
-            now = time.monotonic()
-            if now - last_save > SAVE_EVERY:
-                store.update_message(reply_id, content="".join(text))
-                last_save = now
+            saver.changed()
 
         try:
             yield from translate(stream, state, stopped=self._stop.is_set, on_created=on_created,
                                  on_text=on_text)
         finally:
+            saver.close()
             close = getattr(stream, "close", None)
             if close:
                 close()
         if state.failure:
+            if state.final is not None and job_id is None:  # a job's end files its own usage, once
+                self.count_usage(reply_id, state.final)
             raise ApiError(f"the response failed: {self.engine.api.clean(state.failure)}")
         if state.final is None:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
@@ -453,28 +403,25 @@ class Session:
         if not full_text:  # a non-streaming server, or text only in the final object
             full_text = "".join(history.message_text(i) for i in output if i.get("type") == "message")
         status = final.get("status") or "completed"
-        usage = _usage(final.get("usage"))
-        cost = tools_usd = None
-        if usage is not None:
-            cost, tools_usd = _turn_cost(self.model, final.get("usage"), output, self.engine.pricing,
-                                         memory_tier(self.settings.get("tools") or []))
-            usage = ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
-                             usage.reasoning_tokens, cost)
+        priced = self.price(final)
+        usage = priced[0] if priced else None
         response_id = final.get("id") if isinstance(final.get("id"), str) else None
         job = (response_id, status, None) if response_id and store.job(response_id) is not None else None
         store.file_reply(reply_id, {"content": full_text,
                                     "status": COMPLETE if status == "completed" else INCOMPLETE,
                                     "response_id": response_id, "items": other_items,
-                                    "usage": final.get("usage") if isinstance(final.get("usage"), dict)
-                                    else None, "cost_usd": cost,
-                                    "model": self.model if usage is not None else None,
-                                    "tools_usd": tools_usd},
-                         usage=(conv, usage.input_tokens, usage.output_tokens, cost or 0.0) if usage else None,
+                                    **(priced[1] if priced else {})},
+                         usage=(conv, usage.input_tokens, usage.output_tokens, usage.cost_usd) if usage else None,
                          job=job, settled_ok=settled_ok)
         if self.mode == "chain" and response_id:
             self.conv = store.update_conversation(conv, last_response_id=response_id)
         else:
             self.conv = store.reload(conv)
+        ran_on = final.get("model")
+        if self._prompt_chooses_model and isinstance(ran_on, str) and MODEL_NAME.fullmatch(ran_on) \
+                and ran_on != self.conv.model:  # the stored prompt's model: show that one
+            self.model = ran_on
+            self.conv = store.update_conversation(self.conv, model=ran_on)
         details = final.get("incomplete_details")
         reason = details.get("reason") if isinstance(details, dict) else None
         if usage is not None:
@@ -485,30 +432,28 @@ class Session:
         yield ev.Finished(self.conv.id, response_id, status, full_text, usage, reason,
                           items=other_items, refusal=refusal, approvals=approvals)
 
+    @property
+    def _prompt_chooses_model(self) -> bool:
+        """A stored prompt runs on its own model unless --model was given with it."""
+        return bool(self.settings.get("prompt")) and not self.settings.get("prompt_model")
+
+    def price(self, response: dict[str, Any]) -> tuple[ev.Usage, dict[str, Any]] | None:
+        """A response's usage with its cost (None: the price is unknown), and the reply's fields
+        that record them; None if the server reported no usage."""
+        return price(response, self.model, prompt_chooses_model=self._prompt_chooses_model,
+                     overrides=self.engine.pricing, tier=memory_tier(self.settings.get("tools") or []))
+
+    def count_usage(self, reply_id: int, response: dict[str, Any]) -> None:
+        """File the usage of a reply that did not finish (failed, cancelled) if the server sent
+        any: its tokens are billed all the same."""
+        priced = self.price(response)
+        if priced is not None and self.conv is not None:
+            usage, fields = priced
+            self.store.file_reply(reply_id, fields,
+                                  usage=(self.conv, usage.input_tokens, usage.output_tokens, usage.cost_usd))
+
     def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
         try:
             self.store.update_message(reply_id, content="".join(text), status=status, error=error)
         except TermchatError:
             pass  # the store itself is failing; the caller reports the original error
-
-
-def _usage(raw: Any) -> ev.Usage | None:
-    if not raw or not isinstance(raw, dict):
-        return None
-    details_in = raw.get("input_tokens_details")
-    details_out = raw.get("output_tokens_details")
-    details_in = details_in if isinstance(details_in, dict) else {}
-    details_out = details_out if isinstance(details_out, dict) else {}
-    return ev.Usage(token_count(raw.get("input_tokens")), token_count(raw.get("output_tokens")),
-                    token_count(details_in.get("cached_tokens")),
-                    token_count(details_out.get("reasoning_tokens")))
-
-
-def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]],
-               overrides: dict[str, Any] | None, tier: str) -> tuple[float | None, float | None]:
-    """The turn's total cost and its tool fees (each None if unknown)."""
-    try:
-        cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)
-    except (TypeError, ValueError, AttributeError):  # a usage object of the wrong shape
-        return None, None
-    return cost.total_usd, cost.tools_usd

@@ -46,6 +46,10 @@ class ConfigError(TermchatError):
     exit_code = EXIT_USAGE
 
 
+class BaseUrlError(ConfigError):
+    """The base URL misses the API's path: the server answers under `<url>/v1` instead."""
+
+
 class UsageError(TermchatError):
     """The command line asks for something that cannot be done."""
 

@@ -32,7 +32,8 @@ def write_transcript(store: Store, conv: ConversationRow, out: TextIO) -> None:
     """The plain-text transcript of `termchat show`: a heading per message, then its text."""
     from termchat.render_items import describe_item
 
-    out.write(f"{strip_control(conv.title)}\n{conv.id} · {conv.mode} · {strip_control(conv.model)} · "
+    out.write(f"{strip_control(conv.title)}\n{strip_control(conv.id)} · {strip_control(conv.mode)} · "
+              f"{strip_control(conv.model)} · "
               f"{conv.input_tokens + conv.output_tokens} tokens\n")
     for message in store.iter_all_messages(conv):
         if message.role == COMPACTION:
@@ -49,11 +50,12 @@ def export_markdown(store: Store, conv: ConversationRow) -> str:
     """A readable, faithful Markdown transcript: roles, timestamps, items, text verbatim."""
     from termchat.render_items import describe_item
 
-    lines = [f"# {strip_control(conv.title) or conv.id}", "",
-             f"- id: `{conv.id}`", f"- mode: {conv.mode}", f"- model: {strip_control(conv.model)}",
+    lines = [f"# {strip_control(conv.title) or strip_control(conv.id)}", "",
+             f"- id: `{strip_control(conv.id)}`", f"- mode: {strip_control(conv.mode)}",
+             f"- model: {strip_control(conv.model)}",
              f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
              f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
-             f"- cost: ${conv.cost_usd:.4f}", ""]
+             "- cost: unknown" if conv.cost_usd is None else f"- cost: ${conv.cost_usd:.4f}", ""]
     if conv.parent_id:
         lines[-1:] = [f"- forked from: `{conv.parent_id}` at turn {conv.fork_turn}", ""]
     for message in store.iter_all_messages(conv):

@@ -15,7 +15,8 @@ from typing import Any
 from termchat import events as ev
 from termchat.errors import EXIT_INTERRUPTED, UsageError
 from termchat.output import JsonWriter, PlainWriter, say
-from termchat.sanitize import safe_json
+from termchat.redact import redact
+from termchat.sanitize import safe_json, strip_control
 
 
 def start_background(ctx: Any, session: Any, prompt: str, options: Any,
@@ -84,7 +85,6 @@ def _follow(engine: Any, job_id: str, writer: Any, announce: str | None = None) 
 def list_jobs(ctx: Any, *, as_json: bool) -> int:
     from termchat import background
     from termchat.listing import relative_time
-    from termchat.sanitize import strip_control
 
     engine = ctx.engine() if ctx.has_credentials else None
     if engine is not None and ctx.store.jobs(pending=True):
@@ -104,7 +104,7 @@ def list_jobs(ctx: Any, *, as_json: bool) -> int:
         if engine is not None and not background.on_this_server(engine.api, job):
             line += f"  (on another server: {job.base_url})"
         if job.error:
-            line += f"  {job.error}"
+            line += f"  {redact(job.error)}"
         sys.stdout.write(strip_control(line) + "\n")
     return 0
 

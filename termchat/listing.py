@@ -8,12 +8,13 @@ version, an error) falls back to the full command, which reports problems proper
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
-from termchat.store_format import LISTED_COLUMNS, NEWEST_FIRST, SCHEMA_VERSION, conversation_json
+from termchat.store_format import LISTED_SELECT, NEWEST_FIRST, conversation_json
+from termchat.store_format import SCHEMA_VERSION as SCHEMA_VERSION  # what `list` reads
 
+LOCK_WAIT = 5.0  # seconds `list` waits for another process's lock (termchat.store.READ_WAIT)
 EMPTY = "no chats yet; start one with `termchat` or `termchat -p TEXT`"
 
 
@@ -33,6 +34,7 @@ def relative_time(ts: float, now: float | None = None) -> str:
 
 def plain_lines(rows: list[tuple[str, float, str, str]], now: float) -> str:
     """`id  age  mode  title` lines from (id, updated_at, mode, title or None); titles made safe."""
+    rows = [(_safe(cid), updated, _safe(mode), title) for cid, updated, mode, title in rows]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title or '')}"
                      for cid, updated, mode, title in rows) + "\n"
@@ -56,37 +58,34 @@ def fast_list(argv: list[str]) -> int | None:
         flag = args.pop(0)
         if flag == "--json":
             as_json = True
-        elif flag == "--limit" and args and args[0].isdigit():
+        elif flag == "--limit" and args and args[0].isdigit() and int(args[0]) > 0:
             limit = int(args.pop(0))
         else:
             return None
-    from termchat.paths import data_dir_name
+    from termchat import store_fast_read
 
-    try:
-        path = os.path.join(data_dir_name(), "termchat.db")
-    except Exception:  # platformdirs trouble: let the full command explain
+    path = store_fast_read.database_path()
+    if path is None:
         return None
-    if not os.path.exists(path):
-        return None
+    sqlite3 = store_fast_read.sqlite_module()
+    columns = LISTED_SELECT if as_json else "id, updated_at, mode, title"
     try:
-        # The C module alone: `sqlite3` adds date/time adapters (and imports datetime) that a
-        # read of strings and numbers never uses.
-        import _sqlite3 as sqlite3
-    except ImportError:
-        import sqlite3  # type: ignore[no-redef]  # the same API, with adapters
+        rows = store_fast_read.read(path, lambda db: db.execute(
+            f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?", (limit,)).fetchall(),
+            timeout=LOCK_WAIT)
+        if rows is None:
+            return None
+    except sqlite3.Error as exc:
+        if "locked" not in str(exc):
+            return None
+        # Waiting again in the full command would double the wait: say who holds it now.
+        from pathlib import Path
 
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
-        try:
-            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                return None
-            columns = ", ".join(LISTED_COLUMNS) if as_json else "id, updated_at, mode, title"
-            rows = db.execute(f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?",
-                              (limit,)).fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return None
+        from termchat.output import say
+        from termchat.store_file import store_error
+
+        say(store_error(Path(path), exc, "read").one_line(), level="error")
+        return 1
     if as_json:
         from termchat.sanitize import safe_json
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from termchat import events as ev
@@ -26,22 +30,38 @@ def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.No
             raise UsageError("no chat to continue yet: start one with -p TEXT")
         conv, notices = engine.open(recent.id)
     settings = _tool_settings(ctx, args)
+    if args.tool_choice:  # checked against the tools this turn will have, given or stored
+        from termchat.tools import parse_tool_choice
+
+        tools = settings["tools"] if "tools" in settings else (conv.settings.get("tools") or [] if conv else [])
+        settings["tool_choice"] = parse_tool_choice(args.tool_choice, tools)
+    if args.model and conv is not None and conv.settings.get("prompt"):
+        settings["prompt_model"] = True  # from now on this chat's prompt runs on the given model
+    if conv is not None and "tools" not in settings and conv.settings.get("tools"):
+        from termchat.sanitize import strip_control
+        from termchat.tools import tool_spec
+
+        kept = ", ".join(strip_control(tool_spec(t)) for t in conv.settings["tools"])
+        notices.append(ev.Notice(f"tools: {kept} (from this chat; --no-tools turns them off)"))
     session = engine.session(conv, mode=args.state, model=args.model, settings=settings)
     return session, notices
 
 
 def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from termchat.tools import parse_tool, parse_tool_choice
+    from termchat.tools import parse_tool
 
     settings: dict[str, Any] = {}
-    if args.tool:
+    if getattr(args, "no_tools", False) or "none" in args.tool:
+        if [spec for spec in args.tool if spec != "none"]:
+            raise UsageError("--no-tools (--tool none) turns tools off; it cannot go with other --tool flags")
+        settings["tools"] = []  # clears what a continued chat has stored
+        settings["tool_choice"] = None
+    elif args.tool:
         if "file_search" in args.tool:
             raise UsageError("file_search needs vector store ids: --tool file_search:VS_ID[,VS_ID]"
                              f" (this account has: {_vector_store_names(ctx)})")
         tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in args.tool]
         settings["tools"] = tools
-    if args.tool_choice:
-        settings["tool_choice"] = parse_tool_choice(args.tool_choice, settings.get("tools", []))
     if args.instructions:
         settings["instructions"] = args.instructions
     prompt_id = getattr(args, "prompt_id", None)
@@ -58,6 +78,7 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
         if variables:
             prompt["variables"] = variables
         settings["prompt"] = prompt
+        settings["prompt_model"] = bool(args.model)  # else the stored prompt's model is used
     elif getattr(args, "var", None) or getattr(args, "prompt_version", None):
         raise UsageError("--var and --prompt-version need --prompt-id")
     return settings
@@ -105,12 +126,12 @@ def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
         writer: PlainWriter | JsonWriter = JsonWriter(sys.stdout)
     else:
         writer = PlainWriter(sys.stdout, sys.stderr, structured=options.text_format is not None)
+    for notice in notices:
+        writer.handle(notice)
     if args.background:
         from termchat.jobs import start_background
 
         return start_background(ctx, session, prompt, options, writer, wait=args.wait)
-    for notice in notices:
-        writer.handle(notice)
     code, finished = _stream(session, session.send(prompt, options), writer, options)
     while code == 0 and finished is not None and finished.approvals:
         decisions = decide_approvals(finished.approvals, getattr(args, "approve_mcp", None), writer)
@@ -125,26 +146,57 @@ def _stream(session: Any, turn: Any, writer: Any, options: Any) -> tuple[int, ev
     code = 0
     finished = None
     try:
-        for event in turn:
-            if isinstance(event, ev.Finished):
-                if options.text_format and event.text and not event.refusal:
-                    event = _with_parsed(event, options.text_format)
-                finished = event
-            try:
-                writer.handle(event)
-            except BrokenPipeError:
-                session.stop()
-                turn.close()  # marks the partial reply as interrupted
-                silence_stdout()
-                return 0, None
-            if isinstance(event, ev.Failed):
-                say(event.message, level="error")
-                code = event.exit_code
-    except KeyboardInterrupt:
+        with _ctrl_c_stops(session) as pressed:
+            for event in turn:
+                if isinstance(event, ev.Finished):
+                    if options.text_format and event.text and not event.refusal:
+                        event = _with_parsed(event, options.text_format)
+                    finished = event
+                try:
+                    writer.handle(event)
+                except BrokenPipeError:
+                    session.stop()
+                    turn.close()  # marks the partial reply as interrupted
+                    silence_stdout()
+                    return 0, None
+                if isinstance(event, ev.Failed) and not pressed.is_set():
+                    say(event.message, level="error")
+                    code = event.exit_code
+        if not pressed.is_set() or finished is not None:
+            return code, finished
+    except KeyboardInterrupt:  # a second Ctrl+C, or one before the handler was in place
         turn.close()
-        say("interrupted; the partial reply was saved", level="error")
-        return EXIT_INTERRUPTED, None
-    return code, finished
+    if isinstance(writer, PlainWriter):
+        writer.end_line()  # the note goes on a line of its own, not glued to the partial reply
+    say("interrupted; the partial reply was saved", level="error")
+    return EXIT_INTERRUPTED, None
+
+
+@contextmanager
+def _ctrl_c_stops(session: Any) -> Iterator[threading.Event]:
+    """While a reply streams, Ctrl+C stops it like the app's Stop does (the partial text is kept).
+
+    The default KeyboardInterrupt is raised wherever the interpreter happens to be; raised in
+    a callback of the SDK's compiled code it is swallowed ("Exception ignored in ...") and the
+    reply runs on to its end. A second Ctrl+C raises KeyboardInterrupt as usual.
+    """
+    pressed = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+        session.stop()
+
+    try:
+        previous = signal.signal(signal.SIGINT, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield pressed
+        return
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
@@ -156,7 +208,8 @@ def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
     tty = None
     if policy is None and os.isatty(2):
         try:
-            tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")
+            # Unbuffered bytes: a terminal cannot seek, so a buffered "r+" text stream refuses it.
+            tty = open("/dev/tty", "r+b", buffering=0)
         except OSError:
             tty = None
     try:
@@ -166,9 +219,9 @@ def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
             if policy in ("always", "never"):
                 decisions[request.request_id] = policy == "always"
             elif tty is not None:
-                tty.write(f"{what}. Allow? [y/N] ")
-                tty.flush()
-                decisions[request.request_id] = tty.readline().strip().lower() in ("y", "yes")
+                tty.write(f"{what}. Allow? [y/N] ".encode("utf-8", "replace"))
+                answer = tty.readline().decode("utf-8", "replace")
+                decisions[request.request_id] = answer.strip().lower() in ("y", "yes")
             else:
                 decisions[request.request_id] = False
             verdict = "approved" if decisions[request.request_id] else "denied"

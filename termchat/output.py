@@ -23,15 +23,15 @@ def say(message: str, *, level: str | None = None, stream: TextIO | None = None)
     """Write `termchat: [level: ]message` and a newline to stderr (or `stream`).
 
     `level` is None for a plain status line, else "note", "warning" or "error". Terminal
-    control sequences are stripped: messages often quote the server. A stderr that cannot be
+    control sequences and every secret the process holds are removed (`termchat.redact`):
+    messages often quote the server. A stderr that cannot be
     written to is ignored, so a failing status line never hides the command's own outcome.
     """
-    # isprintable() is False for every character strip_control would remove, so the common
-    # case skips the sanitizer (and importing `re`, which the list fast path must not).
-    if not message.isprintable():
-        from termchat.sanitize import strip_control
+    # redact() strips control sequences too; a plain message skips the sanitizer and `re`
+    # (which the list fast path must not import).
+    from termchat.redact import redact
 
-        message = strip_control(message)
+    message = redact(message, keep_newlines=True)  # it may quote a server that echoed a secret
     out = sys.stderr if stream is None else stream
     try:
         out.write(f"termchat: {level}: {message}\n" if level else f"termchat: {message}\n")
@@ -121,6 +121,10 @@ class PlainWriter:
             self.status(_summary(event))
 
     def _on_failed(self, event: ev.Failed) -> None:
+        self.end_line()
+
+    def end_line(self) -> None:
+        """Finish the partial line of a reply that stops early (failed or interrupted)."""
         self._text(self.clean.flush())
         self._end_line()
 
@@ -134,10 +138,9 @@ def _summary(event: ev.Finished) -> str:
     parts = [event.conversation_id]
     if event.usage:
         parts.append(f"{event.usage.input_tokens} in / {event.usage.output_tokens} out tokens")
-        if event.usage.cost_usd is not None:
-            from termchat.pricing import format_usd
+        from termchat.pricing import format_usd
 
-            parts.append(format_usd(event.usage.cost_usd))
+        parts.append("cost unknown" if event.usage.cost_usd is None else format_usd(event.usage.cost_usd))
     return " · ".join(parts)
 
 
@@ -155,8 +158,13 @@ class JsonWriter:
 
     def handle(self, event: ev.Event) -> None:
         name = type(event).__name__
+        fields = self._asdict(event)
+        if name in ("Failed", "Notice"):  # errors and notes may quote a server that echoed a secret
+            from termchat.redact import redact_value
+
+            fields = redact_value(fields)
         data = {"type": "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"),
-                **self._asdict(event)}
+                **fields}
         self.write(data)
 
     def write(self, data: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from typing import Any
+    from typing import Any, TextIO
 
 APP_NAME = "termchat"
 CONFIG_FILE_NAME = "config.toml"
@@ -103,14 +103,15 @@ def ensure_private_dir(path: Path) -> Path:
     from pathlib import Path
 
     path = Path(path)
-    if path.is_dir():
-        return path
     try:
+        if path.is_dir():
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=PRIVATE_DIR_MODE)
     except FileExistsError:
         if not path.is_dir():
-            raise ConfigError(f"{path} exists and is not a directory") from None
+            blocker = path if path.exists() else next(p for p in path.parents if p.exists())
+            raise ConfigError(f"cannot create directory {path}: {blocker} is not a directory") from None
         return path  # created concurrently by another process: leave it alone
     except OSError as exc:
         raise ConfigError(f"cannot create directory {path}: {exc.strerror or exc}") from None
@@ -156,24 +157,77 @@ def write_private_file(path: Path, data: bytes) -> None:
         raise
 
 
+def open_private_text(path: str) -> TextIO:
+    """`path` opened for writing text, created 0600 (an export holds a chat's history).
+
+    An existing regular file is narrowed to 0600 too; a device or FIFO (`-o /dev/stdout`) keeps
+    its mode. Raises ConfigError, one line, if the file cannot be opened.
+    """
+    import stat
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    return open(fd, "w", encoding="utf-8")
+
+
 _TOML_POSITION = (r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)"
                   r"|(?P<end>end of document))\)$")
+
+
+MAX_CONFIG_BYTES = 1024 * 1024  # a settings file; anything bigger is not one
+
+
+def read_settings_file(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+    """The bytes of a small regular file; None if it does not exist.
+
+    A FIFO would block the read forever and /dev/zero would fill memory, so anything but a
+    regular file (checked on the open descriptor, opened without blocking) is refused, and so
+    is a file larger than `limit`. Errors are one-line ConfigErrors naming the file.
+    """
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"config error: {path} is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"config error: {path} is not a regular file (a device, FIFO or socket)")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                raise ConfigError(f"config error: {path} is larger than {limit // 1024} KB; "
+                                  "it is not a settings file")
+            chunks.append(chunk)
+    except OSError as exc:
+        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def read_toml(path: Path) -> dict[str, Any] | None:
     """Parse the TOML file at `path`; None if it does not exist.
 
     Any other problem is a one-line ConfigError naming the file (and line and column for
-    syntax errors): unreadable, a directory, not UTF-8, not TOML.
+    syntax errors): unreadable, a directory, not a regular file, too large, not UTF-8, not TOML.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = read_settings_file(path)
+    if data is None:
         return None
-    except IsADirectoryError:
-        raise ConfigError(f"config error: {path} is a directory, not a file") from None
-    except OSError as exc:
-        raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -27,39 +27,34 @@ MATCH_START = "\ue000"
 MATCH_END = "\ue001"
 SNIPPET_TOKENS = 12  # words of context a snippet shows around its matches
 ELLIPSIS = "…"
+HIGHLIGHT = ("\x1b[1;4m", "\x1b[22;24m")  # bold and underlined, on a terminal without NO_COLOR
+NO_MATCHES = "no matches"
+
+
 # The indexes (store migration 4). They read their text from the tables themselves (external
 # content), so they cost only the index; the triggers keep them in step with every write, the
 # cascade of a deleted chat included; `rebuild` indexes what a store already holds.
-FTS_SCHEMA = """
-    CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id',
+def _fts_index(name: str, column: str, table: str, rowid: str) -> str:
+    """An external-content index of `table.column`, the triggers that keep it in step, its rebuild."""
+    return f"""
+    CREATE VIRTUAL TABLE {name} USING fts5({column}, content='{table}', content_rowid='{rowid}',
         tokenize='unicode61 remove_diacritics 2');
-    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    CREATE TRIGGER {name}_insert AFTER INSERT ON {table} BEGIN
+        INSERT INTO {name}(rowid, {column}) VALUES (new.{rowid}, new.{column});
     END;
-    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    CREATE TRIGGER {name}_delete AFTER DELETE ON {table} BEGIN
+        INSERT INTO {name}({name}, rowid, {column}) VALUES ('delete', old.{rowid}, old.{column});
     END;
-    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    CREATE TRIGGER {name}_update AFTER UPDATE OF {column} ON {table} BEGIN
+        INSERT INTO {name}({name}, rowid, {column}) VALUES ('delete', old.{rowid}, old.{column});
+        INSERT INTO {name}(rowid, {column}) VALUES (new.{rowid}, new.{column});
     END;
-    INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
-    CREATE VIRTUAL TABLE titles_fts USING fts5(title, content='conversations', content_rowid='pk',
-        tokenize='unicode61 remove_diacritics 2');
-    CREATE TRIGGER titles_fts_insert AFTER INSERT ON conversations BEGIN
-        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
-    END;
-    CREATE TRIGGER titles_fts_delete AFTER DELETE ON conversations BEGIN
-        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
-    END;
-    CREATE TRIGGER titles_fts_update AFTER UPDATE OF title ON conversations BEGIN
-        INSERT INTO titles_fts(titles_fts, rowid, title) VALUES ('delete', old.pk, old.title);
-        INSERT INTO titles_fts(rowid, title) VALUES (new.pk, new.title);
-    END;
-    INSERT INTO titles_fts(titles_fts) VALUES ('rebuild');
+    INSERT INTO {name}({name}) VALUES ('rebuild');
     """
-HIGHLIGHT = ("\x1b[1;4m", "\x1b[22;24m")  # bold and underlined, on a terminal without NO_COLOR
-NO_MATCHES = "no matches"
+
+
+FTS_SCHEMA = (_fts_index("messages_fts", "content", "messages", "id")
+              + _fts_index("titles_fts", "title", "conversations", "pk"))
 
 
 class SearchHit:
@@ -219,30 +214,16 @@ def fast_search(argv: list[str]) -> int | None:
     query = " ".join(words)
     if match_expression(query) is None:
         return None
-    from termchat.paths import data_dir_name
+    from termchat import store_fast_read
 
-    try:
-        path = os.path.join(data_dir_name(), "termchat.db")
-    except Exception:  # platformdirs trouble: let the full command explain
-        return None
-    if not os.path.exists(path):
+    path = store_fast_read.database_path()
+    if path is None:
         return None
     try:
-        import _sqlite3 as sqlite3  # without sqlite3's date/time adapters (and datetime)
-    except ImportError:
-        import sqlite3  # type: ignore[no-redef]
-
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
-        try:
-            from termchat.store_format import SCHEMA_VERSION
-
-            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                return None
-            hits = search(db, query, limit=limit)
-        finally:
-            db.close()
-    except sqlite3.Error:
+        hits = store_fast_read.read(path, lambda db: search(db, query, limit=limit), timeout=30.0)
+    except store_fast_read.sqlite_module().Error:
+        return None
+    if hits is None:
         return None
     write_hits(hits, as_json=as_json, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     return 0

@@ -8,251 +8,47 @@ only the `conversations` table (never messages).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from termchat import store_transcript
 from termchat.errors import StoreError, UsageError
-from termchat.search import FTS_SCHEMA
-from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION, conversation_json
-from termchat.store_format import iso as _iso
+from termchat.redact import redact
+from termchat.store_connection import DB_NAME, READ_WAIT, WRITE_WAIT, StoreConnection
+from termchat.store_format import NEWEST_FIRST, SCHEMA_VERSION
+from termchat.store_rows import (
+    COMPLETE,
+    CONV_COLS,
+    FAILED,
+    INCOMPLETE,
+    INTERRUPTED,
+    JOB_COLS,
+    JOB_PENDING,
+    JOB_TERMINAL,
+    MSG_COLS,
+    STREAMING,
+    UNFINISHED,
+    ConversationRow,
+    JobRow,
+    MessageRow,
+    TurnUsageRow,
+    conversation_row,
+    loads,
+    message_row,
+)
+from termchat.store_schema import MIGRATIONS as _MIGRATIONS
+from termchat.store_schema import statements as _statements
 
 if TYPE_CHECKING:
     from termchat.search import SearchHit
 
-DB_NAME = "termchat.db"
-
-# Message statuses. `streaming` left behind by a killed process reads as interrupted.
-COMPLETE = "complete"
-STREAMING = "streaming"
-INTERRUPTED = "interrupted"
-FAILED = "failed"
-INCOMPLETE = "incomplete"
-UNFINISHED = (STREAMING, INTERRUPTED, FAILED, INCOMPLETE)
-
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE conversations(
-        pk INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        remote_id TEXT,
-        title TEXT NOT NULL DEFAULT '',
-        mode TEXT NOT NULL,
-        model TEXT NOT NULL,
-        last_response_id TEXT,
-        settings TEXT NOT NULL DEFAULT '{}',
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_usd REAL NOT NULL DEFAULT 0
-    );
-    CREATE INDEX conversations_updated ON conversations(updated_at DESC);
-    CREATE TABLE aliases(
-        alias TEXT PRIMARY KEY,
-        conversation_pk INTEGER NOT NULL REFERENCES conversations(pk) ON DELETE CASCADE
-    );
-    CREATE TABLE messages(
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        conversation_pk INTEGER NOT NULL REFERENCES conversations(pk) ON DELETE CASCADE,
-        role TEXT NOT NULL,
-        content TEXT NOT NULL DEFAULT '',
-        status TEXT NOT NULL DEFAULT 'complete',
-        response_id TEXT,
-        items TEXT,
-        usage TEXT,
-        cost_usd REAL,
-        error TEXT,
-        created_at REAL NOT NULL
-    );
-    CREATE INDEX messages_conversation ON messages(conversation_pk, id);
-    """,
-    2: """
-    CREATE TABLE jobs(
-        response_id TEXT PRIMARY KEY,
-        conversation_pk INTEGER REFERENCES conversations(pk) ON DELETE SET NULL,
-        message_id INTEGER,
-        status TEXT NOT NULL,
-        last_sequence INTEGER,
-        error TEXT,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    ALTER TABLE conversations ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
-    """,
-    # What each turn ran on and paid in tool fees, so `termchat usage` can group by model and
-    # show fees; replies from before take their chat's model. The index serves budgets.
-    3: """
-    ALTER TABLE messages ADD COLUMN model TEXT;
-    ALTER TABLE messages ADD COLUMN tools_usd REAL;
-    UPDATE messages SET model = (SELECT c.model FROM conversations c WHERE c.pk = messages.conversation_pk)
-        WHERE usage IS NOT NULL;
-    CREATE INDEX messages_created ON messages(created_at);
-    """,
-    # Full-text search over message text and chat titles: the indexes termchat.search reads.
-    4: FTS_SCHEMA,
-    # A fork names the chat it was forked from (its id then, which may since have become an
-    # alias) and the user turn it was forked at.
-    5: """
-    ALTER TABLE conversations ADD COLUMN parent_id TEXT;
-    ALTER TABLE conversations ADD COLUMN fork_turn INTEGER;
-    CREATE INDEX conversations_parent ON conversations(parent_id);
-    """,
-    # A job is polled only on the server it was created on (NULL: a job from before this
-    # migration, taken to belong to whatever server termchat talks to).
-    6: """
-    ALTER TABLE jobs ADD COLUMN base_url TEXT;
-    ALTER TABLE jobs ADD COLUMN model TEXT;
-    """,
-}
-
-# Job statuses: a job is pending until the server reports one of the terminal ones
-# (`expired`: the server no longer has it).
-JOB_PENDING = ("queued", "in_progress")
-JOB_TERMINAL = ("completed", "failed", "cancelled", "incomplete", "expired")
-
-
-@dataclass(frozen=True)
-class ConversationRow:
-    """One chat as listed; holds no messages."""
-
-    pk: int
-    id: str
-    title: str
-    mode: str
-    model: str
-    remote_id: str | None
-    last_response_id: str | None
-    settings: dict[str, Any]
-    created_at: float
-    updated_at: float
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    message_count: int = 0
-    parent_id: str | None = None  # a fork: the chat it was forked from, at user turn fork_turn
-    fork_turn: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return conversation_json(self.id, self.title, self.mode, self.model, self.remote_id,
-                                 self.created_at, self.updated_at, self.message_count,
-                                 self.input_tokens, self.output_tokens, self.cost_usd)
-
-
-@dataclass(frozen=True)
-class MessageRow:
-    """One transcript entry: a user prompt, an assistant reply, or a marker (e.g. compaction)."""
-
-    id: int
-    role: str
-    content: str
-    status: str
-    created_at: float
-    response_id: str | None = None
-    items: list[dict[str, Any]] = field(default_factory=list)
-    usage: dict[str, Any] | None = None
-    cost_usd: float | None = None
-    error: str | None = None
-
-    @property
-    def interrupted(self) -> bool:
-        return self.status in UNFINISHED
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "role": self.role,
-            "content": self.content,
-            "status": INTERRUPTED if self.status == STREAMING else self.status,
-            "created_at": _iso(self.created_at),
-        }
-        if self.response_id:
-            data["response_id"] = self.response_id
-        if self.items:
-            data["items"] = self.items
-        if self.usage:
-            data["usage"] = self.usage
-        if self.cost_usd is not None:
-            data["cost_usd"] = round(self.cost_usd, 6)
-        if self.error:
-            data["error"] = self.error
-        return data
-
-
-@dataclass(frozen=True)
-class TurnUsageRow:
-    """One reply that reported usage: when, in which chat, on which model, at what cost.
-
-    `cost_usd` None: the price was unknown when the turn ran. `tools_usd` None: not recorded
-    (replies from before termchat stored tool fees apart)."""
-
-    created_at: float
-    conversation_id: str
-    title: str
-    model: str
-    usage: dict[str, Any]
-    cost_usd: float | None
-    tools_usd: float | None
-    items: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class JobRow:
-    """A background job: a response the server runs on its own, and the reply row it fills."""
-
-    response_id: str
-    conversation_id: str | None
-    message_id: int | None
-    status: str
-    last_sequence: int | None
-    error: str | None
-    created_at: float
-    updated_at: float
-    base_url: str | None = None  # the server it was created on (None: from before termchat knew)
-    model: str | None = None
-
-    @property
-    def pending(self) -> bool:
-        return self.status not in JOB_TERMINAL
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.response_id,
-            "conversation_id": self.conversation_id,
-            "status": self.status,
-            "error": self.error,
-            "server": self.base_url,
-            "model": self.model,
-            "created_at": _iso(self.created_at),
-            "updated_at": _iso(self.updated_at),
-        }
-
-
-def _loads(text: str | None, default: Any) -> Any:
-    """Decode a JSON column; a corrupt value reads as the default instead of crashing."""
-    if not text:
-        return default
-    try:
-        value = json.loads(text)
-    except (ValueError, TypeError):
-        return default
-    expected = dict if default is None else type(default)
-    return value if isinstance(value, expected) else default
-
-
-def _statements(script: str) -> Iterator[str]:
-    """The statements of a migration script; a trigger's body keeps its inner semicolons."""
-    pending = ""
-    for piece in script.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            if pending.strip(" \n;"):
-                yield pending
-            pending = ""
+# Names other modules import from here: the row types and statuses live in store_rows, the
+# migrations in store_schema, opening the file and transactions in store_connection.
+__all__ = ["DB_NAME", "READ_WAIT", "WRITE_WAIT", "COMPLETE", "FAILED", "INCOMPLETE", "INTERRUPTED",
+           "JOB_PENDING", "JOB_TERMINAL", "STREAMING", "UNFINISHED", "ConversationRow", "JobRow",
+           "MessageRow", "SCHEMA_VERSION", "Store", "TurnUsageRow",
+           "_MIGRATIONS", "_statements", "new_local_id"]
 
 
 def new_local_id() -> str:
@@ -262,124 +58,10 @@ def new_local_id() -> str:
     return "tc_" + uuid.uuid4().hex[:10]
 
 
-class Store:
-    """The local database. Cheap to open; one connection per instance."""
-
-    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
-        self.path = Path(path)
-        self._now = clock
-        self._db = self._open()
-
-    @classmethod
-    def in_dir(cls, data_dir: Path) -> Store:
-        data_dir = Path(data_dir)
-        if not data_dir.exists():
-            try:
-                data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create data dir {data_dir}: {exc.strerror}") from None
-        return cls(data_dir / DB_NAME)
-
-    # -- opening and migrations -------------------------------------------------------------
-
-    def _open(self) -> sqlite3.Connection:
-        hint = "move it aside to start a fresh store, or restore a backup"
-        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
-            raise StoreError(f"cannot read/write the database {self.path}", hint="check its permissions")
-        # SQLite answers "database is locked" without waiting in a few start-up races (two
-        # processes creating the file or switching it to WAL at once): retry those briefly.
-        deadline = time.monotonic() + 15.0
-        while True:
-            try:
-                return self._connect()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
-                    raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
-                time.sleep(0.05)
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"the database {self.path} is unreadable ({exc})", hint=hint) from None
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA busy_timeout = 30000")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the database {self.path} was written by a newer termchat (schema {version}, "
-                    f"this one knows {SCHEMA_VERSION})", hint="upgrade termchat; the file was left untouched")
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION:
-                self._migrate(db, version)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _migrate(self, db: sqlite3.Connection, version: int) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read under the write lock: another process may have migrated meanwhile.
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _statements(_MIGRATIONS[target]):
-                    db.execute(statement)
-                if target == 2:
-                    db.execute("UPDATE conversations SET message_count = "
-                               "(SELECT COUNT(*) FROM messages m WHERE m.conversation_pk = conversations.pk)")
-                db.execute(f"PRAGMA user_version = {target}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _write(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
-        return self._transaction([(sql, params)])[-1]
-
-    def _transaction(self, statements: list[tuple[str, tuple | dict]]) -> list[sqlite3.Cursor]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cursors = [self._db.execute(sql, params) for sql, params in statements]
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from None
-        return cursors
-
-    def _read(self, sql: str, params: tuple | dict = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._db.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from None
+class Store(StoreConnection):
+    """The local database: its chats, transcripts, usage and jobs. One connection per instance."""
 
     # -- conversations ----------------------------------------------------------------------
-
-    _CONV_COLS = ("pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
-                  "updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn")
-
-    @staticmethod
-    def _conversation(row: tuple) -> ConversationRow:
-        (pk, cid, title, mode, model, remote_id, last_response_id, settings, created_at,
-         updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn) = row
-        return ConversationRow(pk, cid, title or "", mode, model, remote_id, last_response_id,
-                               _loads(settings, {}), created_at, updated_at, input_tokens or 0,
-                               output_tokens or 0, cost_usd or 0.0, message_count or 0,
-                               parent_id, fork_turn)
 
     def create_conversation(self, *, mode: str, model: str, title: str = "",
                             id: str | None = None, remote_id: str | None = None,
@@ -398,16 +80,40 @@ class Store:
         assert found is not None
         return found
 
+    def create_conversation_with_prompt(self, prompt: str, *, mode: str, model: str, title: str = "",
+                                        settings: dict[str, Any] | None = None
+                                        ) -> tuple[ConversationRow, int]:
+        """A new chat and its first prompt, in one transaction: a chat never exists without
+        the prompt that started it (a process killed in between used to leave an empty one)."""
+        now = self._now()
+        cid = new_local_id()
+
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
+                "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at,"
+                " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                (cid, title, mode, model, json.dumps(settings or {}), now, now))
+            message_id = db.execute(
+                "INSERT INTO messages(conversation_pk, role, content, status, created_at)"
+                " VALUES (?, 'user', ?, ?, ?)", (cursor.lastrowid, prompt, COMPLETE, now)).lastrowid
+            assert message_id is not None  # an INSERT always sets it
+            return message_id
+
+        message_id = self._atomically(work)
+        found = self.get_conversation(cid)
+        assert found is not None
+        return found, message_id
+
     def get_conversation(self, ident: str) -> ConversationRow | None:
         """Find a chat by its id, a remote id, or an alias from before a compaction."""
-        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE id = ?", (ident,))
+        rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE id = ?", (ident,))
         if not rows:
             rows = self._read(
-                f"SELECT {self._CONV_COLS} FROM conversations WHERE pk = "
+                f"SELECT {CONV_COLS} FROM conversations WHERE pk = "
                 "(SELECT conversation_pk FROM aliases WHERE alias = ?)", (ident,))
         if not rows:
-            rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE remote_id = ?", (ident,))
-        return self._conversation(rows[0]) if rows else None
+            rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE remote_id = ?", (ident,))
+        return conversation_row(rows[0]) if rows else None
 
     def lookup(self, ident: str) -> ConversationRow | None:
         """`get_conversation`, else the one chat whose id starts with `ident`."""
@@ -424,20 +130,20 @@ class Store:
         if len(prefix) < 3:
             return []
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE id LIKE ? ESCAPE '\\'"
+        rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE id LIKE ? ESCAPE '\\'"
                           " ORDER BY updated_at DESC LIMIT ?", (pattern, limit))
-        return [self._conversation(r) for r in rows]
+        return [conversation_row(r) for r in rows]
 
     def reload(self, conv: ConversationRow) -> ConversationRow:
-        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE pk = ?", (conv.pk,))
+        rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE pk = ?", (conv.pk,))
         if not rows:
             raise StoreError(f"conversation {conv.id} was deleted")
-        return self._conversation(rows[0])
+        return conversation_row(rows[0])
 
     def list_conversations(self, *, limit: int | None = None, offset: int = 0,
                            search: str | None = None) -> list[ConversationRow]:
         """Newest activity first. `search` filters on title or id (case-insensitive)."""
-        sql = f"SELECT {self._CONV_COLS} FROM conversations"
+        sql = f"SELECT {CONV_COLS} FROM conversations"
         params: list[Any] = []
         if search:
             sql += " WHERE title LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\'"
@@ -447,7 +153,7 @@ class Store:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        return [self._conversation(r) for r in self._read(sql, tuple(params))]
+        return [conversation_row(r) for r in self._read(sql, tuple(params))]
 
     def search(self, text: str, *, limit: int = 50) -> list[SearchHit]:
         """Messages and titles matching `text`, newest first."""
@@ -470,10 +176,10 @@ class Store:
             raise StoreError(f"cannot search {self.path}: {exc}") from None
         found = []
         for pk, message_id in hits:
-            rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE pk = ?", (pk,))
+            rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE pk = ?", (pk,))
             message = self.message(message_id)
             if rows and message is not None:
-                found.append((message.created_at, self._conversation(rows[0]), message_id,
+                found.append((message.created_at, conversation_row(rows[0]), message_id,
                               excerpt(message.content, text)))
         found.sort(key=lambda hit: (hit[0], hit[2]), reverse=True)
         return [hit[1:] for hit in found]
@@ -483,9 +189,9 @@ class Store:
         found: dict[str, list[ConversationRow]] = {}
         for start in range(0, len(ids), 500):  # within SQLite's limit of bound parameters
             chunk = ids[start:start + 500]
-            rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE parent_id IN "
+            rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE parent_id IN "
                               f"({', '.join('?' * len(chunk))}) ORDER BY created_at, pk", tuple(chunk))
-            for row in map(self._conversation, rows):
+            for row in map(conversation_row, rows):
                 found.setdefault(row.parent_id or "", []).append(row)
         return found
 
@@ -493,9 +199,9 @@ class Store:
         """The chats forked from `parent` (by any id it has had), oldest first."""
         ids = [parent.id, *self.aliases(parent)]
         marks = ", ".join("?" * len(ids))
-        rows = self._read(f"SELECT {self._CONV_COLS} FROM conversations WHERE parent_id IN ({marks})"
+        rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE parent_id IN ({marks})"
                           " ORDER BY created_at, pk", tuple(ids))
-        return [self._conversation(r) for r in rows]
+        return [conversation_row(r) for r in rows]
 
     def count_conversations(self) -> int:
         return self._read("SELECT COUNT(*) FROM conversations")[0][0]
@@ -538,14 +244,6 @@ class Store:
 
     # -- messages ---------------------------------------------------------------------------
 
-    _MSG_COLS = "id, role, content, status, created_at, response_id, items, usage, cost_usd, error"
-
-    @staticmethod
-    def _message(row: tuple) -> MessageRow:
-        mid, role, content, status, created_at, response_id, items, usage, cost, error = row
-        return MessageRow(mid, role, content or "", status, created_at, response_id,
-                          _loads(items, []), _loads(usage, None) if usage else None, cost, error)
-
     def add_message(self, conv: ConversationRow, role: str, content: str, *,
                     status: str = COMPLETE, response_id: str | None = None,
                     items: list[dict[str, Any]] | None = None, usage: dict[str, Any] | None = None,
@@ -569,55 +267,20 @@ class Store:
                        usage: dict[str, Any] | None = None, cost_usd: float | None = None,
                        error: str | None = None, model: str | None = None,
                        tools_usd: float | None = None) -> None:
-        statement = self._message_update(message_id, content=content, status=status,
-                                         response_id=response_id, items=items, usage=usage,
-                                         cost_usd=cost_usd, error=error, model=model,
-                                         tools_usd=tools_usd)
+        statement = store_transcript.message_update(
+            message_id, content=content, status=status, response_id=response_id, items=items,
+            usage=usage, cost_usd=cost_usd, error=error, model=model, tools_usd=tools_usd)
         if statement is not None:
             self._transaction([statement])
 
-    @staticmethod
-    def _message_update(message_id: int, *, content: str | None = None, status: str | None = None,
-                        response_id: str | None = None, items: list[dict[str, Any]] | None = None,
-                        usage: dict[str, Any] | None = None, cost_usd: float | None = None,
-                        error: str | None = None, model: str | None = None,
-                        tools_usd: float | None = None) -> tuple[str, dict[str, Any]] | None:
-        fields: dict[str, Any] = {}
-        if content is not None:
-            fields["content"] = content
-        if status is not None:
-            fields["status"] = status
-        if response_id is not None:
-            fields["response_id"] = response_id
-        if items is not None:
-            fields["items"] = json.dumps(items)
-        if usage is not None:
-            fields["usage"] = json.dumps(usage)
-        if cost_usd is not None:
-            fields["cost_usd"] = cost_usd
-        if error is not None:
-            fields["error"] = error
-        if model is not None:
-            fields["model"] = model
-        if tools_usd is not None:
-            fields["tools_usd"] = tools_usd
-        if not fields:
-            return None
-        assignments = ", ".join(f"{name} = :{name}" for name in fields)
-        return f"UPDATE messages SET {assignments} WHERE id = :id", {**fields, "id": message_id}
-
     def add_usage(self, conv: ConversationRow, *, input_tokens: int, output_tokens: int,
-                  cost_usd: float) -> None:
-        self._transaction([self._usage_update(conv, input_tokens, output_tokens, cost_usd)])
-
-    def _usage_update(self, conv: ConversationRow, input_tokens: int, output_tokens: int,
-                      cost_usd: float) -> tuple[str, tuple]:
-        return ("UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
-                "output_tokens + ?, cost_usd = cost_usd + ?, updated_at = ? WHERE pk = ?",
-                (input_tokens, output_tokens, cost_usd, self._now(), conv.pk))
+                  cost_usd: float | None) -> None:
+        """Add a turn's tokens and cost; a cost of None (unknown price) makes the total unknown."""
+        self._transaction([store_transcript.usage_update(conv.pk, input_tokens, output_tokens, cost_usd,
+                                                         self._now())])
 
     def file_reply(self, message_id: int, fields: dict[str, Any], *,
-                   usage: tuple[ConversationRow, int, int, float] | None = None,
+                   usage: tuple[ConversationRow, int, int, float | None] | None = None,
                    job: tuple[str, str, str | None] | None = None, settled_ok: bool = False) -> bool:
         """Store a reply's end (`fields` as for `update_message`), its usage (chat, tokens in,
         tokens out, cost) and its job's terminal (id, status, error) in one transaction.
@@ -626,41 +289,27 @@ class Store:
         and False is returned (unless `settled_ok`: a settled job whose reply was never stored).
         """
         statements: list[tuple[str, tuple | dict]] = []
-        message = self._message_update(message_id, **fields)
+        message = store_transcript.message_update(message_id, **fields)
         if message is not None:
             statements.append(message)
         if usage is not None:
-            statements.append(self._usage_update(*usage))
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if job is not None:
-                    job_id, status, error = job
-                    guard = "" if settled_ok else \
-                        f" AND status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})"
-                    cursor = self._db.execute(
-                        "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
-                        f" WHERE response_id = ?{guard}",
-                        (status, error, self._now(), job_id, *(() if settled_ok else JOB_TERMINAL)))
-                    if cursor.rowcount == 0 and self._db.execute(
-                            "SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone():
-                        self._db.execute("ROLLBACK")
-                        return False
-                for sql, params in statements:
-                    self._db.execute(sql, params)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot write to {self.path}: {exc}") from None
-        return True
+            conv, input_tokens, output_tokens, cost_usd = usage
+            statements.append(store_transcript.usage_update(conv.pk, input_tokens, output_tokens, cost_usd,
+                                                            self._now()))
+
+        def work(db: sqlite3.Connection) -> bool:
+            if job is not None and not store_transcript.settle_job(db, job, self._now(), settled_ok):
+                return False  # settled elsewhere: nothing was written, nothing else is
+            for sql, params in statements:
+                db.execute(sql, params)
+            return True
+
+        return bool(self._atomically(work))
 
     def messages(self, conv: ConversationRow, *, limit: int | None = None,
                  before_id: int | None = None) -> list[MessageRow]:
         """Transcript in order; with `limit`, the newest `limit` messages (before `before_id`)."""
-        sql = f"SELECT {self._MSG_COLS} FROM messages WHERE conversation_pk = ?"
+        sql = f"SELECT {MSG_COLS} FROM messages WHERE conversation_pk = ?"
         params: list[Any] = [conv.pk]
         if before_id is not None:
             sql += " AND id < ?"
@@ -669,7 +318,7 @@ class Store:
             rows = self._read(sql + " ORDER BY id", tuple(params))
         else:
             rows = self._read(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))[::-1]
-        return [self._message(r) for r in rows]
+        return [message_row(r) for r in rows]
 
     def recent_prompts(self, *, limit: int = 100, conv: ConversationRow | None = None) -> list[str]:
         """The user's newest messages, newest first: of every chat, or of `conv`."""
@@ -680,32 +329,28 @@ class Store:
         return [r[0] for r in self._read(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))]
 
     def message(self, message_id: int) -> MessageRow | None:
-        rows = self._read(f"SELECT {self._MSG_COLS} FROM messages WHERE id = ?", (message_id,))
-        return self._message(rows[0]) if rows else None
+        rows = self._read(f"SELECT {MSG_COLS} FROM messages WHERE id = ?", (message_id,))
+        return message_row(rows[0]) if rows else None
 
     def replace_messages(self, conv: ConversationRow, rows: list[dict[str, Any]]) -> None:
         """Swap the cached transcript for one rebuilt from the server, atomically."""
-        statements: list[tuple[str, tuple | dict]] = [
-            ("DELETE FROM messages WHERE conversation_pk = ?", (conv.pk,))]
-        for row in rows:
-            statements.append((
-                "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-                " error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (conv.pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
-                 row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
-                 row.get("error"), row.get("created_at") or self._now())))
-        statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv.pk)))
-        self._transaction(statements)
+        self._transaction(store_transcript.replacement(conv.pk, rows, self._now()))
+
+    def splice_messages(self, conv: ConversationRow, rows: list[MessageRow | dict[str, Any]]) -> None:
+        """Append `rows` to a chat's transcript in this order, in one transaction: a stored row
+        (`MessageRow`) moves there with every column it has, and a background job that points
+        at it follows it; a dict is a new row (role, content, status, items, response_id)."""
+        self._atomically(lambda db: store_transcript.splice(db, conv.pk, rows, self._now()))
 
     def iter_all_messages(self, conv: ConversationRow, page: int = 500) -> Iterator[MessageRow]:
         last = 0
         while True:
-            rows = self._read(f"SELECT {self._MSG_COLS} FROM messages WHERE conversation_pk = ? AND id > ?"
+            rows = self._read(f"SELECT {MSG_COLS} FROM messages WHERE conversation_pk = ? AND id > ?"
                               " ORDER BY id LIMIT ?", (conv.pk, last, page))
             if not rows:
                 return
             for row in rows:
-                yield self._message(row)
+                yield message_row(row)
             last = rows[-1][0]
 
     # -- usage and spending -----------------------------------------------------------------
@@ -719,8 +364,8 @@ class Store:
         if since is not None:
             sql += " AND m.created_at >= ?"
             params = (since,)
-        return [TurnUsageRow(created, cid, title or "", model, _loads(usage, None) or {}, cost, tools,
-                             _loads(items, []))
+        return [TurnUsageRow(created, cid, title or "", model, loads(usage, None) or {}, cost, tools,
+                             loads(items, []))
                 for created, cid, title, model, usage, cost, tools, items
                 in self._read(sql + " ORDER BY m.created_at, m.id", params)]
 
@@ -731,10 +376,15 @@ class Store:
             " WHERE created_at >= ? AND usage IS NOT NULL", (since,))[0]
         return float(total), int(unpriced)
 
-    # -- background jobs --------------------------------------------------------------------
+    # -- notes given once ---------------------------------------------------------------------
 
-    _JOB_COLS = ("j.response_id, c.id, j.message_id, j.status, j.last_sequence, j.error, j.created_at,"
-                 " j.updated_at, j.base_url, j.model")
+    def note_once(self, key: str) -> bool:
+        """True the first time `key` is noted in this store (the caller then gives its note)."""
+        cursor = self._write("INSERT OR IGNORE INTO notes_given(key, given_at) VALUES (?, ?)",
+                             (key, self._now()))
+        return cursor.rowcount == 1
+
+    # -- background jobs --------------------------------------------------------------------
 
     def add_job(self, response_id: str, conv: ConversationRow | None, message_id: int | None,
                 status: str, *, base_url: str | None = None, model: str | None = None) -> None:
@@ -747,18 +397,19 @@ class Store:
                    last_sequence: int | None = None, error: str | None = None) -> None:
         self._write("UPDATE jobs SET status = COALESCE(?, status), last_sequence = COALESCE(?, last_sequence),"
                     " error = COALESCE(?, error), updated_at = ? WHERE response_id = ?",
-                    (status, last_sequence, error, self._now(), response_id))
+                    (status, last_sequence, redact(error) if error is not None else None, self._now(),
+                     response_id))
 
     def jobs(self, *, pending: bool = False) -> list[JobRow]:
         """Newest first; `pending`: only the jobs not yet finished."""
         where = f" WHERE j.status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})" if pending else ""
-        rows = self._read(f"SELECT {self._JOB_COLS} FROM jobs j LEFT JOIN conversations c"
+        rows = self._read(f"SELECT {JOB_COLS} FROM jobs j LEFT JOIN conversations c"
                           f" ON c.pk = j.conversation_pk{where} ORDER BY j.created_at DESC",
                           JOB_TERMINAL if pending else ())
         return [JobRow(*r) for r in rows]
 
     def job(self, response_id: str) -> JobRow | None:
-        rows = self._read(f"SELECT {self._JOB_COLS} FROM jobs j LEFT JOIN conversations c"
+        rows = self._read(f"SELECT {JOB_COLS} FROM jobs j LEFT JOIN conversations c"
                           " ON c.pk = j.conversation_pk WHERE j.response_id = ?", (response_id,))
         return JobRow(*rows[0]) if rows else None
 

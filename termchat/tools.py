@@ -34,11 +34,15 @@ def parse_tool(spec: str, mcp_servers: Iterable[Any] = ()) -> dict[str, Any]:
             raise UsageError(f"code_interpreter memory must be one of {', '.join(MEMORY_TIERS)}, got '{tier}'")
         return {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": tier}}
     if name == "mcp":
+        known = ", ".join(getattr(s, "label", "?") for s in mcp_servers)
+        if not arg.strip():
+            where = f"(configured: {known})" if known else "(add one under [[mcp_servers]] in the config)"
+            raise UsageError(f"--tool mcp needs a server label: --tool mcp:LABEL {where}")
         for server in mcp_servers:
             if getattr(server, "label", None) == arg:
                 return mcp_tool(server)
-        known = ", ".join(getattr(s, "label", "?") for s in mcp_servers) or "none configured"
-        raise UsageError(f"unknown MCP server '{arg}' (known: {known}); add it under [[mcp_servers]] in the config")
+        raise UsageError(f"unknown MCP server '{arg}' (known: {known or 'none configured'}); "
+                         "add it under [[mcp_servers]] in the config")
     raise UsageError(f"unknown tool '{spec}' (choose from {', '.join(TOOL_NAMES)})")
 
 
@@ -67,6 +71,20 @@ def tool_label(tool: dict[str, Any]) -> str:
     return str(tool.get("name") or kind)
 
 
+def tool_spec(tool: dict[str, Any]) -> str:
+    """A tool as `--tool` spells it: `web_search`, `file_search:vs_1,vs_2`, `code_interpreter:4g`..."""
+    kind = str(tool.get("type", "?"))
+    if kind == "file_search":
+        return f"{kind}:{','.join(str(v) for v in tool.get('vector_store_ids') or [])}"
+    if kind == "code_interpreter":
+        container = tool.get("container")
+        tier = container.get("memory_limit") if isinstance(container, dict) else None
+        return f"{kind}:{tier}" if tier and tier != DEFAULT_MEMORY_TIER else kind
+    if kind == "mcp":
+        return f"mcp:{tool.get('server_label', '?')}"
+    return kind
+
+
 def mcp_tool(server: Any) -> dict[str, Any]:
     """The request shape of a configured MCP server; auth headers are resolved at send time."""
     tool: dict[str, Any] = {"type": "mcp", "server_label": server.label, "server_url": server.url,
@@ -78,6 +96,8 @@ def mcp_tool(server: Any) -> dict[str, Any]:
 
 def parse_tool_choice(choice: str, tools: list[dict[str, Any]]) -> Any:
     """`auto`, `none`, `required`, or one enabled tool (`web_search`, `mcp:LABEL`, ...)."""
+    if choice == "required" and not tools:
+        raise UsageError("--tool-choice required needs a tool to require: add --tool NAME")
     if choice in TOOL_CHOICES:
         return choice
     name, _, label = choice.partition(":")

@@ -13,6 +13,7 @@ from typing import Any
 
 from termchat import events as ev
 from termchat.errors import ApiError
+from termchat.ids import is_valid_id
 
 TEXT_DELTAS = ("response.output_text.delta", "response.refusal.delta")
 REASONING_DELTAS = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
@@ -49,10 +50,10 @@ def translate(stream: Any, state: StreamState, *, stopped: Callable[[], bool],
             # A well-framed event with the wrong shape (a broken or exotic server).
             raise ApiError(f"malformed {str(kind)[:60]!r} event from the server "
                            f"({type(exc).__name__})") from None
+        if state.final is not None:
+            return  # the reply is whole (and its usage known), even if a stop came with its end
         if stopped():
             raise ApiError("stopped by the user; the partial reply was kept")
-        if state.final is not None:
-            return
 
 
 def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, str], None],
@@ -66,6 +67,8 @@ def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, s
         yield ev.TextDelta(event.delta)
         on_text()
     elif kind == "response.created":
+        if not is_valid_id(event.response.id):  # it is stored, printed and used in commands
+            raise ValueError("the response id is not a plain id")
         state.response_id = event.response.id
         status = event.response.status or "in_progress"
         on_created(state.response_id, status)
@@ -96,6 +99,8 @@ def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, s
             yield ev.Citation(state.citations, annotation.get("title") or "", annotation.get("url") or "")
     elif kind in ("response.completed", "response.incomplete"):
         state.final = event.response.model_dump(mode="json", warnings=False)
+        if state.final.get("id") is not None and not is_valid_id(state.final["id"]):
+            raise ValueError("the response id is not a plain id")
     elif kind == "response.failed":
         state.final = event.response.model_dump(mode="json", warnings=False)
         error = state.final.get("error") or {}

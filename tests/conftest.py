@@ -24,7 +24,7 @@ def fake_client(fake_api):
     import openai
 
     client = openai.OpenAI(base_url=fake_api.base_url, api_key="test", max_retries=0,
-                           timeout=10)
+                           timeout=300)  # only stops a hang: a busy machine can be slow
     try:
         yield client
     finally:
@@ -35,6 +35,23 @@ def fake_client(fake_api):
 import pytest as _tui_pytest
 
 TUI_NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC: relative times in the app are frozen to it
+
+
+async def wait_for(pilot, predicate, timeout: float = 120.0) -> None:
+    """Let the app run until `predicate()` holds. It polls the app's state (no fixed sleeps);
+    `timeout` only keeps a broken test from hanging, however loaded the machine is."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return
+        except (IndexError, AttributeError):  # not mounted yet
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await pilot.pause(0.01)
 
 
 @_tui_pytest.fixture

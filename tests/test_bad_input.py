@@ -86,12 +86,55 @@ def test_bad_openai_base_url_env(run, monkeypatch):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/v1", "http://", "localhost:8000/v1",
-                                 "http://user:pw@example.com", "http://example.com:99999",
-                                 "http://exa mple.com"])
+                                 "http://example.com:99999", "http://exa mple.com"])
 def test_base_url_flag_that_is_not_a_url(run, url):
     err = _one_line(run("--base-url", url, "-p", "hi"), 2)
     assert "--base-url" in err
-    assert "pw@" not in err or "user:pw" in url  # echoing the user's own flag is fine
+
+
+PASSWORD = "hunter2-secret"
+
+
+@pytest.mark.parametrize("url,shown", [
+    (f"http://ada:{PASSWORD}@127.0.0.1:9/v1", "http://ada:***@127.0.0.1:9/v1"),
+    (f"https://{PASSWORD}@example.com/v1", "https://***@example.com/v1"),
+    (f"ada:{PASSWORD}@example.com:99999", "ada:***@example.com:99999"),
+])
+@pytest.mark.parametrize("where", ["--base-url", "OPENAI_BASE_URL", "config base_url", "config mcp url"])
+def test_url_with_credentials_never_shows_the_password(run, env, monkeypatch, url, shown, where):
+    argv = ["-p", "hi"]
+    if where == "--base-url":
+        argv = ["--base-url", url, *argv]
+    elif where == "OPENAI_BASE_URL":
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+    elif where == "config base_url":
+        (env / "config.toml").write_text(f"base_url = {json.dumps(url)}\n")
+    else:
+        (env / "config.toml").write_text(f'[[mcp_servers]]\nlabel = "x"\nurl = {json.dumps(url)}\n')
+    err = _one_line(run(*argv), 2)
+    assert PASSWORD not in err and shown in err, err
+
+
+def test_data_dir_under_a_regular_file(run, env, monkeypatch):
+    (env / "a-file").write_text("not a directory")
+    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(env / "a-file" / "data"))
+    for argv in (("-p", "hi"), ("list",), ("show", "tc_x")):
+        err = _one_line(run(*argv), 2)
+        assert f"{env / 'a-file'} is not a directory" in err, err
+    # (a data dir without search or write permission: tests/test_cli_process.py, as a plain user)
+
+
+@pytest.mark.parametrize("mode", ["conversation", "local"])
+def test_base_url_without_v1_suggests_it(run, server, mode):
+    root = server.base_url.removesuffix("/v1")
+    err = _one_line(run("--base-url", root, "--state", mode, "-p", "hi"), 2)
+    assert f"(did you mean {server.base_url}? The API answers there)" in err
+    assert "Conversations" not in err  # no fallback to local mode on a wrong URL
+    chat = listing(run)[0]
+    assert chat["mode"] == mode
+    assert json.loads(run("export", chat["id"], "--format", "json").out)["messages"][0]["content"] == "hi"
+    elsewhere = run("--base-url", root + "/api", "--state", "local", "-p", "hi")  # /api/v1 is no API
+    assert elsewhere.code == 1 and "did you mean" not in elsewhere.err
 
 
 # -- ids ---------------------------------------------------------------------------------------
@@ -113,6 +156,38 @@ def test_export_to_an_unwritable_file_is_one_line(run, server, tmp_path):
 def test_jobs_wait_without_an_id(run):
     err = _one_line(run("jobs", "wait"), 2)
     assert "job id" in err
+
+
+# -- arguments that are not UTF-8 ---------------------------------------------------------------
+
+NOT_UTF8 = b"\xe9\xff".decode("utf-8", "surrogateescape")  # what Python makes of such argv bytes
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (("-p", NOT_UTF8), "-p"),
+    (("--model", NOT_UTF8, "-p", "hi"), "--model"),
+    (("--instructions", NOT_UTF8, "-p", "hi"), "--instructions"),
+    (("--conversation", NOT_UTF8, "-p", "hi"), "--conversation"),
+    (("show", NOT_UTF8), "the id"),
+    (("export", NOT_UTF8), "the id"),
+    (("rm", NOT_UTF8), "the id"),
+    (("search", "hello", NOT_UTF8), "the query"),
+])
+def test_argument_that_is_not_utf8(run, server, argv, flag):
+    err = _one_line(run(*argv), 2)
+    assert f"{flag} is not valid UTF-8 text" in err
+    assert server.requests_to("responses") == []
+
+
+def test_bad_instructions_on_continue_are_not_saved(run, server):
+    assert run("--state", "local", "-p", "hello").code == 0
+    _one_line(run("-c", "--instructions", NOT_UTF8, "-p", "again"), 2)
+    later = run("-c", "-p", "and now?")
+    assert later.code == 0, later.err
+    assert "instructions" not in server.requests_to("responses")[-1].body
+    chat = json.loads(run("export", listing(run)[0]["id"], "--format", "json").out)
+    assert "instructions" not in chat["settings"]
+    assert [m["content"] for m in chat["messages"] if m["role"] == "user"] == ["hello", "and now?"]
 
 
 # -- prompts and stdin -------------------------------------------------------------------------
@@ -225,3 +300,34 @@ def test_bad_tool_specs(run, server, spec, expected):
 def test_tool_choice_for_a_tool_that_is_off(run):
     err = _one_line(run("--tool-choice", "web_search", "-p", "hi"), 2)
     assert "--tool-choice" in err
+
+
+def test_tool_choice_required_without_a_tool(run, server):
+    err = _one_line(run("--tool-choice", "required", "-p", "hi"), 2)
+    assert err == "termchat: error: --tool-choice required needs a tool to require: add --tool NAME\n"
+    assert not [r for r in server.requests if r.method == "POST"]
+    assert run("--state", "local", "--tool", "web_search", "-p", "hi").code == 0
+    kept = run("-c", "--tool-choice", "required", "-p", "again")  # the chat's stored tool counts
+    assert kept.code == 0, kept.err
+    assert server.requests_to("responses")[-1].body["tool_choice"] == "required"
+    named = run("-c", "--tool-choice", "web_search", "-p", "and again")
+    assert named.code == 0, named.err
+
+
+@pytest.mark.parametrize("config,expected", [
+    ("", "--tool mcp needs a server label: --tool mcp:LABEL (add one under [[mcp_servers]] in the config)"),
+    ('[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\n',
+     "--tool mcp needs a server label: --tool mcp:LABEL (configured: deepwiki)"),
+])
+@pytest.mark.parametrize("spec", ["mcp", "mcp:"])
+def test_tool_mcp_without_a_label(run, server, env, config, expected, spec):
+    (env / "config.toml").write_text(config)
+    assert _one_line(run("--tool", spec, "-p", "hi"), 2) == f"termchat: error: {expected}\n"
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_list_limit_below_one(run, limit):
+    assert run("--state", "local", "-p", "hi").code == 0
+    for argv in (("list", "--limit", limit), ("list", "--json", "--limit", limit)):
+        err = _one_line(run(*argv), 2)
+        assert err == f"termchat: error: --limit must be at least 1, got {limit}\n"

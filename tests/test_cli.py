@@ -64,6 +64,18 @@ def test_resume_by_id_from_an_empty_store(run, server, env, monkeypatch):
     assert "Hello, my name is Grace." in shown.out and "What is my name?" in shown.out
 
 
+@pytest.mark.parametrize("command", [("show",), ("export", "--format", "json")])
+def test_show_and_export_import_a_conversation_never_seen_here(run, server, env, monkeypatch, command):
+    assert run("-p", "Hello, my name is Grace.").code == 0
+    conv_id = listing(run)[0]["id"]
+    monkeypatch.setenv("TERMCHAT_DATA_DIR", str(env / "other-machine"))
+    result = run(command[0], conv_id, *command[1:])
+    assert result.code == 0, result.err
+    assert "Hello, my name is Grace." in result.out and "Nice to meet you" in result.out
+    assert result.err == f"termchat: note: imported conversation {conv_id} from the server (2 messages)\n"
+    assert [c["id"] for c in listing(run)] == [conv_id]
+
+
 def test_unknown_conversation_id_is_a_clear_error(run):
     result = run("--conversation", "conv_doesnotexist", "-p", "hi")
     assert result.code == 2
@@ -78,6 +90,14 @@ def test_continue_uses_the_most_recent_chat(run, server):
     result = run("-c", "-p", "What is my name?")
     assert result.code == 0 and "Ken" in result.out
     assert len(listing(run)) == 2
+
+
+def test_continuing_after_an_interrupted_reply_says_so_in_cli_words(run, server):
+    server.script(Reply.drop(after_deltas=3))
+    assert run("--state", "local", "-p", "tell me a story").code == 1
+    result = run("-c", "-p", "go on")
+    assert result.code == 0, result.err
+    assert result.err == "termchat: note: the last reply was interrupted; its partial text is kept\n"
 
 
 def test_continue_with_no_chats_is_a_usage_error(run):
@@ -114,6 +134,19 @@ def test_json_lines_output(run, server):
     assert types[0] == "turn_started" and types[-1] == "finished"
     assert "".join(e["text"] for e in events if e["type"] == "text_delta") == "Hello there"
     assert events[-1]["text"] == "Hello there" and events[-1]["status"] == "completed"
+
+
+@pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
+def test_json_events_name_the_chat_by_the_id_list_shows(run, server, mode):
+    first = run("--json", "--state", mode, "-p", "hi")
+    server.script(Reply.error(400, "the server refuses"))
+    failed = run("--json", "-c", "-p", "again")
+    assert first.code == 0 and failed.code == 1
+    listed = listing(run)[0]["id"]
+    for result, last in ((first, "finished"), (failed, "failed")):
+        events = [json.loads(line) for line in result.out.splitlines()]
+        assert events[0]["type"] == "turn_started" and events[-1]["type"] == last
+        assert {e["conversation_id"] for e in events if "conversation_id" in e} == {listed}
 
 
 def test_plain_output_has_no_escape_sequences(run, server):
@@ -169,6 +202,15 @@ def test_server_without_conversations_falls_back_to_local_once(env, run, monkeyp
         assert chats[0]["mode"] == "local"
         second = run("-c", "-p", "What is my name?")
         assert "Barbara" in second.out and "no Conversations API" not in second.err
+        another_chat = run("-p", "A new chat on the same server.")  # once per server, not per chat
+        assert another_chat.code == 0 and "no Conversations API" not in another_chat.err
+        assert listing(run)[0]["mode"] == "local"
+        other = FakeAPI(conversations=False)  # another server: said again, once
+        try:
+            monkeypatch.setenv("OPENAI_BASE_URL", other.start())
+            assert [run("-p", f"chat {n}").err.count("no Conversations API") for n in (1, 2)] == [1, 0]
+        finally:
+            other.stop()
     finally:
         bare.stop()
 
@@ -273,7 +315,7 @@ def test_readme_test_command_is_what_ci_runs():
 
 def test_stringio_stdin_is_ignored(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("x"))
-    assert cli.read_stdin(0.1) is None
+    assert cli.read_stdin() is None
 
 
 def test_subcommand_after_global_options(run, server):
@@ -346,7 +388,9 @@ def test_list_fast_path_matches_the_full_command(run, server, env, capsys, monke
 
     assert fast("list", "--json") == full_json
     assert fast("list") == full_plain and "\x1b" not in full_plain
-    assert json.loads(fast("list", "--json", "--limit", "0")) == []
+    assert json.loads(fast("list", "--json", "--limit", "1")) == json.loads(full_json)[:1]
+    monkeypatch.setattr("sys.argv", ["termchat", "list", "--limit", "0"])  # the full command's error
+    assert entry_main() == 2 and "--limit must be at least 1" in capsys.readouterr().err
     # Anything the fast path does not know goes to the full command (and its errors).
     monkeypatch.setattr("sys.argv", ["termchat", "list", "--bogus"])
     assert entry_main() == 2
@@ -364,7 +408,7 @@ def test_list_fast_path_imports_nothing_heavy(env):
     from termchat.store import Store
 
     Store.in_dir(env / "data").close()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          env={**os.environ})
     assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
 
@@ -404,7 +448,7 @@ def test_the_installed_command_starts_without_re_or_argparse():
     assert os.access(script, os.X_OK)
     for argv in (["--version"], ["--help"]):
         proc = subprocess.run([sys.executable, "-X", "importtime", str(script), *argv], capture_output=True,
-                              text=True, timeout=30, env={**os.environ, "COLUMNS": "80"})
+                              text=True, timeout=300, env={**os.environ, "COLUMNS": "80"})
         assert proc.returncode == 0 and proc.stdout.startswith(("termchat ", "usage: termchat"))
         modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if "|" in line}
         assert not modules & {"re", "argparse", "textwrap", "openai", "textual"}, argv

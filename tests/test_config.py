@@ -303,10 +303,14 @@ def test_read_error_is_a_config_error(tmp_path: Path, env: dict[str, str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "config.toml", 'theme = "x"\n')
 
-    def denied(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    def denied(name, *args, **kwargs):  # root may read anything: simulate what others get
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(ConfigError, match=f"^config error: cannot read {path}: Permission denied$"):
         load_config(env=env)
 
@@ -337,13 +341,20 @@ def test_valid_base_urls(url: str, expected: str) -> None:
 
 @pytest.mark.parametrize("url", [
     "localhost:8000", "ftp://example.com", "http://", "http:///v1", "https://x:99999",
-    "https://x:port", "http://user:pw@host/v1", "http://host/v1?x=1", "http://host/#frag",
+    "https://x:port", "http://host/v1?x=1", "http://host/#frag",
     "http://ho st/", "", "http://host/\x1b[2J",
 ])
 def test_invalid_base_urls(url: str) -> None:
     with pytest.raises(ConfigError) as err:
         validate_base_url(url)
     assert err.value.message == f"--base-url must be an http(s) URL, got {url!r}"
+
+
+def test_base_url_with_credentials_is_refused_with_the_password_masked() -> None:
+    with pytest.raises(ConfigError) as err:
+        validate_base_url("http://user:pw-secret@host/v1")
+    assert err.value.message == "--base-url must not contain a user name or password, got 'http://user:***@host/v1'"
+    assert "pw-secret" not in err.value.one_line()
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -142,9 +142,7 @@ def test_read_timeout_on_a_slow_stream(run, server, monkeypatch):
     server.script(Reply.text("slow words arrive here", chunks=["slow ", "words ", "arrive ", "here"]))
     server.script(Reply.slow(delay=3.0))
     assert run("--state", "local", "-p", "warm up").code == 0
-    started = time.monotonic()
-    result = run("-c", "-p", "take your time")
-    assert time.monotonic() - started < 10
+    result = run("-c", "-p", "take your time")  # (with no timeout it would succeed after 3 s)
     assert result.code == 1
     assert "timed out" in result.one_error_line()
     assert_kept(run, "take your time", status="failed")
@@ -236,7 +234,7 @@ def test_unknown_item_type_prints_no_warnings_in_a_real_process(env, server):
                                {"type": "message", "content": [{"type": "output_text", "text": "ok",
                                                                 "annotations": []}]}]))
     proc = subprocess.run([sys.executable, "-m", "termchat", "--state", "local", "-p", "hi"],
-                          env=dict(os.environ), capture_output=True, text=True, timeout=30,
+                          env=dict(os.environ), capture_output=True, text=True, timeout=300,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and proc.stdout == "ok\n"
     assert proc.stderr == "termchat: hologram_call item\n"
@@ -283,10 +281,10 @@ def test_unreadable_database_is_one_line(run, env, monkeypatch):
     db = _db(env)
     if os.geteuid() == 0:
         # root ignores file modes: simulate what access(2) reports for a chmod 000 file
-        import termchat.store
+        import termchat.store_file
 
         real_access = os.access
-        monkeypatch.setattr(termchat.store.os, "access",
+        monkeypatch.setattr(termchat.store_file.os, "access",
                             lambda path, mode, *a, **k: False if str(path) == str(db)
                             else real_access(path, mode, *a, **k))
     else:
@@ -315,14 +313,11 @@ store.close()
 
 
 def test_two_processes_200_turns_each_through_the_store(tmp_path):
-    started = time.monotonic()
     procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path / "data"), name],
                               stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
     for proc in procs:
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=600)  # only stops a hang: it runs, however slowly
         assert proc.returncode == 0, err
-    if time.monotonic() - started > 20:
-        pytest.skip("too slow on this machine to be a unit test")
     from termchat.store import Store
 
     with Store.in_dir(tmp_path / "data") as store:

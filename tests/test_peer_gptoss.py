@@ -45,7 +45,7 @@ def peer(tmp_path_factory):
 
 def _run(env, *args):
     return subprocess.run([sys.executable, "-m", "termchat", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+                          stdin=subprocess.DEVNULL, text=True, timeout=120)
 
 
 @pytest.fixture

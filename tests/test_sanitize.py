@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -85,14 +84,14 @@ def test_keep_newlines_false_turns_newlines_into_spaces() -> None:
     assert strip_control("a\nb\r\nc\td", keep_newlines=False) == "a b c\td"
 
 
-def test_a_megabyte_is_fast() -> None:
+def test_a_megabyte_of_hostile_text_is_cleaned() -> None:
+    # How fast is measured in benchmarks/bench_streaming.py ("sanitize 1 MB"), not here.
     plain = "Hello wörld 👨‍👩‍👧 tab\there\n" * 40_000  # ~1 MB
     hostile = f"ok {ESC}[2J {ESC}]52;c;aGVsbG8={BEL} \x9b31m x\u202e\r\n" * 25_000
-    for text in (plain, hostile):
-        start = time.perf_counter()
-        strip_control(text)
-        # generous against a slow CI machine: the bound catches a regex gone quadratic
-        assert time.perf_counter() - start < 0.25
+    unchanged = strip_control(plain) == plain  # (a bool: no megabyte-long diff on failure)
+    assert unchanged
+    cleaned = strip_control(hostile)
+    assert set(cleaned.splitlines()) == {"ok    x"} and cleaned.count("\n") == 25_000
 
 
 # --- streaming ----------------------------------------------------------------------------------

@@ -153,14 +153,18 @@ def test_imported_conversation_is_sanitized(run, server, model):
 def test_json_outputs_escape_c1_and_bidi(run, server):
     server.script(Reply.text(CORPUS))
     result = run("--json", "--state", "local", "-p", CORPUS)
+    assert result.code == 0, result.err
     outputs = [result.out]
     conv_id = listing(run)[0]["id"]
     for argv in (("list", "--json"), ("show", conv_id, "--json"),
                  ("export", conv_id, "--format", "json")):
-        outputs.append(run(*argv).out)
+        shown = run(*argv)
+        assert shown.code == 0 and shown.out, (argv, shown.err)
+        outputs.append(shown.out)
     for text in outputs:
         assert_safe(text, "json")
-        json.loads(text.splitlines()[0] if text.startswith("{\"type\"") else text)
+        for line in text.splitlines() if text.startswith("{\"type\"") else [text]:  # JSON Lines: each
+            json.loads(line)
 
 
 # -- markup is never interpreted -----------------------------------------------------------------
@@ -179,11 +183,16 @@ def test_markup_is_printed_literally_in_plain_output(run, server):
 async def test_markup_renders_literally_in_the_app(tui_context, tui_api):
     from test_tui_app import SIZE, make_app, settle
 
+    from conftest import wait_for
+
     tui_api.script(Reply.text("model [red]RED[/red] [link=https://evil.example]L[/link]"))
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         app.chat_screen.prompt.insert("user [bold]B[/bold]")
         app.chat_screen.prompt.action_submit()
+        # the reply is done (a busy machine can start the turn after a first settle round)
+        pane = app.chat_screen.pane
+        await wait_for(pilot, lambda: len(pane.views) == 2 and pane.views[-1].status == "complete")
         await settle(app, pilot)
         views = app.chat_screen.pane.views
         assert [v.text for v in views] == ["user [bold]B[/bold]",
@@ -309,6 +318,50 @@ def test_data_dir_is_private(run, env):
     assert _mode(env / "data") == 0o700
     db = env / "data" / "termchat.db"
     assert not _mode(db) & 0o077 or _mode(env / "data") == 0o700  # the dir guards the file
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_history_files_are_0600_in_an_existing_0755_dir(run, env, umask_022):
+    from termchat.store import Store
+
+    data = env / "data"
+    data.mkdir(mode=0o755)
+    assert run("--state", "local", "-p", "hi").code == 0
+    assert _mode(data) == 0o755  # the user's own dir keeps its mode
+    assert _mode(data / "termchat.db") == 0o600
+    with Store.in_dir(data) as store:  # while a connection is open, the WAL files exist
+        store.create_conversation(mode="local", model="gpt-5.2", title="x")
+        for name in ("termchat.db", "termchat.db-wal", "termchat.db-shm"):
+            assert _mode(data / name) == 0o600, name
+
+
+def test_a_readable_database_from_before_is_narrowed_to_0600(run, env, umask_022):
+    assert run("--state", "local", "-p", "hi").code == 0
+    db = env / "data" / "termchat.db"
+    db.chmod(0o644)
+    assert run("list", "--json").code == 0  # the fast path reads it read-only
+    assert run("show", listing(run)[0]["id"]).code == 0
+    assert _mode(db) == 0o600
+
+
+def test_export_to_a_file_is_0600(run, env, umask_022):
+    assert run("--state", "local", "-p", "hi").code == 0
+    conv_id = listing(run)[0]["id"]
+    new, old = env / "chat.md", env / "old.json"
+    old.write_text("from before")
+    old.chmod(0o644)
+    assert run("export", conv_id, "-o", str(new)).code == 0
+    assert run("export", conv_id, "--format", "json", "-o", str(old)).code == 0
+    assert _mode(new) == 0o600 and "hi" in new.read_text()
+    assert _mode(old) == 0o600 and json.loads(old.read_text())["id"] == conv_id
+    result = run("export", conv_id, "-o", str(env))  # a directory: one line, exit 2
+    assert result.code == 2 and result.err.count("\n") == 1 and "cannot write" in result.err
 
 
 def test_save_config_writes_0600_in_a_0700_dir(tmp_path, monkeypatch):

@@ -97,6 +97,28 @@ def test_migration_from_version_1_keeps_data(tmp_path):
     assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_migration_marks_chats_with_an_unpriced_turn_as_cost_unknown(tmp_path):
+    from termchat.store import _MIGRATIONS
+
+    path = tmp_path / "termchat.db"
+    db = sqlite3.connect(path)
+    db.executescript(_MIGRATIONS[1] + _MIGRATIONS[2])
+    for pk, cost in ((1, 0.25), (2, None)):
+        db.execute("INSERT INTO conversations(id, mode, model, created_at, updated_at, cost_usd)"
+                   " VALUES (?, 'local', 'm', 1, 1, ?)", (f"tc_{pk}", cost or 0))
+        db.execute("INSERT INTO messages(conversation_pk, role, usage, cost_usd, created_at)"
+                   " VALUES (?, 'assistant', '{\"input_tokens\": 5}', ?, 1)", (pk, cost))
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert store.get_conversation("tc_1").cost_usd == 0.25
+    assert store.get_conversation("tc_2").cost_usd is None
+    conv = store.get_conversation("tc_1")
+    store.add_usage(conv, input_tokens=1, output_tokens=1, cost_usd=None)
+    assert store.reload(conv).cost_usd is None and store.reload(conv).input_tokens == 1
+
+
 def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     script = textwrap.dedent(f"""
         import sys
@@ -144,3 +166,37 @@ def test_migration_from_version_2_keeps_jobs(tmp_path):
     db.close()
     job = Store(path).job("resp_old")
     assert (job.status, job.base_url, job.model, job.pending) == ("queued", None, None, True)
+
+
+class _InterruptAfter:
+    """A connection that raises KeyboardInterrupt (as Ctrl-C does) right after running `sql`."""
+
+    def __init__(self, db, sql: str) -> None:
+        self._db, self._sql = db, sql
+
+    def execute(self, sql, *args):
+        cursor = self._db.execute(sql, *args)
+        if sql == self._sql:
+            self._sql = None  # once
+            raise KeyboardInterrupt
+        return cursor
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+@pytest.mark.parametrize("after", ["BEGIN IMMEDIATE", "COMMIT"])
+def test_ctrl_c_around_a_write_stays_an_interrupt_and_leaves_no_transaction_open(tmp_path, after):
+    store = Store.in_dir(tmp_path)
+    conv = store.create_conversation(mode="local", model="m", title="t")
+    real = store._db
+    store._db = _InterruptAfter(real, after)
+    with pytest.raises(KeyboardInterrupt):  # not a StoreError ("cannot rollback") that exits 1
+        store.add_message(conv, "user", "typed just before Ctrl-C")
+    store._db = real
+    assert not real.in_transaction
+    store.add_message(conv, "user", "the next write works")
+    kept = [m.content for m in store.messages(conv)]
+    assert kept[-1] == "the next write works"
+    assert ("typed just before Ctrl-C" in kept) == (after == "COMMIT")  # committed, or rolled back
+    store.close()

@@ -47,6 +47,36 @@ def test_web_search_request_sources_and_fee(run, server):
     assert data["cost_usd"] == pytest.approx(expected, abs=1e-6)
 
 
+def test_a_model_without_a_price_costs_unknown_not_zero(run, server):
+    result = run("--json", "--state", "local", "--model", "my-local-model", "-p", "hi")
+    assert result.code == 0, result.err
+    finished = json.loads(result.out.splitlines()[-1])
+    assert finished["usage"]["input_tokens"] > 0 and finished["usage"]["cost_usd"] is None
+    assert run("-c", "--model", "gpt-5.2", "-p", "and with a known price?").code == 0
+    chat = json.loads(run("list", "--json").out)[0]
+    assert chat["input_tokens"] > 0 and chat["cost_usd"] is None  # unknown, not the known part
+    assert "- cost: unknown" in run("export", chat["id"]).out
+    data = export(run, chat["id"])
+    assert data["cost_usd"] is None
+    assert "cost_usd" not in data["messages"][1] and data["messages"][3]["cost_usd"] > 0
+
+
+def test_a_cancelled_jobs_usage_is_counted(run, server):
+    job_id = run("--background", "--state", "local", "-p", "write a long report").out.strip()
+    usage = {"input_tokens": 1000, "output_tokens": 500, "total_tokens": 1500,
+             "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
+    server.script(Reply.raw(200, {"id": job_id, "object": "response", "created_at": 1, "status": "cancelled",
+                                  "model": "gpt-5.2", "output": [], "usage": usage, "background": True},
+                            endpoint="cancel"))
+    assert run("jobs", "cancel", job_id).code == 0
+    chat = json.loads(run("list", "--json").out)[0]
+    expected = 1000 * 1.75e-6 + 500 * 14e-6  # gpt-5.2 list prices
+    assert (chat["input_tokens"], chat["output_tokens"]) == (1000, 500)
+    assert chat["cost_usd"] == pytest.approx(expected, abs=1e-6)
+    reply = export(run, chat["id"])["messages"][1]
+    assert reply["status"] == "interrupted" and reply["cost_usd"] == pytest.approx(expected, abs=1e-6)
+
+
 def test_file_search_with_vector_stores(run, server):
     code, _, err = run("--state", "local", "--tool", "file_search:vs_docs,vs_more", "-p",
                        "what do the docs say about setup?")
@@ -96,6 +126,26 @@ def test_tools_are_saved_per_conversation(run, server):
     assert run("--state", "chain", "--tool", "web_search", "-p", "hello").code == 0
     assert run("-c", "-p", "and again").code == 0
     assert last_body(server)["tools"] == [{"type": "web_search"}]
+
+
+@pytest.mark.parametrize("flag", [("--no-tools",), ("--tool", "none")])
+def test_no_tools_clears_a_chats_stored_tools(run, server, flag):
+    assert run("--state", "chain", "--tool", "web_search", "--tool", "mcp:deepwiki", "--approve-mcp", "never",
+               "-p", "hello").code == 0
+    kept = run("-c", "--approve-mcp", "never", "-p", "again")
+    assert kept.code == 0, kept.err
+    assert "termchat: note: tools: web_search, mcp:deepwiki (from this chat; --no-tools turns them off)\n" \
+        in kept.err
+    assert [t["type"] for t in last_body(server)["tools"]] == ["web_search", "mcp"]
+    background = run("-c", "--background", "-p", "a job keeps them too")
+    assert background.code == 0 and "tools: web_search, mcp:deepwiki (from this chat" in background.err
+    off = run("-c", *flag, "-p", "no tools now")
+    assert off.code == 0, off.err
+    assert "tools" not in last_body(server) and "tools:" not in off.err
+    later = run("-c", "-p", "still none?")
+    assert "tools" not in last_body(server) and "tools:" not in later.err
+    mixed = run("-c", *flag, "--tool", "web_search", "-p", "x")
+    assert mixed.code == 2 and "cannot go with other --tool flags" in mixed.err
 
 
 @pytest.mark.parametrize("policy,approved", [("always", True), ("never", False)])
@@ -179,6 +229,23 @@ def test_prompt_id_is_sent_and_remembered(run, server):
     assert last_body(server)["prompt"]["id"] == "pmpt_123"
     assert run("--var", "x=1", "-p", "hi").code == 2
     assert run("--prompt-id", "p", "--var", "novalue", "-p", "hi").code == 2
+
+
+def test_prompt_id_brings_its_own_model_and_instructions(run, server, env):
+    config = env / "config.toml"
+    config.write_text('model = "gpt-5-mini"\ninstructions = "Be brief."\n' + config.read_text())
+    assert run("--state", "chain", "--prompt-id", "pmpt_123", "-p", "hi").code == 0
+    assert run("-c", "-p", "again").code == 0
+    for body in [r.body for r in server.requests_to("responses")]:
+        assert body["prompt"] == {"id": "pmpt_123"}
+        assert "model" not in body and "instructions" not in body
+    assert json.loads(run("list", "--json").out)[0]["model"] == "gpt-4o"  # the one the prompt ran on
+    assert run("-c", "--model", "gpt-5.2", "--instructions", "Be formal.", "-p", "now mine").code == 0
+    assert run("-c", "-p", "and still mine").code == 0
+    for body in [r.body for r in server.requests_to("responses")][-2:]:
+        assert (body["model"], body["instructions"]) == ("gpt-5.2", "Be formal.")
+    assert run("--state", "local", "-p", "no prompt").code == 0  # without a prompt: the config's
+    assert (last_body(server)["model"], last_body(server)["instructions"]) == ("gpt-5-mini", "Be brief.")
 
 
 def test_unknown_and_computer_items_are_shown_plainly(run, server):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from termchat.chats import ServerDelete
@@ -9,7 +11,7 @@ from termchat.fake_api import Reply
 from termchat.tui.app import TermchatApp
 from termchat.tui.widgets.message_view import MessageView
 
-from conftest import TUI_NOW
+from conftest import TUI_NOW, wait_for
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -20,22 +22,25 @@ def make_app(ctx, **kwargs) -> TermchatApp:
 
 
 async def settle(app, pilot) -> None:
+    await pilot.pause()  # what was just sent or pressed may start a worker only now
     await app.workers.wait_for_complete()
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
 
 
-async def wait_for(pilot, predicate, tries: int = 400) -> None:
-    """Let the app run until `predicate()` holds (bounded; no fixed sleeps)."""
-    for _ in range(tries):
-        try:
-            if predicate():
-                return
-        except (IndexError, AttributeError):  # not mounted yet
-            pass
-        await pilot.pause(0.01)
-    raise AssertionError("condition not reached")
+async def started(app, pilot) -> None:
+    """Wait until the app has shown its first chat and put that chat's tools in the mounted tool
+    panel: a toggle clicked before that is overwritten by the chat's own tools. (The panel
+    mounts after the first frame; on a busy machine a test gets there first.)"""
+    def ready() -> bool:
+        if app.chat_screen._tools_loaded is None:
+            return False
+        if not app.chat_screen._tools_display:  # a hidden panel mounts (and loads them) when first needed
+            return True
+        return app.chat_screen._tool_panel is not None and not app.chat_screen._tool_panel._loading
+
+    await wait_for(pilot, ready)
 
 
 async def send(app, pilot, text: str) -> None:
@@ -45,20 +50,15 @@ async def send(app, pilot, text: str) -> None:
     await wait_for(pilot, lambda: app.chat_screen.prompt.text == "")
 
 
-async def type_while_streaming(app, pilot, text: str) -> float:
-    """Post key presses to the focused prompt; returns the slowest key's latency in seconds."""
-    import time
-
+async def type_while_streaming(app, pilot, text: str) -> None:
+    """Post key presses to the focused prompt, waiting for each to show (how fast is measured by
+    benchmarks/bench_streaming.py, "TUI key latency")."""
     from textual import events
 
-    worst = 0.0
     for char in text:
-        started = time.perf_counter()
         before = app.chat_screen.prompt.text
         app.chat_screen.prompt.post_message(events.Key(char, char))
         await wait_for(pilot, lambda before=before, char=char: app.chat_screen.prompt.text == before + char)
-        worst = max(worst, time.perf_counter() - started)
-    return worst
 
 
 def last_reply(app) -> MessageView:
@@ -118,7 +118,7 @@ async def test_model_text_is_sanitized(tui_context, tui_api):
 async def test_stop_keeps_partial_reply_marked(tui_context, tui_api):
     ctx = tui_context()
     words = [f"word{i} " for i in range(200)]
-    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.02))
+    tui_api.script(Reply.text("".join(words), chunks=words, hold_after=3))  # streaming until stopped
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "hi")
@@ -135,9 +135,25 @@ async def test_stop_keeps_partial_reply_marked(tui_context, tui_api):
     assert stored.interrupted and stored.content.startswith("word0 word1")
 
 
+async def test_a_reply_that_pauses_shows_all_it_has_so_far(tui_context, tui_api):
+    # The worker coalesces deltas; text it held back must not wait for a next delta that does
+    # not come (a model thinking mid-reply, a stalled network).
+    release = threading.Event()
+    words = ["one ", "two ", "three ", "four"]
+    tui_api.script(Reply.text("".join(words), chunks=words, hold_after=3, release=release))
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "count")
+        await wait_for(pilot, lambda: last_reply(app).text == "one two three ")
+        assert last_reply(app).streaming
+        release.set()
+        await settle(app, pilot)
+        assert last_reply(app).text == "one two three four" and last_reply(app).status == "complete"
+
+
 async def test_ctrl_c_stops_and_does_not_quit(tui_context, tui_api):
     words = [f"w{i} " for i in range(200)]
-    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.02))
+    tui_api.script(Reply.text("".join(words), chunks=words, hold_after=3))  # streaming until stopped
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "h")
@@ -153,7 +169,8 @@ async def test_switch_chat_while_streaming_then_back(tui_context, tui_api, tui_s
     (other,) = tui_seed(ctx.store, [("Older chat", "local", [("user", "old question"),
                                                               ("assistant", "old answer")])])
     words = [f"part{i} " for i in range(200)]
-    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.01))
+    release = threading.Event()
+    tui_api.script(Reply.text("".join(words), chunks=words, hold_after=2, release=release))
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "stream please")
@@ -163,10 +180,12 @@ async def test_switch_chat_while_streaming_then_back(tui_context, tui_api, tui_s
         await wait_for(pilot, lambda: app.chat_screen.conv is not None and app.chat_screen.conv.pk == other.pk)
         await pilot.pause()
         assert [v.text for v in app.chat_screen.pane.views] == ["old question", "old answer"]
-        # the prompt still takes input, quickly, while the other chat streams
-        assert await type_while_streaming(app, pilot, "typing") < 0.05
+        # the prompt still takes input while the other chat streams
+        await type_while_streaming(app, pilot, "typing")
         assert app.chat_screen.prompt.text == "typing"
         assert streaming_pk in app.chat_screen.turns
+        release.set()
+        await wait_for(pilot, lambda: streaming_pk not in app.chat_screen.turns)
         await settle(app, pilot)
         assert streaming_pk not in app.chat_screen.turns
         app.chat_screen.open_conversation(app.chat_screen.chat_list.rows[streaming_pk].id)
@@ -179,7 +198,8 @@ async def test_switch_back_while_still_streaming_reattaches(tui_context, tui_api
     ctx = tui_context()
     (other,) = tui_seed(ctx.store, [("Other", "local", [("user", "q"), ("assistant", "a")])])
     words = [f"tok{i} " for i in range(150)]
-    tui_api.script(Reply.text("".join(words), chunks=words, delay=0.01))
+    release = threading.Event()
+    tui_api.script(Reply.text("".join(words), chunks=words, hold_after=2, release=release))
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "go")
@@ -190,8 +210,10 @@ async def test_switch_back_while_still_streaming_reattaches(tui_context, tui_api
         await wait_for(pilot, lambda: app.chat_screen.conv.pk == other.pk)
         app.chat_screen.open_conversation(conv_id)
         await wait_for(pilot, lambda: app.chat_screen.conv.pk == pk)
-        await pilot.pause()
-        assert last_reply(app).streaming
+        # The chat's views are mounted after the switch; the held reply must come back streaming.
+        await wait_for(pilot, lambda: last_reply(app).streaming)
+        release.set()
+        await wait_for(pilot, lambda: pk not in app.chat_screen.turns)
         await settle(app, pilot)
         assert last_reply(app).text == "".join(words)
 
@@ -240,6 +262,8 @@ async def test_interrupted_reply_is_marked_on_open(tui_context, tui_seed):
         reply = last_reply(app)
         assert reply.has_class("-unfinished")
         assert "interrupted" in str(reply.query_one(".message-header").render())
+        assert "the last reply was interrupted; its partial text is kept. Send a message to go on." in [
+            str(n.message) for n in app._notifications]
 
 
 def three_chats(tui_context, tui_seed):
@@ -266,7 +290,11 @@ async def test_filter_uses_store_search(tui_context, tui_seed):
         assert app.chat_screen.conv.title == "Rust lifetimes"  # newest activity first
 
 
-async def test_filter_as_you_type_without_delay(tui_context, tui_seed):
+async def test_filter_as_you_type_without_delay(tui_context, tui_seed, monkeypatch):
+    from termchat.tui.widgets import conversation_list
+
+    # A store counts as fast here however loaded the machine is (a slow one coalesces keys: below).
+    monkeypatch.setattr(conversation_list, "SLOW_FILTER", float("inf"))
     ctx = three_chats(tui_context, tui_seed)
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
@@ -290,15 +318,21 @@ async def test_filter_on_a_slow_store_coalesces_keys(tui_context, tui_seed, monk
     list_conversations = ctx.store.list_conversations
     monkeypatch.setattr(ctx.store, "list_conversations",
                         lambda **kw: searches.append(kw.get("search")) or list_conversations(**kw))
+    # No quiet time passes while "rus" is typed, however slowly the machine runs the keys ...
+    monkeypatch.setattr(conversation_list, "SLOW_FILTER_DELAY", 3600.0)
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.chat_screen.chat_list._filter_cost = conversation_list.SLOW_FILTER + 0.01  # as if the last one was slow
         searches.clear()
         app.chat_screen.action_focus_filter()
-        await pilot.press(*"rust")
+        await pilot.press(*"rus")
         assert searches == [] and app.chat_screen.chat_list.options.option_count == 3  # not yet: still typing
-        await pilot.pause(conversation_list.SLOW_FILTER_DELAY + 0.2)
+        # ... and after the last key it does: one query, for all of them.
+        monkeypatch.setattr(conversation_list, "SLOW_FILTER_DELAY", 0.001)  # (a Timer needs > 0)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: searches)
+        await pilot.pause()
         assert searches == ["rust"] and app.chat_screen.chat_list.options.option_count == 2
 
 
@@ -338,13 +372,23 @@ async def test_rename_from_modal(tui_context, tui_seed):
         assert "[b]New[/b] title" in str(option.prompt)  # shown literally, not as markup
 
 
+def palette_highlight(app) -> str | None:
+    """The command palette's highlighted command, once its search has finished."""
+    from textual.command import CommandList
+
+    commands = app.screen.query_one(CommandList)
+    if commands.has_class("--populating") or commands.highlighted is None:
+        return None
+    return str(commands.get_option_at_index(commands.highlighted).prompt).split("\n")[0].strip()
+
+
 async def test_command_palette_switches_model(tui_context):
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Model: gpt-4o")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: palette_highlight(app) == "Model: gpt-4o")
         await pilot.press("enter")
         await pilot.pause()
         assert app.chat_screen.model == "gpt-4o"
@@ -367,7 +411,7 @@ async def test_command_palette_lists_every_action(tui_context):
 async def test_keymap_override_from_config(tui_context):
     app = make_app(tui_context(keymap={"toggle_tools": "f11", "new_chat": "f12"}))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         assert not (await app.chat_screen.ensure_tool_panel()).display  # 120 columns: tools start hidden
         await pilot.press("f11")
         assert app.chat_screen.tool_panel.display
@@ -392,11 +436,26 @@ async def test_tool_panel_shows_container_fees_with_the_configs_overrides(tui_co
         assert prompts == ["1g memory · $0.03", "4g memory · $0.20", "16g memory · $0.48", "64g memory · $1.92"]
 
 
+async def test_keymap_entry_that_takes_another_actions_key_warns(tui_context):
+    keymap = {"compact": "ctrl+n", "theme": "f11", "jobs": "f11", "rename": "f12", "bogus": "f7",
+              "list_rename": "e"}  # the list's E and a selected message's E never meet
+    app = make_app(tui_context(keymap=keymap))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        warnings = sorted(str(n.message) for n in app._notifications if n.severity == "warning")
+    assert warnings == [
+        '[keymap] bogus: no such binding (see F1)',
+        '[keymap] compact = "ctrl+n" takes Ctrl+N from new_chat (see F1)',
+        '[keymap] jobs = "f11" takes F11 from theme (see F1)',
+        '[keymap] theme = "f11" takes F11 from jobs (see F1)',
+    ]
+
+
 async def test_tool_panel_settings_are_sent_and_saved(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         assert app.chat_screen.tool_panel.display
         await pilot.click("#web_search")
         await pilot.click("#code_interpreter")
@@ -512,6 +571,7 @@ async def test_copy_and_export(tui_context, tui_seed, tmp_path, monkeypatch):
         await pilot.pause()
     exported = (tmp_path / "exported.md").read_text()
     assert "# Exported" in exported and "the answer" in exported
+    assert (tmp_path / "exported.md").stat().st_mode & 0o777 == 0o600
 
 
 async def test_narrow_terminal_hides_side_panes(tui_context):
@@ -524,8 +584,7 @@ async def test_narrow_terminal_hides_side_panes(tui_context):
 
 
 async def test_ten_thousand_chats_list_one_page(tui_context):
-    import time
-
+    # How fast the list paints is measured by benchmarks/bench_big_store.py.
     from termchat.tui.widgets.conversation_list import PAGE
 
     ctx = tui_context()
@@ -541,9 +600,8 @@ async def test_ten_thousand_chats_list_one_page(tui_context):
         await pilot.pause()
         options = app.chat_screen.chat_list.options
         assert options.option_count == PAGE
-        started = time.perf_counter()
         app.chat_screen.chat_list.reload()
-        assert time.perf_counter() - started < 0.2
+        assert options.option_count == PAGE
         options.focus()
         await pilot.press("end")
         await pilot.pause()
@@ -607,13 +665,14 @@ async def test_mcp_approval_approved_runs_the_tool(tui_context, tui_api):
     ctx = tui_context(mcp_servers=(McpServer(**DEEPWIKI),))
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await ask_mcp(app, pilot, tui_api)
         dialog = app.screen
         what = str(dialog.query_one("#approval-what").render())
         assert "deepwiki" in what and "ask_question" in what
         args = str(dialog.query_one("#approval-args").render())
         assert '"question": "ask mcp about [b]textual[/b]"' in args  # literal, not markup
+        await wait_for(pilot, lambda: app.focused is not None)  # the dialog focuses a button once shown
         assert app.focused.id == "deny"  # a stray Enter does not approve
         await pilot.press("y")
         await settle(app, pilot)
@@ -635,7 +694,7 @@ async def test_mcp_approval_denied_with_escape(tui_context, tui_api):
     ctx = tui_context(mcp_servers=(McpServer(**DEEPWIKI),), state="local")
     app = make_app(ctx)
     async with app.run_test(size=(150, 40)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await ask_mcp(app, pilot, tui_api)
         await pilot.press("escape")
         await settle(app, pilot)
@@ -659,6 +718,20 @@ def context_meter(app) -> tuple[int, str]:
     match = re.search(r"context (\d+) of (\S+)", status_text(app))
     assert match, status_text(app)
     return int(match.group(1)), match.group(2)
+
+
+async def test_status_line_says_cost_unknown_for_an_unpriced_model(tui_context, tui_seed):
+    ctx = tui_context()
+    (conv,) = tui_seed(ctx.store, [("Local model", "local", [("user", "q"), ("assistant", "a")])])
+    ctx.store.add_usage(conv, input_tokens=10, output_tokens=5, cost_usd=None)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "cost unknown" in status_text(app) and "$" not in status_text(app)
+    from termchat.tui.screens.chat_info import info_rows
+
+    cost = dict(info_rows(ctx.store.reload(conv), context=None, window=None))["cost"]
+    assert cost.startswith("unknown")  # the chat's info says it too (format_usd alone shows "?")
 
 
 async def test_context_meter_drops_after_compaction(tui_context, tui_api):
@@ -693,7 +766,7 @@ async def test_tool_panel_by_keyboard(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         assert not (await app.chat_screen.ensure_tool_panel()).display and app.focused is app.chat_screen.prompt
         await pilot.press("ctrl+t")  # shows the panel and moves into it
         assert app.chat_screen.tool_panel.display and app.focused.id == "web_search"
@@ -754,7 +827,7 @@ async def test_pick_vector_stores_by_keyboard_and_send(tui_context, tui_api):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await open_picker(app, pilot)
         assert isinstance(app.screen, VectorStorePicker)
         assert requests_to(tui_api, "vector_stores.list")
@@ -788,7 +861,7 @@ async def test_pick_vector_stores_cancel_keeps_typed_ids(tui_context, tui_api):
     tui_api.vector_stores = [("vs_a", "Alpha \x1b]52;c;ZXZpbA==\x07[b]bold[/b]", 1)]
     app = make_app(tui_context(tools=("file_search:vs_typed",)))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await open_picker(app, pilot)
         options = app.screen.query_one("#vs-list")
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
@@ -805,10 +878,10 @@ async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui
                                headers={"x-should-retry": "false"}))
     app = make_app(tui_context(tools=("file_search:vs_typed",)))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await started(app, pilot)
         await open_picker(app, pilot)
-        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
-        [note] = [n for n in app._notifications if n.severity == "error"]
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1 and notes(app, "error"))
+        [note] = notes(app, "error")
         assert "boom" in note.message and "\n" not in note.message and not note.markup
         assert vector_store_input(app).value == "vs_typed"
         assert app.chat_screen.tool_panel.query_one("#file_search").value
@@ -853,8 +926,14 @@ def notes(app, severity: str | None = None) -> list:
     return [n for n in app._notifications if severity is None or n.severity == severity]
 
 
-async def test_delete_with_server_conversation_after_the_undo_window(tui_context, tui_api, monkeypatch):
-    monkeypatch.setattr("termchat.chats.UNDO_SECONDS", 0.3)
+@pytest.fixture(autouse=True)
+def long_undo_window(monkeypatch):
+    """No undo timer ends on its own while a test runs, however slowly: a test commits with
+    `app.chat_screen.chat_list.commit_pending_deletes()` (what the timer does), or sets its own window."""
+    monkeypatch.setattr("termchat.chats.UNDO_SECONDS", 3600.0)
+
+
+async def test_delete_with_server_conversation_after_the_undo_window(tui_context, tui_api):
     ctx = tui_context()
     conv = server_chat(ctx, title="[red]Plans[/red]")
     app = make_app(ctx, open_id=conv.id)
@@ -866,7 +945,9 @@ async def test_delete_with_server_conversation_after_the_undo_window(tui_context
         said = notes(app)[-1]
         assert said.message.startswith("deleted “[red]Plans[/red]”; its server conversation goes too")
         assert not said.markup and "Shift+F8" in said.message
+        await settle(app, pilot)
         assert conv.remote_id in tui_api.store.conversations  # nothing happens before the window ends
+        app.chat_screen.chat_list.commit_pending_deletes()  # what the undo timer does when the window ends
         await wait_for(pilot, lambda: conv.remote_id not in tui_api.store.conversations)
         await settle(app, pilot)
         assert ctx.store.get_conversation(conv.id) is None
@@ -875,6 +956,19 @@ async def test_delete_with_server_conversation_after_the_undo_window(tui_context
         assert done.message == f"deleted “[red]Plans[/red]” on the server too ({conv.remote_id})"
         assert done.severity == "information" and not done.markup
         assert app.deletions.server_deletes == []
+
+
+async def test_the_undo_window_ends_by_itself(tui_context, tui_api, monkeypatch):
+    monkeypatch.setattr("termchat.chats.UNDO_SECONDS", 0.01)
+    ctx = tui_context()
+    conv = server_chat(ctx)
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+f8")
+        await wait_for(pilot, lambda: conv.remote_id not in tui_api.store.conversations)
+        await settle(app, pilot)
+        assert app.deletions.pending == {} and ctx.store.get_conversation(conv.id) is None
 
 
 async def test_undo_before_commit_touches_nothing_on_the_server(tui_context, tui_api):
@@ -1068,3 +1162,22 @@ async def test_collector_is_paused_only_until_the_first_frame(tui_context):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_launch_flags_for_tools(tui_context):
+    from argparse import Namespace
+
+    from termchat.errors import UsageError
+    from termchat.tui.launch import build_app
+
+    def flags(**given):
+        return Namespace(**{"tool": [], "no_tools": False, "tool_choice": None, "conversation": None,
+                            "continue_": False, "model": None, "state": None, **given})
+
+    ctx = tui_context()
+    assert build_app(ctx, flags(no_tools=True))._start.tools == []
+    assert build_app(ctx, flags(tool=["none"]))._start.tools == []
+    assert build_app(ctx, flags(tool_choice="required"))._start.tool_choice == "required"  # tools: in the panel
+    for bad in (flags(tool=["none", "web_search"]), flags(tool_choice="web_search")):
+        with pytest.raises(UsageError):
+            build_app(ctx, bad)

@@ -7,7 +7,7 @@ from textual import events
 
 from termchat.tui.app import TermchatApp
 
-from conftest import TUI_NOW
+from conftest import TUI_NOW, wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -20,12 +20,8 @@ async def test_enter_right_after_typing_sends_everything(tui_context, tui_api):
         for char in "What?":
             app.post_message(events.Key(char, char))
         app.post_message(events.Key("enter", "\r"))
-        for _ in range(1000):  # up to ~10 s on a loaded machine; ends as soon as it is sent
-            await pilot.pause(0.01)
-            sent = [r.body for r in tui_api.requests if r.endpoint == "responses"]
-            if sent:
-                break
-        assert sent and sent[-1]["input"][-1]["content"] == "What?"
+        await wait_for(pilot, lambda: tui_api.requests_to("responses"))
+        assert tui_api.requests_to("responses")[-1].body["input"][-1]["content"] == "What?"
         await app.workers.wait_for_complete()
 
 
@@ -42,14 +38,12 @@ async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
         app = TermchatApp(ctx, now=lambda: TUI_NOW)
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
-            assert app.chat_screen.mode == "conversation"
             chat = app.chat_screen
+            assert chat.mode == "conversation"
             chat.prompt.insert("hello")
             chat.prompt.action_submit()
-            for _ in range(1000):
-                await pilot.pause(0.01)
-                if chat.conv is not None and chat.current_turn() is None and chat.conv.mode == "local":
-                    break
+            await wait_for(pilot, lambda: chat.conv is not None and chat.current_turn() is None
+                           and chat.conv.mode == "local")
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert app.chat_screen.mode == "local"
@@ -68,15 +62,13 @@ async def test_select_a_message_and_copy_it(tui_context, tui_api, monkeypatch):
     copied = []
     app.copy_to_clipboard = copied.append
     async with app.run_test(size=(100, 30)) as pilot:
+        chat = app.chat_screen
         for text, reply in (("first question", "first answer"), ("second question", "second answer")):
             tui_api.script(Reply.text(reply))
-            app.chat_screen.prompt.insert(text)
-            app.chat_screen.prompt.action_submit()
-            for _ in range(1000):
-                await pilot.pause(0.01)
-                if app.chat_screen.current_turn() is None and app.chat_screen.pane.last_reply() is not None \
-                        and app.chat_screen.pane.last_reply().text == reply:
-                    break
+            chat.prompt.insert(text)
+            chat.prompt.action_submit()
+            await wait_for(pilot, lambda reply=reply: chat.current_turn() is None
+                           and chat.pane.last_reply() is not None and chat.pane.last_reply().text == reply)
         await pilot.press("f5")
         assert copied[-1] == "second answer"
         await pilot.press("alt+up", "alt+up", "alt+up")  # newest reply, its question, the first answer

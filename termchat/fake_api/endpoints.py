@@ -60,10 +60,10 @@ def json_result(kind: str, body: dict) -> Result:
 
 def _validate(body: dict, api: FakeAPI) -> None:
     model = body.get("model")
-    if not model:
+    if not model and not body.get("prompt"):  # a stored prompt brings its own model
         raise ApiError(400, "Missing required parameter: 'model'.", param="model",
                        code="missing_required_parameter")
-    if api.models is not None and model not in api.models:
+    if model and api.models is not None and model not in api.models:
         raise ApiError(400, f"The requested model '{model}' does not exist.", param="model",
                        code="model_not_found")
     for name, lo, hi in (("temperature", 0, 2), ("top_p", 0, 1)):
@@ -166,6 +166,17 @@ def stream_frames(api: FakeAPI, rec: ResponseRecord, plan: Plan | None,
         if frame["sequence_number"] <= starting_after:
             continue
         if etype.endswith(".delta"):
+            if plan is not None and plan.hold_after is not None and deltas == plan.hold_after:
+                while not (plan.release is not None and plan.release.wait(0.05)):
+                    if api.stopping.is_set():
+                        yield DROP
+                        return
+            if plan is not None and plan.pause is not None and deltas == plan.pause[0]:
+                _, reached, release = plan.pause
+                reached.set()
+                waited = 0.0
+                while not release.wait(0.1) and not api.stopping.is_set() and waited < 60:
+                    waited += 0.1
             deltas += 1
             if plan is not None and plan.delay:
                 api.clock.sleep(plan.delay)
@@ -314,3 +325,15 @@ def vector_stores(api: FakeAPI, query: dict) -> Result:
             "file_counts": {"in_progress": 0, "completed": files, "failed": 0, "cancelled": 0,
                             "total": files}}))
     return Result(200, paginate(stores[::-1], query))
+
+
+# ---------------------------------------------------------------------------- models
+FAKE_MODELS = ("gpt-5.2", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4o", "o4-mini")
+
+
+def models(api: FakeAPI) -> Result:
+    """`GET /v1/models`: the models this fake accepts (its `models` option, else a fixed list)."""
+    names = sorted(api.models) if api.models is not None else FAKE_MODELS
+    data = [{"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
+            for name in names]
+    return Result(200, {"object": "list", "data": data})

@@ -56,8 +56,12 @@ class Plan:
     inject: list[tuple[int, Any]] = field(default_factory=list)  # (after N deltas, dict|bytes)
     close_after_inject: bool = False       # malformed SSE: close right after the raw bytes
     delay: float | None = None             # seconds per delta event
+    hold_after: int | None = None          # stop streaming after N delta events ...
+    release: Any = None                    # ... until this threading.Event is set
     obfuscation: bool | None = None
     hold: Any = None                       # a threading.Event: answer only once it is set
+    # (after N deltas, reached, release): set `reached`, then wait for `release` (at most 60 s)
+    pause: tuple[int, Any, Any] | None = None
 
 
 # --------------------------------------------------------------------------- text helpers

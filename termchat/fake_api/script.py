@@ -21,6 +21,7 @@ reply for this request".
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,26 +38,32 @@ _ID_PREFIX = {"message": "msg", "reasoning": "rs", "function_call": "fc", "web_s
 class Reply:
     """One scripted reply. Build it with the class-method constructors."""
 
-    kind: str                                   # "plan" | "http"
+    kind: str                                   # "plan" | "http" | "wait"
     endpoint: str = "responses"
     make_plan: Callable[[Any, Callable[[], Plan]], Plan] | None = None
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    release: Any = None                         # "wait": answer once this Event is set
+    reached: Any = None                         # "wait": set when the request has arrived
 
     def matches(self, endpoint: str) -> bool:
         return endpoint == self.endpoint or endpoint.startswith(self.endpoint + ".")
 
     # ------------------------------------------------------------------ outputs
     @classmethod
-    def text(cls, text: str, chunks: list[str] | None = None, delay: float | None = None) -> Reply:
+    def text(cls, text: str, chunks: list[str] | None = None, delay: float | None = None,
+             hold_after: int | None = None, release: threading.Event | None = None) -> Reply:
         """A normal assistant message ``text`` streamed as ``chunks`` (default: word deltas).
 
         ``"".join(chunks)`` should equal ``text``. ``delay`` = seconds before each delta.
+        ``hold_after=N`` stops the stream after N deltas until ``release`` is set (or the server
+        stops): a reply that is still streaming for as long as a test needs, on any machine.
         """
         def make(ids: Any, default: Callable[[], Plan]) -> Plan:
-            return Plan(items=[message_item(ids.new("msg"), text, chunks=chunks)], delay=delay)
+            return Plan(items=[message_item(ids.new("msg"), text, chunks=chunks)], delay=delay,
+                        hold_after=hold_after, release=release)
         return cls("plan", make_plan=make)
 
     @classmethod
@@ -110,6 +117,22 @@ class Reply:
         """Cut the message after ``after_deltas`` deltas: message status ``incomplete``,
         terminal ``response.incomplete`` with ``incomplete_details.reason``."""
         return cls._fault(text, cut_tokens=after_deltas, incomplete_reason=reason)
+
+    @classmethod
+    def waiting(cls, release: Any, endpoint: str, reached: Any = None) -> Reply:
+        """The next request to ``endpoint`` (any, e.g. ``"conversations.items"``) is answered as
+        usual, but only once ``release`` (a ``threading.Event``) is set, at most 60 s later;
+        ``reached`` is set when the request arrives: a test acts while a call is on its way."""
+        return cls("wait", endpoint=endpoint, release=release, reached=reached)
+
+    @classmethod
+    def paused(cls, release: Any, reached: Any = None, after_deltas: int = 1,
+               text: str | None = None) -> Reply:
+        """Stream ``after_deltas`` deltas, set ``reached`` (a ``threading.Event``), then wait
+        for ``release`` to be set (at most 60 s) before the rest: a test can act mid-stream."""
+        import threading
+
+        return cls._fault(text, pause=(after_deltas, reached or threading.Event(), release))
 
     # ------------------------------------------------------------------ stream faults
     @classmethod

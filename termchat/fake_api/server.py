@@ -34,6 +34,8 @@ class RecordedRequest:
     raw: bytes = b""
     endpoint: str = ""              # e.g. "responses", "conversations.items.list"
     extra: dict = field(default_factory=dict)
+    client_gone: bool = False       # the client closed the connection before the answer was written
+    answered: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     @property
     def json(self) -> Any:
@@ -184,6 +186,8 @@ class FakeAPI:
             return "", []
         if parts == ["vector_stores"] and method == "GET":
             return "vector_stores.list", []
+        if parts == ["models"] and method == "GET":
+            return "models.list", []
         if parts[:1] == ["conversations"] and self.conversations_enabled:
             rest = parts[1:]
             if not rest:
@@ -213,6 +217,13 @@ class FakeAPI:
                     "https://platform.openai.com/account/api-keys.", code="invalid_api_key"),
                     headers={"www-authenticate": 'Bearer realm="OpenAI API"'})
         scripted = self._pop_reply(endpoint)
+        if scripted is not None and scripted.kind == "wait":
+            if scripted.reached is not None:
+                scripted.reached.set()
+            waited = 0.0
+            while not scripted.release.wait(0.05) and not self.stopping.is_set() and waited < 60:
+                waited += 0.05
+            scripted = self._pop_reply(endpoint)
         if scripted is not None and scripted.kind == "http":
             return ep.Result(scripted.status, scripted.body, scripted.content_type,
                              dict(scripted.headers))
@@ -239,6 +250,8 @@ class FakeAPI:
                 return ep.input_tokens(self, body)
             if endpoint == "vector_stores.list":
                 return ep.vector_stores(self, rec.query)
+            if endpoint == "models.list":
+                return ep.models(self)
             return ep.conversations(self, rec.method, params, rec.query, body)
         except ApiError as err:
             return ep.error_result(err)
@@ -288,7 +301,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._write(result)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, OSError):
+            rec.client_gone = True
             self.close_connection = True
+        finally:
+            rec.answered.set()  # tests wait on this instead of sleeping
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _dispatch
 

@@ -1,6 +1,7 @@
 """Building response objects and their stream event sequences from a Plan.
 
-Event order follows the recordings of the real API (tests/test_fidelity.py compares them):
+Event order follows the recordings of the real API (tests/fixtures/recordings, which
+tests/test_fidelity.py compares them with):
 ``response.created`` (``queued`` + ``response.queued`` for background) ->
 ``response.in_progress`` -> per output item ``output_item.added`` ... item
 specific events ... ``output_item.done`` -> exactly one terminal event

@@ -12,7 +12,7 @@ from textual.screen import Screen
 
 from termchat import perf
 from termchat.chats import Deletions
-from termchat.tui.bindings import COMMANDS, resolve_keymap, to_bindings
+from termchat.tui.bindings import COMMANDS, keymap_conflicts, resolve_keymap, to_bindings
 from termchat.tui.compat import app_is_closing, set_theme_before_first_css
 from termchat.tui.screens.chat import ChatScreen, ChatStart
 
@@ -89,6 +89,8 @@ class TermchatApp(App[int]):
     def on_mount(self) -> None:
         for binding_id in self._unknown_key_ids:
             self.notify(f"[keymap] {binding_id}: no such binding (see F1)", severity="warning", markup=False)
+        for warning in keymap_conflicts(self.keymap, self.COMMAND_PALETTE_BINDING):
+            self.notify(warning, severity="warning", markup=False)
         if "command_palette" in self.keymap:
             self.COMMAND_PALETTE_BINDING = self.keymap["command_palette"]
         self.set_keymap(self.keymap)

@@ -150,3 +150,26 @@ def key_label(keymap: Mapping[str, str], binding_id: str) -> str:
     """The first key bound to `binding_id` after `keymap`, as the help screen shows it."""
     default = next((c.key for c in ALL_COMMANDS if c.id == binding_id), "")
     return display_keys(keymap.get(binding_id, default)).split(", ")[0]
+
+
+def keymap_conflicts(keymap: Mapping[str, str], palette_key: str = "ctrl+p") -> list[str]:
+    """One warning per key that a `[keymap]` entry takes from another action (after remapping).
+
+    Two actions clash when they share a key in one place: both app-wide, both on the same
+    widget (prompt, chat list, message, tool panel), or one app-wide (a widget's key hides it
+    there). Keys the defaults share on purpose (Escape) are not reported: only the user's entries.
+    """
+    scope = {c.id: index for index, group in enumerate(
+        (COMMANDS, PROMPT_COMMANDS, LIST_COMMANDS, MESSAGE_COMMANDS, TOOL_PANEL_COMMANDS)) for c in group}
+    keys = {c.id: c.key for c in ALL_COMMANDS} | {"command_palette": palette_key}
+    keys.update(keymap)
+    split = {binding_id: {k.strip() for k in value.split(",") if k.strip()} for binding_id, value in keys.items()}
+    warnings = []
+    for binding_id in sorted(keymap):
+        for key in sorted(split[binding_id]):
+            for other in sorted(split):
+                places = {scope.get(binding_id, 0), scope.get(other, 0)}
+                if other != binding_id and key in split[other] and (len(places) == 1 or 0 in places):
+                    warnings.append(f"[keymap] {binding_id} = \"{keymap[binding_id]}\" takes "
+                                    f"{display_keys(key)} from {other} (see F1)")
+    return warnings

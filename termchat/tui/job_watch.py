@@ -195,7 +195,7 @@ class BackgroundJobs:
     # -- sending (Ctrl+G) ------------------------------------------------------------------------
 
     def send(self, conv: ConversationRow, view: MessageView, prompt: str, *, model: str, mode: str,
-             settings: dict[str, Any]) -> None:
+             settings: dict[str, Any], saved_id: int | None = None) -> None:
         """Send `prompt` as a job of `conv`, its reply shown in `view` from now on.
 
         The request runs in a daemon thread, not a Textual worker: quitting never waits on it
@@ -205,13 +205,13 @@ class BackgroundJobs:
         view.refresh_header()
         self.sending[conv.pk] = view
         self._changed()
-        thread = threading.Thread(target=self._submit, args=(conv, prompt, model, mode, settings),
+        thread = threading.Thread(target=self._submit, args=(conv, prompt, model, mode, settings, saved_id),
                                   name=f"send job of {conv.id}", daemon=True)
         self._sends.append(thread)
         thread.start()
 
     def _submit(self, conv: ConversationRow, prompt: str, model: str, mode: str,
-                settings: dict[str, Any]) -> None:
+                settings: dict[str, Any], saved_id: int | None = None) -> None:
         from termchat import events as ev
         from termchat.errors import TermchatError
 
@@ -219,7 +219,7 @@ class BackgroundJobs:
         engine = self.screen.ctx.thread_engine()
         try:
             session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
-            for event in session.submit(prompt):
+            for event in session.submit(prompt, saved_id=saved_id):
                 if isinstance(event, ev.JobStarted):
                     post(JobUpdate(event.response_id, event, pk=conv.pk))
                 elif isinstance(event, (ev.Failed, ev.Notice)):

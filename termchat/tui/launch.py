@@ -12,17 +12,20 @@ if TYPE_CHECKING:
 
 def build_app(ctx: Any, args: argparse.Namespace) -> TermchatApp:
     from termchat.errors import UsageError
-    from termchat.tools import parse_tool, parse_tool_choice
+    from termchat.tools import TOOL_CHOICES, parse_tool
     from termchat.tui import app_class
 
     tools = None
-    if getattr(args, "tool", None):
-        tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in args.tool]
+    specs = getattr(args, "tool", None) or []
+    if getattr(args, "no_tools", False) or "none" in specs:
+        if [spec for spec in specs if spec != "none"]:
+            raise UsageError("--no-tools (--tool none) turns tools off; it cannot go with other --tool flags")
+        tools = []
+    elif specs:
+        tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in specs]
     choice = getattr(args, "tool_choice", None)
-    if choice is not None:
-        parsed = parse_tool_choice(choice, tools or [])
-        if not isinstance(parsed, str):
-            raise UsageError("in the app, --tool-choice must be auto, none or required")
+    if choice is not None and choice not in TOOL_CHOICES:  # tools can change in the app's panel
+        raise UsageError("in the app, --tool-choice must be auto, none or required")
     TermchatApp = app_class()  # noqa: N806 (a class)
     return TermchatApp(ctx, open_id=getattr(args, "conversation", None),
                        continue_last=bool(getattr(args, "continue_", False)),
@@ -34,6 +37,7 @@ def run_app(ctx: Any, args: argparse.Namespace) -> int:
     from termchat.tui.compat import install_terminal_parser
 
     app = build_app(ctx, args)
+    _ = ctx.store  # opened before the screen is taken: a data dir it cannot use is one line, exit 2
     install_terminal_parser()  # Alt+Enter and pastes as the user meant them
     result = app.run()
     if app.background_jobs is not None:

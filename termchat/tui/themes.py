@@ -27,8 +27,14 @@ def shipped_theme_dir() -> Path:
 
 def theme_from_toml(path: Path) -> Theme:
     """Read one theme file; raises ValueError with the file name when it is not a theme."""
+    from termchat.errors import ConfigError
+    from termchat.paths import read_settings_file
+
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_settings_file(path)  # a FIFO or a device named *.toml must not hang the app
+        data: dict[str, Any] = tomllib.loads((raw or b"").decode("utf-8"))
+    except ConfigError as exc:
+        raise ValueError(exc.message.removeprefix("config error: ")) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"{path}: {exc}") from None
     unknown = set(data) - set(_FIELDS)

@@ -1,6 +1,7 @@
-"""What runs in a chat in a thread worker: a turn (a reply streaming), a compaction (background
-jobs: tui/job_watch.py). The thread bodies here reach the UI only through the messages they
-post: a turn `TurnUpdate`s, a compaction one `ChatChanged` when done.
+"""What runs in a chat in a thread worker: a turn (a reply streaming), an open, a compaction
+(background jobs: tui/job_watch.py). The thread bodies here reach the UI only through the
+messages they post: a turn `TurnUpdate`s, an open `ChatOpened` or `ChatOpenFailed`, a
+compaction one `ChatChanged` when done.
 
 Text deltas do not each become a message: the worker adds them to the turn's inbox and posts
 one `TurnUpdate(turn, TextArrived())`, and no other until the UI has taken the text. A
@@ -50,6 +51,7 @@ class Turn:
     sanitizer: StreamSanitizer = field(default_factory=StreamSanitizer)
     approvals: list[ev.ApprovalRequested] = field(default_factory=list)  # asked at the end
     decisions: dict[str, bool] | None = None  # set: this turn answers MCP approval requests
+    saved_id: int | None = None  # the prompt's message, when it was stored with its new chat
     _inbox: list[str] = field(default_factory=list)  # text from the worker, not yet taken
     _wake_posted: bool = False  # a `TurnUpdate(self, TextArrived())` is on its way to the UI
 
@@ -160,7 +162,7 @@ def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode:
         conv = engine.store.reload(conv)
         session = engine.session(conv, mode=mode, model=model, settings=settings)
         turn.session = session
-        events = session.send(turn.prompt) if turn.decisions is None \
+        events = session.send(turn.prompt, saved_id=turn.saved_id) if turn.decisions is None \
             else session.answer_approvals(turn.decisions)
         for event in events:
             if turn.stop_requested:
@@ -176,6 +178,31 @@ def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode:
     finally:
         send(TurnDone())
         engine.store.close()
+
+
+def run_open(post: Any, worker: Any, engine: Any, ident: str, *, sync: bool, first: bool,
+             reveal: int | None, found: bool) -> None:
+    """Thread body: `Engine.open(ident)` -> one `ChatOpened`, or `ChatOpenFailed` (one line)."""
+    from termchat.engine import INTERRUPTED_NOTE
+    from termchat.errors import TermchatError
+    from termchat.tui.messages import ChatOpened, ChatOpenFailed
+
+    try:
+        conv, notices = engine.open(ident, sync=sync)
+    except TermchatError as exc:
+        post(ChatOpenFailed(worker, exc.one_line(), first=first))
+        return
+    except Exception as exc:  # never die silently: the chat would seem open, and is not
+        from termchat.redact import redact
+
+        post(ChatOpenFailed(worker, f"could not open the chat: unexpected error "
+                                    f"({type(exc).__name__}: {redact(str(exc))})", first=first))
+        return
+    finally:
+        engine.store.close()
+    shown = [f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message
+             for n in notices]
+    post(ChatOpened(worker, conv, shown, first=first, reveal=reveal, found=found))
 
 
 def run_compaction(post: Any, engine: Any, conv: Any) -> None:

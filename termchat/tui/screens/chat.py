@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual import work
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from termchat import perf
-from termchat.chats import Deletions, config_tools, rename_on_server
+from termchat.chats import Deletions, config_tools
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
 from termchat.tui.bindings import chat_screen_bindings
@@ -56,6 +56,8 @@ class ChatScreen(ChatView):
         self.start = start
         self.theme_names = list(theme_names)
         self.background_jobs = BackgroundJobs(self)  # pending background jobs, followed
+        self._opening: Worker[None] | None = None  # the open still on its way, if any
+        self._held_prompt: str | None = None  # sent while that open was on its way
 
     def on_unmount(self) -> None:
         self.background_jobs.stop()  # never waited for: the jobs go on on the server
@@ -78,30 +80,45 @@ class ChatScreen(ChatView):
 
     # -- opening chats ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def open_conversation(self, ident: str, *, first: bool = False, reveal: int | None = None,
                           found: bool = True) -> None:
         """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server);
         `reveal`: a message to scroll to and select, marked as `found` (a search hit) or not.
         A newer open cancels this one: its result is then dropped (see `on_chat_opened`)."""
-        from termchat.errors import TermchatError
+        self._opening = self._open_worker(ident, first=first, reveal=reveal, found=found)
 
-        worker = get_current_worker()
-        engine = self.ctx.thread_engine()
-        try:
-            conv, notices = engine.open(ident, sync=self.ctx.has_credentials)
-        except TermchatError as exc:
-            self.post_message(ChatOpenFailed(worker, exc.one_line(), first=first))
-            return
-        finally:
-            engine.store.close()
-        self.post_message(ChatOpened(worker, conv, [n.message for n in notices], first=first,
-                                     reveal=reveal, found=found))
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open_worker(self, ident: str, *, first: bool, reveal: int | None, found: bool) -> None:
+        from termchat.tui.turns import run_open
+
+        run_open(self.post_message, get_current_worker(), self.ctx.thread_engine(), ident,
+                 sync=self.ctx.has_credentials, first=first, reveal=reveal, found=found)
+
+    def hold_while_opening(self, prompt: str) -> bool:
+        """A prompt sent while a chat is being opened (say `-c`, still syncing) waits for it and
+        then goes to it: the chat on screen once the open is done, never a new one meanwhile."""
+        if self._opening is None:
+            return False
+        if self._held_prompt is None:
+            self._held_prompt = prompt
+            self.prompt.clear()
+            self.notify("opening the chat: your message is sent as soon as it is open", markup=False)
+        else:
+            self.notify("still opening the chat: one message is already waiting", markup=False)
+        return True
 
     async def on_chat_open_failed(self, message: ChatOpenFailed) -> None:
         self.notify(message.error, severity="error", markup=False)
-        if message.first and not message.worker.is_cancelled and not self.closing:
+        if message.worker is not self._opening or self.closing:
+            return  # another open has since started: it decides what is on screen
+        self._opening = None
+        if message.first:
             await self.action_new_chat()
+        prompt, self._held_prompt = self._held_prompt, None
+        if prompt is not None:  # not sent anywhere: back where it was typed
+            self.prompt.load_text(prompt)
+            self.notify("your message was not sent: it is back in the prompt", severity="warning",
+                        markup=False)
 
     async def on_chat_opened(self, message: ChatOpened) -> None:
         if message.worker.is_cancelled or self.closing:
@@ -119,6 +136,11 @@ class ChatScreen(ChatView):
         await self.show_conversation(conv, reveal=message.reveal, found=message.found)
         if not self.closing:
             self.load_tools(tools, choice)
+            if message.worker is self._opening:
+                self._opening = None
+                prompt, self._held_prompt = self._held_prompt, None
+                if prompt is not None:
+                    await self.send_prompt(prompt)
 
     async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None,
                                 found: bool = True) -> None:
@@ -167,35 +189,12 @@ class ChatScreen(ChatView):
     async def on_message_pane_need_latest(self, message: MessagePane.NeedLatest) -> None:
         await self.action_jump_latest()
 
-    # -- rename, delete ---------------------------------------------------------------------
-
-    def action_rename(self) -> None:
-        conv = self._current()
-        if conv is not None:
-            self.chat_list.rename(conv)
-
-    def action_delete(self, remote: bool = False) -> None:
-        """Delete the chat on screen (`remote`: and its server conversation), with undo."""
-        conv = self._current()
-        if conv is not None:
-            self.chat_list.delete(conv, remote=remote)
+    # -- deleting (renaming: ChatView) --------------------------------------------------------
 
     def action_undo_delete(self) -> None:
         conv = self.chat_list.undo_delete()
         if conv is not None:
             self.open_conversation(conv.id)
-
-    def on_conversation_list_renamed(self, message: ConversationList.Renamed) -> None:
-        row = message.conv
-        if self.conv is not None and self.conv.pk == row.pk:
-            self.conv = row
-            self.update_status()  # the transcript's title
-        if row.remote_id:
-            self._rename_on_server(row.remote_id, row.title)
-
-    @work(thread=True, group="rename-remote", exit_on_error=False)
-    def _rename_on_server(self, remote_id: str, title: str) -> None:
-        rename_on_server(self.ctx.api, remote_id, title)
 
     async def on_conversation_list_deleted(self, message: ConversationList.Deleted) -> None:
         turn = self.turns.get(message.conv.pk)
@@ -225,31 +224,34 @@ class ChatScreen(ChatView):
             return False
         return True
 
-    async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any]]:
+    async def _ensure_conversation(self, prompt: str) -> tuple[ConversationRow, dict[str, Any], int | None]:
+        """The chat on screen, with the tool panel's settings; a new chat is created together
+        with its first prompt (whose message id is returned), so it never exists empty."""
         from termchat.engine import make_title
 
         tools, choice = (await self.ensure_tool_panel()).current()
         settings = {"tools": tools, "tool_choice": choice}
+        saved_id = None
         if self.conv is None:
-            self.conv = self.store.create_conversation(mode=self.mode, model=self.model,
-                                                       title=make_title(prompt), settings=settings)
+            self.conv, saved_id = self.store.create_conversation_with_prompt(
+                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=settings)
             self.pane.conv = self.conv  # the new chat is the one the pane shows
         elif self.pane.truncated:
             await self.show_conversation(self.conv)
-        return self.conv, settings
+        return self.conv, settings, saved_id
 
     async def send_prompt(self, prompt: str) -> None:
-        if not prompt.strip() or not self._can_send():
+        if not prompt.strip() or not self._can_send() or self.hold_while_opening(prompt):
             return
         from termchat.tui.turns import Turn
         from termchat.tui.widgets.message_view import MessageView
 
         self.prompt.clear()
         self.prompt.forget_history()  # the message just sent is the newest to recall
-        conv, settings = await self._ensure_conversation(prompt)
+        conv, settings, saved_id = await self._ensure_conversation(prompt)
         prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now", created_at=self.now()))
-        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view), conv, model=self.model,
-                               mode=self.mode, settings=settings)
+        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view, saved_id=saved_id), conv,
+                               model=self.model, mode=self.mode, settings=settings)
 
     async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
                           settings: dict[str, Any], items: list[dict[str, Any]] | None = None) -> None:
@@ -429,12 +431,13 @@ class ChatScreen(ChatView):
         if not self._can_send():
             return
         self.prompt.clear()
-        conv, settings = await self._ensure_conversation(prompt)
+        conv, settings, saved_id = await self._ensure_conversation(prompt)
         await self.pane.append(MessageView("user", prompt, meta="just now"))
         reply = await self.pane.append(MessageView("assistant", meta=self.model))
         self.pane.anchor()
         self.chat_list.mark_current(conv.pk)
-        self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings)
+        self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings,
+                                  saved_id=saved_id)
 
     async def on_job_update(self, message: JobUpdate) -> None:
         await self.background_jobs.on_update(message)

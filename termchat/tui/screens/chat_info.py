@@ -38,7 +38,7 @@ def info_rows(conv: Any, *, context: int | None, window: int | None) -> list[tup
         ("last activity", _when(conv.updated_at)),
         ("tokens", f"{conv.input_tokens:,} in · {conv.output_tokens:,} out"),
         ("context", "?" if context is None else f"{context:,}" + (f" of {window:,}" if window else "")),
-        ("cost", format_usd(conv.cost_usd)),
+        ("cost", "unknown (a model without a price)" if conv.cost_usd is None else format_usd(conv.cost_usd)),
         ("tools", strip_control(" · ".join(tool_label(t) for t in tools), keep_newlines=False) or "none"),
     ]
     return rows

@@ -1,6 +1,7 @@
 """What the chat screen shows: chat list | transcript over the prompt | tool panel, a status
 line and the footer; which panes show (by width, or as the user chose); the chat on screen (its
-model and state mode) and the keys that act on what is shown (focus, settings, copy, export).
+model and state mode) and the keys that act on what is shown (focus, settings, copy, export,
+rename, delete).
 `ChatScreen` builds on it with what runs: opening chats, replies, branches, jobs.
 """
 
@@ -11,13 +12,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from termchat.chats import Deletions
+from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
 from termchat.tui.compat import app_is_closing
 from termchat.tui.widgets.conversation_list import ConversationList
@@ -260,6 +261,31 @@ class ChatView(Screen[None]):
             pane.action_scroll_end()  # the last page: follow the reply again
         else:
             pane.scroll_page_down(animate=False)
+
+    # -- rename, delete (what follows a delete: ChatScreen) -------------------------------------
+
+    def action_rename(self) -> None:
+        conv = self._current()
+        if conv is not None:
+            self.chat_list.rename(conv)
+
+    def action_delete(self, remote: bool = False) -> None:
+        """Delete the chat on screen (`remote`: and its server conversation), with undo."""
+        conv = self._current()
+        if conv is not None:
+            self.chat_list.delete(conv, remote=remote)
+
+    def on_conversation_list_renamed(self, message: ConversationList.Renamed) -> None:
+        row = message.conv
+        if self.conv is not None and self.conv.pk == row.pk:
+            self.conv = row
+            self.update_status()  # the transcript's title
+        if row.remote_id:
+            self._rename_on_server(row.remote_id, row.title)
+
+    @work(thread=True, group="rename-remote", exit_on_error=False)
+    def _rename_on_server(self, remote_id: str, title: str) -> None:
+        rename_on_server(self.ctx.api, remote_id, title)
 
     # -- the chat's settings ----------------------------------------------------------------
 

@@ -82,10 +82,12 @@ class JobsScreen(ModalScreen[str | None]):
         for job in self.jobs:
             conv = store.get_conversation(job.conversation_id) if job.conversation_id else None
             chat = safe_title(conv.title or conv.id, 40) if conv else "(deleted)"
-            on_this = self.api is None or on_this_server(self.api, job)
-            status = job.status if on_this else f"{job.status} (other server)"
+            # Status and id came from a server: shown without their escape sequences.
+            status = safe_title(job.status, 20)
+            if self.api is not None and not on_this_server(self.api, job):
+                status += " (other server)"
             table.add_row(Text(status), Text(elapsed(now - job.created_at)), Text(chat),
-                          Text(short_id(job.response_id)), key=job.response_id)
+                          Text(short_id(safe_title(job.response_id, 200))), key=job.response_id)
         if not self.jobs:
             table.add_row(Text("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")
 
@@ -103,7 +105,9 @@ class JobsScreen(ModalScreen[str | None]):
         try:
             problems = background.refresh(engine)
         except Exception as exc:  # the list still shows what the store knows
-            problems = [f"could not refresh jobs: {exc}"]
+            from termchat.redact import redact
+
+            problems = [f"could not refresh jobs: {redact(str(exc))}"]
         finally:
             engine.store.close()
         self.post_message(self.Refreshed(list(problems)))
@@ -126,7 +130,7 @@ class JobsScreen(ModalScreen[str | None]):
         engine = self.engine()
         try:
             status = background.cancel(engine, job_id)
-            note, severity = f"job {job_id}: {status}", "information"
+            note, severity = safe_title(f"job {job_id}: {status}", 200), "information"
         except TermchatError as exc:
             note, severity = exc.one_line(), "error"
         finally:

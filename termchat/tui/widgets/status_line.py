@@ -77,7 +77,7 @@ class StatusLine(Static):
                   cost=conv.cost_usd if conv else 0.0, streaming=streaming, note=note,
                   context=used, window=info.context_window if info else None)
 
-    def show(self, *, model: str, mode: str, tokens: int, cost: float, streaming: bool = False,
+    def show(self, *, model: str, mode: str, tokens: int, cost: float | None, streaming: bool = False,
              note: str = "", context: int | None = None, window: int | None = None,
              conversation_id: str | None = None) -> None:
         """`conversation_id` and `tokens` are not shown (the chat's info has them, Shift+F2)."""
@@ -91,9 +91,10 @@ class StatusLine(Static):
                 warn = context >= FULL_CONTEXT * window
                 full_context = Content.assemble(f"context {amount} ",
                                                 (context_bar(context, window), "$warning" if warn else "$primary"))
+        shown_cost = "cost unknown" if cost is None else format_usd(cost)
         parts: list[tuple[str | Content, str | Content, int]] = [
             (model, model, 3), (f"{mode} mode", mode, 2), (full_context, short_context, 0),
-            (format_usd(cost), format_usd(cost), 0)]
+            (shown_cost, shown_cost, 0)]
         if streaming:
             parts.append(("replying… Esc stops", "replying…", 0))
         if note:

@@ -1,0 +1,101 @@
+"""Opening a chat by id: the local copy, a server conversation imported, synced, and notes on its last reply."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from termchat import events as ev
+from termchat import history
+from termchat.api import Api
+from termchat.errors import ApiError, NotFoundError
+from termchat.ids import is_valid_id
+from termchat.lineage import read_lineage
+from termchat.store import ConversationRow, Store
+from termchat.sync import gone_message, merge_remote, server_copy_gone
+from termchat.turn_pricing import MODEL_NAME
+
+TITLE_LENGTH = 60
+INTERRUPTED_NOTE = "the last reply was interrupted; its partial text is kept"
+
+
+def make_title(prompt: str) -> str:
+    from termchat.sanitize import safe_title
+
+    return safe_title(prompt, max_len=TITLE_LENGTH)
+
+
+def open_chat(store: Store, api: Api, ident: str, *, sync: bool,
+              default_model: str) -> tuple[ConversationRow, list[ev.Notice]]:
+    """Find a chat by id: locally, else import a `conv_…` id from the server."""
+    notices: list[ev.Notice] = []
+    conv = store.lookup(ident)
+    if conv is None:
+        if not ident.startswith("conv_") or not is_valid_id(ident):
+            raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
+        conv = import_conversation(store, api, ident, default_model=default_model)
+        notices.append(ev.Notice(f"imported conversation {ident} from the server "
+                                 f"({conv.message_count} messages)"))
+    elif sync and conv.mode == "conversation" and conv.remote_id:
+        try:
+            added = sync_chat(store, api, conv)
+        except ApiError as exc:  # offline, or a broken server: the local copy still reads fine
+            if server_copy_gone(api, exc, conv.remote_id):
+                notices.append(ev.Notice(gone_message(conv.remote_id or conv.id, sent=False)))
+            else:
+                notices.append(ev.Notice(f"could not read the server copy of this chat, showing "
+                                         f"this machine's: {exc.one_line()}"))
+        else:
+            if added:
+                notices.append(ev.Notice(f"synced {added} new messages from the server"))
+        conv = store.reload(conv)
+    last = store.messages(conv, limit=1)
+    job = next((j for j in store.jobs(pending=True) if last and j.message_id == last[0].id), None)
+    if job is not None:
+        notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
+                                 "still running on the server"))
+    elif last and last[0].role == "assistant" and last[0].interrupted:
+        notices.append(ev.Notice(INTERRUPTED_NOTE))
+    return conv, notices
+
+
+def import_conversation(store: Store, api: Api, conversation_id: str, *, default_model: str) -> ConversationRow:
+    """Store a server conversation as a new local chat (`default_model` if it names none)."""
+    try:
+        remote = api.retrieve_conversation(conversation_id)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise NotFoundError(f"unknown conversation '{conversation_id}': not in the local store "
+                                "and the server does not know it") from None
+        raise
+    items = api.conversation_items(conversation_id)
+    metadata = remote.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    rows = history.rows_from_items(items)
+    # Metadata comes from whoever wrote the conversation: keep only a clean title and a
+    # model name that looks like one.
+    title = make_title(str(metadata.get("title") or "")) or next(
+        (make_title(r["content"]) for r in rows if r["role"] == "user"), conversation_id)
+    model = str(metadata.get("model") or "")
+    if not MODEL_NAME.fullmatch(model):
+        model = default_model
+    parent, turn = read_lineage(metadata)
+    conv = store.create_conversation(
+        mode="conversation", model=model, title=title,
+        id=conversation_id, remote_id=conversation_id,
+        created_at=float(remote.get("created_at") or time.time()), parent_id=parent, fork_turn=turn)
+    store.replace_messages(conv, rows)
+    return store.reload(conv)
+
+
+def sync_chat(store: Store, api: Api, conv: ConversationRow) -> int:
+    """Merge the server's items into the local transcript (never replacing it); returns how
+    many messages were added. Raises `ApiError` when the server cannot be read."""
+    return adopt_server_items(store, conv, api.conversation_items(conv.remote_id or conv.id))
+
+
+def adopt_server_items(store: Store, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
+    """Add the turns only the server has to the local transcript, where they belong; what
+    only this machine has stays (see termchat.sync). Returns how many messages were added."""
+    return merge_remote(store, conv, history.rows_from_items(items))

@@ -1,0 +1,48 @@
+"""The store read directly and read-only by the fast paths of `list` and `search` (no store, config or argparse)."""
+
+from __future__ import annotations
+
+import os
+
+from termchat.store_format import SCHEMA_VERSION
+
+TYPE_CHECKING = False  # `typing` is a start-up cost; annotations are strings anyway
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
+
+def database_path() -> str | None:
+    """The store's file if there is one; None when there is none or platformdirs fails (the
+    full command then explains)."""
+    from termchat.paths import data_dir_name
+
+    try:
+        path = os.path.join(data_dir_name(), "termchat.db")
+    except Exception:  # platformdirs trouble: let the full command explain
+        return None
+    return path if os.path.exists(path) else None
+
+
+def sqlite_module() -> Any:
+    """The C module alone: `sqlite3` adds date/time adapters (and imports datetime) that a read
+    of strings and numbers never uses; `sqlite3` itself where the C module is not there."""
+    try:
+        import _sqlite3 as sqlite3
+    except ImportError:
+        import sqlite3  # type: ignore[no-redef]  # the same API, with adapters
+    return sqlite3
+
+
+def read(path: str, query: Callable[[Any], T], *, timeout: float) -> T | None:
+    """`query(db)` on the store at `path`, opened read-only; None if another termchat's schema
+    is there. A locked file is waited on up to `timeout` seconds; SQLite errors are raised."""
+    db = sqlite_module().connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            return None
+        return query(db)
+    finally:
+        db.close()
