@@ -65,6 +65,25 @@ async def test_enter_while_the_continued_chat_syncs_goes_to_that_chat(tui_contex
     assert sent["conversation"] == conv.remote_id  # with the chat's context
 
 
+async def test_a_message_typed_while_a_chat_picked_in_the_list_opens_goes_to_that_chat(tui_context, tui_api):
+    ctx = tui_context()
+    conv = chat_with_server_copy(ctx)
+    release, reached = threading.Event(), threading.Event()
+    tui_api.script(Reply.waiting(release, "conversations.items", reached))
+    app = make_app(ctx)  # a new chat on screen
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+f", "down", "enter")  # the list, its one chat: opening (syncing)
+        await wait_for(pilot, reached.is_set)
+        assert app.focused is app.chat_screen.prompt  # what is typed next goes to the prompt
+        await pilot.press(*"second", "enter")
+        await wait_for(pilot, lambda: app.chat_screen.prompt.text == "")
+        assert ctx.store.count_conversations() == 1  # held, not sent to a new chat
+        release.set()
+        await wait_for(pilot, lambda: user_prompts(ctx.store, conv) == ["first", "second"])
+        await wait_for(pilot, lambda: not app.chat_screen.turns)
+        assert app.chat_screen.conv.pk == conv.pk and ctx.store.count_conversations() == 1
+
+
 async def test_a_captive_portal_while_opening_is_said_and_the_chat_opens_from_this_machine(
         tui_context, tui_api):
     ctx = tui_context()
