@@ -51,7 +51,7 @@ def test_pinned_below_the_next_major_version():
     from pathlib import Path
 
     pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
-    assert '"textual>=8.2.4,<9"' in pyproject  # compat.WRITTEN_AGAINST is an 8.x release
+    assert '"textual>=8.2.7,<9"' in pyproject  # compat.WRITTEN_AGAINST is an 8.x release
     assert compat.WRITTEN_AGAINST.startswith("8.")
 
 
