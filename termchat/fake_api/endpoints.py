@@ -310,23 +310,6 @@ __all__ = ["Result", "DROP", "DROP_CLEAN", "create_response", "retrieve_response
            "compact", "input_tokens", "conversations", "error_result"]
 
 
-# ---------------------------------------------------------------------------- vector stores
-def vector_stores(api: FakeAPI, query: dict) -> Result:
-    """`GET /v1/vector_stores`: the account's stores, newest first, cursor-paginated."""
-    from openai.types import VectorStore
-
-    now = int(api.clock.now())
-    stores = []
-    for index, (store_id, name, files) in enumerate(api.vector_stores):
-        stores.append(sdk.wire(VectorStore, {
-            "id": store_id, "object": "vector_store", "name": name, "status": "completed",
-            "created_at": now - 86_400 * (index + 1), "last_active_at": now - 3_600 * (index + 1),
-            "usage_bytes": 40_960 * files, "metadata": {},
-            "file_counts": {"in_progress": 0, "completed": files, "failed": 0, "cancelled": 0,
-                            "total": files}}))
-    return Result(200, paginate(stores[::-1], query))
-
-
 # ---------------------------------------------------------------------------- models
 FAKE_MODELS = ("gpt-5.2", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4o", "o4-mini")
 
@@ -334,6 +317,18 @@ FAKE_MODELS = ("gpt-5.2", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4o", "o4-m
 def models(api: FakeAPI) -> Result:
     """`GET /v1/models`: the models this fake accepts (its `models` option, else a fixed list)."""
     names = sorted(api.models) if api.models is not None else FAKE_MODELS
-    data = [{"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
-            for name in names]
-    return Result(200, {"object": "list", "data": data})
+    return Result(200, {"object": "list", "data": [_model(name) for name in names]})
+
+
+def model(api: FakeAPI, name: str) -> Result:
+    """`GET /v1/models/{model}`: one model, or the API's 404 for a name it does not serve."""
+    names = api.models if api.models is not None else FAKE_MODELS
+    if name not in names:
+        raise ApiError(404, f"The model '{name}' does not exist", param="model", code="model_not_found")
+    return Result(200, _model(name))
+
+
+def _model(name: str) -> dict:
+    from openai.types import Model
+
+    return sdk.wire(Model, {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"})

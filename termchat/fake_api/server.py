@@ -16,10 +16,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import endpoints as ep
-from . import sdk
+from . import files, sdk, vector_stores
 from .clock import FakeClock, RealClock
+from .files import FileShelf
 from .script import Reply
 from .state import ApiError, Store
+from .vector_stores import VectorStoreShelf
 
 
 @dataclass
@@ -57,7 +59,9 @@ class FakeAPI:
     ``expire_after`` (background responses 404 after this age),
     ``store_default`` (``store`` when the request omits it), ``obfuscation``,
     ``api_key`` (if set, other bearer tokens get the real 401 body), ``models``
-    (if set, other models get 400 ``model_not_found``).
+    (if set, other models get 400 ``model_not_found``), ``list_models`` /
+    ``uploads`` (False -> no ``/v1/models`` / ``/v1/files``, as on Responses-only servers),
+    ``file_polls`` (retrieves a file attached to a vector store answers ``in_progress``).
     """
 
     def __init__(self, clock: Any = None, *, host: str = "127.0.0.1", port: int = 0,
@@ -68,7 +72,8 @@ class FakeAPI:
                  expire_after: float = 600.0, store_default: bool = True,
                  obfuscation: bool = True, api_key: str | None = None,
                  models: list[str] | None = None,
-                 vector_stores: list[tuple[str, str, int]] | None = None) -> None:
+                 vector_stores: list[tuple[str, str, int]] | None = None,
+                 list_models: bool = True, uploads: bool = True, file_polls: int = 1) -> None:
         self.clock = clock if clock is not None else RealClock()
         if job_seconds is not None:
             queued_seconds, run_seconds = job_seconds
@@ -86,6 +91,10 @@ class FakeAPI:
         self.models = set(models) if models is not None else None
         # (id, name, file count) of the account's vector stores, for `GET /v1/vector_stores`.
         self.vector_stores = list(DEMO_VECTOR_STORES if vector_stores is None else vector_stores)
+        self.models_enabled = list_models
+        self.files_enabled = uploads
+        self.files = FileShelf()
+        self.vector_store_shelf = VectorStoreShelf(file_polls)
         self.store = Store(self.clock, sdk.IdFactory(seed=str(id(self))),
                            queued_seconds=queued_seconds, run_seconds=run_seconds,
                            expire_after=expire_after)
@@ -184,10 +193,15 @@ class FakeAPI:
                     and self.retrieve_enabled:
                 return "input_items", rest[:1]
             return "", []
-        if parts == ["vector_stores"] and method == "GET":
-            return "vector_stores.list", []
-        if parts == ["models"] and method == "GET":
-            return "models.list", []
+        if parts[:1] == ["vector_stores"]:
+            return vector_stores.route(method, parts[1:])
+        if parts[:1] == ["files"] and self.files_enabled:
+            if len(parts) == 1:
+                return ("files.create" if method == "POST" else ""), []
+            verb = {"GET": "retrieve", "DELETE": "delete"}.get(method) if len(parts) == 2 else None
+            return (f"files.{verb}" if verb else ""), parts[1:]
+        if parts[:1] == ["models"] and method == "GET" and self.models_enabled and len(parts) <= 2:
+            return ("models.list", []) if len(parts) == 1 else ("models.retrieve", parts[1:])
         if parts[:1] == ["conversations"] and self.conversations_enabled:
             rest = parts[1:]
             if not rest:
@@ -228,6 +242,11 @@ class FakeAPI:
             return ep.Result(scripted.status, scripted.body, scripted.content_type,
                              dict(scripted.headers))
         body = rec.body if isinstance(rec.body, dict) else {}
+        if endpoint == "files.create":  # multipart/form-data, not JSON
+            try:
+                return ep.Result(200, files.upload(self, rec.headers.get("content-type", ""), rec.raw))
+            except ApiError as err:
+                return ep.error_result(err)
         if rec.method == "POST" and rec.raw and not isinstance(rec.body, dict):
             return ep.error_result(ApiError(400, "We could not parse the JSON body of your "
                                             "request. (HINT: This likely means you aren't using "
@@ -248,10 +267,14 @@ class FakeAPI:
                 return ep.compact(self, body)
             if endpoint == "input_tokens":
                 return ep.input_tokens(self, body)
-            if endpoint == "vector_stores.list":
-                return ep.vector_stores(self, rec.query)
+            if endpoint.startswith("vector_stores."):
+                return ep.Result(200, vector_stores.handle(self, endpoint, params, rec.query, body))
+            if endpoint.startswith("files."):
+                return ep.Result(200, files.handle(self, rec.method, params))
             if endpoint == "models.list":
                 return ep.models(self)
+            if endpoint == "models.retrieve":
+                return ep.model(self, params[0])
             return ep.conversations(self, rec.method, params, rec.query, body)
         except ApiError as err:
             return ep.error_result(err)
