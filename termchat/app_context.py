@@ -47,6 +47,10 @@ class AppContext:
         from termchat.redact import remember_config
 
         remember_config(config, api_key=api_key, base_url=base_url)  # every later error is redacted
+        if getattr(args, "model", None):  # `-m fast`: an alias is resolved once, here
+            from termchat.request_settings import resolve_model
+
+            args.model = resolve_model(args.model, config.aliases)
         context = cls(config, base_url=base_url, api_key=api_key, data_dir=data_dir, demo=demo, fake=fake)
         timeout = getattr(args, "timeout", None)
         if timeout is not None:
@@ -85,8 +89,10 @@ class AppContext:
                store: Store | None = None) -> Any:
         """An engine over this context's API; `store` gives a worker thread its own connection."""
         from termchat.engine import Engine
+        from termchat.request_settings import resolve_model
 
-        return Engine(store or self.store, self.api, model=model or self.config.model,
+        return Engine(store or self.store, self.api,
+                      model=model or resolve_model(self.config.model, self.config.aliases),
                       mode=mode or self.config.state, instructions=self.config.instructions,
                       pricing=dict(self.config.pricing) or None,
                       mcp_servers=tuple(self.config.mcp_servers), compaction=self.config.compaction)

@@ -41,11 +41,19 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("-p", "--prompt"), {"metavar": "TEXT", "help": "send TEXT (then piped stdin, if any) and exit"}),
     (("-c", "--continue"), {**_FLAG, "dest": "continue_", "help": "continue the most recently active chat"}),
     (("--conversation",), {"metavar": "ID", "help": "continue the chat with this id (conv_… or local id)"}),
-    (("--model",), {"help": "model to use (default from config)"}),
+    (("-m", "--model"), {"metavar": "MODEL",
+                         "help": "model to use, or an alias from [aliases] in the config (default "
+                                 "from config; a continued chat keeps its own unless given)"}),
     (("--state",), {"choices": STATE_MODES,
                     "help": "how context is kept: server conversation, previous_response_id chain, "
                             "or local history"}),
-    (("--instructions",), {"metavar": "TEXT", "help": "system instructions for this chat"}),
+    (("-s", "--instructions"), {"metavar": "TEXT", "help": "system instructions for this chat"}),
+    (("--effort",), {"metavar": "LEVEL", "help": "reasoning effort: minimal, low, medium or high "
+                                                "(kept by the chat, like -o)"}),
+    (("-o", "--option"), {**_LIST, "metavar": "KEY=VALUE", "dest": "options",
+                          "help": "temperature=0..2, top_p=0..1, max_output_tokens=N (16 or more), "
+                                  "verbosity=low|medium|high, effort=LEVEL (repeatable; the chat "
+                                  "keeps them, KEY= forgets one)"}),
     (("--tool",), {**_LIST, "metavar": "NAME",
                    "help": "enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL "
                            "(repeatable; a continued chat keeps its tools unless given)"}),
@@ -153,6 +161,24 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                                                    "snippet}"}),
                    (("--limit",), {"type": int, "default": 50, "metavar": "N",
                                    "help": "show at most N hits (default 50)"}),
+               )),
+    Subcommand("models", "models [--json]", "the server's models, the default marked",
+               "termchat.model_catalog:models_cmd", (
+                   (("--json",), {**_FLAG, "help": "print a JSON array of {id, owned_by, created, "
+                                                   "default, aliases}"}),
+               )),
+    Subcommand("stores", "stores [list|create NAME|add ID FILE...|rm ID]",
+               "vector stores for file_search: list, create, add files, delete",
+               "termchat.vector_stores:stores_cmd", (
+                   (("action",), {"nargs": "?", "choices": ("list", "create", "add", "rm"),
+                                  "help": "list: the account's stores (the default); create NAME: a "
+                                          "new store, its id on stdout; add STORE_ID FILE...: upload "
+                                          "each file, attach it and wait until it is processed; rm "
+                                          "STORE_ID: delete a store"}),
+                   (("args",), {"nargs": "*", "metavar": "ARG",
+                                "help": "NAME, or STORE_ID and FILEs, as the action needs"}),
+                   (("--json",), {**_FLAG, "help": "with list: a JSON array of {id, name, status, "
+                                                   "files, usage_bytes, created_at}"}),
                )),
     Subcommand("fork", "fork ID [--at N] [-p TEXT]", "a new chat holding turns 1..N of chat ID",
                "termchat.commands:fork_cmd", (

@@ -132,7 +132,7 @@ class _Reader:
 
 
 _TOP_KEYS = ("model", "state", "instructions", "tools", "tool_choice", "theme", "keymap",
-             "compaction", "mcp_servers", "pricing", "budget", "base_url", "notify")
+             "compaction", "mcp_servers", "pricing", "budget", "base_url", "notify", "aliases")
 _MCP_KEYS = ("label", "url", "allowed_tools", "require_approval", "headers_env")
 _SECRET_KEYS = ("api_key", "headers", "authorization", "token")
 _PRICE_KEYS = ("input", "cached_input", "output")
@@ -171,6 +171,10 @@ def settings_from_document(doc: Mapping[str, Any], path: Path) -> tuple[dict[str
         keymap = r.table(doc["keymap"], "keymap")
         out["keymap"] = frozen_dict(
             {k: r.string(v, f"keymap.{k}").strip() for k, v in keymap.items()})
+    if "aliases" in doc:
+        aliases = r.table(doc["aliases"], "aliases")
+        out["aliases"] = frozen_dict(
+            {k: r.string(v, f"aliases.{k}").strip() for k, v in aliases.items()})
     if "compaction" in doc:
         out["compaction"] = _compaction(r, r.table(doc["compaction"], "compaction"))
     if "mcp_servers" in doc:

@@ -106,6 +106,7 @@ class Config:
     tool_choice: str = "auto"
     theme: str = "termchat-dark"
     keymap: Mapping[str, str] = field(default_factory=frozen_dict)
+    aliases: Mapping[str, str] = field(default_factory=frozen_dict)  # `-m NAME` -> a model
     compaction: CompactionSettings = field(default_factory=CompactionSettings)
     mcp_servers: tuple[McpServer, ...] = ()
     pricing: Mapping[str, Any] = field(default_factory=frozen_dict)

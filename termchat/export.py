@@ -11,6 +11,7 @@ import time
 from typing import Any, TextIO
 
 from termchat.history import COMPACTION, ROLE_NAMES
+from termchat.request_settings import describe
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow, MessageRow, Store
 
@@ -35,6 +36,9 @@ def write_transcript(store: Store, conv: ConversationRow, out: TextIO) -> None:
     out.write(f"{strip_control(conv.title)}\n{strip_control(conv.id)} · {strip_control(conv.mode)} · "
               f"{strip_control(conv.model)} · "
               f"{conv.input_tokens + conv.output_tokens} tokens\n")
+    settings = describe(conv.settings)
+    if settings:
+        out.write(f"settings: {strip_control(settings)}\n")
     for message in store.iter_all_messages(conv):
         if message.role == COMPACTION:
             out.write("\n── context compacted here ──\n")
@@ -53,6 +57,7 @@ def export_markdown(store: Store, conv: ConversationRow) -> str:
     lines = [f"# {strip_control(conv.title) or strip_control(conv.id)}", "",
              f"- id: `{strip_control(conv.id)}`", f"- mode: {strip_control(conv.mode)}",
              f"- model: {strip_control(conv.model)}",
+             *([f"- settings: {strip_control(describe(conv.settings))}"] if describe(conv.settings) else []),
              f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
              f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
              "- cost: unknown" if conv.cost_usd is None else f"- cost: ${conv.cost_usd:.4f}", ""]

@@ -43,6 +43,12 @@ def resolve_session(ctx: Any, args: argparse.Namespace) -> tuple[Any, list[ev.No
 
         kept = ", ".join(strip_control(tool_spec(t)) for t in conv.settings["tools"])
         notices.append(ev.Notice(f"tools: {kept} (from this chat; --no-tools turns them off)"))
+    if conv is not None:
+        from termchat.request_settings import describe
+
+        kept = describe({k: v for k, v in conv.settings.items() if k not in settings})
+        if kept:
+            notices.append(ev.Notice(f"settings: {kept} (from this chat; -o KEY= forgets one)"))
     session = engine.session(conv, mode=args.state, model=args.model, settings=settings)
     return session, notices
 
@@ -64,6 +70,9 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
         settings["tools"] = tools
     if args.instructions:
         settings["instructions"] = args.instructions
+    from termchat.request_settings import parse_options
+
+    settings.update(parse_options(getattr(args, "options", None) or [], getattr(args, "effort", None)))
     prompt_id = getattr(args, "prompt_id", None)
     if prompt_id:
         prompt: dict[str, Any] = {"id": prompt_id}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from termchat import history
+from termchat.request_settings import apply_to_request
 from termchat.store import STREAMING, ConversationRow, MessageRow
 
 # Ask for the tool details termchat shows (search results, interpreter logs).
@@ -77,6 +78,7 @@ def build_request(*, mode: str, model: str | None, settings: dict[str, Any], con
         params["context_management"] = [{"type": "compaction", "compact_threshold": defaults.compact_threshold}]
     if options.text_format:
         params["text"] = {"format": options.text_format}
+    apply_to_request(params, settings)  # effort, temperature, verbosity, ...
     if options.background:
         params["background"] = True
         params["store"] = True

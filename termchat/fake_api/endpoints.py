@@ -74,9 +74,39 @@ def _validate(body: dict, api: FakeAPI) -> None:
             raise ApiError(400, f"Invalid '{name}': decimal {words} value. "
                            f"Expected a value {rel}, but got {v} instead.", param=name,
                            code=f"decimal_{which}_value")
+    _validate_sampling(body)
     if body.get("background") and not api.background_enabled:
         raise ApiError(400, "Background mode is not supported by this server.",
                        param="background")
+
+
+def _validate_sampling(body: dict) -> None:
+    """The real API's 400s for reasoning effort, verbosity and max_output_tokens."""
+    from .tools import is_reasoning_model
+
+    reasoning = body.get("reasoning")
+    if not isinstance(reasoning, dict):
+        reasoning = {}
+    effort = reasoning.get("effort")
+    if effort is not None:
+        if effort not in ("none", "minimal", "low", "medium", "high", "xhigh"):
+            raise ApiError(400, f"Invalid value: '{effort}'. Supported values are: 'minimal', 'low', "
+                           "'medium', and 'high'.", param="reasoning.effort", code="invalid_value")
+        if not is_reasoning_model(str(body.get("model") or "")):
+            raise ApiError(400, "Unsupported parameter: 'reasoning.effort' is not supported with "
+                           "this model.", param="reasoning.effort", code="unsupported_parameter")
+    text = body.get("text")
+    if not isinstance(text, dict):
+        text = {}
+    verbosity = text.get("verbosity")
+    if verbosity is not None and verbosity not in ("low", "medium", "high"):
+        raise ApiError(400, f"Invalid value: '{verbosity}'. Supported values are: 'low', 'medium', "
+                       "and 'high'.", param="text.verbosity", code="invalid_value")
+    limit = body.get("max_output_tokens")
+    if isinstance(limit, int) and limit < 16:
+        raise ApiError(400, "Invalid 'max_output_tokens': integer below minimum value. Expected a "
+                       f"value >= 16, but got {limit} instead.", param="max_output_tokens",
+                       code="integer_below_min_value")
 
 
 # ---------------------------------------------------------------------------- responses

@@ -82,6 +82,7 @@ class VectorStoreShelf:
         self.file_polls = file_polls
         self.created: dict[str, StoreRecord] = {}
         self.deleted: set[str] = set()
+        self.seeded: dict[str, StoreRecord] = {}
         self.lock = threading.Lock()
 
 
@@ -145,9 +146,15 @@ def _deleted_type() -> Any:
 
 
 def _all(api: Any, shelf: VectorStoreShelf, now: int) -> list[StoreRecord]:
-    seeded = [StoreRecord(store_id, name, now - 86_400 * (index + 1), fixed_count=count)
-              for index, (store_id, name, count) in enumerate(api.vector_stores)
-              if store_id not in shelf.deleted and store_id not in shelf.created]
+    seeded = []
+    for index, (store_id, name, count) in enumerate(api.vector_stores):
+        if store_id in shelf.deleted or store_id in shelf.created:
+            continue
+        record = shelf.seeded.get(store_id)
+        if record is None or (record.name, record.fixed_count) != (name, count):
+            record = StoreRecord(store_id, name, now - 86_400 * (index + 1), fixed_count=count)
+            shelf.seeded[store_id] = record  # kept, so files attached to it stay
+        seeded.append(record)
     return seeded + list(shelf.created.values())
 
 
