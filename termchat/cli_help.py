@@ -52,8 +52,8 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
                                                 "(kept by the chat, like -o)"}),
     (("-o", "--option"), {**_LIST, "metavar": "KEY=VALUE", "dest": "options",
                           "help": "temperature=0..2, top_p=0..1, max_output_tokens=N (16 or more), "
-                                  "verbosity=low|medium|high, effort=LEVEL (repeatable; the chat "
-                                  "keeps them, KEY= forgets one)"}),
+                                  "verbosity=low, medium or high, effort=LEVEL (repeatable; the "
+                                  "chat keeps them, KEY= forgets one)"}),
     (("--tool",), {**_LIST, "metavar": "NAME",
                    "help": "enable a tool: web_search, file_search:VS_ID, code_interpreter[:4g], mcp:LABEL "
                            "(repeatable; a continued chat keeps its tools unless given)"}),
