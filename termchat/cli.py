@@ -124,7 +124,8 @@ def _check_text(args: argparse.Namespace) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    flag = {"prompt": "-p", "id": "the id", "query": "the query", "action": "the action"}.get(
+                    flag = {"prompt": "-p", "id": "the id", "query": "the query", "action": "the action",
+                            "options": "-o", "args": "an argument"}.get(
                         name, "--" + name.replace("_", "-"))
                     raise UsageError(f"{flag} is not valid UTF-8 text",
                                      hint="check the shell's or the terminal's encoding") from None
