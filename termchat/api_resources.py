@@ -77,7 +77,8 @@ def upload_file(api: Api, path: str, *, purpose: str) -> dict[str, Any]:
             data = handle.read()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    name = os.path.basename(path)
+    # A file name that is not UTF-8 (bytes the file system took) is sent with its odd bytes replaced.
+    name = os.path.basename(path).encode("utf-8", "replace").decode("utf-8")
     uploaded = api._call("upload", api.client.files.create, file=(name, data), purpose=purpose)
     checked_id(uploaded.get("id"), what="upload: the file")
     return uploaded

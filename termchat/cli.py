@@ -111,7 +111,7 @@ def _find_subcommand(argv: list[str]) -> tuple[int, Subcommand] | None:
     return None
 
 
-PATH_ARGS = ("schema", "output")  # file names: any bytes the file system takes
+PATH_ARGS = ("schema", "output", "args")  # file names: any bytes the file system takes
 
 
 def _check_text(args: argparse.Namespace) -> None:
@@ -125,7 +125,7 @@ def _check_text(args: argparse.Namespace) -> None:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
                     flag = {"prompt": "-p", "id": "the id", "query": "the query", "action": "the action",
-                            "options": "-o", "args": "an argument"}.get(
+                            "options": "-o"}.get(
                         name, "--" + name.replace("_", "-"))
                     raise UsageError(f"{flag} is not valid UTF-8 text",
                                      hint="check the shell's or the terminal's encoding") from None

@@ -40,6 +40,10 @@ def stores_cmd(ctx: Any, args: argparse.Namespace) -> int:
     if action == "create":
         if len(words) != 1 or not words[0].strip():
             raise UsageError("stores create takes one NAME (quote a name with spaces)")
+        try:
+            words[0].encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError("the store's NAME is not valid UTF-8 text") from None
         return _create(ctx, words[0])
     if not words:
         raise UsageError(f"stores {action} needs a STORE_ID (see `termchat stores list`)")
@@ -120,7 +124,7 @@ def add_files(ctx: Any, store_id: str, paths: list[str]) -> int:
     from termchat.api_resources import MAX_UPLOAD_BYTES, retrieve_vector_store
 
     for path in paths:  # every file is checked before anything is sent
-        shown = strip_control(path)
+        shown = strip_control(path.encode("utf-8", "replace").decode("utf-8"))
         if not os.path.exists(path):
             raise UsageError(f"cannot add {shown}: no such file")
         if not os.path.isfile(path):
@@ -128,7 +132,7 @@ def add_files(ctx: Any, store_id: str, paths: list[str]) -> int:
         if not os.access(path, os.R_OK):
             raise UsageError(f"cannot add {shown}: permission denied")
         if os.path.getsize(path) > MAX_UPLOAD_BYTES:
-            raise UsageError(f"{strip_control(path)} is larger than the API's "
+            raise UsageError(f"{shown} is larger than the API's "
                              f"{MAX_UPLOAD_BYTES // 2 ** 20} MB limit")
     try:
         retrieve_vector_store(ctx.api, store_id)
@@ -139,7 +143,7 @@ def add_files(ctx: Any, store_id: str, paths: list[str]) -> int:
     progress = Progress(sys.stderr)
     failed = 0
     for number, path in enumerate(paths, 1):
-        label = f"{strip_control(os.path.basename(path))} ({number}/{len(paths)})"
+        label = f"{_shown_name(path)} ({number}/{len(paths)})"
         try:
             file_id = _add_one(ctx, store_id, path, label, progress)
         except TermchatError as exc:
@@ -148,12 +152,17 @@ def add_files(ctx: Any, store_id: str, paths: list[str]) -> int:
             say(f"{label}: {exc.one_line()}", level="error")
             continue
         progress.clear()
-        sys.stdout.write(f"{file_id}  {strip_control(os.path.basename(path))}\n")
+        sys.stdout.write(f"{file_id}  {_shown_name(path)}\n")
         sys.stdout.flush()
         say(f"{label}: added to {store_id}")
     if failed:
         say(f"{failed} of {len(paths)} files were not added", level="error")
     return 1 if failed else 0
+
+
+def _shown_name(path: str) -> str:
+    """A file's name fit to print: odd bytes (not UTF-8) replaced, control characters removed."""
+    return strip_control(os.path.basename(path).encode("utf-8", "replace").decode("utf-8"))
 
 
 def _add_one(ctx: Any, store_id: str, path: str, label: str, progress: Progress) -> str:

@@ -204,3 +204,18 @@ def test_progress_on_a_terminal_rewrites_one_line():
     assert out.getvalue() == ("\r\x1b[2Ktermchat: a.txt (1/1): uploading…"
                               "\r\x1b[2Ktermchat: a.txt (1/1): processing…\r\x1b[2K")
     assert "\n" not in out.getvalue()
+
+
+def test_a_file_name_that_is_not_utf8_is_added(run, server, env):
+    import os as _os
+
+    store_id = run("stores", "create", "S").out.strip()
+    raw = _os.fsencode(str(env)) + b"/caf\xe9.txt"
+    with open(raw, "wb") as handle:
+        handle.write(b"menu\n")
+    result = run("stores", "add", store_id, _os.fsdecode(raw))
+    assert result.code == 0, result.err
+    assert list(server.files.files.values())[0].filename == "caf?.txt"
+    assert result.out.split()[1] == "caf?.txt"
+    bad = run("stores", "create", "caf\udce9")
+    assert bad.code == 2 and "not valid UTF-8" in bad.one_error_line()
