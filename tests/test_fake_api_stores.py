@@ -59,7 +59,7 @@ def test_vector_store_lifecycle_and_file_processing(fake_client, fake_api):
 
 
 @pytest.mark.parametrize(("name", "data", "code"), [
-    ("empty.txt", b"", "invalid_file"),
+    ("broken.pdf", b"not a pdf", "invalid_file"),
     ("photo.bin", b"\x00\x01", "unsupported_file"),
 ])
 def test_a_file_the_store_cannot_read_fails_processing(fake_client, fake_api, name, data, code):

@@ -139,16 +139,21 @@ def test_create_add_and_rm_end_to_end(run, server, env):
 
 def test_a_file_that_fails_processing_is_reported_and_the_rest_go_on(run, server, env):
     store_id = run("stores", "create", "S").out.strip()
+    (env / "photo.bin").write_bytes(b"\x89PNG")
     (env / "empty.txt").write_bytes(b"")
     (env / "good.txt").write_text("fine\n")
-    result = run("stores", "add", store_id, str(env / "empty.txt"), str(env / "good.txt"))
+    result = run("stores", "add", store_id, str(env / "photo.bin"), str(env / "empty.txt"),
+                 str(env / "good.txt"))
     assert result.code == 1
     errors = [line for line in result.err.splitlines() if line.startswith("termchat: error:")]
-    assert errors == ["termchat: error: empty.txt (1/2): processing failed: invalid_file: The file is empty.",
-                      "termchat: error: 1 of 2 files were not added"]
+    assert errors == [
+        "termchat: error: photo.bin (1/3): processing failed: unsupported_file: "
+        "Files with extension [bin] are not supported for retrieval.",
+        "termchat: error: empty.txt (2/3): upload failed: HTTP 400: File is empty.",
+        "termchat: error: 2 of 3 files were not added"]
     assert [line.split()[1] for line in result.out.splitlines()] == ["good.txt"]
     assert list(_store_files(server, store_id).values()) == ["completed"]  # the failed one detached
-    assert len(server.files.files) == 1  # and its upload deleted
+    assert len(server.files.all()) == 1  # and its upload deleted
 
 
 def test_a_file_still_processing_at_the_limit_is_given_up(run, server, env, monkeypatch):
@@ -158,7 +163,7 @@ def test_a_file_still_processing_at_the_limit_is_given_up(run, server, env, monk
     server.vector_store_shelf.file_polls = 1000
     result = run("stores", "add", store_id, str(env / "slow.txt"))
     assert result.code == 1 and "still processing after" in result.err
-    assert _store_files(server, store_id) == {} and server.files.files == {}
+    assert _store_files(server, store_id) == {} and server.files.all() == []
 
 
 @pytest.mark.parametrize(("argv", "words"), [
@@ -215,7 +220,7 @@ def test_a_file_name_that_is_not_utf8_is_added(run, server, env):
         handle.write(b"menu\n")
     result = run("stores", "add", store_id, _os.fsdecode(raw))
     assert result.code == 0, result.err
-    assert list(server.files.files.values())[0].filename == "caf?.txt"
+    assert server.files.all()[0].filename == "caf?.txt"
     assert result.out.split()[1] == "caf?.txt"
     bad = run("stores", "create", "caf\udce9")
     assert bad.code == 2 and "not valid UTF-8" in bad.one_error_line()

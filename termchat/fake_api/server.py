@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import endpoints as ep
-from . import files, sdk, vector_stores
+from . import files as file_api
+from . import sdk, vector_stores
 from .clock import FakeClock, RealClock
-from .files import FileShelf
 from .script import Reply
 from .state import ApiError, Store
 from .vector_stores import VectorStoreShelf
@@ -59,9 +59,10 @@ class FakeAPI:
     ``expire_after`` (background responses 404 after this age),
     ``store_default`` (``store`` when the request omits it), ``obfuscation``,
     ``api_key`` (if set, other bearer tokens get the real 401 body), ``models``
-    (if set, other models get 400 ``model_not_found``), ``list_models`` /
-    ``uploads`` (False -> no ``/v1/models`` / ``/v1/files``, as on Responses-only servers),
-    ``file_polls`` (retrieves a file attached to a vector store answers ``in_progress``).
+    (if set, other models get 400 ``model_not_found``), ``files`` (False -> no Files API,
+    like most compatible servers), ``list_models`` (False -> no ``/v1/models``, as on
+    Responses-only servers), ``file_polls`` (retrieves a file attached to a vector store
+    answers ``in_progress``).
     """
 
     def __init__(self, clock: Any = None, *, host: str = "127.0.0.1", port: int = 0,
@@ -73,7 +74,7 @@ class FakeAPI:
                  obfuscation: bool = True, api_key: str | None = None,
                  models: list[str] | None = None,
                  vector_stores: list[tuple[str, str, int]] | None = None,
-                 list_models: bool = True, uploads: bool = True, file_polls: int = 1) -> None:
+                 files: bool = True, list_models: bool = True, file_polls: int = 1) -> None:
         self.clock = clock if clock is not None else RealClock()
         if job_seconds is not None:
             queued_seconds, run_seconds = job_seconds
@@ -92,12 +93,12 @@ class FakeAPI:
         # (id, name, file count) of the account's vector stores, for `GET /v1/vector_stores`.
         self.vector_stores = list(DEMO_VECTOR_STORES if vector_stores is None else vector_stores)
         self.models_enabled = list_models
-        self.files_enabled = uploads
-        self.files = FileShelf()
         self.vector_store_shelf = VectorStoreShelf(file_polls)
         self.store = Store(self.clock, sdk.IdFactory(seed=str(id(self))),
                            queued_seconds=queued_seconds, run_seconds=run_seconds,
                            expire_after=expire_after)
+        self.files_enabled = files
+        self.files = file_api.FileStore()  # uploads (`POST /v1/files`), kept in memory
         self.requests: list[RecordedRequest] = []
         self.stopping = threading.Event()
         self._replies: list[Reply] = []
@@ -197,9 +198,10 @@ class FakeAPI:
             return vector_stores.route(method, parts[1:])
         if parts[:1] == ["files"] and self.files_enabled:
             if len(parts) == 1:
-                return ("files.create" if method == "POST" else ""), []
-            verb = {"GET": "retrieve", "DELETE": "delete"}.get(method) if len(parts) == 2 else None
-            return (f"files.{verb}" if verb else ""), parts[1:]
+                return {"POST": "files.create", "GET": "files.list"}.get(method, ""), []
+            if len(parts) == 2:
+                return {"GET": "files.retrieve", "DELETE": "files.delete"}.get(method, ""), parts[1:]
+            return "", []
         if parts[:1] == ["models"] and method == "GET" and self.models_enabled and len(parts) <= 2:
             return ("models.list", []) if len(parts) == 1 else ("models.retrieve", parts[1:])
         if parts[:1] == ["conversations"] and self.conversations_enabled:
@@ -242,9 +244,10 @@ class FakeAPI:
             return ep.Result(scripted.status, scripted.body, scripted.content_type,
                              dict(scripted.headers))
         body = rec.body if isinstance(rec.body, dict) else {}
-        if endpoint == "files.create":  # multipart/form-data, not JSON
+        if endpoint == "files.create":  # a multipart body, not JSON
             try:
-                return ep.Result(200, files.upload(self, rec.headers.get("content-type", ""), rec.raw))
+                return ep.Result(200, file_api.upload(self.files, self.store.ids, self.clock.now(),
+                                                      rec.headers.get("content-type", ""), rec.raw))
             except ApiError as err:
                 return ep.error_result(err)
         if rec.method == "POST" and rec.raw and not isinstance(rec.body, dict):
@@ -269,12 +272,16 @@ class FakeAPI:
                 return ep.input_tokens(self, body)
             if endpoint.startswith("vector_stores."):
                 return ep.Result(200, vector_stores.handle(self, endpoint, params, rec.query, body))
-            if endpoint.startswith("files."):
-                return ep.Result(200, files.handle(self, rec.method, params))
             if endpoint == "models.list":
                 return ep.models(self)
             if endpoint == "models.retrieve":
                 return ep.model(self, params[0])
+            if endpoint == "files.list":
+                return ep.Result(200, file_api.listing(self.files))
+            if endpoint == "files.retrieve":
+                return ep.Result(200, file_api.retrieve(self.files, params[0]))
+            if endpoint == "files.delete":
+                return ep.Result(200, file_api.delete(self.files, params[0]))
             return ep.conversations(self, rec.method, params, rec.query, body)
         except ApiError as err:
             return ep.error_result(err)

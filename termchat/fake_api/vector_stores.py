@@ -1,7 +1,7 @@
 """`/v1/vector_stores`: create, retrieve, delete, list, and files attached with a processing state.
 
 A file attached to a store is `in_progress` for `file_polls` retrieves of it, then `completed`
-(or `failed`: an empty file is `invalid_file`, a type file_search cannot read is
+(or `failed`: a PDF that is not one is `invalid_file`, a type file_search cannot read is
 `unsupported_file`), so a client's wait-and-poll loop is driven by its own requests, never by
 time. Tests change `FakeAPI.vector_store_shelf.file_polls` to hold files in processing longer.
 
@@ -185,9 +185,11 @@ def _attach(api: Any, shelf: VectorStoreShelf, record: StoreRecord, file_id: Any
         raise ApiError(400, "Missing required parameter: 'file_id'.", param="file_id",
                        code="missing_required_parameter")
     uploaded = api.files.get(file_id)
+    if uploaded is None:
+        raise ApiError(404, f"No such File object: {file_id}", param="file_id")
     error = None
-    if not uploaded.data:
-        error = {"code": "invalid_file", "message": "The file is empty."}
+    if uploaded.filename.lower().endswith(".pdf") and not uploaded.data.startswith(b"%PDF-"):
+        error = {"code": "invalid_file", "message": "The file could not be parsed."}
     elif not uploaded.filename.lower().endswith(READABLE):
         kind = uploaded.filename.rpartition(".")[2] if "." in uploaded.filename else "(none)"
         error = {"code": "unsupported_file",
