@@ -29,14 +29,15 @@ class TermchatApp(App[int]):
     def __init__(self, ctx: AppContext, *, open_id: str | None = None, continue_last: bool = False,
                  model: str | None = None, mode: str | None = None,
                  tools: list[dict[str, Any]] | None = None, tool_choice: str | None = None,
-                 now: Callable[[], float] = time.time) -> None:
+                 settings: dict[str, Any] | None = None, now: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.ctx = ctx
         self.config = ctx.config
         self.now = now
         self.deletions = Deletions(ctx)  # outlives the app: see termchat.tui.launch
         self.keymap, self._unknown_key_ids = resolve_keymap(dict(getattr(self.config, "keymap", {}) or {}))
-        self._start = ChatStart(open_id=open_id, model=model, mode=mode, tools=tools, tool_choice=tool_choice)
+        self._start = ChatStart(open_id=open_id, model=model, mode=mode, tools=tools, tool_choice=tool_choice,
+                                settings=settings)
         self._open_recent = not open_id and (continue_last or ctx.demo)  # -c, or the demo
         self._chat_screen: ChatScreen | None = None
         self._theme_ready = False

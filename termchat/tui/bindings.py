@@ -38,6 +38,8 @@ COMMANDS: tuple[Command, ...] = (
             "Delete the current chat and its server conversation (undo from the notification)"),
     Command("undo_delete", "shift+f8", "undo_delete", "Undo delete", "Bring back the chat deleted last"),
     Command("switch_model", "f4", "switch_model", "Model", "Switch the model of this chat"),
+    Command("switch_effort", "shift+f4", "switch_effort", "Effort",
+            "Set the reasoning effort of this chat (minimal to high, or the model's default)"),
     Command("switch_mode", "f3", "switch_mode", "State mode",
             "Switch how context is kept: conversation, chain or local"),
     Command("compact", "f9", "compact", "Compact", "Compact this chat's context window"),

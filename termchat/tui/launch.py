@@ -26,11 +26,14 @@ def build_app(ctx: Any, args: argparse.Namespace) -> TermchatApp:
     choice = getattr(args, "tool_choice", None)
     if choice is not None and choice not in TOOL_CHOICES:  # tools can change in the app's panel
         raise UsageError("in the app, --tool-choice must be auto, none or required")
+    from termchat.request_settings import parse_options
+
+    settings = parse_options(getattr(args, "options", None) or [], getattr(args, "effort", None))
     TermchatApp = app_class()  # noqa: N806 (a class)
     return TermchatApp(ctx, open_id=getattr(args, "conversation", None),
                        continue_last=bool(getattr(args, "continue_", False)),
                        model=getattr(args, "model", None), mode=getattr(args, "state", None),
-                       tools=tools, tool_choice=choice)
+                       tools=tools, tool_choice=choice, settings=settings or None)
 
 
 def run_app(ctx: Any, args: argparse.Namespace) -> int:

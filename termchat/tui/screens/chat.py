@@ -17,6 +17,7 @@ from textual.worker import Worker, get_current_worker
 
 from termchat import perf
 from termchat.chats import Deletions, config_tools
+from termchat.request_settings import OPTION_KEYS, resolve_model
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
 from termchat.tui.bindings import chat_screen_bindings
@@ -42,6 +43,7 @@ class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a data
     mode: str | None = None         # --state
     tools: list[dict[str, Any]] | None = None  # --tool (parsed)
     tool_choice: str | None = None  # --tool-choice
+    settings: dict[str, Any] | None = None  # --effort, -o (parsed; None values forget one)
 
 
 class ChatScreen(ChatView):
@@ -51,7 +53,8 @@ class ChatScreen(ChatView):
     def __init__(self, ctx: AppContext, start: ChatStart, deletions: Deletions, *,
                  keymap: Mapping[str, str], theme_names: Sequence[str],
                  now: Callable[[], float] = time.time) -> None:
-        super().__init__(ctx, deletions, keymap=keymap, now=now, model=start.model or ctx.config.model,
+        model = start.model or resolve_model(ctx.config.model, ctx.config.aliases)
+        super().__init__(ctx, deletions, keymap=keymap, now=now, model=model,
                          mode=start.mode or ctx.config.state, new_chat=not start.open_id)
         self.start = start
         self.theme_names = list(theme_names)
@@ -129,6 +132,10 @@ class ChatScreen(ChatView):
         start = self.start if message.first else ChatStart()  # flags apply to the first chat only
         self.model = start.model or conv.model
         self.mode = start.mode or conv.mode
+        if start.settings:  # given with -c / --conversation: kept by the chat, as -p does
+            conv = self.store.update_conversation(conv, settings={**conv.settings, **start.settings})
+        self.request_settings = {key: conv.settings[key] for key in OPTION_KEYS
+                                 if conv.settings.get(key) is not None}
         tools = conv.settings.get("tools") or []
         choice = conv.settings.get("tool_choice") or "auto"
         if start.tools is not None:
@@ -161,7 +168,8 @@ class ChatScreen(ChatView):
             turn.view = None
 
     async def action_new_chat(self) -> None:
-        self.model = self.start.model or self.config.model
+        self.model = self.start.model or resolve_model(self.config.model, self.config.aliases)
+        self.request_settings = {k: v for k, v in (self.start.settings or {}).items() if v is not None}
         self.mode = self.start.mode or self.config.state
         await self.show_conversation(None)
         tools = self.start.tools
@@ -230,7 +238,7 @@ class ChatScreen(ChatView):
         from termchat.engine import make_title
 
         tools, choice = (await self.ensure_tool_panel()).current()
-        settings = {"tools": tools, "tool_choice": choice}
+        settings = {"tools": tools, "tool_choice": choice, **self.request_settings}
         saved_id = None
         if self.conv is None:
             self.conv, saved_id = self.store.create_conversation_with_prompt(

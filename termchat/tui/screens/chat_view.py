@@ -52,6 +52,7 @@ class ChatView(Screen[None]):
         self.now = now
         self.model = model
         self.mode = mode
+        self.request_settings: dict[str, Any] = {}  # the chat's effort and -o options (request_settings)
         self.conv: ConversationRow | None = None  # the chat on screen (None: a new one)
         self.turns: dict[int, Turn] = {}  # replies streaming, by chat (`ChatScreen` runs them)
         self.pane_choice: dict[str, bool] = {}  # panes the user showed or hid (else: by width)
@@ -79,7 +80,8 @@ class ChatView(Screen[None]):
         self.pane.border_title = Content(safe_title(conv.title or conv.id, 80) if conv else "New chat")
         for status in self.query(StatusLine):
             status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
-                             streaming=self.current_turn() is not None, note=note)
+                             streaming=self.current_turn() is not None, note=note,
+                             effort=self.request_settings.get("effort"))
 
     def current_turn(self) -> Turn | None:
         return self.turns.get(self.conv.pk) if self.conv else None
@@ -298,9 +300,9 @@ class ChatView(Screen[None]):
             show_chat_info(self, conv)
 
     def action_switch_model(self) -> None:
-        from termchat.tui.screens.dialogs import model_picker
+        from termchat.tui.model_choice import pick_model
 
-        self.app.push_screen(model_picker(self.model), lambda name: self.set_model(name) if name else None)
+        pick_model(self)
 
     def set_model(self, name: str) -> None:
         self.model = name
@@ -308,6 +310,19 @@ class ChatView(Screen[None]):
             self.conv = self.store.update_conversation(self.conv, model=name)
         self.update_status()
         self.notify(f"model: {name}", markup=False)
+
+    def action_switch_effort(self) -> None:
+        from termchat.tui.model_choice import pick_effort
+
+        pick_effort(self)
+
+    def set_request_setting(self, key: str, value: Any) -> None:
+        """Set the chat's effort or an -o option (None: the model's default), kept with the chat."""
+        self.request_settings[key] = value
+        if self.conv is not None:
+            self.conv = self.store.update_conversation(self.conv, settings={**self.conv.settings, key: value})
+        self.update_status()
+        self.notify(f"{key}: {value if value is not None else 'default'}", markup=False)
 
     def action_switch_mode(self) -> None:
         from termchat.tui.screens.dialogs import mode_picker

@@ -95,14 +95,41 @@ class Picker(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def model_picker(current: str) -> Picker:
-    """Pick the chat's model from the model table (a model not in it stays on offer)."""
-    from termchat.config import MODELS
+CUSTOM_MODEL = "\x00custom"  # the picker's "Other model…" row (no model name starts with NUL)
 
-    choices: list[tuple[str, str, str]] = [(m.name, m.name, m.summary) for m in MODELS]
-    if current not in {m.name for m in MODELS}:
+
+def model_picker(current: str, served: Sequence[str] | None = None) -> Picker:
+    """Pick the chat's model: from the server's list (`served`, as `termchat models` caches it),
+    else the model table; the current one stays on offer, and the last row asks for any name
+    (for servers whose models the table does not know)."""
+    from termchat.config import MODELS, model_info
+
+    if served:
+        choices: list[tuple[str, str, str]] = []
+        for name in served:
+            info = model_info(name)
+            choices.append((name, name, info.summary if info else ""))
+    else:
+        choices = [(m.name, m.name, m.summary) for m in MODELS]
+    if current not in {choice[0] for choice in choices}:
         choices.insert(0, (current, current, "(current)"))
+    else:
+        choices = [(v, label, f"(current) {note}".strip() if v == current else note)
+                   for v, label, note in choices]
+    choices.append((CUSTOM_MODEL, "Other model…", "type a model name or an alias"))
     return Picker("Model for this chat", choices, current)
+
+
+EFFORT_LABELS = {"default": "the model's own (none sent)", "minimal": "fastest: little or no reasoning",
+                 "low": "quick answers", "medium": "balanced", "high": "most thorough, slowest"}
+
+
+def effort_picker(current: str | None) -> Picker:
+    """Pick the chat's reasoning effort ("default": the model's own, none sent)."""
+    from termchat.request_settings import EFFORTS
+
+    choices = [(effort, effort, EFFORT_LABELS.get(effort, "")) for effort in ("default", *EFFORTS)]
+    return Picker("Reasoning effort for this chat", choices, current or "default")
 
 
 STATE_MODE_LABELS = {"conversation": "server keeps the conversation (Conversations API)",

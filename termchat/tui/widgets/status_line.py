@@ -1,5 +1,5 @@
-"""One line at the bottom, in words: model, state mode, context in use (a bar), cost, a reply
-coming. The chat's ids and token totals are in its info (Shift+F2), not here."""
+"""One line at the bottom, in words: model, reasoning effort (when set), state mode, context in
+use (a bar), cost, a reply coming. The chat's ids and token totals are in its info (Shift+F2), not here."""
 
 from __future__ import annotations
 
@@ -67,19 +67,19 @@ class StatusLine(Static):
     _parts: list[tuple[str | Content, str | Content, int]] = []  # (full, short, drop order: 0 never)
 
     def show_chat(self, store: Store, conv: ConversationRow | None, *, model: str, mode: str,
-                  streaming: bool = False, note: str = "") -> None:
-        """Show the figures of `conv` (None: a new chat) with `model` and `mode`."""
+                  streaming: bool = False, note: str = "", effort: str | None = None) -> None:
+        """Show the figures of `conv` (None: a new chat) with `model`, `effort` and `mode`."""
         from termchat.config import model_info
 
         info = model_info(model)
         used = context_used(store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
         self.show(model=model, mode=mode, tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
                   cost=conv.cost_usd if conv else 0.0, streaming=streaming, note=note,
-                  context=used, window=info.context_window if info else None)
+                  context=used, window=info.context_window if info else None, effort=effort)
 
     def show(self, *, model: str, mode: str, tokens: int, cost: float | None, streaming: bool = False,
              note: str = "", context: int | None = None, window: int | None = None,
-             conversation_id: str | None = None) -> None:
+             conversation_id: str | None = None, effort: str | None = None) -> None:
         """`conversation_id` and `tokens` are not shown (the chat's info has them, Shift+F2)."""
         if context is None:
             full_context = short_context = "context ?"
@@ -92,9 +92,10 @@ class StatusLine(Static):
                 full_context = Content.assemble(f"context {amount} ",
                                                 (context_bar(context, window), "$warning" if warn else "$primary"))
         shown_cost = "cost unknown" if cost is None else format_usd(cost)
-        parts: list[tuple[str | Content, str | Content, int]] = [
-            (model, model, 3), (f"{mode} mode", mode, 2), (full_context, short_context, 0),
-            (shown_cost, shown_cost, 0)]
+        parts: list[tuple[str | Content, str | Content, int]] = [(model, model, 3)]
+        if effort:
+            parts.append((f"{effort} effort", effort, 3))
+        parts += [(f"{mode} mode", mode, 2), (full_context, short_context, 0), (shown_cost, shown_cost, 0)]
         if streaming:
             parts.append(("replying… Esc stops", "replying…", 0))
         if note:
