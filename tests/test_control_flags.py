@@ -152,3 +152,11 @@ def test_estimate_checks_the_options_too(run, server):
     result = run("--estimate", "-o", "top_p=2", "-p", "hello")
     assert result.code == 2 and "top_p" in result.one_error_line()
     assert not server.requests_to("input_tokens")
+
+
+def test_a_background_job_sends_the_settings_too(run, server):
+    result = run("--background", "--wait", "-m", "gpt-5-mini", "--effort", "low", "-o", "top_p=0.5",
+                 "-p", "a long report")
+    assert result.code == 0, result.err
+    body = _last_request(server)
+    assert body["background"] is True and body["reasoning"]["effort"] == "low" and body["top_p"] == 0.5
