@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import endpoints as ep
+from . import files as file_api
 from . import sdk
 from .clock import FakeClock, RealClock
 from .script import Reply
@@ -57,7 +58,8 @@ class FakeAPI:
     ``expire_after`` (background responses 404 after this age),
     ``store_default`` (``store`` when the request omits it), ``obfuscation``,
     ``api_key`` (if set, other bearer tokens get the real 401 body), ``models``
-    (if set, other models get 400 ``model_not_found``).
+    (if set, other models get 400 ``model_not_found``), ``files`` (False -> no Files API,
+    like most compatible servers).
     """
 
     def __init__(self, clock: Any = None, *, host: str = "127.0.0.1", port: int = 0,
@@ -68,7 +70,8 @@ class FakeAPI:
                  expire_after: float = 600.0, store_default: bool = True,
                  obfuscation: bool = True, api_key: str | None = None,
                  models: list[str] | None = None,
-                 vector_stores: list[tuple[str, str, int]] | None = None) -> None:
+                 vector_stores: list[tuple[str, str, int]] | None = None,
+                 files: bool = True) -> None:
         self.clock = clock if clock is not None else RealClock()
         if job_seconds is not None:
             queued_seconds, run_seconds = job_seconds
@@ -89,6 +92,8 @@ class FakeAPI:
         self.store = Store(self.clock, sdk.IdFactory(seed=str(id(self))),
                            queued_seconds=queued_seconds, run_seconds=run_seconds,
                            expire_after=expire_after)
+        self.files_enabled = files
+        self.files = file_api.FileStore()  # uploads (`POST /v1/files`), kept in memory
         self.requests: list[RecordedRequest] = []
         self.stopping = threading.Event()
         self._replies: list[Reply] = []
@@ -186,6 +191,12 @@ class FakeAPI:
             return "", []
         if parts == ["vector_stores"] and method == "GET":
             return "vector_stores.list", []
+        if parts[:1] == ["files"] and self.files_enabled:
+            if len(parts) == 1:
+                return {"POST": "files.create", "GET": "files.list"}.get(method, ""), []
+            if len(parts) == 2:
+                return {"GET": "files.retrieve", "DELETE": "files.delete"}.get(method, ""), parts[1:]
+            return "", []
         if parts == ["models"] and method == "GET":
             return "models.list", []
         if parts[:1] == ["conversations"] and self.conversations_enabled:
@@ -228,6 +239,12 @@ class FakeAPI:
             return ep.Result(scripted.status, scripted.body, scripted.content_type,
                              dict(scripted.headers))
         body = rec.body if isinstance(rec.body, dict) else {}
+        if endpoint == "files.create":  # a multipart body, not JSON
+            try:
+                return ep.Result(200, file_api.upload(self.files, self.store.ids, self.clock.now(),
+                                                      rec.headers.get("content-type", ""), rec.raw))
+            except ApiError as err:
+                return ep.error_result(err)
         if rec.method == "POST" and rec.raw and not isinstance(rec.body, dict):
             return ep.error_result(ApiError(400, "We could not parse the JSON body of your "
                                             "request. (HINT: This likely means you aren't using "
@@ -252,6 +269,12 @@ class FakeAPI:
                 return ep.vector_stores(self, rec.query)
             if endpoint == "models.list":
                 return ep.models(self)
+            if endpoint == "files.list":
+                return ep.Result(200, file_api.listing(self.files))
+            if endpoint == "files.retrieve":
+                return ep.Result(200, file_api.retrieve(self.files, params[0]))
+            if endpoint == "files.delete":
+                return ep.Result(200, file_api.delete(self.files, params[0]))
             return ep.conversations(self, rec.method, params, rec.query, body)
         except ApiError as err:
             return ep.error_result(err)
