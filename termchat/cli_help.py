@@ -39,9 +39,10 @@ _FLAG = {"action": "store_true"}
 _LIST = {"action": "append", "default": []}
 
 # The root's one positional argument: `termchat "TEXT"` is `termchat -p "TEXT"`.
-ROOT_POSITIONAL = (("text",), {"nargs": "?", "metavar": "TEXT",
-                               "help": "the prompt, as with -p TEXT (a subcommand's name is the "
-                                       "subcommand: send it with -p TEXT or after --)"})
+ROOT_POSITIONAL: tuple[tuple[str, ...], dict] = (
+    ("text",), {"nargs": "?", "metavar": "TEXT",
+                "help": "the prompt, as with -p TEXT (a subcommand's name is the subcommand: send "
+                        "it with -p TEXT or after --)"})
 
 # (flags, argparse keyword arguments): the order is the order of the help page.
 ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from termchat import history
+from termchat.attachments import Attachment
 from termchat.store import STREAMING, ConversationRow, MessageRow
 
 # Ask for the tool details termchat shows (search results, interpreter logs).
@@ -20,6 +21,7 @@ class TurnOptions:
     background: bool = False
     text_format: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)  # files sent with the prompt
 
 
 @dataclass(frozen=True)
