@@ -189,3 +189,13 @@ def test_a_server_without_files_api_keeps_the_prompt_and_says_why(tmp_path, monk
         cli.main(["show", "last"])
         shown = capsys.readouterr().out
     assert "summarise" in shown and f"[attached: paper.pdf (pdf, {len(PDF)} bytes, not uploaded)]" in shown
+
+
+def test_a_background_job_sends_its_attachments(run, server, files):
+    result = run("--background", "--wait", "-a", str(files / "paper.pdf"), "summarise")
+    assert result.code == 0, result.err
+    (stored,) = server.files.all()
+    body = _sent(server)[0]
+    assert body["background"] is True
+    assert _user_parts(body)[1] == {"type": "input_file", "file_id": stored.id}
+    assert f'"paper.pdf" (user_data, {len(PDF)} bytes)' in result.out
