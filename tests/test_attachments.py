@@ -105,3 +105,27 @@ def test_what_is_stored_and_sent_for_each_kind():
 def test_a_record_without_its_file_is_named_in_its_place_not_dropped():
     part = att.content_part({"name": "x.pdf", "kind": "pdf", "file_id": None})
     assert part == {"type": "input_text", "text": "[attachment x.pdf (pdf) could not be sent again]"}
+
+
+def test_a_store_from_before_attachments_migrates_and_keeps_its_messages(tmp_path):
+    import sqlite3
+
+    from termchat.store import _MIGRATIONS, SCHEMA_VERSION, Store
+
+    path = tmp_path / "termchat.db"
+    db = sqlite3.connect(path)
+    for version in range(1, 9):
+        db.executescript(_MIGRATIONS[version])
+    db.execute("INSERT INTO conversations(id, mode, model, created_at, updated_at) VALUES ('tc_a', 'local', 'm', 1, 1)")
+    db.execute("INSERT INTO messages(conversation_pk, role, content, created_at) VALUES (1, 'user', 'hi', 1)")
+    db.execute("PRAGMA user_version = 8")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert SCHEMA_VERSION == 9 and store._db.execute("PRAGMA user_version").fetchone()[0] == 9
+    conv = store.get_conversation("tc_a")
+    assert [(m.content, m.attachments) for m in store.messages(conv)] == [("hi", [])]
+    record = att.Attachment("a.txt", "text", "text/plain", b"x").record()
+    message_id = store.add_message(conv, "user", "with a file", attachments=[record])
+    assert store.message(message_id).attachments == [record]
+    assert "attachments" not in store.messages(conv)[0].to_json()
