@@ -122,6 +122,9 @@ def read_attachment(path: str) -> Attachment:
         raise _refuse(path, f"the {kind} is larger than the {_megabytes(SIZE_LIMITS[kind])} limit for "
                             f"{'text files' if kind == 'text' else kind + 's'}")
     name = os.path.basename(os.path.normpath(path)) or path
+    # A file name that is not UTF-8 arrives as surrogates, which neither JSON for the server nor
+    # SQLite can carry: undecodable bytes become U+FFFD in the name (the file is read as it is).
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return Attachment(name=name, kind=kind, mime=mime, data=data)
 
 

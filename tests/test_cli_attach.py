@@ -199,3 +199,15 @@ def test_a_background_job_sends_its_attachments(run, server, files):
     assert body["background"] is True
     assert _user_parts(body)[1] == {"type": "input_file", "file_id": stored.id}
     assert f'"paper.pdf" (user_data, {len(PDF)} bytes)' in result.out
+
+
+def test_a_file_name_that_is_not_utf8_is_sent_and_stored(run, server, files):
+    import os
+
+    raw = os.path.join(os.fsencode(files), b"caf\xe9.txt")
+    with open(raw, "wb") as handle:
+        handle.write(b"menu")
+    result = run("-a", os.fsdecode(raw), "read it")
+    assert result.code == 0, result.err
+    assert _user_parts(_sent(server)[0])[1]["text"] == '<file name="caf\ufffd.txt">\nmenu\n</file>'
+    assert "[attached: caf\ufffd.txt (text, 4 bytes)]" in run("show", "last").out
