@@ -249,6 +249,10 @@ class Api:
             raise ApiError("the server's token count has no input_tokens")
         return count
 
+    def upload_file(self, *, name: str, data: bytes, mime: str, purpose: str) -> dict[str, Any]:
+        """`POST /v1/files`: upload `data` as file `name`; returns the file object (id, bytes...)."""
+        return self._call("upload", self.client.files.create, file=(name, data, mime), purpose=purpose)
+
     def vector_stores(self, limit: int = 100) -> list[dict[str, Any]]:
         """The account's vector stores (id, name, file counts), following the cursor pages."""
         what = "list vector stores"

@@ -12,6 +12,7 @@ import sys
 from termchat import __version__
 from termchat.cli_help import (
     ROOT_OPTIONS,
+    ROOT_POSITIONAL,
     VALUE_OPTIONS,
     Subcommand,
     root_help,
@@ -55,6 +56,7 @@ def _root_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"termchat {__version__}")
     for flags, kw in ROOT_OPTIONS:
         parser.add_argument(*flags, **kw)
+    parser.add_argument(*ROOT_POSITIONAL[0], **ROOT_POSITIONAL[1])
     return parser
 
 
@@ -77,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             args = _root_parser().parse_args(args_list)
             args.command = None
+            args.after_dashes = "--" in args_list
         _check_text(args)
         return _dispatch(args)
     except TermchatError as exc:
@@ -111,7 +114,7 @@ def _find_subcommand(argv: list[str]) -> tuple[int, Subcommand] | None:
     return None
 
 
-PATH_ARGS = ("schema", "output", "args")  # file names: any bytes the file system takes
+PATH_ARGS = ("schema", "output", "args", "attach")  # file names: any bytes the file system takes
 
 
 def _check_text(args: argparse.Namespace) -> None:
@@ -124,9 +127,8 @@ def _check_text(args: argparse.Namespace) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    flag = {"prompt": "-p", "id": "the id", "query": "the query", "action": "the action",
-                            "options": "-o"}.get(
-                        name, "--" + name.replace("_", "-"))
+                    flag = {"prompt": "-p", "text": "the prompt", "id": "the id", "query": "the query",
+                            "action": "the action", "options": "-o"}.get(name, "--" + name.replace("_", "-"))
                     raise UsageError(f"{flag} is not valid UTF-8 text",
                                      hint="check the shell's or the terminal's encoding") from None
 
@@ -206,7 +208,28 @@ def build_prompt(text: str | None, stdin_text: str | None) -> str | None:
     return "\n\n".join(p.rstrip("\n") if i == 0 and len(parts) > 1 else p for i, p in enumerate(parts))
 
 
+def _positional_prompt(args: argparse.Namespace) -> None:
+    """`termchat "TEXT"` is `termchat -p "TEXT"`; a near miss of a subcommand's name is not sent."""
+    text = getattr(args, "text", None)
+    if text is None:
+        return
+    if args.prompt is not None:
+        raise UsageError("give the prompt once: as TEXT or with -p TEXT, not both")
+    word = text.strip()
+    if word and len(word.split()) == 1 and not getattr(args, "after_dashes", False):
+        from difflib import get_close_matches
+
+        from termchat.cli_help import SUBCOMMANDS
+
+        close = get_close_matches(word.lower(), [entry.name for entry in SUBCOMMANDS], n=1, cutoff=0.75)
+        if close:
+            raise UsageError(f"'{word}' is not a subcommand; did you mean `termchat {close[0]}`?",
+                             hint=f"to send it as a prompt: termchat -p {word}")
+    args.prompt = text
+
+
 def _chat(ctx: Any, args: argparse.Namespace) -> int:
+    _positional_prompt(args)
     stdin_tty = bool(sys.stdin) and not sys.stdin.closed and sys.stdin.isatty()
     stdout_tty = sys.stdout.isatty()
     one_shot = args.prompt is not None or not stdin_tty
@@ -214,12 +237,21 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
         raise UsageError("--wait only makes sense with --background")
     if args.estimate and not one_shot:
         raise UsageError("--estimate needs a prompt: -p TEXT or piped stdin")
+    if args.attach and not one_shot:
+        raise UsageError("-a goes with a prompt: termchat -a FILE \"TEXT\" (or -p TEXT, or piped stdin)")
+    if args.attach and args.estimate:
+        raise UsageError("--estimate does not count attachments; leave out -a to estimate the text")
     if not one_shot:
         if not stdout_tty:
             raise UsageError("nothing to send: use -p TEXT or pipe a prompt (the app needs a terminal)")
         from termchat.tui.launch import run_app
 
         return run_app(ctx, args)
+    if args.attach:
+        from termchat.attachments import read_attachments
+
+        # Every file is read and checked before stdin is read or anything is stored or sent.
+        args.attachments = read_attachments(args.attach)
     stdin_text = read_stdin(say_when_slow=args.prompt is not None)
     prompt = build_prompt(args.prompt, stdin_text)
     if prompt is None or not prompt.strip():

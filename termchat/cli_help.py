@@ -17,14 +17,16 @@ from termchat.state_modes import STATE_MODES
 DESCRIPTION = """\
 A terminal chat client for OpenAI's Responses and Conversations APIs.
 
-On a terminal, `termchat` opens the chat app. With -p TEXT or piped stdin it sends one
-prompt and streams the reply to stdout (plain text, or JSON Lines with --json).
+On a terminal, `termchat` opens the chat app. With TEXT (or -p TEXT) or piped stdin it
+sends one prompt and streams the reply to stdout (plain text, or JSON Lines with --json).
+A TEXT that is a subcommand's name is sent with -p TEXT (or after --: termchat -- list).
 """
 
 EXAMPLES = """\
 examples:
   termchat --demo                    try it with the built-in fake API, no key needed
-  termchat -p "explain TCP slow start"
+  termchat "explain TCP slow start"          same as -p "explain TCP slow start"
+  termchat -a shot.png -a notes.md "what is wrong here?"
   git diff | termchat -p "review this diff"
   termchat -c -p "and in one sentence?"      continue the latest chat
   termchat --conversation conv_abc123        resume a chat from any machine
@@ -36,9 +38,18 @@ exit codes: 0 ok, 1 API/network error, 2 usage/config error, 130 interrupted
 _FLAG = {"action": "store_true"}
 _LIST = {"action": "append", "default": []}
 
+# The root's one positional argument: `termchat "TEXT"` is `termchat -p "TEXT"`.
+ROOT_POSITIONAL: tuple[tuple[str, ...], dict] = (
+    ("text",), {"nargs": "?", "metavar": "TEXT",
+                "help": "the prompt, as with -p TEXT (a subcommand's name is the subcommand: send "
+                        "it with -p TEXT or after --)"})
+
 # (flags, argparse keyword arguments): the order is the order of the help page.
 ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("-p", "--prompt"), {"metavar": "TEXT", "help": "send TEXT (then piped stdin, if any) and exit"}),
+    (("-a", "--attach"), {**_LIST, "metavar": "FILE",
+                          "help": "send FILE with the prompt (repeatable): an image (png, jpg, gif, "
+                                  "webp), a PDF, or a UTF-8 text file"}),
     (("-c", "--continue"), {**_FLAG, "dest": "continue_", "help": "continue the most recently active chat"}),
     (("--conversation",), {"metavar": "ID", "help": "continue the chat with this id (conv_… or local id)"}),
     (("-m", "--model"), {"metavar": "MODEL",
@@ -102,7 +113,8 @@ class Subcommand:
 
 
 _ID = (("id",), {"metavar": "ID", "help": "a chat's id (conv_… or a local tc_… id; ids from before a "
-                                         "compaction work too), or a unique start of one"})
+                                         "compaction work too), a unique start of one, or `last` "
+                                         "(the most recently active chat)"})
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("list", "list [--json] [--limit N]", "chats, newest activity first",
@@ -112,20 +124,22 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                    (("--limit",), {"type": int, "default": None, "metavar": "N",
                                    "help": "show at most N chats"}),
                )),
-    Subcommand("show", "show ID [--json]", "print a chat's transcript", "termchat.commands:show_cmd", (
+    Subcommand("show", "show ID|last [--json]", "print a chat's transcript", "termchat.commands:show_cmd", (
         _ID,
         (("--json",), {**_FLAG, "help": "print the chat as JSON (what export --format json writes)"}),
     )),
-    Subcommand("export", "export ID --format md|json", "export a chat", "termchat.commands:export_cmd", (
+    Subcommand("export", "export ID|last --format md|json", "export a chat", "termchat.commands:export_cmd", (
         _ID,
         (("--format",), {"choices": ("md", "json"), "default": "md",
                          "help": "md: a readable Markdown transcript (the default); json: every "
                                  "field and message, text as stored"}),
         (("-o", "--output"), {"metavar": "FILE", "help": "write to FILE instead of stdout"}),
     )),
-    Subcommand("rm", "rm ID [--remote]", "delete a chat (and its server conversation)",
+    Subcommand("rm", "rm ID... [--remote]", "delete chats (and their server conversations)",
                "termchat.commands:rm_cmd", (
-                   _ID,
+                   (("id",), {"nargs": "+", "metavar": "ID",
+                              "help": "the chats to delete (as for show; `last` works too); every id "
+                                      "is checked first: an unknown one deletes nothing"}),
                    (("--remote",), {**_FLAG, "help": "also delete the server conversation (a conv_… id "
                                                      "works even after the local chat is gone)"}),
                )),
@@ -276,6 +290,7 @@ def root_help(width: int | None = None) -> str:
     # usage line
     prefix = "usage: termchat "
     parts = [f"[{flags[0]} {metavar}]" if metavar else f"[{flags[0]}]" for (flags, metavar), _ in entries]
+    parts.append("[TEXT]")
     usage, line = [], prefix
     for part in parts:
         if len(line) + len(part) > width and line.strip() != prefix.strip():
@@ -295,4 +310,7 @@ def root_help(width: int | None = None) -> str:
             options.append(invocation)
             options.append(" " * column + wrapped[0])
         options.extend(" " * column + rest for rest in wrapped[1:])
-    return "\n".join([*usage, "", DESCRIPTION, "options:", *options, "", epilog()])
+    positional = ["  TEXT".ljust(column) + line if i == 0 else " " * column + line
+                  for i, line in enumerate(_wrap(ROOT_POSITIONAL[1]["help"], help_width))]
+    return "\n".join([*usage, "", DESCRIPTION, "positional arguments:", *positional, "", "options:",
+                      *options, "", epilog()])

@@ -15,9 +15,11 @@ from termchat.output import say
 from termchat.sanitize import safe_json
 from termchat.store import ConversationRow, Store
 
+LAST = "last"  # names the most recently active chat wherever an id goes
+
 
 def find(store: Store, ident: str) -> ConversationRow:
-    conv = store.lookup(ident)
+    conv = _most_recent(store) if ident == LAST else store.lookup(ident)
     if conv is None:
         raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
     return conv
@@ -26,12 +28,21 @@ def find(store: Store, ident: str) -> ConversationRow:
 def find_or_import(ctx: Any, ident: str) -> ConversationRow:
     """`find`, but a `conv_…` id this machine has never seen is imported from the server, as
     `--conversation` does."""
+    if ident == LAST:
+        return _most_recent(ctx.store)
     conv = ctx.store.lookup(ident)
     if conv is None and ident.startswith("conv_") and ctx.has_credentials:
         conv, notices = ctx.engine().open(ident, sync=False)
         for notice in notices:
             say(notice.message, level="note")
     return conv or find(ctx.store, ident)
+
+
+def _most_recent(store: Store) -> ConversationRow:
+    conv = store.most_recent()
+    if conv is None:
+        raise NotFoundError("no chats yet, so no last one", hint="start one with termchat \"TEXT\"")
+    return conv
 
 
 def list_cmd(ctx: Any, args: argparse.Namespace) -> int:
@@ -77,12 +88,28 @@ def export_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
 
 def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
-    conv = ctx.store.lookup(args.id)
-    if conv is None and args.remote and args.id.startswith("conv_"):
-        return _rm_server_only(ctx, args.id)  # deleted here already (say, by the app): the server copy
-    if conv is None:
-        conv = find(ctx.store, args.id)  # the one "unknown conversation" error
-    if args.remote:
+    """Delete every chat named; all ids are checked first, so an unknown one deletes nothing."""
+    chats: list[ConversationRow] = []
+    server_only: list[str] = []
+    for ident in args.id:
+        conv = _most_recent(ctx.store) if ident == LAST else ctx.store.lookup(ident)
+        if conv is None and args.remote and ident.startswith("conv_"):
+            server_only.append(ident)  # deleted here already (say, by the app): the server copy
+            continue
+        if conv is None:
+            raise NotFoundError(f"unknown conversation '{ident}'" + (
+                "; nothing was deleted" if len(args.id) > 1 else ""), hint="see `termchat list`")
+        if all(conv.pk != seen.pk for seen in chats):
+            chats.append(conv)
+    for conv in chats:
+        _rm_one(ctx, conv, remote=args.remote)
+    for remote_id in dict.fromkeys(server_only):
+        _rm_server_only(ctx, remote_id)
+    return 0
+
+
+def _rm_one(ctx: Any, conv: ConversationRow, *, remote: bool) -> None:
+    if remote:
         from termchat.chats import delete_server_conversation
 
         if not conv.remote_id:
@@ -91,7 +118,6 @@ def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
             say(f"the server no longer has {conv.remote_id}", level="note")
     ctx.store.delete_conversation(conv)
     say(f"deleted {conv.id}")
-    return 0
 
 
 def _rm_server_only(ctx: Any, remote_id: str) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from termchat import events as ev
 from termchat import history
 from termchat.api import Api
+from termchat.attachments import send_files
 from termchat.chat_lock import ChatLock
 from termchat.chat_open import (
     INTERRUPTED_NOTE,
@@ -144,8 +145,15 @@ class Session:
              saved_id: int | None = None) -> Iterator[ev.Event]:
         """Send a user prompt; the prompt is saved before anything goes over the network
         (`saved_id`: it already is, as the message with that id, e.g. with its new chat)."""
-        user_id = saved_id if saved_id is not None else self.save_prompt(prompt)
-        yield from self._turn([{"role": "user", "content": prompt}], user_id, options or TurnOptions())
+        options = options or TurnOptions()
+        records = [a.record() for a in options.attachments]
+        if saved_id is None:
+            user_id = self.save_prompt(prompt, attachments=records)
+        else:
+            user_id = saved_id
+            if records:
+                self.store.update_message(saved_id, attachments=records)
+        yield from self._turn([{"role": "user", "content": prompt}], user_id, options)
 
     def submit(self, prompt: str, options: TurnOptions | None = None, *,
                saved_id: int | None = None) -> Iterator[ev.Event]:
@@ -163,15 +171,18 @@ class Session:
         finally:
             self._http = None
 
-    def save_prompt(self, prompt: str) -> int:
-        """Store the user's prompt (creating the chat on its first one); returns its message id."""
+    def save_prompt(self, prompt: str, *, attachments: list[dict[str, Any]] | None = None) -> int:
+        """Store the user's prompt (creating the chat on its first one) with what it records of
+        the files sent with it; returns its message id."""
         if not prompt.strip():
             raise TermchatError("empty prompt: nothing to send")
         if self.conv is None:
             self.conv, message_id = self.store.create_conversation_with_prompt(
-                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=self.settings)
+                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=self.settings,
+                attachments=attachments)
             return message_id
-        return self.store.add_message(self.conv, "user", prompt)
+        return self.store.add_message(self.conv, "user", prompt, attachments=attachments)
+
 
     def answer_approvals(self, decisions: dict[str, bool],
                          options: TurnOptions | None = None) -> Iterator[ev.Event]:
@@ -209,6 +220,8 @@ class Session:
                                     "(chain mode: one turn at a time)")
                     lock.acquire(self._stop)
                 self.conv = self.store.reload(conv)  # continue from the turn that just finished
+            if options.attachments:
+                new_items = send_files(self.engine.api, self.store, user_id, new_items, options.attachments)
             params = self._request(new_items, options)
             if options.background:
                 yield from self._submit(params, reply_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any, TextIO
 
+from termchat.attachments import describe as describe_attachment
 from termchat.history import COMPACTION, ROLE_NAMES
 from termchat.request_settings import describe
 from termchat.sanitize import strip_control
@@ -48,6 +49,8 @@ def write_transcript(store: Store, conv: ConversationRow, out: TextIO) -> None:
         for item in message.items:
             out.write(f"   [{strip_control(describe_item(item))}]\n")
         out.write(strip_control(message.content).rstrip("\n") + "\n")
+        for record in message.attachments:
+            out.write(f"   [attached: {describe_attachment(record)}]\n")
 
 
 def export_markdown(store: Store, conv: ConversationRow) -> str:
@@ -73,6 +76,8 @@ def export_markdown(store: Store, conv: ConversationRow) -> str:
         for item in message.items:
             lines += [f"> {strip_control(describe_item(item))}", ""]
         lines += [strip_control(message.content).rstrip("\n"), ""]
+        if message.attachments:
+            lines += [*(f"> attached: {describe_attachment(r)}  " for r in message.attachments), ""]
     return "\n".join(lines)
 
 

@@ -119,7 +119,7 @@ def _copied(message: MessageRow) -> dict[str, Any]:
     return {"role": message.role, "content": message.content,
             "status": INTERRUPTED if message.status == STREAMING else message.status,
             "response_id": message.response_id, "items": message.items, "error": message.error,
-            "created_at": message.created_at}
+            "attachments": message.attachments, "created_at": message.created_at}
 
 
 def _delete_quietly(engine: Engine, remote_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from termchat.attachments import message_content, records_from_parts
 from termchat.store import MessageRow
 
 COMPACTION = "compaction"  # role of the transcript marker that holds a compacted window
@@ -39,7 +40,8 @@ def window(messages: list[MessageRow]) -> list[dict[str, Any]]:
         if row.role == COMPACTION:
             items.extend(input_item(item) for item in row.items)
         elif row.role == "user":
-            items.append({"role": "user", "content": row.content})
+            # Files sent with the prompt go again with it (see termchat.attachments).
+            items.append({"role": "user", "content": message_content(row.content, row.attachments)})
         elif row.role == "assistant":
             # MCP approval round-trips must stay in context for a stateless server to continue them.
             items.extend(input_item(item) for item in row.items if item.get("type") in _APPROVAL_ITEMS)
@@ -67,7 +69,12 @@ def rows_from_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if item.get("role") != "user":
                 continue
             current = None
-            rows.append({"role": "user", "content": message_text(item)})
+            content = item.get("content")
+            prompt, attachments = records_from_parts(content) if isinstance(content, list) else ("", [])
+            if attachments:  # a prompt sent with files reads back as termchat stored it
+                rows.append({"role": "user", "content": prompt, "attachments": attachments})
+            else:
+                rows.append({"role": "user", "content": message_text(item)})
             continue
         if kind == "compaction":
             current = None

@@ -128,7 +128,7 @@ def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
     if warning:
         say(warning, level="warning")
     session, notices = resolve_session(ctx, args)
-    options = TurnOptions(background=args.background)
+    options = TurnOptions(background=args.background, attachments=getattr(args, "attachments", []))
     if args.schema:
         options.text_format = load_schema(args.schema)
     if args.json:

@@ -81,7 +81,8 @@ class Store(StoreConnection):
         return found
 
     def create_conversation_with_prompt(self, prompt: str, *, mode: str, model: str, title: str = "",
-                                        settings: dict[str, Any] | None = None
+                                        settings: dict[str, Any] | None = None,
+                                        attachments: list[dict[str, Any]] | None = None
                                         ) -> tuple[ConversationRow, int]:
         """A new chat and its first prompt, in one transaction: a chat never exists without
         the prompt that started it (a process killed in between used to leave an empty one)."""
@@ -94,8 +95,9 @@ class Store(StoreConnection):
                 " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                 (cid, title, mode, model, json.dumps(settings or {}), now, now))
             message_id = db.execute(
-                "INSERT INTO messages(conversation_pk, role, content, status, created_at)"
-                " VALUES (?, 'user', ?, ?, ?)", (cursor.lastrowid, prompt, COMPLETE, now)).lastrowid
+                "INSERT INTO messages(conversation_pk, role, content, status, attachments, created_at)"
+                " VALUES (?, 'user', ?, ?, ?, ?)",
+                (cursor.lastrowid, prompt, COMPLETE, store_transcript.json_list(attachments), now)).lastrowid
             assert message_id is not None  # an INSERT always sets it
             return message_id
 
@@ -247,14 +249,16 @@ class Store(StoreConnection):
     def add_message(self, conv: ConversationRow, role: str, content: str, *,
                     status: str = COMPLETE, response_id: str | None = None,
                     items: list[dict[str, Any]] | None = None, usage: dict[str, Any] | None = None,
-                    cost_usd: float | None = None, created_at: float | None = None) -> int:
+                    cost_usd: float | None = None, created_at: float | None = None,
+                    attachments: list[dict[str, Any]] | None = None) -> int:
         """Append to the transcript and bump the chat's activity time, in one transaction."""
         now = self._now()
         cursors = self._transaction([
             ("INSERT INTO messages(conversation_pk, role, content, status, response_id, items, usage,"
-             " cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             " cost_usd, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              (conv.pk, role, content, status, response_id, json.dumps(items) if items else None,
-              json.dumps(usage) if usage else None, cost_usd, created_at or now)),
+              json.dumps(usage) if usage else None, cost_usd, store_transcript.json_list(attachments),
+              created_at or now)),
             ("UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE pk = ?",
              (now, conv.pk)),
         ])
@@ -266,10 +270,12 @@ class Store(StoreConnection):
                        response_id: str | None = None, items: list[dict[str, Any]] | None = None,
                        usage: dict[str, Any] | None = None, cost_usd: float | None = None,
                        error: str | None = None, model: str | None = None,
-                       tools_usd: float | None = None) -> None:
+                       tools_usd: float | None = None,
+                       attachments: list[dict[str, Any]] | None = None) -> None:
         statement = store_transcript.message_update(
             message_id, content=content, status=status, response_id=response_id, items=items,
-            usage=usage, cost_usd=cost_usd, error=error, model=model, tools_usd=tools_usd)
+            usage=usage, cost_usd=cost_usd, error=error, model=model, tools_usd=tools_usd,
+            attachments=attachments)
         if statement is not None:
             self._transaction([statement])
 

@@ -63,6 +63,7 @@ class MessageRow:
     usage: dict[str, Any] | None = None
     cost_usd: float | None = None
     error: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)  # files sent with a prompt
 
     @property
     def interrupted(self) -> bool:
@@ -86,6 +87,10 @@ class MessageRow:
             data["cost_usd"] = round(self.cost_usd, 6)
         if self.error:
             data["error"] = self.error
+        if self.attachments:
+            from termchat.attachments import public_record
+
+            data["attachments"] = [public_record(a) for a in self.attachments]
         return data
 
 
@@ -154,7 +159,7 @@ def loads(text: str | None, default: Any) -> Any:
 CONV_COLS = ("pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
              f"updated_at, input_tokens, output_tokens, {KNOWN_COST}, message_count, parent_id, "
              "fork_turn")
-MSG_COLS = "id, role, content, status, created_at, response_id, items, usage, cost_usd, error"
+MSG_COLS = "id, role, content, status, created_at, response_id, items, usage, cost_usd, error, attachments"
 JOB_COLS = ("j.response_id, c.id, j.message_id, j.status, j.last_sequence, j.error, j.created_at,"
             " j.updated_at, j.base_url, j.model")
 
@@ -169,6 +174,7 @@ def conversation_row(row: tuple) -> ConversationRow:
 
 
 def message_row(row: tuple) -> MessageRow:
-    mid, role, content, status, created_at, response_id, items, usage, cost, error = row
+    mid, role, content, status, created_at, response_id, items, usage, cost, error, attached = row
     return MessageRow(mid, role, content or "", status, created_at, response_id,
-                      loads(items, []), loads(usage, None) if usage else None, cost, error)
+                      loads(items, []), loads(usage, None) if usage else None, cost, error,
+                      loads(attached, []))

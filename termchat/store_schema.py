@@ -96,6 +96,10 @@ MIGRATIONS: dict[int, str] = {
         given_at REAL NOT NULL
     );
     """,
+    # Files sent with a prompt (`-a FILE`): a JSON list, one object per file (termchat.attachments).
+    9: """
+    ALTER TABLE messages ADD COLUMN attachments TEXT;
+    """,
 }
 
 

@@ -12,11 +12,17 @@ from termchat.store_rows import COMPLETE, JOB_TERMINAL, MessageRow
 Statement = tuple[str, tuple | dict]
 
 
+def json_list(records: list[dict[str, Any]] | None) -> str | None:
+    """A JSON column that holds a list: NULL when empty (as `items`)."""
+    return json.dumps(records) if records else None
+
+
 def message_update(message_id: int, *, content: str | None = None, status: str | None = None,
                    response_id: str | None = None, items: list[dict[str, Any]] | None = None,
                    usage: dict[str, Any] | None = None, cost_usd: float | None = None,
                    error: str | None = None, model: str | None = None,
-                   tools_usd: float | None = None) -> tuple[str, dict[str, Any]] | None:
+                   tools_usd: float | None = None,
+                   attachments: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]] | None:
     """The UPDATE setting the given columns of one message; None when none is given."""
     fields: dict[str, Any] = {}
     if content is not None:
@@ -37,6 +43,8 @@ def message_update(message_id: int, *, content: str | None = None, status: str |
         fields["model"] = model
     if tools_usd is not None:
         fields["tools_usd"] = tools_usd
+    if attachments is not None:
+        fields["attachments"] = json.dumps(attachments)
     if not fields:
         return None
     assignments = ", ".join(f"{name} = :{name}" for name in fields)
@@ -73,10 +81,10 @@ def replacement(conv_pk: int, rows: list[dict[str, Any]], now: float) -> list[St
     for row in rows:
         statements.append((
             "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-            " error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " error, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (conv_pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
              row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
-             row.get("error"), row.get("created_at") or now)))
+             row.get("error"), json_list(row.get("attachments")), row.get("created_at") or now)))
     statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv_pk)))
     return statements
 
@@ -95,10 +103,10 @@ def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[st
         else:
             db.execute(
                 "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (conv_pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
                  row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
-                 row.get("created_at") or now))
+                 json_list(row.get("attachments")), row.get("created_at") or now))
     for old_id in moved:
         db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
     db.execute("UPDATE conversations SET message_count = message_count + ? WHERE pk = ?",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from termchat import history
+from termchat.attachments import Attachment
 from termchat.request_settings import apply_to_request
 from termchat.store import STREAMING, ConversationRow, MessageRow
 
@@ -21,6 +22,7 @@ class TurnOptions:
     background: bool = False
     text_format: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)  # files sent with the prompt
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class FakeAPI(Protocol):
     queued_seconds: float
     run_seconds: float
     vector_stores: list[tuple[str, str, int]]
+    files: Any  # files.FileStore
 
 
 @dataclass
@@ -110,6 +111,17 @@ def _validate_sampling(body: dict) -> None:
 
 
 # ---------------------------------------------------------------------------- responses
+def _check_file_ids(items: list[dict], files: Any) -> None:
+    """A prompt part naming an upload this server does not have is refused, as the real API does."""
+    for i, item in enumerate(items):
+        content = item.get("content")
+        for j, part in enumerate(content if isinstance(content, list) else []):
+            file_id = part.get("file_id") if isinstance(part, dict) else None
+            if isinstance(file_id, str) and files.get(file_id) is None:
+                raise ApiError(400, f"The file {file_id} does not exist or you do not have access.",
+                               param=f"input[{i}].content[{j}].file_id", code="invalid_value")
+
+
 def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
     _validate(body, api)
     store = api.store
@@ -121,8 +133,10 @@ def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
     stored = body.get("store", api.store_default) is not False
     resp_id = store.ids.new("resp")
 
+    _check_file_ids(new_items, api.files)
+
     def default() -> Plan:
-        return plan_reply(context, body, store.ids)
+        return plan_reply(context, body, store.ids, api.files)
 
     plan = scripted.make_plan(store.ids, default) if scripted is not None else default()
     threshold = next((cm.get("compact_threshold") for cm in body.get("context_management") or []

@@ -25,6 +25,7 @@ import json
 import operator
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,17 +218,88 @@ def remembered(user_texts: list[str]) -> tuple[dict[str, str], str | None]:
     return facts, code
 
 
-def answer_text(context: list[dict], instructions: str | None = None) -> str:
-    """The deterministic text answer for the last user message in ``context``."""
+def answer_text(context: list[dict], instructions: str | None = None,
+                files: Mapping[str, Any] | None = None) -> str:
+    """The deterministic text answer for the last user message in ``context``; ``files``
+    (uploads by id) lets it name the files that message refers to."""
     messages = [it for it in context if it.get("type", "message") == "message"]
-    users = [item_text(m) for m in messages if m.get("role") == "user"]
-    prompt = users[-1].strip() if users else ""
+    user_items = [m for m in messages if m.get("role") == "user"]
+    users = [item_text(m) for m in user_items]
+    prompt = prompt_text(user_items[-1]).strip() if user_items else ""
     facts, code = remembered(users[:-1])
     new_facts, _ = remembered([prompt])
     text = _answer(prompt, facts, code, new_facts, len(users))
+    notes = attachment_notes(user_items[-1], files or {}) if user_items else ""
+    if notes:
+        text = f"{text}\n\n{notes}"
     if instructions and re.search(r"upper\s*-?case|capital letters|all caps", instructions, re.I):
         text = text.upper()
     return text
+
+
+# --------------------------------------------------------------------------- attachments
+
+def _extra_parts(item: dict) -> list[dict]:
+    """A message's parts after its first text part (its attachments), if it has any."""
+    content = item.get("content")
+    if not isinstance(content, list):
+        return []
+    parts = [p for p in content if isinstance(p, dict)]
+    first_text = next((i for i, p in enumerate(parts) if p.get("type") == "input_text"), None)
+    return [p for i, p in enumerate(parts) if i != first_text]
+
+
+def prompt_text(item: dict) -> str:
+    """What the user typed: the first text part of a message that also carries attachments."""
+    if not _extra_parts(item):
+        return item_text(item)
+    content = item.get("content") or []
+    return next((p.get("text") or "" for p in content
+                 if isinstance(p, dict) and p.get("type") == "input_text"), "")
+
+
+def _data_url_size(url: str) -> tuple[str, int]:
+    head, _, data = url.partition(",")
+    mime = head[5:].split(";")[0] or "?"
+    return mime, len(data) * 3 // 4 - data[-2:].count("=")
+
+
+def _describe(part: dict, files: Mapping[str, Any]) -> str:
+    kind = part.get("type")
+    file_id = part.get("file_id")
+    known = files.get(file_id) if isinstance(file_id, str) else None
+    upload = (f' "{known.filename}" ({known.purpose}, {len(known.data)} bytes)' if known is not None
+              else "")
+    if kind == "input_text":
+        text = part.get("text") or ""
+        first = text.split("\n", 1)[0][:60]
+        return f'text "{first}" ({len(text)} chars)'
+    if kind == "input_image":
+        url = part.get("image_url")
+        if file_id:
+            return f"image {file_id}{upload}"
+        if isinstance(url, str) and url.startswith("data:"):
+            mime, size = _data_url_size(url)
+            return f"image inline {mime} ({size} bytes)"
+        return f"image {url}"
+    if kind == "input_file":
+        if file_id:
+            return f"file {file_id}{upload}"
+        name = part.get("filename") or "unnamed"
+        if isinstance(part.get("file_data"), str):
+            mime, size = _data_url_size(part["file_data"])
+            return f'file "{name}" inline {mime} ({size} bytes)'
+        return f"file {part.get('file_url') or name}"
+    return f"{kind} part"
+
+
+def attachment_notes(item: dict, files: Mapping[str, Any]) -> str:
+    """One line per part that came with the prompt (text, image, file), in order."""
+    extra = _extra_parts(item)
+    if not extra:
+        return ""
+    noun = "attachment" if len(extra) == 1 else "attachments"
+    return "\n".join([f"I received {len(extra)} {noun}:", *(f"- {_describe(p, files)}" for p in extra)])
 
 
 def _answer(prompt: str, facts: dict, code: str | None, new_facts: dict, turn: int) -> str:

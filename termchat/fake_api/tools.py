@@ -91,8 +91,9 @@ def _query(prompt: str) -> str:
     return (q or prompt or "query")[:80]
 
 
-def plan_reply(context: list[dict], request: dict, ids: Any) -> Plan:
-    """Plan the output of one response for ``context`` (already including the new input)."""
+def plan_reply(context: list[dict], request: dict, ids: Any, files: Any = None) -> Plan:
+    """Plan the output of one response for ``context`` (already including the new input);
+    ``files``: the uploads by id, so the answer can name the files a prompt refers to."""
     ctx = expand_compaction(context)
     include = set(request.get("include") or [])
     tools = [t for t in request.get("tools") or [] if isinstance(t, dict)]
@@ -140,7 +141,7 @@ def plan_reply(context: list[dict], request: dict, ids: Any) -> Plan:
             break
     if text is None:
         text = answer_text(ctx, request.get("instructions") if isinstance(
-            request.get("instructions"), str) else None)
+            request.get("instructions"), str) else None, files)
     fmt = ((request.get("text") or {}).get("format") or {})
     if fmt.get("type") == "json_schema":
         text = json.dumps(schema_instance(fmt.get("schema") or {}), separators=(",", ":"))

@@ -24,8 +24,9 @@ class Command(NamedTuple):  # a NamedTuple: much cheaper to define than a datacl
     app: bool = False  # bound on the app: works over dialogs too
 
 
-# Keys avoid what TextArea/Input already use (ctrl+a/e/w/d/x/c/v/u/k/z/y, f6, f7) so that they
-# work while typing in the prompt.
+# Keys avoid what TextArea/Input already use (ctrl+w/d/x/c/v/u/k/z/y, f6, f7) so that they
+# work while typing in the prompt; Ctrl+A and Ctrl+E (attach, compose in $EDITOR) take the
+# prompt's line start and end on purpose, as other chat clients do: Home and End still move there.
 COMMANDS: tuple[Command, ...] = (
     Command("stop", "escape,ctrl+c", "stop", "Stop", "Stop the streaming reply (keeps the partial text)",
             show=True, priority=True),
@@ -44,6 +45,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("compact", "f9", "compact", "Compact", "Compact this chat's context window"),
     Command("send_background", "ctrl+g", "send_background", "Send as job",
             "Send the prompt as a background job"),
+    Command("attach_file", "ctrl+a", "attach_file", "Attach",
+            "Attach a file to the next message (an image, a PDF or a text file)", priority=True),
+    Command("compose_in_editor", "ctrl+e", "compose_in_editor", "Editor",
+            "Write the prompt in $EDITOR (the app steps aside until the editor exits)", priority=True),
     Command("jobs", "ctrl+b", "jobs", "Jobs", "Show background jobs (cancel, open)", show=True),
     Command("copy_reply", "f5", "copy_reply", "Copy", "Copy the selected message (else the last reply)"),
     Command("select_previous", "alt+up", "select_message(-1)", "Previous message",
@@ -78,6 +83,8 @@ PROMPT_COMMANDS: tuple[Command, ...] = (
             "In an empty prompt: recall your earlier messages (this chat's, then all)", palette=False),
     Command("history_next", "down", "history_next", "Later prompt",
             "Back through the recalled messages, to what you were typing", palette=False),
+    Command("complete_path", "tab", "complete_path", "Complete path",
+            "After @ in the prompt: complete the file path (else: next pane)", palette=False),
 )
 
 # Bindings of the chat list.

@@ -195,7 +195,7 @@ class BackgroundJobs:
     # -- sending (Ctrl+G) ------------------------------------------------------------------------
 
     def send(self, conv: ConversationRow, view: MessageView, prompt: str, *, model: str, mode: str,
-             settings: dict[str, Any], saved_id: int | None = None) -> None:
+             settings: dict[str, Any], saved_id: int | None = None, attachments: list[Any] | None = None) -> None:
         """Send `prompt` as a job of `conv`, its reply shown in `view` from now on.
 
         The request runs in a daemon thread, not a Textual worker: quitting never waits on it
@@ -205,21 +205,23 @@ class BackgroundJobs:
         view.refresh_header()
         self.sending[conv.pk] = view
         self._changed()
-        thread = threading.Thread(target=self._submit, args=(conv, prompt, model, mode, settings, saved_id),
+        thread = threading.Thread(target=self._submit, args=(conv, prompt, model, mode, settings, saved_id,
+                                                             attachments or []),
                                   name=f"send job of {conv.id}", daemon=True)
         self._sends.append(thread)
         thread.start()
 
     def _submit(self, conv: ConversationRow, prompt: str, model: str, mode: str,
-                settings: dict[str, Any], saved_id: int | None = None) -> None:
+                settings: dict[str, Any], saved_id: int | None = None, attachments: list[Any] | None = None) -> None:
         from termchat import events as ev
+        from termchat.engine import TurnOptions
         from termchat.errors import TermchatError
 
         post = self.screen.post_message
         engine = self.screen.ctx.thread_engine()
         try:
             session = engine.session(engine.store.reload(conv), model=model, mode=mode, settings=settings)
-            for event in session.submit(prompt, saved_id=saved_id):
+            for event in session.submit(prompt, TurnOptions(attachments=attachments or []), saved_id=saved_id):
                 if isinstance(event, ev.JobStarted):
                     post(JobUpdate(event.response_id, event, pk=conv.pk))
                 elif isinstance(event, (ev.Failed, ev.Notice)):

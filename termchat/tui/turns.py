@@ -52,6 +52,7 @@ class Turn:
     approvals: list[ev.ApprovalRequested] = field(default_factory=list)  # asked at the end
     decisions: dict[str, bool] | None = None  # set: this turn answers MCP approval requests
     saved_id: int | None = None  # the prompt's message, when it was stored with its new chat
+    attachments: list[Any] = field(default_factory=list)  # attachments.Attachment: files sent with it
     _inbox: list[str] = field(default_factory=list)  # text from the worker, not yet taken
     _wake_posted: bool = False  # a `TurnUpdate(self, TextArrived())` is on its way to the UI
 
@@ -162,8 +163,12 @@ def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode:
         conv = engine.store.reload(conv)
         session = engine.session(conv, mode=mode, model=model, settings=settings)
         turn.session = session
-        events = session.send(turn.prompt, saved_id=turn.saved_id) if turn.decisions is None \
-            else session.answer_approvals(turn.decisions)
+        if turn.decisions is None:
+            from termchat.engine import TurnOptions
+
+            events = session.send(turn.prompt, TurnOptions(attachments=turn.attachments), saved_id=turn.saved_id)
+        else:
+            events = session.answer_approvals(turn.decisions)
         for event in events:
             if turn.stop_requested:
                 session.stop()

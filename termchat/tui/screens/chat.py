@@ -20,6 +20,7 @@ from termchat.chats import Deletions, config_tools
 from termchat.request_settings import OPTION_KEYS, resolve_model
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
+from termchat.tui.attach_actions import AttachActions, sending_line
 from termchat.tui.bindings import chat_screen_bindings
 from termchat.tui.job_watch import BackgroundJobs, JobUpdate
 from termchat.tui.messages import ChatChanged, ChatOpened, ChatOpenFailed
@@ -46,7 +47,7 @@ class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a data
     settings: dict[str, Any] | None = None  # --effort, -o (parsed; None values forget one)
 
 
-class ChatScreen(ChatView):
+class ChatScreen(AttachActions, ChatView):
     BINDINGS = chat_screen_bindings()
     COMMANDS = {ChatCommands}
 
@@ -251,14 +252,20 @@ class ChatScreen(ChatView):
     async def send_prompt(self, prompt: str) -> None:
         if not prompt.strip() or not self._can_send() or self.hold_while_opening(prompt):
             return
+        files = self.files_to_send(prompt)
+        if files is None:
+            return
         from termchat.tui.turns import Turn
         from termchat.tui.widgets.message_view import MessageView
 
         self.prompt.clear()
+        await self.chips.take_all()
         self.prompt.forget_history()  # the message just sent is the newest to recall
         conv, settings, saved_id = await self._ensure_conversation(prompt)
-        prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now", created_at=self.now()))
-        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view, saved_id=saved_id), conv,
+        prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now", created_at=self.now(),
+                                                         attachments=[sending_line(f) for f in files]))
+        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view, saved_id=saved_id,
+                                    attachments=files), conv,
                                model=self.model, mode=self.mode, settings=settings)
 
     async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
@@ -322,6 +329,7 @@ class ChatScreen(ChatView):
             return False
         self.prompt.text = turn.prompt
         self.prompt.move_cursor(self.prompt.document.end)
+        self.give_back_files(turn.attachments)
         return True
 
     async def _show_auto_compaction(self) -> None:
@@ -438,14 +446,19 @@ class ChatScreen(ChatView):
             return
         if not self._can_send():
             return
+        files = self.files_to_send(prompt)
+        if files is None:
+            return
         self.prompt.clear()
+        await self.chips.take_all()
         conv, settings, saved_id = await self._ensure_conversation(prompt)
-        await self.pane.append(MessageView("user", prompt, meta="just now"))
+        await self.pane.append(MessageView("user", prompt, meta="just now",
+                                           attachments=[sending_line(f) for f in files]))
         reply = await self.pane.append(MessageView("assistant", meta=self.model))
         self.pane.anchor()
         self.chat_list.mark_current(conv.pk)
         self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings,
-                                  saved_id=saved_id)
+                                  saved_id=saved_id, attachments=files)
 
     async def on_job_update(self, message: JobUpdate) -> None:
         await self.background_jobs.on_update(message)

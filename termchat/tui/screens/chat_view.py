@@ -21,6 +21,7 @@ from textual.screen import Screen
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
 from termchat.tui.compat import app_is_closing
+from termchat.tui.widgets.attachment_chips import AttachmentChips
 from termchat.tui.widgets.conversation_list import ConversationList
 from termchat.tui.widgets.footer import KeyFooter
 from termchat.tui.widgets.message_pane import MessagePane, new_chat_hint
@@ -109,6 +110,7 @@ class ChatView(Screen[None]):
         yield ConversationList(self.store, self.deletions, keymap=self.keymap, now=self.now, id="sidebar")
         # A new chat's hint is part of the first frame, not a remount after it.
         yield MessagePane(self.store, now=self.now, id="messages", empty_hint=self._first_hint)
+        yield AttachmentChips(id="attachments")  # hidden until a file is attached
         yield PromptInput(id="prompt")
         # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
 
@@ -136,6 +138,10 @@ class ChatView(Screen[None]):
     @property
     def prompt(self) -> PromptInput:
         return self.query_one(PromptInput)
+
+    @property
+    def chips(self) -> AttachmentChips:
+        return self.query_one(AttachmentChips)
 
     @property
     def pane(self) -> MessagePane:

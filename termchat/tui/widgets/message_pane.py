@@ -75,12 +75,14 @@ class MessagePane(VerticalScroll):
         return relative_time(row.created_at, self.now())
 
     def view_for(self, row: MessageRow, *, streaming_text: str | None = None) -> MessageView:
+        from termchat.attachments import describe as describe_attachment
         from termchat.tui.widgets.message_view import MessageView
 
         content = row.content if streaming_text is None else streaming_text
         return MessageView(row.role, content, message_id=row.id, status=row.status, items=row.items,
                            error=row.error, meta=self.meta(row), streaming=streaming_text is not None,
-                           branch=self.branch_marks.get(row.id), created_at=row.created_at)
+                           branch=self.branch_marks.get(row.id), created_at=row.created_at,
+                           attachments=[describe_attachment(a) for a in row.attachments])
 
     @property
     def views(self) -> list[MessageView]:

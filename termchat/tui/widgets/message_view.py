@@ -133,8 +133,10 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
     def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
                  status: str = "complete", items: list[dict[str, Any]] | None = None,
                  error: str | None = None, meta: str = "", streaming: bool = False,
-                 branch: tuple[int, int] | None = None, created_at: float | None = None) -> None:
+                 branch: tuple[int, int] | None = None, created_at: float | None = None,
+                 attachments: list[str] | None = None) -> None:
         super().__init__(classes=f"message -{role}")
+        self.attachments = list(attachments or [])  # one line per file sent with a prompt
         self.branch = branch  # (this chat's place, how many) among the alternatives of its turn
         self.created_at = created_at  # with it, `meta` is its age ("5m ago"), kept current
         self.role = role
@@ -164,6 +166,9 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
                          classes="compaction-note")
         elif self.role == "user":
             yield TypedText(self.text, classes="typed-text")
+            for line in self.attachments:
+                yield Static(Content.assemble(("attached: ", "dim"), strip_control(line, keep_newlines=False)),
+                             classes="attachment-line")
         elif self.streaming:  # cut like the stream would have cut it (see reply_stream)
             segments = self._tail_segments = list(split_segments(self.text))
             for index, segment in enumerate(segments):

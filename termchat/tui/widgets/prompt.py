@@ -133,6 +133,26 @@ class PromptInput(TextArea):
         self.text = self._history[index]
         self.move_cursor(self.document.end)
 
+    def action_complete_path(self) -> None:
+        """Tab after `@` completes the file path typed there (as far as the candidates agree);
+        anywhere else Tab moves on to the next pane, as before."""
+        import re
+
+        row, column = self.cursor_location
+        typed = re.search(r"(?<!\S)@(\S*)$", self.document.get_line(row)[:column])
+        if typed is None:
+            self.screen.focus_next()
+            return
+        from termchat.path_completion import complete, completions
+
+        fragment = typed.group(1)
+        extended = complete(fragment)
+        if extended != fragment:
+            self.insert(extended[len(fragment):])
+        elif len(found := completions(fragment)) > 1:
+            shown = "  ".join(strip_control(f, keep_newlines=False) for f in found[:12])
+            self.notify(shown + ("  …" if len(found) > 12 else ""), title="files", markup=False)
+
     def action_newline(self) -> None:
         # A priority binding too: queued behind the keys typed before it, like the submit.
         self.call_later(self.insert, "\n")
