@@ -236,19 +236,32 @@ def seed_store(data_dir: Path, conversations: int, messages_per_conversation: in
         store.close()
 
 
-def seed_long_conversation(data_dir: Path, messages: int, *, now: float | None = None) -> str:
-    """One local chat with `messages` mixed Markdown/code messages; returns its id."""
+def seed_long_conversation(data_dir: Path, messages: int, *, now: float | None = None,
+                           newest: str = "", api: Any = None, news: Sequence[str] = ()) -> str:
+    """One chat with `messages` mixed Markdown/code messages; returns its id.
+
+    `newest`: a word the newest message ends with (so a benchmark can see it on screen). With a
+    fake `api`, the chat is in conversation mode: the fake holds the same messages plus `news`
+    (user and assistant texts only the server has, which a sync adds)."""
     from termchat.store import Store
 
     rng = random.Random(11)
     now = now or time.time()
+    rows = [{"role": "user" if i % 2 == 0 else "assistant", "content": message_text(rng, i),
+             "created_at": now - messages + i} for i in range(messages)]
+    if newest:
+        rows[-1]["content"] += f"\n\n{newest}"
+    remote_id = None
+    if api is not None:
+        items = [{"role": r["role"], "content": r["content"]} for r in rows]
+        items += [{"role": "user" if i % 2 == 0 else "assistant", "content": text} for i, text in enumerate(news)]
+        remote_id = api.store.create_conversation(items, None).id
     store = Store.in_dir(data_dir)
     try:
         store._now = lambda: now
-        conv = store.create_conversation(mode="local", model="gpt-5.2", title=f"Long chat ({messages})",
-                                         created_at=now - messages)
-        rows = [{"role": "user" if i % 2 == 0 else "assistant", "content": message_text(rng, i),
-                 "created_at": now - messages + i} for i in range(messages)]
+        conv = store.create_conversation(mode="conversation" if remote_id else "local", model="gpt-5.2",
+                                         title=f"Long chat ({messages})", created_at=now - messages,
+                                         remote_id=remote_id)
         store.replace_messages(conv, rows)
         return conv.id
     finally:
@@ -293,3 +306,146 @@ def app_context(home: Path, base_url: str | None = None) -> Any:
     config = Config(config_path=home / "config.toml", data_dir=home / "data")
     return AppContext(config, base_url=base_url, api_key="bench" if base_url else None,
                       data_dir=home / "data")
+
+
+# -- the app under test ----------------------------------------------------------------------
+
+def chat_of(app: Any) -> Any:
+    """What holds the pane, prompt, chat list and turns: the app's chat screen where it has one
+    (the ChatScreen layout), else the app itself."""
+    return getattr(app, "chat_screen", app)
+
+
+class PaintClock:
+    """Timestamps screen updates: wraps the app's `_display` (the compositor hands it every
+    update), encodes each update as a terminal would receive it (headless Textual skips that
+    step) and records when the first one for which a condition holds went out.
+
+    Waiting for the process to go idle (`pilot.pause()`, 20 ms slices) would add time no user
+    sees; the screen update is what the user sees."""
+
+    def __init__(self, app: Any) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self._update_type = CompositorUpdate
+        self.app = app
+        self._display = app._display
+        self._until: Callable[[str], bool] | None = None
+        self._event: Any = None
+        self.at: float | None = None
+        self.text = ""  # the awaited update, encoded
+        app._display = self._timed_display
+
+    def _timed_display(self, screen: Any, renderable: Any) -> None:
+        self._display(screen, renderable)
+        if self._until is not None and isinstance(renderable, self._update_type):
+            text = renderable.render_segments(self.app.console)  # what a terminal is sent
+            if self._until(text):
+                self._until, self.at, self.text = None, time.perf_counter(), text
+                self._event.set()
+
+    def expect(self, until: Callable[[str], bool]) -> None:
+        """Time the first screen update from now on for which `until(encoded update)` holds."""
+        import asyncio
+
+        self._until, self.at, self._event = until, None, asyncio.Event()
+
+    async def painted(self, timeout: float = 60) -> float:
+        """perf_counter() of the awaited screen update."""
+        import asyncio
+
+        await asyncio.wait_for(self._event.wait(), timeout)
+        assert self.at is not None
+        return self.at
+
+
+class LoopLag:
+    """How long the UI loop is blocked: a task sleeping `interval` and recording how late each
+    wake-up came (a block longer than `interval` shows up as lateness of about its length)."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.samples: list[float] = []
+        self._task: Any = None
+
+    def start(self) -> None:
+        import asyncio
+
+        async def probe() -> None:
+            while True:
+                due = time.perf_counter() + self.interval
+                await asyncio.sleep(self.interval)
+                self.samples.append(max(0.0, time.perf_counter() - due))
+
+        self._task = asyncio.ensure_future(probe())
+
+    def stop(self) -> list[float]:
+        if self._task is not None:
+            self._task.cancel()
+        return self.samples
+
+
+def percentile(samples: Sequence[float], share: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered) + 0.5)) - 1))]
+
+
+# -- a whole process in a terminal -----------------------------------------------------------
+
+def time_in_terminal(cmd: list[str], env: dict[str, str], markers: dict[str, Sequence[str]], *,
+                     size: tuple[int, int] = (120, 40), timeout: float = 60) -> dict[str, float]:
+    """Run `cmd` in a pseudo-terminal of `size` (columns, rows) and time, from the spawn, when
+    the terminal is first sent each of `markers` (a name: any of its strings); then end it.
+    Returns {name: seconds}; raises when one never appears."""
+    import fcntl
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    env = dict(env, TERM="xterm-256color", COLUMNS=str(size[0]), LINES=str(size[1]))
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                            start_new_session=True)
+    os.close(slave)
+    seen: dict[str, float] = {}
+    wanted = {name: [text.encode() for text in texts] for name, texts in markers.items()}
+    keep = max(len(text) for texts in wanted.values() for text in texts)
+    tail = b""
+    try:
+        deadline = started + timeout
+        while len(seen) < len(wanted):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([master], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the process ended and closed the terminal
+                break
+            now = time.perf_counter()
+            window = tail + chunk
+            for name, texts in wanted.items():
+                if name not in seen and any(text in window for text in texts):
+                    seen[name] = now - started
+            tail = window[-keep:]
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        os.close(master)
+    missing = [name for name in markers if name not in seen]
+    if missing:
+        raise RuntimeError(f"{' '.join(cmd[-3:])}: never showed {missing} (exit {proc.returncode})")
+    return seen
