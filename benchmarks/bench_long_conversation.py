@@ -92,8 +92,8 @@ def child(kind: str, home: str, conv_id: str, base_url: str, pages_wanted: int =
             out["views"] = len(chat.pane.views)
             out["widgets"] = len(list(app.screen.walk_children()))
             loads = []
+            pane = chat.pane
             for _ in range(pages_wanted):
-                pane = chat.pane
                 before = pane.first_message_id()
                 pane.scroll_end(animate=False, immediate=True)  # from the bottom, like a reader
                 await pilot.pause()
@@ -103,7 +103,7 @@ def child(kind: str, home: str, conv_id: str, base_url: str, pages_wanted: int =
                 pane.scroll_home(animate=False, immediate=True)
                 try:
                     loads.append(await clock.painted(30) - t0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 await pilot.pause()
             out.update(pages=loads, views_after=len(chat.pane.views),
