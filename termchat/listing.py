@@ -66,7 +66,10 @@ def fast_list(argv: list[str]) -> int | None:
 
     path = store_fast_read.database_path()
     if path is None:
-        return None
+        if not store_fast_read.nothing_stored_yet():
+            return None
+        # Listing nothing writes nothing: the store is created by the first chat, not by a look.
+        return _print([], as_json)
     sqlite3 = store_fast_read.sqlite_module()
     columns = LISTED_SELECT if as_json else "id, updated_at, mode, title"
     try:
@@ -86,6 +89,11 @@ def fast_list(argv: list[str]) -> int | None:
 
         say(store_error(Path(path), exc, "read").one_line(), level="error")
         return 1
+    return _print(rows, as_json)
+
+
+def _print(rows: list[tuple], as_json: bool) -> int:
+    """Write the rows (or that there are none) as `list` prints them."""
     if as_json:
         from termchat.sanitize import safe_json
 

@@ -26,6 +26,24 @@ def database_path() -> str | None:
     return path if os.path.exists(path) else None
 
 
+def nothing_stored_yet() -> bool:
+    """Whether no store exists yet: no data dir, or a readable directory without the store or
+    its journals. Anything odd (a file where the dir should be, a dangling link, a directory
+    this user cannot read, platformdirs trouble) is False: the full command explains it."""
+    from termchat.paths import data_dir_name
+
+    try:
+        data_dir = data_dir_name()
+    except Exception:
+        return False
+    path = os.path.join(data_dir, "termchat.db")
+    if any(os.path.lexists(path + suffix) for suffix in ("", "-wal", "-journal")):
+        return False
+    if not os.path.lexists(data_dir):
+        return True
+    return os.path.isdir(data_dir) and os.access(data_dir, os.R_OK | os.X_OK)
+
+
 def sqlite_module() -> Any:
     """The C module alone: `sqlite3` adds date/time adapters (and imports datetime) that a read
     of strings and numbers never uses; `sqlite3` itself where the C module is not there."""

@@ -476,3 +476,36 @@ def test_each_subcommand_is_declared_once_with_help_for_every_argument(capsys):
         cli.main(["jobs", "--help"])
     jobs_help = " ".join(capsys.readouterr().out.split())
     assert "wait: follow job ID to its end" in jobs_help and "cancel: ask the server to stop job ID" in jobs_help
+
+
+@pytest.mark.parametrize("data_dir", ["missing", "empty"])
+def test_list_before_any_chat_prints_none_and_creates_no_store(data_dir, env, capsys, monkeypatch):
+    """`termchat list` before the first chat says there are none, like the full command, and
+    leaves the data dir as it found it: the store is made by the first chat, not by a look."""
+    from termchat.entry import main as entry_main
+
+    data = env / "data"
+    if data_dir == "empty":
+        data.mkdir(mode=0o700)
+
+    def listed(*argv):
+        monkeypatch.setattr("sys.argv", ["termchat", "list", *argv])
+        code = entry_main()
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    assert listed() == (0, "", "termchat: no chats yet; start one with `termchat` or `termchat -p TEXT`\n")
+    assert listed("--json") == (0, "[]\n", "")
+    assert listed("--json", "--limit", "3") == (0, "[]\n", "")
+    assert (list(data.iterdir()) == []) if data_dir == "empty" else not data.exists()
+
+
+def test_list_with_something_odd_where_the_data_dir_should_be_lets_the_full_command_explain(env, capsys,
+                                                                                         monkeypatch):
+    from termchat.entry import main as entry_main
+
+    (env / "data").write_text("not a directory")
+    monkeypatch.setattr("sys.argv", ["termchat", "list"])
+    assert entry_main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("termchat: ") and len(err.strip().splitlines()) == 1
