@@ -150,7 +150,8 @@ def main() -> int:
                 cmd = [*termchat_command(), "--base-url", base_url, "--api-key", "bench", "-c"]
                 return time_in_terminal(cmd, bench_env(home), markers)
 
-            in_app("new", local_home, ""), in_app("open", local_home, local_id)  # warm the caches
+            if not args.quick:  # (the quick mode only checks that it runs)
+                in_app("new", local_home, ""), in_app("open", local_home, local_id)  # warm the caches
             last: dict = {}
             for _ in range(runs):  # interleaved, so machine noise hits every case alike
                 samples["new"].append(in_app("new", local_home, "")["paint"])
