@@ -35,7 +35,10 @@ def start_demo(args: argparse.Namespace, *, seed: bool = True) -> tuple[Any, str
     """Start the fake API on loopback; returns (server, base_url, data dir)."""
     from termchat.fake_api import FakeAPI
 
-    fake = FakeAPI(delay=0.02)
+    # No warm-up thread: importing the SDK's types holds the GIL for much of the app's start and
+    # delayed its first frame; the first request imports them instead (the app's own client
+    # imports the SDK by then anyway).
+    fake = FakeAPI(delay=0.02, warm_up=False)
     base_url = fake.start()
     data_dir = Path(tempfile.mkdtemp(prefix="termchat-demo-"))
     atexit.register(shutil.rmtree, data_dir, True)

@@ -693,3 +693,28 @@ def test_models_list(fake_client, fake_api):
     assert "gpt-5.2" in [m.id for m in fake_client.models.list()]
     fake_api.models = {"only-this"}
     assert [m.id for m in fake_client.models.list()] == ["only-this"]
+
+
+def test_the_demos_fake_starts_without_the_sdk_warm_up_and_still_streams(monkeypatch, tmp_path):
+    """`--demo` starts the fake in the app's process: a warm-up thread importing the SDK's types
+    would compete with the app's first frame. The first request imports them instead."""
+    import argparse
+
+    from termchat.demo import start_demo
+
+    warmed: list[FakeAPI] = []
+    monkeypatch.setattr(FakeAPI, "warm_up_in_background", lambda self: warmed.append(self))
+    with FakeAPI() as default:
+        assert warmed == [default]  # tests and `python -m termchat.fake_api` keep the warm-up
+    warmed.clear()
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    fake, base_url, _ = start_demo(argparse.Namespace(), seed=False)
+    try:
+        assert warmed == []
+        fake.script(Reply.text("hello from the demo"))
+        client = openai.OpenAI(base_url=base_url, api_key="demo", max_retries=0)
+        deltas = [e.delta for e in client.responses.create(model="gpt-5.2", input="hi", stream=True)
+                  if e.type == "response.output_text.delta"]
+        assert "".join(deltas) == "hello from the demo"
+    finally:
+        fake.stop()

@@ -62,7 +62,8 @@ class FakeAPI:
     (if set, other models get 400 ``model_not_found``), ``files`` (False -> no Files API,
     like most compatible servers), ``list_models`` (False -> no ``/v1/models``, as on
     Responses-only servers), ``file_polls`` (retrieves a file attached to a vector store
-    answers ``in_progress``).
+    answers ``in_progress``), ``warm_up`` (import the SDK's types in a background thread on
+    start, so the first request is answered sooner; off, the first request imports them).
     """
 
     def __init__(self, clock: Any = None, *, host: str = "127.0.0.1", port: int = 0,
@@ -74,7 +75,9 @@ class FakeAPI:
                  obfuscation: bool = True, api_key: str | None = None,
                  models: list[str] | None = None,
                  vector_stores: list[tuple[str, str, int]] | None = None,
-                 files: bool = True, list_models: bool = True, file_polls: int = 1) -> None:
+                 files: bool = True, list_models: bool = True, file_polls: int = 1,
+                 warm_up: bool = True) -> None:
+        self.warm_up = warm_up
         self.clock = clock if clock is not None else RealClock()
         if job_seconds is not None:
             queued_seconds, run_seconds = job_seconds
@@ -124,8 +127,13 @@ class FakeAPI:
                                             kwargs={"poll_interval": 0.01},
                                             name=f"fake-api-{self.port}", daemon=True)
             self._thread.start()
-            threading.Thread(target=sdk.warm_up, daemon=True).start()
+            if self.warm_up:
+                self.warm_up_in_background()
         return self.base_url
+
+    def warm_up_in_background(self) -> None:
+        """Import the SDK's types in a daemon thread (it holds the GIL for much of that time)."""
+        threading.Thread(target=sdk.warm_up, name="fake-api-warm-up", daemon=True).start()
 
     def stop(self) -> None:
         self.stopping.set()
