@@ -36,19 +36,9 @@ def open_chat(store: Store, api: Api, ident: str, *, sync: bool,
         conv = import_conversation(store, api, ident, default_model=default_model)
         notices.append(ev.Notice(f"imported conversation {ident} from the server "
                                  f"({conv.message_count} messages)"))
-    elif sync and conv.mode == "conversation" and conv.remote_id:
-        try:
-            added = sync_chat(store, api, conv)
-        except ApiError as exc:  # offline, or a broken server: the local copy still reads fine
-            if server_copy_gone(api, exc, conv.remote_id):
-                notices.append(ev.Notice(gone_message(conv.remote_id or conv.id, sent=False)))
-            else:
-                notices.append(ev.Notice(f"could not read the server copy of this chat, showing "
-                                         f"this machine's: {exc.one_line()}"))
-        else:
-            if added:
-                notices.append(ev.Notice(f"synced {added} new messages from the server"))
-        conv = store.reload(conv)
+    elif sync and has_server_copy(conv):
+        conv, synced = sync_with_server(store, api, conv)
+        notices += synced
     last = store.messages(conv, limit=1)
     job = next((j for j in store.jobs(pending=True) if last and j.message_id == last[0].id), None)
     if job is not None:
@@ -57,6 +47,30 @@ def open_chat(store: Store, api: Api, ident: str, *, sync: bool,
     elif last and last[0].role == "assistant" and last[0].interrupted:
         notices.append(ev.Notice(INTERRUPTED_NOTE))
     return conv, notices
+
+
+def has_server_copy(conv: ConversationRow) -> bool:
+    """Whether opening `conv` reads its server copy: a conversation-mode chat that has one."""
+    return conv.mode == "conversation" and bool(conv.remote_id)
+
+
+def sync_with_server(store: Store, api: Api, conv: ConversationRow) -> tuple[ConversationRow, list[ev.Notice]]:
+    """What opening a chat adds from its server copy (see `sync_chat`): the chat re-read, and
+    what to tell the user. A server that cannot be read is a notice, not an error: the local
+    copy still reads fine. (The app shows the local copy first and calls this after.)"""
+    notices: list[ev.Notice] = []
+    try:
+        added = sync_chat(store, api, conv)
+    except ApiError as exc:  # offline, or a broken server
+        if server_copy_gone(api, exc, conv.remote_id):
+            notices.append(ev.Notice(gone_message(conv.remote_id or conv.id, sent=False)))
+        else:
+            notices.append(ev.Notice(f"could not read the server copy of this chat, showing "
+                                     f"this machine's: {exc.one_line()}"))
+    else:
+        if added:
+            notices.append(ev.Notice(f"synced {added} new messages from the server"))
+    return store.reload(conv), notices
 
 
 def import_conversation(store: Store, api: Api, conversation_id: str, *, default_model: str) -> ConversationRow:

@@ -19,10 +19,12 @@ from termchat.chat_lock import ChatLock
 from termchat.chat_open import (
     INTERRUPTED_NOTE,
     adopt_server_items,
+    has_server_copy,
     import_conversation,
     make_title,
     open_chat,
     sync_chat,
+    sync_with_server,
 )
 from termchat.errors import ApiError, NotSupportedError, TermchatError
 from termchat.pricing import token_count
@@ -94,6 +96,15 @@ class Engine:
 
     def import_conversation(self, conversation_id: str) -> ConversationRow:
         return import_conversation(self.store, self.api, conversation_id, default_model=self.model)
+
+    @staticmethod
+    def has_server_copy(conv: ConversationRow) -> bool:
+        """Whether opening `conv` reads its server copy (see `chat_open.has_server_copy`)."""
+        return has_server_copy(conv)
+
+    def sync_with_server(self, conv: ConversationRow) -> tuple[ConversationRow, list[ev.Notice]]:
+        """An open's sync as its own step: the chat re-read and what to tell the user."""
+        return sync_with_server(self.store, self.api, conv)
 
     def sync(self, conv: ConversationRow) -> int:
         """Merge the server's items into the local transcript (never replacing it); returns how

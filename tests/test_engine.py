@@ -358,6 +358,30 @@ def test_sync_brings_the_server_turns_made_elsewhere_without_duplicates(make_eng
     assert len(here.store.messages(conv)) == 6
 
 
+def test_open_without_sync_then_sync_with_server_gives_what_an_open_with_sync_gives(make_engine):
+    """The app shows a chat's local copy first and reads the server's after: the two steps end
+    where one open with its sync ends, and say what the sync added."""
+    here = make_engine("conversation")
+    session = here.session()
+    turn(session, "my name is Ada")
+    conv_id = session.conv.id
+    elsewhere = make_engine("conversation", machine="elsewhere")
+    theirs, _ = elsewhere.open(conv_id)
+    turn(elsewhere.session(theirs), "I like tea")
+
+    cached, notices = here.open(conv_id, sync=False)
+    assert len(here.store.messages(cached)) == 2 and notices == []
+    assert here.has_server_copy(cached)
+    synced, notices = here.sync_with_server(cached)
+    assert [n.message for n in notices] == ["synced 2 new messages from the server"]
+    assert synced.message_count == 4
+    assert transcript(here, synced) == transcript(elsewhere, elsewhere.store.reload(theirs))
+    assert here.sync_with_server(synced)[1] == []  # nothing new: nothing to say
+    local = make_engine("local", machine="local").session()
+    turn(local, "hi")
+    assert not here.has_server_copy(local.conv)
+
+
 def test_sync_when_the_server_is_gone_keeps_the_cache(make_engine, server):
     here = make_engine("conversation")
     session = here.session()
