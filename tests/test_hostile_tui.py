@@ -209,3 +209,34 @@ async def test_an_open_that_breaks_is_said_and_a_message_held_for_it_comes_back(
     finally:
         release.set()
     assert ctx.store.count_conversations() == 1  # no new chat without context
+
+
+async def test_continue_shows_this_machines_copy_first_and_adds_the_servers_news_after(tui_context, tui_api):
+    """`-c` on a chat in conversation mode: its local copy is on screen while the server's is
+    still being read (it used to wait for the server), and what only the server has (a turn
+    made elsewhere) is added once read."""
+    import openai
+
+    ctx = tui_context()
+    conv = chat_with_server_copy(ctx)
+    client = openai.OpenAI(base_url=tui_api.base_url, api_key="x", max_retries=0)
+    client.conversations.items.create(conv.remote_id, items=[
+        {"type": "message", "role": "user", "content": "asked elsewhere"},
+        {"type": "message", "role": "assistant", "content": "answered elsewhere"}])
+    client.close()
+    release, reached = threading.Event(), threading.Event()
+    tui_api.script(Reply.waiting(release, "conversations.items", reached))
+    app = make_app(ctx, continue_last=True)
+    async with app.run_test(size=SIZE) as pilot:
+        chat = app.chat_screen
+        await wait_for(pilot, lambda: chat.conv is not None and len(chat.pane.views) == 2)
+        await wait_for(pilot, reached.is_set)  # the server is read once the chat is on screen
+        assert [v.role for v in chat.pane.views] == ["user", "assistant"]
+        assert chat.pane.views[0].text == "first"  # this machine's copy, the server's still on its way
+        release.set()
+        await wait_for(pilot, lambda: len(chat.pane.views) == 4)
+        assert [v.text for v in chat.pane.views[2:]] == ["asked elsewhere", "answered elsewhere"]
+        await wait_for(pilot, lambda: any("synced 2 new messages" in n for n in notes(app)))
+        await send(app, pilot, "and here")  # the open is done: a message goes out at once
+        await wait_for(pilot, lambda: user_prompts(ctx.store, conv) == ["first", "asked elsewhere", "and here"])
+        await wait_for(pilot, lambda: not chat.turns)

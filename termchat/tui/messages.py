@@ -9,16 +9,22 @@ from textual.message import Message
 from termchat.store import ConversationRow
 
 if TYPE_CHECKING:
+    import threading
+
     from textual.worker import Worker
 
     from termchat.chats import ServerDelete
 
 
 class ChatOpened(Message):
-    """`Engine.open` found (or imported) a chat. `first`: the chat the app opened at start."""
+    """`Engine.open` found (or imported) a chat. `first`: the chat the app opened at start.
+
+    `painted`: set once the chat is on screen; the worker then reads the chat's server copy
+    and posts `ChatSynced` (None: the chat has no server copy to read)."""
 
     def __init__(self, worker: Worker[None], conv: ConversationRow, notices: list[str], *,
-                 first: bool, reveal: int | None = None, found: bool = True) -> None:
+                 first: bool, reveal: int | None = None, found: bool = True,
+                 painted: threading.Event | None = None) -> None:
         super().__init__()
         self.worker = worker  # cancelled: the user has since opened another chat
         self.conv = conv
@@ -26,6 +32,19 @@ class ChatOpened(Message):
         self.first = first
         self.reveal = reveal  # a message to scroll to and select, marked as `found` or not
         self.found = found
+        self.painted = painted
+
+
+class ChatSynced(Message):
+    """The server copy of an opened chat was read: `added` messages only it had are now in the
+    store (0: nothing new), and `notices` say how it went."""
+
+    def __init__(self, worker: Worker[None], conv: ConversationRow, added: int, notices: list[str]) -> None:
+        super().__init__()
+        self.worker = worker
+        self.conv = conv
+        self.added = added
+        self.notices = notices
 
 
 class ChatOpenFailed(Message):

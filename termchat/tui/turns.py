@@ -12,6 +12,7 @@ next delta. How often the transcript shows new text is up to the reply's `ReplyS
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -187,27 +188,55 @@ def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode:
 
 def run_open(post: Any, worker: Any, engine: Any, ident: str, *, sync: bool, first: bool,
              reveal: int | None, found: bool) -> None:
-    """Thread body: `Engine.open(ident)` -> one `ChatOpened`, or `ChatOpenFailed` (one line)."""
+    """Thread body: `Engine.open(ident)` -> one `ChatOpened`, or `ChatOpenFailed` (one line).
+
+    The local copy is shown first: a chat with a server copy (`sync`) is read from the server
+    once it is on screen (the request, and the SDK import the first one brings, would compete
+    with that paint), and what the server alone had follows in a `ChatSynced`."""
     from termchat.engine import INTERRUPTED_NOTE
     from termchat.errors import TermchatError
     from termchat.tui.messages import ChatOpened, ChatOpenFailed
 
     try:
-        conv, notices = engine.open(ident, sync=sync)
-    except TermchatError as exc:
-        post(ChatOpenFailed(worker, exc.one_line(), first=first))
-        return
-    except Exception as exc:  # never die silently: the chat would seem open, and is not
-        from termchat.redact import redact
-
-        post(ChatOpenFailed(worker, f"could not open the chat: unexpected error "
-                                    f"({type(exc).__name__}: {redact(str(exc))})", first=first))
-        return
+        try:
+            known = engine.store.lookup(ident) is not None  # else imported from the server: nothing to sync
+            conv, notices = engine.open(ident, sync=False)
+        except TermchatError as exc:
+            post(ChatOpenFailed(worker, exc.one_line(), first=first))
+            return
+        except Exception as exc:  # never die silently: the chat would seem open, and is not
+            post(ChatOpenFailed(worker, f"could not open the chat: {_unexpected(exc)}", first=first))
+            return
+        shown = [f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message
+                 for n in notices]
+        painted = threading.Event() if sync and known and engine.has_server_copy(conv) else None
+        post(ChatOpened(worker, conv, shown, first=first, reveal=reveal, found=found, painted=painted))
+        if painted is not None:
+            _sync_after_paint(post, worker, engine, conv, painted)
     finally:
         engine.store.close()
-    shown = [f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message
-             for n in notices]
-    post(ChatOpened(worker, conv, shown, first=first, reveal=reveal, found=found))
+
+
+def _sync_after_paint(post: Any, worker: Any, engine: Any, conv: Any, painted: threading.Event) -> None:
+    from termchat.tui.messages import ChatSynced
+
+    while not painted.wait(0.05):
+        if worker.is_cancelled:
+            return
+    if worker.is_cancelled:
+        return
+    try:
+        synced, notices = engine.sync_with_server(conv)
+    except Exception as exc:  # a store that broke meanwhile: the chat on screen stays as it is
+        post(ChatSynced(worker, conv, 0, [f"could not sync this chat: {_unexpected(exc)}"]))
+        return
+    post(ChatSynced(worker, synced, synced.message_count - conv.message_count, [n.message for n in notices]))
+
+
+def _unexpected(exc: Exception) -> str:
+    from termchat.redact import redact
+
+    return f"unexpected error ({type(exc).__name__}: {redact(str(exc))})"
 
 
 def run_compaction(post: Any, engine: Any, conv: Any) -> None:

@@ -23,7 +23,7 @@ from termchat.store import ConversationRow
 from termchat.tui.attach_actions import AttachActions, sending_line
 from termchat.tui.bindings import chat_screen_bindings
 from termchat.tui.job_watch import BackgroundJobs, JobUpdate
-from termchat.tui.messages import ChatChanged, ChatOpened, ChatOpenFailed
+from termchat.tui.messages import ChatChanged, ChatOpened, ChatOpenFailed, ChatSynced
 from termchat.tui.palette import ChatCommands
 from termchat.tui.screens.chat_view import ChatView
 from termchat.tui.widgets.conversation_list import ConversationList
@@ -126,6 +126,8 @@ class ChatScreen(AttachActions, ChatView):
 
     async def on_chat_opened(self, message: ChatOpened) -> None:
         if message.worker.is_cancelled or self.closing:
+            if message.painted is not None:
+                message.painted.set()  # (the worker sees it was cancelled and stops)
             return  # the user has since opened another chat, or quit
         for notice in message.notices:
             self.notify(notice, markup=False, timeout=6)
@@ -142,13 +144,31 @@ class ChatScreen(AttachActions, ChatView):
         if start.tools is not None:
             tools, choice = start.tools, start.tool_choice or choice
         await self.show_conversation(conv, reveal=message.reveal, found=message.found)
+        if message.painted is not None:  # the server copy is read once this is on screen
+            self.call_after_refresh(message.painted.set)
         if not self.closing:
             self.load_tools(tools, choice)
-            if message.worker is self._opening:
-                self._opening = None
-                prompt, self._held_prompt = self._held_prompt, None
-                if prompt is not None:
-                    await self.send_prompt(prompt)
+            if message.painted is None:
+                await self._opened(message.worker)
+
+    async def on_chat_synced(self, message: ChatSynced) -> None:
+        """What only the server had is in the store: show it (the chat's newest page again)."""
+        if message.worker.is_cancelled or self.closing:
+            return
+        for notice in message.notices:
+            self.notify(notice, markup=False, timeout=6)
+        if message.added and self.conv is not None and self.conv.pk == message.conv.pk:
+            await self.show_conversation(self.store.reload(message.conv))
+        if not self.closing:
+            await self._opened(message.worker)
+
+    async def _opened(self, worker: Worker[None]) -> None:
+        """The open is done: a message typed meanwhile goes to the chat now."""
+        if worker is self._opening:
+            self._opening = None
+            prompt, self._held_prompt = self._held_prompt, None
+            if prompt is not None:
+                await self.send_prompt(prompt)
 
     async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None,
                                 found: bool = True) -> None:
