@@ -505,27 +505,47 @@ async def test_setup_screen_without_credentials(tui_context):
         assert app.chat_screen.pane.views == []  # nothing was sent: the user is told how to configure instead
 
 
-async def test_long_chat_mounts_a_page_and_loads_older_on_scroll(tui_context, tui_seed):
-    from termchat.tui.widgets.message_pane import FIRST_PAGE, PAGE
+async def test_long_chat_mounts_the_newest_messages_and_loads_older_on_scroll(tui_context, tui_seed):
+    from termchat.tui.widgets.message_pane import FILL_PAGE, FIRST_PAGE, PAGE
 
     ctx = tui_context()
     messages = [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(130)]
     (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=SIZE) as pilot:
+        pane = app.chat_screen.pane
+        await wait_for(pilot, lambda: pane.views and pane.max_scroll_y > 0)  # the screen is full
         await settle(app, pilot)
-        views = app.chat_screen.pane.views
-        assert len(views) == FIRST_PAGE and views[-1].text == "message 129"
-        app.chat_screen.pane.scroll_home(animate=False, immediate=True)
-        await wait_for(pilot, lambda: len(app.chat_screen.pane.views) == FIRST_PAGE + PAGE)
-        assert app.chat_screen.pane.views[0].text == f"message {130 - FIRST_PAGE - PAGE}"
+        views = pane.views
+        mounted = len(views)
+        assert views[-1].text == "message 129" and mounted < 40
+        assert (mounted - FIRST_PAGE) % FILL_PAGE == 0  # the newest, then older ones until the screen is full
+        pane.scroll_home(animate=False, immediate=True)
+        await wait_for(pilot, lambda: len(pane.views) == mounted + PAGE)
+        assert pane.views[0].text == f"message {130 - mounted - PAGE}"
+
+
+async def test_a_chat_of_long_messages_mounts_only_what_fills_the_screen(tui_context, tui_seed):
+    """Opening a chat builds the newest messages only: a screenful, not a fixed page of them
+    (building each message's Markdown is what kept the newest one off the screen)."""
+    ctx = tui_context()
+    long_text = "\n\n".join(f"paragraph {n} of a long answer" for n in range(20))
+    messages = [("user" if i % 2 == 0 else "assistant", f"{long_text}\n\nmessage {i}") for i in range(40)]
+    (conv,) = tui_seed(ctx.store, [("Long answers", "local", messages)])
+    app = make_app(ctx, open_id=conv.id)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.chat_screen.pane
+        await wait_for(pilot, lambda: pane.views and pane.max_scroll_y > 0)
+        await settle(app, pilot)
+        # one of these messages is taller than the screen: a few are mounted, not a page of 12
+        assert len(pane.views) <= 3 and pane.views[-1].text.endswith("message 39")
 
 
 @pytest.mark.parametrize("how", ["ctrl+end", "end on the pane"])
 async def test_jump_to_latest_after_reading_far_back(tui_context, tui_seed, monkeypatch, how):
     from termchat.tui.widgets import message_pane
 
-    monkeypatch.setattr(message_pane, "MAX_MOUNTED", 40)  # truncate after two older pages
+    monkeypatch.setattr(message_pane, "MAX_MOUNTED", 40)  # truncate after a few older pages
     ctx = tui_context()
     messages = [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(130)]
     (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
@@ -888,15 +908,17 @@ async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui
 
 
 async def test_short_first_page_loads_older_messages_to_fill_the_screen(tui_context, tui_seed):
-    from termchat.tui.widgets.message_pane import FIRST_PAGE, PAGE
+    from termchat.tui.widgets.message_pane import FILL_PAGE, FIRST_PAGE
 
     ctx = tui_context()
     messages = [("user" if i % 2 == 0 else "assistant", f"line {i}") for i in range(60)]
     (conv,) = tui_seed(ctx.store, [("Short lines", "local", messages)])
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=(120, 70)) as pilot:  # a first page of one-liners leaves room
-        await wait_for(pilot, lambda: len(app.chat_screen.pane.views) == FIRST_PAGE + PAGE)
-        assert app.chat_screen.pane.views[-1].text == "line 59"
+        pane = app.chat_screen.pane
+        await wait_for(pilot, lambda: pane.views and pane.max_scroll_y > 0)
+        await settle(app, pilot)
+        assert len(pane.views) >= FIRST_PAGE + 2 * FILL_PAGE and pane.views[-1].text == "line 59"
 
 
 async def test_quit_while_a_chat_opens(tui_context, tui_seed):

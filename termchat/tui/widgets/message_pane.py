@@ -22,8 +22,14 @@ if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not n
     from termchat.tui.turns import Turn
     from termchat.tui.widgets.message_view import MessageView
 
-FIRST_PAGE = 12  # shown when a chat opens: enough to fill a screen, quick to paint
-PAGE = 25  # loaded each time the reader reaches the top
+# A chat opens newest first: its newest few messages are mounted and painted, then older ones
+# FILL_PAGE at a time while they do not fill the screen (building a message's Markdown is the
+# cost of an open: mounting a screenful at once kept the newest off the screen until all of it
+# was built). Scrolling to the top loads PAGE more; a search hit opens with REVEAL_PAGE around it.
+FIRST_PAGE = 3
+FILL_PAGE = 3
+PAGE = 6
+REVEAL_PAGE = 12
 MAX_MOUNTED = 200
 TIME_REFRESH = 30.0  # seconds between two updates of the messages' "5m ago"
 
@@ -125,8 +131,8 @@ class MessagePane(VerticalScroll):
         index = next((i for i, row in enumerate(rows) if row.id == message_id), None)
         if index is None or index >= len(rows) - FIRST_PAGE:
             return None
-        start = max(0, index - FIRST_PAGE // 2)
-        end = min(len(rows), start + FIRST_PAGE)
+        start = max(0, index - REVEAL_PAGE // 2)
+        end = min(len(rows), start + REVEAL_PAGE)
         return rows[start:end], start > 0, end < len(rows)
 
     async def add_reply(self, turn: Turn, *, model: str, items: list[dict[str, Any]] | None) -> None:
@@ -276,8 +282,9 @@ class MessagePane(VerticalScroll):
         message.stop()
         try:
             if self.conv is not None:
-                rows = self.store.messages(self.conv, limit=PAGE + 1, before_id=self.first_message_id())
-                await self.prepend(rows[-PAGE:], has_older=len(rows) > PAGE, keep_place=not message.fill)
+                size = FILL_PAGE if message.fill else PAGE
+                rows = self.store.messages(self.conv, limit=size + 1, before_id=self.first_message_id())
+                await self.prepend(rows[-size:], has_older=len(rows) > size, keep_place=not message.fill)
         finally:
             self.loading_older = False
 
