@@ -27,21 +27,26 @@ def database_path() -> str | None:
 
 
 def nothing_stored_yet() -> bool:
-    """Whether no store exists yet: no data dir, or a readable directory without the store or
-    its journals. Anything odd (a file where the dir should be, a dangling link, a directory
-    this user cannot read, platformdirs trouble) is False: the full command explains it."""
+    """Whether no store exists yet, where the first chat could make one: no data dir (under a
+    directory this user can write), or a usable directory without the store or its journals.
+    Anything else (a file where the dir should be, a dangling link, a directory this user cannot
+    write, platformdirs trouble) is False: the full command explains it."""
     from termchat.paths import data_dir_name
 
     try:
-        data_dir = data_dir_name()
+        data_dir = os.path.abspath(data_dir_name())
     except Exception:
         return False
     path = os.path.join(data_dir, "termchat.db")
     if any(os.path.lexists(path + suffix) for suffix in ("", "-wal", "-journal")):
         return False
-    if not os.path.lexists(data_dir):
-        return True
-    return os.path.isdir(data_dir) and os.access(data_dir, os.R_OK | os.X_OK)
+    existing = data_dir
+    while not os.path.lexists(existing):  # the directory the data dir would be made in
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            return False
+        existing = parent
+    return os.path.isdir(existing) and os.access(existing, os.R_OK | os.W_OK | os.X_OK)
 
 
 def sqlite_module() -> Any:
