@@ -83,6 +83,7 @@ class ChatView(Screen[None]):
             status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
                              streaming=self.current_turn() is not None, note=note,
                              effort=self.request_settings.get("effort"))
+        self.refresh_bindings()  # the footer's Stop follows whether this chat streams
 
     def current_turn(self) -> Turn | None:
         return self.turns.get(self.conv.pk) if self.conv else None
