@@ -38,3 +38,9 @@ def test_a_request_for_a_list_gets_a_numbered_list(fake_client):
 def test_other_prompts_still_get_the_echo(fake_client):
     assert ask(fake_client, "hello there").startswith('You said: "hello there".')
     assert ask(fake_client, "what is 2+2").startswith("2 + 2 = 4")
+
+
+def test_the_python_it_shows_is_valid_python():
+    from termchat.fake_api.showcase import CODE
+
+    compile(CODE["python"], "showcase.py", "exec")  # the demo's code block runs when pasted

@@ -45,3 +45,42 @@ async def test_the_footer_offers_stop_only_while_a_reply_streams(tui_context, tu
         await wait_for(pilot, lambda: chat.current_turn() is None)
         await app.workers.wait_for_complete()
         await wait_for(pilot, lambda: "stop" not in footer_actions(app))
+
+
+async def test_panes_shown_on_purpose_give_way_to_the_transcript_when_narrowed(tui_context):
+    from termchat.tui.screens.chat_view import LIST_WIDTH, TOOLS_WIDTH, TRANSCRIPT_MIN_WIDTH
+
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        chat = app.chat_screen
+        await pilot.press("ctrl+t")  # the tool panel, shown on purpose at 80 columns
+        await wait_for(pilot, lambda: chat._tool_panel is not None and chat._tool_panel.display)
+        assert chat._tool_panel.outer_size.width == TOOLS_WIDTH  # the constants say what app.tcss does
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert chat.chat_list.outer_size.width == LIST_WIDTH
+        await pilot.press("ctrl+l")
+        assert chat._tool_panel in app.focused.ancestors_with_self
+        await pilot.resize_terminal(40, 12)  # (the keyboard still in the panel)
+        await wait_for(pilot, lambda: not chat._tool_panel.display)
+        await pilot.pause()
+        assert chat.pane.size.width >= TRANSCRIPT_MIN_WIDTH - 2  # its border aside
+        await pilot.press(*"still typing")
+        assert chat.prompt.text == "still typing"
+        await pilot.resize_terminal(80, 24)  # the choice is kept: it comes back when it fits
+        await wait_for(pilot, lambda: chat._tool_panel.display)
+
+
+async def test_a_pane_shown_on_a_narrow_screen_stays_over_a_dialog(tui_context):
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        chat = app.chat_screen
+        await pilot.press("ctrl+t")  # asked for at 40 columns: shown, however narrow
+        await wait_for(pilot, lambda: chat._tool_panel is not None and chat._tool_panel.display)
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert chat._tool_panel.display

@@ -37,7 +37,7 @@ CODE = {
     """Count each word in `text`, most frequent first."""
     counts: dict[str, int] = {}
     for word in text.lower().split():
-        word = word.strip(".,;:!?\"'()")
+        word = word.strip(".,;:!?\\"'()")
         if word:
             counts[word] = counts.get(word, 0) + 1
     ranked = sorted(counts.items(), key=lambda kv: -kv[1])

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
+LIST_WIDTH, TOOLS_WIDTH = 32, 30  # as app.tcss has them
+TRANSCRIPT_MIN_WIDTH = 30  # a resize hides side panes (tools first) rather than leave less
 
 
 class ChatView(Screen[None]):
@@ -64,6 +66,7 @@ class ChatView(Screen[None]):
         self._tools_display = False
         self._first_frame_done = False
         self._list_for_a_pick = False  # the list was shown by Ctrl+F on a narrow screen
+        self._layout_width = 0  # the width the panes were last laid out for
 
     @property
     def store(self) -> Any:
@@ -212,11 +215,24 @@ class ChatView(Screen[None]):
         self._apply_layout(event.size.width)
 
     def on_screen_resume(self) -> None:
-        self._apply_layout(self.app.size.width)  # resized while another screen was on top
+        if self.app.size.width != self._layout_width:  # resized while another screen was on top
+            self._apply_layout(self.app.size.width)
 
     def _apply_layout(self, width: int) -> None:
-        self.chat_list.display = self.pane_choice.get("list", width >= LIST_MIN_WIDTH)
-        self._tools_display = self.pane_choice.get("tools", width >= TOOLS_MIN_WIDTH)
+        """Show the side panes the user chose (else those the width allows), leaving the
+        transcript room: a pane that does not fit now is hidden, and comes back when it does."""
+        self._layout_width = width
+        show_list = self.pane_choice.get("list", width >= LIST_MIN_WIDTH)
+        show_tools = self.pane_choice.get("tools", width >= TOOLS_MIN_WIDTH)
+        if show_tools and width - TOOLS_WIDTH - (LIST_WIDTH if show_list else 0) < TRANSCRIPT_MIN_WIDTH:
+            show_tools = False
+        if show_list and width - LIST_WIDTH < TRANSCRIPT_MIN_WIDTH:
+            show_list = False
+        for pane, shown in ((self.chat_list, show_list), (self._tool_panel, show_tools)):
+            if pane is not None and not shown and self.focused and pane in self.focused.ancestors_with_self:
+                self.prompt.focus()  # the keys go where the user can see them
+        self.chat_list.display = show_list
+        self._tools_display = show_tools
         if self._tool_panel is not None:
             self._tool_panel.display = self._tools_display
         elif self._tools_display and self._first_frame_done:
