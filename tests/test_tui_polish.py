@@ -84,3 +84,27 @@ async def test_a_pane_shown_on_a_narrow_screen_stays_over_a_dialog(tui_context):
         await pilot.press("escape")
         await pilot.pause()
         assert chat._tool_panel.display
+
+
+async def test_help_lists_undo_delete(tui_context):
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        table = app.screen.query_one("DataTable")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert ["Shift+F8", "Bring back the chat deleted last", "undo_delete"] in rows
+
+
+@pytest.mark.parametrize("width", [80, 160])
+async def test_the_setup_screen_shows_its_commands_whole(tui_context, width):
+    app = TermchatApp(tui_context(credentials=False), now=lambda: TUI_NOW)
+    async with app.run_test(size=(width, 48)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        fences = list(app.screen.query("MarkdownFence"))
+        assert any("export OPENAI_BASE_URL=" in fence.code for fence in fences)
+        for fence in fences:
+            longest = max(len(line) for line in fence.code.splitlines())
+            assert fence.content_region.width >= longest, fence.code
