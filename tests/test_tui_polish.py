@@ -108,3 +108,34 @@ async def test_the_setup_screen_shows_its_commands_whole(tui_context, width):
         for fence in fences:
             longest = max(len(line) for line in fence.code.splitlines())
             assert fence.content_region.width >= longest, fence.code
+
+
+async def test_the_palette_offers_stop_only_while_a_reply_streams(tui_context, tui_api):
+    from termchat.fake_api import Reply
+
+    async def palette_names(pilot) -> list[str]:
+        await pilot.press("ctrl+p")
+        results = app.screen.query_one("OptionList")
+        await wait_for(pilot, lambda: results.option_count > 20)
+        names = [str(results.get_option_at_index(i).prompt).split("\n")[0] for i in range(results.option_count)]
+        await pilot.press("escape")
+        await pilot.pause()
+        return names
+
+    release = threading.Event()
+    tui_api.script(Reply.text("one two", chunks=["one ", "two"], hold_after=1, release=release))
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        names = await palette_names(pilot)
+        assert "Stop reply" not in names and "New" in names
+        chat = app.chat_screen
+        chat.prompt.insert("hello")
+        chat.prompt.action_submit()
+        try:
+            await wait_for(pilot, lambda: chat.current_turn() is not None and chat.current_turn().text)
+            assert "Stop reply" in await palette_names(pilot)
+        finally:
+            release.set()
+        await wait_for(pilot, lambda: chat.current_turn() is None)
+        await app.workers.wait_for_complete()

@@ -45,6 +45,8 @@ class ChatCommands(Provider):
         for command in COMMANDS:
             if command.palette:
                 target = app if command.app else screen
+                if target.check_action(command.action.split("(")[0], ()) is False:
+                    continue  # not now (Stop with no reply streaming): the keys say the same
                 entries.append((command.description if command.id != "stop" else "Stop reply",
                                 command.help, partial(app.run_action, command.action, target)))
         for model in MODELS:
