@@ -139,3 +139,18 @@ async def test_the_palette_offers_stop_only_while_a_reply_streams(tui_context, t
             release.set()
         await wait_for(pilot, lambda: chat.current_turn() is None)
         await app.workers.wait_for_complete()
+
+
+@pytest.mark.parametrize("size", [(40, 12), (80, 24)])
+async def test_a_long_prompt_leaves_the_transcript_rows_on_a_short_screen(tui_context, size):
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        chat = app.chat_screen
+        chat.prompt.insert("\n".join(f"pasted line {i}" for i in range(60)))
+        await pilot.pause()
+        await pilot.pause()
+        status = chat.query_one("StatusLine")
+        assert chat.prompt.region.bottom <= status.region.y  # its whole border in sight
+        assert chat.pane.size.height >= 2  # the transcript keeps some lines
+        assert chat.prompt.size.height >= 1

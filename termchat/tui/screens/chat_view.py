@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
 LIST_WIDTH, TOOLS_WIDTH = 32, 30  # as app.tcss has them
+PROMPT_MAX_HEIGHT = 10  # as app.tcss has it
 TRANSCRIPT_MIN_WIDTH = 30  # a resize hides side panes (tools first) rather than leave less
 
 
@@ -213,6 +214,9 @@ class ChatView(Screen[None]):
 
     def on_resize(self, event: Any) -> None:
         self._apply_layout(event.size.width)
+        # A long prompt grows to app.tcss's max-height, but never past half the screen: on a
+        # short terminal the transcript keeps some lines and the prompt its bottom border.
+        self.prompt.styles.max_height = max(3, min(PROMPT_MAX_HEIGHT, event.size.height // 2 - 1))
 
     def on_screen_resume(self) -> None:
         if self.app.size.width != self._layout_width:  # resized while another screen was on top
