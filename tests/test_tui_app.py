@@ -403,8 +403,8 @@ async def test_command_palette_lists_every_action(tui_context):
         await pilot.pause()
         provider = ChatCommands(app.screen)
         names = [name for name, _help, _cb in provider._entries()]
-        for command in COMMANDS:
-            assert (command.description if command.id != "stop" else "Stop reply") in names
+        for command in COMMANDS:  # (Stop reply only while one streams: test_tui_polish.py)
+            assert command.description in names or command.id == "stop"
         assert "Theme: termchat-light" in names and "State mode: chain" in names
 
 
