@@ -77,9 +77,29 @@ def record_failure(engine: Engine, job: JobRow, status: str, error: str, *,
     if session is not None and session.conv is not None and priced is not None:
         fields.update(priced[1])
         usage = (session.conv, priced[0].input_tokens, priced[0].output_tokens, priced[0].cost_usd)
+    spend = orphan_spend(engine, job, response) if usage is None and session is None else None
     engine.store.file_reply(job.message_id or 0, fields, usage=usage,
-                            job=(job.response_id, status, error), settled_ok=settled_ok)
+                            job=(job.response_id, status, error), settled_ok=settled_ok, spend=spend)
     return error
+
+
+def orphan_spend(engine: Engine, job: JobRow, response: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a job cost whose chat was deleted before it ended (`Store.file_reply`'s `spend`),
+    priced at the model that ran it; None if the server reported no usage."""
+    usage = response.get("usage") if response is not None else None
+    if not isinstance(usage, dict):
+        return None
+    from termchat.pricing import turn_cost
+
+    assert response is not None
+    raw = response.get("output")
+    output = [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
+    model = job.model or str(response.get("model") or engine.model)
+    try:
+        cost = turn_cost(model, usage, output, overrides=engine.pricing)
+    except (TypeError, ValueError, AttributeError):  # a usage object of the wrong shape
+        return None
+    return {"model": model, "usage": usage, "cost_usd": cost.total_usd, "tools_usd": cost.tools_usd}
 
 
 def failure_line(job_id: str, status: str, error: str | None) -> str:
@@ -101,8 +121,10 @@ def _settle(engine: Engine, job: JobRow, response: dict[str, Any] | None, *,
         if session is not None and job.message_id and engine.store.message(job.message_id):
             yield from session.finish(response, job.message_id, [], {}, settled_ok=settled_ok)
             return
-        # The chat was deleted: nothing to file the reply in, but say what it was.
-        engine.store.file_reply(0, {}, job=(job.response_id, status, None), settled_ok=settled_ok)
+        # The chat was deleted: nothing to file the reply in, but say what it was (and count
+        # what it cost: a delete gives no budget back).
+        engine.store.file_reply(0, {}, job=(job.response_id, status, None), settled_ok=settled_ok,
+                                spend=orphan_spend(engine, job, response))
         from termchat.history import message_text
 
         raw = response.get("output")

@@ -7,11 +7,12 @@ a marker row where compaction happened. A failed compaction changes nothing.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from termchat import history
 from termchat.api import Api
 from termchat.errors import TermchatError
+from termchat.pricing import token_count, turn_cost
 from termchat.store import ConversationRow, Store
 
 
@@ -26,6 +27,9 @@ class CompactionContext(Protocol):
 
     @property
     def instructions(self) -> str | None: ...
+
+    @property
+    def pricing(self) -> dict[str, Any] | None: ...
 
 
 def compact_conversation(engine: CompactionContext, conv: ConversationRow) -> str:
@@ -49,11 +53,17 @@ def compact_conversation(engine: CompactionContext, conv: ConversationRow) -> st
         updates = {"id": remote["id"], "remote_id": remote["id"]}
     elif conv.mode == "chain":
         updates = {"last_response_id": None}
-    usage = result.get("usage") or {}
+    usage = result.get("usage") if isinstance(result.get("usage"), dict) else None
     kept = sum(1 for item in output if item.get("type") == "message")
+    # Billed like a turn of the chat's model (no tool fees): priced, it counts in `usage` and
+    # budgets; a model without a price leaves it "priced unknown", never $0.
+    cost = turn_cost(conv.model, usage, (), overrides=engine.pricing).total_usd if usage else None
     store.add_message(conv, history.COMPACTION,
                       f"compacted {len(window)} items into {kept} user messages + 1 compaction item",
-                      items=output, usage=usage or None)
+                      items=output, usage=usage, cost_usd=cost)
+    if usage:
+        store.add_usage(conv, input_tokens=token_count(usage.get("input_tokens")),
+                        output_tokens=token_count(usage.get("output_tokens")), cost_usd=cost)
     if updates:
         conv = store.update_conversation(conv, **updates)
     note = f" (now {conv.id})" if "id" in updates else ""

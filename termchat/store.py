@@ -250,14 +250,15 @@ class Store(StoreConnection):
                     status: str = COMPLETE, response_id: str | None = None,
                     items: list[dict[str, Any]] | None = None, usage: dict[str, Any] | None = None,
                     cost_usd: float | None = None, created_at: float | None = None,
-                    attachments: list[dict[str, Any]] | None = None) -> int:
+                    attachments: list[dict[str, Any]] | None = None, error: str | None = None) -> int:
         """Append to the transcript and bump the chat's activity time, in one transaction."""
         now = self._now()
         cursors = self._transaction([
             ("INSERT INTO messages(conversation_pk, role, content, status, response_id, items, usage,"
-             " cost_usd, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             " cost_usd, attachments, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              (conv.pk, role, content, status, response_id, json.dumps(items) if items else None,
               json.dumps(usage) if usage else None, cost_usd, store_transcript.json_list(attachments),
+              redact(error) if error else None,
               created_at or now)),
             ("UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE pk = ?",
              (now, conv.pk)),
@@ -279,6 +280,18 @@ class Store(StoreConnection):
         if statement is not None:
             self._transaction([statement])
 
+    def drop_reply(self, conv: ConversationRow, message_id: int) -> None:
+        """Remove a reply row that holds nothing the server produced (a turn that was never
+        answered, about to be sent again)."""
+        def work(db: sqlite3.Connection) -> None:
+            cursor = db.execute("DELETE FROM messages WHERE id = ? AND conversation_pk = ? AND role ="
+                                " 'assistant' AND content = '' AND usage IS NULL AND response_id IS NULL",
+                                (message_id, conv.pk))
+            db.execute("UPDATE conversations SET message_count = message_count - ? WHERE pk = ?",
+                       (cursor.rowcount, conv.pk))
+
+        self._atomically(work)
+
     def add_usage(self, conv: ConversationRow, *, input_tokens: int, output_tokens: int,
                   cost_usd: float | None) -> None:
         """Add a turn's tokens and cost; a cost of None (unknown price) makes the total unknown."""
@@ -287,9 +300,12 @@ class Store(StoreConnection):
 
     def file_reply(self, message_id: int, fields: dict[str, Any], *,
                    usage: tuple[ConversationRow, int, int, float | None] | None = None,
-                   job: tuple[str, str, str | None] | None = None, settled_ok: bool = False) -> bool:
+                   job: tuple[str, str, str | None] | None = None, settled_ok: bool = False,
+                   spend: dict[str, Any] | None = None) -> bool:
         """Store a reply's end (`fields` as for `update_message`), its usage (chat, tokens in,
         tokens out, cost) and its job's terminal (id, status, error) in one transaction.
+        `spend` (model, usage, cost_usd, tools_usd): what a job cost whose chat is gone, for
+        the spending ledger alone.
 
         A job is settled once: if another process already recorded its end, nothing is written
         and False is returned (unless `settled_ok`: a settled job whose reply was never stored).
@@ -302,6 +318,11 @@ class Store(StoreConnection):
             conv, input_tokens, output_tokens, cost_usd = usage
             statements.append(store_transcript.usage_update(conv.pk, input_tokens, output_tokens, cost_usd,
                                                             self._now()))
+        if spend is not None:
+            statements.append((
+                "INSERT INTO spend(conversation_id, title, model, usage, cost_usd, tools_usd, created_at)"
+                " VALUES ('(deleted)', '', :model, :usage, :cost_usd, :tools_usd, :created_at)",
+                {**spend, "usage": json.dumps(spend["usage"]), "created_at": self._now()}))
 
         def work(db: sqlite3.Connection) -> bool:
             if job is not None and not store_transcript.settle_job(db, job, self._now(), settled_ok):
@@ -362,24 +383,28 @@ class Store(StoreConnection):
     # -- usage and spending -----------------------------------------------------------------
 
     def turn_usage(self, since: float | None = None) -> list[TurnUsageRow]:
-        """Every reply that reported usage (oldest first), created at or after `since`."""
-        sql = ("SELECT m.created_at, c.id, c.title, COALESCE(m.model, c.model), m.usage, m.cost_usd,"
-               " m.tools_usd, m.items FROM messages m JOIN conversations c ON c.pk = m.conversation_pk"
-               " WHERE m.usage IS NOT NULL")
+        """Every reply that reported usage (oldest first), created at or after `since`, deleted
+        chats' included (the `spend` ledger). Items are read only where the tool fees were not
+        stored (replies from before termchat stored them)."""
+        sql = ("SELECT s.created_at, COALESCE(c.id, s.conversation_id), COALESCE(c.title, s.title),"
+               " s.model, s.usage, s.cost_usd, s.tools_usd, m.items, c.pk IS NULL FROM spend s"
+               " LEFT JOIN conversations c ON c.pk = s.conversation_pk"
+               " LEFT JOIN messages m ON m.id = s.message_id AND s.tools_usd IS NULL")
         params: tuple[Any, ...] = ()
         if since is not None:
-            sql += " AND m.created_at >= ?"
+            sql += " WHERE s.created_at >= ?"
             params = (since,)
         return [TurnUsageRow(created, cid, title or "", model, loads(usage, None) or {}, cost, tools,
-                             loads(items, []))
-                for created, cid, title, model, usage, cost, tools, items
-                in self._read(sql + " ORDER BY m.created_at, m.id", params)]
+                             loads(items, []), bool(deleted))
+                for created, cid, title, model, usage, cost, tools, items, deleted
+                in self._read(sql + " ORDER BY s.created_at, s.id", params)]
 
     def spent_since(self, since: float) -> tuple[float, int]:
-        """USD spent on replies created at or after `since`, and how many of them had no price."""
+        """USD spent on replies created at or after `since` (in chats deleted since too), and how
+        many of them had no price."""
         total, unpriced = self._read(
-            "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_usd IS NULL), 0) FROM messages"
-            " WHERE created_at >= ? AND usage IS NOT NULL", (since,))[0]
+            "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_usd IS NULL), 0) FROM spend"
+            " WHERE created_at >= ?", (since,))[0]
         return float(total), int(unpriced)
 
     # -- notes given once ---------------------------------------------------------------------

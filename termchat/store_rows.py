@@ -109,6 +109,7 @@ class TurnUsageRow:
     cost_usd: float | None
     tools_usd: float | None
     items: list[dict[str, Any]]
+    deleted: bool = False  # its chat has been deleted since (its spending stays)
 
 
 @dataclass(frozen=True)

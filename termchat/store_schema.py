@@ -100,6 +100,49 @@ MIGRATIONS: dict[int, str] = {
     9: """
     ALTER TABLE messages ADD COLUMN attachments TEXT;
     """,
+    # Spending outlives the chats it was spent in: a row per reply that reported usage, filed by
+    # triggers whatever writes the reply, and kept when its chat or transcript is deleted, so an
+    # `rm` never gives back budget. `conversation_pk` is NULL once the chat is gone (its id and
+    # title then kept here), so a reused pk never adopts another chat's spending; `message_id`
+    # is NULL for a background job that ended after its chat was deleted (`Store.file_reply`).
+    11: """
+    CREATE TABLE spend(
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER UNIQUE,
+        conversation_pk INTEGER,
+        conversation_id TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL,
+        usage TEXT NOT NULL,
+        cost_usd REAL,
+        tools_usd REAL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX spend_created ON spend(created_at);
+    CREATE INDEX spend_conversation ON spend(conversation_pk);
+    INSERT INTO spend(message_id, conversation_pk, conversation_id, title, model, usage, cost_usd,
+                      tools_usd, created_at)
+        SELECT m.id, c.pk, c.id, c.title, COALESCE(m.model, c.model), m.usage, m.cost_usd, m.tools_usd,
+               m.created_at
+        FROM messages m JOIN conversations c ON c.pk = m.conversation_pk WHERE m.usage IS NOT NULL;
+    CREATE TRIGGER spend_on_insert AFTER INSERT ON messages WHEN NEW.usage IS NOT NULL BEGIN
+        INSERT OR REPLACE INTO spend(message_id, conversation_pk, conversation_id, title, model, usage,
+                                     cost_usd, tools_usd, created_at)
+            SELECT NEW.id, c.pk, c.id, c.title, COALESCE(NEW.model, c.model), NEW.usage, NEW.cost_usd,
+                   NEW.tools_usd, NEW.created_at FROM conversations c WHERE c.pk = NEW.conversation_pk;
+    END;
+    CREATE TRIGGER spend_on_update AFTER UPDATE OF usage, cost_usd, model, tools_usd ON messages
+        WHEN NEW.usage IS NOT NULL BEGIN
+        INSERT OR REPLACE INTO spend(message_id, conversation_pk, conversation_id, title, model, usage,
+                                     cost_usd, tools_usd, created_at)
+            SELECT NEW.id, c.pk, c.id, c.title, COALESCE(NEW.model, c.model), NEW.usage, NEW.cost_usd,
+                   NEW.tools_usd, NEW.created_at FROM conversations c WHERE c.pk = NEW.conversation_pk;
+    END;
+    CREATE TRIGGER spend_keeps_deleted_chat BEFORE DELETE ON conversations BEGIN
+        UPDATE spend SET conversation_pk = NULL, conversation_id = OLD.id, title = OLD.title
+            WHERE conversation_pk = OLD.pk;
+    END;
+    """,
 }
 
 
@@ -120,7 +163,9 @@ def migrate(db: sqlite3.Connection) -> None:
     try:
         # Re-read under the write lock: another process may have migrated meanwhile.
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+        # Numbers are handed out to parallel branches ahead of their merge, so one may be
+        # missing for a while: the migrations there are run in order.
+        for target in sorted(n for n in MIGRATIONS if version < n <= SCHEMA_VERSION):
             for statement in statements(MIGRATIONS[target]):
                 db.execute(statement)
             if target == 2:

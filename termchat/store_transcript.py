@@ -99,6 +99,8 @@ def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[st
             cursor = db.execute(f"INSERT INTO messages({columns}) SELECT {columns} FROM messages"
                                 " WHERE id = ? AND conversation_pk = ?", (row.id, conv_pk))
             db.execute("UPDATE jobs SET message_id = ? WHERE message_id = ?", (cursor.lastrowid, row.id))
+            # The copy filed the reply's spending anew: the old row's must not count twice.
+            db.execute("DELETE FROM spend WHERE message_id = ?", (row.id,))
             moved.append(row.id)
         else:
             db.execute(

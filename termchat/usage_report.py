@@ -77,6 +77,7 @@ def _tool_fees(turn: Any) -> float:
 class UsageGroup:
     key: str
     title: str = ""  # the chat's title, for --by chat
+    deleted: bool = False  # --by chat: the chat was deleted (its spending still counts)
     totals: UsageTotals = field(default_factory=UsageTotals)
 
 
@@ -111,7 +112,8 @@ def build_report(turns: list[Any], by: str | None = None, since: str | None = No
             key = turn.model
         else:
             key = turn.conversation_id
-        group = groups.setdefault(key, UsageGroup(key, turn.title if by == "chat" else ""))
+        group = groups.setdefault(key, UsageGroup(key, turn.title if by == "chat" else "",
+                                                  by == "chat" and turn.deleted))
         group.totals.add(turn)
     ordered = sorted(groups.values(), key=lambda g: g.key) if by != "chat" else list(groups.values())
     return UsageReport(total, ordered, by, since)
@@ -135,15 +137,17 @@ def report_json(report: UsageReport, stale: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"since": report.since, "by": report.by, "prices_as_of": PRICES_AS_OF,
                             "prices_stale": stale, "total": report.total.to_json()}
     if report.by is not None:
-        data["groups"] = [{"key": g.key, **({"title": g.title} if report.by == "chat" else {}),
+        data["groups"] = [{"key": g.key,
+                           **({"title": g.title, "deleted": g.deleted} if report.by == "chat" else {}),
                            **g.totals.to_json()} for g in report.groups]
     return data
 
 
-_HEADERS = ("turns", "input", "cached", "output", "reasoning", "tools", "cost")
+HEADERS = ("turns", "input", "cached", "output", "reasoning", "tools", "cost")
 
 
-def _cells(totals: UsageTotals) -> tuple[str, ...]:
+def total_cells(totals: UsageTotals) -> tuple[str, ...]:
+    """The cells of one row, in the order of HEADERS: turns, tokens, tool fees, dollars."""
     cost = format_usd(totals.known_cost_usd)
     if totals.unpriced_turns and totals.known_cost_usd is not None:
         cost += "+?"  # some of these turns have no price: the sum is a lower bound
@@ -156,13 +160,14 @@ def report_lines(report: UsageReport) -> list[str]:
     """The plain-text table: one row per group, then the total, then the unpriced count."""
     from termchat.sanitize import safe_title
 
-    rows = [(safe_title(g.key, 40) + (f"  {safe_title(g.title, 30)}" if g.title else ""), _cells(g.totals))
+    rows = [(safe_title(g.key, 40) + (f"  {safe_title(g.title, 30)}" if g.title else "")
+             + ("  (deleted)" if g.deleted else ""), total_cells(g.totals))
             for g in report.groups]
-    rows.append(("total", _cells(report.total)))
+    rows.append(("total", total_cells(report.total)))
     label = {"day": "day", "model": "model", "chat": "chat"}.get(report.by or "", "")
     key_width = max(len(label), *(len(key) for key, _ in rows))
-    widths = [max(len(h), *(len(cells[i]) for _, cells in rows)) for i, h in enumerate(_HEADERS)]
-    lines = ["  ".join([label.ljust(key_width), *(h.rjust(w) for h, w in zip(_HEADERS, widths, strict=True))])]
+    widths = [max(len(h), *(len(cells[i]) for _, cells in rows)) for i, h in enumerate(HEADERS)]
+    lines = ["  ".join([label.ljust(key_width), *(h.rjust(w) for h, w in zip(HEADERS, widths, strict=True))])]
     lines += ["  ".join([key.ljust(key_width), *(c.rjust(w) for c, w in zip(cells, widths, strict=True))])
               for key, cells in rows]
     if report.total.unpriced_turns:

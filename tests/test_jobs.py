@@ -342,3 +342,21 @@ def test_continuing_a_chat_whose_job_runs_says_so(run, server):
     result = run("-c", "-p", "and a summary")
     assert result.code == 0 and "interrupted" not in result.err
     assert f"note: the last reply is background job {job_id}, still running on the server" in result.err
+
+
+def test_a_job_whose_chat_was_deleted_still_counts_its_spending(run, server, clock, env):
+    """Deleting a chat must not give budget back, even for a job still running in it: its cost
+    is filed in the spending ledger when it ends."""
+    from termchat.store import Store
+
+    job_id = start_job(run, server)
+    chat = json.loads(run("list", "--json").out)[0]["id"]
+    assert run("rm", chat).code == 0
+    clock.advance(20)
+    waited = run("jobs", "wait", job_id)
+    assert waited.code == 0 and waited.out == REPLY + "\n"
+    with Store.in_dir(env / "data") as store:
+        spent, unpriced = store.spent_since(0)
+        [turn] = store.turn_usage()
+    assert spent > 0 and unpriced == 0
+    assert turn.model == "gpt-5.2" and turn.deleted and turn.usage["output_tokens"] > 0

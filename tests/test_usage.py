@@ -132,3 +132,73 @@ def test_replies_stored_before_the_model_column_take_their_chats_model(tmp_path)
         report = usage_report.build_report(store.turn_usage(), "model")
     assert [(g.key, g.totals.turns, g.totals.cost_usd) for g in report.groups] == [("gpt-4o", 1, 0.5)]
     assert report.total.input_tokens == 10 and report.total.tools_usd == 0.0
+
+
+def test_a_deleted_chat_keeps_its_turns_in_usage(history):
+    before = json.loads(history("usage", "--json", "--by", "chat").out)
+    doomed = next(g for g in before["groups"] if g["turns"] == 2 and g["cost_usd"] is not None)
+    assert history("rm", doomed["key"]).code == 0
+    after = json.loads(history("usage", "--json", "--by", "chat").out)
+    assert after["total"] == before["total"]
+    kept = next(g for g in after["groups"] if g["key"] == doomed["key"])
+    assert kept["deleted"] is True and kept["title"] == doomed["title"]
+    assert kept["cost_usd"] == doomed["cost_usd"]
+    assert not any(g["deleted"] for g in after["groups"] if g["key"] != doomed["key"])
+    plain = history("usage", "--by", "chat").out
+    assert any(line.startswith(doomed["key"][:20]) and "(deleted)" in line for line in plain.splitlines())
+
+
+def test_a_store_from_before_the_ledger_brings_its_spending_along(tmp_path):
+    from termchat.store import _MIGRATIONS, SCHEMA_VERSION, Store, _statements
+
+    path = tmp_path / "termchat.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    for version in sorted(v for v in _MIGRATIONS if v <= 8):
+        for statement in _statements(_MIGRATIONS[version]):
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 8")
+    db.execute("INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
+               " VALUES ('tc_old', 'old chat', 'local', 'gpt-4o', 1, 1)")
+    db.execute("INSERT INTO messages(conversation_pk, role, content, usage, cost_usd, tools_usd, model,"
+               " created_at) VALUES (1, 'assistant', 'hi', '{\"input_tokens\": 10}', 0.5, 0, 'gpt-4o', 5)")
+    db.close()
+    with Store(path) as store:
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.spent_since(0) == (0.5, 0)
+        store.delete_conversation(store.get_conversation("tc_old"))
+        assert store.spent_since(0) == (0.5, 0)
+        [turn] = store.turn_usage()
+    assert (turn.conversation_id, turn.title, turn.deleted, turn.model) == ("tc_old", "old chat", True, "gpt-4o")
+
+
+def test_a_transcript_rebuilt_or_merged_counts_each_turn_once(run, env):
+    """Sync moves stored rows (a copy, then a delete) and a re-import replaces the transcript:
+    neither may count a turn twice, nor drop one."""
+    from termchat.store import Store
+
+    assert run("--model", "gpt-4o", "-p", "Hello, I am Ada.").code == 0
+    with Store.in_dir(env / "data") as store:
+        spent = store.spent_since(0)
+        conv = store.most_recent()
+        rows = store.messages(conv)
+        store.splice_messages(conv, rows)  # every row moved to the end, as a merge does
+        assert store.spent_since(0) == spent
+        store.replace_messages(conv, [{"role": "user", "content": "Hello, I am Ada."}])
+        assert store.spent_since(0) == spent
+        assert len(store.turn_usage()) == 1
+
+
+def test_a_compaction_is_priced_like_a_turn_of_its_model(run, env):
+    """`/responses/compact` bills its tokens at the chat's model price: counted in the dollars
+    and the budget, not as a turn priced unknown."""
+    assert run("--model", "gpt-4o", "--state", "local", "-p", "Hello, I am Ada.").code == 0
+    assert run("-c", "-p", "and a second turn").code == 0
+    chat = json.loads(run("list", "--json").out)[0]
+    compact = run("compact", chat["id"])
+    assert compact.code == 0, compact.err
+    report = json.loads(run("usage", "--json").out)["total"]
+    assert report["turns"] == 3 and report["unpriced_turns"] == 0
+    turns = _stored_turns(env)
+    assert report["cost_usd"] == pytest.approx(sum(t[1] for t in turns))
+    listed = json.loads(run("list", "--json").out)[0]
+    assert listed["cost_usd"] == pytest.approx(report["cost_usd"], abs=1e-6)
