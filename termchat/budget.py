@@ -24,6 +24,17 @@ class BudgetExceeded(TermchatError):
 
     exit_code = EXIT_API
 
+    def __init__(self, message: str, *, period: str) -> None:
+        super().__init__(message, hint=f"pass --force to send it anyway, or raise [budget] {period}_usd")
+        self.period = period
+
+    def kept_in(self, chat_id: str) -> BudgetExceeded:
+        """The same refusal, saying where the prompt is kept and how to send it from there."""
+        kept = BudgetExceeded(self.message, period=self.period)
+        kept.hint = (f"the prompt is kept in {chat_id}: `termchat --conversation {chat_id} --resend "
+                     f"--force` sends it, or raise [budget] {self.period}_usd")
+        return kept
+
 
 @dataclass(frozen=True)
 class BudgetState:
@@ -37,6 +48,15 @@ class BudgetState:
     @property
     def share(self) -> float:
         return self.spent_usd / self.limit_usd
+
+    @property
+    def spent(self) -> bool:
+        """The limit is reached: a turn is refused (or, in the app, asked about)."""
+        return self.share >= 1
+
+    def short(self) -> str:
+        """For the app's status line: "daily budget 85%", "monthly budget spent"."""
+        return f"{self.period} budget " + ("spent" if self.spent else f"{self.share:.0%}")
 
     def describe(self) -> str:
         since = "today" if self.period == "daily" else "this month"
@@ -64,6 +84,13 @@ def budget_states(store: Any, budget: Any, now: float | None = None) -> list[Bud
     return states
 
 
+def nearest_limit(store: Any, budget: Any, now: float | None = None) -> BudgetState | None:
+    """The limit most spent, once at WARN_SHARE of it or more (what the app's status line
+    warns of, and at 100% asks about before sending); None below that or with no limits."""
+    near = [s for s in budget_states(store, budget, now) if s.share >= WARN_SHARE]
+    return max(near, key=lambda s: s.share) if near else None
+
+
 def check_budget(store: Any, budget: Any, *, force: bool = False,
                  now: float | None = None) -> str | None:
     """Before a turn: raise BudgetExceeded if a limit is spent (unless `force`); return a
@@ -72,9 +99,7 @@ def check_budget(store: Any, budget: Any, *, force: bool = False,
     over = [s for s in states if s.share >= 1]
     if over and not force:
         state = over[0]
-        raise BudgetExceeded(f"{state.describe()}; the turn was not sent",
-                             hint=f"pass --force to send it anyway, or raise [budget] "
-                                  f"{state.period}_usd")
+        raise BudgetExceeded(f"{state.describe()}; the turn was not sent", period=state.period)
     near = [s for s in states if s.share >= WARN_SHARE]
     if not near:
         return None

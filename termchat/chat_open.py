@@ -11,12 +11,13 @@ from termchat.api import Api
 from termchat.errors import ApiError, NotFoundError
 from termchat.ids import is_valid_id
 from termchat.lineage import read_lineage
-from termchat.store import ConversationRow, Store
+from termchat.store import FAILED, ConversationRow, Store
 from termchat.sync import gone_message, merge_remote, server_copy_gone
 from termchat.turn_pricing import MODEL_NAME
 
 TITLE_LENGTH = 60
 INTERRUPTED_NOTE = "the last reply was interrupted; its partial text is kept"
+UNANSWERED_NOTE = "the last prompt got no reply"  # refused by a budget, or its request failed
 
 
 def make_title(prompt: str) -> str:
@@ -45,7 +46,9 @@ def open_chat(store: Store, api: Api, ident: str, *, sync: bool,
         notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
                                  "still running on the server"))
     elif last and last[0].role == "assistant" and last[0].interrupted:
-        notices.append(ev.Notice(INTERRUPTED_NOTE))
+        unanswered = last[0].status == FAILED and not last[0].content and not last[0].response_id
+        notices.append(ev.Notice(f"{UNANSWERED_NOTE} ({last[0].error or 'it failed'})" if unanswered
+                                 else INTERRUPTED_NOTE))
     return conv, notices
 
 

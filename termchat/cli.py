@@ -235,6 +235,12 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
     one_shot = args.prompt is not None or not stdin_tty
     if args.wait and not args.background:
         raise UsageError("--wait only makes sense with --background")
+    if args.resend:
+        if args.prompt is not None or args.estimate:
+            raise UsageError("--resend sends the chat's stored prompt: it takes no -p TEXT or --estimate")
+        from termchat.oneshot import resend_one_shot
+
+        return resend_one_shot(ctx, args)
     if args.estimate and not one_shot:
         raise UsageError("--estimate needs a prompt: -p TEXT or piped stdin")
     if args.attach and not one_shot:

@@ -82,6 +82,8 @@ ROOT_OPTIONS: tuple[tuple[tuple[str, ...], dict], ...] = (
     (("--estimate",), {**_FLAG, "help": "with -p: count the input tokens and input cost the turn "
                                         "would have; send nothing"}),
     (("--force",), {**_FLAG, "help": "send even when a [budget] limit is spent"}),
+    (("--resend",), {**_FLAG, "help": "with -c or --conversation ID: send the chat's last prompt again, "
+                                      "one that was not sent (refused by a budget, or failed)"}),
     (("--json",), {**_FLAG, "help": "print JSON Lines events instead of plain text"}),
     (("--base-url",), {"metavar": "URL", "help": "any Responses-compatible server (env OPENAI_BASE_URL)"}),
     (("--api-key",), {"metavar": "KEY", "help": "API key (prefer env OPENAI_API_KEY)"}),

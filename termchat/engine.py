@@ -194,6 +194,30 @@ class Session:
             return message_id
         return self.store.add_message(self.conv, "user", prompt, attachments=attachments)
 
+    def keep_unsent(self, prompt: str, why: str, attachments: list[dict[str, Any]] | None = None) -> int:
+        """Store a prompt that is not sent now (a budget refused it), with what it records of its
+        files, as a turn the server never answered: the prompt, then a failed reply saying why.
+        Returns the prompt's message id."""
+        user_id = self.save_prompt(prompt, attachments=attachments)
+        assert self.conv is not None
+        self.store.add_message(self.conv, "assistant", "", status=FAILED, error=why)
+        return user_id
+
+    def unsent_prompt(self) -> tuple[str, int, int | None] | None:
+        """The chat's last prompt if the server never answered it (a budget refused it, or its
+        request failed before any reply): (text, its message id, the empty failed reply's id)."""
+        if self.conv is None:
+            return None
+        last = self.store.messages(self.conv, limit=2)
+        if last and last[-1].role == "user":
+            return last[-1].content, last[-1].id, None  # its reply row was never written
+        if len(last) < 2:
+            return None
+        prompt, reply = last
+        if (prompt.role != "user" or reply.role != "assistant" or reply.status != FAILED
+                or reply.content or reply.response_id or reply.usage):
+            return None
+        return prompt.content, prompt.id, reply.id
 
     def answer_approvals(self, decisions: dict[str, bool],
                          options: TurnOptions | None = None) -> Iterator[ev.Event]:

@@ -20,12 +20,12 @@ from termchat.sanitize import safe_json, strip_control
 
 
 def start_background(ctx: Any, session: Any, prompt: str, options: Any,
-                     writer: PlainWriter | JsonWriter, *, wait: bool) -> int:
+                     writer: PlainWriter | JsonWriter, *, wait: bool, saved_id: int | None = None) -> int:
     from termchat import background
 
     notices: list[ev.Notice] = []
     job: ev.JobStarted | None = None
-    for event in session.submit(prompt, options):
+    for event in session.submit(prompt, options, saved_id=saved_id):
         if isinstance(event, ev.Notice):
             notices.append(event)  # said once the job is accepted; a refusal is one line
         elif isinstance(event, ev.Failed):

@@ -121,13 +121,58 @@ def load_schema(path: str) -> dict[str, Any]:
 
 
 def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
-    from termchat.budget import check_budget
-    from termchat.engine import TurnOptions
+    from termchat.budget import BudgetExceeded, check_budget
 
-    warning = check_budget(ctx.store, ctx.config.budget, force=args.force)
+    try:
+        warning = check_budget(ctx.store, ctx.config.budget, force=args.force)
+    except BudgetExceeded as refused:
+        # Nothing is sent, but the prompt (piped stdin included) is kept in its chat as a turn
+        # the server never answered, the way a refused request keeps it; --resend sends it.
+        session, _ = resolve_session(ctx, args)
+        session.keep_unsent(prompt, f"not sent: {refused.message}",
+                            [a.record() for a in getattr(args, "attachments", [])])
+        raise refused.kept_in(session.conv.id) from None
     if warning:
         say(warning, level="warning")
     session, notices = resolve_session(ctx, args)
+    return _send(ctx, args, session, notices, prompt)
+
+
+def resend_one_shot(ctx: Any, args: argparse.Namespace) -> int:
+    """`--resend`: send a chat's last prompt again when the server never answered it."""
+    from termchat.budget import BudgetExceeded, check_budget
+    from termchat.chat_open import UNANSWERED_NOTE
+
+    if not (args.conversation or args.continue_):
+        raise UsageError("--resend needs the chat: -c or --conversation ID")
+    session, notices = resolve_session(ctx, args)
+    conv = session.conv
+    unsent = session.unsent_prompt()
+    if conv is None or unsent is None:
+        raise UsageError(f"nothing to resend in {conv.id if conv else 'this chat'}: its last prompt "
+                         "was answered", hint="give a new prompt with -p TEXT")
+    prompt, saved_id, failed_reply = unsent
+    files = (ctx.store.message(saved_id).attachments or []) if not getattr(args, "attachments", []) else []
+    if files:  # their content is not kept for a later send: the files must be given again
+        names = ", ".join(str(f.get("name") or "file") for f in files)
+        raise UsageError(f"the prompt to resend had files attached ({names})",
+                         hint="give them again: --resend -a FILE for each")
+    notices = [n for n in notices if not n.message.startswith(UNANSWERED_NOTE)]  # being resent now
+    try:
+        warning = check_budget(ctx.store, ctx.config.budget, force=args.force)
+    except BudgetExceeded as refused:
+        raise refused.kept_in(conv.id) from None  # still stored as it was
+    if warning:
+        say(warning, level="warning")
+    if failed_reply is not None:  # the prompt becomes the newest message again, then is sent
+        ctx.store.drop_reply(conv, failed_reply)
+    return _send(ctx, args, session, notices, prompt, saved_id=saved_id)
+
+
+def _send(ctx: Any, args: argparse.Namespace, session: Any, notices: list[ev.Notice], prompt: str,
+          saved_id: int | None = None) -> int:
+    from termchat.engine import TurnOptions
+
     options = TurnOptions(background=args.background, attachments=getattr(args, "attachments", []))
     if args.schema:
         options.text_format = load_schema(args.schema)
@@ -140,8 +185,8 @@ def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
     if args.background:
         from termchat.jobs import start_background
 
-        return start_background(ctx, session, prompt, options, writer, wait=args.wait)
-    code, finished = _stream(session, session.send(prompt, options), writer, options)
+        return start_background(ctx, session, prompt, options, writer, wait=args.wait, saved_id=saved_id)
+    code, finished = _stream(session, session.send(prompt, options, saved_id=saved_id), writer, options)
     while code == 0 and finished is not None and finished.approvals:
         decisions = decide_approvals(finished.approvals, getattr(args, "approve_mcp", None), writer)
         code, finished = _stream(session, session.answer_approvals(decisions, options), writer, options)
