@@ -241,9 +241,12 @@ class Api:
             kwargs["instructions"] = instructions
         return self._call("compact", self.client.responses.compact, **kwargs)
 
-    def count_input_tokens(self, params: dict[str, Any]) -> int:
-        """POST /responses/input_tokens: what `params` would cost in input tokens."""
-        result = self._call("token count", self.client.responses.input_tokens.count, **params)
+    def count_input_tokens(self, params: dict[str, Any], *, timeout: float | None = None) -> int:
+        """POST /responses/input_tokens: what `params` would cost in input tokens. `timeout`
+        (seconds) bounds one attempt, without retries (the app's estimate while typing)."""
+        client = self.client if timeout is None else self.client.with_options(timeout=timeout)
+        result = self._call("token count", client.responses.input_tokens.count,
+                            retries=0 if timeout is not None else None, **params)
         count = result.get("input_tokens")
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ApiError("the server's token count has no input_tokens")

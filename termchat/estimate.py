@@ -68,9 +68,17 @@ def estimate_turn(ctx: Any, args: argparse.Namespace, prompt: str) -> Estimate:
     options = TurnOptions()
     if args.schema:
         options.text_format = load_schema(args.schema)
+    return estimate_session(ctx.api, session, prompt, options, ctx.config.pricing)
+
+
+def estimate_session(api: Any, session: Any, prompt: str, options: Any = None,
+                     pricing: dict[str, Any] | None = None, *, timeout: float | None = None) -> Estimate:
+    """Count `prompt` as `session` (an `engine.Session`, as the turn would run) would send it
+    next, priced with the config's `[pricing]` overrides; nothing is saved or sent. `timeout`:
+    one attempt bounded so (see `Api.count_input_tokens`)."""
     params = counted_request(session.estimate_request(prompt, options))
-    tokens = ctx.api.count_input_tokens(params)
-    price = model_price(session.model, apply_overrides(ctx.config.pricing))
+    tokens = api.count_input_tokens(params, timeout=timeout)
+    price = model_price(session.model, apply_overrides(pricing))
     usd = tokens * price.input / 1e6 if price is not None else None
     return Estimate(session.model, session.mode, tokens, usd)
 
