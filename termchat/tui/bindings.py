@@ -58,6 +58,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("jump_latest", "ctrl+end", "jump_latest", "Latest",
             "Jump to the newest message (from anywhere, also while typing)"),
     Command("export", "ctrl+s", "export", "Export", "Export this chat as Markdown into the current directory"),
+    Command("usage", "shift+f9", "usage", "Usage",
+            "Tokens and dollars spent, a bar per day, and the budgets (as `termchat usage` shows)"),
     Command("toggle_list", "ctrl+l", "toggle_list", "Chats", "Show or hide the chat list", show=True),
     Command("toggle_tools", "ctrl+t", "toggle_tools", "Tools",
             "Focus the tool panel (again: hide it)", show=True),

@@ -22,6 +22,7 @@ from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
 from termchat.tui.attach_actions import AttachActions, sending_line
 from termchat.tui.bindings import chat_screen_bindings
+from termchat.tui.cost_watch import ask_when_spent
 from termchat.tui.job_watch import BackgroundJobs, JobUpdate
 from termchat.tui.messages import ChatChanged, ChatOpened, ChatOpenFailed, ChatSynced
 from termchat.tui.palette import ChatCommands
@@ -269,8 +270,11 @@ class ChatScreen(AttachActions, ChatView):
             await self.show_conversation(self.conv)
         return self.conv, settings, saved_id
 
-    async def send_prompt(self, prompt: str) -> None:
-        if not prompt.strip() or not self._can_send() or self.hold_while_opening(prompt):
+    async def send_prompt(self, prompt: str, *, forced: bool = False) -> None:
+        """Send `prompt` in the chat on screen; at a spent budget, only once the user says so
+        (`forced`: said)."""
+        if (not prompt.strip() or not self._can_send() or self.hold_while_opening(prompt)
+                or not (forced or ask_when_spent(self, prompt, lambda: self.send_prompt(prompt, forced=True)))):
             return
         files = self.files_to_send(prompt)
         if files is None:
@@ -456,15 +460,17 @@ class ChatScreen(AttachActions, ChatView):
         if self.conv is not None and self.conv.pk == message.pk and self.current_turn() is None:
             await self.show_conversation(self.store.reload(self.conv))
 
-    async def action_send_background(self) -> None:
-        """Ctrl+G: the prompt goes as a background job; its chat and reply show at once."""
+    async def action_send_background(self, forced: bool = False) -> None:
+        """Ctrl+G: the prompt goes as a background job; its chat and reply show at once (at a
+        spent budget, once the user says so, as for any send)."""
         from termchat.tui.widgets.message_view import MessageView
 
         prompt = self.prompt.text
         if not prompt.strip():
             self.notify("type a prompt first: Ctrl+G sends it as a background job", markup=False)
             return
-        if not self._can_send():
+        if not self._can_send() or not (forced or ask_when_spent(
+                self, prompt, lambda: self.action_send_background(forced=True))):
             return
         files = self.files_to_send(prompt)
         if files is None:

@@ -17,10 +17,12 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widgets import TextArea
 
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
 from termchat.tui.compat import app_is_closing
+from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning
 from termchat.tui.widgets.attachment_chips import AttachmentChips
 from termchat.tui.widgets.conversation_list import ConversationList
 from termchat.tui.widgets.footer import KeyFooter
@@ -68,6 +70,7 @@ class ChatView(Screen[None]):
         self._first_frame_done = False
         self._list_for_a_pick = False  # the list was shown by Ctrl+F on a narrow screen
         self._layout_width = 0  # the width the panes were last laid out for
+        self.live_estimate: LiveEstimate | None = None  # set once the prompt is mounted
 
     @property
     def store(self) -> Any:
@@ -83,11 +86,16 @@ class ChatView(Screen[None]):
             return
         conv = self.conv
         self.pane.border_title = Content(safe_title(conv.title or conv.id, 80) if conv else "New chat")
+        budget = budget_warning(self.store, self.config.budget)
         for status in self.query(StatusLine):
             status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
                              streaming=self.current_turn() is not None, note=note,
-                             effort=self.request_settings.get("effort"))
+                             effort=self.request_settings.get("effort"),
+                             warning=budget.short() if budget else "")
         self.refresh_bindings()  # the footer's Stop follows whether this chat streams
+        if self.live_estimate is not None:  # another chat, model, mode or effort: counted anew
+            self.live_estimate.context((conv.pk if conv else None, self.model, self.mode,
+                                        dict(self.request_settings)))
 
     def current_turn(self) -> Turn | None:
         return self.turns.get(self.conv.pk) if self.conv else None
@@ -120,6 +128,7 @@ class ChatView(Screen[None]):
         # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
 
     def on_mount(self) -> None:
+        self.live_estimate = LiveEstimate(self.prompt, self.set_timer, self._count_prompt)
         self._apply_layout(self.app.size.width)
         self.call_after_refresh(self._mount_shown_tool_panel)
         self.prompt.focus()
@@ -365,6 +374,7 @@ class ChatView(Screen[None]):
 
     def on_tool_panel_changed(self, message: ToolPanel.Changed) -> None:
         self.show_tool_chips(message.tools, message.tool_choice)
+        self._reestimate()  # the tools are part of what the prompt costs
         if self.conv is None:
             return  # a new chat saves its tools with the first message
         settings = dict(self.conv.settings)
@@ -419,3 +429,37 @@ class ChatView(Screen[None]):
         from termchat.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.keymap))
+
+    # -- cost: the live estimate by the prompt, the usage screen (tui/cost_watch.py) ----------
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if event.text_area is self.prompt:
+            self._reestimate()
+
+    def _reestimate(self) -> None:
+        if self.live_estimate is not None:
+            self.live_estimate.changed(self.prompt.text, enabled=self.ctx.has_credentials)
+
+    def _count_prompt(self, text: str) -> None:
+        """Count `text` in a thread worker as the next turn would send it (a newer count
+        replaces this one)."""
+        from functools import partial
+
+        from termchat.tui.cost_watch import count_prompt
+
+        panel = self._tool_panel
+        tools, choice = panel.current() if panel is not None else (self._tools_loaded or ([], "auto"))
+        self.run_worker(partial(count_prompt, self.post_message, self.ctx.thread_engine(), self.conv,
+                                prompt=text, model=self.model, mode=self.mode,
+                                settings={"tools": tools, "tool_choice": choice, **self.request_settings},
+                                pricing=self.config.pricing),
+                        thread=True, exclusive=True, group="estimate", exit_on_error=False)
+
+    def on_estimate_counted(self, message: EstimateCounted) -> None:
+        if self.live_estimate is not None and not self.closing:
+            self.live_estimate.counted(message)
+
+    def action_usage(self) -> None:
+        from termchat.tui.screens.usage import UsageScreen
+
+        self.app.push_screen(UsageScreen(self.store, self.config.budget))

@@ -67,19 +67,23 @@ class StatusLine(Static):
     _parts: list[tuple[str | Content, str | Content, int]] = []  # (full, short, drop order: 0 never)
 
     def show_chat(self, store: Store, conv: ConversationRow | None, *, model: str, mode: str,
-                  streaming: bool = False, note: str = "", effort: str | None = None) -> None:
-        """Show the figures of `conv` (None: a new chat) with `model`, `effort` and `mode`."""
+                  streaming: bool = False, note: str = "", effort: str | None = None,
+                  warning: str = "") -> None:
+        """Show the figures of `conv` (None: a new chat) with `model`, `effort` and `mode`; `warning`
+        (a budget nearly or wholly spent) stays on the line however narrow."""
         from termchat.config import model_info
 
         info = model_info(model)
         used = context_used(store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
         self.show(model=model, mode=mode, tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
                   cost=conv.cost_usd if conv else 0.0, streaming=streaming, note=note,
-                  context=used, window=info.context_window if info else None, effort=effort)
+                  context=used, window=info.context_window if info else None, effort=effort,
+                  warning=warning)
 
     def show(self, *, model: str, mode: str, tokens: int, cost: float | None, streaming: bool = False,
              note: str = "", context: int | None = None, window: int | None = None,
-             conversation_id: str | None = None, effort: str | None = None) -> None:
+             conversation_id: str | None = None, effort: str | None = None,
+             warning: str = "") -> None:
         """`conversation_id` and `tokens` are not shown (the chat's info has them, Shift+F2)."""
         if context is None:
             full_context = short_context = "context ?"
@@ -96,6 +100,9 @@ class StatusLine(Static):
         if effort:
             parts.append((f"{effort} effort", effort, 3))
         parts += [(f"{mode} mode", mode, 2), (full_context, short_context, 0), (shown_cost, shown_cost, 0)]
+        if warning:
+            styled = Content.assemble((warning, "$warning"))
+            parts.append((styled, styled, 0))
         if streaming:
             parts.append(("replying… Esc stops", "replying…", 0))
         if note:
