@@ -240,6 +240,10 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
             raise UsageError("--resend sends the chat's stored prompt: it takes no -p TEXT or --estimate")
         from termchat.oneshot import resend_one_shot
 
+        if args.attach:  # the files of a stored prompt are not kept for a later send
+            from termchat.attachments import read_attachments
+
+            args.attachments = read_attachments(args.attach)
         return resend_one_shot(ctx, args)
     if args.estimate and not one_shot:
         raise UsageError("--estimate needs a prompt: -p TEXT or piped stdin")

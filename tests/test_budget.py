@@ -170,3 +170,18 @@ def test_continuing_past_an_unsent_prompt_says_it_got_no_reply(run, env, spent):
     assert "interrupted" not in result.err
     resent = run("-c", "--resend", "--force")
     assert resent.code == 2 and "nothing to resend" in resent.one_error_line()
+
+
+def test_a_refused_prompt_keeps_its_files_named_and_resend_asks_for_them(run, env, spent):
+    _budget(env, daily_usd=spent)
+    notes = env / "notes.txt"
+    notes.write_text("the meeting notes\n")
+    refused = run("-c", "-a", str(notes), "-p", "summarise the notes")
+    assert refused.code == 1 and "not sent" in refused.err
+    user = json.loads(run("export", _last_id(run), "--format", "json").out)["messages"][-2]
+    assert user["content"] == "summarise the notes" and user["attachments"][0]["name"] == "notes.txt"
+    without = run("-c", "--resend", "--force")
+    assert without.code == 2 and "notes.txt" in without.one_error_line()
+    sent = run("-c", "--resend", "--force", "-a", str(notes))
+    assert sent.code == 0, sent.err
+    assert _turns(run) == 2
