@@ -122,7 +122,7 @@ def test_a_store_from_before_attachments_migrates_and_keeps_its_messages(tmp_pat
     db.commit()
     db.close()
     store = Store(path)
-    assert SCHEMA_VERSION == 9 and store._db.execute("PRAGMA user_version").fetchone()[0] == 9
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # 9 added attachments
     conv = store.get_conversation("tc_a")
     assert [(m.content, m.attachments) for m in store.messages(conv)] == [("hi", [])]
     record = att.Attachment("a.txt", "text", "text/plain", b"x").record()
