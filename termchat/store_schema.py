@@ -105,7 +105,7 @@ MIGRATIONS: dict[int, str] = {
     # `rm` never gives back budget. `conversation_pk` is NULL once the chat is gone (its id and
     # title then kept here), so a reused pk never adopts another chat's spending; `message_id`
     # is NULL for a background job that ended after its chat was deleted (`Store.file_reply`).
-    11: """
+    10: """
     CREATE TABLE spend(
         id INTEGER PRIMARY KEY,
         message_id INTEGER UNIQUE,
@@ -163,8 +163,7 @@ def migrate(db: sqlite3.Connection) -> None:
     try:
         # Re-read under the write lock: another process may have migrated meanwhile.
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        # Numbers are handed out to parallel branches ahead of their merge, so one may be
-        # missing for a while: the migrations there are run in order.
+        # In order, each one the store has not had yet.
         for target in sorted(n for n in MIGRATIONS if version < n <= SCHEMA_VERSION):
             for statement in statements(MIGRATIONS[target]):
                 db.execute(statement)
