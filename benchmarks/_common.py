@@ -49,8 +49,10 @@ class Row:
 
     def line(self) -> str:
         ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
-        return (f"{self.name}: {self.measured} (baseline {self.baseline}, ratio {ratio}, target {self.target})"
-                f" {'PASS' if self.ok else 'FAIL'}")
+        return (
+            f"{self.name}: {self.measured} (baseline {self.baseline}, ratio {ratio}, target {self.target})"
+            f" {'PASS' if self.ok else 'FAIL'}"
+        )
 
 
 def parse_args(description: str) -> argparse.Namespace:
@@ -69,8 +71,9 @@ def report(bench: str, rows: list[Row], args: argparse.Namespace, extra: str = "
     else:
         worst = max((r.ratio for r in rows if r.ratio is not None), default=None)
         failed = [r.name for r in rows if not r.ok]
-        parts = "; ".join(f"{r.name} {r.measured}" + (f" = {r.ratio:.2f}x" if r.ratio is not None else "")
-                          for r in rows)
+        parts = "; ".join(
+            f"{r.name} {r.measured}" + (f" = {r.ratio:.2f}x" if r.ratio is not None else "") for r in rows
+        )
         verdict = "PASS" if not failed else f"FAIL ({', '.join(failed)})"
         worst_text = f"worst ratio {worst:.2f}x; " if worst is not None else ""
         print(f"{bench}: {verdict}: {worst_text}{parts}{'; ' + extra if extra else ''}")
@@ -83,6 +86,7 @@ def log(message: str) -> None:
 
 
 # -- statistics ------------------------------------------------------------------------------
+
 
 def best(samples: Sequence[float]) -> float:
     return min(samples)
@@ -110,6 +114,7 @@ def secs(seconds: float) -> str:
 
 # -- environment -----------------------------------------------------------------------------
 
+
 @contextmanager
 def temp_home(prefix: str = "termchat-bench-") -> Iterator[Path]:
     """A temp dir with `data/` and a (missing) `config.toml`; removed afterwards."""
@@ -123,11 +128,13 @@ def temp_home(prefix: str = "termchat-bench-") -> Iterator[Path]:
 
 def bench_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment for a termchat subprocess: store and config in `home`, no real API."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("OPENAI_", "TERMCHAT_")) and k != "NO_COLOR"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_")) and k != "NO_COLOR"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(TERMCHAT_DATA_DIR=str(home / "data"), TERMCHAT_CONFIG=str(home / "config.toml"),
-               PYTHONPYCACHEPREFIX=str(PYCACHE))
+    env.update(
+        TERMCHAT_DATA_DIR=str(home / "data"),
+        TERMCHAT_CONFIG=str(home / "config.toml"),
+        PYTHONPYCACHEPREFIX=str(PYCACHE),
+    )
     env.update(extra)
     return env
 
@@ -140,14 +147,14 @@ def termchat_command() -> list[str]:
     return [PYTHON, "-m", "termchat"]
 
 
-def time_command(cmd: list[str], env: dict[str, str], runs: int, *, stdin: Any = subprocess.DEVNULL,
-                 check: bool = True) -> list[float]:
+def time_command(
+    cmd: list[str], env: dict[str, str], runs: int, *, stdin: Any = subprocess.DEVNULL, check: bool = True
+) -> list[float]:
     """Wall times (s) of `runs` runs of `cmd`, stdout/stderr to /dev/null (a pipe, not a TTY)."""
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         samples.append(time.perf_counter() - started)
         if check and proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
@@ -165,8 +172,10 @@ def interleaved(commands: dict[str, Callable[[], float]], runs: int) -> dict[str
 
 # -- data ------------------------------------------------------------------------------------
 
-WORDS = ("the quick brown fox jumps over a lazy dog while termchat streams tokens into the pane "
-         "latency budget sqlite index widget markdown render scroll page conversation").split()
+WORDS = (
+    "the quick brown fox jumps over a lazy dog while termchat streams tokens into the pane "
+    "latency budget sqlite index widget markdown render scroll page conversation"
+).split()
 
 CODE = '''```python
 def fib(n: int) -> int:
@@ -188,15 +197,18 @@ def message_text(rng: random.Random, index: int) -> str:
     if kind == 0:
         return sentence(rng)
     if kind == 1:
-        return (f"## Answer {index}\n\n{sentence(rng, 20)} **{rng.choice(WORDS)}** and `{rng.choice(WORDS)}`."
-                f"\n\n- {sentence(rng, 6)}\n- {sentence(rng, 6)}\n- {sentence(rng, 6)}")
+        return (
+            f"## Answer {index}\n\n{sentence(rng, 20)} **{rng.choice(WORDS)}** and `{rng.choice(WORDS)}`."
+            f"\n\n- {sentence(rng, 6)}\n- {sentence(rng, 6)}\n- {sentence(rng, 6)}"
+        )
     if kind == 2:
         return f"{sentence(rng, 8)}\n\n{CODE}\n\n{sentence(rng, 10)}"
     return f"{sentence(rng, 25)}\n\n> {sentence(rng, 8)}\n\n1. one\n2. two"
 
 
-def seed_store(data_dir: Path, conversations: int, messages_per_conversation: int = 0, *,
-               now: float | None = None, seed: int = 7) -> list[int]:
+def seed_store(
+    data_dir: Path, conversations: int, messages_per_conversation: int = 0, *, now: float | None = None, seed: int = 7
+) -> list[int]:
     """Write chats straight through termchat.store.Store (its schema, one bulk transaction).
 
     Returns the conversation pks, oldest first. Titles are varied words so filtering is realistic.
@@ -213,10 +225,14 @@ def seed_store(data_dir: Path, conversations: int, messages_per_conversation: in
         for i in range(conversations):
             stamp = now - (conversations - i) * 60.0
             title = " ".join(rng.choice(WORDS) for _ in range(4)).capitalize() + f" #{i}"
-            conv_rows.append((f"tc_bench{i:07d}", title, "local", "gpt-5.2", "{}", stamp, stamp,
-                              messages_per_conversation))
-        db.executemany("INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at,"
-                       " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", conv_rows)
+            conv_rows.append(
+                (f"tc_bench{i:07d}", title, "local", "gpt-5.2", "{}", stamp, stamp, messages_per_conversation)
+            )
+        db.executemany(
+            "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at,"
+            " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            conv_rows,
+        )
         pks = [r[0] for r in db.execute("SELECT pk FROM conversations ORDER BY pk")]
         if messages_per_conversation:
             texts = [message_text(rng, i) for i in range(64)]
@@ -227,8 +243,10 @@ def seed_store(data_dir: Path, conversations: int, messages_per_conversation: in
                         role = "user" if j % 2 == 0 else "assistant"
                         yield (pk, role, texts[(pk + j) % len(texts)], "complete", conv[5] - 1 + j * 0.001)
 
-            db.executemany("INSERT INTO messages(conversation_pk, role, content, status, created_at)"
-                           " VALUES (?, ?, ?, ?, ?)", messages())
+            db.executemany(
+                "INSERT INTO messages(conversation_pk, role, content, status, created_at) VALUES (?, ?, ?, ?, ?)",
+                messages(),
+            )
         db.execute("COMMIT")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return pks
@@ -236,8 +254,15 @@ def seed_store(data_dir: Path, conversations: int, messages_per_conversation: in
         store.close()
 
 
-def seed_long_conversation(data_dir: Path, messages: int, *, now: float | None = None,
-                           newest: str = "", api: Any = None, news: Sequence[str] = ()) -> str:
+def seed_long_conversation(
+    data_dir: Path,
+    messages: int,
+    *,
+    now: float | None = None,
+    newest: str = "",
+    api: Any = None,
+    news: Sequence[str] = (),
+) -> str:
     """One chat with `messages` mixed Markdown/code messages; returns its id.
 
     `newest`: a word the newest message ends with (so a benchmark can see it on screen). With a
@@ -247,8 +272,14 @@ def seed_long_conversation(data_dir: Path, messages: int, *, now: float | None =
 
     rng = random.Random(11)
     now = now or time.time()
-    rows = [{"role": "user" if i % 2 == 0 else "assistant", "content": message_text(rng, i),
-             "created_at": now - messages + i} for i in range(messages)]
+    rows = [
+        {
+            "role": "user" if i % 2 == 0 else "assistant",
+            "content": message_text(rng, i),
+            "created_at": now - messages + i,
+        }
+        for i in range(messages)
+    ]
     if newest:
         rows[-1]["content"] += f"\n\n{newest}"
     remote_id = None
@@ -259,9 +290,13 @@ def seed_long_conversation(data_dir: Path, messages: int, *, now: float | None =
     store = Store.in_dir(data_dir)
     try:
         store._now = lambda: now
-        conv = store.create_conversation(mode="conversation" if remote_id else "local", model="gpt-5.2",
-                                         title=f"Long chat ({messages})", created_at=now - messages,
-                                         remote_id=remote_id)
+        conv = store.create_conversation(
+            mode="conversation" if remote_id else "local",
+            model="gpt-5.2",
+            title=f"Long chat ({messages})",
+            created_at=now - messages,
+            remote_id=remote_id,
+        )
         store.replace_messages(conv, rows)
         return conv.id
     finally:
@@ -290,8 +325,15 @@ def run_child(code: str, env: dict[str, str] | None = None, timeout: float = 300
     JSON object as its last stdout line, which is returned."""
     env = dict(env or os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(BENCH_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    proc = subprocess.run([PYTHON, "-c", code], env=env, cwd=str(ROOT), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [PYTHON, "-c", code],
+        env=env,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"child failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
@@ -304,11 +346,11 @@ def app_context(home: Path, base_url: str | None = None) -> Any:
     from termchat.config import Config
 
     config = Config(config_path=home / "config.toml", data_dir=home / "data")
-    return AppContext(config, base_url=base_url, api_key="bench" if base_url else None,
-                      data_dir=home / "data")
+    return AppContext(config, base_url=base_url, api_key="bench" if base_url else None, data_dir=home / "data")
 
 
 # -- the app under test ----------------------------------------------------------------------
+
 
 def chat_of(app: Any) -> Any:
     """What holds the pane, prompt, chat list and turns: the app's chat screen where it has one
@@ -394,8 +436,15 @@ def percentile(samples: Sequence[float], share: float) -> float:
 
 # -- a whole process in a terminal -----------------------------------------------------------
 
-def time_in_terminal(cmd: list[str], env: dict[str, str], markers: dict[str, Sequence[str]], *,
-                     size: tuple[int, int] = (120, 40), timeout: float = 60) -> dict[str, float]:
+
+def time_in_terminal(
+    cmd: list[str],
+    env: dict[str, str],
+    markers: dict[str, Sequence[str]],
+    *,
+    size: tuple[int, int] = (120, 40),
+    timeout: float = 60,
+) -> dict[str, float]:
     """Run `cmd` in a pseudo-terminal of `size` (columns, rows) and time, from the spawn, when
     the terminal is first sent each of `markers` (a name: any of its strings); then end it.
     Returns {name: seconds}; raises when one never appears."""
@@ -410,8 +459,9 @@ def time_in_terminal(cmd: list[str], env: dict[str, str], markers: dict[str, Seq
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
     env = dict(env, TERM="xterm-256color", COLUMNS=str(size[0]), LINES=str(size[1]))
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True, start_new_session=True
+    )
     os.close(slave)
     seen: dict[str, float] = {}
     wanted = {name: [text.encode() for text in texts] for name, texts in markers.items()}

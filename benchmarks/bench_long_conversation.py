@@ -41,9 +41,9 @@ from _common import (  # noqa: E402
     time_in_terminal,
 )
 
-NEWEST_TARGET = 1.5   # newest message painted, against a new chat's first frame
-PAGE_TARGET = 0.150   # seconds: an older page painted
-SYNC_TARGET = 1.2     # conversation mode open, against the local mode open
+NEWEST_TARGET = 1.5  # newest message painted, against a new chat's first frame
+PAGE_TARGET = 0.150  # seconds: an older page painted
+SYNC_TARGET = 1.2  # conversation mode open, against the local mode open
 WIDGET_TARGET = 200
 NEWEST = "Zqxnewestmark"
 NEWS = ("what did I miss", "Zqxservernews from another machine")
@@ -97,8 +97,7 @@ def child(kind: str, home: str, conv_id: str, base_url: str, pages_wanted: int =
                 before = pane.first_message_id()
                 pane.scroll_end(animate=False, immediate=True)  # from the bottom, like a reader
                 await pilot.pause()
-                clock.expect(lambda text, before=before: pane.first_message_id() != before
-                             and not pane.loading_older)
+                clock.expect(lambda text, before=before: pane.first_message_id() != before and not pane.loading_older)
                 t0 = time.perf_counter()
                 pane.scroll_home(animate=False, immediate=True)
                 try:
@@ -106,8 +105,9 @@ def child(kind: str, home: str, conv_id: str, base_url: str, pages_wanted: int =
                 except TimeoutError:
                     break
                 await pilot.pause()
-            out.update(pages=loads, views_after=len(chat.pane.views),
-                       widgets_after=len(list(app.screen.walk_children())))
+            out.update(
+                pages=loads, views_after=len(chat.pane.views), widgets_after=len(list(app.screen.walk_children()))
+            )
         return out
 
     try:
@@ -133,18 +133,17 @@ def main() -> int:
 
     api = FakeAPI()
     base_url = api.start()
-    samples: dict[str, list[float]] = {k: [] for k in ("new", "local", "conv", "news", "c_local", "c_conv",
-                                                       "c_news")}
+    samples: dict[str, list[float]] = {k: [] for k in ("new", "local", "conv", "news", "c_local", "c_conv", "c_news")}
     try:
         with temp_home() as local_home, temp_home() as conv_home:
             local_id = seed_long_conversation(local_home / "data", size, newest=NEWEST)
             conv_id = seed_long_conversation(conv_home / "data", size, newest=NEWEST, api=api, news=NEWS)
-            code = ("import bench_long_conversation as b; "
-                    "b.child({kind!r}, {home!r}, {conv!r}, {url!r}, {pages})")
+            code = "import bench_long_conversation as b; b.child({kind!r}, {home!r}, {conv!r}, {url!r}, {pages})"
 
             def in_app(kind: str, home: Path, conv: str, pages: int = 0) -> dict:
-                return run_child(code.format(kind=kind, home=str(home), conv=conv, url=base_url, pages=pages),
-                                 bench_env(home))
+                return run_child(
+                    code.format(kind=kind, home=str(home), conv=conv, url=base_url, pages=pages), bench_env(home)
+                )
 
             def whole(home: Path, markers: dict[str, tuple[str, ...]]) -> dict[str, float]:
                 cmd = [*termchat_command(), "--base-url", base_url, "--api-key", "bench", "-c"]
@@ -171,34 +170,81 @@ def main() -> int:
     finally:
         api.stop()
     m = {k: median(v) for k, v in samples.items()}
-    log(f"new chat first frame {ms(m['new'])}; {size:,}-message chat newest message painted {ms(m['local'])} "
-        f"(median of {runs}, from interpreter start)")
+    log(
+        f"new chat first frame {ms(m['new'])}; {size:,}-message chat newest message painted {ms(m['local'])} "
+        f"(median of {runs}, from interpreter start)"
+    )
     log(f"conversation mode: newest cached message painted {ms(m['conv'])}, server news painted {ms(m['news'])}")
-    log(f"termchat -c in a terminal: local mode {ms(m['c_local'])}, conversation mode {ms(m['c_conv'])}, "
-        f"news {ms(m['c_news'])}")
+    log(
+        f"termchat -c in a terminal: local mode {ms(m['c_local'])}, conversation mode {ms(m['c_conv'])}, "
+        f"news {ms(m['c_news'])}"
+    )
     log(f"mounted: {last['views']} message views, {last['widgets']} widgets in the screen")
     pages = scrolled["pages"]
     page = median(pages) if pages else float("nan")
-    log(f"scroll to top: {len(pages)} older pages painted, {', '.join(ms(p) for p in pages)}; now "
-        f"{scrolled['views_after']} message views, {scrolled['widgets_after']} widgets")
+    log(
+        f"scroll to top: {len(pages)} older pages painted, {', '.join(ms(p) for p in pages)}; now "
+        f"{scrolled['views_after']} message views, {scrolled['widgets_after']} widgets"
+    )
     peak_views = max(last["views"], scrolled["views_after"])
     newest_ratio = m["local"] / m["new"]
     conv_ratio = m["conv"] / m["local"]
     c_ratio = m["c_conv"] / m["c_local"]
     rows = [
-        Row(f"long chat: newest of {size:,} messages painted", ms(m["local"]), f"{ms(m['new'])} new chat's first frame",
-            newest_ratio, f"<= {NEWEST_TARGET}x", newest_ratio <= NEWEST_TARGET, value=m["local"]),
-        Row("long chat: message widgets mounted (max)",
-            f"{peak_views} ({max(last['widgets'], scrolled['widgets_after'])} DOM nodes)", f"{size:,} messages",
-            None, f"<= ~{WIDGET_TARGET}", peak_views <= WIDGET_TARGET, value=peak_views),
-        Row("long chat: older page painted", f"{ms(page)} median of {len(pages)}", "-", None,
-            f"< {PAGE_TARGET * 1000:.0f} ms", len(pages) == pages_wanted and page < PAGE_TARGET, value=page),
-        Row("open chat: conversation mode, newest painted", ms(m["conv"]), f"{ms(m['local'])} local mode",
-            conv_ratio, f"<= {SYNC_TARGET}x", conv_ratio <= SYNC_TARGET, value=m["conv"]),
-        Row("open chat: conversation mode, synced news painted", ms(m["news"]), f"{ms(m['local'])} local mode",
-            m["news"] / m["local"], "shown", True, value=m["news"]),
-        Row("termchat -c (process): conversation mode painted", ms(m["c_conv"]), f"{ms(m['c_local'])} local mode",
-            c_ratio, f"<= {SYNC_TARGET}x", c_ratio <= SYNC_TARGET, value=m["c_conv"]),
+        Row(
+            f"long chat: newest of {size:,} messages painted",
+            ms(m["local"]),
+            f"{ms(m['new'])} new chat's first frame",
+            newest_ratio,
+            f"<= {NEWEST_TARGET}x",
+            newest_ratio <= NEWEST_TARGET,
+            value=m["local"],
+        ),
+        Row(
+            "long chat: message widgets mounted (max)",
+            f"{peak_views} ({max(last['widgets'], scrolled['widgets_after'])} DOM nodes)",
+            f"{size:,} messages",
+            None,
+            f"<= ~{WIDGET_TARGET}",
+            peak_views <= WIDGET_TARGET,
+            value=peak_views,
+        ),
+        Row(
+            "long chat: older page painted",
+            f"{ms(page)} median of {len(pages)}",
+            "-",
+            None,
+            f"< {PAGE_TARGET * 1000:.0f} ms",
+            len(pages) == pages_wanted and page < PAGE_TARGET,
+            value=page,
+        ),
+        Row(
+            "open chat: conversation mode, newest painted",
+            ms(m["conv"]),
+            f"{ms(m['local'])} local mode",
+            conv_ratio,
+            f"<= {SYNC_TARGET}x",
+            conv_ratio <= SYNC_TARGET,
+            value=m["conv"],
+        ),
+        Row(
+            "open chat: conversation mode, synced news painted",
+            ms(m["news"]),
+            f"{ms(m['local'])} local mode",
+            m["news"] / m["local"],
+            "shown",
+            True,
+            value=m["news"],
+        ),
+        Row(
+            "termchat -c (process): conversation mode painted",
+            ms(m["c_conv"]),
+            f"{ms(m['c_local'])} local mode",
+            c_ratio,
+            f"<= {SYNC_TARGET}x",
+            c_ratio <= SYNC_TARGET,
+            value=m["c_conv"],
+        ),
     ]
     return report("bench_long_conversation", rows, args)
 

@@ -35,16 +35,24 @@ from _common import (  # noqa: E402
 
 TARGET = 2.0
 FAKE_API_TARGET = 0.5  # seconds: import termchat.fake_api, start the server
-FAKE_API_START = ("import time; t = time.perf_counter(); import termchat.fake_api as f; "
-                  "api = f.FakeAPI(); api.start(); print(time.perf_counter() - t); api.stop()")
+FAKE_API_START = (
+    "import time; t = time.perf_counter(); import termchat.fake_api as f; "
+    "api = f.FakeAPI(); api.start(); print(time.perf_counter() - t); api.stop()"
+)
 FORBIDDEN = ("openai", "textual", "httpx", "rich")
 
 
 def imported_modules(cmd: list[str], env: dict[str, str]) -> set[str]:
     import subprocess
 
-    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     names = set()
     for line in proc.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -56,8 +64,9 @@ def fake_api_start(env: dict[str, str]) -> float:
     """Seconds from the first import of termchat.fake_api to a listening server (in a child)."""
     import subprocess
 
-    proc = subprocess.run([PYTHON, "-c", FAKE_API_START], env=env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [PYTHON, "-c", FAKE_API_START], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=True
+    )
     return float(proc.stdout.strip())
 
 
@@ -71,11 +80,17 @@ def main() -> int:
         data = home / ".local" / "share" / "termchat"
         data.mkdir(parents=True)
         seed_store(data, chats)
-        env = {k: v for k, v in bench_env(home, HOME=str(home)).items()
-               if k not in ("TERMCHAT_DATA_DIR", "TERMCHAT_CONFIG") and not k.startswith("XDG_")}
+        env = {
+            k: v
+            for k, v in bench_env(home, HOME=str(home)).items()
+            if k not in ("TERMCHAT_DATA_DIR", "TERMCHAT_CONFIG") and not k.startswith("XDG_")
+        }
         termchat = termchat_command()
-        cases = {"--help": [*termchat, "--help"], "--version": [*termchat, "--version"],
-                 f"list ({chats:,} chats)": [*termchat, "list"]}
+        cases = {
+            "--help": [*termchat, "--help"],
+            "--version": [*termchat, "--version"],
+            f"list ({chats:,} chats)": [*termchat, "list"],
+        }
         # `list` with no store yet: default locations under other homes (no data dir; an empty one)
         fresh = {"list (no data dir yet)": home / "fresh-missing", "list (empty data dir)": home / "fresh-empty"}
         for fresh_home in fresh.values():
@@ -95,6 +110,7 @@ def main() -> int:
 
         def fresh_env(name: str) -> dict[str, str]:
             return dict(env, HOME=str(fresh[name]))
+
         baseline_cmd = [PYTHON, "-c", "pass"]
         # warm the page cache and .pyc files once
         for cmd in [baseline_cmd, *cases.values()]:
@@ -124,9 +140,17 @@ def main() -> int:
             bad = sorted({mod.split(".")[0] for mod in modules if mod.split(".")[0] in FORBIDDEN})
             if bad:
                 leaks.append(f"{name} imports {', '.join(bad)}")
-            rows.append(Row(f"startup: termchat {name}", f"{ms(m)} median", f"{ms(base_med)} python -c pass",
-                            ratio, f"<= {TARGET:.1f}x, no openai/textual", ratio <= TARGET and not bad,
-                            value=m))
+            rows.append(
+                Row(
+                    f"startup: termchat {name}",
+                    f"{ms(m)} median",
+                    f"{ms(base_med)} python -c pass",
+                    ratio,
+                    f"<= {TARGET:.1f}x, no openai/textual",
+                    ratio <= TARGET and not bad,
+                    value=m,
+                )
+            )
         for name in fresh:
             b, m = best(samples[name]), median(samples[name])
             ratio = m / base_med
@@ -137,13 +161,30 @@ def main() -> int:
             if bad:
                 leaks.append(f"{name} imports {', '.join(bad)}")
             log(f"termchat {name}: best {ms(b)}, median {ms(m)} ({ratio:.2f}x); {wrote}")
-            rows.append(Row(f"startup: termchat {name}", f"{ms(m)} median, {wrote}", f"{ms(base_med)} python -c pass",
-                            ratio, f"<= {TARGET:.1f}x, no store created", ratio <= TARGET and not created[name]
-                            and not bad, value=m))
+            rows.append(
+                Row(
+                    f"startup: termchat {name}",
+                    f"{ms(m)} median, {wrote}",
+                    f"{ms(base_med)} python -c pass",
+                    ratio,
+                    f"<= {TARGET:.1f}x, no store created",
+                    ratio <= TARGET and not created[name] and not bad,
+                    value=m,
+                )
+            )
         fake = median([fake_api_start(env) for _ in range(runs)])
         log(f"fake API import + start: median {ms(fake)} ({runs} runs)")
-        rows.append(Row("startup: fake API import + start", f"{ms(fake)} median", "-", None,
-                        f"< {FAKE_API_TARGET} s", fake < FAKE_API_TARGET, value=fake))
+        rows.append(
+            Row(
+                "startup: fake API import + start",
+                f"{ms(fake)} median",
+                "-",
+                None,
+                f"< {FAKE_API_TARGET} s",
+                fake < FAKE_API_TARGET,
+                value=fake,
+            )
+        )
         extra = "; ".join(leaks) if leaks else "openai/textual not imported on --help, --version, list"
         log(extra)
     return report("bench_startup", rows, args, extra)

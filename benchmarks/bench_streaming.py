@@ -41,9 +41,9 @@ from _common import (  # noqa: E402
     termchat_command,
 )
 
-ONESHOT_TARGET = 0.9   # throughput ratio, at least
-TUI_TARGET = 1.3       # time ratio, at most
-BLOCK_TARGET = 0.050   # seconds, p99 of the UI loop's lateness
+ONESHOT_TARGET = 0.9  # throughput ratio, at least
+TUI_TARGET = 1.3  # time ratio, at most
+BLOCK_TARGET = 0.050  # seconds, p99 of the UI loop's lateness
 LATENCY_TARGET = 0.050  # seconds, p95
 SANITIZE_TARGET = 0.25  # seconds per megabyte, at most
 
@@ -108,8 +108,7 @@ def bare_in_process(base_url: str, sink) -> float:
         client.close()
 
 
-async def tui_stream(ctx, api, chunks: list[str], *, type_keys: int
-                     ) -> tuple[float, list[float], list[float], bool]:
+async def tui_stream(ctx, api, chunks: list[str], *, type_keys: int) -> tuple[float, list[float], list[float], bool]:
     """(seconds from submit to the finished, painted reply; key latencies while streaming; the UI
     loop's lateness samples while streaming; ok)."""
     from textual import events
@@ -164,8 +163,10 @@ def sanitize_rows(runs: int) -> list[Row]:
     from termchat.sanitize import strip_control
 
     esc, bel = "\x1b", "\x07"
-    texts = {"plain": "Hello wörld 👨‍👩‍👧 tab\there\n" * 40_000,
-             "hostile": f"ok {esc}[2J {esc}]52;c;aGVsbG8={bel} \x9b31m x\u202e\r\n" * 25_000}
+    texts = {
+        "plain": "Hello wörld 👨‍👩‍👧 tab\there\n" * 40_000,
+        "hostile": f"ok {esc}[2J {esc}]52;c;aGVsbG8={bel} \x9b31m x\u202e\r\n" * 25_000,
+    }
     rows = []
     for name, text in texts.items():
         samples = []
@@ -175,8 +176,17 @@ def sanitize_rows(runs: int) -> list[Row]:
             samples.append(time.perf_counter() - started)
         m = median(samples)
         log(f"strip_control, 1 MB {name}: median {ms(m)} ({runs} runs)")
-        rows.append(Row(f"streaming: sanitize 1 MB {name}", f"{ms(m)} median", "-", None,
-                        f"< {SANITIZE_TARGET} s", m < SANITIZE_TARGET, value=m))
+        rows.append(
+            Row(
+                f"streaming: sanitize 1 MB {name}",
+                f"{ms(m)} median",
+                "-",
+                None,
+                f"< {SANITIZE_TARGET} s",
+                m < SANITIZE_TARGET,
+                value=m,
+            )
+        )
     return rows
 
 
@@ -213,14 +223,33 @@ def main() -> int:
             cpu_ratio = median([oc / bc for _, _, bc, oc in pairs])
             b, o = median([p[0] for p in pairs]), median([p[1] for p in pairs])
             bc, oc = median([p[2] for p in pairs]), median([p[3] for p in pairs])
-            log(f"one-shot, {deltas:,} deltas ({expected_bytes:,} bytes), {runs} pairs: bare SDK loop {ms(b)} "
+            log(
+                f"one-shot, {deltas:,} deltas ({expected_bytes:,} bytes), {runs} pairs: bare SDK loop {ms(b)} "
                 f"(CPU {ms(bc)}), termchat -p {ms(o)} (CPU {ms(oc)}); median of the pairs' throughput "
-                f"ratios {throughput:.2f}x, of their CPU ratios {cpu_ratio:.2f}x")
-            rows.append(Row(f"streaming: termchat -p, {deltas:,} deltas", f"{ms(o)} median",
-                            f"{ms(b)} bare SDK loop", throughput, f">= {ONESHOT_TARGET}x throughput (paired)",
-                            throughput >= ONESHOT_TARGET, value=o))
-            rows.append(Row("streaming: termchat -p CPU time", f"{ms(oc)} median", f"{ms(bc)} bare SDK loop",
-                            cpu_ratio, "reported (paired)", True, value=oc))
+                f"ratios {throughput:.2f}x, of their CPU ratios {cpu_ratio:.2f}x"
+            )
+            rows.append(
+                Row(
+                    f"streaming: termchat -p, {deltas:,} deltas",
+                    f"{ms(o)} median",
+                    f"{ms(b)} bare SDK loop",
+                    throughput,
+                    f">= {ONESHOT_TARGET}x throughput (paired)",
+                    throughput >= ONESHOT_TARGET,
+                    value=o,
+                )
+            )
+            rows.append(
+                Row(
+                    "streaming: termchat -p CPU time",
+                    f"{ms(oc)} median",
+                    f"{ms(bc)} bare SDK loop",
+                    cpu_ratio,
+                    "reported (paired)",
+                    True,
+                    value=oc,
+                )
+            )
 
         import io
 
@@ -247,24 +276,65 @@ def main() -> int:
                 ctx.close()
         ratio = median([t / b for b, t in tui_pairs])
         b, t = median([p[0] for p in tui_pairs]), median([p[1] for p in tui_pairs])
-        log(f"TUI, {deltas:,} deltas: rendered in {ms(t)} vs bare in-process SDK loop {ms(b)}; median of "
-            f"{len(tui_pairs)} pairs' ratios {ratio:.2f}x{'' if all_ok else ' -- REPLY TEXT MISMATCH'}")
-        rows.append(Row(f"streaming: TUI renders {deltas:,} deltas", f"{ms(t)} median", f"{ms(b)} bare SDK loop",
-                        ratio, f"<= {TUI_TARGET}x (paired)", ratio <= TUI_TARGET and all_ok, value=t))
+        log(
+            f"TUI, {deltas:,} deltas: rendered in {ms(t)} vs bare in-process SDK loop {ms(b)}; median of "
+            f"{len(tui_pairs)} pairs' ratios {ratio:.2f}x{'' if all_ok else ' -- REPLY TEXT MISMATCH'}"
+        )
+        rows.append(
+            Row(
+                f"streaming: TUI renders {deltas:,} deltas",
+                f"{ms(t)} median",
+                f"{ms(b)} bare SDK loop",
+                ratio,
+                f"<= {TUI_TARGET}x (paired)",
+                ratio <= TUI_TARGET and all_ok,
+                value=t,
+            )
+        )
         block99 = percentile(blocks, 0.99)
-        log(f"TUI loop while streaming: late by p95 {ms(percentile(blocks, 0.95))}, p99 {ms(block99)}, "
-            f"max {ms(max(blocks, default=0.0))} ({len(blocks)} wake-ups of a 5 ms timer)")
-        rows.append(Row("streaming: TUI loop blocked p99", ms(block99), f"max {ms(max(blocks, default=0.0))}", None,
-                        f"<= {BLOCK_TARGET * 1000:.0f} ms", block99 <= BLOCK_TARGET, value=block99))
+        log(
+            f"TUI loop while streaming: late by p95 {ms(percentile(blocks, 0.95))}, p99 {ms(block99)}, "
+            f"max {ms(max(blocks, default=0.0))} ({len(blocks)} wake-ups of a 5 ms timer)"
+        )
+        rows.append(
+            Row(
+                "streaming: TUI loop blocked p99",
+                ms(block99),
+                f"max {ms(max(blocks, default=0.0))}",
+                None,
+                f"<= {BLOCK_TARGET * 1000:.0f} ms",
+                block99 <= BLOCK_TARGET,
+                value=block99,
+            )
+        )
         if latencies:
             lat95 = p95(latencies)
-            log(f"TUI key latency while streaming: p95 {ms(lat95)}, max {ms(max(latencies))}, "
-                f"median {ms(median(latencies))} ({len(latencies)} keys)")
-            rows.append(Row("streaming: TUI key latency p95", ms(lat95), "-", None,
-                            f"< {LATENCY_TARGET * 1000:.0f} ms", lat95 < LATENCY_TARGET, value=lat95))
+            log(
+                f"TUI key latency while streaming: p95 {ms(lat95)}, max {ms(max(latencies))}, "
+                f"median {ms(median(latencies))} ({len(latencies)} keys)"
+            )
+            rows.append(
+                Row(
+                    "streaming: TUI key latency p95",
+                    ms(lat95),
+                    "-",
+                    None,
+                    f"< {LATENCY_TARGET * 1000:.0f} ms",
+                    lat95 < LATENCY_TARGET,
+                    value=lat95,
+                )
+            )
         else:
-            rows.append(Row("streaming: TUI key latency p95", "no keys while streaming", "-", None,
-                            f"< {LATENCY_TARGET * 1000:.0f} ms", False))
+            rows.append(
+                Row(
+                    "streaming: TUI key latency p95",
+                    "no keys while streaming",
+                    "-",
+                    None,
+                    f"< {LATENCY_TARGET * 1000:.0f} ms",
+                    False,
+                )
+            )
     finally:
         api.stop()
     rows += sanitize_rows(3 if args.quick else 9)

@@ -20,8 +20,7 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_startup", "bench_first_frame", "bench_streaming", "bench_long_conversation",
-              "bench_big_store"]
+BENCHMARKS = ["bench_startup", "bench_first_frame", "bench_streaming", "bench_long_conversation", "bench_big_store"]
 COLUMNS = ("benchmark", "measured", "baseline", "ratio", "target", "result")
 
 
@@ -30,8 +29,15 @@ def run_one(name: str, quick: bool, timeout: float) -> tuple[list[dict], str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(BENCH_DIR.parent),
-                              stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=str(BENCH_DIR.parent),
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         return [], f"timed out after {timeout:.0f} s"
     sys.stderr.write(f"== {name}\n{proc.stderr}")
@@ -71,16 +77,21 @@ def main() -> int:
             continue
         for row in rows:
             ratio = f"{row['ratio']:.2f}x" if row.get("ratio") is not None else "-"
-            out.append([row["name"], row["measured"], row["baseline"], ratio, row["target"],
-                        "pass" if row["ok"] else "FAIL"])
+            out.append(
+                [row["name"], row["measured"], row["baseline"], ratio, row["target"], "pass" if row["ok"] else "FAIL"]
+            )
             if not row["ok"]:
                 missed.append(row["name"])
     mode = "quick (small sizes; timings are not budget checks)" if args.quick else "full"
-    print(f"termchat benchmarks, {mode}, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs, {time.perf_counter() - started:.0f} s")
+    print(
+        f"termchat benchmarks, {mode}, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs, {time.perf_counter() - started:.0f} s"
+    )
     print(table(out))
-    print(f"{len(out) - 1} rows: {len(out) - 1 - len(missed) - len(crashed)} pass, {len(missed)} missed budgets, "
-          f"{len(crashed)} crashed")
+    print(
+        f"{len(out) - 1} rows: {len(out) - 1 - len(missed) - len(crashed)} pass, {len(missed)} missed budgets, "
+        f"{len(crashed)} crashed"
+    )
     if crashed:
         return 1
     return 2 if args.strict and missed else 0

@@ -35,10 +35,18 @@ NOW = 1_767_225_600.0
 def seed(store: Any) -> None:
     chats = [
         ("Tea brewing temperatures", "chain", "green tea?", "Around **80 °C**; boiling water makes it bitter."),
-        ("TCP slow start, explained", "conversation", "explain TCP slow start",
-         "The sender starts with a small congestion window and doubles it every round trip…"),
-        ("Shell one-liners", "local", "count lines in all .py files",
-         "```sh\nfind . -name '*.py' -print0 | xargs -0 wc -l | tail -1\n```"),
+        (
+            "TCP slow start, explained",
+            "conversation",
+            "explain TCP slow start",
+            "The sender starts with a small congestion window and doubles it every round trip…",
+        ),
+        (
+            "Shell one-liners",
+            "local",
+            "count lines in all .py files",
+            "```sh\nfind . -name '*.py' -print0 | xargs -0 wc -l | tail -1\n```",
+        ),
     ]
     for index, (title, mode, question, answer) in enumerate(chats):
         stamp = NOW - 3600 * (index + 2) * 3
@@ -59,8 +67,13 @@ async def send(app: Any, pilot: Any, prompt: str, *, until_chars: int | None = N
         turn = chat.current_turn()
         if until_chars is not None and turn is not None and len(turn.text) >= until_chars:
             return
-        if until_chars is None and not chat.turns and chat.pane.last_reply() is not None \
-                and chat.pane.last_reply().status != "streaming" and chat.pane.views[-1].role == "assistant":
+        if (
+            until_chars is None
+            and not chat.turns
+            and chat.pane.last_reply() is not None
+            and chat.pane.last_reply().status != "streaming"
+            and chat.pane.views[-1].role == "assistant"
+        ):
             break
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -84,8 +97,11 @@ async def search_and_stream(app: Any, pilot: Any) -> None:
     await send(app, pilot, "List the steps to brew green tea", until_chars=150)
 
 
-SCENES = {"termchat-dark": table_and_code, "termchat-high-contrast": table_and_code,
-          "termchat-light": search_and_stream}
+SCENES = {
+    "termchat-dark": table_and_code,
+    "termchat-high-contrast": table_and_code,
+    "termchat-light": search_and_stream,
+}
 
 
 async def shoot(theme: str, out: Path) -> None:
@@ -100,8 +116,7 @@ async def shoot(theme: str, out: Path) -> None:
     base_url = api.start()
     tmp = Path(tempfile.mkdtemp(prefix="termchat-shot-"))
     try:
-        config = Config(config_path=tmp / "config.toml", data_dir=tmp / "data", theme=theme,
-                        tools=("web_search",))
+        config = Config(config_path=tmp / "config.toml", data_dir=tmp / "data", theme=theme, tools=("web_search",))
         ctx = AppContext(config, base_url=base_url, api_key="demo", data_dir=tmp / "data", demo=True)
         seed(ctx.store)
         app = TermchatApp(ctx, now=lambda: NOW + 30)
@@ -123,13 +138,26 @@ async def shoot(theme: str, out: Path) -> None:
 
 # -- PNG ------------------------------------------------------------------------------------------
 
+
 def to_png(svg: Path) -> Path | None:
     png = svg.with_suffix(".png")
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is not None:
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        "--window-size=1560,960", f"--screenshot={png}", svg.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1560,960",
+                f"--screenshot={png}",
+                svg.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         return png
     try:
         rsvg_to_png(svg, png, PNG_WIDTH)
@@ -145,6 +173,7 @@ _TEXT = re.compile(r'(<text\b[^>]*?\bx=")([\d.]+)("[^>]*?\btextLength=")([\d.]+)
 def _pin_spaces(svg: str) -> str:
     """librsvg drops the spaces at the ends of a <text> run, which moves Textual's runs (each
     placed with x and textLength per cell): keep the ends by moving x and shortening the run."""
+
     def fix(match: re.Match[str]) -> str:
         head, x, middle, length, tail, body, close = match.groups()
         text = html.unescape(body)
@@ -157,8 +186,11 @@ def _pin_spaces(svg: str) -> str:
         trail = len(text) - lead - len(stripped)
         if not stripped:
             return f"{head}{x}{middle}{length}{tail}{close}"
-        return (f"{head}{float(x) + lead * cell:.1f}{middle}{float(length) - (lead + trail) * cell:.1f}"
-                f"{tail}{html.escape(stripped, quote=False)}{close}")
+        return (
+            f"{head}{float(x) + lead * cell:.1f}{middle}{float(length) - (lead + trail) * cell:.1f}"
+            f"{tail}{html.escape(stripped, quote=False)}{close}"
+        )
+
     return _TEXT.sub(fix, svg)
 
 
@@ -179,11 +211,19 @@ def rsvg_to_png(svg: Path, png: Path, width: int) -> None:
     cairo.cairo_surface_destroy.argtypes = [ctypes.c_void_p]
 
     class Rect(ctypes.Structure):
-        _fields_ = [("x", ctypes.c_double), ("y", ctypes.c_double),
-                    ("width", ctypes.c_double), ("height", ctypes.c_double)]
+        _fields_ = [
+            ("x", ctypes.c_double),
+            ("y", ctypes.c_double),
+            ("width", ctypes.c_double),
+            ("height", ctypes.c_double),
+        ]
 
-    rsvg.rsvg_handle_render_document.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
-                                                 ctypes.POINTER(Rect), ctypes.c_void_p]
+    rsvg.rsvg_handle_render_document.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.POINTER(Rect),
+        ctypes.c_void_p,
+    ]
     text = svg.read_text(encoding="utf-8")
     box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', text)
     if box is None:

@@ -44,8 +44,13 @@ def _stderr_status(line: str) -> None:
 
 def _plain_word(value: Any, default: str = "unknown") -> str:
     """A server status as one short lower-case word (it is shown and stored), else `default`."""
-    if isinstance(value, str) and 0 < len(value) <= 32 and value.replace("_", "").isalpha() \
-            and value.isascii() and value.islower():
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= 32
+        and value.replace("_", "").isalpha()
+        and value.isascii()
+        and value.islower()
+    ):
         return value
     return default
 
@@ -53,14 +58,21 @@ def _plain_word(value: Any, default: str = "unknown") -> str:
 class Api:
     """A thin wrapper over the SDK client: plain dicts out, `ApiError`s for every failure."""
 
-    def __init__(self, *, base_url: str | None, api_key: str | None, max_retries: int = 2,
-                 timeout: float = DEFAULT_TIMEOUT,
-                 on_status: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        max_retries: int = 2,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_status: Callable[[str], None] | None = None,
+    ) -> None:
         if not api_key:
             if not base_url:
                 raise ConfigError(
                     "no API key: set OPENAI_API_KEY (or pass --api-key), point --base-url at a "
-                    "Responses-compatible server, or try `termchat --demo`")
+                    "Responses-compatible server, or try `termchat --demo`"
+                )
             api_key = "not-needed"  # local servers usually ignore it, the SDK insists on one
         self.base_url = base_url
         self._api_key = api_key
@@ -96,9 +108,13 @@ class Api:
             from termchat.api_guard import guarded_http_client
 
             # Retries are ours (`_attempts`): bounded by the timeout, announced on stderr.
-            self._client = openai.OpenAI(api_key=self._api_key, base_url=self.base_url,
-                                         max_retries=0, timeout=self.timeout,
-                                         http_client=guarded_http_client(openai.DefaultHttpxClient))
+            self._client = openai.OpenAI(
+                api_key=self._api_key,
+                base_url=self.base_url,
+                max_retries=0,
+                timeout=self.timeout,
+                http_client=guarded_http_client(openai.DefaultHttpxClient),
+            )
         return self._client
 
     def close(self) -> None:
@@ -109,8 +125,15 @@ class Api:
 
     def error(self, exc: BaseException, *, what: str = "request") -> ApiError | BaseUrlError:
         """Turn any SDK/network exception into a one-line `ApiError`."""
-        return sdk_error(exc, what=what, where=self._where, timeout=self.timeout, secrets=(self._api_key,),
-                         base_url=self.base_url, answers_under_v1=self._answers_under_v1)
+        return sdk_error(
+            exc,
+            what=what,
+            where=self._where,
+            timeout=self.timeout,
+            secrets=(self._api_key,),
+            base_url=self.base_url,
+            answers_under_v1=self._answers_under_v1,
+        )
 
     def _answers_under_v1(self) -> bool:
         """Whether a base URL without `/v1` got a 404 because the API lives under `<url>/v1`
@@ -120,8 +143,9 @@ class Api:
 
             self._v1_answers = False
             if self.base_url and not self.base_url.rstrip("/").endswith("/v1"):
-                probe = self.client.with_options(base_url=f"{self.base_url}/v1", max_retries=0,
-                                                 timeout=min(self.timeout, 10.0))
+                probe = self.client.with_options(
+                    base_url=f"{self.base_url}/v1", max_retries=0, timeout=min(self.timeout, 10.0)
+                )
                 try:
                     probe.models.list()
                     self._v1_answers = True
@@ -133,8 +157,9 @@ class Api:
 
     # -- attempts and retries ---------------------------------------------------------------
 
-    def _attempts(self, what: str, send: Callable[[], _T], *, retries: int | None = None,
-                  stop: threading.Event | None = None) -> _T:
+    def _attempts(
+        self, what: str, send: Callable[[], _T], *, retries: int | None = None, stop: threading.Event | None = None
+    ) -> _T:
         """`send()`, retrying a failed attempt (429, 5xx, a refused or dropped connection) while
         the waits fit in the timeout. A silent server is never retried: it has had its time."""
         import openai
@@ -169,16 +194,15 @@ class Api:
 
     # -- responses --------------------------------------------------------------------------
 
-    def stream_response(self, params: dict[str, Any],
-                        on_open: Callable[[Any], None] | None = None,
-                        stop: threading.Event | None = None) -> Iterator[Any]:
+    def stream_response(
+        self, params: dict[str, Any], on_open: Callable[[Any], None] | None = None, stop: threading.Event | None = None
+    ) -> Iterator[Any]:
         """Iterate the SDK's raw stream events; `close()` on the iterator stops the HTTP stream.
 
         `on_open` receives the open SDK stream, whose `close()` may be called from another
         thread to abort a reply that has stalled. `stop`, once set, ends a wait between retries.
         """
-        stream = self._attempts("request", lambda: self.client.responses.create(**params, stream=True),
-                                stop=stop)
+        stream = self._attempts("request", lambda: self.client.responses.create(**params, stream=True), stop=stop)
         self._check_event_stream(stream, "request")
         if on_open is not None:
             on_open(stream)
@@ -188,13 +212,15 @@ class Api:
         check_event_stream(stream, what, self._where)
 
     def _events(self, stream: Any) -> Iterator[Any]:
-        yield from read_events(stream, timeout=self.timeout, where=self._where,
-                               error=lambda exc: self.error(exc, what="stream"))
+        yield from read_events(
+            stream, timeout=self.timeout, where=self._where, error=lambda exc: self.error(exc, what="stream")
+        )
 
     abort = staticmethod(abort)
 
-    def resume_stream(self, response_id: str, starting_after: int | None = None,
-                      on_open: Callable[[Any], None] | None = None) -> Iterator[Any]:
+    def resume_stream(
+        self, response_id: str, starting_after: int | None = None, on_open: Callable[[Any], None] | None = None
+    ) -> Iterator[Any]:
         """A background response's events, replayed from the start (or after a sequence number);
         `on_open` as for `stream_response`."""
         kwargs: dict[str, Any] = {"stream": True}
@@ -206,8 +232,7 @@ class Api:
             on_open(stream)
         yield from self._events(stream)
 
-    def _call(self, what: str, fn: Any, *args: Any, retries: int | None = None,
-              **kwargs: Any) -> dict[str, Any]:
+    def _call(self, what: str, fn: Any, *args: Any, retries: int | None = None, **kwargs: Any) -> dict[str, Any]:
         result = self._attempts(what, lambda: fn(*args, **kwargs), retries=retries)
         return self._dump(result, what)
 
@@ -215,8 +240,7 @@ class Api:
         """A JSON object from the server as a dict; anything else (text, a list) is an error."""
         data = obj.model_dump(mode="json", warnings=False) if hasattr(obj, "model_dump") else obj
         if not isinstance(data, dict):
-            raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON",
-                           hint=NOT_JSON_HINT)
+            raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON", hint=NOT_JSON_HINT)
         return data
 
     def _response(self, what: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -229,8 +253,7 @@ class Api:
         return self._response("request", self._call("request", self.client.responses.create, **params))
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
-        return self._response("retrieve", self._call("retrieve", self.client.responses.retrieve,
-                                                     response_id))
+        return self._response("retrieve", self._call("retrieve", self.client.responses.retrieve, response_id))
 
     def cancel_response(self, response_id: str) -> dict[str, Any]:
         return self._response("cancel", self._call("cancel", self.client.responses.cancel, response_id))
@@ -245,8 +268,9 @@ class Api:
         """POST /responses/input_tokens: what `params` would cost in input tokens. `timeout`
         (seconds) bounds one attempt, without retries (the app's estimate while typing)."""
         client = self.client if timeout is None else self.client.with_options(timeout=timeout)
-        result = self._call("token count", client.responses.input_tokens.count,
-                            retries=0 if timeout is not None else None, **params)
+        result = self._call(
+            "token count", client.responses.input_tokens.count, retries=0 if timeout is not None else None, **params
+        )
         count = result.get("input_tokens")
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ApiError("the server's token count has no input_tokens")
@@ -259,14 +283,14 @@ class Api:
     def vector_stores(self, limit: int = 100) -> list[dict[str, Any]]:
         """The account's vector stores (id, name, file counts), following the cursor pages."""
         what = "list vector stores"
-        stores = self._pages(what, lambda after: self.client.vector_stores.list(
-            limit=limit, **_after(after)), most=1000)  # enough for a picker
+        stores = self._pages(
+            what, lambda after: self.client.vector_stores.list(limit=limit, **_after(after)), most=1000
+        )  # enough for a picker
         for store in stores:
             checked_id(store.get("id"), what=f"{what}: a vector store")
         return stores
 
-    def _pages(self, what: str, fetch: Callable[[str | None], Any], *,
-               most: int | None = None) -> list[dict[str, Any]]:
+    def _pages(self, what: str, fetch: Callable[[str | None], Any], *, most: int | None = None) -> list[dict[str, Any]]:
         """Every item of a cursor-paged listing. A server that repeats a cursor (`has_more`
         forever) or pages past `MAX_PAGES` is stopped with an error, never followed forever."""
         items: list[dict[str, Any]] = []
@@ -276,8 +300,7 @@ class Api:
             page = self._attempts(what, functools.partial(fetch, cursor))
             data = getattr(page, "data", None)
             if not isinstance(data, list):
-                raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON",
-                               hint=NOT_JSON_HINT)
+                raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON", hint=NOT_JSON_HINT)
             items.extend(self._dump(item, what) for item in data)
             if most is not None and len(items) >= most:
                 return items[:most]
@@ -285,16 +308,19 @@ class Api:
             if getattr(page, "has_more", None) is False or not data or not last_id:
                 return items
             if not isinstance(last_id, str) or last_id in seen:
-                raise ApiError(f"{what} failed: {self._where} sent the same page twice "
-                               f"(cursor {redaction.redact(str(last_id))[:60]}); stopped reading")
+                raise ApiError(
+                    f"{what} failed: {self._where} sent the same page twice "
+                    f"(cursor {redaction.redact(str(last_id))[:60]}); stopped reading"
+                )
             seen.add(last_id)
             cursor = last_id
         raise ApiError(f"{what} failed: {self._where} sent more than {MAX_PAGES} pages; stopped reading")
 
     # -- conversations ------------------------------------------------------------------------
 
-    def create_conversation(self, *, metadata: dict[str, str] | None = None,
-                            items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def create_conversation(
+        self, *, metadata: dict[str, str] | None = None, items: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """A new server conversation holding `items`; if adding them fails, it is deleted again.
 
         The API takes at most ITEMS_PER_REQUEST items with the conversation and as many per
@@ -310,8 +336,12 @@ class Api:
         checked_id(created.get("id"), what="create conversation: the conversation")
         try:
             for start in range(ITEMS_PER_REQUEST, len(items), ITEMS_PER_REQUEST):
-                self._call("add conversation items", self.client.conversations.items.create,
-                           created["id"], items=items[start:start + ITEMS_PER_REQUEST])
+                self._call(
+                    "add conversation items",
+                    self.client.conversations.items.create,
+                    created["id"],
+                    items=items[start : start + ITEMS_PER_REQUEST],
+                )
         except BaseException:
             try:
                 self.delete_conversation(created["id"])
@@ -324,19 +354,26 @@ class Api:
         return self._call("retrieve conversation", self.client.conversations.retrieve, conversation_id)
 
     def update_conversation(self, conversation_id: str, metadata: dict[str, str]) -> dict[str, Any]:
-        return self._call("update conversation", self.client.conversations.update, conversation_id,
-                          metadata=metadata)
+        return self._call("update conversation", self.client.conversations.update, conversation_id, metadata=metadata)
 
     def delete_conversation(self, conversation_id: str, *, timeout: float | None = None) -> dict[str, Any]:
         """`timeout` (seconds) bounds one attempt, without retries (say, while a user waits to exit)."""
         client = self.client if timeout is None else self.client.with_options(timeout=timeout)
-        return self._call("delete conversation", client.conversations.delete, conversation_id,
-                          retries=0 if timeout is not None else None)
+        return self._call(
+            "delete conversation",
+            client.conversations.delete,
+            conversation_id,
+            retries=0 if timeout is not None else None,
+        )
 
     def conversation_items(self, conversation_id: str, page_size: int = 100) -> list[dict[str, Any]]:
         """Every item of a conversation, oldest first, following the cursor pages."""
-        return self._pages("list conversation items", lambda after: self.client.conversations.items.list(
-            conversation_id, order="asc", limit=page_size, **_after(after)))
+        return self._pages(
+            "list conversation items",
+            lambda after: self.client.conversations.items.list(
+                conversation_id, order="asc", limit=page_size, **_after(after)
+            ),
+        )
 
 
 def _after(cursor: str | None) -> dict[str, Any]:

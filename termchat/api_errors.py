@@ -21,8 +21,16 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return redaction.redact(text)
 
 
-def sdk_error(exc: BaseException, *, what: str, where: str, timeout: float, secrets: tuple[str, ...],
-              base_url: str | None, answers_under_v1: Callable[[], bool]) -> ApiError | BaseUrlError:
+def sdk_error(
+    exc: BaseException,
+    *,
+    what: str,
+    where: str,
+    timeout: float,
+    secrets: tuple[str, ...],
+    base_url: str | None,
+    answers_under_v1: Callable[[], bool],
+) -> ApiError | BaseUrlError:
     """Turn any SDK/network exception into a one-line `ApiError` (`where`: the server as shown;
     `answers_under_v1` asks whether a 404 came from a base URL that lacks `/v1`)."""
     import openai
@@ -30,8 +38,9 @@ def sdk_error(exc: BaseException, *, what: str, where: str, timeout: float, secr
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, openai.APITimeoutError):
-        return ApiError(f"{what} timed out: no answer from {where} in {timeout:g} s",
-                        hint="try again, or raise --timeout")
+        return ApiError(
+            f"{what} timed out: no answer from {where} in {timeout:g} s", hint="try again, or raise --timeout"
+        )
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc.__context__
         detail = str(cause) if cause else "connection failed"
@@ -52,28 +61,33 @@ def sdk_error(exc: BaseException, *, what: str, where: str, timeout: float, secr
         elif status == 403:
             hint = "the key lacks access to this model or endpoint"
         elif status == 429:
-            hint = (f"retry after {retry_after:g} s" if retry_after is not None else "slow down and retry")
+            hint = f"retry after {retry_after:g} s" if retry_after is not None else "slow down and retry"
         elif status >= 500:
             hint = "server error; try again"
         if status == 404 and code is None and answers_under_v1():
-            return BaseUrlError(redact(f"{what} failed: HTTP 404: {message}", secrets),
-                                hint=f"did you mean {base_url}/v1? The API answers there")
+            return BaseUrlError(
+                redact(f"{what} failed: HTTP 404: {message}", secrets),
+                hint=f"did you mean {base_url}/v1? The API answers there",
+            )
         cls = NotSupportedError if status in (404, 405) and code is None else ApiError
-        return cls(redact(f"{what} failed: HTTP {status}: {message}", secrets), status=status,
-                   code=code, retry_after=retry_after, hint=hint)
+        return cls(
+            redact(f"{what} failed: HTTP {status}: {message}", secrets),
+            status=status,
+            code=code,
+            retry_after=retry_after,
+            hint=hint,
+        )
     if isinstance(exc, openai.APIError):
         body = exc.body if isinstance(exc.body, dict) else {}
         code = body.get("code") or body.get("type")
         message = body.get("message") or str(exc) or "the server reported an error"
-        return ApiError(redact(f"{what} failed: {message}" + (f" ({code})" if code else ""), secrets),
-                        code=code)
+        return ApiError(redact(f"{what} failed: {message}" + (f" ({code})" if code else ""), secrets), code=code)
     if isinstance(exc, openai.OpenAIError):
         return ApiError(redact(f"{what} failed: {exc}", secrets))
     if isinstance(exc, (ValueError, TypeError, AttributeError, KeyError, LookupError)):
         # A 200 whose body is not the JSON the API sends: a captive portal's HTML page,
         # a wrong base URL, a proxy's error page (json.JSONDecodeError is a ValueError).
-        return ApiError(f"{what} failed: {where} did not answer with the API's JSON",
-                        hint=NOT_JSON_HINT)
+        return ApiError(f"{what} failed: {where} did not answer with the API's JSON", hint=NOT_JSON_HINT)
     return ApiError(redact(f"{what} failed: {type(exc).__name__}: {exc}", secrets))
 
 
@@ -102,9 +116,17 @@ def _status_message(exc: Any) -> tuple[str, str | None]:
             text = exc.response.text.strip()
         except Exception:
             text = ""
-        message = text[:200] if text else {400: "bad request", 401: "unauthorized", 403: "forbidden",
-                                           404: "not found", 429: "too many requests"}.get(
-            exc.status_code, "error")
+        message = (
+            text[:200]
+            if text
+            else {
+                400: "bad request",
+                401: "unauthorized",
+                403: "forbidden",
+                404: "not found",
+                429: "too many requests",
+            }.get(exc.status_code, "error")
+        )
     return " ".join(str(message).split()), code
 
 
@@ -147,13 +169,12 @@ def retry_wait(exc: Any, attempt: int) -> float | None:
 
     if isinstance(exc, openai.APIStatusError):
         should = exc.response.headers.get("x-should-retry")
-        if should == "false" or (should != "true" and exc.status_code not in (408, 409, 429)
-                                 and exc.status_code < 500):
+        if should == "false" or (should != "true" and exc.status_code not in (408, 409, 429) and exc.status_code < 500):
             return None
         retry_after = _retry_after(exc)
         if retry_after is not None:
             return retry_after if retry_after <= MAX_RETRY_AFTER else None
-    return min(0.5 * 2 ** attempt, 8.0) * (1 - 0.25 * random.random())
+    return min(0.5 * 2**attempt, 8.0) * (1 - 0.25 * random.random())
 
 
 def retry_reason(exc: Any, where: str) -> str:

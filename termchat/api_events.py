@@ -22,12 +22,12 @@ def check_event_stream(stream: Any, what: str, where: str) -> None:
         return
     stream.close()
     shown = redaction.redact(content_type.split(";")[0][:60]) or "no content type"
-    raise ApiError(f"{what} failed: {where} answered with {shown}, not an event stream",
-                   hint=NOT_JSON_HINT)
+    raise ApiError(f"{what} failed: {where} answered with {shown}, not an event stream", hint=NOT_JSON_HINT)
 
 
-def read_events(stream: Any, *, timeout: float, where: str,
-                error: Callable[[BaseException], Exception]) -> Iterator[Any]:
+def read_events(
+    stream: Any, *, timeout: float, where: str, error: Callable[[BaseException], Exception]
+) -> Iterator[Any]:
     """Iterate an open SDK stream, turning every failure into one `ApiError` (`error` translates
     an SDK one).
 
@@ -45,8 +45,9 @@ def read_events(stream: Any, *, timeout: float, where: str,
             watchdog.pause()
             checked = checked_event(event)
             yield checked
-            watchdog.resume("progress" if checked.type in known else
-                            "alive" if checked.type == "keepalive" else "noise")
+            watchdog.resume(
+                "progress" if checked.type in known else "alive" if checked.type == "keepalive" else "noise"
+            )
         if watchdog.expired:  # its abort can end the iteration quietly instead of raising
             raise _silent(watchdog, timeout, where)
     except ApiError:
@@ -68,10 +69,14 @@ def _silent(watchdog: Any, timeout: float, where: str) -> ApiError:
     if watchdog.kept_alive:
         from termchat.api_guard import KEEPALIVE_LIMIT
 
-        return ApiError(f"stream timed out: {where} sent only keep-alives for "
-                        f"{max(KEEPALIVE_LIMIT, timeout) / 60:g} min; the partial reply was kept")
-    return ApiError(f"stream timed out: nothing from {where} in {timeout:g} s; "
-                    "the partial reply was kept", hint="try again, or raise --timeout")
+        return ApiError(
+            f"stream timed out: {where} sent only keep-alives for "
+            f"{max(KEEPALIVE_LIMIT, timeout) / 60:g} min; the partial reply was kept"
+        )
+    return ApiError(
+        f"stream timed out: nothing from {where} in {timeout:g} s; the partial reply was kept",
+        hint="try again, or raise --timeout",
+    )
 
 
 def abort(stream: Any) -> None:
@@ -122,10 +127,25 @@ def event_types() -> frozenset[str]:
     return _known_event_types
 
 
-_FALLBACK_EVENT_TYPES = frozenset({
-    "response.created", "response.in_progress", "response.queued", "response.completed",
-    "response.incomplete", "response.failed", "error", "response.output_item.added",
-    "response.output_item.done", "response.content_part.added", "response.content_part.done",
-    "response.output_text.delta", "response.output_text.done", "response.refusal.delta",
-    "response.refusal.done", "response.reasoning_summary_text.delta",
-    "response.reasoning_text.delta", "response.output_text.annotation.added"})
+_FALLBACK_EVENT_TYPES = frozenset(
+    {
+        "response.created",
+        "response.in_progress",
+        "response.queued",
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+        "error",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.refusal.delta",
+        "response.refusal.done",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_text.delta",
+        "response.output_text.annotation.added",
+    }
+)

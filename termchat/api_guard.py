@@ -54,14 +54,12 @@ def guarded_http_client(default_client: Callable[..., Any]) -> Any:
     class SizeCheckedTransport(httpx.BaseTransport):  # type: ignore[name-defined]
         def __init__(self) -> None:
             # The SDK's own pool size (a client given a transport does not apply its limits).
-            self._inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1000,
-                                                                  max_keepalive_connections=100))
+            self._inner = httpx.HTTPTransport(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
 
         def handle_request(self, request: Any) -> Any:
             response = self._inner.handle_request(request)
             content_type = response.headers.get("content-type", "")
-            response.stream = SizeCheckedStream(response.stream,
-                                                content_type.startswith("text/event-stream"))
+            response.stream = SizeCheckedStream(response.stream, content_type.startswith("text/event-stream"))
             return response
 
         def close(self) -> None:
@@ -78,8 +76,10 @@ def _checked_events(chunks: Any) -> Iterator[bytes]:
         end = max((window.rfind(sep) + len(sep) if sep in window else -1) for sep in _EVENT_ENDS)
         since_event = len(window) - end if end >= 0 else since_event + len(chunk)
         if since_event > MAX_EVENT_BYTES:
-            raise ApiError(f"stream failed: the server sent an event larger than "
-                           f"{MAX_EVENT_BYTES // (1024 * 1024)} MB; stopped reading it")
+            raise ApiError(
+                f"stream failed: the server sent an event larger than "
+                f"{MAX_EVENT_BYTES // (1024 * 1024)} MB; stopped reading it"
+            )
         tail = window[-3:]
         yield chunk
 
@@ -89,8 +89,9 @@ def _checked_body(chunks: Any) -> Iterator[bytes]:
     for chunk in chunks:
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise ApiError(f"the server's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; "
-                           "stopped reading it")
+            raise ApiError(
+                f"the server's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; stopped reading it"
+            )
         yield chunk
 
 
@@ -136,8 +137,7 @@ class StreamWatchdog:
             self._deadline = now + self.seconds
         elif kind == "alive":
             # (This may move the deadline earlier; the thread looks again within `seconds`.)
-            self._deadline = min(now + self.seconds,
-                                 self._progress_at + max(KEEPALIVE_LIMIT, self.seconds))
+            self._deadline = min(now + self.seconds, self._progress_at + max(KEEPALIVE_LIMIT, self.seconds))
         else:
             self._deadline = now + self._left
 

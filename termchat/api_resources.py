@@ -38,10 +38,13 @@ def list_models(api: Api) -> list[dict[str, Any]]:
         if isinstance(model_id, str) and MODEL_NAME.fullmatch(model_id):
             owner = raw.get("owned_by")
             created = raw.get("created")
-            models.append({"id": model_id,
-                           "owned_by": redact(owner)[:80] if isinstance(owner, str) else None,
-                           "created": created if isinstance(created, int) and
-                           not isinstance(created, bool) else None})
+            models.append(
+                {
+                    "id": model_id,
+                    "owned_by": redact(owner)[:80] if isinstance(owner, str) else None,
+                    "created": created if isinstance(created, int) and not isinstance(created, bool) else None,
+                }
+            )
     models.sort(key=lambda m: str(m["id"]))
     return models
 
@@ -70,7 +73,7 @@ def upload_file(api: Api, path: str, *, purpose: str) -> dict[str, Any]:
     try:
         size = os.path.getsize(path)
         if size > MAX_UPLOAD_BYTES:
-            raise UsageError(f"{path} is larger than the API's {MAX_UPLOAD_BYTES // 2 ** 20} MB limit")
+            raise UsageError(f"{path} is larger than the API's {MAX_UPLOAD_BYTES // 2**20} MB limit")
         if not os.path.isfile(path):
             raise UsageError(f"{path} is not a file")
         with open(path, "rb") as handle:
@@ -91,8 +94,7 @@ def attach_file(api: Api, store_id: str, file_id: str) -> dict[str, Any]:
 
 def store_file_status(api: Api, store_id: str, file_id: str) -> dict[str, Any]:
     """A file of a vector store as the server sees it now (`status`, `last_error`)."""
-    return api._call("check file", api.client.vector_stores.files.retrieve, file_id,
-                     vector_store_id=store_id)
+    return api._call("check file", api.client.vector_stores.files.retrieve, file_id, vector_store_id=store_id)
 
 
 def discard_file(api: Api, file_id: str, store_id: str | None = None) -> bool:
@@ -100,8 +102,9 @@ def discard_file(api: Api, file_id: str, store_id: str | None = None) -> bool:
     delete the upload. Whether both worked; a failure is not raised."""
     try:
         if store_id is not None:
-            api._call("detach file", api.client.vector_stores.files.delete, file_id,
-                      vector_store_id=store_id, retries=0)
+            api._call(
+                "detach file", api.client.vector_stores.files.delete, file_id, vector_store_id=store_id, retries=0
+            )
         api._call("delete file", api.client.files.delete, file_id, retries=0)
     except ApiError:
         return False

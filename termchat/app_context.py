@@ -16,8 +16,16 @@ from termchat.store import Store
 class AppContext:
     """Owns the store, the API client and (with --demo) the in-process fake server."""
 
-    def __init__(self, config: Config, *, base_url: str | None, api_key: str | None,
-                 data_dir: Path, demo: bool = False, fake: Any = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        data_dir: Path,
+        demo: bool = False,
+        fake: Any = None,
+    ) -> None:
         self.config = config
         self.base_url = base_url
         self._api_key = api_key
@@ -85,17 +93,21 @@ class AppContext:
         if api is not None:
             api.close()
 
-    def engine(self, *, model: str | None = None, mode: str | None = None,
-               store: Store | None = None) -> Any:
+    def engine(self, *, model: str | None = None, mode: str | None = None, store: Store | None = None) -> Any:
         """An engine over this context's API; `store` gives a worker thread its own connection."""
         from termchat.engine import Engine
         from termchat.request_settings import resolve_model
 
-        return Engine(store or self.store, self.api,
-                      model=model or resolve_model(self.config.model, self.config.aliases),
-                      mode=mode or self.config.state, instructions=self.config.instructions,
-                      pricing=dict(self.config.pricing) or None,
-                      mcp_servers=tuple(self.config.mcp_servers), compaction=self.config.compaction)
+        return Engine(
+            store or self.store,
+            self.api,
+            model=model or resolve_model(self.config.model, self.config.aliases),
+            mode=mode or self.config.state,
+            instructions=self.config.instructions,
+            pricing=dict(self.config.pricing) or None,
+            mcp_servers=tuple(self.config.mcp_servers),
+            compaction=self.config.compaction,
+        )
 
     def thread_engine(self) -> Any:
         """An engine with its own store connection, for one worker thread; what one of them

@@ -34,16 +34,20 @@ SIZE_LIMITS = {"image": 20 * 1024 * 1024, "pdf": 32 * 1024 * 1024, "text": 1024 
 _READ_LIMIT = max(SIZE_LIMITS.values())
 UPLOAD_PURPOSE = {"image": "vision", "pdf": "user_data"}
 
-_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
-                (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
 
 
 @dataclass(frozen=True)
 class Attachment:
     """A file read from disk and checked, ready to send: its bytes are held until the turn."""
 
-    name: str   # the file's base name, as shown and as uploaded
-    kind: str   # "image", "pdf" or "text"
+    name: str  # the file's base name, as shown and as uploaded
+    kind: str  # "image", "pdf" or "text"
     mime: str
     data: bytes
 
@@ -57,8 +61,13 @@ class Attachment:
 
     def record(self, file_id: str | None = None) -> dict[str, Any]:
         """What the message stores of this file (see the module docstring)."""
-        record: dict[str, Any] = {"name": self.name, "kind": self.kind, "mime": self.mime,
-                                  "size": self.size, "file_id": file_id}
+        record: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "mime": self.mime,
+            "size": self.size,
+            "file_id": file_id,
+        }
         if self.kind == "text":
             record["text"] = self.data.decode("utf-8")
         elif not self.needs_upload:
@@ -105,8 +114,9 @@ def read_attachment(path: str) -> Attachment:
     if stat.S_ISDIR(info.st_mode):
         raise _refuse(path, "it is a directory (attach the files in it one by one)")
     if stat.S_ISREG(info.st_mode) and info.st_size > _READ_LIMIT:
-        raise _refuse(path, f"it is {_megabytes(info.st_size)}, larger than any attachment may be "
-                            f"({_megabytes(_READ_LIMIT)})")
+        raise _refuse(
+            path, f"it is {_megabytes(info.st_size)}, larger than any attachment may be ({_megabytes(_READ_LIMIT)})"
+        )
     try:
         with open(path, "rb") as handle:
             data = handle.read(_READ_LIMIT + 1)  # a pipe (`-a <(cmd)`) has no size to check first
@@ -119,8 +129,11 @@ def read_attachment(path: str) -> Attachment:
         raise _refuse(path, "not an image (png, jpg, gif, webp), a PDF or UTF-8 text")
     kind, mime = found
     if len(data) > SIZE_LIMITS[kind]:
-        raise _refuse(path, f"the {kind} is larger than the {_megabytes(SIZE_LIMITS[kind])} limit for "
-                            f"{'text files' if kind == 'text' else kind + 's'}")
+        raise _refuse(
+            path,
+            f"the {kind} is larger than the {_megabytes(SIZE_LIMITS[kind])} limit for "
+            f"{'text files' if kind == 'text' else kind + 's'}",
+        )
     name = os.path.basename(os.path.normpath(path)) or path
     # A file name that is not UTF-8 arrives as surrogates, which neither JSON for the server nor
     # SQLite can carry: undecodable bytes become U+FFFD in the name (the file is read as it is).
@@ -139,17 +152,22 @@ def upload(api: Any, attachment: Attachment) -> str:
     from termchat.ids import checked_id
 
     try:
-        answer = api.upload_file(name=attachment.name, data=attachment.data, mime=attachment.mime,
-                                 purpose=UPLOAD_PURPOSE[attachment.kind])
+        answer = api.upload_file(
+            name=attachment.name, data=attachment.data, mime=attachment.mime, purpose=UPLOAD_PURPOSE[attachment.kind]
+        )
     except NotSupportedError as exc:
         limit = _megabytes(INLINE_IMAGE_LIMIT)
-        raise ApiError(f"this server has no Files API, so {attachment.name} cannot be sent "
-                       f"(only images up to {limit} go without an upload)", status=exc.status) from None
+        raise ApiError(
+            f"this server has no Files API, so {attachment.name} cannot be sent "
+            f"(only images up to {limit} go without an upload)",
+            status=exc.status,
+        ) from None
     return checked_id(answer.get("id"), what="upload: the file")
 
 
-def send_files(api: Any, store: Any, user_id: int | None, new_items: list[dict[str, Any]],
-               files: list[Attachment]) -> list[dict[str, Any]]:
+def send_files(
+    api: Any, store: Any, user_id: int | None, new_items: list[dict[str, Any]], files: list[Attachment]
+) -> list[dict[str, Any]]:
     """A turn's files on their way: upload those that go by id, record their ids with the
     prompt (message `user_id`), and return the turn's input with the prompt's content parts."""
     records = [a.record(upload(api, a) if a.needs_upload else None) for a in files]
@@ -205,24 +223,43 @@ def records_from_parts(parts: list[Any]) -> tuple[str, list[dict[str, Any]]]:
         text = part.get("text")
         if kind == "input_text" and isinstance(text, str):
             head, newline, rest = text.partition("\n")
-            if head.startswith('<file name="') and head.endswith('">') and newline \
-                    and rest.endswith(TEXT_CLOSE):
-                body = rest[:-len(TEXT_CLOSE)]
-                records.append({"name": head[len('<file name="'):-2], "kind": "text", "mime": "text/plain",
-                                "size": len(body.encode("utf-8")), "file_id": None, "text": body})
+            if head.startswith('<file name="') and head.endswith('">') and newline and rest.endswith(TEXT_CLOSE):
+                body = rest[: -len(TEXT_CLOSE)]
+                records.append(
+                    {
+                        "name": head[len('<file name="') : -2],
+                        "kind": "text",
+                        "mime": "text/plain",
+                        "size": len(body.encode("utf-8")),
+                        "file_id": None,
+                        "text": body,
+                    }
+                )
             else:
                 prompt.append(text)
         elif kind == "input_image":
             url = part.get("image_url")
-            record: dict[str, Any] = {"name": "image", "kind": "image", "mime": "", "size": None,
-                                      "file_id": part.get("file_id")}
+            record: dict[str, Any] = {
+                "name": "image",
+                "kind": "image",
+                "mime": "",
+                "size": None,
+                "file_id": part.get("file_id"),
+            }
             if isinstance(url, str) and url.startswith("data:"):
                 record["mime"] = url[5:].split(";", 1)[0]
                 record["data_url"] = url
             records.append(record)
         elif kind == "input_file":
-            records.append({"name": part.get("filename") or "file", "kind": "pdf",
-                            "mime": "application/pdf", "size": None, "file_id": part.get("file_id")})
+            records.append(
+                {
+                    "name": part.get("filename") or "file",
+                    "kind": "pdf",
+                    "mime": "application/pdf",
+                    "size": None,
+                    "file_id": part.get("file_id"),
+                }
+            )
     return "".join(prompt), records
 
 

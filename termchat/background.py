@@ -22,13 +22,14 @@ from termchat.store import COMPLETE, FAILED, INCOMPLETE, INTERRUPTED, JOB_PENDIN
 
 PENDING = JOB_PENDING
 TERMINAL = JOB_TERMINAL
-ZDR_NOTE = ("background mode stores the response on the server (store=true), so it is not "
-            "Zero Data Retention compatible")
-EXPIRED_MESSAGE = ("the server no longer has it (background results are kept about 10 minutes); "
-                   "the prompt is kept, send it again")
+ZDR_NOTE = "background mode stores the response on the server (store=true), so it is not Zero Data Retention compatible"
+EXPIRED_MESSAGE = (
+    "the server no longer has it (background results are kept about 10 minutes); the prompt is kept, send it again"
+)
 
 
 # -- which job, which server ------------------------------------------------------------------
+
 
 def find_job(engine: Engine, job_id: str) -> JobRow:
     job = engine.store.job(job_id)
@@ -45,8 +46,10 @@ def on_this_server(api: Api, job: JobRow) -> bool:
 
 def _check_server(engine: Engine, job: JobRow) -> None:
     if not on_this_server(engine.api, job):
-        raise UsageError(f"job {job.response_id} runs on {job.base_url}, not on {engine.api.server}",
-                         hint=f"follow it with --base-url {job.base_url}")
+        raise UsageError(
+            f"job {job.response_id} runs on {job.base_url}, not on {engine.api.server}",
+            hint=f"follow it with --base-url {job.base_url}",
+        )
 
 
 def _session_for(engine: Engine, job: JobRow) -> Session | None:
@@ -62,8 +65,16 @@ def _session_for(engine: Engine, job: JobRow) -> Session | None:
 
 # -- a job's end: filed once, in one step -----------------------------------------------------
 
-def record_failure(engine: Engine, job: JobRow, status: str, error: str, *,
-                   settled_ok: bool = False, response: dict[str, Any] | None = None) -> str:
+
+def record_failure(
+    engine: Engine,
+    job: JobRow,
+    status: str,
+    error: str,
+    *,
+    settled_ok: bool = False,
+    response: dict[str, Any] | None = None,
+) -> str:
     """Store a job's unhappy end (failed, cancelled, expired) on the job and its reply, keeping
     any partial text, and the usage `response` reports (a cancelled or failed job's tokens are
     billed too). The one place job errors are written: server text is cleaned here, before it
@@ -78,8 +89,14 @@ def record_failure(engine: Engine, job: JobRow, status: str, error: str, *,
         fields.update(priced[1])
         usage = (session.conv, priced[0].input_tokens, priced[0].output_tokens, priced[0].cost_usd)
     spend = orphan_spend(engine, job, response) if usage is None and session is None else None
-    engine.store.file_reply(job.message_id or 0, fields, usage=usage,
-                            job=(job.response_id, status, error), settled_ok=settled_ok, spend=spend)
+    engine.store.file_reply(
+        job.message_id or 0,
+        fields,
+        usage=usage,
+        job=(job.response_id, status, error),
+        settled_ok=settled_ok,
+        spend=spend,
+    )
     return error
 
 
@@ -111,8 +128,9 @@ def failure_line(job_id: str, status: str, error: str | None) -> str:
     return f"job {job_id} {status}: {error or 'no reason given'}"
 
 
-def _settle(engine: Engine, job: JobRow, response: dict[str, Any] | None, *,
-            settled_ok: bool = False) -> Iterator[ev.Event]:
+def _settle(
+    engine: Engine, job: JobRow, response: dict[str, Any] | None, *, settled_ok: bool = False
+) -> Iterator[ev.Event]:
     """File a job's end from the server's answer (None: the server no longer has it)."""
     conv_id = job.conversation_id or ""
     status = "expired" if response is None else response.get("status")
@@ -123,8 +141,9 @@ def _settle(engine: Engine, job: JobRow, response: dict[str, Any] | None, *,
             return
         # The chat was deleted: nothing to file the reply in, but say what it was (and count
         # what it cost: a delete gives no budget back).
-        engine.store.file_reply(0, {}, job=(job.response_id, status, None), settled_ok=settled_ok,
-                                spend=orphan_spend(engine, job, response))
+        engine.store.file_reply(
+            0, {}, job=(job.response_id, status, None), settled_ok=settled_ok, spend=orphan_spend(engine, job, response)
+        )
         from termchat.history import message_text
 
         raw = response.get("output")
@@ -140,8 +159,9 @@ def _settle(engine: Engine, job: JobRow, response: dict[str, Any] | None, *,
         assert response is not None
         raw = response.get("error")
         message = raw.get("message") if isinstance(raw, dict) else None
-        error = record_failure(engine, job, "failed", str(message or "the job failed"), settled_ok=settled_ok,
-                               response=response)
+        error = record_failure(
+            engine, job, "failed", str(message or "the job failed"), settled_ok=settled_ok, response=response
+        )
         status = "failed"
     yield ev.Failed(conv_id, failure_line(job.response_id, status, error), "", 1)
 
@@ -173,19 +193,29 @@ def _checked(job: JobRow, response: dict[str, Any] | None) -> dict[str, Any] | N
     status = response.get("status")
     if status not in PENDING + TERMINAL or status == "expired":
         shown = str(status)[:40] if status is not None else "none"
-        raise ApiError(f"the server answered the poll of job {job.response_id} with no usable "
-                       f"status ({shown!r}); the job is kept as it was")
+        raise ApiError(
+            f"the server answered the poll of job {job.response_id} with no usable "
+            f"status ({shown!r}); the job is kept as it was"
+        )
     return response
 
 
 # -- following a job ----------------------------------------------------------------------------
 
+
 class JobFollower:
     """Follows one job to its end: replays its stream, else polls with back-off, and files the
     end. `stop()` from any thread ends the following at once; the job goes on on the server."""
 
-    def __init__(self, engine: Engine, job_id: str, *, poll: float = 0.5, max_poll: float = 5.0,
-                 sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        job_id: str,
+        *,
+        poll: float = 0.5,
+        max_poll: float = 5.0,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.job = find_job(engine, job_id)
         self.poll = poll
@@ -254,8 +284,9 @@ class JobFollower:
                 if self.stopped:
                     return
                 if exc.status != 404:
-                    raise ApiError(f"could not poll job {job.response_id}: {exc.one_line()}",
-                                   status=exc.status) from None
+                    raise ApiError(
+                        f"could not poll job {job.response_id}: {exc.one_line()}", status=exc.status
+                    ) from None
                 answer = None
             response = _checked(job, answer)
             status = str(response.get("status")) if response is not None else "expired"
@@ -278,6 +309,7 @@ class JobFollower:
 
 
 # -- listing and cancelling -------------------------------------------------------------------
+
 
 def refresh(engine: Engine, jobs: list[JobRow] | None = None) -> list[str]:
     """Ask the server about every pending job of this server, filing the ones that ended.

@@ -31,8 +31,10 @@ class BudgetExceeded(TermchatError):
     def kept_in(self, chat_id: str) -> BudgetExceeded:
         """The same refusal, saying where the prompt is kept and how to send it from there."""
         kept = BudgetExceeded(self.message, period=self.period)
-        kept.hint = (f"the prompt is kept in {chat_id}: `termchat --conversation {chat_id} --resend "
-                     f"--force` sends it, or raise [budget] {self.period}_usd")
+        kept.hint = (
+            f"the prompt is kept in {chat_id}: `termchat --conversation {chat_id} --resend "
+            f"--force` sends it, or raise [budget] {self.period}_usd"
+        )
         return kept
 
 
@@ -60,8 +62,10 @@ class BudgetState:
 
     def describe(self) -> str:
         since = "today" if self.period == "daily" else "this month"
-        text = (f"{format_usd(self.spent_usd)} of the {self.period} budget of "
-                f"{format_usd(self.limit_usd)} spent {since} ({self.share:.0%})")
+        text = (
+            f"{format_usd(self.spent_usd)} of the {self.period} budget of "
+            f"{format_usd(self.limit_usd)} spent {since} ({self.share:.0%})"
+        )
         if self.unpriced_turns:
             text += f"; {self.unpriced_turns} turns priced unknown are not counted"
         return text
@@ -91,8 +95,7 @@ def nearest_limit(store: Any, budget: Any, now: float | None = None) -> BudgetSt
     return max(near, key=lambda s: s.share) if near else None
 
 
-def check_budget(store: Any, budget: Any, *, force: bool = False,
-                 now: float | None = None) -> str | None:
+def check_budget(store: Any, budget: Any, *, force: bool = False, now: float | None = None) -> str | None:
     """Before a turn: raise BudgetExceeded if a limit is spent (unless `force`); return a
     warning line when one is at WARN_SHARE or more (or spent and forced), else None."""
     states = budget_states(store, budget, now)

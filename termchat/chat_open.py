@@ -26,8 +26,9 @@ def make_title(prompt: str) -> str:
     return safe_title(prompt, max_len=TITLE_LENGTH)
 
 
-def open_chat(store: Store, api: Api, ident: str, *, sync: bool,
-              default_model: str) -> tuple[ConversationRow, list[ev.Notice]]:
+def open_chat(
+    store: Store, api: Api, ident: str, *, sync: bool, default_model: str
+) -> tuple[ConversationRow, list[ev.Notice]]:
     """Find a chat by id: locally, else import a `conv_…` id from the server."""
     notices: list[ev.Notice] = []
     conv = store.lookup(ident)
@@ -35,20 +36,19 @@ def open_chat(store: Store, api: Api, ident: str, *, sync: bool,
         if not ident.startswith("conv_") or not is_valid_id(ident):
             raise NotFoundError(f"unknown conversation '{ident}'", hint="see `termchat list`")
         conv = import_conversation(store, api, ident, default_model=default_model)
-        notices.append(ev.Notice(f"imported conversation {ident} from the server "
-                                 f"({conv.message_count} messages)"))
+        notices.append(ev.Notice(f"imported conversation {ident} from the server ({conv.message_count} messages)"))
     elif sync and has_server_copy(conv):
         conv, synced = sync_with_server(store, api, conv)
         notices += synced
     last = store.messages(conv, limit=1)
     job = next((j for j in store.jobs(pending=True) if last and j.message_id == last[0].id), None)
     if job is not None:
-        notices.append(ev.Notice(f"the last reply is background job {job.response_id}, "
-                                 "still running on the server"))
+        notices.append(ev.Notice(f"the last reply is background job {job.response_id}, still running on the server"))
     elif last and last[0].role == "assistant" and last[0].interrupted:
         unanswered = last[0].status == FAILED and not last[0].content and not last[0].response_id
-        notices.append(ev.Notice(f"{UNANSWERED_NOTE} ({last[0].error or 'it failed'})" if unanswered
-                                 else INTERRUPTED_NOTE))
+        notices.append(
+            ev.Notice(f"{UNANSWERED_NOTE} ({last[0].error or 'it failed'})" if unanswered else INTERRUPTED_NOTE)
+        )
     return conv, notices
 
 
@@ -68,8 +68,9 @@ def sync_with_server(store: Store, api: Api, conv: ConversationRow) -> tuple[Con
         if server_copy_gone(api, exc, conv.remote_id):
             notices.append(ev.Notice(gone_message(conv.remote_id or conv.id, sent=False)))
         else:
-            notices.append(ev.Notice(f"could not read the server copy of this chat, showing "
-                                     f"this machine's: {exc.one_line()}"))
+            notices.append(
+                ev.Notice(f"could not read the server copy of this chat, showing this machine's: {exc.one_line()}")
+            )
     else:
         if added:
             notices.append(ev.Notice(f"synced {added} new messages from the server"))
@@ -82,8 +83,9 @@ def import_conversation(store: Store, api: Api, conversation_id: str, *, default
         remote = api.retrieve_conversation(conversation_id)
     except ApiError as exc:
         if exc.status == 404:
-            raise NotFoundError(f"unknown conversation '{conversation_id}': not in the local store "
-                                "and the server does not know it") from None
+            raise NotFoundError(
+                f"unknown conversation '{conversation_id}': not in the local store and the server does not know it"
+            ) from None
         raise
     items = api.conversation_items(conversation_id)
     metadata = remote.get("metadata")
@@ -93,15 +95,22 @@ def import_conversation(store: Store, api: Api, conversation_id: str, *, default
     # Metadata comes from whoever wrote the conversation: keep only a clean title and a
     # model name that looks like one.
     title = make_title(str(metadata.get("title") or "")) or next(
-        (make_title(r["content"]) for r in rows if r["role"] == "user"), conversation_id)
+        (make_title(r["content"]) for r in rows if r["role"] == "user"), conversation_id
+    )
     model = str(metadata.get("model") or "")
     if not MODEL_NAME.fullmatch(model):
         model = default_model
     parent, turn = read_lineage(metadata)
     conv = store.create_conversation(
-        mode="conversation", model=model, title=title,
-        id=conversation_id, remote_id=conversation_id,
-        created_at=float(remote.get("created_at") or time.time()), parent_id=parent, fork_turn=turn)
+        mode="conversation",
+        model=model,
+        title=title,
+        id=conversation_id,
+        remote_id=conversation_id,
+        created_at=float(remote.get("created_at") or time.time()),
+        parent_id=parent,
+        fork_turn=turn,
+    )
     store.replace_messages(conv, rows)
     return store.reload(conv)
 

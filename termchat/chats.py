@@ -70,6 +70,7 @@ def delete_server_conversation(api: Any, remote_id: str, *, timeout: float | Non
 # Not dataclasses: the app imports this module at start-up, where a dataclass costs more to
 # define than the first frame can spare.
 
+
 class PendingDelete(NamedTuple):
     """A chat deleted from view, kept in the store until its undo window passes."""
 
@@ -83,11 +84,11 @@ class ServerDelete:
     __slots__ = ("title", "remote_id", "note", "severity", "shown")
 
     def __init__(self, title: str, remote_id: str) -> None:
-        self.title = title          # already made safe (safe_title)
+        self.title = title  # already made safe (safe_title)
         self.remote_id = remote_id
-        self.note = ""              # the outcome, one line, once known
+        self.note = ""  # the outcome, one line, once known
         self.severity = "information"
-        self.shown = False          # told the user (in the app, or printed once it has closed)
+        self.shown = False  # told the user (in the app, or printed once it has closed)
 
     def __repr__(self) -> str:
         return f"ServerDelete({self.title!r}, {self.remote_id!r}, note={self.note!r})"
@@ -95,8 +96,10 @@ class ServerDelete:
 
 def _kept_on_server(job: ServerDelete, why: str) -> str:
     remote_id = strip_control(job.remote_id)
-    return (f"“{job.title}” was deleted here, but its server conversation {remote_id} was not: "
-            f"{why} · to retry: termchat rm --remote {remote_id}")
+    return (
+        f"“{job.title}” was deleted here, but its server conversation {remote_id} was not: "
+        f"{why} · to retry: termchat rm --remote {remote_id}"
+    )
 
 
 class Deletions:
@@ -159,8 +162,11 @@ class Deletions:
         except Exception as exc:  # never a traceback, never an exception's text (it may hold a key)
             job.note, job.severity = _kept_on_server(job, type(exc).__name__), "error"
         else:
-            job.note = (f"deleted “{job.title}” on the server too ({remote_id})" if deleted else
-                        f"note: the server no longer has {remote_id} (“{job.title}”); nothing left to delete")
+            job.note = (
+                f"deleted “{job.title}” on the server too ({remote_id})"
+                if deleted
+                else f"note: the server no longer has {remote_id} (“{job.title}”); nothing left to delete"
+            )
 
     def told(self, job: ServerDelete) -> bool:
         """Mark `job`'s outcome as told to the user; False if it was already."""
@@ -180,8 +186,7 @@ class Deletions:
             if job.shown:
                 continue
             if not job.note and not interrupted:
-                write(_line(f"deleting the server conversation {strip_control(job.remote_id)} "
-                            f"(“{job.title}”)…"))
+                write(_line(f"deleting the server conversation {strip_control(job.remote_id)} (“{job.title}”)…"))
                 try:
                     self.delete_on_server(job, timeout=EXIT_DELETE_TIMEOUT)
                 except KeyboardInterrupt:

@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         found = _find_subcommand(args_list)
         if found is not None:
             index, entry = found
-            args = _sub_parser(entry).parse_args(args_list[:index] + args_list[index + 1:])
+            args = _sub_parser(entry).parse_args(args_list[:index] + args_list[index + 1 :])
             args.command = entry.name
         else:
             args = _root_parser().parse_args(args_list)
@@ -127,10 +127,17 @@ def _check_text(args: argparse.Namespace) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    flag = {"prompt": "-p", "text": "the prompt", "id": "the id", "query": "the query",
-                            "action": "the action", "options": "-o"}.get(name, "--" + name.replace("_", "-"))
-                    raise UsageError(f"{flag} is not valid UTF-8 text",
-                                     hint="check the shell's or the terminal's encoding") from None
+                    flag = {
+                        "prompt": "-p",
+                        "text": "the prompt",
+                        "id": "the id",
+                        "query": "the query",
+                        "action": "the action",
+                        "options": "-o",
+                    }.get(name, "--" + name.replace("_", "-"))
+                    raise UsageError(
+                        f"{flag} is not valid UTF-8 text", hint="check the shell's or the terminal's encoding"
+                    ) from None
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -181,8 +188,10 @@ def read_stdin(*, say_when_slow: bool = False) -> str | None:
             break
         size += len(chunk)
         if size > STDIN_LIMIT:
-            raise UsageError(f"stdin is larger than the {STDIN_LIMIT // (1024 * 1024)} MB limit",
-                             hint="trim the input or send a summary")
+            raise UsageError(
+                f"stdin is larger than the {STDIN_LIMIT // (1024 * 1024)} MB limit",
+                hint="trim the input or send a summary",
+            )
         chunks.append(chunk)
     data = b"".join(chunks)
     if b"\x00" in data:
@@ -223,8 +232,10 @@ def _positional_prompt(args: argparse.Namespace) -> None:
 
         close = get_close_matches(word.lower(), [entry.name for entry in SUBCOMMANDS], n=1, cutoff=0.75)
         if close:
-            raise UsageError(f"'{word}' is not a subcommand; did you mean `termchat {close[0]}`?",
-                             hint=f"to send it as a prompt: termchat -p {word}")
+            raise UsageError(
+                f"'{word}' is not a subcommand; did you mean `termchat {close[0]}`?",
+                hint=f"to send it as a prompt: termchat -p {word}",
+            )
     args.prompt = text
 
 
@@ -248,7 +259,7 @@ def _chat(ctx: Any, args: argparse.Namespace) -> int:
     if args.estimate and not one_shot:
         raise UsageError("--estimate needs a prompt: -p TEXT or piped stdin")
     if args.attach and not one_shot:
-        raise UsageError("-a goes with a prompt: termchat -a FILE \"TEXT\" (or -p TEXT, or piped stdin)")
+        raise UsageError('-a goes with a prompt: termchat -a FILE "TEXT" (or -p TEXT, or piped stdin)')
     if args.attach and args.estimate:
         raise UsageError("--estimate does not count attachments; leave out -a to estimate the text")
     if not one_shot:

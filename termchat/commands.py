@@ -41,7 +41,7 @@ def find_or_import(ctx: Any, ident: str) -> ConversationRow:
 def _most_recent(store: Store) -> ConversationRow:
     conv = store.most_recent()
     if conv is None:
-        raise NotFoundError("no chats yet, so no last one", hint="start one with termchat \"TEXT\"")
+        raise NotFoundError("no chats yet, so no last one", hint='start one with termchat "TEXT"')
     return conv
 
 
@@ -97,8 +97,10 @@ def rm_cmd(ctx: Any, args: argparse.Namespace) -> int:
             server_only.append(ident)  # deleted here already (say, by the app): the server copy
             continue
         if conv is None:
-            raise NotFoundError(f"unknown conversation '{ident}'" + (
-                "; nothing was deleted" if len(args.id) > 1 else ""), hint="see `termchat list`")
+            raise NotFoundError(
+                f"unknown conversation '{ident}'" + ("; nothing was deleted" if len(args.id) > 1 else ""),
+                hint="see `termchat list`",
+            )
         if all(conv.pk != seen.pk for seen in chats):
             chats.append(conv)
     for conv in chats:
@@ -125,8 +127,7 @@ def _rm_server_only(ctx: Any, remote_id: str) -> int:
     from termchat.chats import delete_server_conversation
 
     if not delete_server_conversation(ctx.api, remote_id):
-        raise NotFoundError(f"unknown conversation '{remote_id}'",
-                            hint="neither this machine nor the server has it")
+        raise NotFoundError(f"unknown conversation '{remote_id}'", hint="neither this machine nor the server has it")
     say(f"deleted {remote_id} on the server (it was no longer stored here)")
     return 0
 
@@ -175,7 +176,7 @@ def search_cmd(ctx: Any, args: argparse.Namespace) -> int:
 
     query = " ".join(args.query)
     if search.match_expression(query) is None:
-        raise UsageError("nothing to search for: give a word or a \"phrase\"")
+        raise UsageError('nothing to search for: give a word or a "phrase"')
     if args.limit < 1:
         raise UsageError(f"--limit must be at least 1, got {args.limit}")
     hits = ctx.store.search(query, limit=args.limit)

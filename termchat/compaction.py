@@ -48,8 +48,14 @@ def compact_conversation(engine: CompactionContext, conv: ConversationRow) -> st
     if conv.mode == "conversation":
         seed = [history.input_item(item) for item in output]
         remote = engine.api.create_conversation(
-            metadata={"title": conv.title[:512], "model": conv.model, "client": "termchat",
-                      "compacted_from": conv.remote_id or conv.id}, items=seed)
+            metadata={
+                "title": conv.title[:512],
+                "model": conv.model,
+                "client": "termchat",
+                "compacted_from": conv.remote_id or conv.id,
+            },
+            items=seed,
+        )
         updates = {"id": remote["id"], "remote_id": remote["id"]}
     elif conv.mode == "chain":
         updates = {"last_response_id": None}
@@ -58,12 +64,21 @@ def compact_conversation(engine: CompactionContext, conv: ConversationRow) -> st
     # Billed like a turn of the chat's model (no tool fees): priced, it counts in `usage` and
     # budgets; a model without a price leaves it "priced unknown", never $0.
     cost = turn_cost(conv.model, usage, (), overrides=engine.pricing).total_usd if usage else None
-    store.add_message(conv, history.COMPACTION,
-                      f"compacted {len(window)} items into {kept} user messages + 1 compaction item",
-                      items=output, usage=usage, cost_usd=cost)
+    store.add_message(
+        conv,
+        history.COMPACTION,
+        f"compacted {len(window)} items into {kept} user messages + 1 compaction item",
+        items=output,
+        usage=usage,
+        cost_usd=cost,
+    )
     if usage:
-        store.add_usage(conv, input_tokens=token_count(usage.get("input_tokens")),
-                        output_tokens=token_count(usage.get("output_tokens")), cost_usd=cost)
+        store.add_usage(
+            conv,
+            input_tokens=token_count(usage.get("input_tokens")),
+            output_tokens=token_count(usage.get("output_tokens")),
+            cost_usd=cost,
+        )
     if updates:
         conv = store.update_conversation(conv, **updates)
     note = f" (now {conv.id})" if "id" in updates else ""

@@ -32,13 +32,25 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
-    "DEFAULT_MODEL", "MODELS", "STATE_MODES", "BudgetSettings", "CompactionSettings", "Config",
-    "McpServer", "ModelInfo", "base_model_name", "ensure_data_dir", "load_config", "model_info",
-    "save_config", "validate_base_url",
+    "DEFAULT_MODEL",
+    "MODELS",
+    "STATE_MODES",
+    "BudgetSettings",
+    "CompactionSettings",
+    "Config",
+    "McpServer",
+    "ModelInfo",
+    "base_model_name",
+    "ensure_data_dir",
+    "load_config",
+    "model_info",
+    "save_config",
+    "validate_base_url",
 ]
 
 
 # --- reading and writing ----------------------------------------------------------------------
+
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read the config file (missing = defaults) and apply environment overrides.
@@ -128,8 +140,10 @@ def save_config(config_path: Path, updates: Mapping[str, Any]) -> None:
             return
         if "#" in text:
             keys = ", ".join(sorted(updates))
-            raise ConfigError(f"config error: {config_path} was not changed: setting {keys} would "
-                              "rewrite it and lose its comments; set it there by hand")
+            raise ConfigError(
+                f"config error: {config_path} was not changed: setting {keys} would "
+                "rewrite it and lose its comments; set it there by hand"
+            )
     write_toml(target, merged)
 
 

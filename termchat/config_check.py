@@ -33,8 +33,15 @@ def _http_url(url: str) -> str | None:
         port = parts.port  # raises ValueError for a bad port
     except ValueError:
         return None
-    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname or "@" in parts.netloc
-            or parts.query or parts.fragment or url.endswith(("?", "#")) or port == 0):
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+        or url.endswith(("?", "#"))
+        or port == 0
+    ):
         return None
     return url.rstrip("/")
 
@@ -48,8 +55,10 @@ def validate_base_url(url: str, *, what: str = "--base-url") -> str:
     normalised = _http_url(url)
     if normalised is None:
         if _has_userinfo(url):
-            raise ConfigError(f"{what} must not contain a user name or password, got "
-                              f"{masked_url(url)!r}", hint="give the API key with OPENAI_API_KEY or --api-key")
+            raise ConfigError(
+                f"{what} must not contain a user name or password, got {masked_url(url)!r}",
+                hint="give the API key with OPENAI_API_KEY or --api-key",
+            )
         raise ConfigError(f"{what} must be an http(s) URL, got {url!r}")
     return normalised
 
@@ -76,8 +85,7 @@ def masked_url(url: str) -> str:
 
 
 def _type_name(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string",
-             list: "an array", dict: "a table"}
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
     return names.get(type(value), "a date/time")
 
 
@@ -88,8 +96,7 @@ class _Reader:
         self.path = path
         self.warnings: list[str] = []
 
-    def fail(self, key: str, expected: str, value: object | None = None, *,
-             show_value: bool = True) -> ConfigError:
+    def fail(self, key: str, expected: str, value: object | None = None, *, show_value: bool = True) -> ConfigError:
         got = ""
         if value is not None:
             shown = f" {value!r}" if show_value and isinstance(value, (str, int, float)) else ""
@@ -102,9 +109,14 @@ class _Reader:
     def unknown(self, table: Mapping[str, Any], known: tuple[str, ...], prefix: str = "") -> None:
         for key in table:
             if key == "api_key" or key in _SECRET_KEYS and prefix.startswith("mcp_servers"):
-                self.warn(f"{prefix}{key} ignored: secrets are never read from the config file"
-                          + (" (set OPENAI_API_KEY)" if key == "api_key" else
-                             " (name an environment variable in headers_env)"))
+                self.warn(
+                    f"{prefix}{key} ignored: secrets are never read from the config file"
+                    + (
+                        " (set OPENAI_API_KEY)"
+                        if key == "api_key"
+                        else " (name an environment variable in headers_env)"
+                    )
+                )
             elif key not in known:
                 self.warn(f"unknown key {prefix}{key} ignored")
 
@@ -131,8 +143,22 @@ class _Reader:
         return float(value)
 
 
-_TOP_KEYS = ("model", "state", "instructions", "tools", "tool_choice", "theme", "keymap",
-             "compaction", "mcp_servers", "pricing", "budget", "base_url", "notify", "aliases")
+_TOP_KEYS = (
+    "model",
+    "state",
+    "instructions",
+    "tools",
+    "tool_choice",
+    "theme",
+    "keymap",
+    "compaction",
+    "mcp_servers",
+    "pricing",
+    "budget",
+    "base_url",
+    "notify",
+    "aliases",
+)
 _MCP_KEYS = ("label", "url", "allowed_tools", "require_approval", "headers_env")
 _SECRET_KEYS = ("api_key", "headers", "authorization", "token")
 _PRICE_KEYS = ("input", "cached_input", "output")
@@ -163,18 +189,15 @@ def settings_from_document(doc: Mapping[str, Any], path: Path) -> tuple[dict[str
         normalised = _http_url(url) if isinstance(url, str) else None
         if normalised is None:
             if _has_userinfo(url):
-                raise r.fail("base_url", "an http(s) URL without a user name or password",
-                             masked_url(url))
+                raise r.fail("base_url", "an http(s) URL without a user name or password", masked_url(url))
             raise r.fail("base_url", "an http(s) URL", url)
         out["base_url"] = normalised
     if "keymap" in doc:
         keymap = r.table(doc["keymap"], "keymap")
-        out["keymap"] = frozen_dict(
-            {k: r.string(v, f"keymap.{k}").strip() for k, v in keymap.items()})
+        out["keymap"] = frozen_dict({k: r.string(v, f"keymap.{k}").strip() for k, v in keymap.items()})
     if "aliases" in doc:
         aliases = r.table(doc["aliases"], "aliases")
-        out["aliases"] = frozen_dict(
-            {k: r.string(v, f"aliases.{k}").strip() for k, v in aliases.items()})
+        out["aliases"] = frozen_dict({k: r.string(v, f"aliases.{k}").strip() for k, v in aliases.items()})
     if "compaction" in doc:
         out["compaction"] = _compaction(r, r.table(doc["compaction"], "compaction"))
     if "mcp_servers" in doc:
@@ -184,8 +207,7 @@ def settings_from_document(doc: Mapping[str, Any], path: Path) -> tuple[dict[str
     if "budget" in doc:
         budget = r.table(doc["budget"], "budget")
         r.unknown(budget, ("daily_usd", "monthly_usd"), "budget.")
-        limits = {key: r.number(budget[key], f"budget.{key}") for key in ("daily_usd", "monthly_usd")
-                  if key in budget}
+        limits = {key: r.number(budget[key], f"budget.{key}") for key in ("daily_usd", "monthly_usd") if key in budget}
         if any(usd == 0 for usd in limits.values()):
             key = next(k for k, usd in limits.items() if usd == 0)
             raise r.fail(f"budget.{key}", "a positive number of USD", budget[key])
@@ -206,8 +228,7 @@ def _compaction(r: _Reader, table: dict[str, Any]) -> CompactionSettings:
     if not isinstance(enabled, bool):
         raise r.fail("compaction.enabled", "true or false", enabled)
     threshold = table.get("threshold", 0.8)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
-            or not 0 < threshold <= 1:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise r.fail("compaction.threshold", "a number in (0, 1]", threshold)
     mode = table.get("mode", "client")
     if mode not in ("client", "server"):
@@ -232,23 +253,36 @@ def _mcp_servers(r: _Reader, value: object) -> tuple[McpServer, ...]:
         url = _http_url(table["url"])
         if url is None:
             shown = masked_url(table["url"]) if _has_userinfo(table["url"]) else table["url"]
-            raise r.fail(f"{key}.url", "an http(s) URL without a user name or password"
-                         if _has_userinfo(table["url"]) else "an http(s) URL", shown)
+            raise r.fail(
+                f"{key}.url",
+                "an http(s) URL without a user name or password" if _has_userinfo(table["url"]) else "an http(s) URL",
+                shown,
+            )
         allowed = table.get("allowed_tools")
         headers_env = table.get("headers_env")
-        if headers_env is not None and (not isinstance(headers_env, str)
-                                        or not re.match(ENV_NAME_PATTERN, headers_env)):
+        if headers_env is not None and (
+            not isinstance(headers_env, str) or not re.match(ENV_NAME_PATTERN, headers_env)
+        ):
             # Never echo it: someone may have pasted the secret itself here.
-            raise r.fail(f"{key}.headers_env", "the NAME of an environment variable "
-                         "(e.g. MY_MCP_TOKEN), not its value", headers_env, show_value=False)
-        servers.append(McpServer(
-            label=label,
-            url=url,
-            allowed_tools=None if allowed is None else r.strings(allowed, f"{key}.allowed_tools"),
-            require_approval=r.string(table.get("require_approval", "always"),  # type: ignore[arg-type]
-                                      f"{key}.require_approval", choices=APPROVAL_MODES),
-            headers_env=headers_env,
-        ))
+            raise r.fail(
+                f"{key}.headers_env",
+                "the NAME of an environment variable (e.g. MY_MCP_TOKEN), not its value",
+                headers_env,
+                show_value=False,
+            )
+        servers.append(
+            McpServer(
+                label=label,
+                url=url,
+                allowed_tools=None if allowed is None else r.strings(allowed, f"{key}.allowed_tools"),
+                require_approval=r.string(
+                    table.get("require_approval", "always"),  # type: ignore[arg-type]
+                    f"{key}.require_approval",
+                    choices=APPROVAL_MODES,
+                ),
+                headers_env=headers_env,
+            )
+        )
     return tuple(servers)
 
 
@@ -265,8 +299,7 @@ def _pricing(r: _Reader, table: dict[str, Any]) -> dict[str, Any]:
             r.unknown(row, _PRICE_KEYS, f"{key}.")
             for required in ("input", "output"):
                 if required not in row:
-                    raise ConfigError(f"config error: {r.path}: {key}.{required} is missing "
-                                      "(USD per 1M tokens)")
+                    raise ConfigError(f"config error: {r.path}: {key}.{required} is missing (USD per 1M tokens)")
             models[name] = {k: r.number(row[k], f"{key}.{k}") for k in _PRICE_KEYS if k in row}
         out["models"] = models
     if "tools" in table:
@@ -279,7 +312,7 @@ def _pricing(r: _Reader, table: dict[str, Any]) -> dict[str, Any]:
         if "code_interpreter" in tools:
             tiers = r.table(tools["code_interpreter"], "pricing.tools.code_interpreter")
             checked["code_interpreter"] = {
-                tier: r.number(v, f"pricing.tools.code_interpreter.{tier}")
-                for tier, v in tiers.items()}
+                tier: r.number(v, f"pricing.tools.code_interpreter.{tier}") for tier, v in tiers.items()
+            }
         out["tools"] = checked
     return out

@@ -60,6 +60,6 @@ def _trailing_comment(line: str, key: str) -> str | None:
             continue
         if key in parsed:
             rest = body[cut:]
-            spaces = body[:cut][len(body[:cut].rstrip()):]
+            spaces = body[:cut][len(body[:cut].rstrip()) :]
             return spaces + rest if rest else ""
     return None

@@ -74,10 +74,13 @@ class McpServer:
             except ValueError:
                 parsed = None
             if not isinstance(parsed, dict) or not all(
-                    isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+                isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
+            ):
                 # The value is a secret: name the variable, never echo its content.
-                raise ConfigError(f"${self.headers_env} (MCP server '{self.label}') must be "
-                                  "a token or a JSON object of string headers")
+                raise ConfigError(
+                    f"${self.headers_env} (MCP server '{self.label}') must be "
+                    "a token or a JSON object of string headers"
+                )
             return dict(parsed)
         token = raw if raw.lower().startswith("bearer ") else f"Bearer {raw}"
         return {"Authorization": token}

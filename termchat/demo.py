@@ -26,8 +26,11 @@ export OPENAI_API_KEY=sk-...   # then plain `termchat` talks to OpenAI
 
 SAMPLES = (
     ("Welcome to termchat", "What is this?", WELCOME),
-    ("Shell one-liners", "How do I count lines in all .py files?",
-     "Use `find` and `wc`:\n\n```sh\nfind . -name '*.py' -print0 | xargs -0 wc -l | tail -1\n```\n"),
+    (
+        "Shell one-liners",
+        "How do I count lines in all .py files?",
+        "Use `find` and `wc`:\n\n```sh\nfind . -name '*.py' -print0 | xargs -0 wc -l | tail -1\n```\n",
+    ),
 )
 
 

@@ -54,9 +54,18 @@ class Capabilities:
 class Engine:
     """Shared dependencies: the store, the API client and the defaults from the config."""
 
-    def __init__(self, store: Store, api: Api, *, model: str, mode: str = DEFAULT_STATE_MODE,
-                 instructions: str | None = None, pricing: dict[str, Any] | None = None,
-                 mcp_servers: tuple[Any, ...] = (), compaction: Any = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        api: Api,
+        *,
+        model: str,
+        mode: str = DEFAULT_STATE_MODE,
+        instructions: str | None = None,
+        pricing: dict[str, Any] | None = None,
+        mcp_servers: tuple[Any, ...] = (),
+        compaction: Any = None,
+    ) -> None:
         self.store = store
         self.api = api
         self.model = model
@@ -122,9 +131,15 @@ class Engine:
 class Session:
     """One chat. `send` runs a turn and yields events; `stop` ends a running turn."""
 
-    def __init__(self, engine: Engine, conv: ConversationRow | None = None, *,
-                 mode: str | None = None, model: str | None = None,
-                 settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        conv: ConversationRow | None = None,
+        *,
+        mode: str | None = None,
+        model: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         self.engine = engine
         self.conv = conv
         self.mode = mode or (conv.mode if conv else engine.mode)
@@ -136,8 +151,7 @@ class Session:
         if self.mode not in STATE_MODES:
             raise TermchatError(f"unknown state mode '{self.mode}' (choose from {', '.join(STATE_MODES)})")
         if conv and (conv.mode != self.mode or conv.model != self.model or settings):
-            self.conv = engine.store.update_conversation(conv, mode=self.mode, model=self.model,
-                                                         settings=self.settings)
+            self.conv = engine.store.update_conversation(conv, mode=self.mode, model=self.model, settings=self.settings)
 
     @property
     def store(self) -> Store:
@@ -152,8 +166,9 @@ class Session:
 
     # -- one turn ---------------------------------------------------------------------------
 
-    def send(self, prompt: str, options: TurnOptions | None = None, *,
-             saved_id: int | None = None) -> Iterator[ev.Event]:
+    def send(
+        self, prompt: str, options: TurnOptions | None = None, *, saved_id: int | None = None
+    ) -> Iterator[ev.Event]:
         """Send a user prompt; the prompt is saved before anything goes over the network
         (`saved_id`: it already is, as the message with that id, e.g. with its new chat)."""
         options = options or TurnOptions()
@@ -166,8 +181,9 @@ class Session:
                 self.store.update_message(saved_id, attachments=records)
         yield from self._turn([{"role": "user", "content": prompt}], user_id, options)
 
-    def submit(self, prompt: str, options: TurnOptions | None = None, *,
-               saved_id: int | None = None) -> Iterator[ev.Event]:
+    def submit(
+        self, prompt: str, options: TurnOptions | None = None, *, saved_id: int | None = None
+    ) -> Iterator[ev.Event]:
         """Send a prompt as a background job (`send` with `background`): the server runs it on
         its own; `termchat.background` follows it to its end, now or from a later process."""
         options = dataclasses.replace(options or TurnOptions(), background=True)
@@ -189,8 +205,13 @@ class Session:
             raise TermchatError("empty prompt: nothing to send")
         if self.conv is None:
             self.conv, message_id = self.store.create_conversation_with_prompt(
-                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=self.settings,
-                attachments=attachments)
+                prompt,
+                mode=self.mode,
+                model=self.model,
+                title=make_title(prompt),
+                settings=self.settings,
+                attachments=attachments,
+            )
             return message_id
         return self.store.add_message(self.conv, "user", prompt, attachments=attachments)
 
@@ -214,22 +235,34 @@ class Session:
         if len(last) < 2:
             return None
         prompt, reply = last
-        if (prompt.role != "user" or reply.role != "assistant" or reply.status != FAILED
-                or reply.content or reply.response_id or reply.usage):
+        if (
+            prompt.role != "user"
+            or reply.role != "assistant"
+            or reply.status != FAILED
+            or reply.content
+            or reply.response_id
+            or reply.usage
+        ):
             return None
         return prompt.content, prompt.id, reply.id
 
-    def answer_approvals(self, decisions: dict[str, bool],
-                         options: TurnOptions | None = None) -> Iterator[ev.Event]:
+    def answer_approvals(self, decisions: dict[str, bool], options: TurnOptions | None = None) -> Iterator[ev.Event]:
         """Answer MCP approval requests (request id -> approve?) and stream what follows."""
         if self.conv is None or not decisions:
             raise TermchatError("no approval requests to answer")
-        items = [{"type": "mcp_approval_response", "approval_request_id": rid, "approve": bool(ok)}
-                 for rid, ok in decisions.items()]
+        items = [
+            {"type": "mcp_approval_response", "approval_request_id": rid, "approve": bool(ok)}
+            for rid, ok in decisions.items()
+        ]
         yield from self._turn(items, None, options or TurnOptions(), carried=items)
 
-    def _turn(self, new_items: list[dict[str, Any]], user_id: int | None, options: TurnOptions,
-              carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
+    def _turn(
+        self,
+        new_items: list[dict[str, Any]],
+        user_id: int | None,
+        options: TurnOptions,
+        carried: list[dict[str, Any]] | None = None,
+    ) -> Iterator[ev.Event]:
         """A turn's one life, foreground or background: reply row, server conversation, request,
         then a stream (foreground) or a job (background), and the reply filed or kept on failure."""
         self._stop.clear()
@@ -251,8 +284,10 @@ class Session:
             if self.mode == "chain":
                 lock = ChatLock(self.store.path.parent, conv.pk)
                 if not lock.try_acquire():
-                    yield ev.Notice("waiting for the other termchat to finish its turn in this chat "
-                                    "(chain mode: one turn at a time)")
+                    yield ev.Notice(
+                        "waiting for the other termchat to finish its turn in this chat "
+                        "(chain mode: one turn at a time)"
+                    )
                     lock.acquire(self._stop)
                 self.conv = self.store.reload(conv)  # continue from the turn that just finished
             if options.attachments:
@@ -350,7 +385,8 @@ class Session:
             try:
                 remote = self.engine.api.create_conversation(
                     metadata={"title": conv.title[:512], "model": self.model, "client": "termchat"},
-                    items=history.window(earlier) or None)
+                    items=history.window(earlier) or None,
+                )
             except NotSupportedError:
                 self.engine.capabilities.conversations = False
             else:
@@ -361,8 +397,9 @@ class Session:
             server = self.engine.api.base_url or "https://api.openai.com/v1"
             if not self.store.note_once(f"no conversations API at {server}"):
                 return None  # said once already, to this machine's user
-            return ev.Notice("this server has no Conversations API; using local mode "
-                             "(the full history is sent each turn)")
+            return ev.Notice(
+                "this server has no Conversations API; using local mode (the full history is sent each turn)"
+            )
         self.mode = "local"
         self.conv = self.store.update_conversation(conv, mode="local")
         return None
@@ -370,26 +407,46 @@ class Session:
     def estimate_request(self, prompt: str, options: TurnOptions | None = None) -> dict[str, Any]:
         """The request a turn with `prompt` would send now; nothing is saved or sent. A chat
         with no server state yet (new, or switching to `conversation`) sends its history."""
-        return self._request([{"role": "user", "content": prompt}], options or TurnOptions(),
-                             unsaved=True)
+        return self._request([{"role": "user", "content": prompt}], options or TurnOptions(), unsaved=True)
 
-    def _request(self, new_items: list[dict[str, Any]], options: TurnOptions, *,
-                 unsaved: bool = False) -> dict[str, Any]:
+    def _request(
+        self, new_items: list[dict[str, Any]], options: TurnOptions, *, unsaved: bool = False
+    ) -> dict[str, Any]:
         conv = self.conv
         assert conv is not None or unsaved
         engine = self.engine
         compaction = engine.compaction
-        window = engine.context_window(self.model) if compaction and getattr(compaction, "enabled", False) \
-            and getattr(compaction, "mode", "") == "server" else None
-        defaults = RequestDefaults(engine.instructions, engine.with_secrets, engine.is_reasoning_model(self.model),
-                                   int(compaction.threshold * window) if window else None)
-        return build_request(mode=self.mode, model=None if self._prompt_chooses_model else self.model,
-                             settings=self.settings, conv=conv,
-                             transcript=lambda: self.store.messages(conv) if conv else [],
-                             new_items=new_items, options=options, defaults=defaults, unsaved=unsaved)
+        window = (
+            engine.context_window(self.model)
+            if compaction and getattr(compaction, "enabled", False) and getattr(compaction, "mode", "") == "server"
+            else None
+        )
+        defaults = RequestDefaults(
+            engine.instructions,
+            engine.with_secrets,
+            engine.is_reasoning_model(self.model),
+            int(compaction.threshold * window) if window else None,
+        )
+        return build_request(
+            mode=self.mode,
+            model=None if self._prompt_chooses_model else self.model,
+            settings=self.settings,
+            conv=conv,
+            transcript=lambda: self.store.messages(conv) if conv else [],
+            new_items=new_items,
+            options=options,
+            defaults=defaults,
+            unsaved=unsaved,
+        )
 
-    def _run(self, params: dict[str, Any], reply_id: int, text: list[str],
-             options: TurnOptions, carried: list[dict[str, Any]]) -> Iterator[ev.Event]:
+    def _run(
+        self,
+        params: dict[str, Any],
+        reply_id: int,
+        text: list[str],
+        options: TurnOptions,
+        carried: list[dict[str, Any]],
+    ) -> Iterator[ev.Event]:
         stream = self.engine.api.stream_response(params, on_open=self._opened)
         try:
             yield from self.consume(stream, reply_id, text, options, carried=carried)
@@ -401,9 +458,15 @@ class Session:
         if self._stop.is_set():  # stopped while the request was being sent
             self.engine.api.abort(http)
 
-    def consume(self, stream: Iterator[Any], reply_id: int, text: list[str],
-                options: TurnOptions, job_id: str | None = None,
-                carried: list[dict[str, Any]] | None = None) -> Iterator[ev.Event]:
+    def consume(
+        self,
+        stream: Iterator[Any],
+        reply_id: int,
+        text: list[str],
+        options: TurnOptions,
+        job_id: str | None = None,
+        carried: list[dict[str, Any]] | None = None,
+    ) -> Iterator[ev.Event]:
         """Turn SDK stream events into domain events, saving the reply as it grows."""
         from termchat.reply_saver import ReplySaver
 
@@ -418,8 +481,7 @@ class Session:
             saver.changed()
 
         try:
-            yield from translate(stream, state, stopped=self._stop.is_set, on_created=on_created,
-                                 on_text=on_text)
+            yield from translate(stream, state, stopped=self._stop.is_set, on_created=on_created, on_text=on_text)
         finally:
             saver.close()
             close = getattr(stream, "close", None)
@@ -433,9 +495,17 @@ class Session:
             raise ApiError("the stream ended before the reply finished (no terminal event)")
         yield from self.finish(state.final, reply_id, text, state.items, carried or [], state.refusal)
 
-    def finish(self, final: dict[str, Any], reply_id: int, text: list[str],
-               items: dict[str, dict[str, Any]], carried: list[dict[str, Any]] | None = None,
-               refusal: bool = False, *, settled_ok: bool = False) -> Iterator[ev.Event]:
+    def finish(
+        self,
+        final: dict[str, Any],
+        reply_id: int,
+        text: list[str],
+        items: dict[str, dict[str, Any]],
+        carried: list[dict[str, Any]] | None = None,
+        refusal: bool = False,
+        *,
+        settled_ok: bool = False,
+    ) -> Iterator[ev.Event]:
         """File a finished response (completed or incomplete) as the reply: text, items, usage,
         cost, and its job's end, in one store transaction. The last step of every turn."""
         store = self.store
@@ -443,10 +513,14 @@ class Session:
         assert conv is not None
         raw_output = final.get("output")
         output = [i for i in raw_output if isinstance(i, dict)] if isinstance(raw_output, list) else []
-        other_items = (carried or []) + ([i for i in output if i.get("type") != "message"]
-                                         or list(items.values()))
-        refusal = refusal or any(part.get("type") == "refusal" for i in output if i.get("type") == "message"
-                                 for part in i.get("content") or [] if isinstance(part, dict))
+        other_items = (carried or []) + ([i for i in output if i.get("type") != "message"] or list(items.values()))
+        refusal = refusal or any(
+            part.get("type") == "refusal"
+            for i in output
+            if i.get("type") == "message"
+            for part in i.get("content") or []
+            if isinstance(part, dict)
+        )
         full_text = "".join(text)
         if not full_text:  # a non-streaming server, or text only in the final object
             full_text = "".join(history.message_text(i) for i in output if i.get("type") == "message")
@@ -455,30 +529,52 @@ class Session:
         usage = priced[0] if priced else None
         response_id = final.get("id") if isinstance(final.get("id"), str) else None
         job = (response_id, status, None) if response_id and store.job(response_id) is not None else None
-        store.file_reply(reply_id, {"content": full_text,
-                                    "status": COMPLETE if status == "completed" else INCOMPLETE,
-                                    "response_id": response_id, "items": other_items,
-                                    **(priced[1] if priced else {})},
-                         usage=(conv, usage.input_tokens, usage.output_tokens, usage.cost_usd) if usage else None,
-                         job=job, settled_ok=settled_ok)
+        store.file_reply(
+            reply_id,
+            {
+                "content": full_text,
+                "status": COMPLETE if status == "completed" else INCOMPLETE,
+                "response_id": response_id,
+                "items": other_items,
+                **(priced[1] if priced else {}),
+            },
+            usage=(conv, usage.input_tokens, usage.output_tokens, usage.cost_usd) if usage else None,
+            job=job,
+            settled_ok=settled_ok,
+        )
         if self.mode == "chain" and response_id:
             self.conv = store.update_conversation(conv, last_response_id=response_id)
         else:
             self.conv = store.reload(conv)
         ran_on = final.get("model")
-        if self._prompt_chooses_model and isinstance(ran_on, str) and MODEL_NAME.fullmatch(ran_on) \
-                and ran_on != self.conv.model:  # the stored prompt's model: show that one
+        if (
+            self._prompt_chooses_model
+            and isinstance(ran_on, str)
+            and MODEL_NAME.fullmatch(ran_on)
+            and ran_on != self.conv.model
+        ):  # the stored prompt's model: show that one
             self.model = ran_on
             self.conv = store.update_conversation(self.conv, model=ran_on)
         details = final.get("incomplete_details")
         reason = details.get("reason") if isinstance(details, dict) else None
         if usage is not None:
             yield usage
-        approvals = [ev.ApprovalRequested(i.get("id", ""), i.get("server_label", ""), i.get("name", ""),
-                                          i.get("arguments", "")) for i in output
-                     if i.get("type") == "mcp_approval_request"]
-        yield ev.Finished(self.conv.id, response_id, status, full_text, usage, reason,
-                          items=other_items, refusal=refusal, approvals=approvals)
+        approvals = [
+            ev.ApprovalRequested(i.get("id", ""), i.get("server_label", ""), i.get("name", ""), i.get("arguments", ""))
+            for i in output
+            if i.get("type") == "mcp_approval_request"
+        ]
+        yield ev.Finished(
+            self.conv.id,
+            response_id,
+            status,
+            full_text,
+            usage,
+            reason,
+            items=other_items,
+            refusal=refusal,
+            approvals=approvals,
+        )
 
     @property
     def _prompt_chooses_model(self) -> bool:
@@ -488,8 +584,13 @@ class Session:
     def price(self, response: dict[str, Any]) -> tuple[ev.Usage, dict[str, Any]] | None:
         """A response's usage with its cost (None: the price is unknown), and the reply's fields
         that record them; None if the server reported no usage."""
-        return price(response, self.model, prompt_chooses_model=self._prompt_chooses_model,
-                     overrides=self.engine.pricing, tier=memory_tier(self.settings.get("tools") or []))
+        return price(
+            response,
+            self.model,
+            prompt_chooses_model=self._prompt_chooses_model,
+            overrides=self.engine.pricing,
+            tier=memory_tier(self.settings.get("tools") or []),
+        )
 
     def count_usage(self, reply_id: int, response: dict[str, Any]) -> None:
         """File the usage of a reply that did not finish (failed, cancelled) if the server sent
@@ -497,8 +598,9 @@ class Session:
         priced = self.price(response)
         if priced is not None and self.conv is not None:
             usage, fields = priced
-            self.store.file_reply(reply_id, fields,
-                                  usage=(self.conv, usage.input_tokens, usage.output_tokens, usage.cost_usd))
+            self.store.file_reply(
+                reply_id, fields, usage=(self.conv, usage.input_tokens, usage.output_tokens, usage.cost_usd)
+            )
 
     def _mark(self, reply_id: int, text: list[str], status: str, error: str) -> None:
         try:

@@ -19,8 +19,19 @@ from termchat.pricing import apply_overrides, format_usd, model_price
 
 # The request fields /responses/input_tokens takes; the rest (store, include, stream…) do not
 # change what the input costs.
-COUNTED_FIELDS = ("model", "input", "instructions", "tools", "tool_choice", "conversation",
-                  "previous_response_id", "reasoning", "text", "parallel_tool_calls", "truncation")
+COUNTED_FIELDS = (
+    "model",
+    "input",
+    "instructions",
+    "tools",
+    "tool_choice",
+    "conversation",
+    "previous_response_id",
+    "reasoning",
+    "text",
+    "parallel_tool_calls",
+    "truncation",
+)
 
 
 @dataclass(frozen=True)
@@ -31,13 +42,20 @@ class Estimate:
     input_usd: float | None  # at the uncached input price; None if the model has no price
 
     def to_json(self) -> dict[str, Any]:
-        return {"type": "estimate", "model": self.model, "mode": self.mode,
-                "input_tokens": self.input_tokens,
-                "input_usd": None if self.input_usd is None else round(self.input_usd, 9)}
+        return {
+            "type": "estimate",
+            "model": self.model,
+            "mode": self.mode,
+            "input_tokens": self.input_tokens,
+            "input_usd": None if self.input_usd is None else round(self.input_usd, 9),
+        }
 
     def line(self) -> str:
-        cost = (f"{format_usd(self.input_usd)} input" if self.input_usd is not None
-                else f"input cost unknown (no price for {self.model})")
+        cost = (
+            f"{format_usd(self.input_usd)} input"
+            if self.input_usd is not None
+            else f"input cost unknown (no price for {self.model})"
+        )
         return f"{self.input_tokens:,} input tokens, {cost} ({self.model}, {self.mode} mode)"
 
 
@@ -55,8 +73,10 @@ def estimate_turn(ctx: Any, args: argparse.Namespace, prompt: str) -> Estimate:
     if args.conversation:
         conv = ctx.store.lookup(args.conversation)
         if conv is None:
-            raise NotFoundError(f"unknown conversation '{args.conversation}'",
-                                hint="--estimate counts chats this machine has; see `termchat list`")
+            raise NotFoundError(
+                f"unknown conversation '{args.conversation}'",
+                hint="--estimate counts chats this machine has; see `termchat list`",
+            )
     elif args.continue_:
         conv = ctx.store.most_recent()
         if conv is None:
@@ -71,8 +91,15 @@ def estimate_turn(ctx: Any, args: argparse.Namespace, prompt: str) -> Estimate:
     return estimate_session(ctx.api, session, prompt, options, ctx.config.pricing)
 
 
-def estimate_session(api: Any, session: Any, prompt: str, options: Any = None,
-                     pricing: dict[str, Any] | None = None, *, timeout: float | None = None) -> Estimate:
+def estimate_session(
+    api: Any,
+    session: Any,
+    prompt: str,
+    options: Any = None,
+    pricing: dict[str, Any] | None = None,
+    *,
+    timeout: float | None = None,
+) -> Estimate:
     """Count `prompt` as `session` (an `engine.Session`, as the turn would run) would send it
     next, priced with the config's `[pricing]` overrides; nothing is saved or sent. `timeout`:
     one attempt bounded so (see `Api.count_input_tokens`)."""

@@ -124,5 +124,19 @@ class Failed:
     interrupted: bool = False
 
 
-Event = (Notice | TurnStarted | ResponseCreated | JobStarted | JobStatus | TextDelta | ReasoningDelta | ItemStarted
-         | ItemFinished | Citation | ApprovalRequested | Usage | Finished | Failed)
+Event = (
+    Notice
+    | TurnStarted
+    | ResponseCreated
+    | JobStarted
+    | JobStatus
+    | TextDelta
+    | ReasoningDelta
+    | ItemStarted
+    | ItemFinished
+    | Citation
+    | ApprovalRequested
+    | Usage
+    | Finished
+    | Failed
+)

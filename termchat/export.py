@@ -22,7 +22,7 @@ def _stamp(ts: float) -> str:
 
 
 def _status_note(message: MessageRow) -> str:
-    """" (interrupted)", " (failed: why)", " (incomplete)" after an unfinished reply's heading."""
+    """ " (interrupted)", " (failed: why)", " (incomplete)" after an unfinished reply's heading."""
     if message.role == "assistant" and message.interrupted:
         status = "interrupted" if message.status in ("streaming", "interrupted") else message.status
         error = f": {strip_control(message.error)}" if message.error and message.status == "failed" else ""
@@ -34,9 +34,11 @@ def write_transcript(store: Store, conv: ConversationRow, out: TextIO) -> None:
     """The plain-text transcript of `termchat show`: a heading per message, then its text."""
     from termchat.render_items import describe_item
 
-    out.write(f"{strip_control(conv.title)}\n{strip_control(conv.id)} · {strip_control(conv.mode)} · "
-              f"{strip_control(conv.model)} · "
-              f"{conv.input_tokens + conv.output_tokens} tokens\n")
+    out.write(
+        f"{strip_control(conv.title)}\n{strip_control(conv.id)} · {strip_control(conv.mode)} · "
+        f"{strip_control(conv.model)} · "
+        f"{conv.input_tokens + conv.output_tokens} tokens\n"
+    )
     settings = describe(conv.settings)
     if settings:
         out.write(f"settings: {strip_control(settings)}\n")
@@ -44,8 +46,9 @@ def write_transcript(store: Store, conv: ConversationRow, out: TextIO) -> None:
         if message.role == COMPACTION:
             out.write("\n── context compacted here ──\n")
             continue
-        out.write(f"\n── {ROLE_NAMES.get(message.role, message.role)} · {_stamp(message.created_at)}"
-                  f"{_status_note(message)}\n")
+        out.write(
+            f"\n── {ROLE_NAMES.get(message.role, message.role)} · {_stamp(message.created_at)}{_status_note(message)}\n"
+        )
         for item in message.items:
             out.write(f"   [{strip_control(describe_item(item))}]\n")
         out.write(strip_control(message.content).rstrip("\n") + "\n")
@@ -57,22 +60,36 @@ def export_markdown(store: Store, conv: ConversationRow) -> str:
     """A readable, faithful Markdown transcript: roles, timestamps, items, text verbatim."""
     from termchat.render_items import describe_item
 
-    lines = [f"# {strip_control(conv.title) or strip_control(conv.id)}", "",
-             f"- id: `{strip_control(conv.id)}`", f"- mode: {strip_control(conv.mode)}",
-             f"- model: {strip_control(conv.model)}",
-             *([f"- settings: {strip_control(describe(conv.settings))}"] if describe(conv.settings) else []),
-             f"- created: {_stamp(conv.created_at)}", f"- updated: {_stamp(conv.updated_at)}",
-             f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
-             "- cost: unknown" if conv.cost_usd is None else f"- cost: ${conv.cost_usd:.4f}", ""]
+    lines = [
+        f"# {strip_control(conv.title) or strip_control(conv.id)}",
+        "",
+        f"- id: `{strip_control(conv.id)}`",
+        f"- mode: {strip_control(conv.mode)}",
+        f"- model: {strip_control(conv.model)}",
+        *([f"- settings: {strip_control(describe(conv.settings))}"] if describe(conv.settings) else []),
+        f"- created: {_stamp(conv.created_at)}",
+        f"- updated: {_stamp(conv.updated_at)}",
+        f"- tokens: {conv.input_tokens} in / {conv.output_tokens} out",
+        "- cost: unknown" if conv.cost_usd is None else f"- cost: ${conv.cost_usd:.4f}",
+        "",
+    ]
     if conv.parent_id:
         lines[-1:] = [f"- forked from: `{conv.parent_id}` at turn {conv.fork_turn}", ""]
     for message in store.iter_all_messages(conv):
         if message.role == COMPACTION:
-            lines += ["---", "", "*Context compacted here: earlier turns were summarised for the model; "
-                      "the transcript above is kept.*", "", "---", ""]
+            lines += [
+                "---",
+                "",
+                "*Context compacted here: earlier turns were summarised for the model; the transcript above is kept.*",
+                "",
+                "---",
+                "",
+            ]
             continue
-        lines += [f"## {ROLE_NAMES.get(message.role, message.role)} — {_stamp(message.created_at)}"
-                  f"{_status_note(message)}", ""]
+        lines += [
+            f"## {ROLE_NAMES.get(message.role, message.role)} — {_stamp(message.created_at)}{_status_note(message)}",
+            "",
+        ]
         for item in message.items:
             lines += [f"> {strip_control(describe_item(item))}", ""]
         lines += [strip_control(message.content).rstrip("\n"), ""]

@@ -51,8 +51,9 @@ def fork_title(title: str, turn: int) -> str:
     return f"{base}{_FORK_SUFFIX}{turn})"
 
 
-def fork_chat(engine: Engine, conv: ConversationRow, at: int | None = None, *,
-              from_start: bool = False) -> ConversationRow:
+def fork_chat(
+    engine: Engine, conv: ConversationRow, at: int | None = None, *, from_start: bool = False
+) -> ConversationRow:
     """Fork `conv` at user turn `at` (default: its last turn); returns the new chat.
 
     `from_start` allows `at` = 0, a fork before the first turn (the app's edit of a first
@@ -65,8 +66,9 @@ def fork_chat(engine: Engine, conv: ConversationRow, at: int | None = None, *,
             items = engine.api.conversation_items(conv.remote_id)
         except ApiError as exc:
             if exc.status == 404:
-                raise NotFoundError(f"the server no longer has {conv.remote_id}, so it cannot be "
-                                    "forked; nothing was created") from None
+                raise NotFoundError(
+                    f"the server no longer has {conv.remote_id}, so it cannot be forked; nothing was created"
+                ) from None
             raise
         engine.adopt_server_items(conv, items)
     messages = store.messages(conv)
@@ -75,19 +77,31 @@ def fork_chat(engine: Engine, conv: ConversationRow, at: int | None = None, *,
         raise UsageError(f"{conv.id} has no turns to fork yet")
     turn = turns if at is None else at
     if not (0 if from_start else 1) <= turn <= turns:
-        raise UsageError(f"--at {turn} is out of range: {conv.id} has {turns} turn"
-                         f"{'s' if turns != 1 else ''} (1..{turns})")
-    kept = messages[:turn_end(messages, turn)]
+        raise UsageError(
+            f"--at {turn} is out of range: {conv.id} has {turns} turn{'s' if turns != 1 else ''} (1..{turns})"
+        )
+    kept = messages[: turn_end(messages, turn)]
     title = fork_title(conv.title, turn)
-    fields: dict[str, Any] = {"mode": conv.mode, "model": conv.model, "title": title,
-                              "settings": conv.settings, "parent_id": conv.id, "fork_turn": turn}
+    fields: dict[str, Any] = {
+        "mode": conv.mode,
+        "model": conv.model,
+        "title": title,
+        "settings": conv.settings,
+        "parent_id": conv.id,
+        "fork_turn": turn,
+    }
     remote_id = None
     if conv.mode == "conversation":
         sent = [m for m in kept if not (m.role == "assistant" and m.status == STREAMING)]
         remote = engine.api.create_conversation(
-            metadata={"title": title[:512], "model": conv.model, "client": "termchat",
-                      **lineage_metadata(conv.remote_id or conv.id, turn)},
-            items=history.window(sent) or None)
+            metadata={
+                "title": title[:512],
+                "model": conv.model,
+                "client": "termchat",
+                **lineage_metadata(conv.remote_id or conv.id, turn),
+            },
+            items=history.window(sent) or None,
+        )
         remote_id = fields["id"] = fields["remote_id"] = remote["id"]
     elif conv.mode == "chain":
         fields["last_response_id"] = _chain_head(kept)
@@ -116,10 +130,16 @@ def _chain_head(kept: list[MessageRow]) -> str | None:
 def _copied(message: MessageRow) -> dict[str, Any]:
     """A message for the fork's transcript. Its usage and cost stay with the original: the fork
     did not spend them, and `termchat usage` and budgets would count them twice."""
-    return {"role": message.role, "content": message.content,
-            "status": INTERRUPTED if message.status == STREAMING else message.status,
-            "response_id": message.response_id, "items": message.items, "error": message.error,
-            "attachments": message.attachments, "created_at": message.created_at}
+    return {
+        "role": message.role,
+        "content": message.content,
+        "status": INTERRUPTED if message.status == STREAMING else message.status,
+        "response_id": message.response_id,
+        "items": message.items,
+        "error": message.error,
+        "attachments": message.attachments,
+        "created_at": message.created_at,
+    }
 
 
 def _delete_quietly(engine: Engine, remote_id: str) -> None:
@@ -130,6 +150,7 @@ def _delete_quietly(engine: Engine, remote_id: str) -> None:
 
 
 # -- alternatives: the chats that share a chat's turns up to some point ----------------------
+
 
 def turn_of(messages: list[MessageRow], message_id: int) -> int:
     """The user turn a message belongs to (its own number for a prompt, its prompt's for a

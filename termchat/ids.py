@@ -22,6 +22,5 @@ def is_valid_id(value: object) -> bool:
 def checked_id(value: object, *, what: str) -> str:
     """`value` if it is a plain id, else an `ApiError` saying that `what` came with a bad id."""
     if not is_valid_id(value):
-        raise ApiError(f"{what} came with an invalid id from the server "
-                       "(expected letters, digits, '_' and '-' only)")
+        raise ApiError(f"{what} came with an invalid id from the server (expected letters, digits, '_' and '-' only)")
     return value  # type: ignore[return-value]

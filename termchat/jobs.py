@@ -19,8 +19,16 @@ from termchat.redact import redact
 from termchat.sanitize import safe_json, strip_control
 
 
-def start_background(ctx: Any, session: Any, prompt: str, options: Any,
-                     writer: PlainWriter | JsonWriter, *, wait: bool, saved_id: int | None = None) -> int:
+def start_background(
+    ctx: Any,
+    session: Any,
+    prompt: str,
+    options: Any,
+    writer: PlainWriter | JsonWriter,
+    *,
+    wait: bool,
+    saved_id: int | None = None,
+) -> int:
     from termchat import background
 
     notices: list[ev.Notice] = []
@@ -41,18 +49,24 @@ def start_background(ctx: Any, session: Any, prompt: str, options: Any,
     for notice in notices:
         say(notice.message, level="note")
     if isinstance(writer, JsonWriter):
-        writer.write({"type": "job", "id": job.response_id, "status": job.status,
-                      "conversation_id": job.conversation_id})
+        writer.write(
+            {"type": "job", "id": job.response_id, "status": job.status, "conversation_id": job.conversation_id}
+        )
     elif not wait:
         sys.stdout.write(job.response_id + "\n")
         sys.stdout.flush()
     if not wait:
-        say(f"job {job.response_id} {job.status}; `termchat jobs wait {job.response_id}` follows it "
-            f"({background.ZDR_NOTE})")
+        say(
+            f"job {job.response_id} {job.status}; `termchat jobs wait {job.response_id}` follows it "
+            f"({background.ZDR_NOTE})"
+        )
         return 0
-    return _follow(session.engine, job.response_id, writer,
-                   announce=f"job {job.response_id} {job.status}; waiting for it "
-                            "(Ctrl+C stops waiting, the job goes on)")
+    return _follow(
+        session.engine,
+        job.response_id,
+        writer,
+        announce=f"job {job.response_id} {job.status}; waiting for it (Ctrl+C stops waiting, the job goes on)",
+    )
 
 
 def _follow(engine: Any, job_id: str, writer: Any, announce: str | None = None) -> int:
@@ -71,8 +85,10 @@ def _follow(engine: Any, job_id: str, writer: Any, announce: str | None = None) 
             if isinstance(event, ev.Finished) and event.status == "incomplete":
                 # The state line below says it; the writer's own note would be a second line.
                 writer.handle(dataclasses.replace(event, status="completed"))
-                say(f"job {job_id} is incomplete ({event.reason or 'cut short'}): the partial reply is kept",
-                    level="error")
+                say(
+                    f"job {job_id} is incomplete ({event.reason or 'cut short'}): the partial reply is kept",
+                    level="error",
+                )
                 return 1
             writer.handle(event)
     except KeyboardInterrupt:
@@ -99,8 +115,10 @@ def list_jobs(ctx: Any, *, as_json: bool) -> int:
         say("no background jobs")
         return 0
     for job in jobs:
-        line = (f"{job.response_id}  {job.status:<11}  {relative_time(job.created_at, now):>9}  "
-                f"{job.conversation_id or '(chat deleted)'}")
+        line = (
+            f"{job.response_id}  {job.status:<11}  {relative_time(job.created_at, now):>9}  "
+            f"{job.conversation_id or '(chat deleted)'}"
+        )
         if engine is not None and not background.on_this_server(engine.api, job):
             line += f"  (on another server: {job.base_url})"
         if job.error:

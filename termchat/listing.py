@@ -36,8 +36,13 @@ def plain_lines(rows: list[tuple[str, float, str, str]], now: float) -> str:
     """`id  age  mode  title` lines from (id, updated_at, mode, title or None); titles made safe."""
     rows = [(_safe(cid), updated, _safe(mode), title) for cid, updated, mode, title in rows]
     width = max(len(r[0]) for r in rows)
-    return "\n".join(f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title or '')}"
-                     for cid, updated, mode, title in rows) + "\n"
+    return (
+        "\n".join(
+            f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title or '')}"
+            for cid, updated, mode, title in rows
+        )
+        + "\n"
+    )
 
 
 def _safe(title: str) -> str:
@@ -73,9 +78,11 @@ def fast_list(argv: list[str]) -> int | None:
     sqlite3 = store_fast_read.sqlite_module()
     columns = LISTED_SELECT if as_json else "id, updated_at, mode, title"
     try:
-        rows = store_fast_read.read(path, lambda db: db.execute(
-            f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?", (limit,)).fetchall(),
-            timeout=LOCK_WAIT)
+        rows = store_fast_read.read(
+            path,
+            lambda db: db.execute(f"SELECT {columns} FROM conversations {NEWEST_FIRST} LIMIT ?", (limit,)).fetchall(),
+            timeout=LOCK_WAIT,
+        )
         if rows is None:
             return None
     except sqlite3.Error as exc:

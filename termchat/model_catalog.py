@@ -22,8 +22,9 @@ CACHE_MAX_AGE = 24 * 3600  # seconds: a server's model list changes a few times 
 MAX_CACHED_SERVERS = 20  # servers remembered; the least recently fetched is dropped
 
 
-def cached_models(data_dir: Path, server: str, *, now: float | None = None,
-                  max_age: float = CACHE_MAX_AGE) -> list[str] | None:
+def cached_models(
+    data_dir: Path, server: str, *, now: float | None = None, max_age: float = CACHE_MAX_AGE
+) -> list[str] | None:
     """The model ids cached for `server`, or None if there are none younger than `max_age`."""
     entry = _read_cache(data_dir).get(server)
     if not isinstance(entry, dict):
@@ -46,9 +47,8 @@ def save_models(data_dir: Path, server: str, models: list[str], *, now: float | 
     cache = _read_cache(data_dir)
     cache[server] = {"fetched_at": time.time() if now is None else now, "models": list(models)}
     if len(cache) > MAX_CACHED_SERVERS:
-        oldest = sorted(cache, key=lambda s: cache[s].get("fetched_at", 0)
-                        if isinstance(cache[s], dict) else 0)
-        for stale in oldest[:len(cache) - MAX_CACHED_SERVERS]:
+        oldest = sorted(cache, key=lambda s: cache[s].get("fetched_at", 0) if isinstance(cache[s], dict) else 0)
+        for stale in oldest[: len(cache) - MAX_CACHED_SERVERS]:
             del cache[stale]
     try:
         write_private_file(data_dir / CACHE_FILE, json.dumps(cache, indent=1).encode())
@@ -87,9 +87,16 @@ def models_cmd(ctx: Any, args: argparse.Namespace) -> int:
     for alias, target in ctx.config.aliases.items():
         aliases.setdefault(target, []).append(alias)
     if args.json:
-        rows = [{"id": m["id"], "owned_by": m["owned_by"], "created": m["created"],
-                 "default": m["id"] == default, "aliases": sorted(aliases.get(m["id"], []))}
-                for m in models]
+        rows = [
+            {
+                "id": m["id"],
+                "owned_by": m["owned_by"],
+                "created": m["created"],
+                "default": m["id"] == default,
+                "aliases": sorted(aliases.get(m["id"], [])),
+            }
+            for m in models
+        ]
         sys.stdout.write(safe_json(rows, indent=2) + "\n")
         return 0
     if not models:
@@ -97,12 +104,16 @@ def models_cmd(ctx: Any, args: argparse.Namespace) -> int:
         return 0
     width = max(len(m["id"]) for m in models)
     for m in models:
-        notes = (["default"] if m["id"] == default else []) + \
-            [f"alias {strip_control(a)}" for a in sorted(aliases.get(m["id"], []))]
+        notes = (["default"] if m["id"] == default else []) + [
+            f"alias {strip_control(a)}" for a in sorted(aliases.get(m["id"], []))
+        ]
         mark = "*" if m["id"] == default else " "
         line = f"{mark} {m['id']:<{width}}  {', '.join(notes)}" if notes else f"{mark} {m['id']}"
         sys.stdout.write(line.rstrip() + "\n")
     if default not in {m["id"] for m in models}:
-        say(f"the default model {strip_control(default)} is not in this server's list "
-            "(set `model` in the config, or use -m)", level="note")
+        say(
+            f"the default model {strip_control(default)} is not in this server's list "
+            "(set `model` in the config, or use -m)",
+            level="note",
+        )
     return 0

@@ -64,8 +64,10 @@ def _tool_settings(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
         settings["tool_choice"] = None
     elif args.tool:
         if "file_search" in args.tool:
-            raise UsageError("file_search needs vector store ids: --tool file_search:VS_ID[,VS_ID]"
-                             f" (this account has: {_vector_store_names(ctx)})")
+            raise UsageError(
+                "file_search needs vector store ids: --tool file_search:VS_ID[,VS_ID]"
+                f" (this account has: {_vector_store_names(ctx)})"
+            )
         tools = [parse_tool(spec, ctx.config.mcp_servers) for spec in args.tool]
         settings["tools"] = tools
     if args.instructions:
@@ -129,8 +131,9 @@ def run_one_shot(ctx: Any, args: argparse.Namespace, prompt: str) -> int:
         # Nothing is sent, but the prompt (piped stdin included) is kept in its chat as a turn
         # the server never answered, the way a refused request keeps it; --resend sends it.
         session, _ = resolve_session(ctx, args)
-        session.keep_unsent(prompt, f"not sent: {refused.message}",
-                            [a.record() for a in getattr(args, "attachments", [])])
+        session.keep_unsent(
+            prompt, f"not sent: {refused.message}", [a.record() for a in getattr(args, "attachments", [])]
+        )
         raise refused.kept_in(session.conv.id) from None
     if warning:
         say(warning, level="warning")
@@ -149,14 +152,17 @@ def resend_one_shot(ctx: Any, args: argparse.Namespace) -> int:
     conv = session.conv
     unsent = session.unsent_prompt()
     if conv is None or unsent is None:
-        raise UsageError(f"nothing to resend in {conv.id if conv else 'this chat'}: its last prompt "
-                         "was answered", hint="give a new prompt with -p TEXT")
+        raise UsageError(
+            f"nothing to resend in {conv.id if conv else 'this chat'}: its last prompt was answered",
+            hint="give a new prompt with -p TEXT",
+        )
     prompt, saved_id, failed_reply = unsent
     files = (ctx.store.message(saved_id).attachments or []) if not getattr(args, "attachments", []) else []
     if files:  # their content is not kept for a later send: the files must be given again
         names = ", ".join(str(f.get("name") or "file") for f in files)
-        raise UsageError(f"the prompt to resend had files attached ({names})",
-                         hint="give them again: --resend -a FILE for each")
+        raise UsageError(
+            f"the prompt to resend had files attached ({names})", hint="give them again: --resend -a FILE for each"
+        )
     notices = [n for n in notices if not n.message.startswith(UNANSWERED_NOTE)]  # being resent now
     try:
         warning = check_budget(ctx.store, ctx.config.budget, force=args.force)
@@ -169,8 +175,9 @@ def resend_one_shot(ctx: Any, args: argparse.Namespace) -> int:
     return _send(ctx, args, session, notices, prompt, saved_id=saved_id)
 
 
-def _send(ctx: Any, args: argparse.Namespace, session: Any, notices: list[ev.Notice], prompt: str,
-          saved_id: int | None = None) -> int:
+def _send(
+    ctx: Any, args: argparse.Namespace, session: Any, notices: list[ev.Notice], prompt: str, saved_id: int | None = None
+) -> int:
     from termchat.engine import TurnOptions
 
     options = TurnOptions(background=args.background, attachments=getattr(args, "attachments", []))
@@ -253,8 +260,7 @@ def _ctrl_c_stops(session: Any) -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
-                     writer: Any) -> dict[str, bool]:
+def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None, writer: Any) -> dict[str, bool]:
     """Approve or deny MCP tool calls: by --approve-mcp, else by asking on the terminal."""
     from termchat.sanitize import strip_control
 
@@ -268,8 +274,10 @@ def decide_approvals(requests: list[ev.ApprovalRequested], policy: str | None,
             tty = None
     try:
         for request in requests:
-            what = (f"MCP server '{strip_control(request.server_label)}' wants to run "
-                    f"{strip_control(request.tool_name)}({strip_control(request.arguments)[:200]})")
+            what = (
+                f"MCP server '{strip_control(request.server_label)}' wants to run "
+                f"{strip_control(request.tool_name)}({strip_control(request.arguments)[:200]})"
+            )
             if policy in ("always", "never"):
                 decisions[request.request_id] = policy == "always"
             elif tty is not None:

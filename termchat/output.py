@@ -66,8 +66,11 @@ class PlainWriter:
         self.err_tty = err.isatty()
         # Event types have no subclasses: one lookup by type instead of an isinstance chain.
         self._handlers: dict[type, Callable[[Any], None]] = {
-            ev.TextDelta: self._on_text, ev.Notice: self._on_notice, ev.ItemFinished: self._on_item,
-            ev.Citation: self.citations.append, ev.Finished: self._on_finished,
+            ev.TextDelta: self._on_text,
+            ev.Notice: self._on_notice,
+            ev.ItemFinished: self._on_item,
+            ev.Citation: self.citations.append,
+            ev.Finished: self._on_finished,
             ev.Failed: self._on_failed,
         }
 
@@ -112,8 +115,10 @@ class PlainWriter:
                 body = event.text
             self._text(strip_control(body))
         if self.citations:
-            self._text("\n\n" + "\n".join(f"[{c.number}] {strip_control(c.title)} <{strip_control(c.url)}>"
-                                          for c in self.citations))
+            self._text(
+                "\n\n"
+                + "\n".join(f"[{c.number}] {strip_control(c.title)} <{strip_control(c.url)}>" for c in self.citations)
+            )
         self._end_line()
         if event.status == "incomplete":
             self.status(f"note: the reply is incomplete ({event.reason or 'cut off'})")
@@ -163,8 +168,7 @@ class JsonWriter:
             from termchat.redact import redact_value
 
             fields = redact_value(fields)
-        data = {"type": "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"),
-                **fields}
+        data = {"type": "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_"), **fields}
         self.write(data)
 
     def write(self, data: dict[str, Any]) -> None:

@@ -174,8 +174,10 @@ def open_private_text(path: str) -> TextIO:
     return open(fd, "w", encoding="utf-8")
 
 
-_TOML_POSITION = (r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)"
-                  r"|(?P<end>end of document))\)$")
+_TOML_POSITION = (
+    r"^(?P<msg>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)"
+    r"|(?P<end>end of document))\)$"
+)
 
 
 MAX_CONFIG_BYTES = 1024 * 1024  # a settings file; anything bigger is not one
@@ -210,8 +212,7 @@ def read_settings_file(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes | Non
                 return b"".join(chunks)
             size += len(chunk)
             if size > limit:
-                raise ConfigError(f"config error: {path} is larger than {limit // 1024} KB; "
-                                  "it is not a settings file")
+                raise ConfigError(f"config error: {path} is larger than {limit // 1024} KB; it is not a settings file")
             chunks.append(chunk)
     except OSError as exc:
         raise ConfigError(f"config error: cannot read {path}: {exc.strerror or exc}") from None

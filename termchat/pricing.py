@@ -20,9 +20,20 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
     from typing import Any
 
-__all__ = ["DEFAULT_PRICES", "FILE_SEARCH_STORAGE_NOTE", "PRICES_AS_OF", "Cost", "ModelPrice",
-           "PriceTable", "apply_overrides", "container_price", "format_usd", "model_price",
-           "token_count", "turn_cost"]
+__all__ = [
+    "DEFAULT_PRICES",
+    "FILE_SEARCH_STORAGE_NOTE",
+    "PRICES_AS_OF",
+    "Cost",
+    "ModelPrice",
+    "PriceTable",
+    "apply_overrides",
+    "container_price",
+    "format_usd",
+    "model_price",
+    "token_count",
+    "turn_cost",
+]
 
 PRICES_AS_OF = "2026-11-01"
 
@@ -51,14 +62,16 @@ class PriceTable:
 # checked against the pricing page and overridden in config when they change. One row per
 # model in termchat.config.MODELS; dated snapshots ("gpt-4o-2024-08-06") use their base row.
 DEFAULT_PRICES = PriceTable(
-    models=MappingProxyType({
-        "gpt-5.2": ModelPrice(1.75, 0.175, 14.00),
-        "gpt-5-mini": ModelPrice(0.25, 0.025, 2.00),
-        "gpt-5-nano": ModelPrice(0.05, 0.005, 0.40),
-        "gpt-4.1": ModelPrice(2.00, 0.50, 8.00),
-        "gpt-4o": ModelPrice(2.50, 1.25, 10.00),
-        "o4-mini": ModelPrice(1.10, 0.275, 4.40),
-    }),
+    models=MappingProxyType(
+        {
+            "gpt-5.2": ModelPrice(1.75, 0.175, 14.00),
+            "gpt-5-mini": ModelPrice(0.25, 0.025, 2.00),
+            "gpt-5-nano": ModelPrice(0.05, 0.005, 0.40),
+            "gpt-4.1": ModelPrice(2.00, 0.50, 8.00),
+            "gpt-4o": ModelPrice(2.50, 1.25, 10.00),
+            "o4-mini": ModelPrice(1.10, 0.275, 4.40),
+        }
+    ),
     web_search_per_1k=10.00,
     file_search_per_1k=2.50,
     container_per_session=MappingProxyType({"1g": 0.03, "4g": 0.12, "16g": 0.48, "64g": 1.92}),
@@ -91,12 +104,14 @@ class Cost:
         def add(a: float | None, b: float | None) -> float | None:
             return None if a is None or b is None else a + b
 
-        return Cost(add(self.input_usd, other.input_usd), add(self.output_usd, other.output_usd),
-                    add(self.tools_usd, other.tools_usd))
+        return Cost(
+            add(self.input_usd, other.input_usd),
+            add(self.output_usd, other.output_usd),
+            add(self.tools_usd, other.tools_usd),
+        )
 
 
-def apply_overrides(overrides: Mapping[str, Any] | None,
-                    base: PriceTable = DEFAULT_PRICES) -> PriceTable:
+def apply_overrides(overrides: Mapping[str, Any] | None, base: PriceTable = DEFAULT_PRICES) -> PriceTable:
     """`base` with the config file's `[pricing]` overrides applied (as checked by config).
 
     `models.<name>` = {input, output, cached_input?} (USD per 1M tokens; cached_input defaults
@@ -113,8 +128,7 @@ def apply_overrides(overrides: Mapping[str, Any] | None,
         models[name] = ModelPrice(float(row["input"]), float(cached), float(row["output"]))
     tools = overrides.get("tools") or {}
     containers = dict(base.container_per_session)
-    containers.update({tier: float(usd) for tier, usd in
-                       (tools.get("code_interpreter") or {}).items()})
+    containers.update({tier: float(usd) for tier, usd in (tools.get("code_interpreter") or {}).items()})
     return PriceTable(
         models=MappingProxyType(models),
         web_search_per_1k=float(tools.get("web_search", base.web_search_per_1k)),
@@ -154,12 +168,17 @@ def container_price(tier: str, overrides: Mapping[str, Any] | None = None) -> fl
     return apply_overrides(overrides).container_per_session.get(tier)
 
 
-def turn_cost(model: str, usage: Mapping[str, Any] | None, output_items: Iterable[Any],
-              overrides: Mapping[str, Any] | None = None, *,
-              containers: Mapping[str, str] | None = None,
-              default_tier: str = DEFAULT_MEMORY_TIER,
-              billed_containers: Collection[str] = (),
-              prices: PriceTable | None = None) -> Cost:
+def turn_cost(
+    model: str,
+    usage: Mapping[str, Any] | None,
+    output_items: Iterable[Any],
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    containers: Mapping[str, str] | None = None,
+    default_tier: str = DEFAULT_MEMORY_TIER,
+    billed_containers: Collection[str] = (),
+    prices: PriceTable | None = None,
+) -> Cost:
     """The cost of one response from its `usage` and `output` items.
 
     Cached input tokens (usage.input_tokens_details.cached_tokens) are billed at the cached
@@ -176,8 +195,7 @@ def turn_cost(model: str, usage: Mapping[str, Any] | None, output_items: Iterabl
     output_usd: float | None = None
     if price is not None and usage is not None:
         input_tokens = token_count(_field(usage, "input_tokens"))
-        cached = min(token_count(_field(_field(usage, "input_tokens_details"), "cached_tokens")),
-                     input_tokens)
+        cached = min(token_count(_field(_field(usage, "input_tokens_details"), "cached_tokens")), input_tokens)
         input_usd = ((input_tokens - cached) * price.input + cached * price.cached_input) / 1e6
         output_usd = token_count(_field(usage, "output_tokens")) * price.output / 1e6
 
@@ -194,8 +212,7 @@ def turn_cost(model: str, usage: Mapping[str, Any] | None, output_items: Iterabl
             if container_id not in billed_containers:
                 used_containers[container_id] = None
 
-    tools_usd: float | None = (searches * table.web_search_per_1k
-                               + file_searches * table.file_search_per_1k) / 1000
+    tools_usd: float | None = (searches * table.web_search_per_1k + file_searches * table.file_search_per_1k) / 1000
     for container_id in used_containers:
         tier = (containers or {}).get(container_id or "", default_tier)
         fee = table.container_per_session.get(tier)
@@ -204,7 +221,7 @@ def turn_cost(model: str, usage: Mapping[str, Any] | None, output_items: Iterabl
 
 
 def format_usd(amount: float | None) -> str:
-    """"$1.23", "$0.0042", "<$0.0001", "$0.00"; "?" for an unknown amount."""
+    """ "$1.23", "$0.0042", "<$0.0001", "$0.00"; "?" for an unknown amount."""
     if amount is None:
         return "?"
     if amount <= 0:

@@ -35,15 +35,16 @@ def _shapes() -> list[tuple[Pattern[str], str]]:
     if not _patterns:
         import re
 
-        _patterns.extend((
-            # API keys and session tokens by their shape, ours or not (the prefix says what it was)
-            (re.compile(r"\b(sk-|sess-|rk-)[A-Za-z0-9*_\-]{4,}"), r"\1" + MASK),
-            # credentials in an HTTP header echoed back
-            (re.compile(r"\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE),
-             r"\1\2" + MASK),
-            # user:password@ in a URL
-            (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@"), r"\1" + MASK + "@"),
-        ))
+        _patterns.extend(
+            (
+                # API keys and session tokens by their shape, ours or not (the prefix says what it was)
+                (re.compile(r"\b(sk-|sess-|rk-)[A-Za-z0-9*_\-]{4,}"), r"\1" + MASK),
+                # credentials in an HTTP header echoed back
+                (re.compile(r"\b(Bearer|Basic|Token)(\s+)[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE), r"\1\2" + MASK),
+                # user:password@ in a URL
+                (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)[^/\s@]+@"), r"\1" + MASK + "@"),
+            )
+        )
     return _patterns
 
 
@@ -102,8 +103,7 @@ def remember_header_values(raw: str | None) -> None:
                 remember(token)
 
 
-def remember_config(config: Any, *, api_key: str | None = None, base_url: str | None = None,
-                    env: Any = None) -> None:
+def remember_config(config: Any, *, api_key: str | None = None, base_url: str | None = None, env: Any = None) -> None:
     """Remember every secret a loaded config gives this process (key, URLs, MCP headers)."""
     import os
 

@@ -52,8 +52,10 @@ def describe_item(item: dict[str, Any]) -> str:
             return line + f" failed: {_short(_text(item['error']), 60)}"
         return line + (f" -> {_short(item.get('output') or '', 60)}" if item.get("output") else "")
     if kind == "mcp_approval_request":
-        return (f"mcp {item.get('server_label', '')} asks approval to run {item.get('name', '')}"
-                f"({_short(item.get('arguments') or '', 60)})")
+        return (
+            f"mcp {item.get('server_label', '')} asks approval to run {item.get('name', '')}"
+            f"({_short(item.get('arguments') or '', 60)})"
+        )
     if kind == "mcp_approval_response":
         return "MCP tool call approved" if item.get("approve") else "MCP tool call denied"
     if kind == "reasoning":

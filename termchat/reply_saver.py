@@ -17,8 +17,7 @@ from typing import Any
 
 
 class ReplySaver:
-    def __init__(self, store: Any, reply_id: int, text: list[str], every: float,
-                 open_store: Callable[[], Any]) -> None:
+    def __init__(self, store: Any, reply_id: int, text: list[str], every: float, open_store: Callable[[], Any]) -> None:
         self._store = store
         self._reply_id = reply_id
         self._text = text

@@ -37,8 +37,9 @@ def _parse_value(key: str, text: str) -> Any:
         return _number(key, text, 0, 1)
     if key == "max_output_tokens":
         if not text.isascii() or not text.isdigit() or int(text) < MIN_OUTPUT_TOKENS:
-            raise UsageError(f"-o max_output_tokens must be a whole number of at least "
-                             f"{MIN_OUTPUT_TOKENS}, got {text!r}")
+            raise UsageError(
+                f"-o max_output_tokens must be a whole number of at least {MIN_OUTPUT_TOKENS}, got {text!r}"
+            )
         return int(text)
     choices = VERBOSITIES if key == "verbosity" else EFFORTS
     if text not in choices:
@@ -80,9 +81,11 @@ def apply_to_request(params: dict[str, Any], settings: Mapping[str, Any]) -> Non
 
 def describe(settings: Mapping[str, Any]) -> str:
     """The stored settings in one line ("effort high, temperature 0.2"), "" if none."""
-    return ", ".join(f"{key} {settings[key]:g}" if isinstance(settings[key], float)
-                     else f"{key} {settings[key]}" for key in OPTION_KEYS
-                     if settings.get(key) is not None)
+    return ", ".join(
+        f"{key} {settings[key]:g}" if isinstance(settings[key], float) else f"{key} {settings[key]}"
+        for key in OPTION_KEYS
+        if settings.get(key) is not None
+    )
 
 
 def resolve_model(name: str, aliases: Mapping[str, str]) -> str:

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["StreamSanitizer", "escape_content_markup", "escape_markup", "safe_title",
-           "strip_control"]
+__all__ = ["StreamSanitizer", "escape_content_markup", "escape_markup", "safe_title", "strip_control"]
 
 # Characters removed wherever they appear (ESC and the C1 introducers DCS, SOS, CSI, OSC, PM and
 # APC are left out of this class: the sequence patterns below remove them with their bodies):
@@ -30,8 +29,10 @@ __all__ = ["StreamSanitizer", "escape_content_markup", "escape_markup", "safe_ti
 #   U+FFF9-U+FFFB (interlinear annotation).
 # Kept on purpose: ZWJ U+200D (emoji sequences), ZWNJ U+200C (Persian, Indic scripts), LRM/RLM
 # U+200E/U+200F (they cannot reorder text beyond a neighbour), variation selectors, tags.
-_DROP_CHARS = ("\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x8f\x91-\x97\x99\x9a\x9c"
-               "\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb")
+_DROP_CHARS = (
+    "\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x8f\x91-\x97\x99\x9a\x9c"
+    "\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
 
 _STRING_INTRO = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])"  # OSC DCS SOS PM APC (7- and 8-bit)
 _CSI_INTRO = r"(?:\x1b\[|\x9b)"
@@ -40,9 +41,13 @@ _CSI_INTRO = r"(?:\x1b\[|\x9b)"
 _FIRST_CHARS = "\x1b\x90\x98\x9b\x9d-\x9f" + _DROP_CHARS
 _ANY_CONTROL = re.compile("[" + _FIRST_CHARS + "]")
 _CONTROL = re.compile(
-    "(?=[" + _FIRST_CHARS + "])(?:" +
+    "(?=["
+    + _FIRST_CHARS
+    + "])(?:"
+    +
     # control strings: body up to BEL / ST, or up to the next ESC / C1 / newline / end of text
-    _STRING_INTRO + r"[^\x07\x1b\x80-\x9f\n]*(?:\x07|\x1b\\|\x9c)?"
+    _STRING_INTRO
+    + r"[^\x07\x1b\x80-\x9f\n]*(?:\x07|\x1b\\|\x9c)?"
     # CSI: parameter bytes, intermediate bytes, final byte
     r"|" + _CSI_INTRO + r"[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
     # other escapes: ESC, intermediates (nF), final byte (Fp, Fe, Fs), or a lone ESC
@@ -146,6 +151,7 @@ def escape_markup(text: str) -> str:
     are doubled, so the text renders literally through Rich's markup parser. For Textual
     `Content` markup use `escape_content_markup`, which is stricter.
     """
+
     def double_backslashes(match: re.Match[str]) -> str:
         backslashes, tag = match.groups()
         return f"{backslashes}{backslashes}\\{tag}"

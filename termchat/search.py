@@ -53,8 +53,9 @@ def _fts_index(name: str, column: str, table: str, rowid: str) -> str:
     """
 
 
-FTS_SCHEMA = (_fts_index("messages_fts", "content", "messages", "id")
-              + _fts_index("titles_fts", "title", "conversations", "pk"))
+FTS_SCHEMA = _fts_index("messages_fts", "content", "messages", "id") + _fts_index(
+    "titles_fts", "title", "conversations", "pk"
+)
 
 
 class SearchHit:
@@ -62,8 +63,16 @@ class SearchHit:
 
     __slots__ = ("conversation_id", "created_at", "message_id", "role", "snippet", "title", "turn")
 
-    def __init__(self, conversation_id: str, title: str, role: str, turn: int | None, snippet: str,
-                 created_at: float, message_id: int | None = None) -> None:
+    def __init__(
+        self,
+        conversation_id: str,
+        title: str,
+        role: str,
+        turn: int | None,
+        snippet: str,
+        created_at: float,
+        message_id: int | None = None,
+    ) -> None:
         self.conversation_id = conversation_id
         self.title = title
         self.role = role  # "user", "assistant" or "title"
@@ -77,8 +86,13 @@ class SearchHit:
 
     def to_json(self) -> dict[str, object]:
         """The hit as `search --json` prints it: text cleaned, matches unmarked."""
-        return {"id": self.conversation_id, "title": clean_snippet(self.title), "turn": self.turn,
-                "role": self.role, "snippet": clean_snippet(self.snippet)}
+        return {
+            "id": self.conversation_id,
+            "title": clean_snippet(self.title),
+            "turn": self.turn,
+            "role": self.role,
+            "snippet": clean_snippet(self.snippet),
+        }
 
 
 def match_expression(text: str, *, prefix_last: bool = False) -> str | None:
@@ -139,11 +153,16 @@ def search(db: sqlite3.Connection, text: str, *, limit: int = DEFAULT_LIMIT) -> 
     expression = match_expression(text)
     if expression is None or limit <= 0:
         return []
-    hits = [SearchHit(cid, title or "", role, max(turn, 1), snippet or "", created_at, mid)
-            for cid, title, role, turn, snippet, created_at, mid
-            in db.execute(_MESSAGE_HITS, (expression, limit)).fetchall()]
-    hits += [SearchHit(cid, title or "", "title", None, marked or "", updated_at)
-             for cid, title, marked, updated_at in db.execute(_TITLE_HITS, (expression, limit)).fetchall()]
+    hits = [
+        SearchHit(cid, title or "", role, max(turn, 1), snippet or "", created_at, mid)
+        for cid, title, role, turn, snippet, created_at, mid in db.execute(
+            _MESSAGE_HITS, (expression, limit)
+        ).fetchall()
+    ]
+    hits += [
+        SearchHit(cid, title or "", "title", None, marked or "", updated_at)
+        for cid, title, marked, updated_at in db.execute(_TITLE_HITS, (expression, limit)).fetchall()
+    ]
     hits.sort(key=lambda hit: (hit.created_at, hit.message_id or 0), reverse=True)
     return hits[:limit]
 
@@ -164,8 +183,7 @@ def plain_lines(hits: list[SearchHit], start: str = "", end: str = "") -> str:
     """`ID  TITLE  …snippet…` lines (a title hit shows its marked title alone), one per hit."""
     id_width = max(len(hit.conversation_id) for hit in hits)
     titles = [_shorten(clean_snippet(hit.title)) for hit in hits]
-    title_width = max((len(title) for title, hit in zip(titles, hits, strict=True) if hit.role != "title"),
-                      default=0)
+    title_width = max((len(title) for title, hit in zip(titles, hits, strict=True) if hit.role != "title"), default=0)
     lines = []
     for hit, title in zip(hits, titles, strict=True):
         head = f"{hit.conversation_id:<{id_width}}  "
@@ -177,7 +195,7 @@ def plain_lines(hits: list[SearchHit], start: str = "", end: str = "") -> str:
 
 
 def _shorten(title: str, width: int = 40) -> str:
-    return title if len(title) <= width else title[:width - 1] + ELLIPSIS
+    return title if len(title) <= width else title[: width - 1] + ELLIPSIS
 
 
 def write_hits(hits: list[SearchHit], *, as_json: bool, color: bool) -> None:
@@ -239,8 +257,9 @@ ORDER BY messages_fts.rowid DESC
 """
 
 
-def chat_hits(db: sqlite3.Connection, text: str, *, skip: set[int] | frozenset[int] = frozenset(),
-              limit: int = 60) -> list[tuple[int, int]]:
+def chat_hits(
+    db: sqlite3.Connection, text: str, *, skip: set[int] | frozenset[int] = frozenset(), limit: int = 60
+) -> list[tuple[int, int]]:
     """(chat pk, id of its newest matching message) for up to `limit` chats not in `skip`,
     newest match first; `text` is read as typed so far (its last word may be unfinished).
 
@@ -289,4 +308,4 @@ def excerpt(content: str, text: str, *, before: int = 12, length: int = 160) -> 
         space = line.find(" ", start, best)
         start = space + 1 if space >= 0 else start
     head = (ELLIPSIS if start else "") + line[start:best]
-    return head + MATCH_START + line[best:end] + MATCH_END + line[end:start + length]
+    return head + MATCH_START + line[best:end] + MATCH_END + line[end : start + length]

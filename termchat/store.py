@@ -45,10 +45,28 @@ if TYPE_CHECKING:
 
 # Names other modules import from here: the row types and statuses live in store_rows, the
 # migrations in store_schema, opening the file and transactions in store_connection.
-__all__ = ["DB_NAME", "READ_WAIT", "WRITE_WAIT", "COMPLETE", "FAILED", "INCOMPLETE", "INTERRUPTED",
-           "JOB_PENDING", "JOB_TERMINAL", "STREAMING", "UNFINISHED", "ConversationRow", "JobRow",
-           "MessageRow", "SCHEMA_VERSION", "Store", "TurnUsageRow",
-           "_MIGRATIONS", "_statements", "new_local_id"]
+__all__ = [
+    "DB_NAME",
+    "READ_WAIT",
+    "WRITE_WAIT",
+    "COMPLETE",
+    "FAILED",
+    "INCOMPLETE",
+    "INTERRUPTED",
+    "JOB_PENDING",
+    "JOB_TERMINAL",
+    "STREAMING",
+    "UNFINISHED",
+    "ConversationRow",
+    "JobRow",
+    "MessageRow",
+    "SCHEMA_VERSION",
+    "Store",
+    "TurnUsageRow",
+    "_MIGRATIONS",
+    "_statements",
+    "new_local_id",
+]
 
 
 def new_local_id() -> str:
@@ -63,27 +81,53 @@ class Store(StoreConnection):
 
     # -- conversations ----------------------------------------------------------------------
 
-    def create_conversation(self, *, mode: str, model: str, title: str = "",
-                            id: str | None = None, remote_id: str | None = None,
-                            settings: dict[str, Any] | None = None,
-                            created_at: float | None = None, last_response_id: str | None = None,
-                            parent_id: str | None = None, fork_turn: int | None = None,
-                            ) -> ConversationRow:
+    def create_conversation(
+        self,
+        *,
+        mode: str,
+        model: str,
+        title: str = "",
+        id: str | None = None,
+        remote_id: str | None = None,
+        settings: dict[str, Any] | None = None,
+        created_at: float | None = None,
+        last_response_id: str | None = None,
+        parent_id: str | None = None,
+        fork_turn: int | None = None,
+    ) -> ConversationRow:
         now = self._now()
         cid = id or remote_id or new_local_id()
         self._write(
             "INSERT INTO conversations(id, remote_id, title, mode, model, settings, created_at, updated_at,"
             " last_response_id, parent_id, fork_turn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (cid, remote_id, title, mode, model, json.dumps(settings or {}), created_at or now, now,
-             last_response_id, parent_id, fork_turn))
+            (
+                cid,
+                remote_id,
+                title,
+                mode,
+                model,
+                json.dumps(settings or {}),
+                created_at or now,
+                now,
+                last_response_id,
+                parent_id,
+                fork_turn,
+            ),
+        )
         found = self.get_conversation(cid)
         assert found is not None
         return found
 
-    def create_conversation_with_prompt(self, prompt: str, *, mode: str, model: str, title: str = "",
-                                        settings: dict[str, Any] | None = None,
-                                        attachments: list[dict[str, Any]] | None = None
-                                        ) -> tuple[ConversationRow, int]:
+    def create_conversation_with_prompt(
+        self,
+        prompt: str,
+        *,
+        mode: str,
+        model: str,
+        title: str = "",
+        settings: dict[str, Any] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> tuple[ConversationRow, int]:
         """A new chat and its first prompt, in one transaction: a chat never exists without
         the prompt that started it (a process killed in between used to leave an empty one)."""
         now = self._now()
@@ -93,11 +137,13 @@ class Store(StoreConnection):
             cursor = db.execute(
                 "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at,"
                 " message_count) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-                (cid, title, mode, model, json.dumps(settings or {}), now, now))
+                (cid, title, mode, model, json.dumps(settings or {}), now, now),
+            )
             message_id = db.execute(
                 "INSERT INTO messages(conversation_pk, role, content, status, attachments, created_at)"
                 " VALUES (?, 'user', ?, ?, ?, ?)",
-                (cursor.lastrowid, prompt, COMPLETE, store_transcript.json_list(attachments), now)).lastrowid
+                (cursor.lastrowid, prompt, COMPLETE, store_transcript.json_list(attachments), now),
+            ).lastrowid
             assert message_id is not None  # an INSERT always sets it
             return message_id
 
@@ -112,7 +158,9 @@ class Store(StoreConnection):
         if not rows:
             rows = self._read(
                 f"SELECT {CONV_COLS} FROM conversations WHERE pk = "
-                "(SELECT conversation_pk FROM aliases WHERE alias = ?)", (ident,))
+                "(SELECT conversation_pk FROM aliases WHERE alias = ?)",
+                (ident,),
+            )
         if not rows:
             rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE remote_id = ?", (ident,))
         return conversation_row(rows[0]) if rows else None
@@ -132,8 +180,10 @@ class Store(StoreConnection):
         if len(prefix) < 3:
             return []
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE id LIKE ? ESCAPE '\\'"
-                          " ORDER BY updated_at DESC LIMIT ?", (pattern, limit))
+        rows = self._read(
+            f"SELECT {CONV_COLS} FROM conversations WHERE id LIKE ? ESCAPE '\\' ORDER BY updated_at DESC LIMIT ?",
+            (pattern, limit),
+        )
         return [conversation_row(r) for r in rows]
 
     def reload(self, conv: ConversationRow) -> ConversationRow:
@@ -142,8 +192,9 @@ class Store(StoreConnection):
             raise StoreError(f"conversation {conv.id} was deleted")
         return conversation_row(rows[0])
 
-    def list_conversations(self, *, limit: int | None = None, offset: int = 0,
-                           search: str | None = None) -> list[ConversationRow]:
+    def list_conversations(
+        self, *, limit: int | None = None, offset: int = 0, search: str | None = None
+    ) -> list[ConversationRow]:
         """Newest activity first. `search` filters on title or id (case-insensitive)."""
         sql = f"SELECT {CONV_COLS} FROM conversations"
         params: list[Any] = []
@@ -166,8 +217,9 @@ class Store(StoreConnection):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot search {self.path}: {exc}") from None
 
-    def search_chats(self, text: str, *, skip: set[int] | frozenset[int] = frozenset(),
-                     limit: int = 60) -> list[tuple[ConversationRow, int, str]]:
+    def search_chats(
+        self, text: str, *, skip: set[int] | frozenset[int] = frozenset(), limit: int = 60
+    ) -> list[tuple[ConversationRow, int, str]]:
         """Chats whose messages match `text` as typed so far (not those in `skip`), newest match
         first: (chat, id of the matching message, a marked excerpt of it)."""
         from termchat.search import chat_hits, excerpt
@@ -181,8 +233,9 @@ class Store(StoreConnection):
             rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE pk = ?", (pk,))
             message = self.message(message_id)
             if rows and message is not None:
-                found.append((message.created_at, conversation_row(rows[0]), message_id,
-                              excerpt(message.content, text)))
+                found.append(
+                    (message.created_at, conversation_row(rows[0]), message_id, excerpt(message.content, text))
+                )
         found.sort(key=lambda hit: (hit[0], hit[2]), reverse=True)
         return [hit[1:] for hit in found]
 
@@ -190,9 +243,12 @@ class Store(StoreConnection):
         """The chats forked from each of `ids` (parent id -> its forks, oldest first)."""
         found: dict[str, list[ConversationRow]] = {}
         for start in range(0, len(ids), 500):  # within SQLite's limit of bound parameters
-            chunk = ids[start:start + 500]
-            rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE parent_id IN "
-                              f"({', '.join('?' * len(chunk))}) ORDER BY created_at, pk", tuple(chunk))
+            chunk = ids[start : start + 500]
+            rows = self._read(
+                f"SELECT {CONV_COLS} FROM conversations WHERE parent_id IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY created_at, pk",
+                tuple(chunk),
+            )
             for row in map(conversation_row, rows):
                 found.setdefault(row.parent_id or "", []).append(row)
         return found
@@ -201,8 +257,9 @@ class Store(StoreConnection):
         """The chats forked from `parent` (by any id it has had), oldest first."""
         ids = [parent.id, *self.aliases(parent)]
         marks = ", ".join("?" * len(ids))
-        rows = self._read(f"SELECT {CONV_COLS} FROM conversations WHERE parent_id IN ({marks})"
-                          " ORDER BY created_at, pk", tuple(ids))
+        rows = self._read(
+            f"SELECT {CONV_COLS} FROM conversations WHERE parent_id IN ({marks}) ORDER BY created_at, pk", tuple(ids)
+        )
         return [conversation_row(r) for r in rows]
 
     def count_conversations(self) -> int:
@@ -224,13 +281,19 @@ class Store(StoreConnection):
         statements: list[tuple[str, tuple | dict]] = []
         if fields:
             assignments = ", ".join(f"{name} = :{name}" for name in fields)
-            statements.append((f"UPDATE conversations SET {assignments}, updated_at = :now WHERE pk = :pk",
-                               {**fields, "now": self._now(), "pk": conv.pk}))
+            statements.append(
+                (
+                    f"UPDATE conversations SET {assignments}, updated_at = :now WHERE pk = :pk",
+                    {**fields, "now": self._now(), "pk": conv.pk},
+                )
+            )
         if "id" in fields and fields["id"] != conv.id:
-            statements.append(("INSERT OR REPLACE INTO aliases(alias, conversation_pk) VALUES (?, ?)",
-                               (conv.id, conv.pk)))
-            statements.append(("UPDATE conversations SET parent_id = ? WHERE parent_id = ?",
-                               (fields["id"], conv.id)))  # its forks name it by its new id
+            statements.append(
+                ("INSERT OR REPLACE INTO aliases(alias, conversation_pk) VALUES (?, ?)", (conv.id, conv.pk))
+            )
+            statements.append(
+                ("UPDATE conversations SET parent_id = ? WHERE parent_id = ?", (fields["id"], conv.id))
+            )  # its forks name it by its new id
         if statements:
             self._transaction(statements)
         return self.reload(conv)
@@ -246,62 +309,115 @@ class Store(StoreConnection):
 
     # -- messages ---------------------------------------------------------------------------
 
-    def add_message(self, conv: ConversationRow, role: str, content: str, *,
-                    status: str = COMPLETE, response_id: str | None = None,
-                    items: list[dict[str, Any]] | None = None, usage: dict[str, Any] | None = None,
-                    cost_usd: float | None = None, created_at: float | None = None,
-                    attachments: list[dict[str, Any]] | None = None, error: str | None = None) -> int:
+    def add_message(
+        self,
+        conv: ConversationRow,
+        role: str,
+        content: str,
+        *,
+        status: str = COMPLETE,
+        response_id: str | None = None,
+        items: list[dict[str, Any]] | None = None,
+        usage: dict[str, Any] | None = None,
+        cost_usd: float | None = None,
+        created_at: float | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        error: str | None = None,
+    ) -> int:
         """Append to the transcript and bump the chat's activity time, in one transaction."""
         now = self._now()
-        cursors = self._transaction([
-            ("INSERT INTO messages(conversation_pk, role, content, status, response_id, items, usage,"
-             " cost_usd, attachments, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-             (conv.pk, role, content, status, response_id, json.dumps(items) if items else None,
-              json.dumps(usage) if usage else None, cost_usd, store_transcript.json_list(attachments),
-              redact(error) if error else None,
-              created_at or now)),
-            ("UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE pk = ?",
-             (now, conv.pk)),
-        ])
+        cursors = self._transaction(
+            [
+                (
+                    "INSERT INTO messages(conversation_pk, role, content, status, response_id, items, usage,"
+                    " cost_usd, attachments, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        conv.pk,
+                        role,
+                        content,
+                        status,
+                        response_id,
+                        json.dumps(items) if items else None,
+                        json.dumps(usage) if usage else None,
+                        cost_usd,
+                        store_transcript.json_list(attachments),
+                        redact(error) if error else None,
+                        created_at or now,
+                    ),
+                ),
+                (
+                    "UPDATE conversations SET updated_at = ?, message_count = message_count + 1 WHERE pk = ?",
+                    (now, conv.pk),
+                ),
+            ]
+        )
         message_id = cursors[0].lastrowid
         assert message_id is not None  # an INSERT always sets it
         return message_id
 
-    def update_message(self, message_id: int, *, content: str | None = None, status: str | None = None,
-                       response_id: str | None = None, items: list[dict[str, Any]] | None = None,
-                       usage: dict[str, Any] | None = None, cost_usd: float | None = None,
-                       error: str | None = None, model: str | None = None,
-                       tools_usd: float | None = None,
-                       attachments: list[dict[str, Any]] | None = None) -> None:
+    def update_message(
+        self,
+        message_id: int,
+        *,
+        content: str | None = None,
+        status: str | None = None,
+        response_id: str | None = None,
+        items: list[dict[str, Any]] | None = None,
+        usage: dict[str, Any] | None = None,
+        cost_usd: float | None = None,
+        error: str | None = None,
+        model: str | None = None,
+        tools_usd: float | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> None:
         statement = store_transcript.message_update(
-            message_id, content=content, status=status, response_id=response_id, items=items,
-            usage=usage, cost_usd=cost_usd, error=error, model=model, tools_usd=tools_usd,
-            attachments=attachments)
+            message_id,
+            content=content,
+            status=status,
+            response_id=response_id,
+            items=items,
+            usage=usage,
+            cost_usd=cost_usd,
+            error=error,
+            model=model,
+            tools_usd=tools_usd,
+            attachments=attachments,
+        )
         if statement is not None:
             self._transaction([statement])
 
     def drop_reply(self, conv: ConversationRow, message_id: int) -> None:
         """Remove a reply row that holds nothing the server produced (a turn that was never
         answered, about to be sent again)."""
+
         def work(db: sqlite3.Connection) -> None:
-            cursor = db.execute("DELETE FROM messages WHERE id = ? AND conversation_pk = ? AND role ="
-                                " 'assistant' AND content = '' AND usage IS NULL AND response_id IS NULL",
-                                (message_id, conv.pk))
-            db.execute("UPDATE conversations SET message_count = message_count - ? WHERE pk = ?",
-                       (cursor.rowcount, conv.pk))
+            cursor = db.execute(
+                "DELETE FROM messages WHERE id = ? AND conversation_pk = ? AND role ="
+                " 'assistant' AND content = '' AND usage IS NULL AND response_id IS NULL",
+                (message_id, conv.pk),
+            )
+            db.execute(
+                "UPDATE conversations SET message_count = message_count - ? WHERE pk = ?", (cursor.rowcount, conv.pk)
+            )
 
         self._atomically(work)
 
-    def add_usage(self, conv: ConversationRow, *, input_tokens: int, output_tokens: int,
-                  cost_usd: float | None) -> None:
+    def add_usage(
+        self, conv: ConversationRow, *, input_tokens: int, output_tokens: int, cost_usd: float | None
+    ) -> None:
         """Add a turn's tokens and cost; a cost of None (unknown price) makes the total unknown."""
-        self._transaction([store_transcript.usage_update(conv.pk, input_tokens, output_tokens, cost_usd,
-                                                         self._now())])
+        self._transaction([store_transcript.usage_update(conv.pk, input_tokens, output_tokens, cost_usd, self._now())])
 
-    def file_reply(self, message_id: int, fields: dict[str, Any], *,
-                   usage: tuple[ConversationRow, int, int, float | None] | None = None,
-                   job: tuple[str, str, str | None] | None = None, settled_ok: bool = False,
-                   spend: dict[str, Any] | None = None) -> bool:
+    def file_reply(
+        self,
+        message_id: int,
+        fields: dict[str, Any],
+        *,
+        usage: tuple[ConversationRow, int, int, float | None] | None = None,
+        job: tuple[str, str, str | None] | None = None,
+        settled_ok: bool = False,
+        spend: dict[str, Any] | None = None,
+    ) -> bool:
         """Store a reply's end (`fields` as for `update_message`), its usage (chat, tokens in,
         tokens out, cost) and its job's terminal (id, status, error) in one transaction.
         `spend` (model, usage, cost_usd, tools_usd): what a job cost whose chat is gone, for
@@ -316,13 +432,17 @@ class Store(StoreConnection):
             statements.append(message)
         if usage is not None:
             conv, input_tokens, output_tokens, cost_usd = usage
-            statements.append(store_transcript.usage_update(conv.pk, input_tokens, output_tokens, cost_usd,
-                                                            self._now()))
+            statements.append(
+                store_transcript.usage_update(conv.pk, input_tokens, output_tokens, cost_usd, self._now())
+            )
         if spend is not None:
-            statements.append((
-                "INSERT INTO spend(conversation_id, title, model, usage, cost_usd, tools_usd, created_at)"
-                " VALUES ('(deleted)', '', :model, :usage, :cost_usd, :tools_usd, :created_at)",
-                {**spend, "usage": json.dumps(spend["usage"]), "created_at": self._now()}))
+            statements.append(
+                (
+                    "INSERT INTO spend(conversation_id, title, model, usage, cost_usd, tools_usd, created_at)"
+                    " VALUES ('(deleted)', '', :model, :usage, :cost_usd, :tools_usd, :created_at)",
+                    {**spend, "usage": json.dumps(spend["usage"]), "created_at": self._now()},
+                )
+            )
 
         def work(db: sqlite3.Connection) -> bool:
             if job is not None and not store_transcript.settle_job(db, job, self._now(), settled_ok):
@@ -333,8 +453,9 @@ class Store(StoreConnection):
 
         return bool(self._atomically(work))
 
-    def messages(self, conv: ConversationRow, *, limit: int | None = None,
-                 before_id: int | None = None) -> list[MessageRow]:
+    def messages(
+        self, conv: ConversationRow, *, limit: int | None = None, before_id: int | None = None
+    ) -> list[MessageRow]:
         """Transcript in order; with `limit`, the newest `limit` messages (before `before_id`)."""
         sql = f"SELECT {MSG_COLS} FROM messages WHERE conversation_pk = ?"
         params: list[Any] = [conv.pk]
@@ -372,8 +493,10 @@ class Store(StoreConnection):
     def iter_all_messages(self, conv: ConversationRow, page: int = 500) -> Iterator[MessageRow]:
         last = 0
         while True:
-            rows = self._read(f"SELECT {MSG_COLS} FROM messages WHERE conversation_pk = ? AND id > ?"
-                              " ORDER BY id LIMIT ?", (conv.pk, last, page))
+            rows = self._read(
+                f"SELECT {MSG_COLS} FROM messages WHERE conversation_pk = ? AND id > ? ORDER BY id LIMIT ?",
+                (conv.pk, last, page),
+            )
             if not rows:
                 return
             for row in rows:
@@ -386,62 +509,85 @@ class Store(StoreConnection):
         """Every reply that reported usage (oldest first), created at or after `since`, deleted
         chats' included (the `spend` ledger). Items are read only where the tool fees were not
         stored (replies from before termchat stored them)."""
-        sql = ("SELECT s.created_at, COALESCE(c.id, s.conversation_id), COALESCE(c.title, s.title),"
-               " s.model, s.usage, s.cost_usd, s.tools_usd, m.items, c.pk IS NULL FROM spend s"
-               " LEFT JOIN conversations c ON c.pk = s.conversation_pk"
-               " LEFT JOIN messages m ON m.id = s.message_id AND s.tools_usd IS NULL")
+        sql = (
+            "SELECT s.created_at, COALESCE(c.id, s.conversation_id), COALESCE(c.title, s.title),"
+            " s.model, s.usage, s.cost_usd, s.tools_usd, m.items, c.pk IS NULL FROM spend s"
+            " LEFT JOIN conversations c ON c.pk = s.conversation_pk"
+            " LEFT JOIN messages m ON m.id = s.message_id AND s.tools_usd IS NULL"
+        )
         params: tuple[Any, ...] = ()
         if since is not None:
             sql += " WHERE s.created_at >= ?"
             params = (since,)
-        return [TurnUsageRow(created, cid, title or "", model, loads(usage, None) or {}, cost, tools,
-                             loads(items, []), bool(deleted))
-                for created, cid, title, model, usage, cost, tools, items, deleted
-                in self._read(sql + " ORDER BY s.created_at, s.id", params)]
+        return [
+            TurnUsageRow(
+                created, cid, title or "", model, loads(usage, None) or {}, cost, tools, loads(items, []), bool(deleted)
+            )
+            for created, cid, title, model, usage, cost, tools, items, deleted in self._read(
+                sql + " ORDER BY s.created_at, s.id", params
+            )
+        ]
 
     def spent_since(self, since: float) -> tuple[float, int]:
         """USD spent on replies created at or after `since` (in chats deleted since too), and how
         many of them had no price."""
         total, unpriced = self._read(
-            "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_usd IS NULL), 0) FROM spend"
-            " WHERE created_at >= ?", (since,))[0]
+            "SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(cost_usd IS NULL), 0) FROM spend WHERE created_at >= ?",
+            (since,),
+        )[0]
         return float(total), int(unpriced)
 
     # -- notes given once ---------------------------------------------------------------------
 
     def note_once(self, key: str) -> bool:
         """True the first time `key` is noted in this store (the caller then gives its note)."""
-        cursor = self._write("INSERT OR IGNORE INTO notes_given(key, given_at) VALUES (?, ?)",
-                             (key, self._now()))
+        cursor = self._write("INSERT OR IGNORE INTO notes_given(key, given_at) VALUES (?, ?)", (key, self._now()))
         return cursor.rowcount == 1
 
     # -- background jobs --------------------------------------------------------------------
 
-    def add_job(self, response_id: str, conv: ConversationRow | None, message_id: int | None,
-                status: str, *, base_url: str | None = None, model: str | None = None) -> None:
+    def add_job(
+        self,
+        response_id: str,
+        conv: ConversationRow | None,
+        message_id: int | None,
+        status: str,
+        *,
+        base_url: str | None = None,
+        model: str | None = None,
+    ) -> None:
         now = self._now()
-        self._write("INSERT OR REPLACE INTO jobs(response_id, conversation_pk, message_id, status,"
-                    " created_at, updated_at, base_url, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (response_id, conv.pk if conv else None, message_id, status, now, now, base_url, model))
+        self._write(
+            "INSERT OR REPLACE INTO jobs(response_id, conversation_pk, message_id, status,"
+            " created_at, updated_at, base_url, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (response_id, conv.pk if conv else None, message_id, status, now, now, base_url, model),
+        )
 
-    def update_job(self, response_id: str, *, status: str | None = None,
-                   last_sequence: int | None = None, error: str | None = None) -> None:
-        self._write("UPDATE jobs SET status = COALESCE(?, status), last_sequence = COALESCE(?, last_sequence),"
-                    " error = COALESCE(?, error), updated_at = ? WHERE response_id = ?",
-                    (status, last_sequence, redact(error) if error is not None else None, self._now(),
-                     response_id))
+    def update_job(
+        self, response_id: str, *, status: str | None = None, last_sequence: int | None = None, error: str | None = None
+    ) -> None:
+        self._write(
+            "UPDATE jobs SET status = COALESCE(?, status), last_sequence = COALESCE(?, last_sequence),"
+            " error = COALESCE(?, error), updated_at = ? WHERE response_id = ?",
+            (status, last_sequence, redact(error) if error is not None else None, self._now(), response_id),
+        )
 
     def jobs(self, *, pending: bool = False) -> list[JobRow]:
         """Newest first; `pending`: only the jobs not yet finished."""
         where = f" WHERE j.status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})" if pending else ""
-        rows = self._read(f"SELECT {JOB_COLS} FROM jobs j LEFT JOIN conversations c"
-                          f" ON c.pk = j.conversation_pk{where} ORDER BY j.created_at DESC",
-                          JOB_TERMINAL if pending else ())
+        rows = self._read(
+            f"SELECT {JOB_COLS} FROM jobs j LEFT JOIN conversations c"
+            f" ON c.pk = j.conversation_pk{where} ORDER BY j.created_at DESC",
+            JOB_TERMINAL if pending else (),
+        )
         return [JobRow(*r) for r in rows]
 
     def job(self, response_id: str) -> JobRow | None:
-        rows = self._read(f"SELECT {JOB_COLS} FROM jobs j LEFT JOIN conversations c"
-                          " ON c.pk = j.conversation_pk WHERE j.response_id = ?", (response_id,))
+        rows = self._read(
+            f"SELECT {JOB_COLS} FROM jobs j LEFT JOIN conversations c"
+            " ON c.pk = j.conversation_pk WHERE j.response_id = ?",
+            (response_id,),
+        )
         return JobRow(*rows[0]) if rows else None
 
     def integrity_ok(self) -> bool:

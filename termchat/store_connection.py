@@ -21,8 +21,10 @@ WRITE_WAIT = 30.0  # seconds a write waits its turn: concurrent turns queue rath
 
 def _data_dir_error(data_dir: Path, exc: OSError) -> ConfigError:
     """A data dir termchat cannot use is the user's setting to fix: exit code 2, one line."""
-    return ConfigError(f"cannot use the data dir {data_dir}: {exc.strerror or exc}",
-                       hint="check its permissions, or set TERMCHAT_DATA_DIR")
+    return ConfigError(
+        f"cannot use the data dir {data_dir}: {exc.strerror or exc}",
+        hint="check its permissions, or set TERMCHAT_DATA_DIR",
+    )
 
 
 class StoreConnection:
@@ -97,15 +99,18 @@ class StoreConnection:
 
     def _connect(self) -> sqlite3.Connection:
         target: str | Path = f"{self.path.absolute().as_uri()}?mode=rw" if self._existing else self.path
-        db = sqlite3.connect(target, timeout=READ_WAIT, isolation_level=None, check_same_thread=False,
-                             uri=self._existing)
+        db = sqlite3.connect(
+            target, timeout=READ_WAIT, isolation_level=None, check_same_thread=False, uri=self._existing
+        )
         try:
             db.execute(f"PRAGMA busy_timeout = {int(READ_WAIT * 1000)}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"the database {self.path} was written by a newer termchat (schema {version}, "
-                    f"this one knows {SCHEMA_VERSION})", hint="upgrade termchat; the file was left untouched")
+                    f"this one knows {SCHEMA_VERSION})",
+                    hint="upgrade termchat; the file was left untouched",
+                )
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
@@ -178,8 +183,10 @@ class StoreConnection:
         if self._lost is None:
             self._lost = store_file.still_ours(self.path, self._identity)
         if self._lost is not None:
-            raise StoreError(f"the database {self.path} {self._lost} while termchat was running; "
-                             "nothing more was written to it", hint="what is on screen is all there is")
+            raise StoreError(
+                f"the database {self.path} {self._lost} while termchat was running; nothing more was written to it",
+                hint="what is on screen is all there is",
+            )
 
     def _read(self, sql: str, params: tuple | dict = ()) -> list[tuple[Any, ...]]:
         try:

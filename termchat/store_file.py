@@ -71,14 +71,16 @@ def check_before_open(path: Path) -> None:
     if path.exists() and not path.is_file():
         raise StoreError(f"the database {path} is not a regular file", hint="point TERMCHAT_DATA_DIR elsewhere")
     if header_ok(path) is False:
-        raise StoreError(f"the database {path} is damaged or not a termchat database (its header is wrong)",
-                         hint=DAMAGED_HINT)
+        raise StoreError(
+            f"the database {path} is damaged or not a termchat database (its header is wrong)", hint=DAMAGED_HINT
+        )
     if directory.is_dir() and not os.access(directory, os.W_OK | os.X_OK):
-        raise StoreError(f"the data directory {directory} is read-only: termchat cannot write its "
-                         "database there", hint="make it writable, or set TERMCHAT_DATA_DIR")
+        raise StoreError(
+            f"the data directory {directory} is read-only: termchat cannot write its database there",
+            hint="make it writable, or set TERMCHAT_DATA_DIR",
+        )
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise StoreError(f"the database {path} is not readable and writable by you",
-                         hint="check its permissions")
+        raise StoreError(f"the database {path} is not readable and writable by you", hint="check its permissions")
 
 
 def identity(path: Path) -> tuple[int, int] | None:
@@ -125,8 +127,9 @@ def release_checkpoint(fd: int) -> None:
     import fcntl
 
     try:
-        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, _flock(_FLOCK_LAYOUT[sys.platform], fcntl.F_UNLCK,
-                                                  SHARED_FIRST, SHARED_SIZE))
+        fcntl.fcntl(
+            fd, fcntl.F_OFD_SETLK, _flock(_FLOCK_LAYOUT[sys.platform], fcntl.F_UNLCK, SHARED_FIRST, SHARED_SIZE)
+        )
     except (OSError, AttributeError, KeyError):
         pass
 
@@ -152,8 +155,7 @@ def lock_holder(path: Path) -> int | None:
     layout = _FLOCK_LAYOUT.get(sys.platform)
     if layout is None:
         return None
-    for file, start, length in ((path, PENDING_BYTE, 2 + SHARED_SIZE),
-                                (Path(f"{path}-shm"), WAL_WRITE_LOCK, 1)):
+    for file, start, length in ((path, PENDING_BYTE, 2 + SHARED_SIZE), (Path(f"{path}-shm"), WAL_WRITE_LOCK, 1)):
         fd = _descriptor(file)
         if fd is None:
             continue
@@ -175,14 +177,19 @@ def store_error(path: Path, exc: sqlite3.Error, action: str) -> StoreError:
     if "locked" in lowered or "busy" in lowered:
         holder = lock_holder(path)
         who = f"process {holder}" if holder else "another process"
-        return StoreError(f"the database {path} is locked by {who}",
-                          hint="try again once it has finished; the store itself is fine")
+        return StoreError(
+            f"the database {path} is locked by {who}", hint="try again once it has finished; the store itself is fine"
+        )
     if "readonly" in lowered or "read-only" in lowered:
-        return StoreError(f"cannot {action} {path}: the database or its directory is read-only",
-                          hint="check the permissions of the file and its directory")
+        return StoreError(
+            f"cannot {action} {path}: the database or its directory is read-only",
+            hint="check the permissions of the file and its directory",
+        )
     if "disk is full" in lowered or "disk full" in lowered:
-        return StoreError(f"cannot {action} {path}: the disk is full (database or disk is full)",
-                          hint="free some space and try again; what was saved before is kept")
+        return StoreError(
+            f"cannot {action} {path}: the disk is full (database or disk is full)",
+            hint="free some space and try again; what was saved before is kept",
+        )
     if "disk i/o" in lowered:
         return StoreError(f"cannot {action} {path}: disk I/O error", hint="check the disk")
     if "not a database" in lowered or "malformed" in lowered:

@@ -17,8 +17,19 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 10  # PRAGMA user_version; termchat/store.py migrates up to it
 
 # The columns of a listed chat, in the order `conversation_json` takes them.
-LISTED_COLUMNS = ("id", "title", "mode", "model", "remote_id", "created_at", "updated_at",
-                  "message_count", "input_tokens", "output_tokens", "cost_usd")
+LISTED_COLUMNS = (
+    "id",
+    "title",
+    "mode",
+    "model",
+    "remote_id",
+    "created_at",
+    "updated_at",
+    "message_count",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+)
 # What a SELECT of LISTED_COLUMNS reads: a chat with a turn of unknown price costs NULL, never a
 # sum that leaves that turn out.
 KNOWN_COST = "CASE WHEN cost_known THEN cost_usd END"
@@ -31,12 +42,31 @@ def iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def conversation_json(id: str, title: str, mode: str, model: str, remote_id: str | None,
-                      created_at: float, updated_at: float, messages: int, input_tokens: int,
-                      output_tokens: int, cost_usd: float | None) -> dict[str, Any]:
+def conversation_json(
+    id: str,
+    title: str,
+    mode: str,
+    model: str,
+    remote_id: str | None,
+    created_at: float,
+    updated_at: float,
+    messages: int,
+    input_tokens: int,
+    output_tokens: int,
+    cost_usd: float | None,
+) -> dict[str, Any]:
     """One chat in `list --json` (and the head of `export --format json`), from LISTED_COLUMNS;
     a cost of None (unknown) is null, never 0."""
-    return {"id": id, "title": title or "", "mode": mode, "model": model, "remote_id": remote_id,
-            "created_at": iso(created_at), "updated_at": iso(updated_at), "messages": messages or 0,
-            "input_tokens": input_tokens or 0, "output_tokens": output_tokens or 0,
-            "cost_usd": None if cost_usd is None else round(cost_usd, 6)}
+    return {
+        "id": id,
+        "title": title or "",
+        "mode": mode,
+        "model": model,
+        "remote_id": remote_id,
+        "created_at": iso(created_at),
+        "updated_at": iso(updated_at),
+        "messages": messages or 0,
+        "input_tokens": input_tokens or 0,
+        "output_tokens": output_tokens or 0,
+        "cost_usd": None if cost_usd is None else round(cost_usd, 6),
+    }

@@ -44,9 +44,19 @@ class ConversationRow:
     fork_turn: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return conversation_json(self.id, self.title, self.mode, self.model, self.remote_id,
-                                 self.created_at, self.updated_at, self.message_count,
-                                 self.input_tokens, self.output_tokens, self.cost_usd)
+        return conversation_json(
+            self.id,
+            self.title,
+            self.mode,
+            self.model,
+            self.remote_id,
+            self.created_at,
+            self.updated_at,
+            self.message_count,
+            self.input_tokens,
+            self.output_tokens,
+            self.cost_usd,
+        )
 
 
 @dataclass(frozen=True)
@@ -157,25 +167,69 @@ def loads(text: str | None, default: Any) -> Any:
 
 
 # The columns each row type is read from, in the order its decoder below takes them.
-CONV_COLS = ("pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
-             f"updated_at, input_tokens, output_tokens, {KNOWN_COST}, message_count, parent_id, "
-             "fork_turn")
+CONV_COLS = (
+    "pk, id, title, mode, model, remote_id, last_response_id, settings, created_at, "
+    f"updated_at, input_tokens, output_tokens, {KNOWN_COST}, message_count, parent_id, "
+    "fork_turn"
+)
 MSG_COLS = "id, role, content, status, created_at, response_id, items, usage, cost_usd, error, attachments"
-JOB_COLS = ("j.response_id, c.id, j.message_id, j.status, j.last_sequence, j.error, j.created_at,"
-            " j.updated_at, j.base_url, j.model")
+JOB_COLS = (
+    "j.response_id, c.id, j.message_id, j.status, j.last_sequence, j.error, j.created_at,"
+    " j.updated_at, j.base_url, j.model"
+)
 
 
 def conversation_row(row: tuple) -> ConversationRow:
-    (pk, cid, title, mode, model, remote_id, last_response_id, settings, created_at,
-     updated_at, input_tokens, output_tokens, cost_usd, message_count, parent_id, fork_turn) = row
-    return ConversationRow(pk, cid, title or "", mode, model, remote_id, last_response_id,
-                           loads(settings, {}), created_at, updated_at, input_tokens or 0,
-                           output_tokens or 0, cost_usd, message_count or 0,
-                           parent_id, fork_turn)
+    (
+        pk,
+        cid,
+        title,
+        mode,
+        model,
+        remote_id,
+        last_response_id,
+        settings,
+        created_at,
+        updated_at,
+        input_tokens,
+        output_tokens,
+        cost_usd,
+        message_count,
+        parent_id,
+        fork_turn,
+    ) = row
+    return ConversationRow(
+        pk,
+        cid,
+        title or "",
+        mode,
+        model,
+        remote_id,
+        last_response_id,
+        loads(settings, {}),
+        created_at,
+        updated_at,
+        input_tokens or 0,
+        output_tokens or 0,
+        cost_usd,
+        message_count or 0,
+        parent_id,
+        fork_turn,
+    )
 
 
 def message_row(row: tuple) -> MessageRow:
     mid, role, content, status, created_at, response_id, items, usage, cost, error, attached = row
-    return MessageRow(mid, role, content or "", status, created_at, response_id,
-                      loads(items, []), loads(usage, None) if usage else None, cost, error,
-                      loads(attached, []))
+    return MessageRow(
+        mid,
+        role,
+        content or "",
+        status,
+        created_at,
+        response_id,
+        loads(items, []),
+        loads(usage, None) if usage else None,
+        cost,
+        error,
+        loads(attached, []),
+    )

@@ -168,8 +168,10 @@ def migrate(db: sqlite3.Connection) -> None:
             for statement in statements(MIGRATIONS[target]):
                 db.execute(statement)
             if target == 2:
-                db.execute("UPDATE conversations SET message_count = "
-                           "(SELECT COUNT(*) FROM messages m WHERE m.conversation_pk = conversations.pk)")
+                db.execute(
+                    "UPDATE conversations SET message_count = "
+                    "(SELECT COUNT(*) FROM messages m WHERE m.conversation_pk = conversations.pk)"
+                )
             db.execute(f"PRAGMA user_version = {target}")
         db.execute("COMMIT")
     except BaseException:

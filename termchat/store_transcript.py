@@ -17,12 +17,20 @@ def json_list(records: list[dict[str, Any]] | None) -> str | None:
     return json.dumps(records) if records else None
 
 
-def message_update(message_id: int, *, content: str | None = None, status: str | None = None,
-                   response_id: str | None = None, items: list[dict[str, Any]] | None = None,
-                   usage: dict[str, Any] | None = None, cost_usd: float | None = None,
-                   error: str | None = None, model: str | None = None,
-                   tools_usd: float | None = None,
-                   attachments: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]] | None:
+def message_update(
+    message_id: int,
+    *,
+    content: str | None = None,
+    status: str | None = None,
+    response_id: str | None = None,
+    items: list[dict[str, Any]] | None = None,
+    usage: dict[str, Any] | None = None,
+    cost_usd: float | None = None,
+    error: str | None = None,
+    model: str | None = None,
+    tools_usd: float | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> tuple[str, dict[str, Any]] | None:
     """The UPDATE setting the given columns of one message; None when none is given."""
     fields: dict[str, Any] = {}
     if content is not None:
@@ -51,40 +59,51 @@ def message_update(message_id: int, *, content: str | None = None, status: str |
     return f"UPDATE messages SET {assignments} WHERE id = :id", {**fields, "id": message_id}
 
 
-def usage_update(conv_pk: int, input_tokens: int, output_tokens: int, cost_usd: float | None,
-                 now: float) -> tuple[str, tuple]:
+def usage_update(
+    conv_pk: int, input_tokens: int, output_tokens: int, cost_usd: float | None, now: float
+) -> tuple[str, tuple]:
     """Add a turn's tokens and cost to its chat; an unknown cost makes the chat's total unknown."""
-    return ("UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
-            "output_tokens + ?, cost_usd = cost_usd + ?, cost_known = cost_known AND ?, "
-            "updated_at = ? WHERE pk = ?",
-            (input_tokens, output_tokens, cost_usd or 0.0, cost_usd is not None, now, conv_pk))
+    return (
+        "UPDATE conversations SET input_tokens = input_tokens + ?, output_tokens = "
+        "output_tokens + ?, cost_usd = cost_usd + ?, cost_known = cost_known AND ?, "
+        "updated_at = ? WHERE pk = ?",
+        (input_tokens, output_tokens, cost_usd or 0.0, cost_usd is not None, now, conv_pk),
+    )
 
 
-def settle_job(db: sqlite3.Connection, job: tuple[str, str, str | None], now: float,
-               settled_ok: bool) -> bool:
+def settle_job(db: sqlite3.Connection, job: tuple[str, str, str | None], now: float, settled_ok: bool) -> bool:
     """Record a job's terminal (id, status, error); False if another process settled it first
     (unless `settled_ok`), and then nothing was written."""
     job_id, status, error = job
     guard = "" if settled_ok else f" AND status NOT IN ({', '.join('?' * len(JOB_TERMINAL))})"
     cursor = db.execute(
-        "UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ?"
-        f" WHERE response_id = ?{guard}",
-        (status, redact(error) if error is not None else None, now, job_id,
-         *(() if settled_ok else JOB_TERMINAL)))
-    return not (cursor.rowcount == 0 and db.execute(
-        "SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone())
+        f"UPDATE jobs SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE response_id = ?{guard}",
+        (status, redact(error) if error is not None else None, now, job_id, *(() if settled_ok else JOB_TERMINAL)),
+    )
+    return not (cursor.rowcount == 0 and db.execute("SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone())
 
 
 def replacement(conv_pk: int, rows: list[dict[str, Any]], now: float) -> list[Statement]:
     """The statements that swap a chat's transcript for `rows` (rebuilt from the server)."""
     statements: list[Statement] = [("DELETE FROM messages WHERE conversation_pk = ?", (conv_pk,))]
     for row in rows:
-        statements.append((
-            "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-            " error, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (conv_pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
-             row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
-             row.get("error"), json_list(row.get("attachments")), row.get("created_at") or now)))
+        statements.append(
+            (
+                "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
+                " error, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conv_pk,
+                    row["role"],
+                    row.get("content", ""),
+                    row.get("status", COMPLETE),
+                    row.get("response_id"),
+                    json.dumps(row["items"]) if row.get("items") else None,
+                    row.get("error"),
+                    json_list(row.get("attachments")),
+                    row.get("created_at") or now,
+                ),
+            )
+        )
     statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv_pk)))
     return statements
 
@@ -96,8 +115,10 @@ def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[st
     moved: list[int] = []
     for row in rows:
         if isinstance(row, MessageRow):
-            cursor = db.execute(f"INSERT INTO messages({columns}) SELECT {columns} FROM messages"
-                                " WHERE id = ? AND conversation_pk = ?", (row.id, conv_pk))
+            cursor = db.execute(
+                f"INSERT INTO messages({columns}) SELECT {columns} FROM messages WHERE id = ? AND conversation_pk = ?",
+                (row.id, conv_pk),
+            )
             db.execute("UPDATE jobs SET message_id = ? WHERE message_id = ?", (cursor.lastrowid, row.id))
             # The copy filed the reply's spending anew: the old row's must not count twice.
             db.execute("DELETE FROM spend WHERE message_id = ?", (row.id,))
@@ -106,10 +127,19 @@ def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[st
             db.execute(
                 "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
                 " attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (conv_pk, row["role"], row.get("content", ""), row.get("status", COMPLETE),
-                 row.get("response_id"), json.dumps(row["items"]) if row.get("items") else None,
-                 json_list(row.get("attachments")), row.get("created_at") or now))
+                (
+                    conv_pk,
+                    row["role"],
+                    row.get("content", ""),
+                    row.get("status", COMPLETE),
+                    row.get("response_id"),
+                    json.dumps(row["items"]) if row.get("items") else None,
+                    json_list(row.get("attachments")),
+                    row.get("created_at") or now,
+                ),
+            )
     for old_id in moved:
         db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
-    db.execute("UPDATE conversations SET message_count = message_count + ? WHERE pk = ?",
-               (len(rows) - len(moved), conv_pk))
+    db.execute(
+        "UPDATE conversations SET message_count = message_count + ? WHERE pk = ?", (len(rows) - len(moved), conv_pk)
+    )

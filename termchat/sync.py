@@ -45,8 +45,9 @@ def _cut_short_here(row: dict[str, Any], local: list[MessageRow]) -> bool:
     if row["role"] != "assistant":
         return False
     text = row.get("content", "")
-    return any(m.role == "assistant" and m.status in UNFINISHED and m.content
-               and text.startswith(m.content) for m in local)
+    return any(
+        m.role == "assistant" and m.status in UNFINISHED and m.content and text.startswith(m.content) for m in local
+    )
 
 
 def merge_remote(store: Store, conv: ConversationRow, remote: list[dict[str, Any]]) -> int:
@@ -86,9 +87,13 @@ def gone_message(remote_id: str, *, sent: bool) -> str:
     """What to tell the user about a chat whose server conversation was deleted."""
     from termchat.sanitize import strip_control
 
-    head = (f"the server no longer has this chat's conversation {strip_control(remote_id)} "
-            "(deleted there?); your messages are kept here")
+    head = (
+        f"the server no longer has this chat's conversation {strip_control(remote_id)} "
+        "(deleted there?); your messages are kept here"
+    )
     if sent:
-        return (f"{head}. Send again to continue in a new server conversation that starts from "
-                "this chat's history, or switch the chat to local mode (--state local; F3 in the app)")
-    return (f"{head}. Sending will offer to continue in a new server conversation or in local mode")
+        return (
+            f"{head}. Send again to continue in a new server conversation that starts from "
+            "this chat's history, or switch the chat to local mode (--state local; F3 in the app)"
+        )
+    return f"{head}. Sending will offer to continue in a new server conversation or in local mode"

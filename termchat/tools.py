@@ -41,8 +41,10 @@ def parse_tool(spec: str, mcp_servers: Iterable[Any] = ()) -> dict[str, Any]:
         for server in mcp_servers:
             if getattr(server, "label", None) == arg:
                 return mcp_tool(server)
-        raise UsageError(f"unknown MCP server '{arg}' (known: {known or 'none configured'}); "
-                         "add it under [[mcp_servers]] in the config")
+        raise UsageError(
+            f"unknown MCP server '{arg}' (known: {known or 'none configured'}); "
+            "add it under [[mcp_servers]] in the config"
+        )
     raise UsageError(f"unknown tool '{spec}' (choose from {', '.join(TOOL_NAMES)})")
 
 
@@ -87,8 +89,12 @@ def tool_spec(tool: dict[str, Any]) -> str:
 
 def mcp_tool(server: Any) -> dict[str, Any]:
     """The request shape of a configured MCP server; auth headers are resolved at send time."""
-    tool: dict[str, Any] = {"type": "mcp", "server_label": server.label, "server_url": server.url,
-                            "require_approval": getattr(server, "require_approval", "always")}
+    tool: dict[str, Any] = {
+        "type": "mcp",
+        "server_label": server.label,
+        "server_url": server.url,
+        "require_approval": getattr(server, "require_approval", "always"),
+    }
     if getattr(server, "allowed_tools", None):
         tool["allowed_tools"] = list(server.allowed_tools)
     return tool

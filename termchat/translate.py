@@ -34,8 +34,14 @@ class StreamState:
     citations: int = 0
 
 
-def translate(stream: Any, state: StreamState, *, stopped: Callable[[], bool],
-              on_created: Callable[[str, str], None], on_text: Callable[[], None]) -> Iterator[ev.Event]:
+def translate(
+    stream: Any,
+    state: StreamState,
+    *,
+    stopped: Callable[[], bool],
+    on_created: Callable[[str, str], None],
+    on_text: Callable[[], None],
+) -> Iterator[ev.Event]:
     """Yield domain events until a terminal event; `state` holds the result.
 
     `on_created(response_id, status)` runs when the server names the response; `on_text()`
@@ -48,16 +54,16 @@ def translate(stream: Any, state: StreamState, *, stopped: Callable[[], bool],
             state.sequence = getattr(event, "sequence_number", state.sequence)
         except (AttributeError, TypeError, ValueError, KeyError) as exc:
             # A well-framed event with the wrong shape (a broken or exotic server).
-            raise ApiError(f"malformed {str(kind)[:60]!r} event from the server "
-                           f"({type(exc).__name__})") from None
+            raise ApiError(f"malformed {str(kind)[:60]!r} event from the server ({type(exc).__name__})") from None
         if state.final is not None:
             return  # the reply is whole (and its usage known), even if a stop came with its end
         if stopped():
             raise ApiError("stopped by the user; the partial reply was kept")
 
 
-def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, str], None],
-         on_text: Callable[[], None]) -> Iterator[ev.Event]:
+def _one(
+    event: Any, kind: Any, state: StreamState, on_created: Callable[[str, str], None], on_text: Callable[[], None]
+) -> Iterator[ev.Event]:
     if kind in TEXT_DELTAS:
         if not isinstance(event.delta, str):
             raise TypeError("delta is not text")
@@ -89,11 +95,13 @@ def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, s
         state.items[item_id] = item
         yield ev.ItemFinished(item_type, item_id, item)
         if item_type == "mcp_approval_request":
-            yield ev.ApprovalRequested(item_id, item.get("server_label", ""), item.get("name", ""),
-                                       item.get("arguments", ""))
+            yield ev.ApprovalRequested(
+                item_id, item.get("server_label", ""), item.get("name", ""), item.get("arguments", "")
+            )
     elif kind == "response.output_text.annotation.added":
-        annotation = event.annotation if isinstance(event.annotation, dict) else \
-            getattr(event.annotation, "__dict__", {})
+        annotation = (
+            event.annotation if isinstance(event.annotation, dict) else getattr(event.annotation, "__dict__", {})
+        )
         if annotation.get("type") == "url_citation":
             state.citations += 1
             yield ev.Citation(state.citations, annotation.get("title") or "", annotation.get("url") or "")
@@ -106,8 +114,9 @@ def _one(event: Any, kind: Any, state: StreamState, on_created: Callable[[str, s
         error = state.final.get("error") or {}
         state.failure = _with_code(error.get("message") or "the response failed", error.get("code"))
     elif kind == "error":
-        state.failure = _with_code(getattr(event, "message", None) or "the server reported an error",
-                                   getattr(event, "code", None))
+        state.failure = _with_code(
+            getattr(event, "message", None) or "the server reported an error", getattr(event, "code", None)
+        )
 
 
 def _with_code(message: str, code: Any) -> str:

@@ -12,8 +12,9 @@ from termchat.pricing import token_count, turn_cost
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}")
 
 
-def price(response: dict[str, Any], model: str, *, prompt_chooses_model: bool,
-          overrides: dict[str, Any] | None, tier: str) -> tuple[ev.Usage, dict[str, Any]] | None:
+def price(
+    response: dict[str, Any], model: str, *, prompt_chooses_model: bool, overrides: dict[str, Any] | None, tier: str
+) -> tuple[ev.Usage, dict[str, Any]] | None:
     """A response's usage with its cost (None: the price is unknown), and the reply's fields
     that record them; None if the server reported no usage. `model` is the chat's; the one the
     response ran on counts instead when a stored prompt chose it."""
@@ -27,8 +28,7 @@ def price(response: dict[str, Any], model: str, *, prompt_chooses_model: bool,
         model = ran_on
     cost, tools_usd = _turn_cost(model, response.get("usage"), output, overrides, tier)
     fields = {"usage": response.get("usage"), "cost_usd": cost, "model": model, "tools_usd": tools_usd}
-    return ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens,
-                    usage.reasoning_tokens, cost), fields
+    return ev.Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens, cost), fields
 
 
 def _usage(raw: Any) -> ev.Usage | None:
@@ -38,13 +38,17 @@ def _usage(raw: Any) -> ev.Usage | None:
     details_out = raw.get("output_tokens_details")
     details_in = details_in if isinstance(details_in, dict) else {}
     details_out = details_out if isinstance(details_out, dict) else {}
-    return ev.Usage(token_count(raw.get("input_tokens")), token_count(raw.get("output_tokens")),
-                    token_count(details_in.get("cached_tokens")),
-                    token_count(details_out.get("reasoning_tokens")))
+    return ev.Usage(
+        token_count(raw.get("input_tokens")),
+        token_count(raw.get("output_tokens")),
+        token_count(details_in.get("cached_tokens")),
+        token_count(details_out.get("reasoning_tokens")),
+    )
 
 
-def _turn_cost(model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]],
-               overrides: dict[str, Any] | None, tier: str) -> tuple[float | None, float | None]:
+def _turn_cost(
+    model: str, usage: dict[str, Any] | None, output: list[dict[str, Any]], overrides: dict[str, Any] | None, tier: str
+) -> tuple[float | None, float | None]:
     """The turn's total cost and its tool fees (each None if unknown)."""
     try:
         cost = turn_cost(model, usage, output, overrides=overrides, default_tier=tier)

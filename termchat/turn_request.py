@@ -36,9 +36,18 @@ class RequestDefaults:
     compact_threshold: int | None
 
 
-def build_request(*, mode: str, model: str | None, settings: dict[str, Any], conv: ConversationRow | None,
-                  transcript: Callable[[], list[MessageRow]], new_items: list[dict[str, Any]],
-                  options: TurnOptions, defaults: RequestDefaults, unsaved: bool) -> dict[str, Any]:
+def build_request(
+    *,
+    mode: str,
+    model: str | None,
+    settings: dict[str, Any],
+    conv: ConversationRow | None,
+    transcript: Callable[[], list[MessageRow]],
+    new_items: list[dict[str, Any]],
+    options: TurnOptions,
+    defaults: RequestDefaults,
+    unsaved: bool,
+) -> dict[str, Any]:
     """The request of a turn sending `new_items` (`model` None: a stored prompt chooses it).
     `transcript` reads the chat's stored messages, for the modes that send the history."""
     params: dict[str, Any] = {}
@@ -58,8 +67,7 @@ def build_request(*, mode: str, model: str | None, settings: dict[str, Any], con
         params["input"] = new_items
         params["store"] = True
     else:
-        messages = [m for m in transcript()
-                    if not (m.role == "assistant" and m.status == STREAMING)] if conv else []
+        messages = [m for m in transcript() if not (m.role == "assistant" and m.status == STREAMING)] if conv else []
         params["input"] = history.window(messages)
         if unsaved or new_items and new_items[0].get("type") == "mcp_approval_response":
             params["input"] += new_items

@@ -38,11 +38,11 @@ class UsageTotals:
         details_out = usage.get("output_tokens_details")
         self.turns += 1
         self.input_tokens += token_count(usage.get("input_tokens"))
-        self.cached_tokens += token_count(details_in.get("cached_tokens")
-                                          if isinstance(details_in, dict) else 0)
+        self.cached_tokens += token_count(details_in.get("cached_tokens") if isinstance(details_in, dict) else 0)
         self.output_tokens += token_count(usage.get("output_tokens"))
-        self.reasoning_tokens += token_count(details_out.get("reasoning_tokens")
-                                             if isinstance(details_out, dict) else 0)
+        self.reasoning_tokens += token_count(
+            details_out.get("reasoning_tokens") if isinstance(details_out, dict) else 0
+        )
         if turn.cost_usd is None:
             self.unpriced_turns += 1
         else:
@@ -56,11 +56,16 @@ class UsageTotals:
 
     def to_json(self) -> dict[str, Any]:
         cost = self.known_cost_usd
-        return {"turns": self.turns, "input_tokens": self.input_tokens,
-                "cached_tokens": self.cached_tokens, "output_tokens": self.output_tokens,
-                "reasoning_tokens": self.reasoning_tokens, "tools_usd": round(self.tools_usd, 9),
-                "cost_usd": None if cost is None else round(cost, 9),
-                "unpriced_turns": self.unpriced_turns}
+        return {
+            "turns": self.turns,
+            "input_tokens": self.input_tokens,
+            "cached_tokens": self.cached_tokens,
+            "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "tools_usd": round(self.tools_usd, 9),
+            "cost_usd": None if cost is None else round(cost, 9),
+            "unpriced_turns": self.unpriced_turns,
+        }
 
 
 def _tool_fees(turn: Any) -> float:
@@ -112,8 +117,9 @@ def build_report(turns: list[Any], by: str | None = None, since: str | None = No
             key = turn.model
         else:
             key = turn.conversation_id
-        group = groups.setdefault(key, UsageGroup(key, turn.title if by == "chat" else "",
-                                                  by == "chat" and turn.deleted))
+        group = groups.setdefault(
+            key, UsageGroup(key, turn.title if by == "chat" else "", by == "chat" and turn.deleted)
+        )
         group.totals.add(turn)
     ordered = sorted(groups.values(), key=lambda g: g.key) if by != "chat" else list(groups.values())
     return UsageReport(total, ordered, by, since)
@@ -129,17 +135,29 @@ def stale_prices_note(today: dt.date | None = None) -> str | None:
     age = prices_age_days(today)
     if age <= STALE_AFTER_DAYS:
         return None
-    return (f"the price table is from {PRICES_AS_OF} ({age} days old): check "
-            "https://openai.com/api/pricing and override changed prices in [pricing]")
+    return (
+        f"the price table is from {PRICES_AS_OF} ({age} days old): check "
+        "https://openai.com/api/pricing and override changed prices in [pricing]"
+    )
 
 
 def report_json(report: UsageReport, stale: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"since": report.since, "by": report.by, "prices_as_of": PRICES_AS_OF,
-                            "prices_stale": stale, "total": report.total.to_json()}
+    data: dict[str, Any] = {
+        "since": report.since,
+        "by": report.by,
+        "prices_as_of": PRICES_AS_OF,
+        "prices_stale": stale,
+        "total": report.total.to_json(),
+    }
     if report.by is not None:
-        data["groups"] = [{"key": g.key,
-                           **({"title": g.title, "deleted": g.deleted} if report.by == "chat" else {}),
-                           **g.totals.to_json()} for g in report.groups]
+        data["groups"] = [
+            {
+                "key": g.key,
+                **({"title": g.title, "deleted": g.deleted} if report.by == "chat" else {}),
+                **g.totals.to_json(),
+            }
+            for g in report.groups
+        ]
     return data
 
 
@@ -151,27 +169,43 @@ def total_cells(totals: UsageTotals) -> tuple[str, ...]:
     cost = format_usd(totals.known_cost_usd)
     if totals.unpriced_turns and totals.known_cost_usd is not None:
         cost += "+?"  # some of these turns have no price: the sum is a lower bound
-    return (f"{totals.turns:,}", f"{totals.input_tokens:,}", f"{totals.cached_tokens:,}",
-            f"{totals.output_tokens:,}", f"{totals.reasoning_tokens:,}",
-            format_usd(totals.tools_usd), cost)
+    return (
+        f"{totals.turns:,}",
+        f"{totals.input_tokens:,}",
+        f"{totals.cached_tokens:,}",
+        f"{totals.output_tokens:,}",
+        f"{totals.reasoning_tokens:,}",
+        format_usd(totals.tools_usd),
+        cost,
+    )
 
 
 def report_lines(report: UsageReport) -> list[str]:
     """The plain-text table: one row per group, then the total, then the unpriced count."""
     from termchat.sanitize import safe_title
 
-    rows = [(safe_title(g.key, 40) + (f"  {safe_title(g.title, 30)}" if g.title else "")
-             + ("  (deleted)" if g.deleted else ""), total_cells(g.totals))
-            for g in report.groups]
+    rows = [
+        (
+            safe_title(g.key, 40)
+            + (f"  {safe_title(g.title, 30)}" if g.title else "")
+            + ("  (deleted)" if g.deleted else ""),
+            total_cells(g.totals),
+        )
+        for g in report.groups
+    ]
     rows.append(("total", total_cells(report.total)))
     label = {"day": "day", "model": "model", "chat": "chat"}.get(report.by or "", "")
     key_width = max(len(label), *(len(key) for key, _ in rows))
     widths = [max(len(h), *(len(cells[i]) for _, cells in rows)) for i, h in enumerate(HEADERS)]
     lines = ["  ".join([label.ljust(key_width), *(h.rjust(w) for h, w in zip(HEADERS, widths, strict=True))])]
-    lines += ["  ".join([key.ljust(key_width), *(c.rjust(w) for c, w in zip(cells, widths, strict=True))])
-              for key, cells in rows]
+    lines += [
+        "  ".join([key.ljust(key_width), *(c.rjust(w) for c, w in zip(cells, widths, strict=True))])
+        for key, cells in rows
+    ]
     if report.total.unpriced_turns:
         n = report.total.unpriced_turns
-        lines.append(f"{n} turn{'s' if n != 1 else ''} priced unknown (tokens counted, "
-                     "not in the dollars; give the model a price in [pricing])")
+        lines.append(
+            f"{n} turn{'s' if n != 1 else ''} priced unknown (tokens counted, "
+            "not in the dollars; give the model a price in [pricing])"
+        )
     return [line.rstrip() for line in lines]

@@ -74,10 +74,16 @@ def _list(ctx: Any, as_json: bool) -> int:
         for s in stores:
             counts = s.get("file_counts") if isinstance(s.get("file_counts"), dict) else {}
             created = s.get("created_at")
-            rows.append({"id": s["id"], "name": safe_title(str(s.get("name") or ""), 200),
-                         "status": s.get("status"), "files": counts,
-                         "usage_bytes": s.get("usage_bytes"),
-                         "created_at": iso(created) if isinstance(created, (int, float)) else None})
+            rows.append(
+                {
+                    "id": s["id"],
+                    "name": safe_title(str(s.get("name") or ""), 200),
+                    "status": s.get("status"),
+                    "files": counts,
+                    "usage_bytes": s.get("usage_bytes"),
+                    "created_at": iso(created) if isinstance(created, (int, float)) else None,
+                }
+            )
         sys.stdout.write(safe_json(rows, indent=2) + "\n")
         return 0
     if not stores:
@@ -101,8 +107,7 @@ def _create(ctx: Any, name: str) -> int:
 
     created = create_vector_store(ctx.api, name)
     sys.stdout.write(created["id"] + "\n")
-    say(f"created vector store {safe_title(name, 60)}; add files with "
-        f"`termchat stores add {created['id']} FILE...`")
+    say(f"created vector store {safe_title(name, 60)}; add files with `termchat stores add {created['id']} FILE...`")
     return 0
 
 
@@ -132,8 +137,7 @@ def add_files(ctx: Any, store_id: str, paths: list[str]) -> int:
         if not os.access(path, os.R_OK):
             raise UsageError(f"cannot add {shown}: permission denied")
         if os.path.getsize(path) > MAX_UPLOAD_BYTES:
-            raise UsageError(f"{shown} is larger than the API's "
-                             f"{MAX_UPLOAD_BYTES // 2 ** 20} MB limit")
+            raise UsageError(f"{shown} is larger than the API's {MAX_UPLOAD_BYTES // 2**20} MB limit")
     try:
         retrieve_vector_store(ctx.api, store_id)
     except ApiError as exc:
@@ -180,8 +184,9 @@ def _add_one(ctx: Any, store_id: str, path: str, label: str, progress: Progress)
         started = time.monotonic()
         while state.get("status") == "in_progress":
             if time.monotonic() - started > PROCESSING_LIMIT:
-                raise ApiError(f"still processing after {PROCESSING_LIMIT / 60:g} min; see "
-                               f"`termchat stores list` later")
+                raise ApiError(
+                    f"still processing after {PROCESSING_LIMIT / 60:g} min; see `termchat stores list` later"
+                )
             progress.show(f"{label}: processing")
             threading.Event().wait(wait)
             wait = min(wait * 2, LONGEST_POLL)
@@ -197,8 +202,9 @@ def _add_one(ctx: Any, store_id: str, path: str, label: str, progress: Progress)
         error = {}
     why = ": ".join(str(part) for part in (error.get("code"), error.get("message")) if part)
     discard_file(ctx.api, file_id, store_id)
-    raise ApiError(f"processing {status if isinstance(status, str) else 'ended'}"
-                   + (f": {ctx.api.clean(why)}" if why else ""))
+    raise ApiError(
+        f"processing {status if isinstance(status, str) else 'ended'}" + (f": {ctx.api.clean(why)}" if why else "")
+    )
 
 
 class Progress:

@@ -1,6 +1,5 @@
 """Shared pytest fixtures."""
 
-
 # --- termchat.fake_api fixtures (owned by the fake_api tests; self-contained) ---------------
 import pytest as _fake_api_pytest
 
@@ -23,8 +22,9 @@ def fake_client(fake_api):
     """A real ``openai.OpenAI`` client pointed at ``fake_api`` (``max_retries=0``)."""
     import openai
 
-    client = openai.OpenAI(base_url=fake_api.base_url, api_key="test", max_retries=0,
-                           timeout=300)  # only stops a hang: a busy machine can be slow
+    client = openai.OpenAI(
+        base_url=fake_api.base_url, api_key="test", max_retries=0, timeout=300
+    )  # only stops a hang: a busy machine can be slow
     try:
         yield client
     finally:
@@ -76,10 +76,13 @@ def tui_context(tmp_path, tui_api):
     contexts = []
 
     def make(*, credentials=True, **fields):
-        config = Config(config_path=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data",
-                        **fields)
-        ctx = AppContext(config, base_url=tui_api.base_url if credentials else None,
-                         api_key="test" if credentials else None, data_dir=tmp_path / "data")
+        config = Config(config_path=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data", **fields)
+        ctx = AppContext(
+            config,
+            base_url=tui_api.base_url if credentials else None,
+            api_key="test" if credentials else None,
+            data_dir=tmp_path / "data",
+        )
         contexts.append(ctx)
         return ctx
 
@@ -99,8 +102,7 @@ def tui_seed():
             store._now = lambda stamp=stamp: stamp
             conv = store.create_conversation(mode=mode, model="gpt-5.2", title=title, created_at=stamp)
             for role, text, *status in messages:
-                store.add_message(conv, role, text, created_at=stamp,
-                                  status=status[0] if status else "complete")
+                store.add_message(conv, role, text, created_at=stamp, status=status[0] if status else "complete")
             rows.append(store.reload(conv))
         store._now = __import__("time").time
         return rows

@@ -102,8 +102,7 @@ class RawServer:
         finally:
             conn.close()
 
-    def _read_request(self, conn: socket.socket, buffer: bytes,
-                      started: float) -> tuple[RawRequest | None, bytes]:
+    def _read_request(self, conn: socket.socket, buffer: bytes, started: float) -> tuple[RawRequest | None, bytes]:
         while b"\r\n\r\n" not in buffer:
             chunk = self._recv(conn, started)
             if not chunk:
@@ -132,19 +131,22 @@ class RawServer:
         return b""
 
 
-def http_response(status: int, body: bytes, content_type: str = "application/json",
-                  headers: dict[str, str] | None = None) -> bytes:
+def http_response(
+    status: int, body: bytes, content_type: str = "application/json", headers: dict[str, str] | None = None
+) -> bytes:
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-    return (f"HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n"
-            f"{extra}\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n{extra}\r\n"
+    ).encode() + body
 
 
 def sse_headers() -> bytes:
     return b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
 
 
-def keep_sending(send: Callable[[bytes], bool], data: bytes, every: float = 0.05,
-                 stop: threading.Event | None = None) -> None:
+def keep_sending(
+    send: Callable[[bytes], bool], data: bytes, every: float = 0.05, stop: threading.Event | None = None
+) -> None:
     """Send `data` again and again until the peer leaves (or LIFETIME passes)."""
     started = time.monotonic()
     while time.monotonic() - started < LIFETIME and (stop is None or not stop.is_set()):

@@ -17,15 +17,18 @@ WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
 PDF = b"%PDF-1.7\n" + b"\x00\x01binary" * 8
 
 
-@pytest.mark.parametrize("name, data, kind, mime", [
-    ("a.png", PNG, "image", "image/png"),
-    ("a.jpg", JPEG, "image", "image/jpeg"),
-    ("a.gif", GIF, "image", "image/gif"),
-    ("a.webp", WEBP, "image", "image/webp"),
-    ("photo.txt", PNG, "image", "image/png"),       # the bytes decide, not the name
-    ("noext", PDF, "pdf", "application/pdf"),
-    ("notes.md", "# Notes\nnaïve café\n".encode(), "text", "text/plain"),
-])
+@pytest.mark.parametrize(
+    "name, data, kind, mime",
+    [
+        ("a.png", PNG, "image", "image/png"),
+        ("a.jpg", JPEG, "image", "image/jpeg"),
+        ("a.gif", GIF, "image", "image/gif"),
+        ("a.webp", WEBP, "image", "image/webp"),
+        ("photo.txt", PNG, "image", "image/png"),  # the bytes decide, not the name
+        ("noext", PDF, "pdf", "application/pdf"),
+        ("notes.md", "# Notes\nnaïve café\n".encode(), "text", "text/plain"),
+    ],
+)
 def test_each_kind_is_known_by_its_bytes(tmp_path, name, data, kind, mime):
     path = tmp_path / name
     path.write_bytes(data)
@@ -98,7 +101,11 @@ def test_what_is_stored_and_sent_for_each_kind():
     prompt, records = att.records_from_parts(content)  # what a synced chat reads back
     assert prompt == "look"
     assert [(r["kind"], r["file_id"]) for r in records] == [
-        ("image", None), ("image", "file-1"), ("pdf", "file-2"), ("text", None)]
+        ("image", None),
+        ("image", "file-1"),
+        ("pdf", "file-2"),
+        ("text", None),
+    ]
     assert records[3]["text"] == "hello" and records[3]["name"] == "d.txt"
 
 

@@ -55,6 +55,7 @@ def chat(session, prompt):
 
 # -- background ------------------------------------------------------------------------------
 
+
 def test_job_survives_a_restart_and_completes(server, clock, tmp_path):
     engine = make_engine(server, tmp_path)
     session = engine.session()
@@ -138,6 +139,7 @@ def test_failed_submission_keeps_the_prompt(server, clock, tmp_path):
 
 # -- compaction ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
 def test_manual_compaction_in_each_mode_keeps_context(server, tmp_path, mode):
     engine = make_engine(server, tmp_path, mode=mode)
@@ -151,7 +153,9 @@ def test_manual_compaction_in_each_mode_keeps_context(server, tmp_path, mode):
     assert conv is not None and conv.pk == before.pk
     compact_body = server.requests_to("compact")[-1].body
     assert [i["content"] for i in compact_body["input"] if i["role"] == "user"] == [
-        "My name is Margaret.", "I work on guidance software."]
+        "My name is Margaret.",
+        "I work on guidance software.",
+    ]
     session = engine.session(conv)
     answer = chat(session, "What is my name?")
     assert "Margaret" in answer.text

@@ -27,12 +27,16 @@ def _one_line(result, code: int) -> str:
 
 # -- the config file ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,line", [
-    ('model = "gpt-5.2"\n\n[compaction\nenabled = true\n', "line 3"),
-    ('model = "a"\nmodel = "b"\n', "line 2"),
-    ('tools = ["web_search",\n', "end of file"),
-    ('theme = "unterminated\n', "line 1"),
-])
+
+@pytest.mark.parametrize(
+    "text,line",
+    [
+        ('model = "gpt-5.2"\n\n[compaction\nenabled = true\n', "line 3"),
+        ('model = "a"\nmodel = "b"\n', "line 2"),
+        ('tools = ["web_search",\n', "end of file"),
+        ('theme = "unterminated\n', "line 1"),
+    ],
+)
 def test_invalid_toml_names_file_and_line(run, env, text, line):
     (env / "config.toml").write_text(text)
     err = _one_line(run("-p", "hi"), 2)
@@ -45,21 +49,26 @@ def test_config_that_is_not_utf8(run, env):
     assert "config.toml" in err and "line 2" in err and "UTF-8" in err
 
 
-@pytest.mark.parametrize("text,key", [
-    ("model = 5\n", "model"),
-    ('state = "sideways"\n', "state"),
-    ('tools = "web_search"\n', "tools"),
-    ("tools = [1, 2]\n", "tools[0]"),
-    ("[compaction]\nthreshold = 2\n", "compaction.threshold"),
-    ('[compaction]\nenabled = "yes"\n', "compaction.enabled"),
-    ('keymap = "ctrl+j"\n', "keymap"),
-    ("mcp_servers = 3\n", "mcp_servers"),
-    ('[[mcp_servers]]\nlabel = "x"\nurl = "ftp://x"\n', "mcp_servers[0].url"),
-    ('[[mcp_servers]]\nlabel = "x"\nurl = "https://x"\nheaders_env = "sk-live-secret"\n',
-     "mcp_servers[0].headers_env"),
-    ("base_url = 1979-05-27\n", "base_url"),
-    ('[pricing.models.x]\ninput = -1\noutput = 1\n', "pricing.models.x.input"),
-])
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ("model = 5\n", "model"),
+        ('state = "sideways"\n', "state"),
+        ('tools = "web_search"\n', "tools"),
+        ("tools = [1, 2]\n", "tools[0]"),
+        ("[compaction]\nthreshold = 2\n", "compaction.threshold"),
+        ('[compaction]\nenabled = "yes"\n', "compaction.enabled"),
+        ('keymap = "ctrl+j"\n', "keymap"),
+        ("mcp_servers = 3\n", "mcp_servers"),
+        ('[[mcp_servers]]\nlabel = "x"\nurl = "ftp://x"\n', "mcp_servers[0].url"),
+        (
+            '[[mcp_servers]]\nlabel = "x"\nurl = "https://x"\nheaders_env = "sk-live-secret"\n',
+            "mcp_servers[0].headers_env",
+        ),
+        ("base_url = 1979-05-27\n", "base_url"),
+        ("[pricing.models.x]\ninput = -1\noutput = 1\n", "pricing.models.x.input"),
+    ],
+)
 def test_wrong_types_in_config(run, env, text, key):
     (env / "config.toml").write_text(text)
     err = _one_line(run("list"), 2)
@@ -85,8 +94,9 @@ def test_bad_openai_base_url_env(run, monkeypatch):
     assert "OPENAI_BASE_URL" in err and "localhost:8000" in err
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/v1", "http://", "localhost:8000/v1",
-                                 "http://example.com:99999", "http://exa mple.com"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/v1", "http://", "localhost:8000/v1", "http://example.com:99999", "http://exa mple.com"]
+)
 def test_base_url_flag_that_is_not_a_url(run, url):
     err = _one_line(run("--base-url", url, "-p", "hi"), 2)
     assert "--base-url" in err
@@ -95,11 +105,14 @@ def test_base_url_flag_that_is_not_a_url(run, url):
 PASSWORD = "hunter2-secret"
 
 
-@pytest.mark.parametrize("url,shown", [
-    (f"http://ada:{PASSWORD}@127.0.0.1:9/v1", "http://ada:***@127.0.0.1:9/v1"),
-    (f"https://{PASSWORD}@example.com/v1", "https://***@example.com/v1"),
-    (f"ada:{PASSWORD}@example.com:99999", "ada:***@example.com:99999"),
-])
+@pytest.mark.parametrize(
+    "url,shown",
+    [
+        (f"http://ada:{PASSWORD}@127.0.0.1:9/v1", "http://ada:***@127.0.0.1:9/v1"),
+        (f"https://{PASSWORD}@example.com/v1", "https://***@example.com/v1"),
+        (f"ada:{PASSWORD}@example.com:99999", "ada:***@example.com:99999"),
+    ],
+)
 @pytest.mark.parametrize("where", ["--base-url", "OPENAI_BASE_URL", "config base_url", "config mcp url"])
 def test_url_with_credentials_never_shows_the_password(run, env, monkeypatch, url, shown, where):
     argv = ["-p", "hi"]
@@ -139,8 +152,17 @@ def test_base_url_without_v1_suggests_it(run, server, mode):
 
 # -- ids ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("argv", [("show", "tc_nope"), ("export", "tc_nope"), ("rm", "tc_nope"),
-                                  ("compact", "tc_nope"), ("show", "conv_nope", "--json")])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("show", "tc_nope"),
+        ("export", "tc_nope"),
+        ("rm", "tc_nope"),
+        ("compact", "tc_nope"),
+        ("show", "conv_nope", "--json"),
+    ],
+)
 def test_unknown_id_in_subcommands(run, argv):
     err = _one_line(run(*argv), 2)
     assert "unknown conversation" in err and argv[1] in err
@@ -163,16 +185,19 @@ def test_jobs_wait_without_an_id(run):
 NOT_UTF8 = b"\xe9\xff".decode("utf-8", "surrogateescape")  # what Python makes of such argv bytes
 
 
-@pytest.mark.parametrize("argv,flag", [
-    (("-p", NOT_UTF8), "-p"),
-    (("--model", NOT_UTF8, "-p", "hi"), "--model"),
-    (("--instructions", NOT_UTF8, "-p", "hi"), "--instructions"),
-    (("--conversation", NOT_UTF8, "-p", "hi"), "--conversation"),
-    (("show", NOT_UTF8), "the id"),
-    (("export", NOT_UTF8), "the id"),
-    (("rm", NOT_UTF8), "the id"),
-    (("search", "hello", NOT_UTF8), "the query"),
-])
+@pytest.mark.parametrize(
+    "argv,flag",
+    [
+        (("-p", NOT_UTF8), "-p"),
+        (("--model", NOT_UTF8, "-p", "hi"), "--model"),
+        (("--instructions", NOT_UTF8, "-p", "hi"), "--instructions"),
+        (("--conversation", NOT_UTF8, "-p", "hi"), "--conversation"),
+        (("show", NOT_UTF8), "the id"),
+        (("export", NOT_UTF8), "the id"),
+        (("rm", NOT_UTF8), "the id"),
+        (("search", "hello", NOT_UTF8), "the query"),
+    ],
+)
 def test_argument_that_is_not_utf8(run, server, argv, flag):
     err = _one_line(run(*argv), 2)
     assert f"{flag} is not valid UTF-8 text" in err
@@ -192,6 +217,7 @@ def test_bad_instructions_on_continue_are_not_saved(run, server):
 
 # -- prompts and stdin -------------------------------------------------------------------------
 
+
 def test_whitespace_only_stdin_is_an_empty_prompt(run, server):
     err = _one_line(run(stdin="\n \t\n\n"), 2)
     assert "empty prompt" in err
@@ -202,8 +228,7 @@ def test_whitespace_only_stdin_is_an_empty_prompt(run, server):
 def test_invalid_utf8_stdin_is_replaced_with_a_note(run, server):
     result = run("-p", "decode this:", stdin=b"caf\xe9 cr\xe8me \xff\xfe ok\n")
     assert result.code == 0, result.err
-    assert result.err == ("termchat: note: stdin was not valid UTF-8; undecodable bytes were "
-                          "replaced\n")
+    assert result.err == ("termchat: note: stdin was not valid UTF-8; undecodable bytes were replaced\n")
     sent = server.requests[-1].body["input"][-1]["content"]
     assert sent.startswith("decode this:\n\ncaf\ufffd cr\ufffdme") and sent.endswith(" ok\n")
 
@@ -234,14 +259,18 @@ def test_stdin_at_the_real_limit_is_refused_quickly(run, server):
 
 # -- --schema ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content,expected", [
-    (b"{not json", "not valid JSON"),
-    (b"", "not valid JSON"),
-    (b"\xff\xfe{}", "not valid JSON"),
-    (b"[1, 2, 3]", "not a JSON Schema"),
-    (b'"object"', "not a JSON Schema"),
-    (b'{"name": "reply", "strict": true}', "not a JSON Schema"),
-])
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"\xff\xfe{}", "not valid JSON"),
+        (b"[1, 2, 3]", "not a JSON Schema"),
+        (b'"object"', "not a JSON Schema"),
+        (b'{"name": "reply", "strict": true}', "not a JSON Schema"),
+    ],
+)
 def test_schema_file_that_is_not_a_schema(run, server, env, content, expected):
     path = env / "schema.json"
     path.write_bytes(content)
@@ -263,9 +292,17 @@ def test_deeply_nested_schema_file(run, env):
 
 def test_valid_schema_is_sent(run, server, env):
     path = env / "schema.json"
-    path.write_text(json.dumps({"title": "Answer!", "type": "object",
-                                "properties": {"answer": {"type": "string"}},
-                                "required": ["answer"], "additionalProperties": False}))
+    path.write_text(
+        json.dumps(
+            {
+                "title": "Answer!",
+                "type": "object",
+                "properties": {"answer": {"type": "string"}},
+                "required": ["answer"],
+                "additionalProperties": False,
+            }
+        )
+    )
     result = run("--state", "local", "--schema", str(path), "-p", "hi")
     assert result.code == 0, result.err
     fmt = server.requests[-1].body["text"]["format"]
@@ -274,23 +311,27 @@ def test_valid_schema_is_sent(run, server, env):
 
 # -- tools -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", [400, 404])
 def test_missing_vector_store(run, server, status):
     # The fake accepts any vector store id; script what the real API answers for a missing one.
-    server.script(Reply.error(status, "Vector store with id 'vs_missing' not found.",
-                              param="tools"))
+    server.script(Reply.error(status, "Vector store with id 'vs_missing' not found.", param="tools"))
     result = run("--state", "local", "--tool", "file_search:vs_missing", "-p", "search my files")
     err = _one_line(result, 1)
     assert f"HTTP {status}" in err and "Vector store with id 'vs_missing' not found." in err
-    assert server.requests[-1].body["tools"] == [{"type": "file_search",
-                                                  "vector_store_ids": ["vs_missing"]}]
+    assert server.requests[-1].body["tools"] == [{"type": "file_search", "vector_store_ids": ["vs_missing"]}]
 
 
-@pytest.mark.parametrize("spec,expected", [("file_search", "needs vector store ids"),
-                                           ("file_search:", "needs vector store ids"),
-                                           ("code_interpreter:3g", "memory must be one of"),
-                                           ("mcp:nobody", "unknown MCP server 'nobody'"),
-                                           ("teleport", "unknown tool 'teleport'")])
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ("file_search", "needs vector store ids"),
+        ("file_search:", "needs vector store ids"),
+        ("code_interpreter:3g", "memory must be one of"),
+        ("mcp:nobody", "unknown MCP server 'nobody'"),
+        ("teleport", "unknown tool 'teleport'"),
+    ],
+)
 def test_bad_tool_specs(run, server, spec, expected):
     err = _one_line(run("--tool", spec, "-p", "hi"), 2)
     assert expected in err
@@ -314,11 +355,16 @@ def test_tool_choice_required_without_a_tool(run, server):
     assert named.code == 0, named.err
 
 
-@pytest.mark.parametrize("config,expected", [
-    ("", "--tool mcp needs a server label: --tool mcp:LABEL (add one under [[mcp_servers]] in the config)"),
-    ('[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\n',
-     "--tool mcp needs a server label: --tool mcp:LABEL (configured: deepwiki)"),
-])
+@pytest.mark.parametrize(
+    "config,expected",
+    [
+        ("", "--tool mcp needs a server label: --tool mcp:LABEL (add one under [[mcp_servers]] in the config)"),
+        (
+            '[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\n',
+            "--tool mcp needs a server label: --tool mcp:LABEL (configured: deepwiki)",
+        ),
+    ],
+)
 @pytest.mark.parametrize("spec", ["mcp", "mcp:"])
 def test_tool_mcp_without_a_label(run, server, env, config, expected, spec):
     (env / "config.toml").write_text(config)

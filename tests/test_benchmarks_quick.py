@@ -15,9 +15,14 @@ NAMES = ("startup:", "first frame:", "streaming:", "long chat:", "big store:")
 
 
 def test_quick_benchmarks_run_and_print_the_table():
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick"],
-                          capture_output=True, text=True, timeout=1800, cwd=ROOT,  # (a hang guard only)
-                          stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=ROOT,  # (a hang guard only)
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     out = proc.stdout
     assert "| benchmark" in out and "| measured" in out and "| ratio" in out, out

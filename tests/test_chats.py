@@ -18,8 +18,7 @@ def server_chat(ctx, title: str):
 
 
 def test_chats_imports_no_textual():
-    code = ("import sys, termchat.chats; "
-            "sys.exit(any(m.split('.')[0] in ('textual', 'openai') for m in sys.modules))")
+    code = "import sys, termchat.chats; sys.exit(any(m.split('.')[0] in ('textual', 'openai') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -59,8 +58,11 @@ def test_commit_deletes_here_then_on_the_server_and_says_so(tui_context, tui_api
 def test_a_failed_server_delete_leaves_the_local_delete_and_says_how_to_retry(tui_context, tui_api):
     ctx = tui_context()
     conv = server_chat(ctx, "Kept")
-    tui_api.script(Reply.error(500, "boom", type="server_error", endpoint="conversations.delete",
-                               headers={"x-should-retry": "false"}))
+    tui_api.script(
+        Reply.error(
+            500, "boom", type="server_error", endpoint="conversations.delete", headers={"x-should-retry": "false"}
+        )
+    )
     deletions = chats.Deletions(ctx)
     deletions.delete(conv, remote=True)
     deletions.commit_all()  # quitting: the server delete waits for `finish`

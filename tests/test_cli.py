@@ -217,8 +217,7 @@ def test_server_without_conversations_falls_back_to_local_once(env, run, monkeyp
 
 @pytest.mark.parametrize("status,expected", [(401, "HTTP 401"), (403, "HTTP 403"), (404, "HTTP 404")])
 def test_http_errors_are_one_line_and_keep_the_prompt(run, server, env, status, expected):
-    server.script(Reply.error(status, "Incorrect API key provided: sk-test-secret-key-123456",
-                              code="invalid_api_key"))
+    server.script(Reply.error(status, "Incorrect API key provided: sk-test-secret-key-123456", code="invalid_api_key"))
     result = run("--state", "local", "-p", "keep me")
     assert result.code == 1
     assert expected in result.err and result.err.count("\n") == 1
@@ -280,8 +279,12 @@ def test_no_key_and_no_server_says_how_to_fix(run, monkeypatch):
 def test_api_key_never_reaches_the_store_or_exports(run, server, env):
     assert run("-p", "hello").code == 0
     conv_id = listing(run)[0]["id"]
-    artefacts = [run("export", conv_id, "--format", "json").out, run("export", conv_id).out,
-                 run("list", "--json").out, run("--json", "-c", "-p", "x").out]
+    artefacts = [
+        run("export", conv_id, "--format", "json").out,
+        run("export", conv_id).out,
+        run("list", "--json").out,
+        run("--json", "-c", "-p", "x").out,
+    ]
     db = env / "data" / "termchat.db"
     artefacts.append(db.read_bytes().decode("latin-1"))
     for text in artefacts:
@@ -400,16 +403,17 @@ def test_list_fast_path_imports_nothing_heavy(env):
     import subprocess
     import sys
 
-    code = ("import sys; from termchat.entry import main; sys.argv=['termchat','list']; main(); "
-            "heavy = [m for m in ('argparse', 'dataclasses', 'pathlib', 'openai', 'textual', 're', 'datetime', "
-            "'platformdirs') "
-            "if m in sys.modules]; print(heavy, file=sys.stderr)")
+    code = (
+        "import sys; from termchat.entry import main; sys.argv=['termchat','list']; main(); "
+        "heavy = [m for m in ('argparse', 'dataclasses', 'pathlib', 'openai', 'textual', 're', 'datetime', "
+        "'platformdirs') "
+        "if m in sys.modules]; print(heavy, file=sys.stderr)"
+    )
     (env / "data").mkdir(exist_ok=True)
     from termchat.store import Store
 
     Store.in_dir(env / "data").close()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         env={**os.environ})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ})
     assert out.stderr.strip().splitlines()[-1] == "[]", out.stderr
 
 
@@ -432,8 +436,9 @@ def test_help_fast_path_is_the_parsers_help(width, capsys, monkeypatch):
             assert f" {flag}" in fast or f"[{flag}" in fast, flag
     options = fast.split("\noptions:\n")[1].split("\n\n")[0].splitlines()  # wrapped (the epilog is not)
     assert len(options) >= len(cli_help.ROOT_OPTIONS) and all(len(line) <= width for line in options)
-    assert set(cli_help.VALUE_OPTIONS) == {flag for action in parser._actions if action.nargs != 0
-                                           for flag in action.option_strings}
+    assert set(cli_help.VALUE_OPTIONS) == {
+        flag for action in parser._actions if action.nargs != 0 for flag in action.option_strings
+    }
 
 
 def test_the_installed_command_starts_without_re_or_argparse():
@@ -447,8 +452,13 @@ def test_the_installed_command_starts_without_re_or_argparse():
         pytest.skip("termchat is not installed next to this interpreter")
     assert os.access(script, os.X_OK)
     for argv in (["--version"], ["--help"]):
-        proc = subprocess.run([sys.executable, "-X", "importtime", str(script), *argv], capture_output=True,
-                              text=True, timeout=300, env={**os.environ, "COLUMNS": "80"})
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", str(script), *argv],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "COLUMNS": "80"},
+        )
         assert proc.returncode == 0 and proc.stdout.startswith(("termchat ", "usage: termchat"))
         modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if "|" in line}
         assert not modules & {"re", "argparse", "textwrap", "openai", "textual"}, argv
@@ -500,8 +510,7 @@ def test_list_before_any_chat_prints_none_and_creates_no_store(data_dir, env, ca
     assert (list(data.iterdir()) == []) if data_dir == "empty" else not data.exists()
 
 
-def test_list_with_something_odd_where_the_data_dir_should_be_lets_the_full_command_explain(env, capsys,
-                                                                                         monkeypatch):
+def test_list_with_something_odd_where_the_data_dir_should_be_lets_the_full_command_explain(env, capsys, monkeypatch):
     from termchat.entry import main as entry_main
 
     (env / "data").write_text("not a directory")

@@ -45,7 +45,8 @@ def test_a_small_image_goes_inline_as_a_data_url(run, server, files):
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
     assert _user_parts(_sent(server)[0]) == [
         {"type": "input_text", "text": "what is this?"},
-        {"type": "input_image", "image_url": data_url, "detail": "auto"}]
+        {"type": "input_image", "image_url": data_url, "detail": "auto"},
+    ]
     assert f"- image inline image/png ({len(PNG)} bytes)" in result.out
 
 
@@ -57,7 +58,11 @@ def test_a_large_image_is_uploaded_and_sent_by_file_id(run, server, files, monke
     (stored,) = server.files.all()
     file_id = stored.id
     assert (stored.filename, stored.purpose, stored.data, stored.content_type) == (
-        "shot.png", "vision", PNG, "image/png")
+        "shot.png",
+        "vision",
+        PNG,
+        "image/png",
+    )
     assert _user_parts(_sent(server)[0])[1] == {"type": "input_image", "file_id": file_id, "detail": "auto"}
     assert f'- image {file_id} "shot.png" (vision, {len(PNG)} bytes)' in result.out
 
@@ -67,8 +72,10 @@ def test_a_pdf_is_uploaded_for_user_data_and_sent_as_input_file(run, server, fil
     assert result.code == 0, result.err
     (stored,) = server.files.all()
     assert (stored.filename, stored.purpose, stored.data) == ("paper.pdf", "user_data", PDF)
-    assert _user_parts(_sent(server)[0]) == [{"type": "input_text", "text": "summarise"},
-                                             {"type": "input_file", "file_id": stored.id}]
+    assert _user_parts(_sent(server)[0]) == [
+        {"type": "input_text", "text": "summarise"},
+        {"type": "input_file", "file_id": stored.id},
+    ]
     assert f'- file {stored.id} "paper.pdf" (user_data, {len(PDF)} bytes)' in result.out
 
 
@@ -77,38 +84,68 @@ def test_a_text_file_goes_as_a_text_part_with_its_name(run, server, files):
     assert result.code == 0, result.err
     assert _user_parts(_sent(server)[0]) == [
         {"type": "input_text", "text": "fix the typos"},
-        {"type": "input_text", "text": '<file name="notes.md">\n# Notes\nline two\n\n</file>'}]
+        {"type": "input_text", "text": '<file name="notes.md">\n# Notes\nline two\n\n</file>'},
+    ]
     assert _uploads(server) == []
 
 
 def test_several_files_in_order_and_show_export_list_them(run, server, files):
-    result = run("-a", str(files / "notes.md"), "-a", str(files / "shot.png"), "-a", str(files / "paper.pdf"),
-                 "look at these")
+    result = run(
+        "-a", str(files / "notes.md"), "-a", str(files / "shot.png"), "-a", str(files / "paper.pdf"), "look at these"
+    )
     assert result.code == 0, result.err
     assert [p["type"] for p in _user_parts(_sent(server)[0])] == [
-        "input_text", "input_text", "input_image", "input_file"]
+        "input_text",
+        "input_text",
+        "input_image",
+        "input_file",
+    ]
     (pdf,) = server.files.all()
     shown = run("show", "last").out
     lines = [line.strip() for line in shown.splitlines() if "attached:" in line]
-    assert lines == ["[attached: notes.md (text, 17 bytes)]",
-                     f"[attached: shot.png (image, {len(PNG)} bytes, inline)]",
-                     f"[attached: paper.pdf (pdf, {len(PDF)} bytes, {pdf.id})]"]
+    assert lines == [
+        "[attached: notes.md (text, 17 bytes)]",
+        f"[attached: shot.png (image, {len(PNG)} bytes, inline)]",
+        f"[attached: paper.pdf (pdf, {len(PDF)} bytes, {pdf.id})]",
+    ]
     assert shown.index("look at these") < shown.index("attached: notes.md") < shown.index("── Assistant")
     markdown = run("export", "last").out
     assert f"> attached: paper.pdf (pdf, {len(PDF)} bytes, {pdf.id})" in markdown
     exported = json.loads(run("export", "last", "--format", "json").out)
     records = exported["messages"][0]["attachments"]
-    assert records[0] == {"name": "notes.md", "kind": "text", "mime": "text/plain", "size": 17,
-                          "file_id": None, "inline": False, "text": "# Notes\nline two\n"}
-    assert records[1] == {"name": "shot.png", "kind": "image", "mime": "image/png", "size": len(PNG),
-                          "file_id": None, "inline": True}  # the bytes are not exported
+    assert records[0] == {
+        "name": "notes.md",
+        "kind": "text",
+        "mime": "text/plain",
+        "size": 17,
+        "file_id": None,
+        "inline": False,
+        "text": "# Notes\nline two\n",
+    }
+    assert records[1] == {
+        "name": "shot.png",
+        "kind": "image",
+        "mime": "image/png",
+        "size": len(PNG),
+        "file_id": None,
+        "inline": True,
+    }  # the bytes are not exported
     assert records[2]["file_id"] == pdf.id and records[2]["inline"] is False
 
 
 @pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
 def test_every_mode_sends_them_and_local_mode_replays_them(run, server, files, mode):
-    first = run("--state", mode, "-a", str(files / "shot.png"), "-a", str(files / "paper.pdf"),
-                "-a", str(files / "notes.md"), "first")
+    first = run(
+        "--state",
+        mode,
+        "-a",
+        str(files / "shot.png"),
+        "-a",
+        str(files / "paper.pdf"),
+        "-a",
+        str(files / "notes.md"),
+        "first",
+    )
     assert first.code == 0, first.err
     sent_first = _user_parts(_sent(server)[0])
     second = run("-c", "second")
@@ -149,12 +186,15 @@ def _assert_nothing_sent_or_stored(run, server, result, *words):
     assert listing(run) == []
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda d: d / "missing.png", ("missing.png", "no such file")),
-    (lambda d: d, ("is a directory",)),
-    (lambda d: (d / "a.zip").write_bytes(b"PK\x03\x04\x00\x00") and d / "a.zip", ("a.zip", "not an image")),
-    (lambda d: (d / "empty.txt").write_bytes(b"") or d / "empty.txt", ("empty",)),
-])
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda d: d / "missing.png", ("missing.png", "no such file")),
+        (lambda d: d, ("is a directory",)),
+        (lambda d: (d / "a.zip").write_bytes(b"PK\x03\x04\x00\x00") and d / "a.zip", ("a.zip", "not an image")),
+        (lambda d: (d / "empty.txt").write_bytes(b"") or d / "empty.txt", ("empty",)),
+    ],
+)
 def test_a_bad_file_is_one_line_exit_2_and_nothing_is_sent_or_stored(run, server, files, make, words):
     bad = make(files)
     result = run("-a", str(files / "shot.png"), "-a", str(bad), "look")

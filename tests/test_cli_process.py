@@ -33,8 +33,12 @@ def server():
 @pytest.fixture
 def env(tmp_path, server):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
-    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
-               OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test-process-key")
+    env.update(
+        TERMCHAT_DATA_DIR=str(tmp_path / "data"),
+        TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
+        OPENAI_BASE_URL=server.base_url,
+        OPENAI_API_KEY="sk-test-process-key",
+    )
     return env
 
 
@@ -49,14 +53,16 @@ def _chats(env):
 
 
 def _messages(env, conv_id):
-    out = subprocess.run(termchat("export", conv_id, "--format", "json"), env=env, capture_output=True,
-                         text=True, timeout=HANG)
+    out = subprocess.run(
+        termchat("export", conv_id, "--format", "json"), env=env, capture_output=True, text=True, timeout=HANG
+    )
     return json.loads(out.stdout)["messages"]
 
 
 def test_pipe_in_and_out_without_a_tty(env, server):
-    proc = subprocess.run(termchat("-p", "Summarise:"), input="alpha\nbeta\n", env=env,
-                          capture_output=True, text=True, timeout=HANG)
+    proc = subprocess.run(
+        termchat("-p", "Summarise:"), input="alpha\nbeta\n", env=env, capture_output=True, text=True, timeout=HANG
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() and "\x1b" not in proc.stdout
     assert proc.stderr == ""  # status lines only when stderr is a terminal
@@ -79,13 +85,21 @@ def _wait_until_reading_stdin(proc) -> bool:
     return False
 
 
-@pytest.mark.skipif(_READ_SYSCALL is None or not os.path.exists("/proc/self/syscall"),
-                    reason="needs Linux /proc/PID/syscall to see a process wait on stdin")
+@pytest.mark.skipif(
+    _READ_SYSCALL is None or not os.path.exists("/proc/self/syscall"),
+    reason="needs Linux /proc/PID/syscall to see a process wait on stdin",
+)
 def test_late_stdin_is_read_to_the_end(env, server):
     # `(sleep 2; echo "the data is 42") | termchat -p summarise`: stdin is not a terminal, so
     # termchat reads it to EOF however late it comes, as a Unix filter does.
-    proc = subprocess.Popen(termchat("--state", "local", "-p", "summarise"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen(
+        termchat("--state", "local", "-p", "summarise"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     try:
         waiting = _wait_until_reading_stdin(proc)
         if waiting:
@@ -145,15 +159,16 @@ def _on_a_terminal(env, *argv: str, talk=lambda fd: b"", stdin: int | None = Non
 
 @pytest.mark.parametrize("answer,approved", [(b"y", True), (b"n", False)])
 def test_mcp_approval_is_asked_on_the_terminal(env, server, tmp_path, answer, approved):
-    (tmp_path / "config.toml").write_text('[[mcp_servers]]\nlabel = "deepwiki"\n'
-                                          'url = "https://mcp.example.test/mcp"\nrequire_approval = "always"\n')
+    (tmp_path / "config.toml").write_text(
+        '[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\nrequire_approval = "always"\n'
+    )
+
     def talk(fd: int) -> bytes:
         shown = _read_pty(fd, b"Allow? [y/N] ")
         os.write(fd, answer + b"\n")
         return shown
 
-    code, shown = _on_a_terminal(env, "--state", "chain", "--tool", "mcp:deepwiki", "-p", "use the mcp tool",
-                                 talk=talk)
+    code, shown = _on_a_terminal(env, "--state", "chain", "--tool", "mcp:deepwiki", "-p", "use the mcp tool", talk=talk)
     assert code == 0, shown
     assert b"MCP server 'deepwiki' wants to run" in shown
     reply = server.requests_to("responses")[-1].body["input"][0]
@@ -207,8 +222,9 @@ def _permissions_apply(path) -> bool:
 def test_data_dir_that_cannot_be_used_is_one_line(env, server, tmp_path, mode, files):
     data = tmp_path / "data"
     if files:
-        ok = subprocess.run(termchat("--state", "local", "-p", "hi"), env=env, stdin=subprocess.DEVNULL,
-                            capture_output=True)
+        ok = subprocess.run(
+            termchat("--state", "local", "-p", "hi"), env=env, stdin=subprocess.DEVNULL, capture_output=True
+        )
         assert ok.returncode == 0, ok.stderr
     else:
         data.mkdir()
@@ -217,8 +233,15 @@ def test_data_dir_that_cannot_be_used_is_one_line(env, server, tmp_path, mode, f
         if not _permissions_apply(data):
             pytest.skip("cannot run a process that file permissions apply to")
         for argv in (["-p", "hi"], ["list"], ["list", "--json"], ["show", "tc_x"], ["-c", "-p", "again"]):
-            proc = subprocess.run(termchat(*argv), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                                  text=True, timeout=60, preexec_fn=_as_a_plain_user)
+            proc = subprocess.run(
+                termchat(*argv),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                preexec_fn=_as_a_plain_user,
+            )
             assert proc.returncode == 2, (argv, proc.stderr)
             assert proc.stderr.startswith(f"termchat: error: cannot use the data dir {data}: Permission denied")
             assert proc.stderr.count("\n") == 1, proc.stderr
@@ -228,11 +251,17 @@ def test_data_dir_that_cannot_be_used_is_one_line(env, server, tmp_path, mode, f
 
 
 def test_argument_bytes_that_are_not_utf8(env, server):
-    proc = subprocess.run([os.fsencode(a) for a in termchat("-p")] + [b"\xe9\xff"], env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [os.fsencode(a) for a in termchat("-p")] + [b"\xe9\xff"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
-    assert proc.stderr == (b"termchat: error: -p is not valid UTF-8 text "
-                           b"(check the shell's or the terminal's encoding)\n")
+    assert proc.stderr == (
+        b"termchat: error: -p is not valid UTF-8 text (check the shell's or the terminal's encoding)\n"
+    )
 
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq")
@@ -240,10 +269,12 @@ def test_readme_jq_example_prints_the_reply(env, server):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     (line,) = [line for line in readme.splitlines() if line.startswith("termchat --json") and "| jq" in line]
     pipeline = line.split("  #")[0].replace("termchat", " ".join(termchat()), 1)
-    shown = subprocess.run(pipeline.replace(" |", " </dev/null |", 1), shell=True, env=env, capture_output=True,
-                           text=True, timeout=60)
-    plain = subprocess.run(termchat("-p", "hi"), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=60)
+    shown = subprocess.run(
+        pipeline.replace(" |", " </dev/null |", 1), shell=True, env=env, capture_output=True, text=True, timeout=60
+    )
+    plain = subprocess.run(
+        termchat("-p", "hi"), env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+    )
     assert shown.returncode == 0 and plain.returncode == 0, shown.stderr + plain.stderr
     assert "\n\n" in plain.stdout  # the reply has paragraphs; the example keeps them, and no more
     assert shown.stdout.rstrip("\n") == plain.stdout.rstrip("\n")
@@ -251,6 +282,7 @@ def test_readme_jq_example_prints_the_reply(env, server):
 
 def test_ctrl_c_on_a_terminal_puts_the_note_on_its_own_line(env, server):
     server.script(Reply.text("word " * 400, delay=0.02))
+
     def talk(fd: int) -> bytes:
         shown = _read_pty(fd, b"word word")
         os.write(fd, b"\x03")  # Ctrl+C, as the terminal delivers it
@@ -272,16 +304,28 @@ def test_the_app_with_a_data_dir_it_cannot_use_is_one_line(env, tmp_path):
 
 def test_closed_stdout_ends_quietly(env, server):
     server.script(Reply.text("line one\nline two\nline three\n" * 200, delay=0.001))
-    proc = subprocess.run(f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} </dev/null | head -1",
-                          shell=True, env=env, capture_output=True, text=True, timeout=HANG)
+    proc = subprocess.run(
+        f"{' '.join(termchat('--state', 'local', '-p', 'lines'))} </dev/null | head -1",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
     assert proc.stdout == "line one\n"
     assert proc.stderr == ""
 
 
 def test_ctrl_c_exits_130_and_keeps_the_partial_reply(env, server):
     server.script(Reply.text("word " * 400, hold_after=20))  # still streaming when Ctrl-C comes
-    proc = subprocess.Popen(termchat("--state", "local", "-p", "long please"), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        termchat("--state", "local", "-p", "long please"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     _wait_for_output(proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=HANG)
@@ -306,8 +350,9 @@ def _wait_for_saved_reply(db_path, deadline_s: float = 300):
         if db_path.exists():
             db = sqlite3.connect(db_path, timeout=30)
             try:
-                row = db.execute("SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'streaming'"
-                                 " AND content != ''").fetchone()
+                row = db.execute(
+                    "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'streaming' AND content != ''"
+                ).fetchone()
             except sqlite3.OperationalError:  # not created yet
                 row = (0,)
             finally:
@@ -320,12 +365,26 @@ def _wait_for_saved_reply(db_path, deadline_s: float = 300):
 
 def test_sigkill_mid_stream_leaves_a_clean_store(env, server, tmp_path):
     server.script(Reply.text("first answer"))
-    assert subprocess.run(termchat("--state", "local", "-p", "one"), env=env, capture_output=True,
-                          stdin=subprocess.DEVNULL, timeout=HANG).returncode == 0
+    assert (
+        subprocess.run(
+            termchat("--state", "local", "-p", "one"),
+            env=env,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=HANG,
+        ).returncode
+        == 0
+    )
     # Deltas keep coming (so periodic saves happen), and the reply never ends by itself.
     server.script(Reply.text("word " * 4000, delay=0.01, hold_after=3000))
-    proc = subprocess.Popen(termchat("-c", "-p", "two"), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        termchat("-c", "-p", "two"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     _wait_for_output(proc)
     _wait_for_saved_reply(tmp_path / "data" / "termchat.db")
     proc.kill()
@@ -341,8 +400,10 @@ def test_sigkill_mid_stream_leaves_a_clean_store(env, server, tmp_path):
 def test_two_processes_on_one_store_lose_nothing(env, server):
     procs = []
     for name in ("a", "b"):  # (the deadline only stops a hang: 8 runs take ~1 min on a busy machine)
-        script = (f"for i in $(seq 1 4); do {sys.executable} -m termchat --state local "
-                  f"-p {name}-$i </dev/null >/dev/null || exit 1; done")
+        script = (
+            f"for i in $(seq 1 4); do {sys.executable} -m termchat --state local "
+            f"-p {name}-$i </dev/null >/dev/null || exit 1; done"
+        )
         procs.append(subprocess.Popen(script, shell=True, env=env, stderr=subprocess.PIPE, text=True))
     for proc in procs:
         _, err = proc.communicate(timeout=600)
@@ -356,12 +417,17 @@ def test_two_processes_on_one_store_lose_nothing(env, server):
 def test_demo_needs_no_key_and_leaves_no_trace(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
     env.update(TERMCHAT_DATA_DIR=str(tmp_path / "real-data"), TERMCHAT_CONFIG=str(tmp_path / "c.toml"))
-    first = subprocess.run(termchat("--demo", "-p", "Hello, my name is Ada."), env=env,
-                           capture_output=True, text=True, timeout=HANG, stdin=subprocess.DEVNULL)
+    first = subprocess.run(
+        termchat("--demo", "-p", "Hello, my name is Ada."),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+        stdin=subprocess.DEVNULL,
+    )
     assert first.returncode == 0, first.stderr
     assert "Ada" in first.stdout
-    listed = subprocess.run(termchat("--demo", "list", "--json"), env=env, capture_output=True,
-                            text=True, timeout=HANG)
+    listed = subprocess.run(termchat("--demo", "list", "--json"), env=env, capture_output=True, text=True, timeout=HANG)
     titles = [c["title"] for c in json.loads(listed.stdout)]
     assert "Welcome to termchat" in titles  # the demo's own sample chats
     assert not (tmp_path / "real-data").exists()  # the user's store is never touched

@@ -29,8 +29,7 @@ from termchat.errors import ConfigError
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """An environment that points termchat at tmp_path only."""
-    return {"TERMCHAT_CONFIG": str(tmp_path / "config.toml"),
-            "TERMCHAT_DATA_DIR": str(tmp_path / "data")}
+    return {"TERMCHAT_CONFIG": str(tmp_path / "config.toml"), "TERMCHAT_DATA_DIR": str(tmp_path / "data")}
 
 
 def write(path: Path, text: str) -> Path:
@@ -43,6 +42,7 @@ def mode(path: Path) -> int:
 
 
 # --- defaults and the model table ---------------------------------------------------------------
+
 
 def test_defaults_without_a_file(tmp_path: Path, env: dict[str, str]) -> None:
     config = load_config(env=env)
@@ -63,8 +63,7 @@ def test_defaults_without_a_file(tmp_path: Path, env: dict[str, str]) -> None:
     assert not (tmp_path / "data").exists()  # loading never creates anything
 
 
-def test_default_paths_come_from_platformdirs(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_default_paths_come_from_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     config = load_config(env={})
@@ -137,8 +136,7 @@ def test_full_file_is_parsed(tmp_path: Path, env: dict[str, str]) -> None:
     assert dict(config.keymap) == {"send": "ctrl+j", "app.quit": "ctrl+q"}
     assert config.compaction == CompactionSettings(enabled=False, threshold=0.5)
     assert config.mcp_servers == (
-        McpServer("docs", "https://mcp.example.com/sse", ("search", "fetch"), "never",
-                  "DOCS_MCP_TOKEN"),
+        McpServer("docs", "https://mcp.example.com/sse", ("search", "fetch"), "never", "DOCS_MCP_TOKEN"),
         McpServer("local", "http://127.0.0.1:9000/mcp"),
     )
     assert config.mcp_servers[1].require_approval == "always"
@@ -175,10 +173,15 @@ def test_mcp_headers_come_from_the_named_variable() -> None:
 
 # --- environment --------------------------------------------------------------------------------
 
+
 def test_environment_overrides(tmp_path: Path, env: dict[str, str]) -> None:
     write(tmp_path / "config.toml", 'model = "gpt-4o"\nbase_url = "http://file.example"\n')
-    env |= {"OPENAI_API_KEY": "sk-test-123", "OPENAI_BASE_URL": "https://proxy.example/v1/",
-            "TERMCHAT_MODEL": "o4-mini", "NO_COLOR": "1"}
+    env |= {
+        "OPENAI_API_KEY": "sk-test-123",
+        "OPENAI_BASE_URL": "https://proxy.example/v1/",
+        "TERMCHAT_MODEL": "o4-mini",
+        "NO_COLOR": "1",
+    }
     config = load_config(env=env)
     assert config.api_key == "sk-test-123"
     assert config.base_url == "https://proxy.example/v1"
@@ -198,8 +201,7 @@ def test_bad_base_url_in_environment(env: dict[str, str]) -> None:
         load_config(env=env | {"OPENAI_BASE_URL": "localhost:8000"})
 
 
-def test_api_key_in_the_file_is_ignored_with_a_warning(tmp_path: Path,
-                                                       env: dict[str, str]) -> None:
+def test_api_key_in_the_file_is_ignored_with_a_warning(tmp_path: Path, env: dict[str, str]) -> None:
     write(tmp_path / "config.toml", 'api_key = "sk-from-file"\nmodel = "gpt-4o"\n')
     config = load_config(env=env)
     assert config.api_key is None
@@ -211,9 +213,12 @@ def test_api_key_in_the_file_is_ignored_with_a_warning(tmp_path: Path,
 
 
 def test_unknown_keys_are_warnings(tmp_path: Path, env: dict[str, str]) -> None:
-    write(tmp_path / "config.toml", 'colour = "red"\n[compaction]\nthreshhold = 0.5\n'
-                                    '[[mcp_servers]]\nlabel = "x"\nurl = "https://x.example"\n'
-                                    'headers = { Authorization = "Bearer s" }\n')
+    write(
+        tmp_path / "config.toml",
+        'colour = "red"\n[compaction]\nthreshhold = 0.5\n'
+        '[[mcp_servers]]\nlabel = "x"\nurl = "https://x.example"\n'
+        'headers = { Authorization = "Bearer s" }\n',
+    )
     config = load_config(env=env)
     assert len(config.warnings) == 3
     assert "colour" in config.warnings[0] and "compaction.threshhold" in config.warnings[1]
@@ -223,6 +228,7 @@ def test_unknown_keys_are_warnings(tmp_path: Path, env: dict[str, str]) -> None:
 
 
 # --- errors -------------------------------------------------------------------------------------
+
 
 def test_broken_toml_names_file_line_and_column(tmp_path: Path, env: dict[str, str]) -> None:
     path = write(tmp_path / "config.toml", 'model = "gpt-4o"\ntheme = "x"\nstate conversation\n')
@@ -239,37 +245,45 @@ def test_broken_toml_at_end_of_file(tmp_path: Path, env: dict[str, str]) -> None
         load_config(env=env)
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("model = 3", "model"),
-    ('model = ""', "model"),
-    ('state = "weird"', "state"),
-    ("instructions = 1", "instructions"),
-    ('tools = "web_search"', "tools"),
-    ("tools = [1]", r"tools\[0\]"),
-    ("keymap = 1", "keymap"),
-    ("[keymap]\nsend = 1", "keymap.send"),
-    ('[compaction]\nthreshold = "x"', "compaction.threshold"),
-    ("[compaction]\nthreshold = 0", "compaction.threshold"),
-    ("[compaction]\nthreshold = 1.5", "compaction.threshold"),
-    ("[compaction]\nthreshold = true", "compaction.threshold"),
-    ('[compaction]\nenabled = "yes"', "compaction.enabled"),
-    ('base_url = "ftp://x"', "base_url"),
-    ('mcp_servers = "x"', "mcp_servers"),
-    ('[[mcp_servers]]\nurl = "https://x.example"', r"mcp_servers\[0\].label"),
-    ('[[mcp_servers]]\nlabel = "a"\nurl = "x"', r"mcp_servers\[0\].url"),
-    ('[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\nrequire_approval = "sometimes"',
-     r"mcp_servers\[0\].require_approval"),
-    ('[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\nallowed_tools = "search"',
-     r"mcp_servers\[0\].allowed_tools"),
-    ('[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\n[[mcp_servers]]\nlabel = "a"\n'
-     'url = "https://y"', r"mcp_servers\[1\].label"),
-    ('[pricing.models."x"]\ninput = 1', r"pricing.models.x.output"),
-    ('[pricing.models."x"]\ninput = -1\noutput = 1', r"pricing.models.x.input"),
-    ('[pricing.tools]\nweb_search = "ten"', r"pricing.tools.web_search"),
-    ('[notify]\nbell = "no"', "notify.bell"),
-])
-def test_wrong_types_name_file_and_key(tmp_path: Path, env: dict[str, str], text: str,
-                                       key: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("model = 3", "model"),
+        ('model = ""', "model"),
+        ('state = "weird"', "state"),
+        ("instructions = 1", "instructions"),
+        ('tools = "web_search"', "tools"),
+        ("tools = [1]", r"tools\[0\]"),
+        ("keymap = 1", "keymap"),
+        ("[keymap]\nsend = 1", "keymap.send"),
+        ('[compaction]\nthreshold = "x"', "compaction.threshold"),
+        ("[compaction]\nthreshold = 0", "compaction.threshold"),
+        ("[compaction]\nthreshold = 1.5", "compaction.threshold"),
+        ("[compaction]\nthreshold = true", "compaction.threshold"),
+        ('[compaction]\nenabled = "yes"', "compaction.enabled"),
+        ('base_url = "ftp://x"', "base_url"),
+        ('mcp_servers = "x"', "mcp_servers"),
+        ('[[mcp_servers]]\nurl = "https://x.example"', r"mcp_servers\[0\].label"),
+        ('[[mcp_servers]]\nlabel = "a"\nurl = "x"', r"mcp_servers\[0\].url"),
+        (
+            '[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\nrequire_approval = "sometimes"',
+            r"mcp_servers\[0\].require_approval",
+        ),
+        (
+            '[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\nallowed_tools = "search"',
+            r"mcp_servers\[0\].allowed_tools",
+        ),
+        (
+            '[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\n[[mcp_servers]]\nlabel = "a"\nurl = "https://y"',
+            r"mcp_servers\[1\].label",
+        ),
+        ('[pricing.models."x"]\ninput = 1', r"pricing.models.x.output"),
+        ('[pricing.models."x"]\ninput = -1\noutput = 1', r"pricing.models.x.input"),
+        ('[pricing.tools]\nweb_search = "ten"', r"pricing.tools.web_search"),
+        ('[notify]\nbell = "no"', "notify.bell"),
+    ],
+)
+def test_wrong_types_name_file_and_key(tmp_path: Path, env: dict[str, str], text: str, key: str) -> None:
     path = write(tmp_path / "config.toml", text + "\n")
     with pytest.raises(ConfigError, match=rf"^config error: {path}: {key} "):
         load_config(env=env)
@@ -281,17 +295,18 @@ def test_notify_bell_defaults_on_and_can_be_turned_off(tmp_path: Path, env: dict
     assert load_config(path, env=env).bell is False
 
 
-def test_headers_env_must_be_a_name_and_is_never_echoed(tmp_path: Path,
-                                                        env: dict[str, str]) -> None:
-    write(tmp_path / "config.toml", '[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\n'
-                                    'headers_env = "Bearer sk-secret"\n')
+def test_headers_env_must_be_a_name_and_is_never_echoed(tmp_path: Path, env: dict[str, str]) -> None:
+    write(
+        tmp_path / "config.toml", '[[mcp_servers]]\nlabel = "a"\nurl = "https://x"\nheaders_env = "Bearer sk-secret"\n'
+    )
     with pytest.raises(ConfigError) as err:
         load_config(env=env)
     assert "headers_env" in err.value.message and "sk-secret" not in err.value.message
 
 
-@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True,
-                    reason="root reads any file; POSIX permissions only")
+@pytest.mark.skipif(
+    os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root reads any file; POSIX permissions only"
+)
 def test_unreadable_file(tmp_path: Path, env: dict[str, str]) -> None:
     path = write(tmp_path / "config.toml", 'theme = "x"\n')
     path.chmod(0)
@@ -299,8 +314,7 @@ def test_unreadable_file(tmp_path: Path, env: dict[str, str]) -> None:
         load_config(env=env)
 
 
-def test_read_error_is_a_config_error(tmp_path: Path, env: dict[str, str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_error_is_a_config_error(tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "config.toml", 'theme = "x"\n')
 
     real_open = os.open
@@ -329,21 +343,36 @@ def test_invalid_utf8(tmp_path: Path, env: dict[str, str]) -> None:
 
 # --- base URL -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("http://localhost:8000/v1", "http://localhost:8000/v1"),
-    ("https://api.example.com/v1/", "https://api.example.com/v1"),
-    ("https://api.example.com", "https://api.example.com"),
-    ("HTTP://[::1]:11434/v1", "HTTP://[::1]:11434/v1"),
-])
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://localhost:8000/v1", "http://localhost:8000/v1"),
+        ("https://api.example.com/v1/", "https://api.example.com/v1"),
+        ("https://api.example.com", "https://api.example.com"),
+        ("HTTP://[::1]:11434/v1", "HTTP://[::1]:11434/v1"),
+    ],
+)
 def test_valid_base_urls(url: str, expected: str) -> None:
     assert validate_base_url(url) == expected
 
 
-@pytest.mark.parametrize("url", [
-    "localhost:8000", "ftp://example.com", "http://", "http:///v1", "https://x:99999",
-    "https://x:port", "http://host/v1?x=1", "http://host/#frag",
-    "http://ho st/", "", "http://host/\x1b[2J",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "localhost:8000",
+        "ftp://example.com",
+        "http://",
+        "http:///v1",
+        "https://x:99999",
+        "https://x:port",
+        "http://host/v1?x=1",
+        "http://host/#frag",
+        "http://ho st/",
+        "",
+        "http://host/\x1b[2J",
+    ],
+)
 def test_invalid_base_urls(url: str) -> None:
     with pytest.raises(ConfigError) as err:
         validate_base_url(url)
@@ -359,8 +388,8 @@ def test_base_url_with_credentials_is_refused_with_the_password_masked() -> None
 
 # --- writing ------------------------------------------------------------------------------------
 
-def test_save_config_creates_a_private_file_and_round_trips(tmp_path: Path,
-                                                            env: dict[str, str]) -> None:
+
+def test_save_config_creates_a_private_file_and_round_trips(tmp_path: Path, env: dict[str, str]) -> None:
     path = tmp_path / "new" / "config.toml"
     save_config(path, {"theme": "nord", "keymap": {"send": "ctrl+j"}})
     assert mode(path) == 0o600
@@ -383,8 +412,7 @@ def test_save_config_creates_a_private_file_and_round_trips(tmp_path: Path,
     assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temp files left
 
 
-def test_save_config_keeps_unknown_keys_and_existing_values(tmp_path: Path,
-                                                            env: dict[str, str]) -> None:
+def test_save_config_keeps_unknown_keys_and_existing_values(tmp_path: Path, env: dict[str, str]) -> None:
     path = write(tmp_path / "config.toml", FULL + "future_option = 1\n")
     path.chmod(0o644)
     save_config(path, {"theme": "light"})
@@ -415,6 +443,7 @@ def test_save_config_refuses_invalid_values_and_broken_files(tmp_path: Path) -> 
 
 # --- data dir -----------------------------------------------------------------------------------
 
+
 def test_ensure_data_dir_creates_it_private(tmp_path: Path) -> None:
     data = tmp_path / "a" / "b" / "data"
     old_umask = os.umask(0o022)
@@ -443,11 +472,14 @@ def test_ensure_data_dir_on_a_file_is_a_config_error(tmp_path: Path) -> None:
 def test_importing_config_stays_light() -> None:
     import subprocess
 
-    code = ("import sys, termchat.config, termchat.pricing, termchat.sanitize; "
-            "print(sorted(m for m in ('textual', 'openai', 'rich', 'tomllib', 'tomli_w', "
-            "'platformdirs', 'typing', 'tempfile', 'json') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).parent.parent)
+    code = (
+        "import sys, termchat.config, termchat.pricing, termchat.sanitize; "
+        "print(sorted(m for m in ('textual', 'openai', 'rich', 'tomllib', 'tomli_w', "
+        "'platformdirs', 'typing', 'tempfile', 'json') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent
+    )
     assert out.stdout.strip() == "[]"
 
 

@@ -24,9 +24,26 @@ def _settings(run, chat_id: str) -> dict:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_flag_shapes_the_request_in_each_state_mode(run, server, mode):
-    result = run("--state", mode, "-m", "gpt-5-mini", "-s", "Answer in French.", "--effort", "high",
-                 "-o", "temperature=0.3", "-o", "top_p=0.9", "-o", "max_output_tokens=400",
-                 "-o", "verbosity=low", "-p", "hello")
+    result = run(
+        "--state",
+        mode,
+        "-m",
+        "gpt-5-mini",
+        "-s",
+        "Answer in French.",
+        "--effort",
+        "high",
+        "-o",
+        "temperature=0.3",
+        "-o",
+        "top_p=0.9",
+        "-o",
+        "max_output_tokens=400",
+        "-o",
+        "verbosity=low",
+        "-p",
+        "hello",
+    )
     assert result.code == 0, result.err
     body = _last_request(server)
     assert body["model"] == "gpt-5-mini"
@@ -38,8 +55,7 @@ def test_every_flag_shapes_the_request_in_each_state_mode(run, server, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_continued_chat_sends_its_settings_again_and_a_flag_replaces_one(run, server, mode):
-    assert run("--state", mode, "-m", "gpt-5-mini", "--effort", "low", "-o", "temperature=0.5",
-               "-p", "first").code == 0
+    assert run("--state", mode, "-m", "gpt-5-mini", "--effort", "low", "-o", "temperature=0.5", "-p", "first").code == 0
     again = run("-c", "-p", "second")
     assert again.code == 0, again.err
     body = _last_request(server)
@@ -67,8 +83,16 @@ def test_an_empty_value_forgets_a_stored_option(run, server):
 
 def test_options_with_a_schema_keep_both_parts_of_text(run, server, env):
     schema = env / "schema.json"
-    schema.write_text(json.dumps({"type": "object", "properties": {"a": {"type": "string"}},
-                                  "required": ["a"], "additionalProperties": False}))
+    schema.write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "properties": {"a": {"type": "string"}},
+                "required": ["a"],
+                "additionalProperties": False,
+            }
+        )
+    )
     run("-o", "verbosity=low", "--schema", str(schema), "-p", "give me a")
     text = _last_request(server)["text"]
     assert text["verbosity"] == "low" and text["format"]["type"] == "json_schema"
@@ -89,8 +113,9 @@ def test_an_alias_from_the_config_picks_the_model_and_the_chat_stores_the_real_n
     assert _last_request(server)["model"] == "gpt-4o"  # the config's `model` may name an alias
 
 
-@pytest.mark.parametrize("doc", ['[aliases]\nfast = ""\n', "[aliases]\nfast = 5\n",
-                                 '[aliases]\nfast = ["gpt-4o"]\n', 'aliases = "gpt-4o"\n'])
+@pytest.mark.parametrize(
+    "doc", ['[aliases]\nfast = ""\n', "[aliases]\nfast = 5\n", '[aliases]\nfast = ["gpt-4o"]\n', 'aliases = "gpt-4o"\n']
+)
 def test_a_bad_alias_is_one_config_error_line(run, server, env, doc):
     (env / "config.toml").write_text(doc)
     result = run("-p", "hello")
@@ -100,17 +125,20 @@ def test_a_bad_alias_is_one_config_error_line(run, server, env, doc):
     assert not server.requests_to("responses")
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (("-o", "temperature=3"), "temperature must be a number from 0 to 2"),
-    (("-o", "temperature=nan"), "temperature must be a number"),
-    (("-o", "top_p=-0.1"), "top_p must be a number from 0 to 1"),
-    (("-o", "max_output_tokens=8"), "at least 16"),
-    (("-o", "max_output_tokens=1e3"), "whole number"),
-    (("-o", "verbosity=loud"), "verbosity must be one of low, medium, high"),
-    (("-o", "seed=4"), "unknown key 'seed'"),
-    (("-o", "temperature"), "KEY=VALUE"),
-    (("--effort", "extreme"), "--effort must be one of minimal, low, medium, high"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (("-o", "temperature=3"), "temperature must be a number from 0 to 2"),
+        (("-o", "temperature=nan"), "temperature must be a number"),
+        (("-o", "top_p=-0.1"), "top_p must be a number from 0 to 1"),
+        (("-o", "max_output_tokens=8"), "at least 16"),
+        (("-o", "max_output_tokens=1e3"), "whole number"),
+        (("-o", "verbosity=loud"), "verbosity must be one of low, medium, high"),
+        (("-o", "seed=4"), "unknown key 'seed'"),
+        (("-o", "temperature"), "KEY=VALUE"),
+        (("--effort", "extreme"), "--effort must be one of minimal, low, medium, high"),
+    ],
+)
 def test_a_bad_option_is_one_line_exit_2_and_nothing_is_sent_or_stored(run, server, argv, words):
     result = run(*argv, "-p", "hello")
     assert result.code == 2
@@ -155,8 +183,9 @@ def test_estimate_checks_the_options_too(run, server):
 
 
 def test_a_background_job_sends_the_settings_too(run, server):
-    result = run("--background", "--wait", "-m", "gpt-5-mini", "--effort", "low", "-o", "top_p=0.5",
-                 "-p", "a long report")
+    result = run(
+        "--background", "--wait", "-m", "gpt-5-mini", "--effort", "low", "-o", "top_p=0.5", "-p", "a long report"
+    )
     assert result.code == 0, result.err
     body = _last_request(server)
     assert body["background"] is True and body["reasoning"]["effort"] == "low" and body["top_p"] == 0.5

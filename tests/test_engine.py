@@ -32,9 +32,13 @@ def make_engine(tmp_path, server):
     engines = []
 
     def make(mode: str = "local", machine: str = "here", **options) -> Engine:
-        engine = Engine(Store.in_dir(tmp_path / machine), Api(base_url=server.base_url, api_key="test",
-                                                               max_retries=0),
-                        model=options.pop("model", "gpt-4o"), mode=mode, **options)
+        engine = Engine(
+            Store.in_dir(tmp_path / machine),
+            Api(base_url=server.base_url, api_key="test", max_retries=0),
+            model=options.pop("model", "gpt-4o"),
+            mode=mode,
+            **options,
+        )
         engines.append(engine)
         return engine
 
@@ -68,10 +72,12 @@ def message_input(item: dict) -> tuple[str, str]:
 
 # -- stopping ---------------------------------------------------------------------------------
 
+
 def test_stop_from_another_thread_ends_a_stalled_stream(engine, server):
     # The server sends one delta, then nothing until the test ends: only stop() can end the turn.
-    server.script(Reply.text("first words and then a long silence", chunks=["first ", "words"] + [" x"] * 3,
-                             hold_after=1))
+    server.script(
+        Reply.text("first words and then a long silence", chunks=["first ", "words"] + [" x"] * 3, hold_after=1)
+    )
     session = engine.session()
     events = []
     first_text, ended = threading.Event(), threading.Event()
@@ -102,6 +108,7 @@ def test_unknown_event_and_item_types_are_ignored(engine, server):
 
 
 # -- the request per state mode ---------------------------------------------------------------
+
 
 def test_conversation_mode_sends_only_the_new_input_to_the_server_conversation(make_engine, server):
     engine = make_engine("conversation", instructions="Be brief.")
@@ -176,8 +183,12 @@ def test_without_conversations_the_chat_goes_local_and_says_so(tmp_path):
     bare = FakeAPI(conversations=False)
     bare.start()
     try:
-        engine = Engine(Store.in_dir(tmp_path), Api(base_url=bare.base_url, api_key="test", max_retries=0),
-                        model="gpt-4o", mode="conversation")
+        engine = Engine(
+            Store.in_dir(tmp_path),
+            Api(base_url=bare.base_url, api_key="test", max_retries=0),
+            model="gpt-4o",
+            mode="conversation",
+        )
         session = engine.session()
         events = turn(session, "hello")
         notices = [e.message for e in events if isinstance(e, ev.Notice)]
@@ -192,6 +203,7 @@ def test_without_conversations_the_chat_goes_local_and_says_so(tmp_path):
 
 # -- finish: what a finished response leaves in the store --------------------------------------
 
+
 def reply_row(session, prompt: str = "question") -> int:
     """A chat with a prompt and an empty streaming reply, as `_turn` leaves it before the stream."""
     session.save_prompt(prompt)
@@ -202,16 +214,24 @@ def finish(session, reply_id: int, final: dict, text: str = "", carried: list | 
     return list(session.finish(final, reply_id, [text] if text else [], {}, carried))
 
 
-USAGE = {"input_tokens": 1000, "output_tokens": 200, "input_tokens_details": {"cached_tokens": 100},
-         "output_tokens_details": {"reasoning_tokens": 50}}
+USAGE = {
+    "input_tokens": 1000,
+    "output_tokens": 200,
+    "input_tokens_details": {"cached_tokens": 100},
+    "output_tokens_details": {"reasoning_tokens": 50},
+}
 
 
 def test_finish_keeps_the_text_usage_and_tool_items(engine):
     session = engine.session()
     reply_id = reply_row(session)
     search = {"type": "web_search_call", "id": "ws_1", "status": "completed"}
-    final = {"id": "resp_1", "status": "completed", "usage": USAGE,
-             "output": [search, {"type": "message", "content": [{"type": "output_text", "text": "Hi."}]}]}
+    final = {
+        "id": "resp_1",
+        "status": "completed",
+        "usage": USAGE,
+        "output": [search, {"type": "message", "content": [{"type": "output_text", "text": "Hi."}]}],
+    }
     usage, finished = finish(session, reply_id, final, text="Hi.")
 
     assert isinstance(usage, ev.Usage) and (usage.input_tokens, usage.output_tokens) == (1000, 200)
@@ -230,9 +250,16 @@ def test_finish_keeps_the_text_usage_and_tool_items(engine):
 def test_finish_takes_the_text_from_the_final_object_when_nothing_streamed(engine):
     session = engine.session()
     reply_id = reply_row(session)
-    final = {"id": "resp_2", "status": "completed",
-             "output": [{"type": "message", "content": [{"type": "output_text", "text": "Whole "},
-                                                        {"type": "output_text", "text": "answer."}]}]}
+    final = {
+        "id": "resp_2",
+        "status": "completed",
+        "output": [
+            {
+                "type": "message",
+                "content": [{"type": "output_text", "text": "Whole "}, {"type": "output_text", "text": "answer."}],
+            }
+        ],
+    }
     [finished] = finish(session, reply_id, final)  # no usage: no Usage event, nothing counted
     assert finished.text == "Whole answer." and finished.usage is None
     assert engine.store.message(reply_id).content == "Whole answer."
@@ -242,8 +269,12 @@ def test_finish_takes_the_text_from_the_final_object_when_nothing_streamed(engin
 def test_finish_marks_an_incomplete_reply_with_its_reason(engine):
     session = engine.session()
     reply_id = reply_row(session)
-    final = {"id": "resp_3", "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"},
-             "output": []}
+    final = {
+        "id": "resp_3",
+        "status": "incomplete",
+        "incomplete_details": {"reason": "max_output_tokens"},
+        "output": [],
+    }
     [finished] = finish(session, reply_id, final, text="cut sh")
     assert finished.status == "incomplete" and finished.reason == "max_output_tokens"
     assert engine.store.message(reply_id).status == INCOMPLETE
@@ -253,12 +284,24 @@ def test_finish_marks_an_incomplete_reply_with_its_reason(engine):
 def test_finish_reports_a_refusal_and_approval_requests(engine):
     session = engine.session()
     reply_id = reply_row(session)
-    request = {"type": "mcp_approval_request", "id": "mcpr_1", "server_label": "deepwiki",
-               "name": "ask_question", "arguments": '{"q": 1}'}
-    final = {"id": "resp_4", "status": "completed",
-             "output": [{"type": "message", "content": [{"type": "refusal", "refusal": "No."}]}, request]}
-    [finished] = finish(session, reply_id, final, carried=[{"type": "mcp_approval_response", "approve": True,
-                                                             "approval_request_id": "mcpr_0"}])
+    request = {
+        "type": "mcp_approval_request",
+        "id": "mcpr_1",
+        "server_label": "deepwiki",
+        "name": "ask_question",
+        "arguments": '{"q": 1}',
+    }
+    final = {
+        "id": "resp_4",
+        "status": "completed",
+        "output": [{"type": "message", "content": [{"type": "refusal", "refusal": "No."}]}, request],
+    }
+    [finished] = finish(
+        session,
+        reply_id,
+        final,
+        carried=[{"type": "mcp_approval_response", "approve": True, "approval_request_id": "mcpr_0"}],
+    )
     assert finished.refusal
     assert finished.approvals == [ev.ApprovalRequested("mcpr_1", "deepwiki", "ask_question", '{"q": 1}')]
     assert [i["type"] for i in finished.items] == ["mcp_approval_response", "mcp_approval_request"]
@@ -268,8 +311,11 @@ def test_finish_reports_a_refusal_and_approval_requests(engine):
 def test_finish_ignores_output_that_is_not_an_object(engine):
     session = engine.session()
     reply_id = reply_row(session)
-    usage, finished = finish(session, reply_id, {"id": "resp_5", "output": ["junk", 3, None],
-                                                "usage": {"input_tokens": "many", "output_tokens": -4}})
+    usage, finished = finish(
+        session,
+        reply_id,
+        {"id": "resp_5", "output": ["junk", 3, None], "usage": {"input_tokens": "many", "output_tokens": -4}},
+    )
     assert finished.status == "completed" and finished.items == [] and finished.text == ""
     assert (usage.input_tokens, usage.output_tokens) == (0, 0)
 
@@ -283,6 +329,7 @@ def test_finish_in_chain_mode_moves_the_chain_on(make_engine):
 
 
 # -- import and sync of server conversations ----------------------------------------------------
+
 
 def server_conversation(make_engine, machine: str = "elsewhere", turns: tuple[str, ...] = ("my name is Ada",)):
     """A conversation another machine started: returns (that engine, its chat)."""
@@ -322,8 +369,10 @@ def test_an_imported_chat_goes_on_in_the_same_server_conversation(make_engine, s
 def test_import_keeps_only_a_clean_title_and_a_model_name_that_looks_like_one(make_engine, server):
     here = make_engine("conversation", model="gpt-5-mini")
     api = here.api
-    remote = api.create_conversation(metadata={"title": "\x1b]0;owned\x07Plans\x1b[2J", "model": "gpt 4o; rm -rf"},
-                                     items=[{"type": "message", "role": "user", "content": "hello"}])
+    remote = api.create_conversation(
+        metadata={"title": "\x1b]0;owned\x07Plans\x1b[2J", "model": "gpt 4o; rm -rf"},
+        items=[{"type": "message", "role": "user", "content": "hello"}],
+    )
     conv, _ = here.open(remote["id"])
     assert conv.title == "Plans" and conv.model == "gpt-5-mini"
     assert transcript(here, conv) == [("user", "hello")]
@@ -391,7 +440,8 @@ def test_sync_when_the_server_is_gone_keeps_the_cache(make_engine, server):
     conv, notices = here.open(session.conv.id)
     assert transcript(here, conv) == before
     assert [n.message.split(":")[0] for n in notices] == [
-        "could not read the server copy of this chat, showing this machine's"]
+        "could not read the server copy of this chat, showing this machine's"
+    ]
 
 
 def test_a_stop_that_lands_with_the_last_event_keeps_the_finished_reply_and_its_usage(engine, monkeypatch):

@@ -9,8 +9,19 @@ import pytest
 from conftest import listing
 
 COUNT_PATH = "/v1/responses/input_tokens"
-COUNTED = {"model", "input", "instructions", "tools", "tool_choice", "conversation",
-           "previous_response_id", "reasoning", "text", "parallel_tool_calls", "truncation"}
+COUNTED = {
+    "model",
+    "input",
+    "instructions",
+    "tools",
+    "tool_choice",
+    "conversation",
+    "previous_response_id",
+    "reasoning",
+    "text",
+    "parallel_tool_calls",
+    "truncation",
+}
 
 
 def _posts(server, path):
@@ -24,8 +35,18 @@ def _user_text(item):
 
 @pytest.mark.parametrize("mode", ["conversation", "chain", "local"])
 def test_the_estimate_counts_the_request_as_each_mode_would_send_it(run, server, mode):
-    first = run("--state", mode, "--model", "gpt-4o", "--instructions", "Be brief.",
-                "--tool", "web_search", "-p", "Hello, my name is Ada.")
+    first = run(
+        "--state",
+        mode,
+        "--model",
+        "gpt-4o",
+        "--instructions",
+        "Be brief.",
+        "--tool",
+        "web_search",
+        "-p",
+        "Hello, my name is Ada.",
+    )
     assert first.code == 0, first.err
     chat = listing(run)[0]
     turns_sent = len(_posts(server, "/v1/responses"))
@@ -59,8 +80,7 @@ def test_the_estimate_counts_the_request_as_each_mode_would_send_it(run, server,
     # ... and the turn, sent for real, uses what was estimated.
     sent = run("--conversation", chat["id"], "--json", "-p", "What is my name?")
     assert sent.code == 0, sent.err
-    usage = next(json.loads(line) for line in sent.out.splitlines()
-                 if json.loads(line)["type"] == "usage")
+    usage = next(json.loads(line) for line in sent.out.splitlines() if json.loads(line)["type"] == "usage")
     assert usage["input_tokens"] == estimate["input_tokens"]
 
 

@@ -44,9 +44,11 @@ def collapse(types: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------- basics
 def test_import_has_no_textual_and_no_openai():
     # How fast it starts is measured in benchmarks/bench_startup.py, not here.
-    code = ("import sys, json; import termchat.fake_api as f; "
-            "mods=['textual' in sys.modules, 'openai' in sys.modules]; "
-            "api=f.FakeAPI(); api.start(); api.stop(); print(json.dumps(mods))")
+    code = (
+        "import sys, json; import termchat.fake_api as f; "
+        "mods=['textual' in sys.modules, 'openai' in sys.modules]; "
+        "api=f.FakeAPI(); api.start(); api.stop(); print(json.dumps(mods))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     has_textual, has_openai = json.loads(out)
     assert not has_textual and not has_openai
@@ -55,8 +57,7 @@ def test_import_has_no_textual_and_no_openai():
 def test_plain_stream_event_order_and_framing(fake_api):
     body = {"model": "gpt-4o", "input": "hello", "stream": True}
     with httpx.Client(timeout=HANG) as http:
-        r = http.post(fake_api.base_url + "/responses", json=body,
-                      headers={"accept": "application/json"})
+        r = http.post(fake_api.base_url + "/responses", json=body, headers={"accept": "application/json"})
     assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
     blocks = r.text.split("\n\n")
     assert blocks[-1] == "" and "[DONE]" not in r.text
@@ -69,24 +70,30 @@ def test_plain_stream_event_order_and_framing(fake_api):
         events.append(data)
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
     assert collapse([e["type"] for e in events]) == [
-        "response.created", "response.in_progress", "response.output_item.added",
-        "response.content_part.added", "response.output_text.delta", "response.output_text.done",
-        "response.content_part.done", "response.output_item.done", "response.completed"]
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
     deltas = [e for e in events if e["type"] == "response.output_text.delta"]
     assert len(deltas) > 5
-    assert all(set(d) >= {"item_id", "output_index", "content_index", "delta", "logprobs",
-                          "obfuscation"} for d in deltas)
+    assert all(
+        set(d) >= {"item_id", "output_index", "content_index", "delta", "logprobs", "obfuscation"} for d in deltas
+    )
     created = events[0]["response"]
     assert created["usage"] is None and created["status"] == "in_progress"
     done = events[-1]["response"]
-    assert done["usage"]["total_tokens"] == done["usage"]["input_tokens"] + \
-        done["usage"]["output_tokens"]
+    assert done["usage"]["total_tokens"] == done["usage"]["input_tokens"] + done["usage"]["output_tokens"]
     assert isinstance(done["created_at"], int)
 
 
 def test_non_stream_response_object(fake_client):
-    r = fake_client.responses.create(model="gpt-4o", input="hi", instructions="Be brief.",
-                                     metadata={"k": "v"})
+    r = fake_client.responses.create(model="gpt-4o", input="hi", instructions="Be brief.", metadata={"k": "v"})
     assert r.id.startswith("resp_") and r.object == "response" and r.status == "completed"
     assert r.model == "gpt-4o" and r.instructions == "Be brief." and r.metadata == {"k": "v"}
     assert r.output[0].type == "message" and r.output[0].id.startswith("msg_")
@@ -95,8 +102,7 @@ def test_non_stream_response_object(fake_client):
 
 
 def test_instructions_uppercase(fake_client):
-    r = fake_client.responses.create(model="gpt-4o", input="hello",
-                                     instructions="Answer in uppercase.")
+    r = fake_client.responses.create(model="gpt-4o", input="hello", instructions="Answer in uppercase.")
     assert r.output_text == r.output_text.upper()
 
 
@@ -122,10 +128,8 @@ def test_keep_alive_and_concurrency(fake_api, fake_client):
 # ---------------------------------------------------------------------------- state
 def test_chain_mode_name_recall(fake_client):
     r1 = fake_client.responses.create(model="gpt-4o", input="Hi! My name is Ada.")
-    r2 = fake_client.responses.create(model="gpt-4o", input="I like tea.",
-                                      previous_response_id=r1.id)
-    r3 = fake_client.responses.create(model="gpt-4o", input="What is my name?",
-                                      previous_response_id=r2.id)
+    r2 = fake_client.responses.create(model="gpt-4o", input="I like tea.", previous_response_id=r1.id)
+    r3 = fake_client.responses.create(model="gpt-4o", input="What is my name?", previous_response_id=r2.id)
     assert r3.output_text == "Your name is Ada."
     assert r3.previous_response_id == r2.id
     # without the chain, the model does not know
@@ -153,8 +157,9 @@ def test_conversation_mode_name_recall_and_items(fake_client):
     assert conv.id.startswith("conv_") and conv.metadata == {"topic": "demo"}
     for text in ("My name is Ada.", "Nice weather today."):
         fake_client.responses.create(model="gpt-4o", input=text, conversation=conv.id)
-    r = fake_client.responses.create(model="gpt-4o", input="What is my name?",
-                                     conversation={"id": conv.id}, stream=True)
+    r = fake_client.responses.create(
+        model="gpt-4o", input="What is my name?", conversation={"id": conv.id}, stream=True
+    )
     events = list(r)
     assert events[-1].response.output_text == "Your name is Ada."
     assert events[-1].response.conversation.id == conv.id
@@ -166,21 +171,23 @@ def test_conversation_mode_name_recall_and_items(fake_client):
 
 
 def test_local_stateless_full_history(fake_client):
-    history = [{"role": "user", "content": "My name is Grace."},
-               {"role": "assistant", "content": "Nice to meet you, Grace!"},
-               {"role": "user", "content": "What's my name?"}]
+    history = [
+        {"role": "user", "content": "My name is Grace."},
+        {"role": "assistant", "content": "Nice to meet you, Grace!"},
+        {"role": "user", "content": "What's my name?"},
+    ]
     r = fake_client.responses.create(model="gpt-4o", input=history, store=False)
     assert r.output_text == "Your name is Grace."
 
 
 def test_conversation_crud_and_404(fake_client):
-    conv = fake_client.conversations.create(
-        items=[{"type": "message", "role": "user", "content": "seed"}])
+    conv = fake_client.conversations.create(items=[{"type": "message", "role": "user", "content": "seed"}])
     assert fake_client.conversations.retrieve(conv.id).id == conv.id
     updated = fake_client.conversations.update(conv.id, metadata={"title": "x"})
     assert updated.metadata == {"title": "x"}
     added = fake_client.conversations.items.create(
-        conv.id, items=[{"type": "message", "role": "user", "content": "more"}])
+        conv.id, items=[{"type": "message", "role": "user", "content": "more"}]
+    )
     item = fake_client.conversations.items.retrieve(added.data[0].id, conversation_id=conv.id)
     assert item.content[0].text == "more"
     fake_client.conversations.items.delete(item.id, conversation_id=conv.id)
@@ -196,27 +203,28 @@ def test_conversation_crud_and_404(fake_client):
 def test_conversation_items_at_most_20_a_request(fake_client):
     """Like the real API: 20 items with the create, and 20 per later add."""
     many = [{"type": "message", "role": "user", "content": f"m{i}"} for i in range(21)]
-    for create in (lambda: fake_client.conversations.create(items=many),
-                   lambda: fake_client.conversations.items.create(
-                       fake_client.conversations.create(items=many[:20]).id, items=many)):
+    for create in (
+        lambda: fake_client.conversations.create(items=many),
+        lambda: fake_client.conversations.items.create(
+            fake_client.conversations.create(items=many[:20]).id, items=many
+        ),
+    ):
         with pytest.raises(openai.BadRequestError, match="maximum length 20"):
             create()
 
 
 def test_conversation_items_pagination(fake_client):
     conv = fake_client.conversations.create(
-        items=[{"type": "message", "role": "user", "content": f"m{i}"} for i in range(7)])
+        items=[{"type": "message", "role": "user", "content": f"m{i}"} for i in range(7)]
+    )
     page = fake_client.conversations.items.list(conv.id, limit=3)
     assert [i.content[0].text for i in page.data] == ["m6", "m5", "m4"]  # default order: desc
     assert page.has_more is True and page.last_id == page.data[-1].id
-    asc = fake_client.conversations.items.list(conv.id, limit=3, order="asc",
-                                               after=None)
+    asc = fake_client.conversations.items.list(conv.id, limit=3, order="asc", after=None)
     assert [i.content[0].text for i in asc.data] == ["m0", "m1", "m2"]
-    nxt = fake_client.conversations.items.list(conv.id, limit=3, order="asc",
-                                               after=asc.data[-1].id)
+    nxt = fake_client.conversations.items.list(conv.id, limit=3, order="asc", after=asc.data[-1].id)
     assert [i.content[0].text for i in nxt.data] == ["m3", "m4", "m5"]
-    every = [i.content[0].text for i in
-             fake_client.conversations.items.list(conv.id, limit=2, order="asc")]
+    every = [i.content[0].text for i in fake_client.conversations.items.list(conv.id, limit=2, order="asc")]
     assert every == [f"m{i}" for i in range(7)]  # auto-pagination
     last = fake_client.conversations.items.list(conv.id, limit=10, order="asc")
     assert last.has_more is False
@@ -234,15 +242,20 @@ def test_conversations_disabled_404():
 # ---------------------------------------------------------------------------- scripted faults
 def test_scripted_text_chunks(fake_api, fake_client):
     fake_api.script(Reply.text("Hello there", chunks=["Hel", "lo ", "there"]))
-    deltas = [e.delta for e in fake_client.responses.create(model="gpt-4o", input="x",
-                                                            stream=True)
-              if e.type == "response.output_text.delta"]
+    deltas = [
+        e.delta
+        for e in fake_client.responses.create(model="gpt-4o", input="x", stream=True)
+        if e.type == "response.output_text.delta"
+    ]
     assert deltas == ["Hel", "lo ", "there"]
 
 
 def test_scripted_429_with_retry_after(fake_api, fake_client):
-    fake_api.script(Reply.error(429, "Rate limit reached", code="rate_limit_exceeded",
-                                type="requests", headers={"retry-after": "0"}))
+    fake_api.script(
+        Reply.error(
+            429, "Rate limit reached", code="rate_limit_exceeded", type="requests", headers={"retry-after": "0"}
+        )
+    )
     with pytest.raises(openai.RateLimitError) as exc:
         fake_client.responses.create(model="gpt-4o", input="x", stream=True)
     assert exc.value.status_code == 429
@@ -284,8 +297,9 @@ def test_clean_drop_just_ends(fake_api, fake_client):
 
 
 def test_nested_error_event_raises_api_error(fake_api, fake_client):
-    fake_api.script(Reply.error_event("You exceeded your current quota.",
-                                      code="insufficient_quota", type="insufficient_quota"))
+    fake_api.script(
+        Reply.error_event("You exceeded your current quota.", code="insufficient_quota", type="insufficient_quota")
+    )
     seen = []
     with pytest.raises(openai.APIError) as exc:
         for e in fake_client.responses.create(model="gpt-4o", input="x", stream=True):
@@ -295,8 +309,7 @@ def test_nested_error_event_raises_api_error(fake_api, fake_client):
 
 
 def test_flat_error_event_then_failed(fake_api, fake_client):
-    fake_api.script(Reply.error_event("Sorry, something went wrong.", nested=False,
-                                      after_deltas=2))
+    fake_api.script(Reply.error_event("Sorry, something went wrong.", nested=False, after_deltas=2))
     events = list(fake_client.responses.create(model="gpt-4o", input="x", stream=True))
     assert [e.type for e in events][-2:] == ["error", "response.failed"]
     assert events[-2].message == "Sorry, something went wrong."
@@ -324,8 +337,9 @@ def test_refusal_and_incomplete(fake_api, fake_client):
 
 
 def test_max_output_tokens_cuts_reply(fake_client):
-    events = list(fake_client.responses.create(model="gpt-4o", input="tell me a story",
-                                               max_output_tokens=16, stream=True))
+    events = list(
+        fake_client.responses.create(model="gpt-4o", input="tell me a story", max_output_tokens=16, stream=True)
+    )
     assert events[-1].type == "response.incomplete"
     resp = events[-1].response
     assert resp.incomplete_details.reason == "max_output_tokens"
@@ -352,8 +366,7 @@ def test_closing_a_stream_midway_is_noticed_by_the_server(fake_api, fake_client)
 
 def test_a_held_stream_goes_on_only_when_released(fake_api, fake_client):
     release = threading.Event()
-    fake_api.script(Reply.text("one two three", chunks=["one", " two", " three"], hold_after=2,
-                               release=release))
+    fake_api.script(Reply.text("one two three", chunks=["one", " two", " three"], hold_after=2, release=release))
     received: list = []
     two_deltas = threading.Event()
 
@@ -377,9 +390,11 @@ def test_a_held_stream_goes_on_only_when_released(fake_api, fake_client):
 
 def test_large_delta(fake_api, fake_client):
     fake_api.script(Reply.large_delta(size=2_000_000))
-    deltas = [e.delta for e in fake_client.responses.create(model="gpt-4o", input="x",
-                                                            stream=True)
-              if e.type == "response.output_text.delta"]
+    deltas = [
+        e.delta
+        for e in fake_client.responses.create(model="gpt-4o", input="x", stream=True)
+        if e.type == "response.output_text.delta"
+    ]
     assert len(deltas) == 1 and len(deltas[0]) == 2_000_000
 
 
@@ -427,8 +442,7 @@ def test_background_expiry(fake_api, fake_client):
 
 
 def test_background_stream_follows_clock_and_resumes(fake_api, fake_client):
-    stream = fake_client.responses.create(model="gpt-4o", input="hello", background=True,
-                                          stream=True)
+    stream = fake_client.responses.create(model="gpt-4o", input="hello", background=True, stream=True)
     first = [next(stream), next(stream)]
     assert [e.type for e in first] == ["response.created", "response.queued"]
     assert first[0].response.status == "queued"
@@ -452,8 +466,7 @@ def test_background_stream_follows_clock_and_resumes(fake_api, fake_client):
 
 def test_background_conversation_items_appear_when_done(fake_api, fake_client):
     conv = fake_client.conversations.create()
-    fake_client.responses.create(model="gpt-4o", input="My name is Ada.", conversation=conv.id,
-                                 background=True)
+    fake_client.responses.create(model="gpt-4o", input="My name is Ada.", conversation=conv.id, background=True)
     assert list(fake_client.conversations.items.list(conv.id)) == []
     fake_api.clock.advance(3)
     assert len(list(fake_client.conversations.items.list(conv.id))) == 2
@@ -470,8 +483,7 @@ def test_background_disabled():
 def test_compact_then_recall_from_dropped_part(fake_client):
     r1 = fake_client.responses.create(model="gpt-4o", input="My favorite color is teal.")
     r2 = fake_client.responses.create(model="gpt-4o", input="ok", previous_response_id=r1.id)
-    compacted = fake_client.responses.compact(model="gpt-4o", previous_response_id=r2.id,
-                                              input="thanks")
+    compacted = fake_client.responses.compact(model="gpt-4o", previous_response_id=r2.id, input="thanks")
     assert compacted.object == "response.compaction" and compacted.id.startswith("resp_")
     kinds = [(o.type, getattr(o, "role", None)) for o in compacted.output]
     assert kinds == [("message", "user")] * 3 + [("compaction", None)]
@@ -479,9 +491,13 @@ def test_compact_then_recall_from_dropped_part(fake_client):
     assert cmp_item.id.startswith("cmp_") and "teal" not in cmp_item.encrypted_content
     assert compacted.usage.input_tokens > 0
     # Only the opaque item + a new question: the fact comes from the compaction blob.
-    r3 = fake_client.responses.create(model="gpt-4o", input=[
-        {"type": "compaction", "id": cmp_item.id, "encrypted_content": cmp_item.encrypted_content},
-        {"role": "user", "content": "What is my favorite color?"}])
+    r3 = fake_client.responses.create(
+        model="gpt-4o",
+        input=[
+            {"type": "compaction", "id": cmp_item.id, "encrypted_content": cmp_item.encrypted_content},
+            {"role": "user", "content": "What is my favorite color?"},
+        ],
+    )
     assert r3.output_text == "Your favorite color is teal."
 
 
@@ -504,58 +520,79 @@ def test_input_tokens_count(fake_client):
 
 # ---------------------------------------------------------------------------- tools & formats
 def test_web_search_stream(fake_client):
-    events = list(fake_client.responses.create(
-        model="gpt-4o", input="search the web for tallest mountain in Alberta",
-        tools=[{"type": "web_search"}], stream=True))
+    events = list(
+        fake_client.responses.create(
+            model="gpt-4o",
+            input="search the web for tallest mountain in Alberta",
+            tools=[{"type": "web_search"}],
+            stream=True,
+        )
+    )
     types = collapse([e.type for e in events])
-    assert types[2:7] == ["response.output_item.added", "response.web_search_call.in_progress",
-                          "response.web_search_call.searching",
-                          "response.web_search_call.completed", "response.output_item.done"]
+    assert types[2:7] == [
+        "response.output_item.added",
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+        "response.output_item.done",
+    ]
     assert "response.output_text.annotation.added" in types
     final = events[-1].response
     ws, msg = final.output
     assert ws.type == "web_search_call" and ws.action.query
     ann = msg.content[0].annotations[0]
     assert ann.type == "url_citation"
-    assert msg.content[0].text[ann.start_index:ann.end_index].startswith("([")
+    assert msg.content[0].text[ann.start_index : ann.end_index].startswith("([")
     assert final.tools[0].search_context_size == "medium"
 
 
 def test_file_search_with_results(fake_client):
     r = fake_client.responses.create(
-        model="gpt-4o", input="what do my docs say about Paris?", include=[
-            "file_search_call.results"],
-        tools=[{"type": "file_search", "vector_store_ids": ["vs_123"]}])
+        model="gpt-4o",
+        input="what do my docs say about Paris?",
+        include=["file_search_call.results"],
+        tools=[{"type": "file_search", "vector_store_ids": ["vs_123"]}],
+    )
     fs = r.output[0]
     assert fs.type == "file_search_call" and fs.results[0].vector_store_id == "vs_123"
     assert r.output[1].content[0].annotations[0].type == "file_citation"
     r2 = fake_client.responses.create(
-        model="gpt-4o", input="what do my docs say?",
-        tools=[{"type": "file_search", "vector_store_ids": ["vs_123"]}])
+        model="gpt-4o", input="what do my docs say?", tools=[{"type": "file_search", "vector_store_ids": ["vs_123"]}]
+    )
     assert r2.output[0].results is None
 
 
 def test_code_interpreter(fake_client):
-    events = list(fake_client.responses.create(
-        model="gpt-4o", input="compute 6*7 with python", stream=True,
-        include=["code_interpreter_call.outputs"],
-        tools=[{"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "4g"}}]))
+    events = list(
+        fake_client.responses.create(
+            model="gpt-4o",
+            input="compute 6*7 with python",
+            stream=True,
+            include=["code_interpreter_call.outputs"],
+            tools=[{"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "4g"}}],
+        )
+    )
     types = collapse([e.type for e in events])
-    assert types[3:9] == ["response.code_interpreter_call.in_progress",
-                          "response.code_interpreter_call_code.delta",
-                          "response.code_interpreter_call_code.done",
-                          "response.code_interpreter_call.interpreting",
-                          "response.code_interpreter_call.completed",
-                          "response.output_item.done"]
+    assert types[3:9] == [
+        "response.code_interpreter_call.in_progress",
+        "response.code_interpreter_call_code.delta",
+        "response.code_interpreter_call_code.done",
+        "response.code_interpreter_call.interpreting",
+        "response.code_interpreter_call.completed",
+        "response.output_item.done",
+    ]
     ci = events[-1].response.output[0]
     assert ci.container_id.startswith("cntr_") and ci.outputs[0].logs == "42"
 
 
 def test_mcp_call_and_approval_flow(fake_client):
-    tool = {"type": "mcp", "server_label": "deepwiki", "server_url": "https://mcp.example/mcp",
-            "require_approval": "never"}
-    r = fake_client.responses.create(model="gpt-4o", input="ask deepwiki about termchat",
-                                     tools=[tool])
+    tool = {
+        "type": "mcp",
+        "server_label": "deepwiki",
+        "server_url": "https://mcp.example/mcp",
+        "require_approval": "never",
+    }
+    r = fake_client.responses.create(model="gpt-4o", input="ask deepwiki about termchat", tools=[tool])
     assert [o.type for o in r.output] == ["mcp_list_tools", "mcp_call", "message"]
     assert r.output[1].server_label == "deepwiki" and r.output[1].output
     tool["require_approval"] = "always"
@@ -563,62 +600,97 @@ def test_mcp_call_and_approval_flow(fake_client):
     assert [o.type for o in first.output] == ["mcp_list_tools", "mcp_approval_request"]
     req = first.output[1]
     denied = fake_client.responses.create(
-        model="gpt-4o", tools=[tool], previous_response_id=first.id,
-        input=[{"type": "mcp_approval_response", "approval_request_id": req.id,
-                "approve": False}])
+        model="gpt-4o",
+        tools=[tool],
+        previous_response_id=first.id,
+        input=[{"type": "mcp_approval_response", "approval_request_id": req.id, "approve": False}],
+    )
     assert [o.type for o in denied.output] == ["message"] and "not approved" in denied.output_text
     approved = fake_client.responses.create(
-        model="gpt-4o", tools=[tool], previous_response_id=first.id, stream=True,
-        input=[{"type": "mcp_approval_response", "approval_request_id": req.id,
-                "approve": True}])
+        model="gpt-4o",
+        tools=[tool],
+        previous_response_id=first.id,
+        stream=True,
+        input=[{"type": "mcp_approval_response", "approval_request_id": req.id, "approve": True}],
+    )
     final = list(approved)[-1].response
     assert [o.type for o in final.output] == ["mcp_call", "message"]
     assert final.output[0].approval_request_id == req.id
 
 
 def test_reasoning_items_for_reasoning_models(fake_client):
-    events = list(fake_client.responses.create(model="o4-mini", input="2+2?", stream=True,
-                                               reasoning={"effort": "low", "summary": "auto"}))
+    events = list(
+        fake_client.responses.create(
+            model="o4-mini", input="2+2?", stream=True, reasoning={"effort": "low", "summary": "auto"}
+        )
+    )
     types = collapse([e.type for e in events])
-    assert types[2:8] == ["response.output_item.added", "response.reasoning_summary_part.added",
-                          "response.reasoning_summary_text.delta",
-                          "response.reasoning_summary_text.done",
-                          "response.reasoning_summary_part.done", "response.output_item.done"]
+    assert types[2:8] == [
+        "response.output_item.added",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_summary_part.done",
+        "response.output_item.done",
+    ]
     final = events[-1].response
-    assert final.output[0].type == "reasoning" and final.usage.output_tokens_details.\
-        reasoning_tokens == 32
+    assert final.output[0].type == "reasoning" and final.usage.output_tokens_details.reasoning_tokens == 32
     plain = fake_client.responses.create(model="gpt-4o", input="2+2?")
     assert [o.type for o in plain.output] == ["message"]
 
 
 def test_function_call_roundtrip(fake_client):
-    tool = {"type": "function", "name": "get_weather", "parameters": {
-        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
-        "additionalProperties": False}, "strict": True}
-    r = fake_client.responses.create(model="gpt-4o", input="weather?", tools=[tool],
-                                     tool_choice="required")
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+        "strict": True,
+    }
+    r = fake_client.responses.create(model="gpt-4o", input="weather?", tools=[tool], tool_choice="required")
     call = r.output[0]
     assert call.type == "function_call" and json.loads(call.arguments) == {"city": "example city"}
     r2 = fake_client.responses.create(
-        model="gpt-4o", previous_response_id=r.id, tools=[tool],
-        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "Sunny"}])
+        model="gpt-4o",
+        previous_response_id=r.id,
+        tools=[tool],
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "Sunny"}],
+    )
     assert "Sunny" in r2.output_text
 
 
 def test_json_schema_output_validates(fake_client):
-    schema = {"type": "object", "additionalProperties": False,
-              "properties": {"title": {"type": "string"}, "rating": {"type": "integer"},
-                             "genre": {"enum": ["fantasy", "scifi"]},
-                             "author": {"$ref": "#/$defs/Author"},
-                             "tags": {"type": "array", "items": {"type": "string"}},
-                             "good": {"type": "boolean"}, "note": {"type": ["string", "null"]}},
-              "required": ["title", "rating", "genre", "author", "tags", "good", "note"],
-              "$defs": {"Author": {"type": "object", "properties": {"name": {"type": "string"}},
-                                   "required": ["name"], "additionalProperties": False}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "title": {"type": "string"},
+            "rating": {"type": "integer"},
+            "genre": {"enum": ["fantasy", "scifi"]},
+            "author": {"$ref": "#/$defs/Author"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "good": {"type": "boolean"},
+            "note": {"type": ["string", "null"]},
+        },
+        "required": ["title", "rating", "genre", "author", "tags", "good", "note"],
+        "$defs": {
+            "Author": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}},
+                "required": ["name"],
+                "additionalProperties": False,
+            }
+        },
+    }
     fmt = {"type": "json_schema", "name": "Book", "schema": schema, "strict": True}
     for stream in (False, True):
-        resp = fake_client.responses.create(model="gpt-4o", input="recommend a book",
-                                            text={"format": fmt}, stream=stream)
+        resp = fake_client.responses.create(
+            model="gpt-4o", input="recommend a book", text={"format": fmt}, stream=stream
+        )
         if stream:
             resp = list(resp)[-1].response
         data = json.loads(resp.output_text)
@@ -628,10 +700,17 @@ def test_json_schema_output_validates(fake_client):
 
 
 def test_scripted_items(fake_api, fake_client):
-    fake_api.script(Reply.items([
-        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "thinking"}]},
-        {"type": "message", "content": [{"type": "output_text", "text": "Done.",
-                                         "annotations": [], "logprobs": []}]}]))
+    fake_api.script(
+        Reply.items(
+            [
+                {"type": "reasoning", "summary": [{"type": "summary_text", "text": "thinking"}]},
+                {
+                    "type": "message",
+                    "content": [{"type": "output_text", "text": "Done.", "annotations": [], "logprobs": []}],
+                },
+            ]
+        )
+    )
     r = fake_client.responses.create(model="gpt-4o", input="x")
     assert [o.type for o in r.output] == ["reasoning", "message"] and r.output_text == "Done."
 
@@ -652,8 +731,7 @@ def test_drop_keeps_partial_turn_in_conversation(fake_api, fake_client):
     conv = fake_client.conversations.create()
     fake_api.script(Reply.drop(after_deltas=2, text="one two three four"))
     with pytest.raises(openai.APIConnectionError):
-        list(fake_client.responses.create(model="gpt-4o", input="hi", conversation=conv.id,
-                                          stream=True))
+        list(fake_client.responses.create(model="gpt-4o", input="hi", conversation=conv.id, stream=True))
     items = list(fake_client.conversations.items.list(conv.id, order="asc"))
     assert [i.role for i in items] == ["user", "assistant"]
     assert items[1].status == "incomplete" and items[1].content[0].text == "one two"
@@ -671,8 +749,7 @@ def test_input_items_and_delete(fake_client):
 
 
 def test_scripted_conversation_endpoint_error(fake_api, fake_client):
-    fake_api.script(Reply.error(503, "busy", type="server_error",
-                                endpoint="conversations.items"))
+    fake_api.script(Reply.error(503, "busy", type="server_error", endpoint="conversations.items"))
     conv = fake_client.conversations.create()
     with pytest.raises(openai.InternalServerError):
         fake_client.conversations.items.list(conv.id)
@@ -681,11 +758,14 @@ def test_scripted_conversation_endpoint_error(fake_api, fake_client):
 
 def test_server_side_compaction_item(fake_client):
     r = fake_client.responses.create(
-        model="gpt-4o", input="My name is Ada. " + "filler " * 200,
-        context_management=[{"type": "compaction", "compact_threshold": 100}])
+        model="gpt-4o",
+        input="My name is Ada. " + "filler " * 200,
+        context_management=[{"type": "compaction", "compact_threshold": 100}],
+    )
     assert [o.type for o in r.output] == ["message", "compaction"]
-    follow = fake_client.responses.create(model="gpt-4o", input=[
-        r.output[-1].to_dict(), {"role": "user", "content": "What is my name?"}])
+    follow = fake_client.responses.create(
+        model="gpt-4o", input=[r.output[-1].to_dict(), {"role": "user", "content": "What is my name?"}]
+    )
     assert follow.output_text == "Your name is Ada."
 
 
@@ -713,8 +793,11 @@ def test_the_demos_fake_starts_without_the_sdk_warm_up_and_still_streams(monkeyp
         assert warmed == []
         fake.script(Reply.text("hello from the demo"))
         client = openai.OpenAI(base_url=base_url, api_key="demo", max_retries=0)
-        deltas = [e.delta for e in client.responses.create(model="gpt-5.2", input="hi", stream=True)
-                  if e.type == "response.output_text.delta"]
+        deltas = [
+            e.delta
+            for e in client.responses.create(model="gpt-5.2", input="hi", stream=True)
+            if e.type == "response.output_text.delta"
+        ]
         assert "".join(deltas) == "hello from the demo"
     finally:
         fake.stop()

@@ -47,8 +47,7 @@ def test_vector_store_lifecycle_and_file_processing(fake_client, fake_api):
     attached = fake_client.vector_stores.files.create(vector_store_id=store.id, file_id=good.id)
     assert attached.status == "in_progress"
     assert fake_client.vector_stores.retrieve(store.id).file_counts.in_progress == 1  # no poll used
-    seen = [fake_client.vector_stores.files.retrieve(good.id, vector_store_id=store.id).status
-            for _ in range(3)]
+    seen = [fake_client.vector_stores.files.retrieve(good.id, vector_store_id=store.id).status for _ in range(3)]
     assert seen == ["in_progress", "in_progress", "completed"]
     counts = fake_client.vector_stores.retrieve(store.id).file_counts
     assert (counts.completed, counts.total) == (1, 1)
@@ -58,10 +57,13 @@ def test_vector_store_lifecycle_and_file_processing(fake_client, fake_api):
     assert store.id not in [s.id for s in fake_client.vector_stores.list()]
 
 
-@pytest.mark.parametrize(("name", "data", "code"), [
-    ("broken.pdf", b"not a pdf", "invalid_file"),
-    ("photo.bin", b"\x00\x01", "unsupported_file"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "code"),
+    [
+        ("broken.pdf", b"not a pdf", "invalid_file"),
+        ("photo.bin", b"\x00\x01", "unsupported_file"),
+    ],
+)
 def test_a_file_the_store_cannot_read_fails_processing(fake_client, fake_api, name, data, code):
     fake_api.vector_store_shelf.file_polls = 0
     store = fake_client.vector_stores.create(name="S")

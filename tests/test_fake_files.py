@@ -30,15 +30,22 @@ def test_upload_without_a_valid_purpose_is_refused(fake_client):
 
 
 def test_the_model_names_each_part_it_got(fake_api, fake_client):
-    pdf = fake_client.files.create(file=("paper.pdf", b"%PDF-1.4 tiny", "application/pdf"),
-                                   purpose="user_data")
+    pdf = fake_client.files.create(file=("paper.pdf", b"%PDF-1.4 tiny", "application/pdf"), purpose="user_data")
     inline = "data:image/png;base64," + base64.b64encode(PNG).decode()
-    reply = fake_client.responses.create(model="gpt-4.1", input=[{"role": "user", "content": [
-        {"type": "input_text", "text": "What are these?"},
-        {"type": "input_image", "image_url": inline, "detail": "auto"},
-        {"type": "input_file", "file_id": pdf.id},
-        {"type": "input_text", "text": "<file name=\"a.txt\">\nhello\n</file>"},
-    ]}])
+    reply = fake_client.responses.create(
+        model="gpt-4.1",
+        input=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "What are these?"},
+                    {"type": "input_image", "image_url": inline, "detail": "auto"},
+                    {"type": "input_file", "file_id": pdf.id},
+                    {"type": "input_text", "text": '<file name="a.txt">\nhello\n</file>'},
+                ],
+            }
+        ],
+    )
     text = reply.output_text
     assert 'You said: "What are these?"' in text
     assert "I received 3 attachments:" in text
@@ -49,8 +56,15 @@ def test_the_model_names_each_part_it_got(fake_api, fake_client):
 
 def test_a_part_naming_an_unknown_file_is_a_400(fake_client):
     with pytest.raises(openai.BadRequestError) as info:
-        fake_client.responses.create(model="gpt-4.1", input=[{"role": "user", "content": [
-            {"type": "input_text", "text": "hi"}, {"type": "input_file", "file_id": "file-nope"}]}])
+        fake_client.responses.create(
+            model="gpt-4.1",
+            input=[
+                {
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "hi"}, {"type": "input_file", "file_id": "file-nope"}],
+                }
+            ],
+        )
     assert "file-nope" in str(info.value)
 
 

@@ -10,12 +10,15 @@ def ask(fake_client, prompt: str) -> str:
     return fake_client.responses.create(model="gpt-5.2", input=prompt, store=False).output_text
 
 
-@pytest.mark.parametrize("prompt, fence", [
-    ("Write a Python function that counts words", "```python\n"),
-    ("show me a bash one-liner to count lines", "```sh\n"),
-    ("give me some code in rust for word counts", "```rust\n"),
-    ("write a SQL query for my latest chats", "```sql\n"),
-])
+@pytest.mark.parametrize(
+    "prompt, fence",
+    [
+        ("Write a Python function that counts words", "```python\n"),
+        ("show me a bash one-liner to count lines", "```sh\n"),
+        ("give me some code in rust for word counts", "```rust\n"),
+        ("write a SQL query for my latest chats", "```sql\n"),
+    ],
+)
 def test_a_request_for_code_gets_a_fenced_block_with_its_language(fake_client, prompt, fence):
     reply = ask(fake_client, prompt)
     assert fence in reply and reply.count("```") == 2

@@ -56,6 +56,7 @@ def assert_retry_works(run) -> None:
 
 # -- HTTP status faults ------------------------------------------------------------------------
 
+
 def test_429_retry_after_is_honoured_then_succeeds(run, server):
     server.script(Reply.rate_limit(retry_after=0.4))
     started = time.monotonic()
@@ -99,13 +100,11 @@ def test_5xx_that_persists_is_one_line(run, server, status):
     assert_retry_works(run)
 
 
-@pytest.mark.parametrize("status,hint", [(401, "OPENAI_API_KEY"), (403, "lacks access"),
-                                         (404, "HTTP 404")])
+@pytest.mark.parametrize("status,hint", [(401, "OPENAI_API_KEY"), (403, "lacks access"), (404, "HTTP 404")])
 def test_auth_and_not_found_in_conversation_mode(run, server, status, hint):
     # tests/test_cli.py covers local mode; here the default mode, failing on the first call
     # (creating the conversation) with an OpenAI error body.
-    server.script(Reply.error(status, "No access for you", code="some_code",
-                              endpoint="conversations.create"))
+    server.script(Reply.error(status, "No access for you", code="some_code", endpoint="conversations.create"))
     result = run("-p", "keep me too")
     assert result.code == 1
     line = result.one_error_line()
@@ -115,6 +114,7 @@ def test_auth_and_not_found_in_conversation_mode(run, server, status, hint):
 
 
 # -- network faults ----------------------------------------------------------------------------
+
 
 def _closed_port() -> int:
     with socket.socket() as sock:
@@ -152,6 +152,7 @@ def test_read_timeout_on_a_slow_stream(run, server, monkeypatch):
 
 # -- stream faults -----------------------------------------------------------------------------
 
+
 def test_stream_that_stops_without_a_terminal_event(run, server):
     server.script(Reply.drop(after_deltas=2, clean=True))
     result = run("--state", "local", "-p", "tell me")
@@ -174,8 +175,7 @@ def test_malformed_sse_keeps_the_partial_reply(run, server):
 
 @pytest.mark.parametrize("nested", [True, False], ids=["nested", "flat"])
 def test_error_event_after_text_then_failed(run, server, nested):
-    server.script(Reply.error_event("The model melted", code="server_error", nested=nested,
-                                    after_deltas=2))
+    server.script(Reply.error_event("The model melted", code="server_error", nested=nested, after_deltas=2))
     result = run("--state", "local", "-p", "go")
     assert result.code == 1
     line = result.one_error_line()
@@ -208,19 +208,28 @@ def test_incomplete_reply_is_kept_marked_with_a_note(run, server):
 
 
 def test_unknown_event_type_is_ignored(run, server):
-    server.script(Reply.unknown_event(type="response.future_feature.delta",
-                                      payload={"delta": "NOT TEXT", "item_id": "x"},
-                                      text="all of the text"))
+    server.script(
+        Reply.unknown_event(
+            type="response.future_feature.delta", payload={"delta": "NOT TEXT", "item_id": "x"}, text="all of the text"
+        )
+    )
     result = run("--state", "local", "-p", "hi")
     assert result.code == 0, result.err
     assert result.out == "all of the text\n" and result.err == ""
 
 
 def test_unknown_item_type_is_a_neutral_line(run, server):
-    server.script(Reply.items([{"type": "hologram_call", "status": "completed", "detail": "x"},
-                               {"type": "message", "content": [{"type": "output_text",
-                                                                "text": "after the hologram",
-                                                                "annotations": []}]}]))
+    server.script(
+        Reply.items(
+            [
+                {"type": "hologram_call", "status": "completed", "detail": "x"},
+                {
+                    "type": "message",
+                    "content": [{"type": "output_text", "text": "after the hologram", "annotations": []}],
+                },
+            ]
+        )
+    )
     result = run("--state", "local", "-p", "hi")
     assert result.code == 0, result.err
     assert result.out == "after the hologram\n"
@@ -230,12 +239,22 @@ def test_unknown_item_type_is_a_neutral_line(run, server):
 
 
 def test_unknown_item_type_prints_no_warnings_in_a_real_process(env, server):
-    server.script(Reply.items([{"type": "hologram_call", "status": "completed"},
-                               {"type": "message", "content": [{"type": "output_text", "text": "ok",
-                                                                "annotations": []}]}]))
-    proc = subprocess.run([sys.executable, "-m", "termchat", "--state", "local", "-p", "hi"],
-                          env=dict(os.environ), capture_output=True, text=True, timeout=300,
-                          stdin=subprocess.DEVNULL)
+    server.script(
+        Reply.items(
+            [
+                {"type": "hologram_call", "status": "completed"},
+                {"type": "message", "content": [{"type": "output_text", "text": "ok", "annotations": []}]},
+            ]
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "termchat", "--state", "local", "-p", "hi"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0 and proc.stdout == "ok\n"
     assert proc.stderr == "termchat: hologram_call item\n"
 
@@ -250,6 +269,7 @@ def test_one_megabyte_delta_arrives_whole(run, server):
 
 
 # -- the local store ---------------------------------------------------------------------------
+
 
 def _db(env):
     return env / "data" / "termchat.db"
@@ -284,9 +304,11 @@ def test_unreadable_database_is_one_line(run, env, monkeypatch):
         import termchat.store_file
 
         real_access = os.access
-        monkeypatch.setattr(termchat.store_file.os, "access",
-                            lambda path, mode, *a, **k: False if str(path) == str(db)
-                            else real_access(path, mode, *a, **k))
+        monkeypatch.setattr(
+            termchat.store_file.os,
+            "access",
+            lambda path, mode, *a, **k: False if str(path) == str(db) else real_access(path, mode, *a, **k),
+        )
     else:
         db.chmod(0)
     try:
@@ -313,8 +335,12 @@ store.close()
 
 
 def test_two_processes_200_turns_each_through_the_store(tmp_path):
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path / "data"), name],
-                              stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(tmp_path / "data"), name], stderr=subprocess.PIPE, text=True
+        )
+        for name in ("a", "b")
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=600)  # only stops a hang: it runs, however slowly
         assert proc.returncode == 0, err

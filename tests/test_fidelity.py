@@ -57,8 +57,8 @@ def sse_events(body: str, fmt: str | None = None) -> list[dict]:
             continue
         lines = block.split("\n")
         assert len(lines) == 2 and lines[0].startswith("event: ") and lines[1].startswith("data: ")
-        data = json.loads(lines[1][len("data: "):])
-        assert data["type"] == lines[0][len("event: "):]
+        data = json.loads(lines[1][len("data: ") :])
+        assert data["type"] == lines[0][len("event: ") :]
         events.append(data)
     return events
 
@@ -85,8 +85,8 @@ def collapse_cycles(seq: list[str]) -> list[str]:
         changed = False
         for k in range(2, len(seq) // 2 + 1):
             for i in range(len(seq) - 2 * k + 1):
-                if seq[i:i + k] == seq[i + k:i + 2 * k]:
-                    seq = seq[:i + k] + seq[i + 2 * k:]
+                if seq[i : i + k] == seq[i + k : i + 2 * k]:
+                    seq = seq[: i + k] + seq[i + 2 * k :]
                     changed = True
                     break
             if changed:
@@ -151,8 +151,11 @@ def all_recorded_responses() -> list[dict]:
             if isinstance(body, dict) and body.get("object") == "response":
                 out.append(body)
             elif isinstance(body, str):
-                out += [e["response"] for e in sse_events(body, ex["response"].get("body_format"))
-                        if isinstance(e.get("response"), dict)]
+                out += [
+                    e["response"]
+                    for e in sse_events(body, ex["response"].get("body_format"))
+                    if isinstance(e.get("response"), dict)
+                ]
     return out
 
 
@@ -167,8 +170,7 @@ def api():
 
 @pytest.fixture
 def http(api):
-    with httpx.Client(base_url=api.base_url, timeout=HANG,
-                      headers={"authorization": "Bearer test"}) as client:
+    with httpx.Client(base_url=api.base_url, timeout=HANG, headers={"authorization": "Bearer test"}) as client:
         yield client
 
 
@@ -195,6 +197,8 @@ def test_every_recording_is_there_with_its_provenance():
     named = set(re.findall(r"^\| `([\w.]+\.json)` \|", readme, flags=re.MULTILINE))
     assert len(FILES) >= 40
     assert {p.name for p in FILES} == named
+
+
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
 def test_recording_parses_with_sdk_types(path):
     for ex in json.loads(path.read_text())["exchanges"]:
@@ -245,8 +249,7 @@ def test_stream_matches_recording(http, name, index, overrides):
     assert collapse([e["type"] for e in fake]) == collapse([e["type"] for e in real])
     assert_same_keys(event_keys(fake), event_keys(real))
     assert_response_fields(fake[-1]["response"], real[-1]["response"])
-    assert_same_keys(item_keys(fake[-1]["response"]["output"]),
-                     item_keys(real[-1]["response"]["output"]))
+    assert_same_keys(item_keys(fake[-1]["response"]["output"]), item_keys(real[-1]["response"]["output"]))
     if exchange["request"]["body"].get("background"):
         assert fake[0]["response"]["status"] == "queued"
         assert not any("obfuscation" in e for e in fake)
@@ -275,26 +278,32 @@ def test_tool_stream_patterns_match_recording(http, name, index, overrides):
         assert pattern == real_pats[kind], kind
     assert_same_keys(event_keys(fake), event_keys(real))
     assert_response_fields(fake[-1]["response"], real[-1]["response"])
-    assert_same_keys(item_keys(fake[-1]["response"]["output"]),
-                     item_keys(real[-1]["response"]["output"]))
+    assert_same_keys(item_keys(fake[-1]["response"]["output"]), item_keys(real[-1]["response"]["output"]))
 
 
 def test_mcp_approval_stream_and_denied_followup(http):
-    real1, real2 = rec_events("responses_mcp_approval_stream.json", 0), \
-        rec_events("responses_mcp_approval_stream.json", 1)
+    real1, real2 = (
+        rec_events("responses_mcp_approval_stream.json", 0),
+        rec_events("responses_mcp_approval_stream.json", 1),
+    )
     rec_resp = real1[0]["response"]
-    body = {"model": "gpt-4o", "tools": rec_resp["tools"], "stream": True,
-            "input": "Shorten https://ai-sdk.dev/ with the zip1 mcp tool"}
+    body = {
+        "model": "gpt-4o",
+        "tools": rec_resp["tools"],
+        "stream": True,
+        "input": "Shorten https://ai-sdk.dev/ with the zip1 mcp tool",
+    }
     fake1 = post_stream(http, body)
     assert frame(fake1) == frame(real1)
-    assert item_patterns(fake1) == {k: v for k, v in item_patterns(real1).items()
-                                    if k != "reasoning"}
+    assert item_patterns(fake1) == {k: v for k, v in item_patterns(real1).items() if k != "reasoning"}
     request_item = fake1[-1]["response"]["output"][-1]
     assert request_item["type"] == "mcp_approval_request"
     assert set(request_item) == set(real1[-1]["response"]["output"][-1])
-    body2 = {**body, "previous_response_id": fake1[-1]["response"]["id"], "input": [
-        {"type": "mcp_approval_response", "approval_request_id": request_item["id"],
-         "approve": False}]}
+    body2 = {
+        **body,
+        "previous_response_id": fake1[-1]["response"]["id"],
+        "input": [{"type": "mcp_approval_response", "approval_request_id": request_item["id"], "approve": False}],
+    }
     fake2 = post_stream(http, body2)
     assert frame(fake2) == frame(real2)
     assert fake2[-1]["response"]["output"][-1]["type"] == "message"
@@ -310,8 +319,7 @@ def test_error_event_stream(api, http):
     assert set(fake[2]) == set(real[2]) and fake[2]["error"] == err
     failed, real_failed = fake[3]["response"], real[3]["response"]
     assert_response_fields(failed, real_failed)
-    assert failed["error"] == real_failed["error"] and failed["output"] == [] \
-        and failed["usage"] is None
+    assert failed["error"] == real_failed["error"] and failed["output"] == [] and failed["usage"] is None
     server_error = rec_events("responses_stream_error_event_server_error.json")[0]
     api.script(Reply.error_event(server_error["error"]["message"], failed=False))
     fake = post_stream(http, {"model": "gpt-4o", "input": "hi", "stream": True})
@@ -380,13 +388,12 @@ def test_previous_response_id_chain(http):
                 calls[real_o["call_id"]] = fake_o["call_id"]
 
 
-@pytest.mark.parametrize("name", ["conversations_create_respond_delete.json",
-                                  "conversations_stream.json"])
+@pytest.mark.parametrize("name", ["conversations_create_respond_delete.json", "conversations_stream.json"])
 def test_conversations_create_respond_delete(http, name):
     conv_ids: dict[str, str] = {}
     for ex in load(name)["exchanges"]:
         req, real = ex["request"], ex["response"]["body"]
-        path = req["path"][len("/v1"):]
+        path = req["path"][len("/v1") :]
         for old, new in conv_ids.items():
             path = path.replace(old, new)
         body = copy.deepcopy(req["body"])
@@ -402,8 +409,7 @@ def test_conversations_create_respond_delete(http, name):
         elif body.get("stream"):
             events = post_stream(http, body)
             real_events = sse_events(real)
-            assert collapse([e["type"] for e in events]) == \
-                collapse([e["type"] for e in real_events])
+            assert collapse([e["type"] for e in events]) == collapse([e["type"] for e in real_events])
             final = events[-1]["response"]
             assert_response_fields(final, real_events[-1]["response"])
             assert final["output"][0]["content"][0]["text"] == "streamed"
@@ -413,8 +419,7 @@ def test_conversations_create_respond_delete(http, name):
             assert_response_fields(fake, real)
             assert fake["conversation"] == {"id": body["conversation"]}
             # the fake model really uses the conversation: it recalls the code
-            assert fake["output"][0]["content"][0]["text"] == \
-                real["output"][0]["content"][0]["text"]
+            assert fake["output"][0]["content"][0]["text"] == real["output"][0]["content"][0]["text"]
 
 
 def test_compact_roundtrip(http):
@@ -424,8 +429,7 @@ def test_compact_roundtrip(http):
     real = exchanges[2]["response"]["body"]
     fake = post_json(http, exchanges[2]["request"]["body"], "/responses/compact")
     assert set(fake) == set(real) and fake["object"] == "response.compaction"
-    assert [(o["type"], o.get("role")) for o in fake["output"]] == \
-        [(o["type"], o.get("role")) for o in real["output"]]
+    assert [(o["type"], o.get("role")) for o in fake["output"]] == [(o["type"], o.get("role")) for o in real["output"]]
     assert_same_keys(item_keys(fake["output"]), item_keys(real["output"]))
     assert set(fake["usage"]) == set(real["usage"])
     body = copy.deepcopy(exchanges[3]["request"]["body"])
@@ -452,11 +456,14 @@ def test_background_poll(api, http):
 
 # ---------------------------------------------------------------------------- 4. errors & misc
 def test_error_bodies_match():
-    with FakeAPI(api_key="sk-real", models=["gpt-4o"]) as api, \
-            httpx.Client(base_url=api.base_url, timeout=HANG) as client:
+    with (
+        FakeAPI(api_key="sk-real", models=["gpt-4o"]) as api,
+        httpx.Client(base_url=api.base_url, timeout=HANG) as client,
+    ):
         real401 = load("error_401_invalid_api_key.json")["exchanges"][1]
-        r = client.post("/responses", json=real401["request"]["body"],
-                        headers={"authorization": "Bearer invalid-api-key-12345"})
+        r = client.post(
+            "/responses", json=real401["request"]["body"], headers={"authorization": "Bearer invalid-api-key-12345"}
+        )
         assert r.status_code == 401 and r.json() == real401["response"]["body"]
         assert r.headers["www-authenticate"] == 'Bearer realm="OpenAI API"'
         assert r.text.startswith('{\n  "error": {\n    "message"')
@@ -470,8 +477,9 @@ def test_error_bodies_match():
 
 
 def test_scripted_http_error_shape(api, http):
-    api.script(Reply.error(400, "Unsupported parameter: 'temperature' is not supported with "
-                           "this model.", param="temperature"))
+    api.script(
+        Reply.error(400, "Unsupported parameter: 'temperature' is not supported with this model.", param="temperature")
+    )
     r = http.post("/responses", json={"model": "o3", "input": "x", "temperature": 0.5})
     real = load("error_400_unsupported_parameter.json")["exchanges"][0]["response"]["body"]
     assert set(r.json()["error"]) == set(real["error"])

@@ -54,8 +54,11 @@ def test_fork_at_a_turn_continues_from_that_turn_in_each_mode(run, server, env, 
         assert fork_id.startswith("conv_")
         [body] = [r.body for r in new_requests if r.method == "POST" and r.path == "/v1/conversations"]
         assert [(item["role"], item["content"]) for item in body["items"]] == [
-            ("user", "My name is Ada."), ("assistant", before["messages"][1]["content"]),
-            ("user", "My drink is tea."), ("assistant", before["messages"][3]["content"])]
+            ("user", "My name is Ada."),
+            ("assistant", before["messages"][1]["content"]),
+            ("user", "My drink is tea."),
+            ("assistant", before["messages"][3]["content"]),
+        ]
         assert body["metadata"]["termchat_parent"] == parent and body["metadata"]["termchat_turn"] == "2"
     else:
         assert not any(r.method == "POST" for r in new_requests)  # nothing sent for chain or local
@@ -80,7 +83,10 @@ def test_fork_at_a_turn_continues_from_that_turn_in_each_mode(run, server, env, 
         assert len(body["input"]) == 1 and body["store"] is True
     else:
         assert [item["content"] for item in body["input"][::2]] == [
-            "My name is Ada.", "My drink is tea.", "What is my drink?"]
+            "My name is Ada.",
+            "My drink is tea.",
+            "What is my drink?",
+        ]
         assert len(body["input"]) == 5 and body["store"] is False
     assert _exported(run, parent)["messages"] == before["messages"]  # the parent is untouched
     assert "Your drink is coffee." in run("--conversation", parent, "-p", "What is my drink?").out
@@ -97,8 +103,7 @@ def test_a_fork_does_not_count_its_parents_spending_again(run, server):
 def test_fork_defaults_to_the_last_turn(run, server):
     parent = _chat(run, "local", "My name is Ada.", "My drink is tea.")
     fork_id = run("fork", parent).out.strip()
-    assert [m["content"] for m in _exported(run, fork_id)["messages"]][::2] == [
-        "My name is Ada.", "My drink is tea."]
+    assert [m["content"] for m in _exported(run, fork_id)["messages"]][::2] == ["My name is Ada.", "My drink is tea."]
     assert "(fork at 2)" in _exported(run, fork_id)["title"]
 
 
@@ -126,10 +131,12 @@ def test_a_failure_while_adding_items_leaves_nothing_behind(run, server, env):
 def test_bad_fork_requests_are_one_line_and_create_nothing(run, server, env):
     parent = _chat(run, "conversation", "My name is Ada.", "My drink is tea.")
     chats, conversations = len(listing(run)), len(server.store.conversations)
-    for argv, says in ((["--at", "0"], "--at 0 is out of range"),
-                       (["--at", "3"], f"--at 3 is out of range: {parent} has 2 turns (1..2)"),
-                       (["--at", "-1"], "--at -1 is out of range"),
-                       (["--at", "two"], "invalid int value")):
+    for argv, says in (
+        (["--at", "0"], "--at 0 is out of range"),
+        (["--at", "3"], f"--at 3 is out of range: {parent} has 2 turns (1..2)"),
+        (["--at", "-1"], "--at -1 is out of range"),
+        (["--at", "two"], "invalid int value"),
+    ):
         result = run("fork", parent, *argv)
         assert result.code == 2 and says in result.one_error_line(), argv
     unknown = run("fork", "tc_nope")
@@ -174,13 +181,21 @@ def test_alternatives_gather_every_branch_made_at_a_turn(tmp_path):
     second = store.create_conversation(mode="local", model="m", title="b", parent_id=first.id, fork_turn=2)
     store.create_conversation(mode="local", model="m", title="c", parent_id=first.id, fork_turn=4)
     assert {turn: [c.title for c in chats] for turn, chats in alternatives(store, second).items()} == {
-        3: ["p", "a", "b"]}
+        3: ["p", "a", "b"]
+    }
     assert {turn: [c.title for c in chats] for turn, chats in alternatives(store, first).items()} == {
-        3: ["p", "a", "b"], 5: ["a", "c"]}
+        3: ["p", "a", "b"],
+        5: ["a", "c"],
+    }
     assert alternatives(store, store.create_conversation(mode="local", model="m", title="alone")) == {}
     # a parent whose id changes (compaction in conversation mode) keeps its forks
     parent = store.update_conversation(parent, id="conv_new", remote_id="conv_new")
     assert [c.title for c in store.forks(parent)] == ["a"]
     listed = with_forks(store, store.list_conversations(), set())
     assert [(c.title, depth) for c, depth in listed] == [  # (the renamed parent is the newest)
-        ("p", 0), ("a", 1), ("b", 2), ("c", 2), ("alone", 0)]
+        ("p", 0),
+        ("a", 1),
+        ("b", 2),
+        ("c", 2),
+        ("alone", 0),
+    ]

@@ -20,27 +20,62 @@ from termchat.fake_api import Reply
 SSE_SEEDS = range(40)
 CONFIG_SEEDS = range(400)
 
-_TYPES = ["response.created", "response.in_progress", "response.output_text.delta",
-          "response.output_text.done", "response.output_item.added", "response.output_item.done",
-          "response.content_part.added", "response.output_text.annotation.added",
-          "response.reasoning_summary_text.delta", "response.refusal.delta", "response.completed",
-          "response.incomplete", "response.failed", "error", "response.future.thing", "", None]
+_TYPES = [
+    "response.created",
+    "response.in_progress",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.output_item.added",
+    "response.output_item.done",
+    "response.content_part.added",
+    "response.output_text.annotation.added",
+    "response.reasoning_summary_text.delta",
+    "response.refusal.delta",
+    "response.completed",
+    "response.incomplete",
+    "response.failed",
+    "error",
+    "response.future.thing",
+    "",
+    None,
+]
 
 
 def _response(rng: random.Random, status: str) -> object:
     choice = rng.random()
     if choice < 0.6:
-        return {"id": f"resp_{rng.randrange(99)}", "object": "response", "status": status,
-                "model": "gpt-5.2", "created_at": 0, "output": rng.choice([[], [{"type": "message"}]]),
-                "usage": rng.choice([None, {"input_tokens": 1, "output_tokens": 2}, {"input_tokens": "x"}]),
-                "error": rng.choice([None, {"message": "bad"}, "weird"]),
-                "incomplete_details": rng.choice([None, {"reason": "max_output_tokens"}, 7])}
+        return {
+            "id": f"resp_{rng.randrange(99)}",
+            "object": "response",
+            "status": status,
+            "model": "gpt-5.2",
+            "created_at": 0,
+            "output": rng.choice([[], [{"type": "message"}]]),
+            "usage": rng.choice([None, {"input_tokens": 1, "output_tokens": 2}, {"input_tokens": "x"}]),
+            "error": rng.choice([None, {"message": "bad"}, "weird"]),
+            "incomplete_details": rng.choice([None, {"reason": "max_output_tokens"}, 7]),
+        }
     return rng.choice([None, "resp", 5, [], {}, {"output": 5}, {"status": 3}])
 
 
 def _value(rng: random.Random) -> object:
-    return rng.choice([None, 0, -1, 3.5, True, "", "text \x1b[31m", "\ufffd", [], {}, [1, "a"],
-                       {"nested": {"x": 1}}, "x" * rng.randrange(0, 200)])
+    return rng.choice(
+        [
+            None,
+            0,
+            -1,
+            3.5,
+            True,
+            "",
+            "text \x1b[31m",
+            "\ufffd",
+            [],
+            {},
+            [1, "a"],
+            {"nested": {"x": 1}},
+            "x" * rng.randrange(0, 200),
+        ]
+    )
 
 
 def _event(rng: random.Random) -> bytes:
@@ -49,23 +84,45 @@ def _event(rng: random.Random) -> bytes:
     if rng.random() < 0.8:
         data["sequence_number"] = rng.choice([rng.randrange(50), "7", None])
     if kind and "delta" in kind:
-        data.update(delta=rng.choice(["Hello ", "wörld ", "", 5, None, "\x1b]52;c;eA==\x07"]),
-                    item_id="msg_1", output_index=rng.choice([0, 99, -1]), content_index=0)
+        data.update(
+            delta=rng.choice(["Hello ", "wörld ", "", 5, None, "\x1b]52;c;eA==\x07"]),
+            item_id="msg_1",
+            output_index=rng.choice([0, 99, -1]),
+            content_index=0,
+        )
     elif kind and kind.startswith("response.output_item"):
-        data.update(output_index=0, item=rng.choice([
-            {"type": "message", "id": "msg_1", "role": "assistant", "content": []},
-            {"type": "web_search_call", "id": "ws_1", "status": "completed"},
-            {"type": "mystery_call"}, {"id": 5}, "item", None, {}]))
+        data.update(
+            output_index=0,
+            item=rng.choice(
+                [
+                    {"type": "message", "id": "msg_1", "role": "assistant", "content": []},
+                    {"type": "web_search_call", "id": "ws_1", "status": "completed"},
+                    {"type": "mystery_call"},
+                    {"id": 5},
+                    "item",
+                    None,
+                    {},
+                ]
+            ),
+        )
     elif kind and kind.startswith("response.") and rng.random() < 0.8:
         status = kind.split(".")[-1].replace("created", "in_progress")
         data["response"] = _response(rng, status)
     elif kind == "error":
-        data.update(rng.choice([{"message": "boom", "code": "server_error"},
-                                {"error": {"message": "nested boom", "type": "server_error"}},
-                                {"message": 5}, {}]))
+        data.update(
+            rng.choice(
+                [
+                    {"message": "boom", "code": "server_error"},
+                    {"error": {"message": "nested boom", "type": "server_error"}},
+                    {"message": 5},
+                    {},
+                ]
+            )
+        )
     elif kind == "response.output_text.annotation.added":
-        data["annotation"] = rng.choice([{"type": "url_citation", "url": "https://x", "title": "t"},
-                                         "note", None, {"type": "url_citation"}])
+        data["annotation"] = rng.choice(
+            [{"type": "url_citation", "url": "https://x", "title": "t"}, "note", None, {"type": "url_citation"}]
+        )
     for _ in range(rng.randrange(3)):
         data[rng.choice(["delta", "item", "response", "annotation", "extra"])] = _value(rng)
     name = kind if kind and rng.random() < 0.7 else rng.choice(["", "message", "weird"])
@@ -77,24 +134,38 @@ def _event(rng: random.Random) -> bytes:
 
 
 def _garbage(rng: random.Random) -> bytes:
-    return rng.choice([
-        b"data: [DONE]\n\n", b": keep-alive comment\n\n", b"retry: soon\n\n", b"data:\n\n",
-        b"event: response.output_text.delta\n\n", b"no colon line\n\n", b"\r\n\r\n",
-        b"data: {\"type\": \"response.output_text.delta\", \"delta\": \"cr only\"}\r\r",
-        b"data: " + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) + b"\n\n",
-        bytes(rng.randrange(256) for _ in range(rng.randrange(1, 80))),
-        b"id: 5\ndata: {\"type\": \"error\"}\n\n", b"data: null\n\n", b"data: 42\n\n",
-        b"data: \"string\"\n\n", b"data: [1,2]\n\n",
-    ])
+    return rng.choice(
+        [
+            b"data: [DONE]\n\n",
+            b": keep-alive comment\n\n",
+            b"retry: soon\n\n",
+            b"data:\n\n",
+            b"event: response.output_text.delta\n\n",
+            b"no colon line\n\n",
+            b"\r\n\r\n",
+            b'data: {"type": "response.output_text.delta", "delta": "cr only"}\r\r',
+            b"data: " + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) + b"\n\n",
+            bytes(rng.randrange(256) for _ in range(rng.randrange(1, 80))),
+            b'id: 5\ndata: {"type": "error"}\n\n',
+            b"data: null\n\n",
+            b"data: 42\n\n",
+            b'data: "string"\n\n',
+            b"data: [1,2]\n\n",
+        ]
+    )
 
 
 def sse_body(seed: int) -> bytes:
     rng = random.Random(seed)
     parts = []
     if rng.random() < 0.7:
-        parts.append(b"event: response.created\ndata: " + json.dumps(
-            {"type": "response.created", "sequence_number": 0,
-             "response": _response(rng, "in_progress")}).encode() + b"\n\n")
+        parts.append(
+            b"event: response.created\ndata: "
+            + json.dumps(
+                {"type": "response.created", "sequence_number": 0, "response": _response(rng, "in_progress")}
+            ).encode()
+            + b"\n\n"
+        )
     for _ in range(rng.randrange(1, 12)):
         parts.append(_event(rng) if rng.random() < 0.75 else _garbage(rng))
     return b"".join(parts)
@@ -103,14 +174,29 @@ def sse_body(seed: int) -> bytes:
 def wire_body(seed: int) -> bytes:
     """Well-formed events mixed with framing garbage: bad JSON, stray bytes, odd SSE lines."""
     rng = random.Random(seed)
-    created = {"type": "response.created", "sequence_number": 0,
-               "response": {"id": "resp_1", "object": "response", "status": "in_progress",
-                            "model": "gpt-5.2", "created_at": 0, "output": []}}
+    created = {
+        "type": "response.created",
+        "sequence_number": 0,
+        "response": {
+            "id": "resp_1",
+            "object": "response",
+            "status": "in_progress",
+            "model": "gpt-5.2",
+            "created_at": 0,
+            "output": [],
+        },
+    }
     parts = [b"event: response.created\ndata: " + json.dumps(created).encode() + b"\n\n"]
     for n in range(rng.randrange(1, 12)):
         if rng.random() < 0.5:
-            delta = {"type": "response.output_text.delta", "sequence_number": n + 1, "item_id": "m",
-                     "output_index": 0, "content_index": 0, "delta": rng.choice(["a ", "b ", "ü "])}
+            delta = {
+                "type": "response.output_text.delta",
+                "sequence_number": n + 1,
+                "item_id": "m",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": rng.choice(["a ", "b ", "ü "]),
+            }
             parts.append(b"data: " + json.dumps(delta).encode() + b"\n\n")
         else:
             parts.append(_garbage(rng))
@@ -130,8 +216,9 @@ def _run_fuzzed(run, server, seed: int, body: bytes) -> str | None:
         return f"seed {seed}: {type(exc).__name__}: {exc}"
     if result.code not in (0, 1) or "Traceback" in result.err or "\x1b" in result.out + result.err:
         return f"seed {seed}: exit {result.code}: {result.err[:200]!r}"
-    if result.code == 1 and not (result.err.count("termchat: error: ") == 1
-                                 and result.err.splitlines()[-1].startswith("termchat: error: ")):
+    if result.code == 1 and not (
+        result.err.count("termchat: error: ") == 1 and result.err.splitlines()[-1].startswith("termchat: error: ")
+    ):
         return f"seed {seed}: {result.err[:200]!r}"
     return None
 
@@ -149,25 +236,84 @@ def test_sse_wrong_shaped_events_end_cleanly(run, server):
 
 # -- config ------------------------------------------------------------------------------------
 
-_KEYS = ["model", "state", "instructions", "tools", "tool_choice", "theme", "base_url",
-         "api_key", "unknown", "keymap", "compaction", "mcp_servers", "pricing", "enabled",
-         "threshold", "label", "url", "headers_env", "allowed_tools", "require_approval",
-         "models", "input", "output", "cached_input", "web_search", "code_interpreter", "send"]
-_TABLES = ["compaction", "keymap", "pricing", "pricing.models.gpt-5.2", "pricing.tools",
-           "pricing.tools.code_interpreter", "mcp_servers", "model", "unknown", "pricing.models"]
+_KEYS = [
+    "model",
+    "state",
+    "instructions",
+    "tools",
+    "tool_choice",
+    "theme",
+    "base_url",
+    "api_key",
+    "unknown",
+    "keymap",
+    "compaction",
+    "mcp_servers",
+    "pricing",
+    "enabled",
+    "threshold",
+    "label",
+    "url",
+    "headers_env",
+    "allowed_tools",
+    "require_approval",
+    "models",
+    "input",
+    "output",
+    "cached_input",
+    "web_search",
+    "code_interpreter",
+    "send",
+]
+_TABLES = [
+    "compaction",
+    "keymap",
+    "pricing",
+    "pricing.models.gpt-5.2",
+    "pricing.tools",
+    "pricing.tools.code_interpreter",
+    "mcp_servers",
+    "model",
+    "unknown",
+    "pricing.models",
+]
 
 
 def _toml_value(rng: random.Random, depth: int = 0) -> str:
-    choices = ['"gpt-5.2"', '"conversation"', '"local"', '""', "''", '"http://127.0.0.1:1/v1"',
-               '"ftp://x"', '"MY_TOKEN"', '"sk-xyz"', "0", "1", "-3", "0.5", "2.0", "inf", "nan",
-               "true", "false", "1979-05-27", "07:32:00", "1979-05-27T07:32:00Z", '"ctrl+j"',
-               "99999999999999999999", '"\\u001b[2J"', '"""multi\nline"""', "0x1F", "1e400"]
+    choices = [
+        '"gpt-5.2"',
+        '"conversation"',
+        '"local"',
+        '""',
+        "''",
+        '"http://127.0.0.1:1/v1"',
+        '"ftp://x"',
+        '"MY_TOKEN"',
+        '"sk-xyz"',
+        "0",
+        "1",
+        "-3",
+        "0.5",
+        "2.0",
+        "inf",
+        "nan",
+        "true",
+        "false",
+        "1979-05-27",
+        "07:32:00",
+        "1979-05-27T07:32:00Z",
+        '"ctrl+j"',
+        "99999999999999999999",
+        '"\\u001b[2J"',
+        '"""multi\nline"""',
+        "0x1F",
+        "1e400",
+    ]
     if depth < 3 and rng.random() < 0.3:
         items = ", ".join(_toml_value(rng, depth + 1) for _ in range(rng.randrange(4)))
         return f"[{items}]"
     if depth < 3 and rng.random() < 0.2:
-        items = ", ".join(f"{rng.choice(_KEYS)} = {_toml_value(rng, depth + 1)}"
-                          for _ in range(rng.randrange(3)))
+        items = ", ".join(f"{rng.choice(_KEYS)} = {_toml_value(rng, depth + 1)}" for _ in range(rng.randrange(3)))
         return "{" + items + "}"
     return rng.choice(choices)
 
@@ -182,8 +328,22 @@ def config_text(seed: int) -> str:
         elif roll < 0.22:
             lines.append("[[mcp_servers]]")
         elif roll < 0.27:
-            lines.append(rng.choice(["= 5", "key =", "[", "]]", "a.b = 1", "\x00", '"q" = 1',
-                                     "x = 1 # c", "\ufeffmodel = 'x'", "model = 'a' 'b'"]))
+            lines.append(
+                rng.choice(
+                    [
+                        "= 5",
+                        "key =",
+                        "[",
+                        "]]",
+                        "a.b = 1",
+                        "\x00",
+                        '"q" = 1',
+                        "x = 1 # c",
+                        "\ufeffmodel = 'x'",
+                        "model = 'a' 'b'",
+                    ]
+                )
+            )
         else:
             lines.append(f"{rng.choice(_KEYS)} = {_toml_value(rng)}")
     return "\n".join(lines) + rng.choice(["\n", "", "\r\n"])
@@ -194,7 +354,7 @@ def test_config_loader_gives_config_or_config_error(tmp_path, chunk):
     path = tmp_path / "config.toml"
     outcomes = {"config": 0, "error": 0}
     per = len(CONFIG_SEEDS) // 4
-    for seed in CONFIG_SEEDS[chunk * per:(chunk + 1) * per]:
+    for seed in CONFIG_SEEDS[chunk * per : (chunk + 1) * per]:
         text = config_text(seed)
         path.write_bytes(text.encode("utf-8", "surrogatepass"))
         try:

@@ -23,8 +23,12 @@ from conftest import CLI_API_KEY, listing
 @pytest.fixture
 def proc_env(env, server):
     child = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
-    child.update(TERMCHAT_DATA_DIR=str(env / "data"), TERMCHAT_CONFIG=str(env / "config.toml"),
-                 OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=CLI_API_KEY)
+    child.update(
+        TERMCHAT_DATA_DIR=str(env / "data"),
+        TERMCHAT_CONFIG=str(env / "config.toml"),
+        OPENAI_BASE_URL=server.base_url,
+        OPENAI_API_KEY=CLI_API_KEY,
+    )
     return child
 
 
@@ -36,13 +40,15 @@ def test_two_processes_on_one_chain_chat_take_turns(run, server, proc_env):
     assert run("--state", "chain", "-p", "first").code == 0
     reached, release = threading.Event(), threading.Event()
     server.script(Reply.paused(release, reached, after_deltas=1))
-    first = subprocess.Popen(termchat("-c", "-p", "from A"), env=proc_env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        termchat("-c", "-p", "from A"), env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     second = None
     try:
         assert reached.wait(30), "A's turn never started"
-        second = subprocess.Popen(termchat("-c", "-p", "from B"), env=proc_env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        second = subprocess.Popen(
+            termchat("-c", "-p", "from B"), env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         notes = []
         while not notes or "waiting for" not in notes[-1]:  # B says it waits (it used to run on)
             notes.append(second.stderr.readline())
@@ -58,9 +64,13 @@ def test_two_processes_on_one_chain_chat_take_turns(run, server, proc_env):
     assert second.returncode == 0, err_b
     conv_id = listing(run)[0]["id"]
     rows = json.loads(run("export", conv_id, "--format", "json").out)["messages"]
-    replies = {rows[i - 1]["content"]: rows[i]["response_id"] for i in range(1, len(rows))
-               if rows[i]["role"] == "assistant"}
-    requests = {r.body["input"][0]["content"]: r.body.get("previous_response_id")
-                for r in server.requests if r.method == "POST" and r.path == "/v1/responses"}
+    replies = {
+        rows[i - 1]["content"]: rows[i]["response_id"] for i in range(1, len(rows)) if rows[i]["role"] == "assistant"
+    }
+    requests = {
+        r.body["input"][0]["content"]: r.body.get("previous_response_id")
+        for r in server.requests
+        if r.method == "POST" and r.path == "/v1/responses"
+    }
     assert requests["from A"] == replies["first"]
     assert requests["from B"] == replies["from A"]  # B continued from A's turn, not beside it

@@ -50,8 +50,9 @@ def test_choosing_a_theme_keeps_a_symlinked_config_a_symlink_with_its_comments(t
     link.symlink_to(real)
     save_config(link, {"theme": "termchat-light"})
     assert link.is_symlink() and link.resolve() == real
-    assert real.read_text() == COMMENTED.replace('theme = "termchat-dark"  # dark at night',
-                                                 'theme = "termchat-light"  # dark at night')
+    assert real.read_text() == COMMENTED.replace(
+        'theme = "termchat-dark"  # dark at night', 'theme = "termchat-light"  # dark at night'
+    )
     assert load_config(link, env={}).theme == "termchat-light"
     assert [p.name for p in dotfiles.iterdir()] == ["termchat.toml"]  # no temp file left
 

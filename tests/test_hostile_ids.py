@@ -25,8 +25,13 @@ def assert_safe(text: str, where: str) -> None:
 
 
 def test_a_conversation_id_with_escapes_is_refused(run, server):
-    server.script(Reply.raw(200, {"id": "conv_" + PWNED, "object": "conversation", "created_at": 0,
-                                  "metadata": {}}, endpoint="conversations.create"))
+    server.script(
+        Reply.raw(
+            200,
+            {"id": "conv_" + PWNED, "object": "conversation", "created_at": 0, "metadata": {}},
+            endpoint="conversations.create",
+        )
+    )
     result = run("-p", "keep this prompt")
     assert result.code == 1
     assert "invalid id" in result.one_error_line()
@@ -38,8 +43,19 @@ def test_a_conversation_id_with_escapes_is_refused(run, server):
 
 
 def test_a_job_id_with_escapes_never_reaches_stdout(run, server):
-    server.script(Reply.raw(200, {"id": "resp_" + PWNED, "object": "response", "status": "queued",
-                                  "created_at": 0, "model": "gpt-5.2", "output": []}))
+    server.script(
+        Reply.raw(
+            200,
+            {
+                "id": "resp_" + PWNED,
+                "object": "response",
+                "status": "queued",
+                "created_at": 0,
+                "model": "gpt-5.2",
+                "output": [],
+            },
+        )
+    )
     result = run("--background", "--state", "local", "-p", "in the background")
     assert result.code == 1 and result.out == ""
     assert "invalid id" in result.one_error_line()
@@ -47,9 +63,18 @@ def test_a_job_id_with_escapes_never_reaches_stdout(run, server):
 
 
 def test_a_response_id_with_escapes_in_a_stream_ends_the_turn(run, monkeypatch):
-    created = {"type": "response.created", "sequence_number": 0, "response": {
-        "id": "resp_" + PWNED, "object": "response", "created_at": 0, "status": "in_progress",
-        "model": "gpt-5.2", "output": []}}
+    created = {
+        "type": "response.created",
+        "sequence_number": 0,
+        "response": {
+            "id": "resp_" + PWNED,
+            "object": "response",
+            "created_at": 0,
+            "status": "in_progress",
+            "model": "gpt-5.2",
+            "output": [],
+        },
+    }
 
     def hostile_stream(request, send):
         send(sse_headers() + f"event: response.created\ndata: {json.dumps(created)}\n\n".encode())
@@ -65,8 +90,13 @@ def test_a_response_id_with_escapes_in_a_stream_ends_the_turn(run, monkeypatch):
 def test_job_status_from_the_server_is_one_plain_word(run, server):
     server.script(Reply.text("later"))
     job_id = run("--background", "--state", "local", "-p", "job").out.strip()
-    server.script(Reply.raw(200, {"id": job_id, "object": "response", "status": PWNED, "created_at": 0,
-                                  "model": "gpt-5.2", "output": []}, endpoint="retrieve"))
+    server.script(
+        Reply.raw(
+            200,
+            {"id": job_id, "object": "response", "status": PWNED, "created_at": 0, "model": "gpt-5.2", "output": []},
+            endpoint="retrieve",
+        )
+    )
     result = run("jobs")
     assert result.code == 0, result.err
     assert_safe(result.out + result.err, "jobs")
@@ -76,17 +106,23 @@ def test_job_status_from_the_server_is_one_plain_word(run, server):
 
 def test_hostile_ids_already_in_a_store_are_shown_without_escapes(run, env, server):
     store = Store.in_dir(env / "data")
-    conv = store.create_conversation(mode="local" + PWNED, model="m" + PWNED, title="t" + PWNED,
-                                     id="tc_" + PWNED)
+    conv = store.create_conversation(mode="local" + PWNED, model="m" + PWNED, title="t" + PWNED, id="tc_" + PWNED)
     reply = store.add_message(conv, "assistant", "text", status="failed")
     store.update_message(reply, error="boom" + PWNED)
     store.add_job("resp_" + PWNED, conv, reply, "queued" + PWNED)
     store.update_job("resp_" + PWNED, error="bad" + PWNED)
     store.close()
     server.script(*[Reply.error(500, "down", type="server_error", endpoint="retrieve")] * 3)
-    for argv in (("list",), ("list", "--json"), ("show", conv.id), ("show", conv.id, "--json"),
-                 ("export", conv.id), ("export", conv.id, "--format", "json"), ("jobs",),
-                 ("jobs", "--json")):
+    for argv in (
+        ("list",),
+        ("list", "--json"),
+        ("show", conv.id),
+        ("show", conv.id, "--json"),
+        ("export", conv.id),
+        ("export", conv.id, "--format", "json"),
+        ("jobs",),
+        ("jobs", "--json"),
+    ):
         result = run(*argv)
         assert result.code == 0, (argv, result.err)
         assert_safe(result.out + result.err, " ".join(argv))

@@ -23,8 +23,10 @@ MCP = "mcp-canary-token-Zq81LwX0"
 PASSWORD = "urlpass-canary-7Hq2"
 SECRETS = (KEY, MCP, PASSWORD)
 # (A bare password is not echoed: termchat refuses URLs with credentials, so it never holds one.)
-ECHO = (f"you sent Authorization: Bearer {MCP} and api key {KEY} through "
-        f"http://me:{PASSWORD}@proxy.example/v1; again, bare: {MCP} / {KEY}")
+ECHO = (
+    f"you sent Authorization: Bearer {MCP} and api key {KEY} through "
+    f"http://me:{PASSWORD}@proxy.example/v1; again, bare: {MCP} / {KEY}"
+)
 
 
 @pytest.fixture
@@ -33,7 +35,8 @@ def secrets_env(env, monkeypatch):
     monkeypatch.setenv("DOCS_MCP_AUTH", MCP)
     (env / "config.toml").write_text(
         '[[mcp_servers]]\nlabel = "docs"\nurl = "https://mcp.example/mcp"\n'
-        'require_approval = "never"\nheaders_env = "DOCS_MCP_AUTH"\n')
+        'require_approval = "never"\nheaders_env = "DOCS_MCP_AUTH"\n'
+    )
     yield env
     redact.forget_all()
 
@@ -53,8 +56,12 @@ def check_everything(run, env, *results) -> str:
     shown = "".join(r.out + r.err for r in results)
     assert_no_secret(shown, "output")
     for chat in listing(run):
-        for argv in (("show", chat["id"]), ("export", chat["id"], "--format", "json"),
-                     ("export", chat["id"], "--format", "md"), ("show", chat["id"], "--json")):
+        for argv in (
+            ("show", chat["id"]),
+            ("export", chat["id"], "--format", "json"),
+            ("export", chat["id"], "--format", "md"),
+            ("show", chat["id"], "--json"),
+        ):
             result = run(*argv)
             assert_no_secret(result.out + result.err, " ".join(argv))
             shown += result.out
@@ -88,11 +95,23 @@ def test_a_failed_background_job_echoing_secrets(run, server, secrets_env):
     started = run("--background", "--state", "local", "-p", "three")
     assert started.code == 0, started.err
     job_id = started.out.strip()
-    failed = {"id": job_id, "object": "response", "status": "failed", "created_at": 0, "model": "gpt-5.2",
-              "output": [], "error": {"code": "server_error", "message": ECHO}}
+    failed = {
+        "id": job_id,
+        "object": "response",
+        "status": "failed",
+        "created_at": 0,
+        "model": "gpt-5.2",
+        "output": [],
+        "error": {"code": "server_error", "message": ECHO},
+    }
     server.script(*[Reply.raw(200, failed, endpoint="retrieve")] * 8)
-    results = [started, run("jobs", "wait", job_id), run("jobs", "wait", job_id, "--json"),
-               run("jobs"), run("jobs", "--json")]
+    results = [
+        started,
+        run("jobs", "wait", job_id),
+        run("jobs", "wait", job_id, "--json"),
+        run("jobs"),
+        run("jobs", "--json"),
+    ]
     assert results[1].code == 1
     check_everything(run, secrets_env, *results)
 
@@ -111,7 +130,8 @@ def test_passwords_in_urls_are_never_shown(run, secrets_env, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     results.append(run("--base-url", f"https://me:{PASSWORD}@proxy.example/v1", "-p", "seven"))
     (secrets_env / "config.toml").write_text(
-        f'[[mcp_servers]]\nlabel = "docs"\nurl = "https://me:{PASSWORD}@mcp.example/mcp"\n')
+        f'[[mcp_servers]]\nlabel = "docs"\nurl = "https://me:{PASSWORD}@mcp.example/mcp"\n'
+    )
     results.append(run("--state", "local", "-p", "eight"))
     for result in results:
         assert result.code == 2
@@ -121,8 +141,12 @@ def test_passwords_in_urls_are_never_shown(run, secrets_env, monkeypatch):
 
 def test_the_redaction_function_knows_each_kind_of_secret():
     try:
-        redact.remember_config(None, api_key=KEY, base_url=f"http://me:{PASSWORD}@proxy.example/v1",
-                               env={"X": json.dumps({"Authorization": f"Bearer {MCP}"})})
+        redact.remember_config(
+            None,
+            api_key=KEY,
+            base_url=f"http://me:{PASSWORD}@proxy.example/v1",
+            env={"X": json.dumps({"Authorization": f"Bearer {MCP}"})},
+        )
         redact.remember_header_values(json.dumps({"Authorization": f"Bearer {MCP}"}))
         line = redact.redact(f"{KEY} {MCP} {PASSWORD} http://u:{PASSWORD}@h/ \x1b]0;t\x07 sk-proj-abc123")
         for secret in SECRETS:

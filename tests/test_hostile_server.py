@@ -44,8 +44,7 @@ API_CALLS = {
     "create_response": lambda api: api.create_response({"model": "m", "input": "hi", "background": True}),
     "retrieve_response": lambda api: api.retrieve_response("resp_1"),
     "cancel_response": lambda api: api.cancel_response("resp_1"),
-    "compact": lambda api: api.compact(model="m", input=[{"role": "user", "content": "hi"}],
-                                       instructions=None),
+    "compact": lambda api: api.compact(model="m", input=[{"role": "user", "content": "hi"}], instructions=None),
     "vector_stores": lambda api: api.vector_stores(),
     "create_conversation": lambda api: api.create_conversation(metadata={"title": "t"}),
     "retrieve_conversation": lambda api: api.retrieve_conversation("conv_1"),
@@ -58,6 +57,7 @@ API_CALLS = {
 
 
 # -- a 200 that is not JSON ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("answer", [html_200, html_as_json_200], ids=["text/html", "html-as-json"])
 @pytest.mark.parametrize("call", sorted(API_CALLS))
@@ -89,7 +89,7 @@ def test_cli_on_a_captive_portal_says_one_line_and_exits_1(run, monkeypatch, arg
         result = run(*argv)
     assert result.code == (2 if argv[0] == "--tool" else 1), result.err
     line = result.one_error_line()
-    assert ("not an event stream" in line or "JSON" in line or "could not list them" in line), line
+    assert "not an event stream" in line or "JSON" in line or "could not list them" in line, line
 
 
 def test_continuing_a_chat_on_a_captive_portal_keeps_the_prompt(run, monkeypatch):
@@ -106,8 +106,14 @@ def test_continuing_a_chat_on_a_captive_portal_keeps_the_prompt(run, monkeypatch
 
 
 def test_jobs_commands_on_a_captive_portal(run, monkeypatch):
-    queued = {"id": "resp_portal1", "object": "response", "status": "queued", "created_at": 0,
-              "model": "gpt-5.2", "output": []}
+    queued = {
+        "id": "resp_portal1",
+        "object": "response",
+        "status": "queued",
+        "created_at": 0,
+        "model": "gpt-5.2",
+        "output": [],
+    }
 
     def accepts_then_portal(request, send):  # the job is accepted; then the wifi login page
         if request.method == "POST" and request.path == "/v1/responses":
@@ -130,10 +136,15 @@ def test_jobs_commands_on_a_captive_portal(run, monkeypatch):
 
 # -- pages without end ---------------------------------------------------------------------------
 
+
 def test_a_repeated_page_cursor_stops_the_listing():
-    page = {"object": "list", "data": [{"type": "message", "id": "msg_1", "role": "user",
-                                        "content": [{"type": "input_text", "text": "hi"}]}],
-            "has_more": True, "first_id": "msg_1", "last_id": "msg_1"}
+    page = {
+        "object": "list",
+        "data": [{"type": "message", "id": "msg_1", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
+        "has_more": True,
+        "first_id": "msg_1",
+        "last_id": "msg_1",
+    }
 
     def same_page(request, send):
         send(http_response(200, json.dumps(page).encode()))
@@ -154,8 +165,13 @@ def test_pages_are_capped(monkeypatch):
 
     def new_cursor_each_time(request, send):
         n = next(count)
-        body = {"object": "list", "data": [{"id": f"vs_{n}", "object": "vector_store", "name": "x"}],
-                "has_more": True, "first_id": f"vs_{n}", "last_id": f"vs_{n}"}
+        body = {
+            "object": "list",
+            "data": [{"id": f"vs_{n}", "object": "vector_store", "name": "x"}],
+            "has_more": True,
+            "first_id": f"vs_{n}",
+            "last_id": f"vs_{n}",
+        }
         send(http_response(200, json.dumps(body).encode()))
 
     with RawServer(new_cursor_each_time) as server:
@@ -169,8 +185,9 @@ def test_pages_are_capped(monkeypatch):
 def test_continue_on_endless_pages_says_so_and_keeps_the_local_chat(run, monkeypatch):
     assert run("-p", "first").code == 0
     page = {"object": "list", "data": [], "has_more": True, "last_id": "msg_same"}
-    page["data"] = [{"type": "message", "id": "msg_same", "role": "user",
-                     "content": [{"type": "input_text", "text": "first"}]}]
+    page["data"] = [
+        {"type": "message", "id": "msg_same", "role": "user", "content": [{"type": "input_text", "text": "first"}]}
+    ]
 
     def same_page(request, send):
         if "/items" in request.path:
@@ -187,6 +204,7 @@ def test_continue_on_endless_pages_says_so_and_keeps_the_local_chat(run, monkeyp
 
 # -- silence -------------------------------------------------------------------------------------
 
+
 def test_a_stall_before_the_headers_takes_one_timeout_not_three(run, monkeypatch):
     stop = threading.Event()
     with RawServer(lambda request, send: stall(stop)) as server:
@@ -198,9 +216,11 @@ def test_a_stall_before_the_headers_takes_one_timeout_not_three(run, monkeypatch
     assert server.connections == 1  # a silent server is not asked again
 
 
-@pytest.mark.parametrize("noise", [b": keep-alive\n\n",
-                                   b'event: response.thinking\ndata: {"type":"response.thinking"}\n\n'],
-                         ids=["comments", "unknown-events"])
+@pytest.mark.parametrize(
+    "noise",
+    [b": keep-alive\n\n", b'event: response.thinking\ndata: {"type":"response.thinking"}\n\n'],
+    ids=["comments", "unknown-events"],
+)
 def test_a_stream_that_never_says_anything_ends_after_the_timeout(run, monkeypatch, noise):
     def noise_forever(request, send):
         if send(sse_headers()):
@@ -241,6 +261,7 @@ def test_a_huge_sse_line_is_cut_off_at_the_cap(run, monkeypatch):
 
 # -- retries -------------------------------------------------------------------------------------
 
+
 def _rate_limited(retry_after: str, then_ok: bool):
     answers = iter(range(100))
 
@@ -249,8 +270,9 @@ def _rate_limited(retry_after: str, then_ok: bool):
         if then_ok and n > 0:
             html_200(request, send)  # the retry happened: what it gets does not matter here
             return
-        body = json.dumps({"error": {"message": "Rate limit reached", "type": "requests",
-                                     "code": "rate_limit_exceeded"}}).encode()
+        body = json.dumps(
+            {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}
+        ).encode()
         send(http_response(429, body, headers={"retry-after": retry_after}))
 
     return answer
@@ -293,16 +315,28 @@ def test_timeout_help_says_it_bounds_the_whole_wait():
 
 # -- a model that thinks at length -----------------------------------------------------------------
 
+
 def _event(kind: str, **fields) -> bytes:
     return f"event: {kind}\ndata: {json.dumps({'type': kind, **fields})}\n\n".encode()
 
 
 def _thinking_then_reply(seconds: float, stop: threading.Event):
     """OpenAI's `keepalive` events for `seconds` (a model thinking), then a short reply."""
-    response = {"id": "resp_think", "object": "response", "created_at": 0, "status": "in_progress",
-                "model": "gpt-5.2", "output": []}
-    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
-               "content": [{"type": "output_text", "text": "done thinking", "annotations": []}]}
+    response = {
+        "id": "resp_think",
+        "object": "response",
+        "created_at": 0,
+        "status": "in_progress",
+        "model": "gpt-5.2",
+        "output": [],
+    }
+    message = {
+        "type": "message",
+        "id": "msg_1",
+        "role": "assistant",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": "done thinking", "annotations": []}],
+    }
 
     def answer(request, send):
         import time
@@ -315,10 +349,21 @@ def _thinking_then_reply(seconds: float, stop: threading.Event):
                 return
             n += 1
             stop.wait(0.1)
-        send(_event("response.output_text.delta", sequence_number=n, item_id="msg_1", output_index=0,
-                    content_index=0, delta="done thinking")
-             + _event("response.completed", sequence_number=n + 1,
-                      response={**response, "status": "completed", "output": [message]}))
+        send(
+            _event(
+                "response.output_text.delta",
+                sequence_number=n,
+                item_id="msg_1",
+                output_index=0,
+                content_index=0,
+                delta="done thinking",
+            )
+            + _event(
+                "response.completed",
+                sequence_number=n + 1,
+                response={**response, "status": "completed", "output": [message]},
+            )
+        )
 
     return answer
 

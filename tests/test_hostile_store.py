@@ -32,8 +32,12 @@ def termchat(*args: str) -> list[str]:
 def proc_env(env, server):
     """The environment of a `termchat` child process (same data dir as `run`)."""
     child = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
-    child.update(TERMCHAT_DATA_DIR=str(env / "data"), TERMCHAT_CONFIG=str(env / "config.toml"),
-                 OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY=CLI_API_KEY)
+    child.update(
+        TERMCHAT_DATA_DIR=str(env / "data"),
+        TERMCHAT_CONFIG=str(env / "config.toml"),
+        OPENAI_BASE_URL=server.base_url,
+        OPENAI_API_KEY=CLI_API_KEY,
+    )
     return child
 
 
@@ -54,6 +58,7 @@ def _fill_on_connect(monkeypatch) -> None:
 
 
 # -- a full disk ---------------------------------------------------------------------------------
+
 
 def test_a_full_disk_is_reported_as_such(tmp_path):
     store = Store.in_dir(tmp_path)
@@ -79,6 +84,7 @@ def test_a_full_disk_before_the_first_prompt_leaves_no_empty_chat(run, monkeypat
 
 
 # -- a read-only data dir, a locked store ----------------------------------------------------------
+
 
 @needs_permissions
 def test_a_read_only_data_dir_is_named_and_not_called_damaged(run, env):
@@ -125,8 +131,9 @@ def test_a_store_locked_by_another_process_names_it_and_list_gives_up_soon(run, 
     assert listing.LOCK_WAIT == store.READ_WAIT <= 5
     assert run("--state", "local", "-p", "hi").code == 0
     db = env / "data" / "termchat.db"
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert locker.stdout.readline().strip() == "locked"
         for argv in (("list",), ("list", "--json"), ("show", "tc_x")):
@@ -143,11 +150,16 @@ def test_a_store_locked_by_another_process_names_it_and_list_gives_up_soon(run, 
 
 # -- the store moved or overwritten while a reply streams ------------------------------------------
 
+
 def _stream_until_held(server, proc_env, reached, release):
-    server.script(Reply.paused(release, reached, after_deltas=2,
-                             text="one two three four five six seven eight"))
-    child = subprocess.Popen(termchat("--state", "local", "-p", "write this down"), env=proc_env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server.script(Reply.paused(release, reached, after_deltas=2, text="one two three four five six seven eight"))
+    child = subprocess.Popen(
+        termchat("--state", "local", "-p", "write this down"),
+        env=proc_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert reached.wait(30), "the reply never started"
     assert child.stdout.read(len("one two")) == "one two"  # on screen (and saved as it streamed)
     return child
@@ -187,11 +199,13 @@ def test_a_store_overwritten_mid_stream_is_left_as_it_was(run, env, server, proc
 
 # -- what was shown is stored, even while the stream stalls ---------------------------------------
 
+
 def _stored_reply(db) -> str | None:
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            row = conn.execute("SELECT content FROM messages WHERE role = 'assistant' "
-                               "ORDER BY id DESC LIMIT 1").fetchone()
+            row = conn.execute(
+                "SELECT content FROM messages WHERE role = 'assistant' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
     except sqlite3.Error:
         return None
     return row[0] if row else None
@@ -215,8 +229,13 @@ def _wait_until(condition, timeout: float = 30.0) -> bool:
 def test_what_was_shown_is_stored_while_the_stream_stalls(env, server, proc_env):
     reached, release = threading.Event(), threading.Event()
     server.script(Reply.paused(release, reached, after_deltas=2, text="one two three four"))
-    child = subprocess.Popen(termchat("--state", "local", "-p", "go on"), env=proc_env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        termchat("--state", "local", "-p", "go on"),
+        env=proc_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert reached.wait(30), "the reply never started"
         assert child.stdout.read(len("one two")) == "one two"  # shown; then the server stalls

@@ -46,10 +46,17 @@ def test_a_failed_prompt_survives_turns_from_another_machine(run, server, env, m
     assert "synced 4 new messages" in resumed.err
     rows = transcript(run, conv_id)
     assert [(m["role"], m["content"]) for m in rows] == [
-        ("user", "first"), ("assistant", "one"),
-        ("user", "lost in transit?"), ("assistant", ""),
-        ("user", "second"), ("assistant", "two"), ("user", "third"), ("assistant", "three"),
-        ("user", "fourth"), ("assistant", "four")]
+        ("user", "first"),
+        ("assistant", "one"),
+        ("user", "lost in transit?"),
+        ("assistant", ""),
+        ("user", "second"),
+        ("assistant", "two"),
+        ("user", "third"),
+        ("assistant", "three"),
+        ("user", "fourth"),
+        ("assistant", "four"),
+    ]
     assert rows[3]["status"] == "failed" and "overloaded" in rows[3]["error"]
     assert rows[1].get("cost_usd") == cost_before  # untouched rows keep what only they had
 
@@ -64,9 +71,14 @@ def test_turns_missed_in_the_middle_are_inserted_in_order(tmp_path):
     store.add_job("resp_3", conv, a3, "completed")
     store.add_message(conv, "user", "u4 only here")
     store.add_message(conv, "assistant", "a4 cut", status=INTERRUPTED)
-    remote = [{"role": "user", "content": "u1"}, {"role": "assistant", "content": "a1"},
-              {"role": "user", "content": "u2"}, {"role": "assistant", "content": "a2"},
-              {"role": "user", "content": "u3"}, {"role": "assistant", "content": "a3"}]
+    remote = [
+        {"role": "user", "content": "u1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "u2"},
+        {"role": "assistant", "content": "a2"},
+        {"role": "user", "content": "u3"},
+        {"role": "assistant", "content": "a3"},
+    ]
     assert merge_remote(store, conv, remote) == 2
     rows = store.messages(store.reload(conv))
     assert [m.content for m in rows] == ["u1", "a1", "u2", "a2", "u3", "a3", "u4 only here", "a4 cut"]
@@ -83,8 +95,10 @@ def test_a_reply_cut_short_here_is_not_added_twice(tmp_path):
     conv = store.create_conversation(mode="conversation", model="m", id="conv_1", remote_id="conv_1")
     store.add_message(conv, "user", "tell me")
     store.add_message(conv, "assistant", "once upon", status=FAILED)
-    remote = [{"role": "user", "content": "tell me"},
-              {"role": "assistant", "content": "once upon a time", "status": "incomplete"}]
+    remote = [
+        {"role": "user", "content": "tell me"},
+        {"role": "assistant", "content": "once upon a time", "status": "incomplete"},
+    ]
     assert merge_remote(store, conv, remote) == 0
     assert [m.content for m in store.messages(conv)] == ["tell me", "once upon"]
 
@@ -99,8 +113,12 @@ def test_a_sync_while_a_reply_streams_moves_no_row(tmp_path):
     store.add_message(conv, "user", "u1")
     store.add_message(conv, "user", "go")
     reply = store.add_message(conv, "assistant", "tok0 ", status=STREAMING)
-    remote = [{"role": "user", "content": "u0 from elsewhere"}, {"role": "user", "content": "u1"},
-              {"role": "user", "content": "go"}, {"role": "assistant", "content": "tok0 tok1 tok2"}]
+    remote = [
+        {"role": "user", "content": "u0 from elsewhere"},
+        {"role": "user", "content": "u1"},
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": "tok0 tok1 tok2"},
+    ]
     assert merge_remote(store, conv, remote) == 0
     rows = store.messages(conv)
     assert [m.content for m in rows] == ["u1", "go", "tok0 "] and rows[-1].id == reply
@@ -111,9 +129,11 @@ def test_a_sync_while_a_reply_streams_moves_no_row(tmp_path):
 
 def test_sync_that_cannot_read_the_server_says_so_and_uses_the_local_copy(run, server, monkeypatch):
     assert run("-p", "first").code == 0
-    server.script(Reply.error(500, "down", type="server_error", endpoint="conversations.items"),
-                  Reply.error(500, "down", type="server_error", endpoint="conversations.items"),
-                  Reply.error(500, "down", type="server_error", endpoint="conversations.items"))
+    server.script(
+        Reply.error(500, "down", type="server_error", endpoint="conversations.items"),
+        Reply.error(500, "down", type="server_error", endpoint="conversations.items"),
+        Reply.error(500, "down", type="server_error", endpoint="conversations.items"),
+    )
     result = run("-c", "-p", "second")
     assert result.code == 0, result.err
     assert "could not read the server copy of this chat" in result.err
@@ -136,8 +156,7 @@ def test_a_deleted_server_conversation_is_named_and_the_next_send_forks_it(run, 
     assert failed.code == 1
     note, error = failed.err.splitlines()
     assert note.startswith("termchat: note: the server no longer has this chat's conversation"), note
-    assert error.startswith("termchat: error: the server no longer has this chat's conversation "
-                            f"{conv_id}"), error
+    assert error.startswith(f"termchat: error: the server no longer has this chat's conversation {conv_id}"), error
     assert "Send again" in error and "--state local" in error
     assert "Send a message to go on" not in failed.err
     again = run("-c", "-p", "third")
@@ -148,8 +167,7 @@ def test_a_deleted_server_conversation_is_named_and_the_next_send_forks_it(run, 
     request = [r for r in server.requests if r.path == "/v1/conversations" and r.method == "POST"][-1]
     seeded = [i["content"] for i in request.body["items"] if i.get("role") == "user"]
     assert seeded == ["first", "second"]  # the new server conversation starts from the history
-    assert [m["content"] for m in transcript(run, new_id) if m["role"] == "user"] == [
-        "first", "second", "third"]
+    assert [m["content"] for m in transcript(run, new_id) if m["role"] == "user"] == ["first", "second", "third"]
 
 
 def test_a_deleted_server_conversation_can_go_on_in_local_mode(run, server):
@@ -161,7 +179,10 @@ def test_a_deleted_server_conversation_can_go_on_in_local_mode(run, server):
     assert local.code == 0, local.err
     body = server.requests[-1].body
     assert "conversation" not in body and [i["content"] for i in body["input"] if i["role"] == "user"] == [
-        "first", "second", "third"]
+        "first",
+        "second",
+        "third",
+    ]
 
 
 def test_a_moved_row_keeps_every_column(tmp_path):
@@ -175,8 +196,12 @@ def test_a_moved_row_keeps_every_column(tmp_path):
     db = sqlite3.connect(tmp_path / "termchat.db")
     columns = [r[1] for r in db.execute("PRAGMA table_info(messages)") if r[1] != "id"]
     before = db.execute(f"SELECT {', '.join(columns)} FROM messages WHERE id = ?", (reply,)).fetchone()
-    remote = [{"role": "user", "content": "u1"}, {"role": "assistant", "content": "a1"},
-              {"role": "user", "content": "u3"}, {"role": "assistant", "content": "a3"}]
+    remote = [
+        {"role": "user", "content": "u1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "u3"},
+        {"role": "assistant", "content": "a3"},
+    ]
     assert merge_remote(store, conv, remote) == 1
     after = db.execute(f"SELECT {', '.join(columns)} FROM messages WHERE content = 'a3'").fetchall()
     assert after == [before]  # every column, whatever the schema has grown

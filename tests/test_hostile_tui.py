@@ -84,12 +84,17 @@ async def test_a_message_typed_while_a_chat_picked_in_the_list_opens_goes_to_tha
         assert app.chat_screen.conv.pk == conv.pk and ctx.store.count_conversations() == 1
 
 
-async def test_a_captive_portal_while_opening_is_said_and_the_chat_opens_from_this_machine(
-        tui_context, tui_api):
+async def test_a_captive_portal_while_opening_is_said_and_the_chat_opens_from_this_machine(tui_context, tui_api):
     ctx = tui_context()
     conv = chat_with_server_copy(ctx)
-    tui_api.script(Reply.raw(200, "<html><body>log in to the wifi</body></html>", content_type="text/html",
-                             endpoint="conversations.items"))
+    tui_api.script(
+        Reply.raw(
+            200,
+            "<html><body>log in to the wifi</body></html>",
+            content_type="text/html",
+            endpoint="conversations.items",
+        )
+    )
     app = make_app(ctx, continue_last=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.chat_screen.conv is not None)
@@ -203,8 +208,7 @@ async def test_an_open_that_breaks_is_said_and_a_message_held_for_it_comes_back(
             await wait_for(pilot, reached.is_set)
             await send(app, pilot, "held for the chat")
             release.set()
-            await wait_for(pilot, lambda: any("could not open the chat: unexpected error" in n
-                                              for n in notes(app)))
+            await wait_for(pilot, lambda: any("could not open the chat: unexpected error" in n for n in notes(app)))
             await wait_for(pilot, lambda: app.chat_screen.prompt.text == "held for the chat")  # not sent anywhere
     finally:
         release.set()
@@ -220,9 +224,13 @@ async def test_continue_shows_this_machines_copy_first_and_adds_the_servers_news
     ctx = tui_context()
     conv = chat_with_server_copy(ctx)
     client = openai.OpenAI(base_url=tui_api.base_url, api_key="x", max_retries=0)
-    client.conversations.items.create(conv.remote_id, items=[
-        {"type": "message", "role": "user", "content": "asked elsewhere"},
-        {"type": "message", "role": "assistant", "content": "answered elsewhere"}])
+    client.conversations.items.create(
+        conv.remote_id,
+        items=[
+            {"type": "message", "role": "user", "content": "asked elsewhere"},
+            {"type": "message", "role": "assistant", "content": "answered elsewhere"},
+        ],
+    )
     client.close()
     release, reached = threading.Event(), threading.Event()
     tui_api.script(Reply.waiting(release, "conversations.items", reached))

@@ -62,6 +62,7 @@ def one_line(result, code):
 
 # -- starting a job ------------------------------------------------------------------------------
 
+
 def test_background_prints_only_the_job_id(run, server):
     job_id = start_job(run, server)
     assert server.requests_to("responses")[-1].body["background"] is True
@@ -69,7 +70,8 @@ def test_background_prints_only_the_job_id(run, server):
     assert prompt["content"] == "write the report" and reply["status"] == "interrupted"  # pending
     jobs = json.loads(run("jobs", "--json").out)
     assert [(j["id"], j["status"], j["server"], j["model"], j["on_this_server"]) for j in jobs] == [
-        (job_id, "queued", server.base_url, "gpt-5.2", True)]
+        (job_id, "queued", server.base_url, "gpt-5.2", True)
+    ]
 
 
 def test_background_wait_prints_only_the_reply(run, server, clock):
@@ -85,6 +87,7 @@ def test_background_wait_prints_only_the_reply(run, server, clock):
 
 def advance_when_polled(server, clock, seconds):
     """Move the fake's clock once termchat follows the job (its first GET of the response)."""
+
     def advance():
         deadline = time.monotonic() + SAFETY
         while not server.requests_to("retrieve") and time.monotonic() < deadline:
@@ -97,6 +100,7 @@ def advance_when_polled(server, clock, seconds):
 
 
 # -- the reply is never lost -----------------------------------------------------------------------
+
 
 def test_refresh_then_wait_returns_the_reply(run, server, clock):
     job_id = start_job(run, server)
@@ -137,6 +141,7 @@ def test_wait_all_follows_every_pending_job(run, server, clock):
 
 
 # -- every end: one line, exit 1 ---------------------------------------------------------------------
+
 
 def test_failed_job(run, server, clock):
     server.script(Reply.error_event("The model ran out of ideas", code="server_error"))
@@ -181,13 +186,13 @@ def test_incomplete_job_keeps_the_partial_reply(run, server, clock):
     clock.advance(20)
     result = run("jobs", "wait", job_id)
     err = one_line(result, 1)
-    assert err == (f"termchat: error: job {job_id} is incomplete (max_output_tokens): "
-                   "the partial reply is kept\n")
+    assert err == (f"termchat: error: job {job_id} is incomplete (max_output_tokens): the partial reply is kept\n")
     assert result.out == "one two three\n"
     assert messages(run)[1]["status"] == "incomplete"
 
 
 # -- one server per job ---------------------------------------------------------------------------------
+
 
 def test_a_job_is_polled_only_on_its_own_server(run, server, clock):
     job_id = start_job(run, server)
@@ -196,8 +201,9 @@ def test_a_job_is_polled_only_on_its_own_server(run, server, clock):
     try:
         listed = run("--base-url", other.base_url, "jobs")
         assert listed.code == 0
-        assert re.match(rf"{job_id}\s+queued\b.*on another server: {re.escape(server.base_url)}",
-                        listed.out), listed.out
+        assert re.match(rf"{job_id}\s+queued\b.*on another server: {re.escape(server.base_url)}", listed.out), (
+            listed.out
+        )
         shown = json.loads(run("--base-url", other.base_url, "jobs", "--json").out)[0]
         assert (shown["status"], shown["on_this_server"]) == ("queued", False)
         err = one_line(run("--base-url", other.base_url, "jobs", "wait", job_id), 2)
@@ -211,6 +217,7 @@ def test_a_job_is_polled_only_on_its_own_server(run, server, clock):
 
 
 # -- bad input: one line, nothing lost -------------------------------------------------------------------
+
 
 def test_unknown_job_id(run, server):
     err = one_line(run("jobs", "wait", "resp_nope"), 2)
@@ -227,10 +234,13 @@ def test_a_job_id_of_another_store(run, server, clock, monkeypatch, tmp_path):
     assert run("jobs", "wait", job_id).out == REPLY + "\n"
 
 
-@pytest.mark.parametrize("garbage", [
-    Reply.raw(200, {"id": "resp_x", "object": "response", "status": "bogus"}, endpoint="retrieve"),
-    Reply.raw(200, "<html>captive portal</html>", content_type="text/html", endpoint="retrieve"),
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        Reply.raw(200, {"id": "resp_x", "object": "response", "status": "bogus"}, endpoint="retrieve"),
+        Reply.raw(200, "<html>captive portal</html>", content_type="text/html", endpoint="retrieve"),
+    ],
+)
 def test_a_poll_answered_with_garbage(run, server, clock, garbage):
     job_id = start_job(run, server)
     clock.advance(20)
@@ -256,10 +266,16 @@ def test_wait_needs_an_id_or_all(run, server):
 
 # -- Ctrl+C ----------------------------------------------------------------------------------------------
 
+
 def test_ctrl_c_while_waiting_ends_at_once_and_the_job_goes_on(env, server, clock, run):
     server.script(Reply.text(REPLY))
-    proc = subprocess.Popen([sys.executable, "-m", "termchat", "--background", "--wait", "-p", "long one"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "termchat", "--background", "--wait", "-p", "long one"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
     try:
         line = proc.stderr.readline()  # the job is accepted and followed
         assert "waiting for it" in line, line
@@ -278,13 +294,18 @@ def test_ctrl_c_while_waiting_ends_at_once_and_the_job_goes_on(env, server, cloc
 
 # -- the engine: one owner of a job's end -------------------------------------------------------------
 
+
 def _engine(server, data_dir):
     from termchat.api import Api
     from termchat.engine import Engine
     from termchat.store import Store
 
-    return Engine(Store.in_dir(data_dir), Api(base_url=server.base_url, api_key="test", max_retries=0),
-                  model="gpt-5.2", mode="local")
+    return Engine(
+        Store.in_dir(data_dir),
+        Api(base_url=server.base_url, api_key="test", max_retries=0),
+        model="gpt-5.2",
+        mode="local",
+    )
 
 
 def _submit(engine, prompt="write the report"):

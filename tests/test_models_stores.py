@@ -21,6 +21,7 @@ def _no_poll_wait(monkeypatch):
 
 # --- models -------------------------------------------------------------------------------------
 
+
 def test_models_sorted_with_the_default_and_aliases_marked(run, env):
     (env / "config.toml").write_text('model = "gpt-4o"\n[aliases]\nfast = "gpt-5-nano"\n')
     result = run("models")
@@ -92,6 +93,7 @@ def test_models_on_a_server_without_the_listing_is_one_line(run, server):
 
 # --- stores -------------------------------------------------------------------------------------
 
+
 def _store_files(server, store_id: str) -> dict:
     return {f.file_id: f.status for f in server.vector_store_shelf.created[store_id].files.values()}
 
@@ -126,10 +128,12 @@ def test_create_add_and_rm_end_to_end(run, server, env):
     assert len(polls) == 2 * 3  # two in_progress answers, then completed, per file
     # progress, as plain lines (stderr is not a terminal here)
     steps = [line for line in added.err.splitlines() if line.startswith("termchat: guide.md (1/2)")]
-    assert steps == ["termchat: guide.md (1/2): uploading",
-                     f"termchat: guide.md (1/2): attaching {ids[0]}",
-                     "termchat: guide.md (1/2): processing",
-                     f"termchat: guide.md (1/2): added to {store_id}"]
+    assert steps == [
+        "termchat: guide.md (1/2): uploading",
+        f"termchat: guide.md (1/2): attaching {ids[0]}",
+        "termchat: guide.md (1/2): processing",
+        f"termchat: guide.md (1/2): added to {store_id}",
+    ]
     listed = json.loads(run("stores", "--json").out)
     assert listed[0]["files"]["completed"] == 2
     removed = run("stores", "rm", store_id)
@@ -142,15 +146,15 @@ def test_a_file_that_fails_processing_is_reported_and_the_rest_go_on(run, server
     (env / "photo.bin").write_bytes(b"\x89PNG")
     (env / "empty.txt").write_bytes(b"")
     (env / "good.txt").write_text("fine\n")
-    result = run("stores", "add", store_id, str(env / "photo.bin"), str(env / "empty.txt"),
-                 str(env / "good.txt"))
+    result = run("stores", "add", store_id, str(env / "photo.bin"), str(env / "empty.txt"), str(env / "good.txt"))
     assert result.code == 1
     errors = [line for line in result.err.splitlines() if line.startswith("termchat: error:")]
     assert errors == [
         "termchat: error: photo.bin (1/3): processing failed: unsupported_file: "
         "Files with extension [bin] are not supported for retrieval.",
         "termchat: error: empty.txt (2/3): upload failed: HTTP 400: File is empty.",
-        "termchat: error: 2 of 3 files were not added"]
+        "termchat: error: 2 of 3 files were not added",
+    ]
     assert [line.split()[1] for line in result.out.splitlines()] == ["good.txt"]
     assert list(_store_files(server, store_id).values()) == ["completed"]  # the failed one detached
     assert len(server.files.all()) == 1  # and its upload deleted
@@ -166,19 +170,22 @@ def test_a_file_still_processing_at_the_limit_is_given_up(run, server, env, monk
     assert _store_files(server, store_id) == {} and server.files.all() == []
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (("stores", "add", "vs_x", "MISSING"), "no such file"),
-    (("stores", "add", "vs_x", "."), "not a file"),
-    (("stores", "add", "vs_x"), "at least one FILE"),
-    (("stores", "add"), "needs a STORE_ID"),
-    (("stores", "create"), "one NAME"),
-    (("stores", "create", "a", "b"), "one NAME"),
-    (("stores", "rm", "vs/../etc"), "not a vector store id"),
-    (("stores", "rm", "vs_a", "vs_b"), "one STORE_ID"),
-    (("stores", "list", "extra"), "no arguments"),
-    (("stores", "create", "x", "--json"), "--json goes with"),
-    (("stores", "frob"), "invalid choice"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (("stores", "add", "vs_x", "MISSING"), "no such file"),
+        (("stores", "add", "vs_x", "."), "not a file"),
+        (("stores", "add", "vs_x"), "at least one FILE"),
+        (("stores", "add"), "needs a STORE_ID"),
+        (("stores", "create"), "one NAME"),
+        (("stores", "create", "a", "b"), "one NAME"),
+        (("stores", "rm", "vs/../etc"), "not a vector store id"),
+        (("stores", "rm", "vs_a", "vs_b"), "one STORE_ID"),
+        (("stores", "list", "extra"), "no arguments"),
+        (("stores", "create", "x", "--json"), "--json goes with"),
+        (("stores", "frob"), "invalid choice"),
+    ],
+)
 def test_bad_stores_input_is_one_line_exit_2_and_nothing_is_sent(run, server, argv, words):
     result = run(*argv)
     assert result.code == 2
@@ -206,8 +213,9 @@ def test_progress_on_a_terminal_rewrites_one_line():
     progress.show("a.txt (1/1): processing")
     progress.show("a.txt (1/1): processing")  # unchanged: not written again
     progress.clear()
-    assert out.getvalue() == ("\r\x1b[2Ktermchat: a.txt (1/1): uploading…"
-                              "\r\x1b[2Ktermchat: a.txt (1/1): processing…\r\x1b[2K")
+    assert out.getvalue() == (
+        "\r\x1b[2Ktermchat: a.txt (1/1): uploading…\r\x1b[2Ktermchat: a.txt (1/1): processing…\r\x1b[2K"
+    )
     assert "\n" not in out.getvalue()
 
 

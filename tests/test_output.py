@@ -10,9 +10,9 @@ def test_say_writes_one_prefixed_line_with_control_sequences_stripped(capsys):
     say("deleted tc_1")
     say("the server says \x1b]52;c;Zm9v\x07hi\x1b[2J", level="error")
     say("stdin was odd", level="note")
-    assert capsys.readouterr().err == ("termchat: deleted tc_1\n"
-                                       "termchat: error: the server says hi\n"
-                                       "termchat: note: stdin was odd\n")
+    assert capsys.readouterr().err == (
+        "termchat: deleted tc_1\ntermchat: error: the server says hi\ntermchat: note: stdin was odd\n"
+    )
 
 
 def test_say_to_a_closed_stream_is_quiet():
@@ -29,8 +29,7 @@ def test_plain_writer_streams_text_and_puts_notes_on_stderr():
     writer.handle(ev.TextDelta("lo\x1b[2J"))
     writer.handle(ev.Finished("conv_1", "resp_1", "incomplete", "Hello", None, "max_output_tokens"))
     assert out.getvalue() == "Hello\n"
-    assert err.getvalue() == ("termchat: note: imported\n"
-                              "termchat: note: the reply is incomplete (max_output_tokens)\n")
+    assert err.getvalue() == ("termchat: note: imported\ntermchat: note: the reply is incomplete (max_output_tokens)\n")
 
 
 def test_json_writer_names_each_event_by_its_type():

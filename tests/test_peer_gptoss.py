@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.peer,
-              pytest.mark.skipif(os.environ.get("TERMCHAT_PEER_TESTS") != "1",
-                                 reason="peer tests are opt-in: set TERMCHAT_PEER_TESTS=1")]
+pytestmark = [
+    pytest.mark.peer,
+    pytest.mark.skipif(
+        os.environ.get("TERMCHAT_PEER_TESTS") != "1", reason="peer tests are opt-in: set TERMCHAT_PEER_TESTS=1"
+    ),
+]
 
 START = Path(__file__).resolve().parents[2] / "shared" / "peers" / "gptoss" / "start-server"
 
@@ -35,8 +38,7 @@ def peer(tmp_path_factory):
         pytest.skip(f"peer script not found at {START}")
     port = _free_port()
     pidfile = tmp_path_factory.mktemp("peer") / "pid"
-    started = subprocess.run(["bash", str(START), str(port), str(pidfile)], capture_output=True,
-                             text=True, timeout=300)
+    started = subprocess.run(["bash", str(START), str(port), str(pidfile)], capture_output=True, text=True, timeout=300)
     if started.returncode != 0:
         pytest.skip(f"gpt-oss server did not start: {started.stderr.strip()[-200:]}")
     yield f"http://127.0.0.1:{port}/v1"
@@ -44,15 +46,20 @@ def peer(tmp_path_factory):
 
 
 def _run(env, *args):
-    return subprocess.run([sys.executable, "-m", "termchat", *args], env=env, capture_output=True,
-                          stdin=subprocess.DEVNULL, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "termchat", *args],
+        env=env,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
 def env(tmp_path, peer):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
-    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "c.toml"),
-               OPENAI_BASE_URL=peer)
+    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "c.toml"), OPENAI_BASE_URL=peer)
     return env
 
 

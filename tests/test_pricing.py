@@ -23,9 +23,13 @@ from termchat.tools import DEFAULT_MEMORY_TIER, MEMORY_TIERS
 
 
 def usage(input_tokens: int, output_tokens: int, cached: int = 0) -> dict:
-    return {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": cached},
-            "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
-            "total_tokens": input_tokens + output_tokens}
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": input_tokens + output_tokens,
+    }
 
 
 def test_every_model_in_the_model_table_has_a_price() -> None:
@@ -87,8 +91,7 @@ def test_tool_fees() -> None:
     assert cost.total_usd == pytest.approx(0.1725)
 
     # A container already billed earlier in the session is not billed again: 0.1725 - 0.12
-    again = turn_cost("gpt-5-nano", usage(0, 0), items, containers={"cntr_a": "4g"},
-                      billed_containers={"cntr_a"})
+    again = turn_cost("gpt-5-nano", usage(0, 0), items, containers={"cntr_a": "4g"}, billed_containers={"cntr_a"})
     assert again.tools_usd == pytest.approx(0.0525)
 
     # default tier argument: both containers at 16g = 2 * 0.48 + 0.0225
@@ -98,15 +101,13 @@ def test_tool_fees() -> None:
 
 def test_tool_fees_from_sdk_like_objects() -> None:
     items = [SimpleNamespace(type="web_search_call", id="ws_1")]
-    u = SimpleNamespace(input_tokens=1_000, output_tokens=0,
-                        input_tokens_details=SimpleNamespace(cached_tokens=0))
+    u = SimpleNamespace(input_tokens=1_000, output_tokens=0, input_tokens_details=SimpleNamespace(cached_tokens=0))
     # gpt-4.1: 1,000 * 2.00 / 1e6 = 0.002, plus one search 0.01 = 0.012
     assert turn_cost("gpt-4.1", u, items).total_usd == pytest.approx(0.012)
 
 
 def test_unknown_model_costs_question_mark_not_a_crash() -> None:
-    cost = turn_cost("llama-3.1-8b-instruct", usage(1_000, 1_000),
-                     [{"type": "web_search_call"}])
+    cost = turn_cost("llama-3.1-8b-instruct", usage(1_000, 1_000), [{"type": "web_search_call"}])
     assert cost.input_usd is None and cost.output_usd is None
     assert cost.tools_usd == pytest.approx(0.01)
     assert cost.total_usd is None and not cost.known
@@ -118,8 +119,9 @@ def test_missing_usage_is_unknown() -> None:
 
 
 def test_unknown_container_tier_is_unknown() -> None:
-    cost = turn_cost("gpt-5.2", usage(0, 0), [{"type": "code_interpreter_call",
-                                               "container_id": "c"}], default_tier="2g")
+    cost = turn_cost(
+        "gpt-5.2", usage(0, 0), [{"type": "code_interpreter_call", "container_id": "c"}], default_tier="2g"
+    )
     assert cost.tools_usd is None and not cost.known
 
 
@@ -168,10 +170,20 @@ def test_costs_add_up_across_turns() -> None:
     assert not (total + turn_cost("unknown", usage(1, 1), [])).known
 
 
-@pytest.mark.parametrize(("amount", "text"), [
-    (0.0042, "$0.0042"), (1.234, "$1.23"), (0.00001, "<$0.0001"), (0, "$0.00"),
-    (0.5, "$0.50"), (0.042, "$0.042"), (1234.5, "$1,234.50"), (0.99999, "$1.00"), (None, "?"),
-])
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (0.0042, "$0.0042"),
+        (1.234, "$1.23"),
+        (0.00001, "<$0.0001"),
+        (0, "$0.00"),
+        (0.5, "$0.50"),
+        (0.042, "$0.042"),
+        (1234.5, "$1,234.50"),
+        (0.99999, "$1.00"),
+        (None, "?"),
+    ],
+)
 def test_format_usd(amount: float | None, text: str) -> None:
     assert format_usd(amount) == text
 
@@ -187,9 +199,21 @@ def test_container_price_is_the_table_with_the_configs_overrides() -> None:
     assert container_price("8g") is None
 
 
-@pytest.mark.parametrize("value,count", [
-    (120, 120), (0, 0), (None, 0), (-5, 0), (True, 0), ("12", 12), (12.0, 12), ("many", 0),
-    (float("nan"), 0), (float("inf"), 0), ([], 0),
-])
+@pytest.mark.parametrize(
+    "value,count",
+    [
+        (120, 120),
+        (0, 0),
+        (None, 0),
+        (-5, 0),
+        (True, 0),
+        ("12", 12),
+        (12.0, 12),
+        ("many", 0),
+        (float("nan"), 0),
+        (float("inf"), 0),
+        ([], 0),
+    ],
+)
 def test_token_count_reads_anything_that_is_not_a_count_as_zero(value, count) -> None:
     assert token_count(value) == count

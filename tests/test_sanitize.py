@@ -96,6 +96,7 @@ def test_a_megabyte_of_hostile_text_is_cleaned() -> None:
 
 # --- streaming ----------------------------------------------------------------------------------
 
+
 def _stream(chunks: list[str], **kwargs: int) -> str:
     sanitizer = StreamSanitizer(**kwargs)
     return "".join(sanitizer.feed(chunk) for chunk in chunks) + sanitizer.flush()
@@ -144,7 +145,7 @@ def test_stream_holdback_is_bounded_and_still_exact() -> None:
     sanitizer = StreamSanitizer(max_pending=100)
     out = ""
     for i in range(0, len(text), 7):
-        out += sanitizer.feed(text[i:i + 7])
+        out += sanitizer.feed(text[i : i + 7])
         assert len(sanitizer._pending) <= 100 + 7
     out += sanitizer.flush()
     assert out == strip_control(text) == "abcd"
@@ -157,6 +158,7 @@ def test_stream_unterminated_sequence_is_dropped_on_flush() -> None:
 
 
 # --- titles and markup --------------------------------------------------------------------------
+
 
 def test_safe_title_strips_collapses_and_truncates() -> None:
     assert safe_title(f"  {ESC}]0;x{BEL}Hello\n\n  {ESC}[31mworld\t! ") == "Hello world !"

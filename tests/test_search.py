@@ -37,12 +37,18 @@ def test_a_store_from_before_search_is_migrated_and_its_messages_found(tmp_path)
         for statement in _statements(_MIGRATIONS[version]):
             db.execute(statement)
     db.execute(f"PRAGMA user_version = {fts_version - 1}")
-    db.execute("INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
-               " VALUES ('tc_old', 'Kubernetes ingress', 'local', 'm', 1, 3)")
-    db.executemany("INSERT INTO messages(conversation_pk, role, content, created_at) VALUES (1, ?, ?, ?)",
-                   [("user", "why does my ingress return 502?", 1),
-                    ("assistant", "A 502 means the backend pod refused the connection.", 2),
-                    ("user", "and a 504?", 3)])
+    db.execute(
+        "INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
+        " VALUES ('tc_old', 'Kubernetes ingress', 'local', 'm', 1, 3)"
+    )
+    db.executemany(
+        "INSERT INTO messages(conversation_pk, role, content, created_at) VALUES (1, ?, ?, ?)",
+        [
+            ("user", "why does my ingress return 502?", 1),
+            ("assistant", "A 502 means the backend pod refused the connection.", 2),
+            ("user", "and a 504?", 3),
+        ],
+    )
     db.close()
 
     store = Store(path)
@@ -88,8 +94,7 @@ def test_newest_first_with_turns_and_snippets(store):
     long_text = " ".join(["filler"] * 40) + " the borrow checker complains " + " ".join(["more"] * 40)
     store.add_message(new, "user", long_text)
     hits = store.search("borrow")
-    assert [(h.conversation_id, h.role, h.turn) for h in hits] == [(new.id, "user", 2),
-                                                                   (old.id, "assistant", 1)]
+    assert [(h.conversation_id, h.role, h.turn) for h in hits] == [(new.id, "user", 2), (old.id, "assistant", 1)]
     snippet = hits[0].snippet
     assert _marked("borrow") in snippet and snippet.startswith("…") and snippet.endswith("…")
     assert len(snippet.split()) <= 13  # a window around the match, not the whole message
@@ -110,8 +115,10 @@ def test_whole_words_or_prefixes_with_a_star_and_all_must_occur(store):
     assert store.search('"the to"') == []  # a quoted phrase keeps its order
 
 
-@pytest.mark.parametrize("text", ['"unbalanced', 'a OR b', 'NOT x', 'NEAR(a b)', 'col:x', '*', '^start',
-                                  'a AND', '(', "'", '"""', '-', 'x" y "z'])
+@pytest.mark.parametrize(
+    "text",
+    ['"unbalanced', "a OR b", "NOT x", "NEAR(a b)", "col:x", "*", "^start", "a AND", "(", "'", '"""', "-", 'x" y "z'],
+)
 def test_any_input_is_literal_never_a_syntax_error(store, text):
     conv = store.create_conversation(mode="local", model="m", title="t")
     store.add_message(conv, "user", "a OR b NOT x NEAR col start z")
@@ -135,6 +142,7 @@ def test_filtering_as_one_types_matches_the_last_word_as_a_prefix():
 
 # -- termchat search ---------------------------------------------------------------------------
 
+
 def _seed_cli_store(env) -> tuple[str, str]:
     data = env / "data"
     data.mkdir(exist_ok=True)
@@ -143,8 +151,9 @@ def _seed_cli_store(env) -> tuple[str, str]:
         seeded._now = lambda: float(next(clock))
         old = seeded.create_conversation(mode="local", model="m", title="Nginx \x1b]0;owned\x07config")
         seeded.add_message(old, "user", "my nginx proxy returns 502")
-        seeded.add_message(old, "assistant", "Check the upstream:\n\x1b[2Jthe \x1b]52;c;cHduZWQ=\x07upstream "
-                                             "[bold]must[/bold] answer")
+        seeded.add_message(
+            old, "assistant", "Check the upstream:\n\x1b[2Jthe \x1b]52;c;cHduZWQ=\x07upstream [bold]must[/bold] answer"
+        )
         new = seeded.create_conversation(mode="local", model="m", title="Rust")
         seeded.add_message(new, "user", "first")
         seeded.add_message(new, "assistant", "ok")
@@ -169,8 +178,7 @@ def test_search_json_names_chat_turn_role_and_snippet(run, env):
     result = run("search", "upstream", "--json")
     assert result.code == 0
     hits = json.loads(result.out)
-    assert hits[0] == {"id": new, "title": "Rust", "turn": 2, "role": "user",
-                       "snippet": "the upstream crate is broken"}
+    assert hits[0] == {"id": new, "title": "Rust", "turn": 2, "role": "user", "snippet": "the upstream crate is broken"}
     assert hits[1]["id"] == old and hits[1]["role"] == "assistant" and hits[1]["turn"] == 1
     assert hits[1]["title"] == "Nginx config" and "\x1b" not in result.out
     listed = {chat["id"] for chat in json.loads(run("list", "--json").out)}
@@ -193,21 +201,25 @@ def test_search_with_no_match_or_nothing_to_search_for(run, env):
     assert odd.code == 0 and odd.err == "termchat: no matches\n"
 
 
-@pytest.mark.parametrize("argv, heavy", [
-    # clean text needs no sanitizer, so not even `re` is imported
-    (["crate"], ("argparse", "dataclasses", "re", "openai", "textual", "httpx", "termchat.store")),
-    (["crate", "--debug"], ("openai", "textual", "httpx")),  # the full command
-])
+@pytest.mark.parametrize(
+    "argv, heavy",
+    [
+        # clean text needs no sanitizer, so not even `re` is imported
+        (["crate"], ("argparse", "dataclasses", "re", "openai", "textual", "httpx", "termchat.store")),
+        (["crate", "--debug"], ("openai", "textual", "httpx")),  # the full command
+    ],
+)
 def test_search_imports_nothing_heavy(env, argv, heavy):
     import os
     import subprocess
     import sys
 
     _seed_cli_store(env)
-    code = (f"import sys; from termchat.entry import main; sys.argv=['termchat','search',*{argv!r}]; "
-            f"code = main(); print([m for m in {heavy!r} if m in sys.modules], code, file=sys.stderr)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env={**os.environ})
+    code = (
+        f"import sys; from termchat.entry import main; sys.argv=['termchat','search',*{argv!r}]; "
+        f"code = main(); print([m for m in {heavy!r} if m in sys.modules], code, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ})
     assert out.stderr.strip().splitlines()[-1] == "[] 0", out.stderr
     assert out.stdout.endswith("the upstream crate is broken\n") and len(out.stdout.splitlines()) == 1
 
@@ -225,8 +237,7 @@ def test_fast_path_prints_what_the_full_command_prints(run, env, capsys, monkeyp
         captured = capsys.readouterr()
         return captured.out, captured.err
 
-    for argv in (["upstream"], ["upstream", "--json"], ["--limit", "1", "the"], ["nothing", "here"],
-                 ["--", "--json"]):
+    for argv in (["upstream"], ["upstream", "--json"], ["--limit", "1", "the"], ["nothing", "here"], ["--", "--json"]):
         full = run("search", *argv, "--debug")  # --debug: the full command
         assert fast(*argv) == (full.out, full.err), argv
     monkeypatch.setattr("sys.argv", ["termchat", "search", "x", "--bogus"])

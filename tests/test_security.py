@@ -46,15 +46,15 @@ def _outputs(result) -> str:
 
 # -- hostile model text, titles, tool output -----------------------------------------------------
 
+
 def test_model_text_in_plain_output_show_and_export(run, server):
-    server.script(Reply.text(CORPUS, chunks=[CORPUS[i:i + 7] for i in range(0, len(CORPUS), 7)]))
+    server.script(Reply.text(CORPUS, chunks=[CORPUS[i : i + 7] for i in range(0, len(CORPUS), 7)]))
     result = run("--state", "local", "-p", "hello")
     assert result.code == 0, result.err
     assert_safe(_outputs(result), "one-shot")
     assert result.out.startswith("Start ") and result.out.rstrip().endswith(" End")
     conv_id = listing(run)[0]["id"]
-    for argv in (("show", conv_id), ("export", conv_id), ("export", conv_id, "--format", "md"),
-                 ("list",)):
+    for argv in (("show", conv_id), ("export", conv_id), ("export", conv_id, "--format", "md"), ("list",)):
         shown = run(*argv)
         assert shown.code == 0, shown.err
         assert_safe(_outputs(shown), " ".join(argv))
@@ -74,16 +74,35 @@ def test_hostile_prompt_becomes_a_safe_title(run, server):
 
 def _tool_items() -> list[dict]:
     return [
-        {"type": "web_search_call", "status": "completed",
-         "action": {"type": "search", "query": CORPUS}},
-        {"type": "mcp_call", "server_label": "docs" + HOSTILE["title"], "name": HOSTILE["osc52"],
-         "arguments": json.dumps({"q": CORPUS}), "output": CORPUS, "error": None,
-         "status": "completed"},
-        {"type": "mcp_list_tools", "server_label": "docs",
-         "tools": [{"name": HOSTILE["clear"], "input_schema": {}}]},
-        {"type": "message", "content": [{"type": "output_text", "text": "done", "annotations": [
-            {"type": "url_citation", "url": "https://x.example/" + HOSTILE["c1"],
-             "title": CORPUS, "start_index": 0, "end_index": 4}]}]},
+        {"type": "web_search_call", "status": "completed", "action": {"type": "search", "query": CORPUS}},
+        {
+            "type": "mcp_call",
+            "server_label": "docs" + HOSTILE["title"],
+            "name": HOSTILE["osc52"],
+            "arguments": json.dumps({"q": CORPUS}),
+            "output": CORPUS,
+            "error": None,
+            "status": "completed",
+        },
+        {"type": "mcp_list_tools", "server_label": "docs", "tools": [{"name": HOSTILE["clear"], "input_schema": {}}]},
+        {
+            "type": "message",
+            "content": [
+                {
+                    "type": "output_text",
+                    "text": "done",
+                    "annotations": [
+                        {
+                            "type": "url_citation",
+                            "url": "https://x.example/" + HOSTILE["c1"],
+                            "title": CORPUS,
+                            "start_index": 0,
+                            "end_index": 4,
+                        }
+                    ],
+                }
+            ],
+        },
     ]
 
 
@@ -131,7 +150,8 @@ def _hostile_remote_conversation(server, *, model: str) -> str:
     try:
         conv = client.conversations.create(
             metadata={"title": "Imported " + CORPUS[:400], "model": model},
-            items=[{"type": "message", "role": "user", "content": "earlier " + CORPUS}])
+            items=[{"type": "message", "role": "user", "content": "earlier " + CORPUS}],
+        )
     finally:
         client.close()
     return conv.id
@@ -156,18 +176,18 @@ def test_json_outputs_escape_c1_and_bidi(run, server):
     assert result.code == 0, result.err
     outputs = [result.out]
     conv_id = listing(run)[0]["id"]
-    for argv in (("list", "--json"), ("show", conv_id, "--json"),
-                 ("export", conv_id, "--format", "json")):
+    for argv in (("list", "--json"), ("show", conv_id, "--json"), ("export", conv_id, "--format", "json")):
         shown = run(*argv)
         assert shown.code == 0 and shown.out, (argv, shown.err)
         outputs.append(shown.out)
     for text in outputs:
         assert_safe(text, "json")
-        for line in text.splitlines() if text.startswith("{\"type\"") else [text]:  # JSON Lines: each
+        for line in text.splitlines() if text.startswith('{"type"') else [text]:  # JSON Lines: each
             json.loads(line)
 
 
 # -- markup is never interpreted -----------------------------------------------------------------
+
 
 def test_markup_is_printed_literally_in_plain_output(run, server):
     server.script(Reply.text("model says " + MARKUP))
@@ -195,8 +215,10 @@ async def test_markup_renders_literally_in_the_app(tui_context, tui_api):
         await wait_for(pilot, lambda: len(pane.views) == 2 and pane.views[-1].status == "complete")
         await settle(app, pilot)
         views = app.chat_screen.pane.views
-        assert [v.text for v in views] == ["user [bold]B[/bold]",
-                                           "model [red]RED[/red] [link=https://evil.example]L[/link]"]
+        assert [v.text for v in views] == [
+            "user [bold]B[/bold]",
+            "model [red]RED[/red] [link=https://evil.example]L[/link]",
+        ]
         import html
 
         screen = html.unescape("".join(re.findall(r">([^<]*)</text>", app.export_screenshot())))
@@ -207,7 +229,7 @@ async def test_markup_renders_literally_in_the_app(tui_context, tui_api):
         content = paragraph._content  # the rendered Content: literal text, no markup styles
         assert content.plain == "model [red]RED[/red] [link=https://evil.example]L[/link]"
         for span in content.spans:  # only the bare URL is auto-linked, to itself
-            assert content.plain[span.start:span.end] == "https://evil.example"
+            assert content.plain[span.start : span.end] == "https://evil.example"
         title = str(app.chat_screen.chat_list.query_one("OptionList").get_option_at_index(0).prompt)
         assert "[bold]B[/bold]" in title
 
@@ -221,7 +243,8 @@ MCP_CANARY = "mcp-canary-Zq81LwX0pP3vT"
 def _mcp_config(env) -> None:
     (env / "config.toml").write_text(
         '[[mcp_servers]]\nlabel = "docs"\nurl = "https://mcp.example/sse"\n'
-        'require_approval = "never"\nheaders_env = "TERMCHAT_TEST_MCP_TOKEN"\n')
+        'require_approval = "never"\nheaders_env = "TERMCHAT_TEST_MCP_TOKEN"\n'
+    )
 
 
 def _artefacts(env) -> dict[str, bytes]:
@@ -248,16 +271,22 @@ def test_canaries_never_reach_any_artefact(run, server, env, monkeypatch):
     conv_id = listing(run)[0]["id"]
     assert go("--json", "-c", "-p", "again via mcp").code == 0
     # servers echo keys in auth errors; the message is shown, the key is not
-    server.script(Reply.error(401, f"Incorrect API key provided: {KEY_CANARY}. Find yours at ...",
-                              code="invalid_api_key"))
+    server.script(
+        Reply.error(401, f"Incorrect API key provided: {KEY_CANARY}. Find yours at ...", code="invalid_api_key")
+    )
     assert go("-c", "-p", "401 please").code == 1
-    server.script(Reply.error(401, f"Incorrect API key provided: {KEY_CANARY}",
-                              code="invalid_api_key"))
+    server.script(Reply.error(401, f"Incorrect API key provided: {KEY_CANARY}", code="invalid_api_key"))
     assert go("--debug", "-c", "-p", "401 with debug").code == 1
-    for argv in (("list",), ("list", "--json"), ("show", conv_id), ("show", conv_id, "--json"),
-                 ("export", conv_id), ("export", conv_id, "--format", "json"),
-                 ("export", conv_id, "--format", "json", "-o", str(env / "export.json")),
-                 ("jobs", "--json")):
+    for argv in (
+        ("list",),
+        ("list", "--json"),
+        ("show", conv_id),
+        ("show", conv_id, "--json"),
+        ("export", conv_id),
+        ("export", conv_id, "--format", "json"),
+        ("export", conv_id, "--format", "json", "-o", str(env / "export.json")),
+        ("jobs", "--json"),
+    ):
         assert go(*argv).code == 0, argv
     assert "Incorrect API key provided" in "".join(outputs)
     assert (env / "export.json").exists() and any((env / "data").iterdir())
@@ -267,10 +296,13 @@ def test_canaries_never_reach_any_artefact(run, server, env, monkeypatch):
         assert KEY_CANARY.encode() not in data, path
         assert MCP_CANARY.encode() not in data, path
     # the canary did go out, to the server only
-    mcp_tools = [t for b in (r.body for r in server.requests if r.path == "/v1/responses")
-                 for t in b.get("tools", []) if t.get("type") == "mcp"]
-    assert mcp_tools and all(t["headers"] == {"Authorization": f"Bearer {MCP_CANARY}"}
-                             for t in mcp_tools)
+    mcp_tools = [
+        t
+        for b in (r.body for r in server.requests if r.path == "/v1/responses")
+        for t in b.get("tools", [])
+        if t.get("type") == "mcp"
+    ]
+    assert mcp_tools and all(t["headers"] == {"Authorization": f"Bearer {MCP_CANARY}"} for t in mcp_tools)
 
 
 def test_mcp_auth_header_is_sent_but_not_stored(run, server, env, monkeypatch):
@@ -293,8 +325,11 @@ def test_key_is_redacted_from_every_error_path():
 
     api = Api(base_url="http://127.0.0.1:9/v1", api_key="plainkey-canary-123")
     request = httpx.Request("POST", "http://127.0.0.1:9/v1/responses")
-    response = httpx.Response(401, request=request, json={"error": {
-        "message": "bad key plainkey-canary-123 and sk-proj-abcdef12345", "code": "invalid_api_key"}})
+    response = httpx.Response(
+        401,
+        request=request,
+        json={"error": {"message": "bad key plainkey-canary-123 and sk-proj-abcdef12345", "code": "invalid_api_key"}},
+    )
     errors = [
         openai.AuthenticationError("x", response=response, body=response.json()["error"]),
         openai.APIConnectionError(message="boom plainkey-canary-123", request=request),
@@ -308,6 +343,7 @@ def test_key_is_redacted_from_every_error_path():
 
 
 # -- file permissions ----------------------------------------------------------------------------
+
 
 def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)

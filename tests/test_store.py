@@ -83,8 +83,10 @@ def test_migration_from_version_1_keeps_data(tmp_path):
     path = tmp_path / "termchat.db"
     db = sqlite3.connect(path)
     db.executescript(_MIGRATIONS[1])
-    db.execute("INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
-               " VALUES ('tc_old', 'old chat', 'local', 'm', 1, 1)")
+    db.execute(
+        "INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
+        " VALUES ('tc_old', 'old chat', 'local', 'm', 1, 1)"
+    )
     db.execute("INSERT INTO messages(conversation_pk, role, content, created_at) VALUES (1, 'user', 'hi', 1)")
     db.execute("PRAGMA user_version = 1")
     db.commit()
@@ -104,10 +106,16 @@ def test_migration_marks_chats_with_an_unpriced_turn_as_cost_unknown(tmp_path):
     db = sqlite3.connect(path)
     db.executescript(_MIGRATIONS[1] + _MIGRATIONS[2])
     for pk, cost in ((1, 0.25), (2, None)):
-        db.execute("INSERT INTO conversations(id, mode, model, created_at, updated_at, cost_usd)"
-                   " VALUES (?, 'local', 'm', 1, 1, ?)", (f"tc_{pk}", cost or 0))
-        db.execute("INSERT INTO messages(conversation_pk, role, usage, cost_usd, created_at)"
-                   " VALUES (?, 'assistant', '{\"input_tokens\": 5}', ?, 1)", (pk, cost))
+        db.execute(
+            "INSERT INTO conversations(id, mode, model, created_at, updated_at, cost_usd)"
+            " VALUES (?, 'local', 'm', 1, 1, ?)",
+            (f"tc_{pk}", cost or 0),
+        )
+        db.execute(
+            "INSERT INTO messages(conversation_pk, role, usage, cost_usd, created_at)"
+            " VALUES (?, 'assistant', '{\"input_tokens\": 5}', ?, 1)",
+            (pk, cost),
+        )
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
@@ -129,8 +137,9 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
             store.add_message(conv, "user", f"{{sys.argv[1]}}-{{i}}")
             store.add_usage(conv, input_tokens=1, output_tokens=1, cost_usd=0.0)
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, name], stderr=subprocess.PIPE, text=True)
-             for name in ("a", "b")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, name], stderr=subprocess.PIPE, text=True) for name in ("a", "b")
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err

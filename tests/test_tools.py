@@ -16,7 +16,8 @@ def env(env, monkeypatch):
     """The shared user environment plus an MCP server in the config, its token in the env."""
     (env / "config.toml").write_text(
         '[[mcp_servers]]\nlabel = "deepwiki"\nurl = "https://mcp.example.test/mcp"\n'
-        'require_approval = "always"\nheaders_env = "DEEPWIKI_AUTH"\n')
+        'require_approval = "always"\nheaders_env = "DEEPWIKI_AUTH"\n'
+    )
     monkeypatch.setenv("DEEPWIKI_AUTH", SECRET_HEADER)
     return env
 
@@ -63,11 +64,29 @@ def test_a_model_without_a_price_costs_unknown_not_zero(run, server):
 
 def test_a_cancelled_jobs_usage_is_counted(run, server):
     job_id = run("--background", "--state", "local", "-p", "write a long report").out.strip()
-    usage = {"input_tokens": 1000, "output_tokens": 500, "total_tokens": 1500,
-             "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
-    server.script(Reply.raw(200, {"id": job_id, "object": "response", "created_at": 1, "status": "cancelled",
-                                  "model": "gpt-5.2", "output": [], "usage": usage, "background": True},
-                            endpoint="cancel"))
+    usage = {
+        "input_tokens": 1000,
+        "output_tokens": 500,
+        "total_tokens": 1500,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 0},
+    }
+    server.script(
+        Reply.raw(
+            200,
+            {
+                "id": job_id,
+                "object": "response",
+                "created_at": 1,
+                "status": "cancelled",
+                "model": "gpt-5.2",
+                "output": [],
+                "usage": usage,
+                "background": True,
+            },
+            endpoint="cancel",
+        )
+    )
     assert run("jobs", "cancel", job_id).code == 0
     chat = json.loads(run("list", "--json").out)[0]
     expected = 1000 * 1.75e-6 + 500 * 14e-6  # gpt-5.2 list prices
@@ -78,8 +97,9 @@ def test_a_cancelled_jobs_usage_is_counted(run, server):
 
 
 def test_file_search_with_vector_stores(run, server):
-    code, _, err = run("--state", "local", "--tool", "file_search:vs_docs,vs_more", "-p",
-                       "what do the docs say about setup?")
+    code, _, err = run(
+        "--state", "local", "--tool", "file_search:vs_docs,vs_more", "-p", "what do the docs say about setup?"
+    )
     assert code == 0, err
     body = last_body(server)
     assert body["tools"] == [{"type": "file_search", "vector_store_ids": ["vs_docs", "vs_more"]}]
@@ -115,8 +135,11 @@ def capsys_err(run):
 
 def test_tool_choice_named_and_required(run, server):
     assert run("--state", "local", "--tool", "web_search", "--tool-choice", "web_search", "-p", "hi").code == 0
-    assert last_body(server)["tool_choice"] == {"type": "allowed_tools", "mode": "required",
-                                                "tools": [{"type": "web_search"}]}
+    assert last_body(server)["tool_choice"] == {
+        "type": "allowed_tools",
+        "mode": "required",
+        "tools": [{"type": "web_search"}],
+    }
     assert "web search:" in capsys_err(run)
     assert run("--state", "local", "--tool", "web_search", "--tool-choice", "required", "-p", "hi").code == 0
     assert last_body(server)["tool_choice"] == "required"
@@ -130,12 +153,24 @@ def test_tools_are_saved_per_conversation(run, server):
 
 @pytest.mark.parametrize("flag", [("--no-tools",), ("--tool", "none")])
 def test_no_tools_clears_a_chats_stored_tools(run, server, flag):
-    assert run("--state", "chain", "--tool", "web_search", "--tool", "mcp:deepwiki", "--approve-mcp", "never",
-               "-p", "hello").code == 0
+    assert (
+        run(
+            "--state",
+            "chain",
+            "--tool",
+            "web_search",
+            "--tool",
+            "mcp:deepwiki",
+            "--approve-mcp",
+            "never",
+            "-p",
+            "hello",
+        ).code
+        == 0
+    )
     kept = run("-c", "--approve-mcp", "never", "-p", "again")
     assert kept.code == 0, kept.err
-    assert "termchat: note: tools: web_search, mcp:deepwiki (from this chat; --no-tools turns them off)\n" \
-        in kept.err
+    assert "termchat: note: tools: web_search, mcp:deepwiki (from this chat; --no-tools turns them off)\n" in kept.err
     assert [t["type"] for t in last_body(server)["tools"]] == ["web_search", "mcp"]
     background = run("-c", "--background", "-p", "a job keeps them too")
     assert background.code == 0 and "tools: web_search, mcp:deepwiki (from this chat" in background.err
@@ -150,8 +185,16 @@ def test_no_tools_clears_a_chats_stored_tools(run, server, flag):
 
 @pytest.mark.parametrize("policy,approved", [("always", True), ("never", False)])
 def test_mcp_approval(run, server, env, policy, approved):
-    code, out, err = run("--state", "chain", "--tool", "mcp:deepwiki", "--approve-mcp", policy, "-p",
-                         "use the mcp tool to read the repo docs")
+    code, out, err = run(
+        "--state",
+        "chain",
+        "--tool",
+        "mcp:deepwiki",
+        "--approve-mcp",
+        policy,
+        "-p",
+        "use the mcp tool to read the repo docs",
+    )
     assert code == 0, err
     first, second = [r.body for r in server.requests_to("responses")]
     assert first["tools"][0]["server_label"] == "deepwiki"
@@ -178,9 +221,17 @@ def test_mcp_approval_denied_when_not_interactive(run, server):
 
 def _schema(env):
     path = env / "person.json"
-    path.write_text(json.dumps({"title": "person", "type": "object", "additionalProperties": False,
-                                "required": ["name", "age"],
-                                "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "title": "person",
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "age"],
+                "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+            }
+        )
+    )
     return str(path)
 
 
@@ -221,8 +272,9 @@ def test_invalid_schema_file(run, env):
 
 
 def test_prompt_id_is_sent_and_remembered(run, server):
-    code, _, err = run("--state", "chain", "--prompt-id", "pmpt_123", "--prompt-version", "2",
-                       "--var", "city=Oslo", "-p", "hi")
+    code, _, err = run(
+        "--state", "chain", "--prompt-id", "pmpt_123", "--prompt-version", "2", "--var", "city=Oslo", "-p", "hi"
+    )
     assert code == 0, err
     assert last_body(server)["prompt"] == {"id": "pmpt_123", "version": "2", "variables": {"city": "Oslo"}}
     assert run("-c", "-p", "again").code == 0
@@ -249,12 +301,27 @@ def test_prompt_id_brings_its_own_model_and_instructions(run, server, env):
 
 
 def test_unknown_and_computer_items_are_shown_plainly(run, server):
-    server.script(Reply.items([
-        {"type": "computer_call", "id": "cu_1", "call_id": "call_1", "status": "completed",
-         "action": {"type": "screenshot"}, "pending_safety_checks": []},
-        {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
-         "content": [{"type": "output_text", "text": "done", "annotations": []}]},
-    ]))
+    server.script(
+        Reply.items(
+            [
+                {
+                    "type": "computer_call",
+                    "id": "cu_1",
+                    "call_id": "call_1",
+                    "status": "completed",
+                    "action": {"type": "screenshot"},
+                    "pending_safety_checks": [],
+                },
+                {
+                    "type": "message",
+                    "id": "msg_1",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": "done", "annotations": []}],
+                },
+            ]
+        )
+    )
     code, out, err = run("--state", "local", "-p", "use the computer")
     assert code == 0, err
     assert "computer use" in err and "not run" in err

@@ -33,6 +33,7 @@ async def started(app, pilot) -> None:
     """Wait until the app has shown its first chat and put that chat's tools in the mounted tool
     panel: a toggle clicked before that is overwritten by the chat's own tools. (The panel
     mounts after the first frame; on a busy machine a test gets there first.)"""
+
     def ready() -> bool:
         if app.chat_screen._tools_loaded is None:
             return False
@@ -92,8 +93,7 @@ async def test_send_streams_reply_and_saves_it(tui_context, tui_api):
         assert app.chat_screen.conv is not None and app.chat_screen.conv.id.startswith("conv_")
         assert app.chat_screen.chat_list.options.option_count == 1
     stored = ctx.store.messages(ctx.store.most_recent())
-    assert [(m.role, m.content) for m in stored] == [("user", "hi there"),
-                                                     ("assistant", "Hello **there**, friend.")]
+    assert [(m.role, m.content) for m in stored] == [("user", "hi there"), ("assistant", "Hello **there**, friend.")]
 
 
 async def test_newline_keys_do_not_send(tui_context, tui_api):
@@ -106,8 +106,9 @@ async def test_newline_keys_do_not_send(tui_context, tui_api):
 
 
 async def test_model_text_is_sanitized(tui_context, tui_api):
-    tui_api.script(Reply.text("safe\x1b]52;c;ZXZpbA==\x07 text\x1b[2J", chunks=["safe\x1b]52;c;", "ZXZpbA==\x07 te",
-                                                                              "xt\x1b[2J"]))
+    tui_api.script(
+        Reply.text("safe\x1b]52;c;ZXZpbA==\x07 text\x1b[2J", chunks=["safe\x1b]52;c;", "ZXZpbA==\x07 te", "xt\x1b[2J"])
+    )
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"x", "enter")
@@ -166,8 +167,7 @@ async def test_ctrl_c_stops_and_does_not_quit(tui_context, tui_api):
 
 async def test_switch_chat_while_streaming_then_back(tui_context, tui_api, tui_seed):
     ctx = tui_context()
-    (other,) = tui_seed(ctx.store, [("Older chat", "local", [("user", "old question"),
-                                                              ("assistant", "old answer")])])
+    (other,) = tui_seed(ctx.store, [("Older chat", "local", [("user", "old question"), ("assistant", "old answer")])])
     words = [f"part{i} " for i in range(200)]
     release = threading.Event()
     tui_api.script(Reply.text("".join(words), chunks=words, hold_after=2, release=release))
@@ -224,8 +224,12 @@ async def test_resume_with_conversation_flag_imports_from_server(tui_context, tu
 
     # Another machine started the chat: only the server knows it.
     other_dir = tmp_path / "elsewhere"
-    other = AppContext(Config(config_path=tmp_path / "c.toml", data_dir=other_dir),
-                       base_url=tui_api.base_url, api_key="test", data_dir=other_dir)
+    other = AppContext(
+        Config(config_path=tmp_path / "c.toml", data_dir=other_dir),
+        base_url=tui_api.base_url,
+        api_key="test",
+        data_dir=other_dir,
+    )
     session = other.engine().session()
     list(session.send("my name is Ada"))
     conv_id = session.conv.id
@@ -263,14 +267,14 @@ async def test_interrupted_reply_is_marked_on_open(tui_context, tui_seed):
         assert reply.has_class("-unfinished")
         assert "interrupted" in str(reply.query_one(".message-header").render())
         assert "the last reply was interrupted; its partial text is kept. Send a message to go on." in [
-            str(n.message) for n in app._notifications]
+            str(n.message) for n in app._notifications
+        ]
 
 
 def three_chats(tui_context, tui_seed):
     """A context with three chats, two of them about Rust (the newest is "Rust lifetimes")."""
     ctx = tui_context()
-    tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []),
-                         ("Rust async", "local", [])])
+    tui_seed(ctx.store, [("Rust lifetimes", "local", []), ("Python typing", "local", []), ("Rust async", "local", [])])
     return ctx
 
 
@@ -316,8 +320,9 @@ async def test_filter_on_a_slow_store_coalesces_keys(tui_context, tui_seed, monk
     ctx = three_chats(tui_context, tui_seed)
     searches = []
     list_conversations = ctx.store.list_conversations
-    monkeypatch.setattr(ctx.store, "list_conversations",
-                        lambda **kw: searches.append(kw.get("search")) or list_conversations(**kw))
+    monkeypatch.setattr(
+        ctx.store, "list_conversations", lambda **kw: searches.append(kw.get("search")) or list_conversations(**kw)
+    )
     # No quiet time passes while "rus" is typed, however slowly the machine runs the keys ...
     monkeypatch.setattr(conversation_list, "SLOW_FILTER_DELAY", 3600.0)
     app = make_app(ctx)
@@ -437,14 +442,20 @@ async def test_tool_panel_shows_container_fees_with_the_configs_overrides(tui_co
 
 
 async def test_keymap_entry_that_takes_another_actions_key_warns(tui_context):
-    keymap = {"compact": "ctrl+n", "theme": "f11", "jobs": "f11", "rename": "f12", "bogus": "f7",
-              "list_rename": "e"}  # the list's E and a selected message's E never meet
+    keymap = {
+        "compact": "ctrl+n",
+        "theme": "f11",
+        "jobs": "f11",
+        "rename": "f12",
+        "bogus": "f7",
+        "list_rename": "e",
+    }  # the list's E and a selected message's E never meet
     app = make_app(tui_context(keymap=keymap))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         warnings = sorted(str(n.message) for n in app._notifications if n.severity == "warning")
     assert warnings == [
-        '[keymap] bogus: no such binding (see F1)',
+        "[keymap] bogus: no such binding (see F1)",
         '[keymap] compact = "ctrl+n" takes Ctrl+N from new_chat (see F1)',
         '[keymap] jobs = "f11" takes F11 from theme (see F1)',
         '[keymap] theme = "f11" takes F11 from jobs (see F1)',
@@ -613,7 +624,8 @@ async def test_ten_thousand_chats_list_one_page(tui_context):
     store._db.executemany(
         "INSERT INTO conversations(id, title, mode, model, settings, created_at, updated_at)"
         " VALUES (?, ?, 'local', 'gpt-5.2', '{}', ?, ?)",
-        [(f"c{i}", f"chat number {i}", TUI_NOW - i, TUI_NOW - i) for i in range(10_000)])
+        [(f"c{i}", f"chat number {i}", TUI_NOW - i, TUI_NOW - i) for i in range(10_000)],
+    )
     store._db.execute("COMMIT")
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
@@ -728,6 +740,7 @@ async def test_mcp_approval_denied_with_escape(tui_context, tui_api):
 
 # -- context meter ---------------------------------------------------------------------------
 
+
 def status_text(app) -> str:
     return str(app.query_one("StatusLine").render())
 
@@ -773,7 +786,8 @@ async def test_context_meter_drops_after_compaction(tui_context, tui_api):
         assert any(v.role == "compaction" for v in app.chat_screen.pane.views)
         marker = app.chat_screen.pane.views[-1]
         assert marker.role == "compaction" and "context compacted here" in str(
-            marker.query_one(".compaction-note").render())
+            marker.query_one(".compaction-note").render()
+        )
         after, window_after = context_meter(app)
         compact_usage = ctx.store.messages(app.chat_screen.conv)[-1].usage
         assert after == compact_usage["output_tokens"] < before
@@ -781,6 +795,7 @@ async def test_context_meter_drops_after_compaction(tui_context, tui_api):
 
 
 # -- keyboard access to the tool panel -------------------------------------------------------
+
 
 async def test_tool_panel_by_keyboard(tui_context, tui_api):
     ctx = tui_context()
@@ -828,6 +843,7 @@ async def test_automatic_compaction_shows_its_marker(tui_context, tui_api):
 
 
 # -- vector stores picked from the account's list ---------------------------------------------
+
 
 def vector_store_input(app):
     return app.chat_screen.tool_panel.query_one("#vector_stores")
@@ -894,8 +910,9 @@ async def test_pick_vector_stores_cancel_keeps_typed_ids(tui_context, tui_api):
 
 async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui_api):
     # x-should-retry: the SDK would retry a 500 (and get the list); one failure is enough here
-    tui_api.script(Reply.error(500, "boom", type="server_error", endpoint="vector_stores",
-                               headers={"x-should-retry": "false"}))
+    tui_api.script(
+        Reply.error(500, "boom", type="server_error", endpoint="vector_stores", headers={"x-should-retry": "false"})
+    )
     app = make_app(tui_context(tools=("file_search:vs_typed",)))
     async with app.run_test(size=SIZE) as pilot:
         await started(app, pilot)
@@ -932,6 +949,7 @@ async def test_quit_while_a_chat_opens(tui_context, tui_seed):
 
 
 # -- deleting a chat together with its server conversation ---------------------------------------
+
 
 def server_chat(ctx, title: str | None = None):
     """A conversation-mode chat whose conversation lives on the fake server (like a real one)."""
@@ -1033,8 +1051,15 @@ async def test_delete_with_server_from_the_list_when_the_server_no_longer_has_it
 
 
 async def test_delete_with_server_error_is_one_line_and_the_local_delete_stands(tui_context, tui_api):
-    tui_api.script(Reply.error(500, "boom (key sk-proj-abcdef123456)", type="server_error",
-                               endpoint="conversations.delete", headers={"x-should-retry": "false"}))
+    tui_api.script(
+        Reply.error(
+            500,
+            "boom (key sk-proj-abcdef123456)",
+            type="server_error",
+            endpoint="conversations.delete",
+            headers={"x-should-retry": "false"},
+        )
+    )
     ctx = tui_context()
     conv = server_chat(ctx)
     app = make_app(ctx, open_id=conv.id)
@@ -1106,8 +1131,10 @@ async def test_quit_in_the_undo_window_deletes_on_the_server_after_the_app_close
     lines: list[str] = []
     app.deletions.commit_all()  # what launch.run_app does once the app has closed
     app.deletions.finish(lines.append)
-    assert lines == [f"termchat: deleting the server conversation {conv.remote_id} (“Quit plans”)…\n",
-                     f"termchat: deleted “Quit plans” on the server too ({conv.remote_id})\n"]
+    assert lines == [
+        f"termchat: deleting the server conversation {conv.remote_id} (“Quit plans”)…\n",
+        f"termchat: deleted “Quit plans” on the server too ({conv.remote_id})\n",
+    ]
     assert conv.remote_id not in tui_api.store.conversations
 
 
@@ -1118,14 +1145,15 @@ async def test_help_lists_delete_with_server_conversation(tui_context):
         await pilot.pause()
         table = app.screen.query_one("DataTable")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert ["Ctrl+F8", "Delete the current chat and its server conversation (undo from the "
-                "notification)", "delete_remote"] in rows
-        assert ["Shift+Delete", "Delete the highlighted chat and its server conversation",
-                "list_delete_remote"] in rows
+        assert [
+            "Ctrl+F8",
+            "Delete the current chat and its server conversation (undo from the notification)",
+            "delete_remote",
+        ] in rows
+        assert ["Shift+Delete", "Delete the highlighted chat and its server conversation", "list_delete_remote"] in rows
 
 
-async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_retry(tui_context, tui_api,
-                                                                                     monkeypatch):
+async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_retry(tui_context, tui_api, monkeypatch):
     ctx = tui_context()
     first, second = server_chat(ctx, title="First"), server_chat(ctx, title="Second")
     app = make_app(ctx, open_id=first.id)
@@ -1141,9 +1169,11 @@ async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_re
     tui_api.script(Reply.error(503, "overloaded", type="server_error", endpoint="conversations.delete"))
     lines: list[str] = []
     app.deletions.finish(lines.append)  # one attempt at exit: no retry of the 503
-    assert lines[1] == (f"termchat: error: “First” was deleted here, but its server conversation "
-                        f"{first.remote_id} was not: delete conversation failed: HTTP 503: overloaded "
-                        f"(server error; try again) · to retry: termchat rm --remote {first.remote_id}\n")
+    assert lines[1] == (
+        f"termchat: error: “First” was deleted here, but its server conversation "
+        f"{first.remote_id} was not: delete conversation failed: HTTP 503: overloaded "
+        f"(server error; try again) · to retry: termchat rm --remote {first.remote_id}\n"
+    )
     assert lines[2].startswith("termchat: deleting the server conversation")
     assert lines[3] == f"termchat: deleted “Second” on the server too ({second.remote_id})\n"
     assert first.remote_id in tui_api.store.conversations
@@ -1158,8 +1188,7 @@ async def test_server_delete_at_exit_that_fails_or_is_interrupted_says_how_to_re
     monkeypatch.setattr(ctx.api, "delete_conversation", interrupted)
     lines.clear()
     app.deletions.finish(lines.append)
-    assert len(lines) == 3 and lines[2].endswith("was not: interrupted · to retry: termchat rm --remote "
-                                                 "conv_other\n")
+    assert len(lines) == 3 and lines[2].endswith("was not: interrupted · to retry: termchat rm --remote conv_other\n")
     assert all(line.count("\n") == 1 for line in lines)
 
 
@@ -1193,8 +1222,18 @@ def test_launch_flags_for_tools(tui_context):
     from termchat.tui.launch import build_app
 
     def flags(**given):
-        return Namespace(**{"tool": [], "no_tools": False, "tool_choice": None, "conversation": None,
-                            "continue_": False, "model": None, "state": None, **given})
+        return Namespace(
+            **{
+                "tool": [],
+                "no_tools": False,
+                "tool_choice": None,
+                "conversation": None,
+                "continue_": False,
+                "model": None,
+                "state": None,
+                **given,
+            }
+        )
 
     ctx = tui_context()
     assert build_app(ctx, flags(no_tools=True))._start.tools == []

@@ -46,8 +46,7 @@ async def _attach(app, pilot, typed: str, *, tab: bool = False) -> None:
     await pilot.press("enter")
 
 
-async def test_ctrl_a_attaches_with_completion_and_the_file_goes_with_the_next_message(
-        tui_context, tui_api, workdir):
+async def test_ctrl_a_attaches_with_completion_and_the_file_goes_with_the_next_message(tui_context, tui_api, workdir):
     ctx = tui_context()
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
@@ -64,14 +63,15 @@ async def test_ctrl_a_attaches_with_completion_and_the_file_goes_with_the_next_m
         assert first.attachments == ["notes.md (text, 14 bytes)"]
         assert "I received 1 attachment" in screen.pane.views[1].text
     (body,) = _sent(tui_api)
-    assert body["input"][-1]["content"][1] == {"type": "input_text",
-                                               "text": '<file name="notes.md">\n# Notes\nhello\n\n</file>'}
+    assert body["input"][-1]["content"][1] == {
+        "type": "input_text",
+        "text": '<file name="notes.md">\n# Notes\nhello\n\n</file>',
+    }
     (user, _reply) = ctx.store.messages(ctx.store.most_recent())
     assert [a["name"] for a in user.attachments] == ["notes.md"]
 
 
-async def test_the_dialog_refuses_a_file_that_cannot_be_sent_and_escape_cancels(
-        tui_context, tui_api, workdir):
+async def test_the_dialog_refuses_a_file_that_cannot_be_sent_and_escape_cancels(tui_context, tui_api, workdir):
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         await _attach(app, pilot, "blob.bin")
@@ -118,8 +118,7 @@ async def test_tab_without_at_still_moves_on(tui_context, workdir):
         assert app.focused is not app.chat_screen.prompt
 
 
-async def test_an_at_path_that_cannot_be_sent_stops_the_send_and_keeps_the_prompt(
-        tui_context, tui_api, workdir):
+async def test_an_at_path_that_cannot_be_sent_stops_the_send_and_keeps_the_prompt(tui_context, tui_api, workdir):
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"look @blob.bin and @alice", "enter")
@@ -138,12 +137,18 @@ def _editor_script(tmp_path, body: str) -> str:
 
 async def test_ctrl_e_composes_in_the_editor_on_a_private_temp_file(tui_context, tmp_path, monkeypatch):
     seen = tmp_path / "seen"
-    monkeypatch.setenv("EDITOR", _editor_script(tmp_path, f"""
+    monkeypatch.setenv(
+        "EDITOR",
+        _editor_script(
+            tmp_path,
+            f"""
 echo "$1" > {seen}
 stat -c %a "$1" >> {seen}
 cat "$1" >> {seen}
 printf 'written in the editor\\nsecond line\\n' > "$1"
-"""))
+""",
+        ),
+    )
     monkeypatch.delenv("VISUAL", raising=False)
     app = make_app(tui_context())
     async with app.run_test(size=SIZE) as pilot:

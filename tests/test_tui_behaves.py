@@ -148,10 +148,20 @@ async def test_tool_summaries_end_in_an_ellipsis_when_cut(tui_context):
     conv = ctx.store.create_conversation(mode="local", model="gpt-5.2", title="Tools")
     ctx.store.add_message(conv, "user", "find it")
     query = "a very long query about textual markdown streams and widgets and more"
-    ctx.store.add_message(conv, "assistant", "found", items=[
-        {"type": "web_search_call", "id": "ws_1", "status": "completed",
-         "action": {"type": "search", "query": query}},
-        {"type": "mcp_list_tools", "id": "ml_1", "server_label": "deepwiki", "tools": [{"name": "ask"}]}])
+    ctx.store.add_message(
+        conv,
+        "assistant",
+        "found",
+        items=[
+            {
+                "type": "web_search_call",
+                "id": "ws_1",
+                "status": "completed",
+                "action": {"type": "search", "query": query},
+            },
+            {"type": "mcp_list_tools", "id": "ml_1", "server_label": "deepwiki", "tools": [{"name": "ask"}]},
+        ],
+    )
     app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
     async with app.run_test(size=(60, 30)) as pilot:
         await app.workers.wait_for_complete()
@@ -165,10 +175,12 @@ def test_item_summaries_count_in_words():
     from termchat.render_items import describe_item
 
     assert "1 tool (" in describe_item({"type": "mcp_list_tools", "server_label": "x", "tools": [{"name": "a"}]})
-    assert "2 tools (" in describe_item({"type": "mcp_list_tools", "server_label": "x",
-                                         "tools": [{"name": "a"}, {"name": "b"}]})
-    assert "(1 result;" in describe_item({"type": "file_search_call", "queries": ["q"],
-                                         "results": [{"filename": "a.md"}]})
+    assert "2 tools (" in describe_item(
+        {"type": "mcp_list_tools", "server_label": "x", "tools": [{"name": "a"}, {"name": "b"}]}
+    )
+    assert "(1 result;" in describe_item(
+        {"type": "file_search_call", "queries": ["q"], "results": [{"filename": "a.md"}]}
+    )
 
 
 async def test_text_streamed_after_the_reply_was_unmounted_is_dropped_quietly(tui_context):
@@ -206,8 +218,9 @@ async def test_a_failed_send_puts_the_message_back_in_the_prompt(tui_context, tu
         assert app.chat_screen.prompt.text == "a long question\nworth keeping"
         assert any("back in the prompt" in str(n.message) for n in app._notifications)
         await pilot.press("enter")  # the retry goes through
-        await wait_for(pilot, lambda: len(tui_api.requests_to("responses")) >= 2
-                       and app.chat_screen.current_turn() is None)
+        await wait_for(
+            pilot, lambda: len(tui_api.requests_to("responses")) >= 2 and app.chat_screen.current_turn() is None
+        )
         await app.workers.wait_for_complete()
         assert app.chat_screen.prompt.text == ""
 
@@ -259,8 +272,16 @@ async def test_a_reply_growing_below_the_reader_is_announced(tui_context, tui_ap
 @pytest.fixture
 def terminal_env(monkeypatch):
     """`use(**variables)`: the environment a terminal sets, and nothing of the one running the tests."""
-    for name in ("TERM_PROGRAM", "VTE_VERSION", "KONSOLE_VERSION", "KITTY_WINDOW_ID", "WEZTERM_PANE",
-                 "WT_SESSION", "GHOSTTY_RESOURCES_DIR", "TMUX"):
+    for name in (
+        "TERM_PROGRAM",
+        "VTE_VERSION",
+        "KONSOLE_VERSION",
+        "KITTY_WINDOW_ID",
+        "WEZTERM_PANE",
+        "WT_SESSION",
+        "GHOSTTY_RESOURCES_DIR",
+        "TMUX",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def use(**variables):
@@ -282,8 +303,9 @@ def test_which_terminals_take_copies():
     assert terminal_takes_copies({"TERM": "tmux-256color", "TMUX": "/tmp/tmux-0/default"}) is None
 
 
-async def test_copy_where_the_terminal_may_not_take_it_offers_a_file(tui_context, tui_seed, tmp_path,
-                                                                       monkeypatch, terminal_env):
+async def test_copy_where_the_terminal_may_not_take_it_offers_a_file(
+    tui_context, tui_seed, tmp_path, monkeypatch, terminal_env
+):
     from termchat.tui.screens.dialogs import TextPrompt
 
     terminal_env(VTE_VERSION="7600")  # GNOME Terminal: ignores OSC 52

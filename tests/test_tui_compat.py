@@ -57,6 +57,7 @@ def test_pinned_below_the_next_major_version():
 
 # -- App ---------------------------------------------------------------------------------------
 
+
 async def test_app_is_closing_follows_exit():
     app = Host()
     for name in ("_exit", "_closing", "_closed"):
@@ -72,8 +73,14 @@ async def test_app_is_closing_follows_exit():
 def test_set_theme_before_first_css_copies_what_the_theme_watcher_does():
     # The copy leaves out only the CSS re-parse; a new step in Textual's watcher must be
     # reviewed (and copied, or left out on purpose).
-    assert calls_in(App._watch_theme) == {"update_classes", "_refresh_truecolor_filter",
-                                          "_invalidate_css", "call_next", "partial", "startswith"}
+    assert calls_in(App._watch_theme) == {
+        "update_classes",
+        "_refresh_truecolor_filter",
+        "_invalidate_css",
+        "call_next",
+        "partial",
+        "startswith",
+    }
     assert parameters(App._refresh_truecolor_filter) == ["self", "theme"]
 
 
@@ -92,6 +99,7 @@ async def test_set_theme_before_first_css_paints_the_theme():
 
 
 # -- OptionList --------------------------------------------------------------------------------
+
 
 def test_option_list_internals_are_there():
     assert parameters(OptionList._update_lines) == ["self"]
@@ -132,6 +140,7 @@ async def test_fixed_height_option_list_indexes_scrolls_and_draws_its_own_rows()
 
 # -- Input -------------------------------------------------------------------------------------
 
+
 def test_virtual_size_is_a_reactive_to_redefine():
     from textual.reactive import Reactive
 
@@ -150,6 +159,7 @@ async def test_repaint_only_input_still_scrolls_to_the_cursor():
 
 
 # -- Markdown ----------------------------------------------------------------------------------
+
 
 def test_markdown_mount_internals_are_there():
     assert "_on_mount" in Markdown.__dict__ and inspect.iscoroutinefunction(Markdown._on_mount)
@@ -172,6 +182,7 @@ async def test_empty_markdown_mount_builds_nothing_and_then_appends():
 
 
 # -- Widget styles ----------------------------------------------------------------------------
+
 
 def test_update_node_styles_is_what_a_class_change_calls():
     assert parameters(DOMNode.update_node_styles) == ["self", "animate"]
@@ -209,6 +220,7 @@ async def test_scoped_restyle_restyles_its_nodes_and_repaints_the_rest():
 
 
 # -- SelectionList -----------------------------------------------------------------------------
+
 
 async def test_selection_mark_line_marks_the_selected_rows():
     class Checks(SelectionList[str]):

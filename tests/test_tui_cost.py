@@ -109,8 +109,9 @@ def spend(ctx, usd: float | None, *, created_at: float | None = None, model: str
     """A stored reply that cost `usd` (a chat of its own)."""
     conv = ctx.store.create_conversation(mode="local", model=model, title="spent")
     ctx.store.add_message(conv, "user", "q", created_at=created_at)
-    ctx.store.add_message(conv, "assistant", "a", usage={"input_tokens": 1000, "output_tokens": 100},
-                          cost_usd=usd, created_at=created_at)
+    ctx.store.add_message(
+        conv, "assistant", "a", usage={"input_tokens": 1000, "output_tokens": 100}, cost_usd=usd, created_at=created_at
+    )
 
 
 async def test_the_estimate_counts_the_prompt_as_the_turn_would_send_it(tui_context, tui_api, tui_seed):
@@ -123,9 +124,11 @@ async def test_the_estimate_counts_the_prompt_as_the_turn_would_send_it(tui_cont
         await wait_for(pilot, lambda: "tokens in" in title(app))
         body = counts(tui_api)[-1].body
         assert body["model"] == "gpt-5.2"
-        assert body["input"] == [{"role": "user", "content": "my name is Ada"},
-                                 {"role": "assistant", "content": "Hi Ada"},
-                                 {"role": "user", "content": "what is my name?"}]
+        assert body["input"] == [
+            {"role": "user", "content": "my name is Ada"},
+            {"role": "assistant", "content": "Hi Ada"},
+            {"role": "user", "content": "what is my name?"},
+        ]
         assert "stream" not in body and "store" not in body
         assert title(app).startswith("Message · ≈") and "$" in title(app)
         assert turns_sent(tui_api) == []  # counted, never sent
@@ -157,8 +160,9 @@ async def test_typing_goes_on_while_an_estimate_is_held_and_a_stale_count_is_dro
         def latest() -> dict:
             return counts(tui_api)[-1].body["input"][-1]
 
-        await wait_for(pilot, lambda: latest() == {"role": "user", "content": text}
-                       and counts(tui_api)[-1].answered.is_set())
+        await wait_for(
+            pilot, lambda: latest() == {"role": "user", "content": text} and counts(tui_api)[-1].answered.is_set()
+        )
         expected = f"≈{fake_count(tui_api, counts(tui_api)[-1].body):,} tokens in"
         await wait_for(pilot, lambda: expected in title(app))
         held = counts(tui_api)[0]
@@ -208,8 +212,14 @@ async def test_at_a_spent_budget_the_app_asks_and_keeps_the_prompt(tui_context, 
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, Picker))
         await pilot.press("up", "enter")  # "Send anyway"
-        await wait_for(pilot, lambda: len(turns_sent(tui_api)) == 1 and app.chat_screen.current_turn() is None
-                       and app.chat_screen.conv is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                len(turns_sent(tui_api)) == 1
+                and app.chat_screen.current_turn() is None
+                and app.chat_screen.conv is not None
+            ),
+        )
         await app.workers.wait_for_complete()
         assert turns_sent(tui_api)[0].body["input"][-1]["content"] == "one more question"
         assert app.chat_screen.prompt.text == ""
@@ -259,7 +269,8 @@ async def test_the_usage_screen_shows_what_termchat_usage_shows_with_a_bar_per_d
     report = build_report(with_unknown, "day")
     assert [r[0] for r in rows] == ["2026-01-10", "2026-01-11", "total"]
     assert [tuple(r[1:-1]) for r in rows] == [total_cells(g.totals) for g in report.groups] + [
-        total_cells(report.total)]
+        total_cells(report.total)
+    ]
     assert rows[0][-1] == "█" * BAR_CELLS  # the day that cost most
     assert rows[1][-1] == "█" * (BAR_CELLS // 2) + "░" * (BAR_CELLS // 2)
     assert rows[2][-1] == ""

@@ -22,8 +22,7 @@ async def ready(app, pilot) -> None:
 @pytest.fixture
 def app(tui_context, tui_seed):
     ctx = tui_context()
-    tui_seed(ctx.store, [("Tea", "local", [("user", "green tea?")]),
-                         ("Rust", "local", [("user", "lifetimes?")])])
+    tui_seed(ctx.store, [("Tea", "local", [("user", "green tea?")]), ("Rust", "local", [("user", "lifetimes?")])])
     return TermchatApp(ctx, now=lambda: TUI_NOW)
 
 
@@ -95,13 +94,20 @@ async def test_the_pane_with_the_keyboard_is_shown(app):
         def lit() -> set[str]:
             colour = app.theme_variables["border"]
             chat = app.chat_screen
-            panes = {"list": chat.chat_list, "transcript": chat.pane, "prompt": chat.prompt,
-                     "tools": app.chat_screen.tool_panel}
+            panes = {
+                "list": chat.chat_list,
+                "transcript": chat.pane,
+                "prompt": chat.prompt,
+                "tools": app.chat_screen.tool_panel,
+            }
             return {name for name, pane in panes.items() if pane.styles.border_top[1].hex == colour.upper()}
 
         chat = app.chat_screen
-        assert [str(p.border_title) for p in (chat.chat_list, chat.prompt, chat.tool_panel)] == \
-            ["Chats", "Message", "Tools · next message"]
+        assert [str(p.border_title) for p in (chat.chat_list, chat.prompt, chat.tool_panel)] == [
+            "Chats",
+            "Message",
+            "Tools · next message",
+        ]
         assert lit() == {"prompt"}
         await pilot.press("ctrl+f")
         assert lit() == {"list"}

@@ -41,13 +41,24 @@ def visible(app, view) -> bool:
 
 async def test_the_filter_finds_message_text_and_opening_a_hit_shows_the_message(tui_context, tui_seed):
     ctx = tui_context()
-    tui_seed(ctx.store, [
-        ("Rust lifetimes", "local", [("user", "what is a lifetime?"), ("assistant", "A borrow's scope.")]),
-        ("Go channels", "local", [("user", "buffered or not?"),
-                                  ("assistant", "Unbuffered channels hand over each value; the \x1b[2J"
-                                                " borrow checker is a Rust thing.")]),
-        ("Borrowing books", "local", [("user", "library hours?")]),
-    ])
+    tui_seed(
+        ctx.store,
+        [
+            ("Rust lifetimes", "local", [("user", "what is a lifetime?"), ("assistant", "A borrow's scope.")]),
+            (
+                "Go channels",
+                "local",
+                [
+                    ("user", "buffered or not?"),
+                    (
+                        "assistant",
+                        "Unbuffered channels hand over each value; the \x1b[2J borrow checker is a Rust thing.",
+                    ),
+                ],
+            ),
+            ("Borrowing books", "local", [("user", "library hours?")]),
+        ],
+    )
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -62,8 +73,14 @@ async def test_the_filter_finds_message_text_and_opening_a_hit_shows_the_message
         start, end = found.match
         assert found.lines[1][start:end] == "borrow"
         await pilot.press("enter", "down", "down", "enter")
-        await wait_for(pilot, lambda: app.chat_screen.conv is not None and app.chat_screen.conv.title == "Go channels"
-                       and app.focused in app.chat_screen.pane.views)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.chat_screen.conv is not None
+                and app.chat_screen.conv.title == "Go channels"
+                and app.focused in app.chat_screen.pane.views
+            ),
+        )
         view = app.focused
         assert view.message_id == found.message_id and view.has_class("-found")
 
@@ -124,8 +141,14 @@ async def test_regenerate_a_reply_makes_a_branch_and_arrows_move_between_them(tu
         await pilot.press("alt+up")  # the newest message: the reply to turn 2
         assert app.focused.role == "assistant"
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.chat_screen.conv.pk != parent.pk and len(app.chat_screen.pane.views) == 4
-                       and not app.chat_screen.turns)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.chat_screen.conv.pk != parent.pk
+                and len(app.chat_screen.pane.views) == 4
+                and not app.chat_screen.turns
+            ),
+        )
         await settle(app, pilot)
         fork = app.chat_screen.conv
         assert (fork.parent_id, fork.fork_turn, fork.mode) == (parent.id, 1, "conversation")
@@ -140,8 +163,9 @@ async def test_regenerate_a_reply_makes_a_branch_and_arrows_move_between_them(tu
         assert "‹" not in header(views[0])  # turn 1 is shared: no alternatives
         # the original is kept, and ← / → step between the two
         await pilot.press("alt+up", "left")
-        await wait_for(pilot, lambda: app.chat_screen.conv.pk == parent.pk
-                       and app.focused in app.chat_screen.pane.views)
+        await wait_for(
+            pilot, lambda: app.chat_screen.conv.pk == parent.pk and app.focused in app.chat_screen.pane.views
+        )
         assert app.focused.role == "assistant" and "‹ 1/2 ›" in header(app.focused)
         assert not app.focused.has_class("-found")  # selected, not a search hit
         assert len(ctx.store.messages(parent)) == 4
@@ -165,40 +189,62 @@ async def test_edit_a_prompt_sends_the_new_text_in_a_branch(tui_context, tui_api
         assert app.chat_screen.prompt.text == "My drink is tea." and app.focused is app.chat_screen.prompt
         app.chat_screen.prompt.text = ""
         await send(app, pilot, "My drink is coffee.")
-        await wait_for(pilot, lambda: app.chat_screen.conv.pk != parent.pk
-                       and len(app.chat_screen.pane.views) == 4 and not app.chat_screen.turns)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.chat_screen.conv.pk != parent.pk
+                and len(app.chat_screen.pane.views) == 4
+                and not app.chat_screen.turns
+            ),
+        )
         await settle(app, pilot)
         fork = app.chat_screen.conv
         assert (fork.parent_id, fork.fork_turn) == (parent.id, 1)
         assert [v.text for v in app.chat_screen.pane.views if v.role == "user"] == [
-            "My name is Ada.", "My drink is coffee."]
+            "My name is Ada.",
+            "My drink is coffee.",
+        ]
         assert "coffee" in app.chat_screen.pane.views[-1].text
         assert [m.content for m in ctx.store.messages(parent) if m.role == "user"] == [
-            "My name is Ada.", "My drink is tea."]
+            "My name is Ada.",
+            "My drink is tea.",
+        ]
         # editing the first prompt branches from before it: a chat with one turn
         await pilot.press("alt+up", "alt+up", "alt+up", "alt+up", "e")
         app.chat_screen.prompt.text = ""
         await send(app, pilot, "My name is Grace.")
-        await wait_for(pilot, lambda: app.chat_screen.conv.fork_turn == 0
-                       and len(app.chat_screen.pane.views) == 2 and not app.chat_screen.turns)
+        await wait_for(
+            pilot,
+            lambda: (
+                app.chat_screen.conv.fork_turn == 0
+                and len(app.chat_screen.pane.views) == 2
+                and not app.chat_screen.turns
+            ),
+        )
         assert app.chat_screen.conv.parent_id == fork.id and app.chat_screen.pane.views[0].text == "My name is Grace."
 
 
 async def test_the_chat_list_shows_forks_under_their_parent(tui_context, tui_seed):
     ctx = tui_context()
-    other, parent = tui_seed(ctx.store, [("Other chat", "local", [("user", "x")]),
-                                         ("Parent chat", "local", [("user", "a"), ("assistant", "b")])])
+    other, parent = tui_seed(
+        ctx.store,
+        [("Other chat", "local", [("user", "x")]), ("Parent chat", "local", [("user", "a"), ("assistant", "b")])],
+    )
     store = ctx.store
     store._now = lambda: TUI_NOW  # the newest activity of all: the family comes first
-    fork = store.create_conversation(mode="local", model="m", title="Parent chat (fork at 1)",
-                                     parent_id=parent.id, fork_turn=1)
-    store.create_conversation(mode="local", model="m", title="Fork of the fork",
-                              parent_id=fork.id, fork_turn=1)
+    fork = store.create_conversation(
+        mode="local", model="m", title="Parent chat (fork at 1)", parent_id=parent.id, fork_turn=1
+    )
+    store.create_conversation(mode="local", model="m", title="Fork of the fork", parent_id=fork.id, fork_turn=1)
     app = make_app(ctx)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert [title for title, _ in rows(app)] == [
-            "Parent chat", "↳ Parent chat (fork at 1)", "  ↳ Fork of the fork", "Other chat"]
+            "Parent chat",
+            "↳ Parent chat (fork at 1)",
+            "  ↳ Fork of the fork",
+            "Other chat",
+        ]
         app.chat_screen.action_focus_filter()
         await pilot.press(*"fork")  # a filtered list is flat
         assert [title for title, _ in rows(app)] == ["Fork of the fork", "Parent chat (fork at 1)"]

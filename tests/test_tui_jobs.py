@@ -154,8 +154,9 @@ async def test_quit_with_a_pending_job_does_not_wait_for_it(tui_context, tui_api
     async def run_and_quit():
         app = make_app(ctx, open_id=conv.id)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.background_jobs.followers.following(job_id)
-                           and tui_api.requests_to("retrieve"))
+            await wait_for(
+                pilot, lambda: app.background_jobs.followers.following(job_id) and tui_api.requests_to("retrieve")
+            )
             await pilot.press("ctrl+q")
         return app
 
@@ -199,16 +200,27 @@ async def test_jobs_screen_refresh_files_the_reply(tui_context, tui_api, clock):
 def test_ctrl_q_ends_the_process_with_a_pending_job(tmp_path, tui_api):
     """The real thing, in a terminal: the job's follower must not hold the process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
-    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
-               OPENAI_BASE_URL=tui_api.base_url, OPENAI_API_KEY="sk-test-process-key", TERM="xterm-256color")
+    env.update(
+        TERMCHAT_DATA_DIR=str(tmp_path / "data"),
+        TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
+        OPENAI_BASE_URL=tui_api.base_url,
+        OPENAI_API_KEY="sk-test-process-key",
+        TERM="xterm-256color",
+    )
     tui_api.script(Reply.text(REPLY))
-    started = subprocess.run([sys.executable, "-m", "termchat", "--background", "-p", "write the report"],
-                             env=env, capture_output=True, text=True, timeout=SAFETY)
+    started = subprocess.run(
+        [sys.executable, "-m", "termchat", "--background", "-p", "write the report"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SAFETY,
+    )
     assert started.returncode == 0, started.stderr
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "termchat", "-c"], stdin=child, stdout=child,
-                            stderr=child, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "termchat", "-c"], stdin=child, stdout=child, stderr=child, env=env, close_fds=True
+    )
     os.close(child)
     seen = b""
     try:
@@ -244,14 +256,20 @@ def test_ctrl_c_while_quitting_during_a_send_exits_130_without_a_traceback(tmp_p
     """Ctrl+G then Ctrl+Q while the server sits on the request: termchat waits for the job id,
     says so, and one Ctrl+C ends it (exit 130, no traceback from the threads left behind)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_"))}
-    env.update(TERMCHAT_DATA_DIR=str(tmp_path / "data"), TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
-               OPENAI_BASE_URL=tui_api.base_url, OPENAI_API_KEY="sk-test-process-key", TERM="xterm-256color")
+    env.update(
+        TERMCHAT_DATA_DIR=str(tmp_path / "data"),
+        TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
+        OPENAI_BASE_URL=tui_api.base_url,
+        OPENAI_API_KEY="sk-test-process-key",
+        TERM="xterm-256color",
+    )
     release = threading.Event()
     tui_api.script(Reply.held(release, text=REPLY))  # the server sits on the request
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "termchat"], stdin=child, stdout=child, stderr=child,
-                            env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "termchat"], stdin=child, stdout=child, stderr=child, env=env, close_fds=True
+    )
     os.close(child)
     seen = b""
     deadline = time.monotonic() + SAFETY

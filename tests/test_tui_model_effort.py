@@ -142,8 +142,9 @@ async def test_effort_picker_sets_the_status_the_request_and_the_chat(tui_contex
 
 async def test_an_opened_chat_shows_its_effort_and_the_flags_apply_to_a_new_chat(tui_context, tui_api):
     ctx = tui_context(model="gpt-5-mini")
-    conv = ctx.store.create_conversation(mode="local", model="gpt-5-mini", title="Kept",
-                                         settings={"effort": "low", "temperature": 0.5})
+    conv = ctx.store.create_conversation(
+        mode="local", model="gpt-5-mini", title="Kept", settings={"effort": "low", "temperature": 0.5}
+    )
     app = make_app(ctx, open_id=conv.id)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.chat_screen.conv is not None)
@@ -166,7 +167,16 @@ def test_the_launcher_refuses_a_bad_option_with_one_line(tui_context):
     from termchat.errors import UsageError
     from termchat.tui.launch import build_app
 
-    args = argparse.Namespace(options=["temperature=9"], effort=None, tool=[], no_tools=False,
-                              tool_choice=None, conversation=None, continue_=False, model=None, state=None)
+    args = argparse.Namespace(
+        options=["temperature=9"],
+        effort=None,
+        tool=[],
+        no_tools=False,
+        tool_choice=None,
+        conversation=None,
+        continue_=False,
+        model=None,
+        state=None,
+    )
     with pytest.raises(UsageError, match="temperature must be a number from 0 to 2"):
         build_app(tui_context(), args)

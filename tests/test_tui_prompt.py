@@ -32,8 +32,12 @@ async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
 
     bare = FakeAPI(conversations=False)
     bare.start()
-    ctx = AppContext(Config(config_path=tmp_path / "c.toml", data_dir=tmp_path / "data"),
-                     base_url=bare.base_url, api_key="test", data_dir=tmp_path / "data")
+    ctx = AppContext(
+        Config(config_path=tmp_path / "c.toml", data_dir=tmp_path / "data"),
+        base_url=bare.base_url,
+        api_key="test",
+        data_dir=tmp_path / "data",
+    )
     try:
         app = TermchatApp(ctx, now=lambda: TUI_NOW)
         async with app.run_test(size=(120, 30)) as pilot:
@@ -42,8 +46,9 @@ async def test_status_line_follows_the_fallback_to_local_mode(tmp_path):
             assert chat.mode == "conversation"
             chat.prompt.insert("hello")
             chat.prompt.action_submit()
-            await wait_for(pilot, lambda: chat.conv is not None and chat.current_turn() is None
-                           and chat.conv.mode == "local")
+            await wait_for(
+                pilot, lambda: chat.conv is not None and chat.current_turn() is None and chat.conv.mode == "local"
+            )
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert app.chat_screen.mode == "local"
@@ -67,8 +72,14 @@ async def test_select_a_message_and_copy_it(tui_context, tui_api, monkeypatch):
             tui_api.script(Reply.text(reply))
             chat.prompt.insert(text)
             chat.prompt.action_submit()
-            await wait_for(pilot, lambda reply=reply: chat.current_turn() is None
-                           and chat.pane.last_reply() is not None and chat.pane.last_reply().text == reply)
+            await wait_for(
+                pilot,
+                lambda reply=reply: (
+                    chat.current_turn() is None
+                    and chat.pane.last_reply() is not None
+                    and chat.pane.last_reply().text == reply
+                ),
+            )
         await pilot.press("f5")
         assert copied[-1] == "second answer"
         await pilot.press("alt+up", "alt+up", "alt+up")  # newest reply, its question, the first answer
@@ -83,11 +94,17 @@ async def test_select_a_message_and_copy_it(tui_context, tui_api, monkeypatch):
 
 async def test_up_in_an_empty_prompt_recalls_this_chats_messages_then_all(tui_context, tui_seed):
     ctx = tui_context()
-    other, current = tui_seed(ctx.store, [
-        ("Other", "local", [("user", "from another chat"), ("assistant", "ok")]),
-        ("Current", "local", [("user", "first here"), ("assistant", "ok"),
-                              ("user", "second\nof two lines"), ("assistant", "ok")]),
-    ])
+    other, current = tui_seed(
+        ctx.store,
+        [
+            ("Other", "local", [("user", "from another chat"), ("assistant", "ok")]),
+            (
+                "Current",
+                "local",
+                [("user", "first here"), ("assistant", "ok"), ("user", "second\nof two lines"), ("assistant", "ok")],
+            ),
+        ],
+    )
     app = TermchatApp(ctx, open_id=current.id, now=lambda: TUI_NOW)
     async with app.run_test(size=(100, 30)) as pilot:
         await app.workers.wait_for_complete()

@@ -26,13 +26,29 @@ find . -name '*.py' -print0 | xargs -0 wc -l | tail -1
 def seed(store) -> str:
     """Three chats with fixed ids and times; returns the id of the one to open."""
     chats = [
-        ("chat-shell", "Shell one-liners", "local", [
-            ("user", "How do I count lines in all .py files?", "complete", []),
-            ("assistant", REPLY, "complete", [{"type": "web_search_call", "id": "ws_1", "status": "completed",
-                                                "action": {"type": "search", "query": "count lines find wc"}}]),
-            ("user", "And only in src/?", "complete", []),
-            ("assistant", "Point `find` at it: `find src -name '*.py'", "interrupted", []),
-        ]),
+        (
+            "chat-shell",
+            "Shell one-liners",
+            "local",
+            [
+                ("user", "How do I count lines in all .py files?", "complete", []),
+                (
+                    "assistant",
+                    REPLY,
+                    "complete",
+                    [
+                        {
+                            "type": "web_search_call",
+                            "id": "ws_1",
+                            "status": "completed",
+                            "action": {"type": "search", "query": "count lines find wc"},
+                        }
+                    ],
+                ),
+                ("user", "And only in src/?", "complete", []),
+                ("assistant", "Point `find` at it: `find src -name '*.py'", "interrupted", []),
+            ],
+        ),
         ("chat-tcp", "TCP slow start, explained [briefly]", "conversation", [("user", "explain", "complete", [])]),
         ("chat-tea", "Tea brewing temperatures", "chain", [("user", "green tea?", "complete", [])]),
     ]
@@ -99,8 +115,11 @@ def test_mcp_approval_dialog(snap_compare, tui_context):
     from termchat.tui.screens.approval import ApprovalScreen
 
     request = ApprovalRequested(
-        "mcpr_1", "deepwiki", "ask_question",
-        '{"repoName": "textualize/textual", "question": "[b]How[/b] do workers post messages?"}')
+        "mcpr_1",
+        "deepwiki",
+        "ask_question",
+        '{"repoName": "textualize/textual", "question": "[b]How[/b] do workers post messages?"}',
+    )
 
     async def ask(pilot):
         await ready(pilot)

@@ -27,8 +27,13 @@ async def wait_for(pilot, predicate, tries: int = 500) -> None:
 @pytest.fixture
 def chat(tui_context):
     ctx = tui_context()
-    conv = ctx.store.create_conversation(id="conv_0123456789abcdef0123456789abcdef", mode="conversation",
-                                         model="gpt-5.2", title="Quarterly numbers", created_at=TUI_NOW)
+    conv = ctx.store.create_conversation(
+        id="conv_0123456789abcdef0123456789abcdef",
+        mode="conversation",
+        model="gpt-5.2",
+        title="Quarterly numbers",
+        created_at=TUI_NOW,
+    )
     ctx.store.add_message(conv, "user", "sum it up")
     ctx.store.add_message(conv, "assistant", "Done.", usage={"input_tokens": 96_000, "output_tokens": 4_000})
     ctx.store.add_usage(conv, input_tokens=96_000, output_tokens=4_000, cost_usd=0.224)
@@ -93,8 +98,9 @@ async def test_picking_a_memory_tier_turns_the_code_interpreter_on(tui_context, 
         assert panel.query_one("#vector_stores").placeholder == "none chosen"  # not example ids
         panel.query_one("#memory").value = "16g"
         await wait_for(pilot, lambda: panel.query_one("#code_interpreter").value)
-        assert panel.current()[0] == [{"type": "code_interpreter",
-                                       "container": {"type": "auto", "memory_limit": "16g"}}]
+        assert panel.current()[0] == [
+            {"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "16g"}}
+        ]
         await wait_for(pilot, lambda: str(app.chat_screen.prompt.border_subtitle) == "code 16g")
 
 
@@ -103,8 +109,9 @@ async def test_opening_a_chat_keeps_its_saved_tools(tui_context):
     # they mounted, and the chat's saved tools were replaced with none.
     ctx = tui_context()
     tools = [{"type": "web_search"}]
-    conv = ctx.store.create_conversation(mode="local", model="gpt-5.2", title="With tools",
-                                         settings={"tools": tools, "tool_choice": "auto"})
+    conv = ctx.store.create_conversation(
+        mode="local", model="gpt-5.2", title="With tools", settings={"tools": tools, "tool_choice": "auto"}
+    )
     ctx.store.add_message(conv, "user", "q")
     app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
     async with app.run_test(size=(160, 40)) as pilot:

@@ -35,8 +35,9 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
         self.master = master
         self.output = bytearray()
-        self.proc = subprocess.Popen([sys.executable, "-m", "termchat"], stdin=slave, stdout=slave,
-                                     stderr=slave, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "termchat"], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
         os.close(slave)
         # The app blocks once the pty's buffer is full: drain it all along.
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -84,9 +85,13 @@ def wait_until(predicate, what: str):
 @pytest.fixture
 def terminal(tmp_path, tui_api):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TERMCHAT_", "TEXTUAL"))}
-    env.update(TERM="xterm-256color", TERMCHAT_DATA_DIR=str(tmp_path / "data"),
-               TERMCHAT_CONFIG=str(tmp_path / "config.toml"), OPENAI_BASE_URL=tui_api.base_url,
-               OPENAI_API_KEY="sk-test-terminal-key")
+    env.update(
+        TERM="xterm-256color",
+        TERMCHAT_DATA_DIR=str(tmp_path / "data"),
+        TERMCHAT_CONFIG=str(tmp_path / "config.toml"),
+        OPENAI_BASE_URL=tui_api.base_url,
+        OPENAI_API_KEY="sk-test-terminal-key",
+    )
     env.pop("NO_COLOR", None)
     term = Terminal(env)
     try:
@@ -99,8 +104,11 @@ def terminal(tmp_path, tui_api):
 
 
 def sent_prompts(api) -> list[str]:
-    return [r.body["input"][-1]["content"] for r in api.requests_to("responses")
-            if r.method == "POST" and isinstance(r.body, dict) and "input" in r.body]
+    return [
+        r.body["input"][-1]["content"]
+        for r in api.requests_to("responses")
+        if r.method == "POST" and isinstance(r.body, dict) and "input" in r.body
+    ]
 
 
 def reply_finished(data_dir, count: int) -> bool:
@@ -167,8 +175,7 @@ def test_modified_enter_of_xterm_modify_other_keys_is_named_enter():
 
 def test_a_paste_split_anywhere_across_reads_is_one_paste():
     data = "ab\x1b[200~one\x1b[31m red\x1b[0m\r two\x07 three\x1b[201~cd"
-    want = [("key", "a"), ("key", "b"), ("paste", "one\x1b[31m red\x1b[0m\r two\x07 three"),
-            ("key", "c"), ("key", "d")]
+    want = [("key", "a"), ("key", "b"), ("paste", "one\x1b[31m red\x1b[0m\r two\x07 three"), ("key", "c"), ("key", "d")]
     for first in range(1, len(data)):
         for second in range(first, len(data)):
             reads = [part for part in (data[:first], data[first:second], data[second:]) if part]

@@ -16,8 +16,7 @@ def _stored_turns(env) -> list[tuple]:
     """(usage, cost_usd, tools_usd, model) of every reply with usage, read straight from SQLite."""
     db = sqlite3.connect(env / "data" / "termchat.db")
     try:
-        rows = db.execute("SELECT usage, cost_usd, tools_usd, model FROM messages"
-                          " WHERE usage IS NOT NULL").fetchall()
+        rows = db.execute("SELECT usage, cost_usd, tools_usd, model FROM messages WHERE usage IS NOT NULL").fetchall()
     finally:
         db.close()
     return [(json.loads(u), cost, tools, model) for u, cost, tools, model in rows]
@@ -26,11 +25,13 @@ def _stored_turns(env) -> list[tuple]:
 @pytest.fixture
 def history(run):
     """Three priced turns (one with a web search) and two on a model with no price."""
-    for argv in (("--model", "gpt-4o", "-p", "Hello, I am Ada."),
-                 ("-c", "-p", "search the web for the latest news"),
-                 ("--model", "gpt-5-mini", "--state", "local", "-p", "What is 2 + 2?"),
-                 ("--model", "my-own-model", "-p", "hi there"),
-                 ("-c", "-p", "and again")):
+    for argv in (
+        ("--model", "gpt-4o", "-p", "Hello, I am Ada."),
+        ("-c", "-p", "search the web for the latest news"),
+        ("--model", "gpt-5-mini", "--state", "local", "-p", "What is 2 + 2?"),
+        ("--model", "my-own-model", "-p", "hi there"),
+        ("-c", "-p", "and again"),
+    ):
         extra = ("--tool", "web_search") if "search" in argv[-1] else ()
         result = run(*argv, *extra)
         assert result.code == 0, result.err
@@ -49,8 +50,7 @@ def test_totals_equal_the_sum_of_stored_turns(history, env):
     assert total["input_tokens"] == sum(u["input_tokens"] for u, *_ in turns)
     assert total["output_tokens"] == sum(u["output_tokens"] for u, *_ in turns)
     assert total["cached_tokens"] == sum(u["input_tokens_details"]["cached_tokens"] for u, *_ in turns)
-    assert total["reasoning_tokens"] == sum(u["output_tokens_details"]["reasoning_tokens"]
-                                            for u, *_ in turns)
+    assert total["reasoning_tokens"] == sum(u["output_tokens_details"]["reasoning_tokens"] for u, *_ in turns)
     assert total["cost_usd"] == pytest.approx(sum(t[1] for t in priced))
     assert total["tools_usd"] == pytest.approx(sum(t[2] for t in priced)) == pytest.approx(0.01)
     assert total["unpriced_turns"] == 2
@@ -121,10 +121,14 @@ def test_replies_stored_before_the_model_column_take_their_chats_model(tmp_path)
     db = sqlite3.connect(path)
     for version in (1, 2):
         db.executescript(_MIGRATIONS[version])
-    db.execute("INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
-               " VALUES ('tc_old', 'old chat', 'local', 'gpt-4o', 1, 1)")
-    db.execute("INSERT INTO messages(conversation_pk, role, content, usage, cost_usd, created_at)"
-               " VALUES (1, 'assistant', 'hi', '{\"input_tokens\": 10, \"output_tokens\": 2}', 0.5, 1)")
+    db.execute(
+        "INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
+        " VALUES ('tc_old', 'old chat', 'local', 'gpt-4o', 1, 1)"
+    )
+    db.execute(
+        "INSERT INTO messages(conversation_pk, role, content, usage, cost_usd, created_at)"
+        " VALUES (1, 'assistant', 'hi', '{\"input_tokens\": 10, \"output_tokens\": 2}', 0.5, 1)"
+    )
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
@@ -157,10 +161,14 @@ def test_a_store_from_before_the_ledger_brings_its_spending_along(tmp_path):
         for statement in _statements(_MIGRATIONS[version]):
             db.execute(statement)
     db.execute("PRAGMA user_version = 8")
-    db.execute("INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
-               " VALUES ('tc_old', 'old chat', 'local', 'gpt-4o', 1, 1)")
-    db.execute("INSERT INTO messages(conversation_pk, role, content, usage, cost_usd, tools_usd, model,"
-               " created_at) VALUES (1, 'assistant', 'hi', '{\"input_tokens\": 10}', 0.5, 0, 'gpt-4o', 5)")
+    db.execute(
+        "INSERT INTO conversations(id, title, mode, model, created_at, updated_at)"
+        " VALUES ('tc_old', 'old chat', 'local', 'gpt-4o', 1, 1)"
+    )
+    db.execute(
+        "INSERT INTO messages(conversation_pk, role, content, usage, cost_usd, tools_usd, model,"
+        " created_at) VALUES (1, 'assistant', 'hi', '{\"input_tokens\": 10}', 0.5, 0, 'gpt-4o', 5)"
+    )
     db.close()
     with Store(path) as store:
         assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

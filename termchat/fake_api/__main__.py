@@ -21,23 +21,34 @@ def _job_seconds(text: str) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m termchat.fake_api",
-                                     description="Serve the termchat fake OpenAI API locally.")
+    parser = argparse.ArgumentParser(
+        prog="python -m termchat.fake_api", description="Serve the termchat fake OpenAI API locally."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--delay", type=float, default=0.02,
-                        help="seconds between streamed deltas (default 0.02)")
-    parser.add_argument("--no-conversations", action="store_true",
-                        help="answer 404 for /v1/conversations (like compatible servers)")
+    parser.add_argument("--delay", type=float, default=0.02, help="seconds between streamed deltas (default 0.02)")
+    parser.add_argument(
+        "--no-conversations", action="store_true", help="answer 404 for /v1/conversations (like compatible servers)"
+    )
     parser.add_argument("--no-compact", action="store_true")
     parser.add_argument("--no-background", action="store_true")
-    parser.add_argument("--job-seconds", type=_job_seconds, default=(1.0, 2.0), metavar="Q,R",
-                        help="a background job is queued Q seconds, then in progress R seconds "
-                             "(default 1,2)")
+    parser.add_argument(
+        "--job-seconds",
+        type=_job_seconds,
+        default=(1.0, 2.0),
+        metavar="Q,R",
+        help="a background job is queued Q seconds, then in progress R seconds (default 1,2)",
+    )
     args = parser.parse_args(argv)
-    api = FakeAPI(host=args.host, port=args.port, delay=args.delay,
-                  conversations=not args.no_conversations, compact=not args.no_compact,
-                  background=not args.no_background, job_seconds=args.job_seconds)
+    api = FakeAPI(
+        host=args.host,
+        port=args.port,
+        delay=args.delay,
+        conversations=not args.no_conversations,
+        compact=not args.no_compact,
+        background=not args.no_background,
+        job_seconds=args.job_seconds,
+    )
     print(api.start(), flush=True)
     print("Serving the termchat fake API; press Ctrl-C to stop.", file=sys.stderr, flush=True)
     try:

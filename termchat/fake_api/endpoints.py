@@ -36,20 +36,21 @@ class FakeAPI(Protocol):
 @dataclass
 class Result:
     status: int = 200
-    body: Any = None                  # dict -> JSON; bytes -> raw
+    body: Any = None  # dict -> JSON; bytes -> raw
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
     pretty: bool = False
-    stream: Iterator[Any] | None = None   # SSE frames: bytes, or DROP / DROP_CLEAN
-    drop: bool = False                # close the connection without answering
+    stream: Iterator[Any] | None = None  # SSE frames: bytes, or DROP / DROP_CLEAN
+    drop: bool = False  # close the connection without answering
 
 
 DROP, DROP_CLEAN = object(), object()
 
 
 def error_result(err: ApiError, headers: dict | None = None) -> Result:
-    return Result(err.status, sdk.error_body(err.message, err.type, err.param, err.code),
-                  headers=headers or {}, pretty=True)
+    return Result(
+        err.status, sdk.error_body(err.message, err.type, err.param, err.code), headers=headers or {}, pretty=True
+    )
 
 
 def json_result(kind: str, body: dict) -> Result:
@@ -62,23 +63,24 @@ def json_result(kind: str, body: dict) -> Result:
 def _validate(body: dict, api: FakeAPI) -> None:
     model = body.get("model")
     if not model and not body.get("prompt"):  # a stored prompt brings its own model
-        raise ApiError(400, "Missing required parameter: 'model'.", param="model",
-                       code="missing_required_parameter")
+        raise ApiError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
     if model and api.models is not None and model not in api.models:
-        raise ApiError(400, f"The requested model '{model}' does not exist.", param="model",
-                       code="model_not_found")
+        raise ApiError(400, f"The requested model '{model}' does not exist.", param="model", code="model_not_found")
     for name, lo, hi in (("temperature", 0, 2), ("top_p", 0, 1)):
         v = body.get(name)
         if isinstance(v, (int, float)) and not lo <= v <= hi:
-            which, words, rel = (("below_min", "below minimum", f">= {lo}") if v < lo
-                                 else ("above_max", "above maximum", f"<= {hi}"))
-            raise ApiError(400, f"Invalid '{name}': decimal {words} value. "
-                           f"Expected a value {rel}, but got {v} instead.", param=name,
-                           code=f"decimal_{which}_value")
+            which, words, rel = (
+                ("below_min", "below minimum", f">= {lo}") if v < lo else ("above_max", "above maximum", f"<= {hi}")
+            )
+            raise ApiError(
+                400,
+                f"Invalid '{name}': decimal {words} value. Expected a value {rel}, but got {v} instead.",
+                param=name,
+                code=f"decimal_{which}_value",
+            )
     _validate_sampling(body)
     if body.get("background") and not api.background_enabled:
-        raise ApiError(400, "Background mode is not supported by this server.",
-                       param="background")
+        raise ApiError(400, "Background mode is not supported by this server.", param="background")
 
 
 def _validate_sampling(body: dict) -> None:
@@ -91,23 +93,39 @@ def _validate_sampling(body: dict) -> None:
     effort = reasoning.get("effort")
     if effort is not None:
         if effort not in ("none", "minimal", "low", "medium", "high", "xhigh"):
-            raise ApiError(400, f"Invalid value: '{effort}'. Supported values are: 'minimal', 'low', "
-                           "'medium', and 'high'.", param="reasoning.effort", code="invalid_value")
+            raise ApiError(
+                400,
+                f"Invalid value: '{effort}'. Supported values are: 'minimal', 'low', 'medium', and 'high'.",
+                param="reasoning.effort",
+                code="invalid_value",
+            )
         if not is_reasoning_model(str(body.get("model") or "")):
-            raise ApiError(400, "Unsupported parameter: 'reasoning.effort' is not supported with "
-                           "this model.", param="reasoning.effort", code="unsupported_parameter")
+            raise ApiError(
+                400,
+                "Unsupported parameter: 'reasoning.effort' is not supported with this model.",
+                param="reasoning.effort",
+                code="unsupported_parameter",
+            )
     text = body.get("text")
     if not isinstance(text, dict):
         text = {}
     verbosity = text.get("verbosity")
     if verbosity is not None and verbosity not in ("low", "medium", "high"):
-        raise ApiError(400, f"Invalid value: '{verbosity}'. Supported values are: 'low', 'medium', "
-                       "and 'high'.", param="text.verbosity", code="invalid_value")
+        raise ApiError(
+            400,
+            f"Invalid value: '{verbosity}'. Supported values are: 'low', 'medium', and 'high'.",
+            param="text.verbosity",
+            code="invalid_value",
+        )
     limit = body.get("max_output_tokens")
     if isinstance(limit, int) and limit < 16:
-        raise ApiError(400, "Invalid 'max_output_tokens': integer below minimum value. Expected a "
-                       f"value >= 16, but got {limit} instead.", param="max_output_tokens",
-                       code="integer_below_min_value")
+        raise ApiError(
+            400,
+            "Invalid 'max_output_tokens': integer below minimum value. Expected a "
+            f"value >= 16, but got {limit} instead.",
+            param="max_output_tokens",
+            code="integer_below_min_value",
+        )
 
 
 # ---------------------------------------------------------------------------- responses
@@ -118,8 +136,12 @@ def _check_file_ids(items: list[dict], files: Any) -> None:
         for j, part in enumerate(content if isinstance(content, list) else []):
             file_id = part.get("file_id") if isinstance(part, dict) else None
             if isinstance(file_id, str) and files.get(file_id) is None:
-                raise ApiError(400, f"The file {file_id} does not exist or you do not have access.",
-                               param=f"input[{i}].content[{j}].file_id", code="invalid_value")
+                raise ApiError(
+                    400,
+                    f"The file {file_id} does not exist or you do not have access.",
+                    param=f"input[{i}].content[{j}].file_id",
+                    code="invalid_value",
+                )
 
 
 def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
@@ -139,31 +161,47 @@ def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
         return plan_reply(context, body, store.ids, api.files)
 
     plan = scripted.make_plan(store.ids, default) if scripted is not None else default()
-    threshold = next((cm.get("compact_threshold") for cm in body.get("context_management") or []
-                      if isinstance(cm, dict) and cm.get("type") == "compaction"), None)
+    threshold = next(
+        (
+            cm.get("compact_threshold")
+            for cm in body.get("context_management") or []
+            if isinstance(cm, dict) and cm.get("type") == "compaction"
+        ),
+        None,
+    )
     if threshold is not None and store.count_tokens(context) > threshold:
         # server-side compaction: the reply ends with a compaction item for the window
         window = context + [strip_private(i) for i in plan.items if i.get("type") == "message"]
-        plan.items.append({"id": store.ids.new("cmp"), "type": "compaction",
-                           "encrypted_content": encode_compaction(window)})
+        plan.items.append(
+            {"id": store.ids.new("cmp"), "type": "compaction", "encrypted_content": encode_compaction(window)}
+        )
     if plan.delay is None and api.delay:
         plan.delay = api.delay
-    skeleton = base_response(body, resp_id, now, background=background, store=stored,
-                             conversation_id=conv_id)
+    skeleton = base_response(body, resp_id, now, background=background, store=stored, conversation_id=conv_id)
     tokens = store.count_tokens(context, body.get("instructions"))
-    built = Builder(skeleton, plan, input_tokens=tokens, now=now,
-                    obfuscation=api.obfuscation and not background).build(background)
+    built = Builder(skeleton, plan, input_tokens=tokens, now=now, obfuscation=api.obfuscation and not background).build(
+        background
+    )
     final = built.final
     if plan.drop_after is not None and plan.error is None:
         events = built.events
         head = next(i for i, e in enumerate(events) if e["type"] == "response.in_progress") + 1
-        partial = replay_output(events[:_delta_cut(events, head, plan.drop_after)])
+        partial = replay_output(events[: _delta_cut(events, head, plan.drop_after)])
         final = sdk.wire("response", {**built.snapshots["in_progress"], "output": partial})
-    rec = ResponseRecord(id=resp_id, request=body, built=built, created_at=now,
-                         background=background, store=stored, input_items=new_items,
-                         context=context, conversation_id=conv_id, final=final,
-                         start_at=now + api.queued_seconds,
-                         done_at=now + api.queued_seconds + api.run_seconds)
+    rec = ResponseRecord(
+        id=resp_id,
+        request=body,
+        built=built,
+        created_at=now,
+        background=background,
+        store=stored,
+        input_items=new_items,
+        context=context,
+        conversation_id=conv_id,
+        final=final,
+        start_at=now + api.queued_seconds,
+        done_at=now + api.queued_seconds + api.run_seconds,
+    )
     store.add_response(rec)
     while plan.hold is not None and not plan.hold.wait(0.05) and not api.stopping.is_set():
         pass  # Reply.held: the test decides when the server answers
@@ -173,18 +211,19 @@ def create_response(api: FakeAPI, body: dict, scripted: Any) -> Result:
         return Result(drop=True)
     if plan.error is not None and not background:  # a background job fails later, as a status
         err = plan.error
-        return Result(500, sdk.error_body(err["message"], err.get("type") or "server_error",
-                                          err.get("param"), err.get("code")), pretty=True)
+        return Result(
+            500,
+            sdk.error_body(err["message"], err.get("type") or "server_error", err.get("param"), err.get("code")),
+            pretty=True,
+        )
     if plan.delay:
-        api.clock.sleep(min(plan.delay * sum(1 for e in built.events
-                                             if e["type"].endswith(".delta")), 30))
+        api.clock.sleep(min(plan.delay * sum(1 for e in built.events if e["type"].endswith(".delta")), 30))
     if background:
         return Result(200, built.snapshots["queued"])
     return Result(200, final)
 
 
-def stream_frames(api: FakeAPI, rec: ResponseRecord, plan: Plan | None,
-                  starting_after: int = -1) -> Iterator[Any]:
+def stream_frames(api: FakeAPI, rec: ResponseRecord, plan: Plan | None, starting_after: int = -1) -> Iterator[Any]:
     """SSE bytes for a response, waiting on the clock for background phases."""
     deltas = 0
     head_types = ("response.created", "response.queued", "response.in_progress")
@@ -203,8 +242,7 @@ def stream_frames(api: FakeAPI, rec: ResponseRecord, plan: Plan | None,
                     return
             if rec.cancelled_at is not None:
                 return
-        if plan is not None and plan.drop_after is not None and etype not in head_types \
-                and deltas >= plan.drop_after:
+        if plan is not None and plan.drop_after is not None and etype not in head_types and deltas >= plan.drop_after:
             yield DROP_CLEAN if plan.drop_clean else DROP
             return
         if frame["sequence_number"] <= starting_after:
@@ -254,10 +292,15 @@ def paginate(items: list[dict], query: dict) -> dict:
         pos = next((i for i, it in enumerate(items) if it.get("id") == after), None)
         if pos is None:
             raise ApiError(400, f"Invalid 'after': item '{after}' not found.", param="after")
-        items = items[pos + 1:]
+        items = items[pos + 1 :]
     page = items[:limit]
-    return {"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None, "has_more": len(items) > limit}
+    return {
+        "object": "list",
+        "data": page,
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+        "has_more": len(items) > limit,
+    }
 
 
 # ---------------------------------------------------------------------------- compact & tokens
@@ -269,16 +312,28 @@ def compact(api: FakeAPI, body: dict) -> Result:
     kept = []
     for it in window:
         if it.get("type") == "message" and it.get("role") == "user":
-            content = [{"type": "input_text", "text": p.get("text", "")}
-                       for p in it.get("content", []) if isinstance(p, dict)]
-            kept.append({"id": store.ids.new("msg"), "type": "message", "status": "completed",
-                         "content": content, "role": "user"})
+            content = [
+                {"type": "input_text", "text": p.get("text", "")} for p in it.get("content", []) if isinstance(p, dict)
+            ]
+            kept.append(
+                {
+                    "id": store.ids.new("msg"),
+                    "type": "message",
+                    "status": "completed",
+                    "content": content,
+                    "role": "user",
+                }
+            )
     blob = encode_compaction(window)
     kept.append({"id": store.ids.new("cmp"), "type": "compaction", "encrypted_content": blob})
     in_tok = store.count_tokens(window, body.get("instructions"))
-    body_out = {"id": store.ids.new("resp"), "object": "response.compaction",
-                "created_at": int(api.clock.now()), "output": kept,
-                "usage": usage(in_tok, max(1, len(blob) // 8))}
+    body_out = {
+        "id": store.ids.new("resp"),
+        "object": "response.compaction",
+        "created_at": int(api.clock.now()),
+        "output": kept,
+        "usage": usage(in_tok, max(1, len(blob) // 8)),
+    }
     return json_result("compacted", body_out)
 
 
@@ -291,16 +346,16 @@ def input_tokens(api: FakeAPI, body: dict) -> Result:
 
 
 # ---------------------------------------------------------------------------- conversations
-def conversations(api: FakeAPI, method: str, parts: list[str], query: dict,
-                  body: dict) -> Result:
+def conversations(api: FakeAPI, method: str, parts: list[str], query: dict, body: dict) -> Result:
     store = api.store
     if not parts:
         if method != "POST":
             raise ApiError(404, f"Invalid URL ({method} /v1/conversations)")
         items = body.get("items") or []
         if len(items) > 20:
-            raise ApiError(400, "Invalid 'items': array too long. Expected an array with "
-                           "maximum length 20.", param="items")
+            raise ApiError(
+                400, "Invalid 'items': array too long. Expected an array with maximum length 20.", param="items"
+            )
         conv = store.create_conversation(items, body.get("metadata"))
         return json_result("conversation", conv.public())
     conv_id = parts[0]
@@ -323,14 +378,22 @@ def conversations(api: FakeAPI, method: str, parts: list[str], query: dict,
         if len(parts) == 2 and method == "POST":
             conv = store.conversation(conv_id)
             if len(body.get("items") or []) > 20:  # the real API adds at most 20 items a request
-                raise ApiError(400, "Invalid 'items': array too long. Expected an array with "
-                               "maximum length 20.", param="items")
+                raise ApiError(
+                    400, "Invalid 'items': array too long. Expected an array with maximum length 20.", param="items"
+                )
             new = store.normalize_input(body.get("items") or [])
             with store.lock:
                 conv.items.extend(new)
-            return Result(200, {"object": "list", "data": [_item(i) for i in new],
-                                "first_id": new[0]["id"] if new else None,
-                                "last_id": new[-1]["id"] if new else None, "has_more": False})
+            return Result(
+                200,
+                {
+                    "object": "list",
+                    "data": [_item(i) for i in new],
+                    "first_id": new[0]["id"] if new else None,
+                    "last_id": new[-1]["id"] if new else None,
+                    "has_more": False,
+                },
+            )
         if len(parts) == 3:
             conv, idx = store.find_item(conv_id, parts[2])
             if method == "GET":
@@ -350,8 +413,17 @@ def _item(item: dict) -> dict:
         return clean
 
 
-__all__ = ["Result", "DROP", "DROP_CLEAN", "create_response", "retrieve_response",
-           "compact", "input_tokens", "conversations", "error_result"]
+__all__ = [
+    "Result",
+    "DROP",
+    "DROP_CLEAN",
+    "create_response",
+    "retrieve_response",
+    "compact",
+    "input_tokens",
+    "conversations",
+    "error_result",
+]
 
 
 # ---------------------------------------------------------------------------- models

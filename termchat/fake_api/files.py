@@ -28,9 +28,17 @@ class StoredFile:
     created_at: int
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "file", "bytes": len(self.data), "created_at": self.created_at,
-                "filename": self.filename, "purpose": self.purpose, "status": "processed",
-                "status_details": None, "expires_at": None}
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": len(self.data),
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+            "status_details": None,
+            "expires_at": None,
+        }
 
 
 class FileStore:
@@ -89,8 +97,14 @@ def parse_multipart(content_type: str, raw: bytes) -> list[FormPart]:
             if colon:
                 headers[key.strip().lower()] = value.strip()
         disposition = _params(headers.get("content-disposition", ""))
-        parts.append(FormPart(disposition.get("name", ""), disposition.get("filename"),
-                              headers.get("content-type", "application/octet-stream"), body))
+        parts.append(
+            FormPart(
+                disposition.get("name", ""),
+                disposition.get("filename"),
+                headers.get("content-type", "application/octet-stream"),
+                body,
+            )
+        )
     return parts
 
 
@@ -109,19 +123,19 @@ def upload(files: FileStore, ids: Any, now: float, content_type: str, raw: bytes
     fields = {part.name: part for part in parse_multipart(content_type, raw)}
     file_part = fields.get("file")
     if file_part is None or file_part.filename is None:
-        raise ApiError(400, "Missing required parameter: 'file'.", param="file",
-                       code="missing_required_parameter")
+        raise ApiError(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
     purpose = fields["purpose"].data.decode("utf-8", "replace") if "purpose" in fields else ""
     if not purpose:
-        raise ApiError(400, "Missing required parameter: 'purpose'.", param="purpose",
-                       code="missing_required_parameter")
+        raise ApiError(
+            400, "Missing required parameter: 'purpose'.", param="purpose", code="missing_required_parameter"
+        )
     if purpose not in PURPOSES:
-        raise ApiError(400, f"'{purpose}' is not one of {list(PURPOSES)} - 'purpose'",
-                       param="purpose")
+        raise ApiError(400, f"'{purpose}' is not one of {list(PURPOSES)} - 'purpose'", param="purpose")
     if not file_part.data:
         raise ApiError(400, "File is empty.", param="file")
-    stored = StoredFile(ids.new("file", 22), file_part.filename, purpose,
-                        file_part.data, file_part.content_type, int(now))
+    stored = StoredFile(
+        ids.new("file", 22), file_part.filename, purpose, file_part.data, file_part.content_type, int(now)
+    )
     files.add(stored)
     return sdk.wire(FileObject, stored.public())
 
@@ -139,8 +153,13 @@ def listing(files: FileStore) -> dict[str, Any]:
     from openai.types import FileObject
 
     data = [sdk.wire(FileObject, f.public()) for f in sorted(files.all(), key=lambda f: -f.created_at)]
-    return {"object": "list", "data": data, "has_more": False,
-            "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None}
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": False,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
 
 
 def delete(files: FileStore, file_id: str) -> dict[str, Any]:

@@ -45,27 +45,28 @@ class Plan:
 
     items: list[dict] = field(default_factory=list)
     reasoning_tokens: int = 0
-    cut_tokens: int | None = None          # force an incomplete cut after N output tokens
+    cut_tokens: int | None = None  # force an incomplete cut after N output tokens
     incomplete_reason: str = "max_output_tokens"
     # stream faults (applied by the server while writing the stream)
-    drop_after: int | None = None          # close the stream after N delta events
-    drop_clean: bool = False               # True: end chunked body properly; False: abort
-    error: dict | None = None              # {"message","code","type","param"} -> error + failed
-    error_after: int = 0                   # ... after N delta events
-    error_nested: bool = True              # nested {"type":"error","error":{...}} vs flat form
-    error_failed: bool = True              # follow the error event with response.failed
+    drop_after: int | None = None  # close the stream after N delta events
+    drop_clean: bool = False  # True: end chunked body properly; False: abort
+    error: dict | None = None  # {"message","code","type","param"} -> error + failed
+    error_after: int = 0  # ... after N delta events
+    error_nested: bool = True  # nested {"type":"error","error":{...}} vs flat form
+    error_failed: bool = True  # follow the error event with response.failed
     inject: list[tuple[int, Any]] = field(default_factory=list)  # (after N deltas, dict|bytes)
-    close_after_inject: bool = False       # malformed SSE: close right after the raw bytes
-    delay: float | None = None             # seconds per delta event
-    hold_after: int | None = None          # stop streaming after N delta events ...
-    release: Any = None                    # ... until this threading.Event is set
+    close_after_inject: bool = False  # malformed SSE: close right after the raw bytes
+    delay: float | None = None  # seconds per delta event
+    hold_after: int | None = None  # stop streaming after N delta events ...
+    release: Any = None  # ... until this threading.Event is set
     obfuscation: bool | None = None
-    hold: Any = None                       # a threading.Event: answer only once it is set
+    hold: Any = None  # a threading.Event: answer only once it is set
     # (after N deltas, reached, release): set `reached`, then wait for `release` (at most 60 s)
     pause: tuple[int, Any, Any] | None = None
 
 
 # --------------------------------------------------------------------------- text helpers
+
 
 def chunk_text(text: str) -> list[str]:
     """Split into word-ish deltas (``"Hello"``, ``" there"``, ``"."``…); joins back exactly."""
@@ -96,6 +97,7 @@ def item_text(item: dict) -> str:
 
 # --------------------------------------------------------------------------- compaction blobs
 
+
 def encode_compaction(items: list[dict]) -> str:
     """Opaque (but decodable) compaction content: the compacted window's messages."""
     kept = []
@@ -111,14 +113,19 @@ def decode_compaction(blob: str) -> list[dict]:
     if not isinstance(blob, str) or not blob.startswith(COMPACTION_PREFIX):
         return []
     try:
-        raw = zlib.decompress(base64.urlsafe_b64decode(blob[len(COMPACTION_PREFIX):]))
+        raw = zlib.decompress(base64.urlsafe_b64decode(blob[len(COMPACTION_PREFIX) :]))
         data = json.loads(raw)
     except (ValueError, zlib.error):
         return []
     return [
-        {"type": "message", "role": m.get("role", "user"), "_compacted": True,
-         "content": [{"type": "input_text" if m.get("role") == "user" else "output_text",
-                      "text": m.get("text", "")}]}
+        {
+            "type": "message",
+            "role": m.get("role", "user"),
+            "_compacted": True,
+            "content": [
+                {"type": "input_text" if m.get("role") == "user" else "output_text", "text": m.get("text", "")}
+            ],
+        }
         for m in data.get("messages", [])
     ]
 
@@ -128,13 +135,15 @@ def expand_compaction(items: list[dict]) -> list[dict]:
     compacted window also kept verbatim are not duplicated."""
     if not any(it.get("type") == "compaction" for it in items):
         return list(items)
-    verbatim = {item_text(it) for it in items
-                if it.get("type", "message") == "message" and it.get("role") == "user"}
+    verbatim = {item_text(it) for it in items if it.get("type", "message") == "message" and it.get("role") == "user"}
     out: list[dict] = []
     for it in items:
         if it.get("type") == "compaction":
-            out.extend(m for m in decode_compaction(it.get("encrypted_content", ""))
-                       if not (m["role"] == "user" and item_text(m) in verbatim))
+            out.extend(
+                m
+                for m in decode_compaction(it.get("encrypted_content", ""))
+                if not (m["role"] == "user" and item_text(m) in verbatim)
+            )
         else:
             out.append(it)
     return out
@@ -142,9 +151,15 @@ def expand_compaction(items: list[dict]) -> list[dict]:
 
 # --------------------------------------------------------------------------- arithmetic
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod,
-        ast.FloorDiv: operator.floordiv}
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
+    ast.FloorDiv: operator.floordiv,
+}
 
 
 def _eval(node: ast.AST) -> float:
@@ -187,7 +202,9 @@ def find_arithmetic(text: str) -> tuple[str, str] | None:
 _FACT = re.compile(r"\bmy\s+(name|favou?rite\s+\w+|[a-z]+)\s+is\s+([^.,;!?\n]+)", re.I)
 _QUESTION = re.compile(
     r"\b(?:what(?:'s|’s| is| was)|do you (?:know|remember)|tell me|who(?:'s| is))\s+my\s+"
-    r"(name|favou?rite\s+\w+|[a-z]+)", re.I)
+    r"(name|favou?rite\s+\w+|[a-z]+)",
+    re.I,
+)
 _CODE = re.compile(r"\bremember\b.*?\bcode\b[^:]*:\s*([A-Za-z0-9][\w-]*)", re.I | re.S)
 _EXACT = re.compile(r"\b(?:reply|say|answer|respond)\s+(?:with\s+)?exactly\s*:?\s*(.+)", re.I | re.S)
 
@@ -207,7 +224,7 @@ def remembered(user_texts: list[str]) -> tuple[dict[str, str], str | None]:
     for text in user_texts:
         for m in _FACT.finditer(text):
             key = re.sub(r"\s+", " ", m.group(1).lower()).replace("favourite", "favorite")
-            if _QUESTION.search(text[max(0, m.start() - 12):m.end()]):
+            if _QUESTION.search(text[max(0, m.start() - 12) : m.end()]):
                 continue
             value = _clean_value(key, m.group(2))
             if value:
@@ -218,8 +235,7 @@ def remembered(user_texts: list[str]) -> tuple[dict[str, str], str | None]:
     return facts, code
 
 
-def answer_text(context: list[dict], instructions: str | None = None,
-                files: Mapping[str, Any] | None = None) -> str:
+def answer_text(context: list[dict], instructions: str | None = None, files: Mapping[str, Any] | None = None) -> str:
     """The deterministic text answer for the last user message in ``context``; ``files``
     (uploads by id) lets it name the files that message refers to."""
     messages = [it for it in context if it.get("type", "message") == "message"]
@@ -239,6 +255,7 @@ def answer_text(context: list[dict], instructions: str | None = None,
 
 # --------------------------------------------------------------------------- attachments
 
+
 def _extra_parts(item: dict) -> list[dict]:
     """A message's parts after its first text part (its attachments), if it has any."""
     content = item.get("content")
@@ -254,8 +271,7 @@ def prompt_text(item: dict) -> str:
     if not _extra_parts(item):
         return item_text(item)
     content = item.get("content") or []
-    return next((p.get("text") or "" for p in content
-                 if isinstance(p, dict) and p.get("type") == "input_text"), "")
+    return next((p.get("text") or "" for p in content if isinstance(p, dict) and p.get("type") == "input_text"), "")
 
 
 def _data_url_size(url: str) -> tuple[str, int]:
@@ -268,8 +284,7 @@ def _describe(part: dict, files: Mapping[str, Any]) -> str:
     kind = part.get("type")
     file_id = part.get("file_id")
     known = files.get(file_id) if isinstance(file_id, str) else None
-    upload = (f' "{known.filename}" ({known.purpose}, {len(known.data)} bytes)' if known is not None
-              else "")
+    upload = f' "{known.filename}" ({known.purpose}, {len(known.data)} bytes)' if known is not None else ""
     if kind == "input_text":
         text = part.get("text") or ""
         first = text.split("\n", 1)[0][:60]
@@ -332,15 +347,17 @@ def _answer(prompt: str, facts: dict, code: str | None, new_facts: dict, turn: i
         short = short[:77].rstrip() + "..."
     if not short:
         return "Hello! I am the **termchat fake model**. Ask me anything."
-    return (f'You said: "{short}".\n\nThis is a **deterministic** reply from the termchat '
-            f"fake model (turn {turn}). It echoes your message in a few sentences "
-            "so that streaming shows several deltas.")
+    return (
+        f'You said: "{short}".\n\nThis is a **deterministic** reply from the termchat '
+        f"fake model (turn {turn}). It echoes your message in a few sentences "
+        "so that streaming shows several deltas."
+    )
 
 
 # --------------------------------------------------------------------------- json schema
 
-def schema_instance(schema: dict, root: dict | None = None, name: str = "value",
-                    depth: int = 0) -> Any:
+
+def schema_instance(schema: dict, root: dict | None = None, name: str = "value", depth: int = 0) -> Any:
     """A deterministic instance that validates against a (strict-mode style) JSON schema."""
     root = root if root is not None else schema
     if depth > 12 or not isinstance(schema, dict):

@@ -123,10 +123,10 @@ def relevant_errors(errors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, An
     The SDK's unions are discriminated by ``type`` only in its own parser, so pydantic
     reports every branch; the branch with a matching ``type`` is the one that counts.
     """
-    wrong = {tuple(e["loc"][:-1]) for e in errors
-             if e["type"] == "literal_error" and e["loc"] and e["loc"][-1] == "type"}
-    return [e for e in errors
-            if not any(tuple(e["loc"][:len(w)]) == w for w in wrong)]
+    wrong = {
+        tuple(e["loc"][:-1]) for e in errors if e["type"] == "literal_error" and e["loc"] and e["loc"][-1] == "type"
+    }
+    return [e for e in errors if not any(tuple(e["loc"][: len(w)]) == w for w in wrong)]
 
 
 @functools.cache
@@ -165,8 +165,9 @@ def encode_json(body: Any, pretty: bool = False) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def error_body(message: str, type: str = "invalid_request_error", param: str | None = None,
-               code: str | None = None) -> dict:
+def error_body(
+    message: str, type: str = "invalid_request_error", param: str | None = None, code: str | None = None
+) -> dict:
     """The OpenAI error envelope ``{"error": {message, type, param, code}}``."""
     return {"error": {"message": message, "type": type, "param": param, "code": code}}
 

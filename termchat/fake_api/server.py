@@ -29,14 +29,14 @@ class RecordedRequest:
     """One request as the server saw it (``body`` is the parsed JSON or None)."""
 
     method: str
-    path: str                       # e.g. "/v1/responses" (no query string)
+    path: str  # e.g. "/v1/responses" (no query string)
     query: dict[str, str]
-    headers: dict[str, str]         # lower-cased names
+    headers: dict[str, str]  # lower-cased names
     body: Any
     raw: bytes = b""
-    endpoint: str = ""              # e.g. "responses", "conversations.items.list"
+    endpoint: str = ""  # e.g. "responses", "conversations.items.list"
     extra: dict = field(default_factory=dict)
-    client_gone: bool = False       # the client closed the connection before the answer was written
+    client_gone: bool = False  # the client closed the connection before the answer was written
     answered: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     @property
@@ -66,17 +66,32 @@ class FakeAPI:
     start, so the first request is answered sooner; off, the first request imports them).
     """
 
-    def __init__(self, clock: Any = None, *, host: str = "127.0.0.1", port: int = 0,
-                 conversations: bool = True, compact: bool = True, background: bool = True,
-                 input_tokens: bool = True, retrieve: bool = True, delay: float = 0.0,
-                 queued_seconds: float = 1.0, run_seconds: float = 2.0,
-                 job_seconds: tuple[float, float] | None = None,
-                 expire_after: float = 600.0, store_default: bool = True,
-                 obfuscation: bool = True, api_key: str | None = None,
-                 models: list[str] | None = None,
-                 vector_stores: list[tuple[str, str, int]] | None = None,
-                 files: bool = True, list_models: bool = True, file_polls: int = 1,
-                 warm_up: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Any = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        conversations: bool = True,
+        compact: bool = True,
+        background: bool = True,
+        input_tokens: bool = True,
+        retrieve: bool = True,
+        delay: float = 0.0,
+        queued_seconds: float = 1.0,
+        run_seconds: float = 2.0,
+        job_seconds: tuple[float, float] | None = None,
+        expire_after: float = 600.0,
+        store_default: bool = True,
+        obfuscation: bool = True,
+        api_key: str | None = None,
+        models: list[str] | None = None,
+        vector_stores: list[tuple[str, str, int]] | None = None,
+        files: bool = True,
+        list_models: bool = True,
+        file_polls: int = 1,
+        warm_up: bool = True,
+    ) -> None:
         self.warm_up = warm_up
         self.clock = clock if clock is not None else RealClock()
         if job_seconds is not None:
@@ -97,9 +112,13 @@ class FakeAPI:
         self.vector_stores = list(DEMO_VECTOR_STORES if vector_stores is None else vector_stores)
         self.models_enabled = list_models
         self.vector_store_shelf = VectorStoreShelf(file_polls)
-        self.store = Store(self.clock, sdk.IdFactory(seed=str(id(self))),
-                           queued_seconds=queued_seconds, run_seconds=run_seconds,
-                           expire_after=expire_after)
+        self.store = Store(
+            self.clock,
+            sdk.IdFactory(seed=str(id(self))),
+            queued_seconds=queued_seconds,
+            run_seconds=run_seconds,
+            expire_after=expire_after,
+        )
         self.files_enabled = files
         self.files = file_api.FileStore()  # uploads (`POST /v1/files`), kept in memory
         self.requests: list[RecordedRequest] = []
@@ -123,9 +142,12 @@ class FakeAPI:
         if self._server is None:
             handler = type("BoundHandler", (_Handler,), {"api": self})
             self._server = _Server((self.host, self._port), handler)
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            kwargs={"poll_interval": 0.01},
-                                            name=f"fake-api-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.01},
+                name=f"fake-api-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
             if self.warm_up:
                 self.warm_up_in_background()
@@ -175,8 +197,7 @@ class FakeAPI:
 
     def requests_to(self, endpoint: str) -> list[RecordedRequest]:
         """Recorded requests whose endpoint is ``endpoint`` or a dotted child of it."""
-        return [r for r in list(self.requests)
-                if r.endpoint == endpoint or r.endpoint.startswith(endpoint + ".")]
+        return [r for r in list(self.requests) if r.endpoint == endpoint or r.endpoint.startswith(endpoint + ".")]
 
     # ------------------------------------------------------------------ routing
     def route(self, method: str, path: str) -> tuple[str, list[str]]:
@@ -195,11 +216,9 @@ class FakeAPI:
                 return ("input_tokens", []) if self.input_tokens_enabled else ("", [])
             if len(rest) == 1 and method in ("GET", "DELETE") and self.retrieve_enabled:
                 return ("retrieve" if method == "GET" else "delete"), rest
-            if len(rest) == 2 and rest[1] == "cancel" and method == "POST" \
-                    and self.background_enabled:
+            if len(rest) == 2 and rest[1] == "cancel" and method == "POST" and self.background_enabled:
                 return "cancel", rest[:1]
-            if len(rest) == 2 and rest[1] == "input_items" and method == "GET" \
-                    and self.retrieve_enabled:
+            if len(rest) == 2 and rest[1] == "input_items" and method == "GET" and self.retrieve_enabled:
                 return "input_items", rest[:1]
             return "", []
         if parts[:1] == ["vector_stores"]:
@@ -220,8 +239,7 @@ class FakeAPI:
                 name = {"GET": "retrieve", "POST": "update", "DELETE": "delete"}.get(method)
                 return (f"conversations.{name}" if name else ""), rest
             if rest[1] == "items" and len(rest) <= 3:
-                verbs = ({"GET": "list", "POST": "create"} if len(rest) == 2
-                         else {"GET": "retrieve", "DELETE": "delete"})
+                verbs = {"GET": "list", "POST": "create"} if len(rest) == 2 else {"GET": "retrieve", "DELETE": "delete"}
                 name = verbs.get(method)
                 return (f"conversations.items.{name}" if name else ""), rest
         return "", []
@@ -236,10 +254,15 @@ class FakeAPI:
             if auth != f"Bearer {self.api_key}":
                 shown = auth.removeprefix("Bearer ")
                 masked = (shown[:8] + "*****" + shown[-4:]) if len(shown) > 12 else shown
-                return ep.error_result(ApiError(
-                    401, f"Incorrect API key provided: {masked}. You can find your API key at "
-                    "https://platform.openai.com/account/api-keys.", code="invalid_api_key"),
-                    headers={"www-authenticate": 'Bearer realm="OpenAI API"'})
+                return ep.error_result(
+                    ApiError(
+                        401,
+                        f"Incorrect API key provided: {masked}. You can find your API key at "
+                        "https://platform.openai.com/account/api-keys.",
+                        code="invalid_api_key",
+                    ),
+                    headers={"www-authenticate": 'Bearer realm="OpenAI API"'},
+                )
         scripted = self._pop_reply(endpoint)
         if scripted is not None and scripted.kind == "wait":
             if scripted.reached is not None:
@@ -249,19 +272,27 @@ class FakeAPI:
                 waited += 0.05
             scripted = self._pop_reply(endpoint)
         if scripted is not None and scripted.kind == "http":
-            return ep.Result(scripted.status, scripted.body, scripted.content_type,
-                             dict(scripted.headers))
+            return ep.Result(scripted.status, scripted.body, scripted.content_type, dict(scripted.headers))
         body = rec.body if isinstance(rec.body, dict) else {}
         if endpoint == "files.create":  # a multipart body, not JSON
             try:
-                return ep.Result(200, file_api.upload(self.files, self.store.ids, self.clock.now(),
-                                                      rec.headers.get("content-type", ""), rec.raw))
+                return ep.Result(
+                    200,
+                    file_api.upload(
+                        self.files, self.store.ids, self.clock.now(), rec.headers.get("content-type", ""), rec.raw
+                    ),
+                )
             except ApiError as err:
                 return ep.error_result(err)
         if rec.method == "POST" and rec.raw and not isinstance(rec.body, dict):
-            return ep.error_result(ApiError(400, "We could not parse the JSON body of your "
-                                            "request. (HINT: This likely means you aren't using "
-                                            "your HTTP library correctly.)"))
+            return ep.error_result(
+                ApiError(
+                    400,
+                    "We could not parse the JSON body of your "
+                    "request. (HINT: This likely means you aren't using "
+                    "your HTTP library correctly.)",
+                )
+            )
         self.store.tick()
         try:
             if endpoint == "responses":
@@ -326,16 +357,19 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        rec = RecordedRequest(method=self.command, path=split.path,
-                              query=dict(parse_qsl(split.query)),
-                              headers={k.lower(): v for k, v in self.headers.items()},
-                              body=body, raw=raw)
+        rec = RecordedRequest(
+            method=self.command,
+            path=split.path,
+            query=dict(parse_qsl(split.query)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            raw=raw,
+        )
         self.api.requests.append(rec)
         try:
             result = self.api.handle(rec)
         except Exception as exc:  # noqa: BLE001 - a bug in the fake: answer 500, keep serving
-            result = ep.Result(500, sdk.error_body(f"fake API internal error: {exc!r}",
-                                                   "server_error"), pretty=True)
+            result = ep.Result(500, sdk.error_body(f"fake API internal error: {exc!r}", "server_error"), pretty=True)
         try:
             self._write(result)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, OSError):

@@ -14,14 +14,17 @@ T = TypeVar("T")
 
 _WANTS_CODE = re.compile(
     r"\b(?:write|show|give|make|create|need)\b[^.?!\n]{0,50}\b(?:code|function|script|snippet|program|"
-    r"one-liner|class|query)\b|\bcode (?:for|to|that)\b|\bin (?:python|bash|shell|javascript|sql|rust|go)\b", re.I)
+    r"one-liner|class|query)\b|\bcode (?:for|to|that)\b|\bin (?:python|bash|shell|javascript|sql|rust|go)\b",
+    re.I,
+)
 _WANTS_TABLE = re.compile(r"\btable\b|\bcompar(?:e|ison)\b", re.I)
-_WANTS_LIST = re.compile(
-    r"\b(?:list|steps|checklist|bullet points?)\b|\bhow (?:do|can|should) i\b", re.I)
+_WANTS_LIST = re.compile(r"\b(?:list|steps|checklist|bullet points?)\b|\bhow (?:do|can|should) i\b", re.I)
 
-_STOP = set("""a an and are as at be by can could do for from give how i in into is it list make me my
+_STOP = set(
+    """a an and are as at be by can could do for from give how i in into is it list make me my
 of on or please show so some steps table tell than that the then these this to use what when where
-which with write would you your code function script snippet program create need""".split())
+which with write would you your code function script snippet program create need""".split()
+)
 
 LANGUAGES = (  # (fence label, words that ask for it)
     ("python", ("python", "py")),
@@ -84,28 +87,37 @@ fn word_counts(text: &str) -> Vec<(String, usize)> {
 }
 
 TABLES = {  # a word in the prompt -> (lead-in, Markdown table)
-    "tea": ("Brewing temperatures and times for the usual teas:", """\
+    "tea": (
+        "Brewing temperatures and times for the usual teas:",
+        """\
 | Tea | Water | Steep | Notes |
 |---|---|---|---|
 | Green | 75-80 °C | 2-3 min | boiling water makes it bitter |
 | White | 80-85 °C | 4-5 min | delicate; a second steep works well |
 | Oolong | 85-95 °C | 3-5 min | rolled leaves open over several steeps |
-| Black | 95-100 °C | 3-5 min | the only one that wants boiling water |"""),
-    "mode": ("How termchat keeps a chat's context, by state mode:", """\
+| Black | 95-100 °C | 3-5 min | the only one that wants boiling water |""",
+    ),
+    "mode": (
+        "How termchat keeps a chat's context, by state mode:",
+        """\
 | Mode | Each turn sends | Kept locally | Needs |
 |---|---|---|---|
 | `conversation` | the conversation id + the new message | id, title, transcript cache | Conversations API |
 | `chain` | `previous_response_id` + the new message | last response id, transcript cache | stored responses |
-| `local` | the whole history | the transcript (source of truth) | any Responses server |"""),
+| `local` | the whole history | the transcript (source of truth) | any Responses server |""",
+    ),
 }
 
 LISTS = {
-    "tea": ("To brew a good cup of green tea:", [
-        "Heat the water to about **80 °C** (let boiled water rest for two minutes).",
-        "Use one teaspoon of leaves per cup.",
-        "Steep for **2-3 minutes**, then take the leaves out.",
-        "Steep the same leaves again: the second cup is often the best.",
-    ]),
+    "tea": (
+        "To brew a good cup of green tea:",
+        [
+            "Heat the water to about **80 °C** (let boiled water rest for two minutes).",
+            "Use one teaspoon of leaves per cup.",
+            "Steep for **2-3 minutes**, then take the leaves out.",
+            "Steep the same leaves again: the second cup is often the best.",
+        ],
+    ),
 }
 
 
@@ -136,10 +148,12 @@ def _keyed(table: dict[str, T], prompt: str) -> T | None:
 
 def code_reply(prompt: str) -> str:
     language = _language(prompt)
-    return (f"Here is a small, self-contained example in {language if language != 'sh' else 'the shell'}:\n\n"
-            f"```{language}\n{CODE[language]}\n```\n\n"
-            "It has no dependencies; paste it into a file and run it. Ask for changes and I "
-            "will adjust it.")
+    return (
+        f"Here is a small, self-contained example in {language if language != 'sh' else 'the shell'}:\n\n"
+        f"```{language}\n{CODE[language]}\n```\n\n"
+        "It has no dependencies; paste it into a file and run it. Ask for changes and I "
+        "will adjust it."
+    )
 
 
 def table_reply(prompt: str) -> str:
@@ -148,10 +162,13 @@ def table_reply(prompt: str) -> str:
         lead, table = keyed
         return f"{lead}\n\n{table}\n"
     words = _topic_words(prompt)[:4] or ["termchat"]
-    rows = "\n".join(f"| {word} | {len(word)} | {sum(c in 'aeiouAEIOU' for c in word)} | {word[::-1]} |"
-                     for word in words)
-    return ("A table needs data; from your own words, then:\n\n"
-            f"| Word | Letters | Vowels | Backwards |\n|---|---:|---:|---|\n{rows}\n")
+    rows = "\n".join(
+        f"| {word} | {len(word)} | {sum(c in 'aeiouAEIOU' for c in word)} | {word[::-1]} |" for word in words
+    )
+    return (
+        "A table needs data; from your own words, then:\n\n"
+        f"| Word | Letters | Vowels | Backwards |\n|---|---:|---:|---|\n{rows}\n"
+    )
 
 
 def list_reply(prompt: str) -> str:
@@ -161,10 +178,12 @@ def list_reply(prompt: str) -> str:
     else:
         topic = " ".join(_topic_words(prompt)[:4]) or "it"
         lead = f"Steps for *{topic}*:"
-        steps = [f"Write down what *{topic}* should achieve, in one sentence.",
-                 "Try the smallest version that could work.",
-                 "Check the result against that sentence.",
-                 "Repeat with the next piece."]
+        steps = [
+            f"Write down what *{topic}* should achieve, in one sentence.",
+            "Try the smallest version that could work.",
+            "Check the result against that sentence.",
+            "Repeat with the next piece.",
+        ]
     return lead + "\n\n" + "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1)) + "\n"
 
 

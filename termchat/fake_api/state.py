@@ -20,18 +20,29 @@ from .model import item_text
 from .sdk import IdFactory
 from .stream import Built
 
-_ITEM_PREFIX = {"message": "msg", "function_call_output": "fco", "mcp_approval_response": "mcpa",
-                "function_call": "fc", "reasoning": "rs", "compaction": "cmp"}
+_ITEM_PREFIX = {
+    "message": "msg",
+    "function_call_output": "fco",
+    "mcp_approval_response": "mcpa",
+    "function_call": "fc",
+    "reasoning": "rs",
+    "compaction": "cmp",
+}
 
 
 class ApiError(Exception):
     """An OpenAI-shaped HTTP error raised by state operations."""
 
-    def __init__(self, status: int, message: str, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
-        self.status, self.message, self.type, self.param, self.code = (
-            status, message, type, param, code)
+        self.status, self.message, self.type, self.param, self.code = (status, message, type, param, code)
 
 
 @dataclass
@@ -42,11 +53,11 @@ class ResponseRecord:
     created_at: float
     background: bool
     store: bool
-    input_items: list[dict]           # the new input of this request (stored form)
-    context: list[dict]               # everything the model saw (for chaining)
+    input_items: list[dict]  # the new input of this request (stored form)
+    context: list[dict]  # everything the model saw (for chaining)
     conversation_id: str | None = None
-    start_at: float = 0.0             # background: queued -> in_progress
-    done_at: float = 0.0              # background: in_progress -> terminal
+    start_at: float = 0.0  # background: queued -> in_progress
+    done_at: float = 0.0  # background: in_progress -> terminal
     cancelled_at: float | None = None
     finalized: bool = False
     final: dict = field(default_factory=dict)
@@ -80,13 +91,19 @@ class ConversationRecord:
     items: list[dict] = field(default_factory=list)
 
     def public(self) -> dict:
-        return {"id": self.id, "object": "conversation", "created_at": self.created_at,
-                "metadata": self.metadata}
+        return {"id": self.id, "object": "conversation", "created_at": self.created_at, "metadata": self.metadata}
 
 
 class Store:
-    def __init__(self, clock: Any, ids: IdFactory, *, queued_seconds: float = 1.0,
-                 run_seconds: float = 2.0, expire_after: float = 600.0) -> None:
+    def __init__(
+        self,
+        clock: Any,
+        ids: IdFactory,
+        *,
+        queued_seconds: float = 1.0,
+        run_seconds: float = 2.0,
+        expire_after: float = 600.0,
+    ) -> None:
         self.clock = clock
         self.ids = ids
         self.lock = threading.RLock()
@@ -113,13 +130,16 @@ class Store:
                 content = item.get("content")
                 if isinstance(content, str):
                     if role == "assistant":
-                        content = [{"type": "output_text", "annotations": [], "logprobs": [],
-                                    "text": content}]
+                        content = [{"type": "output_text", "annotations": [], "logprobs": [], "text": content}]
                     else:
                         content = [{"type": "input_text", "text": content}]
-                item = {"id": item.get("id") or self.ids.new("msg"), "type": "message",
-                        "status": item.get("status") or "completed",
-                        "content": content or [], "role": role}
+                item = {
+                    "id": item.get("id") or self.ids.new("msg"),
+                    "type": "message",
+                    "status": item.get("status") or "completed",
+                    "content": content or [],
+                    "role": role,
+                }
             elif item.get("type") in _ITEM_PREFIX and "id" not in item:
                 item["id"] = self.ids.new(_ITEM_PREFIX[item["type"]])
             if item.get("type") in ("function_call_output", "mcp_approval_response"):
@@ -141,13 +161,15 @@ class Store:
         now = self.clock.now()
         with self.lock:
             rec = self.responses.get(resp_id)
-            expired = rec is not None and rec.background and \
-                now - rec.created_at > self.expire_after
+            expired = rec is not None and rec.background and now - rec.created_at > self.expire_after
             if rec is None or expired or (not rec.store and not rec.background):
                 if for_chain:
-                    raise ApiError(400, f"Previous response with id '{resp_id}' not found.",
-                                   param="previous_response_id",
-                                   code="previous_response_not_found")
+                    raise ApiError(
+                        400,
+                        f"Previous response with id '{resp_id}' not found.",
+                        param="previous_response_id",
+                        code="previous_response_not_found",
+                    )
                 raise ApiError(404, f"Response with id '{resp_id}' not found.")
             return rec
 
@@ -157,9 +179,13 @@ class Store:
         conv_id = conv.get("id") if isinstance(conv, dict) else conv
         prev = request.get("previous_response_id")
         if conv_id and prev:
-            raise ApiError(400, "Mutually exclusive parameters: Ensure you are only providing "
-                           "one of: 'previous_response_id' or 'conversation'.",
-                           param="conversation", code="mutually_exclusive_parameters")
+            raise ApiError(
+                400,
+                "Mutually exclusive parameters: Ensure you are only providing "
+                "one of: 'previous_response_id' or 'conversation'.",
+                param="conversation",
+                code="mutually_exclusive_parameters",
+            )
         if prev:
             rec = self.get_response(prev, for_chain=True)
             return rec.chain_context(), None
@@ -167,8 +193,7 @@ class Store:
             with self.lock:
                 c = self.conversations.get(conv_id)
                 if c is None:
-                    raise ApiError(404, f"Conversation with id '{conv_id}' not found.",
-                                   param="conversation")
+                    raise ApiError(404, f"Conversation with id '{conv_id}' not found.", param="conversation")
                 return copy.deepcopy(c.items), conv_id
         return [], None
 
@@ -194,8 +219,7 @@ class Store:
         now = self.clock.now()
         with self.lock:
             for rec in self.responses.values():
-                if rec.background and not rec.finalized and (
-                        rec.cancelled_at is not None or now >= rec.done_at):
+                if rec.background and not rec.finalized and (rec.cancelled_at is not None or now >= rec.done_at):
                     self._finalize(rec)
 
     def cancel(self, resp_id: str) -> dict:
@@ -203,12 +227,12 @@ class Store:
         with self.lock:
             rec = self.get_response(resp_id)
             if not rec.background:
-                raise ApiError(400, "Only responses created with background=true can be "
-                               "cancelled.", param="response_id")
+                raise ApiError(
+                    400, "Only responses created with background=true can be cancelled.", param="response_id"
+                )
             status = rec.status_at(now)
             if status not in ("queued", "in_progress", "cancelled"):
-                raise ApiError(400, f"Cannot cancel a response with status '{status}'.",
-                               param="response_id")
+                raise ApiError(400, f"Cannot cancel a response with status '{status}'.", param="response_id")
             if rec.cancelled_at is None:
                 rec.cancelled_at = now
             self._finalize(rec)
@@ -222,8 +246,12 @@ class Store:
 
     # ------------------------------------------------------------------ conversations
     def create_conversation(self, items: Any, metadata: dict | None) -> ConversationRecord:
-        conv = ConversationRecord(id=self.ids.new("conv"), created_at=int(self.clock.now()),
-                                  metadata=metadata or {}, items=self.normalize_input(items))
+        conv = ConversationRecord(
+            id=self.ids.new("conv"),
+            created_at=int(self.clock.now()),
+            metadata=metadata or {},
+            items=self.normalize_input(items),
+        )
         with self.lock:
             self.conversations[conv.id] = conv
         return conv

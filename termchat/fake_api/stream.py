@@ -43,8 +43,7 @@ class Built:
 
 
 class Builder:
-    def __init__(self, skeleton: dict, plan: Plan, *, input_tokens: int, now: float,
-                 obfuscation: bool = True) -> None:
+    def __init__(self, skeleton: dict, plan: Plan, *, input_tokens: int, now: float, obfuscation: bool = True) -> None:
         self.skel = skeleton
         self.plan = plan
         self.input_tokens = input_tokens
@@ -82,8 +81,7 @@ class Builder:
         """Emit a message; returns False if the token budget cut it short."""
         full = strip_private(item)
         iid = full["id"]
-        self.ev("response.output_item.added", output_index=idx,
-                item={**full, "status": "in_progress", "content": []})
+        self.ev("response.output_item.added", output_index=idx, item={**full, "status": "in_progress", "content": []})
         done_parts, complete = [], True
         for ci, part in enumerate(full.get("content", [])):
             refusal = part.get("type") == "refusal"
@@ -91,14 +89,13 @@ class Builder:
             given = item.get("_chunks") if ci == 0 else None
             chunks: list[str] = given if given is not None else chunk_text(text)
             if budget is not None and len(chunks) > budget:
-                chunks, complete = chunks[:max(budget, 0)], False
+                chunks, complete = chunks[: max(budget, 0)], False
                 text = "".join(chunks)
             budget = None if budget is None else budget - len(chunks)
             self.out_tokens += len(chunks)
             where = {"item_id": iid, "output_index": idx, "content_index": ci}
             if refusal:
-                self.ev("response.content_part.added", **where, part={"type": "refusal",
-                                                                       "refusal": ""})
+                self.ev("response.content_part.added", **where, part={"type": "refusal", "refusal": ""})
                 self.deltas("response.refusal.delta", chunks, **where)
                 self.ev("response.refusal.done", **where, refusal=text)
                 final_part = {"type": "refusal", "refusal": text}
@@ -108,17 +105,19 @@ class Builder:
                 anns = part.get("annotations", []) if complete else []
                 sent, pos = 0, 0
                 for c in chunks:
-                    self.ev("response.output_text.delta", **where, delta=c, logprobs=[],
-                            **self.obf(c))
+                    self.ev("response.output_text.delta", **where, delta=c, logprobs=[], **self.obf(c))
                     pos += len(c)
                     # a citation is announced once the text up to its position has streamed
                     while sent < len(anns) and _ann_pos(anns[sent]) <= pos:
-                        self.ev("response.output_text.annotation.added", **where,
-                                annotation_index=sent, annotation=anns[sent])
+                        self.ev(
+                            "response.output_text.annotation.added",
+                            **where,
+                            annotation_index=sent,
+                            annotation=anns[sent],
+                        )
                         sent += 1
                 for ai in range(sent, len(anns)):
-                    self.ev("response.output_text.annotation.added", **where, annotation_index=ai,
-                            annotation=anns[ai])
+                    self.ev("response.output_text.annotation.added", **where, annotation_index=ai, annotation=anns[ai])
                 self.ev("response.output_text.done", **where, text=text, logprobs=[])
                 final_part = {**part, "text": text, "annotations": anns}
             self.ev("response.content_part.done", **where, part=final_part)
@@ -179,13 +178,15 @@ class Builder:
         elif kind == "reasoning":
             for si, part in enumerate(full.get("summary") or []):
                 at_s = {**at, "summary_index": si}
-                self.ev("response.reasoning_summary_part.added", **at_s,
-                        part={"type": "summary_text", "text": ""})
+                self.ev("response.reasoning_summary_part.added", **at_s, part={"type": "summary_text", "text": ""})
                 chunks = chunk_text(part.get("text", ""))
                 self.deltas("response.reasoning_summary_text.delta", chunks, **at_s)
                 self.ev("response.reasoning_summary_text.done", **at_s, text=part.get("text", ""))
-                self.ev("response.reasoning_summary_part.done", **at_s,
-                        part={"type": "summary_text", "text": part.get("text", "")})
+                self.ev(
+                    "response.reasoning_summary_part.done",
+                    **at_s,
+                    part={"type": "summary_text", "text": part.get("text", "")},
+                )
         self.ev("response.output_item.done", output_index=idx, item=full)
         self.output.append(full)
 
@@ -204,8 +205,7 @@ class Builder:
 
         limits = [x for x in (self.skel.get("max_output_tokens"), plan.cut_tokens) if x is not None]
         budget = min(limits) if limits else None
-        reasoning_tokens = plan.reasoning_tokens if any(
-            i.get("type") == "reasoning" for i in plan.items) else 0
+        reasoning_tokens = plan.reasoning_tokens if any(i.get("type") == "reasoning" for i in plan.items) else 0
         complete = True
         if budget is not None:
             budget -= reasoning_tokens
@@ -227,16 +227,20 @@ class Builder:
                     break
         out_tokens = self.out_tokens + reasoning_tokens
         u = usage(self.input_tokens, max(out_tokens, 1), reasoning_tokens)
-        done = {"completed_at": int(self.now), "service_tier": self.skel["service_tier"]
-                if self.skel["service_tier"] != "auto" else "default", "usage": u}
+        done = {
+            "completed_at": int(self.now),
+            "service_tier": self.skel["service_tier"] if self.skel["service_tier"] != "auto" else "default",
+            "usage": u,
+        }
         if plan.error is not None:
             final = self._fail(head)
         elif complete:
             final = self.snap("completed", output=self.output, **done)
             self.ev("response.completed", response=final)
         else:
-            final = self.snap("incomplete", output=self.output, **done,
-                              incomplete_details={"reason": plan.incomplete_reason})
+            final = self.snap(
+                "incomplete", output=self.output, **done, incomplete_details={"reason": plan.incomplete_reason}
+            )
             self.ev("response.incomplete", response=final)
         frames = self._inject()
         seq = 0
@@ -252,15 +256,17 @@ class Builder:
         err = self.plan.error or {}
         cut = _delta_cut(self.events, head, self.plan.error_after)
         del self.events[cut:]
-        e = {"type": err.get("type", "server_error"), "code": err.get("code"),
-             "message": err.get("message", "Sorry, something went wrong."),
-             "param": err.get("param")}
+        e = {
+            "type": err.get("type", "server_error"),
+            "code": err.get("code"),
+            "message": err.get("message", "Sorry, something went wrong."),
+            "param": err.get("param"),
+        }
         if self.plan.error_nested:
             self.ev("error", error=e)
         else:
             self.ev("error", code=e["code"], message=e["message"], param=e["param"])
-        final = self.snap("failed", error={"code": e["code"] or "server_error",
-                                           "message": e["message"]})
+        final = self.snap("failed", error={"code": e["code"] or "server_error", "message": e["message"]})
         if self.plan.error_failed:
             self.ev("response.failed", response=final)
         return final

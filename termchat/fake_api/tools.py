@@ -34,8 +34,25 @@ _TRIGGERS = {
     "code_interpreter": r"\b(run|compute|calculate|python|code)\b",
     "mcp": r"\b(mcp|tool)\b",
 }
-_VERBS = {"get", "set", "fetch", "lookup", "find", "list", "create", "update", "delete", "run",
-          "call", "make", "query", "search", "the", "and", "for"}
+_VERBS = {
+    "get",
+    "set",
+    "fetch",
+    "lookup",
+    "find",
+    "list",
+    "create",
+    "update",
+    "delete",
+    "run",
+    "call",
+    "make",
+    "query",
+    "search",
+    "the",
+    "and",
+    "for",
+}
 _REASONING_TOKENS = {"none": 0, "minimal": 8, "low": 32, "medium": 64, "high": 128, "xhigh": 192}
 
 
@@ -76,8 +93,7 @@ def _wants(kind: str, tool: dict, prompt: str, choice: Any) -> bool:
         name = (tool.get("name") or "").lower()
         words = [w for w in re.split(r"[_\W]+", name) if len(w) > 2 and w not in _VERBS]
         low = prompt.lower()
-        return bool(name) and (name in low or any(re.search(rf"\b{re.escape(w)}", low)
-                                                  for w in words))
+        return bool(name) and (name in low or any(re.search(rf"\b{re.escape(w)}", low) for w in words))
     if kind == "mcp" and tool.get("server_label", "").lower() in prompt.lower():
         return True
     pattern = _TRIGGERS.get(kind)
@@ -85,8 +101,7 @@ def _wants(kind: str, tool: dict, prompt: str, choice: Any) -> bool:
 
 
 def _query(prompt: str) -> str:
-    q = re.sub(r"\b(please|search( the web)?( for)?|look up|can you|could you)\b", "", prompt,
-               flags=re.I)
+    q = re.sub(r"\b(please|search( the web)?( for)?|look up|can you|could you)\b", "", prompt, flags=re.I)
     q = " ".join(q.strip(" ?.!").split())
     return (q or prompt or "query")[:80]
 
@@ -104,8 +119,7 @@ def plan_reply(context: list[dict], request: dict, ids: Any, files: Any = None) 
     last = context[-1] if context else {}
 
     if is_reasoning_model(request.get("model", "")):
-        effort = (request.get("reasoning") or {}).get("effort") or default_effort(
-            request.get("model", ""))
+        effort = (request.get("reasoning") or {}).get("effort") or default_effort(request.get("model", ""))
         plan.reasoning_tokens = _REASONING_TOKENS.get(effort or "", 64)
         if plan.reasoning_tokens:
             plan.items.append(_reasoning(request, include, prompt, ids))
@@ -115,14 +129,23 @@ def plan_reply(context: list[dict], request: dict, ids: Any, files: Any = None) 
     if last.get("type") == "mcp_approval_response":
         text = _approval_followup(context, last, ids, plan)
     elif last.get("type") == "function_call_output":
-        name = next((it.get("name") for it in context if it.get("type") == "function_call"
-                     and it.get("call_id") == last.get("call_id")), "tool")
+        name = next(
+            (
+                it.get("name")
+                for it in context
+                if it.get("type") == "function_call" and it.get("call_id") == last.get("call_id")
+            ),
+            "tool",
+        )
         text = f"The `{name}` tool returned: {item_text(last)}"
     else:
         for tool in tools:
             kind = tool_kind(tool)
-            text_for = prompt + ("\n" + request["instructions"] if kind == "web_search" and
-                                 isinstance(request.get("instructions"), str) else "")
+            text_for = prompt + (
+                "\n" + request["instructions"]
+                if kind == "web_search" and isinstance(request.get("instructions"), str)
+                else ""
+            )
             if not _wants(kind, tool, text_for, choice):
                 continue
             if kind == "web_search":
@@ -140,9 +163,10 @@ def plan_reply(context: list[dict], request: dict, ids: Any, files: Any = None) 
                 return plan
             break
     if text is None:
-        text = answer_text(ctx, request.get("instructions") if isinstance(
-            request.get("instructions"), str) else None, files)
-    fmt = ((request.get("text") or {}).get("format") or {})
+        text = answer_text(
+            ctx, request.get("instructions") if isinstance(request.get("instructions"), str) else None, files
+        )
+    fmt = (request.get("text") or {}).get("format") or {}
     if fmt.get("type") == "json_schema":
         text = json.dumps(schema_instance(fmt.get("schema") or {}), separators=(",", ":"))
         annotations = []
@@ -153,21 +177,39 @@ def plan_reply(context: list[dict], request: dict, ids: Any, files: Any = None) 
     return plan
 
 
-def message_item(item_id: str, text: str, chunks: list[str] | None = None,
-                 annotations: list[dict] | None = None, refusal: bool = False) -> dict:
-    part = ({"type": "refusal", "refusal": text} if refusal else
-            {"type": "output_text", "annotations": annotations or [], "logprobs": [], "text": text})
-    return {"id": item_id, "type": "message", "status": "completed", "content": [part],
-            "role": "assistant", "_chunks": chunks if chunks is not None else chunk_text(text)}
+def message_item(
+    item_id: str,
+    text: str,
+    chunks: list[str] | None = None,
+    annotations: list[dict] | None = None,
+    refusal: bool = False,
+) -> dict:
+    part = (
+        {"type": "refusal", "refusal": text}
+        if refusal
+        else {"type": "output_text", "annotations": annotations or [], "logprobs": [], "text": text}
+    )
+    return {
+        "id": item_id,
+        "type": "message",
+        "status": "completed",
+        "content": [part],
+        "role": "assistant",
+        "_chunks": chunks if chunks is not None else chunk_text(text),
+    }
 
 
 def _reasoning(request: dict, include: set, prompt: str, ids: Any) -> dict:
     item: dict = {"id": ids.new("rs"), "type": "reasoning", "summary": []}
     if (request.get("reasoning") or {}).get("summary"):
         topic = " ".join(prompt.split()[:8]) or "the request"
-        item["summary"] = [{"type": "summary_text", "text":
-                            f"**Considering the request**\n\nThe user asked: {topic}. "
-                            "I will answer directly and keep it short."}]
+        item["summary"] = [
+            {
+                "type": "summary_text",
+                "text": f"**Considering the request**\n\nThe user asked: {topic}. "
+                "I will answer directly and keep it short.",
+            }
+        ]
     if "reasoning.encrypted_content" in include:
         item["encrypted_content"] = "gAAAAAB" + ids.new("enc", 64)[4:]
     return item
@@ -179,12 +221,16 @@ def _web_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan) -> 
     action: dict = {"type": "search", "query": query, "queries": [query]}
     if "web_search_call.action.sources" in include:
         action["sources"] = [{"type": "url", "url": url}]
-    plan.items.append({"id": ids.new("ws"), "type": "web_search_call", "status": "completed",
-                       "action": action})
+    plan.items.append({"id": ids.new("ws"), "type": "web_search_call", "status": "completed", "action": action})
     lead = f'Here is what I found about "{query}": the top result covers it in detail. '
     link = f"([example.com]({url}))"
-    ann = {"type": "url_citation", "start_index": len(lead), "end_index": len(lead) + len(link),
-           "title": f"{query} - Example Source", "url": url}
+    ann = {
+        "type": "url_citation",
+        "start_index": len(lead),
+        "end_index": len(lead) + len(link),
+        "title": f"{query} - Example Source",
+        "url": url,
+    }
     return lead + link, [ann]
 
 
@@ -194,13 +240,21 @@ def _file_search(tool: dict, prompt: str, include: set, ids: Any, plan: Plan) ->
     file_id, filename = "file-fake" + ids.new("x", 12)[2:], "notes.txt"
     results = None
     if "file_search_call.results" in include:
-        results = [{"attributes": {}, "file_id": file_id, "filename": filename, "score": 0.9716,
-                    "text": f"Notes about {query}.", "vector_store_id": stores[0]}]
-    plan.items.append({"id": ids.new("fs"), "type": "file_search_call", "status": "completed",
-                       "queries": [query], "results": results})
+        results = [
+            {
+                "attributes": {},
+                "file_id": file_id,
+                "filename": filename,
+                "score": 0.9716,
+                "text": f"Notes about {query}.",
+                "vector_store_id": stores[0],
+            }
+        ]
+    plan.items.append(
+        {"id": ids.new("fs"), "type": "file_search_call", "status": "completed", "queries": [query], "results": results}
+    )
     text = f"According to {filename}, your files mention {query}."
-    ann = {"type": "file_citation", "file_id": file_id, "filename": filename,
-           "index": len(text) - 1}
+    ann = {"type": "file_citation", "file_id": file_id, "filename": filename, "index": len(text) - 1}
     return text, [ann]
 
 
@@ -212,11 +266,17 @@ def _code(tool: dict, prompt: str, include: set, ids: Any, plan: Plan) -> str:
         code, logs = f"print({_query(prompt)!r})", _query(prompt)
     container = tool.get("container")
     container_id = container if isinstance(container, str) else ids.new("cntr")
-    outputs = ([{"type": "logs", "logs": logs}]
-               if "code_interpreter_call.outputs" in include else None)
-    plan.items.append({"id": ids.new("ci"), "type": "code_interpreter_call",
-                       "status": "completed", "code": code, "container_id": container_id,
-                       "outputs": outputs})
+    outputs = [{"type": "logs", "logs": logs}] if "code_interpreter_call.outputs" in include else None
+    plan.items.append(
+        {
+            "id": ids.new("ci"),
+            "type": "code_interpreter_call",
+            "status": "completed",
+            "code": code,
+            "container_id": container_id,
+            "outputs": outputs,
+        }
+    )
     return f"I ran the code and the result is `{logs}`."
 
 
@@ -242,37 +302,65 @@ def _needs_approval(tool: dict, name: str) -> bool:
 def _mcp(tool: dict, prompt: str, context: list[dict], ids: Any, plan: Plan) -> str | None:
     label = tool.get("server_label", "mcp")
     names = _mcp_tool_names(tool)
-    if not any(it.get("type") == "mcp_list_tools" and it.get("server_label") == label
-               for it in context):
-        plan.items.append({
-            "id": ids.new("mcpl"), "type": "mcp_list_tools", "server_label": label,
-            "tools": [{"name": n, "description": f"Fake MCP tool {n}", "annotations":
-                       {"read_only": False}, "input_schema": {
-                           "type": "object", "properties": {"question": {"type": "string"}},
-                           "required": ["question"], "additionalProperties": False}}
-                      for n in names]})
+    if not any(it.get("type") == "mcp_list_tools" and it.get("server_label") == label for it in context):
+        plan.items.append(
+            {
+                "id": ids.new("mcpl"),
+                "type": "mcp_list_tools",
+                "server_label": label,
+                "tools": [
+                    {
+                        "name": n,
+                        "description": f"Fake MCP tool {n}",
+                        "annotations": {"read_only": False},
+                        "input_schema": {
+                            "type": "object",
+                            "properties": {"question": {"type": "string"}},
+                            "required": ["question"],
+                            "additionalProperties": False,
+                        },
+                    }
+                    for n in names
+                ],
+            }
+        )
     arguments = json.dumps({"question": prompt[:200]}, separators=(",", ":"))
     if _needs_approval(tool, names[0]):
-        plan.items.append({"id": ids.new("mcpr"), "type": "mcp_approval_request",
-                           "arguments": arguments, "name": names[0], "server_label": label})
+        plan.items.append(
+            {
+                "id": ids.new("mcpr"),
+                "type": "mcp_approval_request",
+                "arguments": arguments,
+                "name": names[0],
+                "server_label": label,
+            }
+        )
         return None
     return _mcp_call(label, names[0], arguments, None, ids, plan)
 
 
-def _mcp_call(label: str, name: str, arguments: str, approval_id: str | None, ids: Any,
-              plan: Plan) -> str:
+def _mcp_call(label: str, name: str, arguments: str, approval_id: str | None, ids: Any, plan: Plan) -> str:
     question = json.loads(arguments).get("question", "") if arguments else ""
     output = f"[{label}] {name} answered: {question}".strip()
-    plan.items.append({"id": ids.new("mcp"), "type": "mcp_call", "status": "completed",
-                       "approval_request_id": approval_id, "arguments": arguments,
-                       "error": None, "name": name, "output": output, "server_label": label})
+    plan.items.append(
+        {
+            "id": ids.new("mcp"),
+            "type": "mcp_call",
+            "status": "completed",
+            "approval_request_id": approval_id,
+            "arguments": arguments,
+            "error": None,
+            "name": name,
+            "output": output,
+            "server_label": label,
+        }
+    )
     return f"The `{name}` tool on **{label}** returned: {output}"
 
 
 def _approval_followup(context: list[dict], response: dict, ids: Any, plan: Plan) -> str:
     req_id = response.get("approval_request_id")
-    request = next((it for it in context if it.get("type") == "mcp_approval_request"
-                    and it.get("id") == req_id), None)
+    request = next((it for it in context if it.get("type") == "mcp_approval_request" and it.get("id") == req_id), None)
     if request is None:
         return f"I could not find the approval request {req_id}."
     name, label = request.get("name", "tool"), request.get("server_label", "mcp")
@@ -283,6 +371,11 @@ def _approval_followup(context: list[dict], response: dict, ids: Any, plan: Plan
 
 def _function_call(tool: dict, ids: Any) -> dict:
     args = schema_instance(tool.get("parameters") or {"type": "object", "properties": {}})
-    return {"id": ids.new("fc"), "type": "function_call", "status": "completed",
-            "arguments": json.dumps(args if args is not None else {}, separators=(",", ":")),
-            "call_id": ids.new("call", 24), "name": tool.get("name", "function")}
+    return {
+        "id": ids.new("fc"),
+        "type": "function_call",
+        "status": "completed",
+        "arguments": json.dumps(args if args is not None else {}, separators=(",", ":")),
+        "call_id": ids.new("call", 24),
+        "name": tool.get("name", "function"),
+    }

@@ -19,8 +19,29 @@ from . import sdk
 from .state import ApiError
 
 # The extensions file_search reads (the API's list, abridged to the common ones).
-READABLE = (".c", ".cpp", ".cs", ".css", ".doc", ".docx", ".go", ".html", ".java", ".js", ".json",
-            ".md", ".pdf", ".php", ".pptx", ".py", ".rb", ".sh", ".tex", ".ts", ".txt")
+READABLE = (
+    ".c",
+    ".cpp",
+    ".cs",
+    ".css",
+    ".doc",
+    ".docx",
+    ".go",
+    ".html",
+    ".java",
+    ".js",
+    ".json",
+    ".md",
+    ".pdf",
+    ".php",
+    ".pptx",
+    ".py",
+    ".rb",
+    ".sh",
+    ".tex",
+    ".ts",
+    ".txt",
+)
 
 
 @dataclass
@@ -30,7 +51,7 @@ class AttachedFile:
     created_at: int
     polls_left: int
     usage_bytes: int
-    error: dict | None          # the outcome once processed: None = completed
+    error: dict | None  # the outcome once processed: None = completed
 
     @property
     def status(self) -> str:
@@ -42,13 +63,22 @@ class AttachedFile:
         from openai.types.vector_stores import VectorStoreFile
 
         done = self.status == "completed"
-        return sdk.wire(VectorStoreFile, {
-            "id": self.file_id, "object": "vector_store.file", "created_at": self.created_at,
-            "vector_store_id": self.store_id, "status": self.status,
-            "usage_bytes": self.usage_bytes if done else 0,
-            "last_error": self.error if self.status == "failed" else None,
-            "chunking_strategy": {"type": "static", "static": {"max_chunk_size_tokens": 800,
-                                                               "chunk_overlap_tokens": 400}}})
+        return sdk.wire(
+            VectorStoreFile,
+            {
+                "id": self.file_id,
+                "object": "vector_store.file",
+                "created_at": self.created_at,
+                "vector_store_id": self.store_id,
+                "status": self.status,
+                "usage_bytes": self.usage_bytes if done else 0,
+                "last_error": self.error if self.status == "failed" else None,
+                "chunking_strategy": {
+                    "type": "static",
+                    "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400},
+                },
+            },
+        )
 
 
 @dataclass
@@ -58,7 +88,7 @@ class StoreRecord:
     created_at: int
     metadata: dict = field(default_factory=dict)
     files: dict[str, AttachedFile] = field(default_factory=dict)
-    fixed_count: int = 0         # a seeded store: its file count, all completed
+    fixed_count: int = 0  # a seeded store: its file count, all completed
 
     def public(self, now: int) -> dict:
         from openai.types import VectorStore
@@ -68,11 +98,20 @@ class StoreRecord:
             counts[attached.status] += 1
         counts["total"] = sum(counts.values())
         used = sum(f.usage_bytes for f in self.files.values() if f.status == "completed")
-        return sdk.wire(VectorStore, {
-            "id": self.id, "object": "vector_store", "name": self.name,
-            "status": "in_progress" if counts["in_progress"] else "completed",
-            "created_at": self.created_at, "last_active_at": now, "metadata": self.metadata,
-            "usage_bytes": used + 40_960 * self.fixed_count, "file_counts": counts})
+        return sdk.wire(
+            VectorStore,
+            {
+                "id": self.id,
+                "object": "vector_store",
+                "name": self.name,
+                "status": "in_progress" if counts["in_progress"] else "completed",
+                "created_at": self.created_at,
+                "last_active_at": now,
+                "metadata": self.metadata,
+                "usage_bytes": used + 40_960 * self.fixed_count,
+                "file_counts": counts,
+            },
+        )
 
 
 class VectorStoreShelf:
@@ -91,8 +130,9 @@ def route(method: str, rest: list[str]) -> tuple[str, list[str]]:
     if not rest:
         return {"GET": "vector_stores.list", "POST": "vector_stores.create"}.get(method, ""), []
     if len(rest) == 1:
-        return {"GET": "vector_stores.retrieve", "POST": "vector_stores.update",
-                "DELETE": "vector_stores.delete"}.get(method, ""), rest
+        return {"GET": "vector_stores.retrieve", "POST": "vector_stores.update", "DELETE": "vector_stores.delete"}.get(
+            method, ""
+        ), rest
     if rest[1] != "files" or len(rest) > 3:
         return "", []
     verbs = {"GET": "list", "POST": "create"} if len(rest) == 2 else {"GET": "retrieve", "DELETE": "delete"}
@@ -168,8 +208,7 @@ def _find(api: Any, shelf: VectorStoreShelf, store_id: str, now: int) -> StoreRe
 def _create(api: Any, shelf: VectorStoreShelf, body: dict, now: int) -> StoreRecord:
     name = body.get("name")
     if name is not None and not isinstance(name, str):
-        raise ApiError(400, "Invalid type for 'name': expected a string.", param="name",
-                       code="invalid_type")
+        raise ApiError(400, "Invalid type for 'name': expected a string.", param="name", code="invalid_type")
     metadata = body.get("metadata")
     if not isinstance(metadata, dict):
         metadata = {}
@@ -182,8 +221,9 @@ def _create(api: Any, shelf: VectorStoreShelf, body: dict, now: int) -> StoreRec
 
 def _attach(api: Any, shelf: VectorStoreShelf, record: StoreRecord, file_id: Any, now: int) -> AttachedFile:
     if not isinstance(file_id, str) or not file_id:
-        raise ApiError(400, "Missing required parameter: 'file_id'.", param="file_id",
-                       code="missing_required_parameter")
+        raise ApiError(
+            400, "Missing required parameter: 'file_id'.", param="file_id", code="missing_required_parameter"
+        )
     uploaded = api.files.get(file_id)
     if uploaded is None:
         raise ApiError(404, f"No such File object: {file_id}", param="file_id")
@@ -192,8 +232,10 @@ def _attach(api: Any, shelf: VectorStoreShelf, record: StoreRecord, file_id: Any
         error = {"code": "invalid_file", "message": "The file could not be parsed."}
     elif not uploaded.filename.lower().endswith(READABLE):
         kind = uploaded.filename.rpartition(".")[2] if "." in uploaded.filename else "(none)"
-        error = {"code": "unsupported_file",
-                 "message": f"Files with extension [{kind}] are not supported for retrieval."}
+        error = {
+            "code": "unsupported_file",
+            "message": f"Files with extension [{kind}] are not supported for retrieval.",
+        }
     attached = AttachedFile(file_id, record.id, now, shelf.file_polls, len(uploaded.data), error)
     record.files[file_id] = attached
     return attached

@@ -26,18 +26,28 @@ class TermchatApp(App[int]):
     TITLE = "termchat"
     BINDINGS = to_bindings(c for c in COMMANDS if c.app)  # over every screen (the chat screen's too)
 
-    def __init__(self, ctx: AppContext, *, open_id: str | None = None, continue_last: bool = False,
-                 model: str | None = None, mode: str | None = None,
-                 tools: list[dict[str, Any]] | None = None, tool_choice: str | None = None,
-                 settings: dict[str, Any] | None = None, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        open_id: str | None = None,
+        continue_last: bool = False,
+        model: str | None = None,
+        mode: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | None = None,
+        settings: dict[str, Any] | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.config = ctx.config
         self.now = now
         self.deletions = Deletions(ctx)  # outlives the app: see termchat.tui.launch
         self.keymap, self._unknown_key_ids = resolve_keymap(dict(getattr(self.config, "keymap", {}) or {}))
-        self._start = ChatStart(open_id=open_id, model=model, mode=mode, tools=tools, tool_choice=tool_choice,
-                                settings=settings)
+        self._start = ChatStart(
+            open_id=open_id, model=model, mode=mode, tools=tools, tool_choice=tool_choice, settings=settings
+        )
         self._open_recent = not open_id and (continue_last or ctx.demo)  # -c, or the demo
         self._chat_screen: ChatScreen | None = None
         self._theme_ready = False
@@ -71,8 +81,9 @@ class TermchatApp(App[int]):
                 self._startup_notes.append(("no chats yet: starting a new one", "information"))
             else:
                 start = start._replace(open_id=recent.id)
-        self._chat_screen = ChatScreen(self.ctx, start, self.deletions, keymap=self.keymap,
-                                       theme_names=self.termchat_theme_names, now=self.now)
+        self._chat_screen = ChatScreen(
+            self.ctx, start, self.deletions, keymap=self.keymap, theme_names=self.termchat_theme_names, now=self.now
+        )
         return self._chat_screen
 
     @property
@@ -111,8 +122,12 @@ class TermchatApp(App[int]):
             return
         self.ctx.use_session_key(api_key)
         _ = self.ctx.api  # build the client once, on this thread
-        self.notify("using that API key until termchat quits (not saved); to keep it, put "
-                    "export OPENAI_API_KEY=… in your shell's profile", markup=False, timeout=10)
+        self.notify(
+            "using that API key until termchat quits (not saved); to keep it, put "
+            "export OPENAI_API_KEY=… in your shell's profile",
+            markup=False,
+            timeout=10,
+        )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from termchat.tui.palette import without_ours

@@ -80,8 +80,12 @@ class AttachActions:
         try:
             files += [read_attachment(path) for path in mentioned_files(prompt)]
         except UsageError as exc:
-            self.notify(exc.one_line().replace("nothing was sent", "nothing was sent yet"),
-                        severity="error", markup=False, timeout=8)
+            self.notify(
+                exc.one_line().replace("nothing was sent", "nothing was sent yet"),
+                severity="error",
+                markup=False,
+                timeout=8,
+            )
             return None
         return files
 

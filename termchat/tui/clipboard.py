@@ -33,8 +33,7 @@ def terminal_takes_copies(env: Mapping[str, str] | None = None) -> bool | None:
     term = env.get("TERM", "")
     if program in _IGNORES_PROGRAMS or any(env.get(v) for v in _IGNORES_VARIABLES):
         return False
-    if (program in _TAKES_PROGRAMS or term.startswith(_TAKES_TERMS)
-            or any(env.get(v) for v in _TAKES_VARIABLES)):
+    if program in _TAKES_PROGRAMS or term.startswith(_TAKES_TERMS) or any(env.get(v) for v in _TAKES_VARIABLES):
         return True
     return None
 
@@ -61,14 +60,17 @@ def copy_or_offer_file(screen: Any, text: str, what: str, file_name: str) -> Non
     if takes:
         screen.notify(f"copied {what} ({len(text):,} characters)", markup=False)
         return
-    why = ("This terminal does not take copies from apps (OSC 52)" if takes is False
-           else "termchat cannot tell whether this terminal takes copies from apps (OSC 52)")
-    save_to_file(screen, f"Save {what} to a file", file_name, lambda: text, what,
-                 note=f"{why}: it may not be on the clipboard.")
+    why = (
+        "This terminal does not take copies from apps (OSC 52)"
+        if takes is False
+        else "termchat cannot tell whether this terminal takes copies from apps (OSC 52)"
+    )
+    save_to_file(
+        screen, f"Save {what} to a file", file_name, lambda: text, what, note=f"{why}: it may not be on the clipboard."
+    )
 
 
-def save_to_file(screen: Any, question: str, default: str, text: Callable[[], str], what: str,
-                 note: str = "") -> None:
+def save_to_file(screen: Any, question: str, default: str, text: Callable[[], str], what: str, note: str = "") -> None:
     """Ask for a file name (prefilled with `default`), then write `text()` to that new file."""
     from termchat.tui.screens.dialogs import TextPrompt
 
@@ -79,11 +81,16 @@ def save_to_file(screen: Any, question: str, default: str, text: Callable[[], st
         try:
             write_new_file(path, text())
         except FileExistsError:
-            screen.notify(f"{path} exists: not overwritten (save again under another name)",
-                          severity="error", markup=False, timeout=8)
+            screen.notify(
+                f"{path} exists: not overwritten (save again under another name)",
+                severity="error",
+                markup=False,
+                timeout=8,
+            )
         except OSError as exc:
-            screen.notify(f"not saved: {path}: {exc.strerror or type(exc).__name__}",
-                          severity="error", markup=False, timeout=8)
+            screen.notify(
+                f"not saved: {path}: {exc.strerror or type(exc).__name__}", severity="error", markup=False, timeout=8
+            )
         else:
             screen.notify(f"saved {what} to {path.resolve()}", markup=False, timeout=8)
 

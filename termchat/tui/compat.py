@@ -33,6 +33,7 @@ WRITTEN_AGAINST = "8.2"  # the Textual version every entry below was written and
 
 # -- App ---------------------------------------------------------------------------------------
 
+
 def app_is_closing(app: App[Any]) -> bool:
     """Whether `app` is shutting down (its widgets may already be gone).
 
@@ -52,14 +53,21 @@ def set_theme_before_first_css(app: App[Any], name: str) -> None:
     """
     app.set_reactive(App.theme, name)
     theme = app.current_theme
-    app.update_classes({**{c: False for c in app.classes if c.startswith("-theme-")},
-                        f"-theme-{theme.name}": True, "-dark-mode": theme.dark,
-                        "-light-mode": not theme.dark}, update=False)
+    app.update_classes(
+        {
+            **{c: False for c in app.classes if c.startswith("-theme-")},
+            f"-theme-{theme.name}": True,
+            "-dark-mode": theme.dark,
+            "-light-mode": not theme.dark,
+        },
+        update=False,
+    )
     app._refresh_truecolor_filter(app.ansi_theme)
     app.stylesheet.set_variables(app.get_css_variables())
 
 
 # -- OptionList --------------------------------------------------------------------------------
+
 
 class FixedHeightOptionList(OptionList):
     """An OptionList whose options are all `OPTION_HEIGHT` lines high, so its line index is
@@ -102,6 +110,7 @@ class FixedHeightOptionList(OptionList):
 
 # -- Input -------------------------------------------------------------------------------------
 
+
 class RepaintOnlyInput(Input):
     """An Input whose growing text repaints it instead of laying out the whole screen.
 
@@ -113,6 +122,7 @@ class RepaintOnlyInput(Input):
 
 
 # -- Markdown ----------------------------------------------------------------------------------
+
 
 class EmptyMarkdownMount:
     """Mixin for a `Markdown` subclass (before `Markdown` in the bases): mounted with no text,
@@ -134,6 +144,7 @@ class EmptyMarkdownMount:
 
 
 # -- Widget styles ----------------------------------------------------------------------------
+
 
 class ScopedRestyle:
     """Mixin for a widget (before the widget class in the bases) whose class and pseudo-class
@@ -160,8 +171,15 @@ class ScopedRestyle:
 
         def inherited() -> tuple[Any, ...]:  # what the descendants' rendering takes from here
             styles = self.styles
-            return (styles.background, styles.color, styles.text_style, styles.background_tint,
-                    styles.tint, styles.opacity, styles.text_opacity)
+            return (
+                styles.background,
+                styles.color,
+                styles.text_style,
+                styles.background_tint,
+                styles.tint,
+                styles.opacity,
+                styles.text_opacity,
+            )
 
         before = inherited()
         self.app.stylesheet.update_nodes(self.restyle_nodes(), animate=animate)
@@ -172,6 +190,7 @@ class ScopedRestyle:
 
 
 # -- SelectionList -----------------------------------------------------------------------------
+
 
 def selection_mark_line(selection_list: SelectionList[Any], line: Strip, y: int) -> Strip:
     """`line` (row `y` of the visible part of `selection_list`) with its check mark drawn as
@@ -243,11 +262,11 @@ class TerminalParser(XTermParser):
                     yield pasted
                 continue
             if self._partial:  # does this read finish the start marker?
-                rest = BRACKETED_PASTE_START[len(self._partial):]
+                rest = BRACKETED_PASTE_START[len(self._partial) :]
                 if data.startswith(rest):
                     self._partial = ""
                     yield from self._start_paste(rest)
-                    data = data[len(rest):]
+                    data = data[len(rest) :]
                     continue
                 if rest.startswith(data):  # still not whole
                     self._partial += data
@@ -256,11 +275,11 @@ class TerminalParser(XTermParser):
                 self._partial = ""
             start = data.find(BRACKETED_PASTE_START)
             if start != -1:
-                yield from self._start_paste(data[:start + len(BRACKETED_PASTE_START)])
-                data = data[start + len(BRACKETED_PASTE_START):]
+                yield from self._start_paste(data[: start + len(BRACKETED_PASTE_START)])
+                data = data[start + len(BRACKETED_PASTE_START) :]
                 continue
             size = _marker_prefix_at_end(data, BRACKETED_PASTE_START)
-            self._partial = data[len(data) - size:] if size else ""
+            self._partial = data[len(data) - size :] if size else ""
             yield from self._feed_textual(data)
             return
 
@@ -278,13 +297,13 @@ class TerminalParser(XTermParser):
         end = text.find(BRACKETED_PASTE_END)
         if end == -1:
             paste.append(data)
-            self._paste_tail = text[-(len(BRACKETED_PASTE_END) - 1):]
+            self._paste_tail = text[-(len(BRACKETED_PASTE_END) - 1) :]
             return None, ""
         whole = "".join(paste)
-        whole = whole[:len(whole) - len(self._paste_tail)] + text[:end]
+        whole = whole[: len(whole) - len(self._paste_tail)] + text[:end]
         self._paste, self._paste_tail = None, ""
         # NUL removed as Textual does (https://github.com/Textualize/textual/issues/1661)
-        return events.Paste(whole.replace("\x00", "")), text[end + len(BRACKETED_PASTE_END):]
+        return events.Paste(whole.replace("\x00", "")), text[end + len(BRACKETED_PASTE_END) :]
 
     def _feed_textual(self, data: str) -> Iterable[Message]:
         for message in super().feed(data):

@@ -37,14 +37,23 @@ class EstimateCounted(Message):
 
 
 def estimate_label(tokens: int, usd: float | None) -> str:
-    """"≈1,234 tokens in · $0.0031" (the dollars at the uncached input price; "?" if unknown)."""
+    """ "≈1,234 tokens in · $0.0031" (the dollars at the uncached input price; "?" if unknown)."""
     from termchat.pricing import format_usd
 
     return f"≈{tokens:,} tokens in · {format_usd(usd)}"
 
 
-def count_prompt(post: Callable[[Message], Any], engine: Any, conv: Any, *, prompt: str, model: str,
-                 mode: str, settings: dict[str, Any], pricing: dict[str, Any] | None) -> None:
+def count_prompt(
+    post: Callable[[Message], Any],
+    engine: Any,
+    conv: Any,
+    *,
+    prompt: str,
+    model: str,
+    mode: str,
+    settings: dict[str, Any],
+    pricing: dict[str, Any] | None,
+) -> None:
     """Thread body: count `prompt` as the next turn of `conv` (None: a new chat) would send it
     -> one `EstimateCounted`. Nothing is stored: the chat's settings are not touched."""
     from termchat.estimate import estimate_session
@@ -136,7 +145,12 @@ def ask_when_spent(screen: Any, prompt: str, send: Callable[[], Any]) -> bool:
             screen.prompt.text = prompt
             screen.prompt.move_cursor(screen.prompt.document.end)
 
-    screen.app.push_screen(Picker(f"{state.describe()}. Send anyway?",
-                                  [("send", "Send anyway"), ("cancel", "Cancel: the message stays in the prompt")],
-                                  current="cancel"), answered)
+    screen.app.push_screen(
+        Picker(
+            f"{state.describe()}. Send anyway?",
+            [("send", "Send anyway"), ("cancel", "Cancel: the message stays in the prompt")],
+            current="cancel",
+        ),
+        answered,
+    )
     return False

@@ -18,8 +18,8 @@ FALLBACK_EDITOR = "vi"
 
 
 class Composed(NamedTuple):
-    text: str | None     # the new prompt text, or None: keep the prompt as it was
-    problem: str = ""    # why not, in one line
+    text: str | None  # the new prompt text, or None: keep the prompt as it was
+    problem: str = ""  # why not, in one line
 
 
 def editor_command() -> list[str]:
@@ -48,8 +48,7 @@ def compose(app: Any, text: str) -> Composed:
             try:
                 status = subprocess.call(command)
             except OSError as exc:
-                return Composed(None, f"cannot run the editor {command[0]!r}: {exc.strerror or exc}"
-                                      " (set $EDITOR)")
+                return Composed(None, f"cannot run the editor {command[0]!r}: {exc.strerror or exc} (set $EDITOR)")
         if status != 0:
             return Composed(None, f"the editor exited with status {status}; the prompt is unchanged")
         with open(path, encoding="utf-8", errors="replace") as handle:

@@ -28,8 +28,7 @@ class JobUpdate(Message):
     """A job moved on. `event`: JobStarted / Failed / Notice from the submit (with `pk`), or
     JobStatus / Finished / Failed from its follower; `problem`: following it stopped early."""
 
-    def __init__(self, job_id: str, event: Any = None, *, pk: int | None = None,
-                 problem: str | None = None) -> None:
+    def __init__(self, job_id: str, event: Any = None, *, pk: int | None = None, problem: str | None = None) -> None:
         super().__init__()
         self.job_id = job_id
         self.event = event
@@ -194,8 +193,18 @@ class BackgroundJobs:
 
     # -- sending (Ctrl+G) ------------------------------------------------------------------------
 
-    def send(self, conv: ConversationRow, view: MessageView, prompt: str, *, model: str, mode: str,
-             settings: dict[str, Any], saved_id: int | None = None, attachments: list[Any] | None = None) -> None:
+    def send(
+        self,
+        conv: ConversationRow,
+        view: MessageView,
+        prompt: str,
+        *,
+        model: str,
+        mode: str,
+        settings: dict[str, Any],
+        saved_id: int | None = None,
+        attachments: list[Any] | None = None,
+    ) -> None:
         """Send `prompt` as a job of `conv`, its reply shown in `view` from now on.
 
         The request runs in a daemon thread, not a Textual worker: quitting never waits on it
@@ -205,14 +214,25 @@ class BackgroundJobs:
         view.refresh_header()
         self.sending[conv.pk] = view
         self._changed()
-        thread = threading.Thread(target=self._submit, args=(conv, prompt, model, mode, settings, saved_id,
-                                                             attachments or []),
-                                  name=f"send job of {conv.id}", daemon=True)
+        thread = threading.Thread(
+            target=self._submit,
+            args=(conv, prompt, model, mode, settings, saved_id, attachments or []),
+            name=f"send job of {conv.id}",
+            daemon=True,
+        )
         self._sends.append(thread)
         thread.start()
 
-    def _submit(self, conv: ConversationRow, prompt: str, model: str, mode: str,
-                settings: dict[str, Any], saved_id: int | None = None, attachments: list[Any] | None = None) -> None:
+    def _submit(
+        self,
+        conv: ConversationRow,
+        prompt: str,
+        model: str,
+        mode: str,
+        settings: dict[str, Any],
+        saved_id: int | None = None,
+        attachments: list[Any] | None = None,
+    ) -> None:
         from termchat import events as ev
         from termchat.engine import TurnOptions
         from termchat.errors import TermchatError
@@ -229,8 +249,7 @@ class BackgroundJobs:
         except TermchatError as exc:
             post(JobUpdate("", ev.Failed(conv.id, exc.one_line(), "", exc.exit_code), pk=conv.pk))
         except Exception as exc:  # never let it die silently: the reply view waits for an answer
-            post(JobUpdate("", ev.Failed(conv.id, f"unexpected error: {type(exc).__name__}: {exc}", "", 1),
-                           pk=conv.pk))
+            post(JobUpdate("", ev.Failed(conv.id, f"unexpected error: {type(exc).__name__}: {exc}", "", 1), pk=conv.pk))
         finally:
             engine.store.close()
 
@@ -239,8 +258,9 @@ class BackgroundJobs:
         prompts are kept)."""
         pending = [thread for thread in self._sends if thread.is_alive()]
         if pending:
-            write("termchat: waiting for the server to accept the background job… "
-                  "(Ctrl+C gives up; the prompt is kept)\n")
+            write(
+                "termchat: waiting for the server to accept the background job… (Ctrl+C gives up; the prompt is kept)\n"
+            )
         for thread in pending:
             thread.join()
 
@@ -250,9 +270,13 @@ class BackgroundJobs:
         event = message.event
         if message.problem is not None:
             self.problems[message.job_id] = message.problem
-            self.screen.notify(f"stopped following background job {message.job_id}: {message.problem}. "
-                            "It goes on on the server: Ctrl+B, r to refresh.", severity="warning",
-                            markup=False, timeout=10)
+            self.screen.notify(
+                f"stopped following background job {message.job_id}: {message.problem}. "
+                "It goes on on the server: Ctrl+B, r to refresh.",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
             self._changed()
         elif isinstance(event, ev.JobStarted):
             await self._started(message.pk, event)
@@ -263,8 +287,13 @@ class BackgroundJobs:
             if view is not None:
                 view.job = None
                 await view.finish(status="failed", error=event.message)
-            self.screen.notify(strip_control(event.message), title="background job not started",
-                            severity="error", markup=False, timeout=10)
+            self.screen.notify(
+                strip_control(event.message),
+                title="background job not started",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
             self._changed()
         elif isinstance(event, ev.JobStatus):
             job = self.pending.get(message.job_id)
@@ -285,12 +314,16 @@ class BackgroundJobs:
             view.message_id = event.reply_id
         if job is not None and job.pending:
             self._track(job)
-            self.screen.notify(f"background job {event.response_id} {event.status}: Ctrl+B lists jobs. "
-                            f"Note: {ZDR_NOTE}.", markup=False, timeout=8)
+            self.screen.notify(
+                f"background job {event.response_id} {event.status}: Ctrl+B lists jobs. Note: {ZDR_NOTE}.",
+                markup=False,
+                timeout=8,
+            )
         self._changed()
         if job is not None and not job.pending and pk is not None:  # a server that ran it at once
-            self.screen.notify(f"background job {event.response_id} finished (the server ran it at once)",
-                            markup=False, timeout=8)
+            self.screen.notify(
+                f"background job {event.response_id} finished (the server ran it at once)", markup=False, timeout=8
+            )
             await self._show_end(pk)
 
     async def _ended(self, job_id: str, event: Any) -> None:
@@ -301,8 +334,13 @@ class BackgroundJobs:
         conv = self.screen.store.get_conversation(job.conversation_id) if job and job.conversation_id else None
         title = safe_title(conv.title or conv.id, 60) if conv else "a deleted chat"
         if isinstance(event, ev.Failed):
-            self.screen.notify(strip_control(event.message), title=f"background job: “{title}”",
-                            severity="error", markup=False, timeout=10)
+            self.screen.notify(
+                strip_control(event.message),
+                title=f"background job: “{title}”",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
         else:
             note = " (incomplete)" if event.status == "incomplete" else ""
             self.screen.notify(f"background job finished{note}: “{title}”", markup=False, timeout=8)

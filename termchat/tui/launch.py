@@ -30,10 +30,16 @@ def build_app(ctx: Any, args: argparse.Namespace) -> TermchatApp:
 
     settings = parse_options(getattr(args, "options", None) or [], getattr(args, "effort", None))
     TermchatApp = app_class()  # noqa: N806 (a class)
-    return TermchatApp(ctx, open_id=getattr(args, "conversation", None),
-                       continue_last=bool(getattr(args, "continue_", False)),
-                       model=getattr(args, "model", None), mode=getattr(args, "state", None),
-                       tools=tools, tool_choice=choice, settings=settings or None)
+    return TermchatApp(
+        ctx,
+        open_id=getattr(args, "conversation", None),
+        continue_last=bool(getattr(args, "continue_", False)),
+        model=getattr(args, "model", None),
+        mode=getattr(args, "state", None),
+        tools=tools,
+        tool_choice=choice,
+        settings=settings or None,
+    )
 
 
 def run_app(ctx: Any, args: argparse.Namespace) -> int:

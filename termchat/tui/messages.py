@@ -22,9 +22,17 @@ class ChatOpened(Message):
     `painted`: set once the chat is on screen; the worker then reads the chat's server copy
     and posts `ChatSynced` (None: the chat has no server copy to read)."""
 
-    def __init__(self, worker: Worker[None], conv: ConversationRow, notices: list[str], *,
-                 first: bool, reveal: int | None = None, found: bool = True,
-                 painted: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        worker: Worker[None],
+        conv: ConversationRow,
+        notices: list[str],
+        *,
+        first: bool,
+        reveal: int | None = None,
+        found: bool = True,
+        painted: threading.Event | None = None,
+    ) -> None:
         super().__init__()
         self.worker = worker  # cancelled: the user has since opened another chat
         self.conv = conv

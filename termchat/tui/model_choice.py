@@ -29,8 +29,7 @@ def pick_model(view: Any) -> None:
     if served is not None:
         _show_model_picker(view, served)
         return
-    view.run_worker(partial(_fetch_then_pick, view), thread=True, group="models", exclusive=True,
-                    exit_on_error=False)
+    view.run_worker(partial(_fetch_then_pick, view), thread=True, group="models", exclusive=True, exit_on_error=False)
 
 
 def _fetch_then_pick(view: Any) -> None:
@@ -41,8 +40,9 @@ def _fetch_then_pick(view: Any) -> None:
         served = [model["id"] for model in fetch_models(view.ctx)]
     except TermchatError as exc:
         served = None
-        view.app.call_from_thread(view.notify, f"could not list the server's models: {exc.one_line()}",
-                                  severity="warning", markup=False)
+        view.app.call_from_thread(
+            view.notify, f"could not list the server's models: {exc.one_line()}", severity="warning", markup=False
+        )
     view.app.call_from_thread(_show_model_picker, view, served)
 
 
@@ -61,10 +61,15 @@ def _model_chosen(view: Any, name: str | None) -> None:
     if name != CUSTOM_MODEL:
         view.set_model(name)
         return
-    view.app.push_screen(TextPrompt("Model for this chat", value=view.model,
-                                    placeholder="a model name, or an alias from [aliases]",
-                                    note="any model the server has, by the name it uses"),
-                         partial(_custom_model, view))
+    view.app.push_screen(
+        TextPrompt(
+            "Model for this chat",
+            value=view.model,
+            placeholder="a model name, or an alias from [aliases]",
+            note="any model the server has, by the name it uses",
+        ),
+        partial(_custom_model, view),
+    )
 
 
 def _custom_model(view: Any, text: str | None) -> None:
@@ -75,8 +80,11 @@ def _custom_model(view: Any, text: str | None) -> None:
         return
     name = resolve_model(text, view.config.aliases)
     if not MODEL_NAME.fullmatch(name):
-        view.notify(f"not a model name: {safe_title(text, 60)!r} (letters, digits and . _ : / -)",
-                    severity="error", markup=False)
+        view.notify(
+            f"not a model name: {safe_title(text, 60)!r} (letters, digits and . _ : / -)",
+            severity="error",
+            markup=False,
+        )
         return
     view.set_model(name)
 

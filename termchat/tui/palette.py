@@ -47,16 +47,21 @@ class ChatCommands(Provider):
                 target = app if command.app else screen
                 if target.check_action(command.action.split("(")[0], ()) is False:
                     continue  # not now (Stop with no reply streaming): the keys say the same
-                entries.append((command.description if command.id != "stop" else "Stop reply",
-                                command.help, partial(app.run_action, command.action, target)))
+                entries.append(
+                    (
+                        command.description if command.id != "stop" else "Stop reply",
+                        command.help,
+                        partial(app.run_action, command.action, target),
+                    )
+                )
         for model in MODELS:
             entries.append((f"Model: {model.name}", model.summary, partial(screen.set_model, model.name)))
         for mode in STATE_MODES:
-            entries.append((f"State mode: {mode}", "How context is kept between turns",
-                            partial(screen.set_mode, mode)))
+            entries.append((f"State mode: {mode}", "How context is kept between turns", partial(screen.set_mode, mode)))
         for name in screen.theme_names:
-            entries.append((f"Theme: {name}", "Switch the colour theme (saved to the config)",
-                            partial(_set_theme, app, name)))
+            entries.append(
+                (f"Theme: {name}", "Switch the colour theme (saved to the config)", partial(_set_theme, app, name))
+            )
         return entries
 
     async def discover(self) -> Hits:

@@ -11,8 +11,21 @@ from textual.theme import Theme
 
 DEFAULT_THEME = "termchat-dark"
 BUILTIN_THEMES = ("termchat-dark", "termchat-light", "termchat-high-contrast")
-_FIELDS = ("name", "primary", "secondary", "accent", "foreground", "background", "surface",
-           "panel", "success", "warning", "error", "dark", "variables")
+_FIELDS = (
+    "name",
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "success",
+    "warning",
+    "error",
+    "dark",
+    "variables",
+)
 
 
 def shipped_theme_dir() -> Path:

@@ -126,8 +126,7 @@ class Turn:
                 await view.finish(status=status, error=event.message)
             if interrupted:
                 return Note("stopped: the partial reply is kept")
-            return Note(strip_control(event.message), "error", title="request failed", timeout=10,
-                        failed=not self.text)
+            return Note(strip_control(event.message), "error", title="request failed", timeout=10, failed=not self.text)
         return None
 
 
@@ -150,8 +149,7 @@ class TurnDone:
     """The worker ended (after Finished or Failed)."""
 
 
-def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: str,
-             settings: dict[str, Any]) -> None:
+def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode: str, settings: dict[str, Any]) -> None:
     """Thread body: `Session.send(turn.prompt)`, or `Session.answer_approvals(turn.decisions)`,
     -> `TurnUpdate` messages handed to `post` (a thread-safe `post_message`)."""
     from termchat import events as ev
@@ -186,8 +184,9 @@ def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode:
         engine.store.close()
 
 
-def run_open(post: Any, worker: Any, engine: Any, ident: str, *, sync: bool, first: bool,
-             reveal: int | None, found: bool) -> None:
+def run_open(
+    post: Any, worker: Any, engine: Any, ident: str, *, sync: bool, first: bool, reveal: int | None, found: bool
+) -> None:
     """Thread body: `Engine.open(ident)` -> one `ChatOpened`, or `ChatOpenFailed` (one line).
 
     The local copy is shown first: a chat with a server copy (`sync`) is read from the server
@@ -207,8 +206,9 @@ def run_open(post: Any, worker: Any, engine: Any, ident: str, *, sync: bool, fir
         except Exception as exc:  # never die silently: the chat would seem open, and is not
             post(ChatOpenFailed(worker, f"could not open the chat: {_unexpected(exc)}", first=first))
             return
-        shown = [f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message
-                 for n in notices]
+        shown = [
+            f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message for n in notices
+        ]
         painted = threading.Event() if sync and known and engine.has_server_copy(conv) else None
         post(ChatOpened(worker, conv, shown, first=first, reveal=reveal, found=found, painted=painted))
         if painted is not None:

@@ -54,8 +54,7 @@ class ApprovalScreen(ModalScreen[bool]):
         if self.count > 1:
             title += f"  ({self.index} of {self.count})"
         rows: list[str | tuple[str, str]] = []
-        for name, value in (("server", request.server_label), ("tool", request.tool_name),
-                            ("chat", self.chat)):
+        for name, value in (("server", request.server_label), ("tool", request.tool_name), ("chat", self.chat)):
             if value:
                 rows += [(f"{name:<8}", "dim"), strip_control(value, keep_newlines=False)[:200], "\n"]
         with Vertical(classes="dialog approval"):
@@ -67,8 +66,7 @@ class ApprovalScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Approve (y)", id="approve", variant="success", compact=True)
                 yield Button("Deny (n)", id="deny", variant="error", compact=True)
-            yield Label(Content("y approve · n or Esc deny · Tab next button"),
-                        classes="dialog-hint")
+            yield Label(Content("y approve · n or Esc deny · Tab next button"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#deny", Button).focus()  # a stray Enter must not approve
@@ -81,8 +79,9 @@ class ApprovalScreen(ModalScreen[bool]):
         self.dismiss(approve)
 
 
-def ask_approvals(app: App[Any], requests: Sequence[ApprovalRequested], *, chat: str,
-                  done: Callable[[dict[str, bool]], Any]) -> None:
+def ask_approvals(
+    app: App[Any], requests: Sequence[ApprovalRequested], *, chat: str, done: Callable[[dict[str, bool]], Any]
+) -> None:
     """One dialog per request, one after the other; then `done(decisions)` (request id ->
     approved), called later on the UI thread."""
     decisions: dict[str, bool] = {}

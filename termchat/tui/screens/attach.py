@@ -33,8 +33,10 @@ class PathSuggester(Suggester):
 class AttachDialog(ModalScreen[Attachment | None]):
     """One path; Tab completes it as far as the candidates agree, Enter attaches, Escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel"),
-                Binding("tab", "complete", "Complete", id="attach_complete", priority=True)]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog_cancel"),
+        Binding("tab", "complete", "Complete", id="attach_complete", priority=True),
+    ]
 
     def __init__(self, value: str = "") -> None:
         super().__init__(classes="dialog-screen")
@@ -43,8 +45,7 @@ class AttachDialog(ModalScreen[Attachment | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content("Attach a file to the next message"), classes="dialog-title")
-            yield Label(Content("an image (png, jpg, gif, webp), a PDF or a UTF-8 text file"),
-                        classes="dialog-note")
+            yield Label(Content("an image (png, jpg, gif, webp), a PDF or a UTF-8 text file"), classes="dialog-note")
             yield Input(self.value, placeholder="path/to/file", id="attach-path", suggester=PathSuggester())
             yield Label("", id="attach-problem", classes="dialog-note", markup=False)
             yield Label(Content("Tab completes · Enter attaches · Escape cancels"), classes="dialog-hint")

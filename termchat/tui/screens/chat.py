@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a dataclass, at start-up
     """What the command line asked the app to start with."""
 
-    open_id: str | None = None      # the chat to open first (--conversation, -c); None: a new one
-    model: str | None = None        # --model
-    mode: str | None = None         # --state
+    open_id: str | None = None  # the chat to open first (--conversation, -c); None: a new one
+    model: str | None = None  # --model
+    mode: str | None = None  # --state
     tools: list[dict[str, Any]] | None = None  # --tool (parsed)
     tool_choice: str | None = None  # --tool-choice
     settings: dict[str, Any] | None = None  # --effort, -o (parsed; None values forget one)
@@ -52,12 +52,26 @@ class ChatScreen(AttachActions, ChatView):
     BINDINGS = chat_screen_bindings()
     COMMANDS = {ChatCommands}
 
-    def __init__(self, ctx: AppContext, start: ChatStart, deletions: Deletions, *,
-                 keymap: Mapping[str, str], theme_names: Sequence[str],
-                 now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        start: ChatStart,
+        deletions: Deletions,
+        *,
+        keymap: Mapping[str, str],
+        theme_names: Sequence[str],
+        now: Callable[[], float] = time.time,
+    ) -> None:
         model = start.model or resolve_model(ctx.config.model, ctx.config.aliases)
-        super().__init__(ctx, deletions, keymap=keymap, now=now, model=model,
-                         mode=start.mode or ctx.config.state, new_chat=not start.open_id)
+        super().__init__(
+            ctx,
+            deletions,
+            keymap=keymap,
+            now=now,
+            model=model,
+            mode=start.mode or ctx.config.state,
+            new_chat=not start.open_id,
+        )
         self.start = start
         self.theme_names = list(theme_names)
         self.background_jobs = BackgroundJobs(self)  # pending background jobs, followed
@@ -85,8 +99,9 @@ class ChatScreen(AttachActions, ChatView):
 
     # -- opening chats ----------------------------------------------------------------------
 
-    def open_conversation(self, ident: str, *, first: bool = False, reveal: int | None = None,
-                          found: bool = True) -> None:
+    def open_conversation(
+        self, ident: str, *, first: bool = False, reveal: int | None = None, found: bool = True
+    ) -> None:
         """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server);
         `reveal`: a message to scroll to and select, marked as `found` (a search hit) or not.
         A newer open cancels this one: its result is then dropped (see `on_chat_opened`)."""
@@ -96,8 +111,16 @@ class ChatScreen(AttachActions, ChatView):
     def _open_worker(self, ident: str, *, first: bool, reveal: int | None, found: bool) -> None:
         from termchat.tui.turns import run_open
 
-        run_open(self.post_message, get_current_worker(), self.ctx.thread_engine(), ident,
-                 sync=self.ctx.has_credentials, first=first, reveal=reveal, found=found)
+        run_open(
+            self.post_message,
+            get_current_worker(),
+            self.ctx.thread_engine(),
+            ident,
+            sync=self.ctx.has_credentials,
+            first=first,
+            reveal=reveal,
+            found=found,
+        )
 
     def hold_while_opening(self, prompt: str) -> bool:
         """A prompt sent while a chat is being opened (say `-c`, still syncing) waits for it and
@@ -122,8 +145,7 @@ class ChatScreen(AttachActions, ChatView):
         prompt, self._held_prompt = self._held_prompt, None
         if prompt is not None:  # not sent anywhere: back where it was typed
             self.prompt.load_text(prompt)
-            self.notify("your message was not sent: it is back in the prompt", severity="warning",
-                        markup=False)
+            self.notify("your message was not sent: it is back in the prompt", severity="warning", markup=False)
 
     async def on_chat_opened(self, message: ChatOpened) -> None:
         if message.worker.is_cancelled or self.closing:
@@ -138,8 +160,7 @@ class ChatScreen(AttachActions, ChatView):
         self.mode = start.mode or conv.mode
         if start.settings:  # given with -c / --conversation: kept by the chat, as -p does
             conv = self.store.update_conversation(conv, settings={**conv.settings, **start.settings})
-        self.request_settings = {key: conv.settings[key] for key in OPTION_KEYS
-                                 if conv.settings.get(key) is not None}
+        self.request_settings = {key: conv.settings[key] for key in OPTION_KEYS if conv.settings.get(key) is not None}
         tools = conv.settings.get("tools") or []
         choice = conv.settings.get("tool_choice") or "auto"
         if start.tools is not None:
@@ -171,14 +192,20 @@ class ChatScreen(AttachActions, ChatView):
             if prompt is not None:
                 await self.send_prompt(prompt)
 
-    async def show_conversation(self, conv: ConversationRow | None, *, reveal: int | None = None,
-                                found: bool = True) -> None:
+    async def show_conversation(
+        self, conv: ConversationRow | None, *, reveal: int | None = None, found: bool = True
+    ) -> None:
         await self._detach_turn_views()
         self.conv = conv
         self.prompt.forget_history()  # Up recalls this chat's messages first
         self.chat_list.mark_current(conv.pk if conv else None)
-        await self.pane.show_chat(conv, live=self.turns.get(conv.pk) if conv else None,
-                                  empty_hint=self._empty_hint(), reveal=reveal, found=found)
+        await self.pane.show_chat(
+            conv,
+            live=self.turns.get(conv.pk) if conv else None,
+            empty_hint=self._empty_hint(),
+            reveal=reveal,
+            found=found,
+        )
         self.background_jobs.decorate(self.pane.views)
         self.update_status()
 
@@ -244,13 +271,16 @@ class ChatScreen(AttachActions, ChatView):
 
     def _can_send(self, pk: int | None = None) -> bool:
         if not self.ctx.has_credentials:
-            self.notify("no API configured: set OPENAI_API_KEY, use --base-url, or run `termchat --demo`",
-                        severity="error", markup=False, timeout=8)
+            self.notify(
+                "no API configured: set OPENAI_API_KEY, use --base-url, or run `termchat --demo`",
+                severity="error",
+                markup=False,
+                timeout=8,
+            )
             return False
         busy = self.turns.get(pk) if pk is not None else self.current_turn()
         if busy is not None:
-            self.notify("a reply is still streaming in this chat: Escape stops it", severity="warning",
-                        markup=False)
+            self.notify("a reply is still streaming in this chat: Escape stops it", severity="warning", markup=False)
             return False
         return True
 
@@ -264,7 +294,8 @@ class ChatScreen(AttachActions, ChatView):
         saved_id = None
         if self.conv is None:
             self.conv, saved_id = self.store.create_conversation_with_prompt(
-                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=settings)
+                prompt, mode=self.mode, model=self.model, title=make_title(prompt), settings=settings
+            )
             self.pane.conv = self.conv  # the new chat is the one the pane shows
         elif self.pane.truncated:
             await self.show_conversation(self.conv)
@@ -273,8 +304,12 @@ class ChatScreen(AttachActions, ChatView):
     async def send_prompt(self, prompt: str, *, forced: bool = False) -> None:
         """Send `prompt` in the chat on screen; at a spent budget, only once the user says so
         (`forced`: said)."""
-        if (not prompt.strip() or not self._can_send() or self.hold_while_opening(prompt)
-                or not (forced or ask_when_spent(self, prompt, lambda: self.send_prompt(prompt, forced=True)))):
+        if (
+            not prompt.strip()
+            or not self._can_send()
+            or self.hold_while_opening(prompt)
+            or not (forced or ask_when_spent(self, prompt, lambda: self.send_prompt(prompt, forced=True)))
+        ):
             return
         files = self.files_to_send(prompt)
         if files is None:
@@ -286,14 +321,29 @@ class ChatScreen(AttachActions, ChatView):
         await self.chips.take_all()
         self.prompt.forget_history()  # the message just sent is the newest to recall
         conv, settings, saved_id = await self._ensure_conversation(prompt)
-        prompt_view = await self.pane.append(MessageView("user", prompt, meta="just now", created_at=self.now(),
-                                                         attachments=[sending_line(f) for f in files]))
-        await self._start_turn(Turn(conv.pk, prompt, prompt_view=prompt_view, saved_id=saved_id,
-                                    attachments=files), conv,
-                               model=self.model, mode=self.mode, settings=settings)
+        prompt_view = await self.pane.append(
+            MessageView(
+                "user", prompt, meta="just now", created_at=self.now(), attachments=[sending_line(f) for f in files]
+            )
+        )
+        await self._start_turn(
+            Turn(conv.pk, prompt, prompt_view=prompt_view, saved_id=saved_id, attachments=files),
+            conv,
+            model=self.model,
+            mode=self.mode,
+            settings=settings,
+        )
 
-    async def _start_turn(self, turn: Turn, conv: ConversationRow, *, model: str, mode: str,
-                          settings: dict[str, Any], items: list[dict[str, Any]] | None = None) -> None:
+    async def _start_turn(
+        self,
+        turn: Turn,
+        conv: ConversationRow,
+        *,
+        model: str,
+        mode: str,
+        settings: dict[str, Any],
+        items: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Show a streaming reply (when `conv` is on screen) and run `turn` in a thread worker."""
         self.turns[conv.pk] = turn
         if self.conv is not None and self.conv.pk == conv.pk:
@@ -306,8 +356,9 @@ class ChatScreen(AttachActions, ChatView):
 
     # Not exclusive: replies in several chats may stream at once (one per chat: `_can_send`).
     @work(thread=True, group="turn", exit_on_error=False)
-    def _turn_worker(self, turn: Turn, engine: Any, conv: ConversationRow, *, model: str, mode: str,
-                     settings: dict[str, Any]) -> None:
+    def _turn_worker(
+        self, turn: Turn, engine: Any, conv: ConversationRow, *, model: str, mode: str, settings: dict[str, Any]
+    ) -> None:
         from termchat.tui.turns import run_turn
 
         run_turn(self.post_message, turn, engine, conv, model=model, mode=mode, settings=settings)
@@ -325,8 +376,7 @@ class ChatScreen(AttachActions, ChatView):
                 text = note.text
                 if note.failed and self._prompt_back(turn):
                     text += "\nyour message is back in the prompt"
-                self.notify(text, severity=note.severity, title=note.title, markup=False,
-                            timeout=note.timeout)
+                self.notify(text, severity=note.severity, title=note.title, markup=False, timeout=note.timeout)
             return
         if self.turns.get(turn.pk) is turn:
             del self.turns[turn.pk]
@@ -348,8 +398,7 @@ class ChatScreen(AttachActions, ChatView):
     def _prompt_back(self, turn: Turn) -> bool:
         """A send that failed with nothing back: its text returns to the prompt for a retry
         (when that chat is on screen and the prompt is still empty)."""
-        if (not turn.prompt or self.closing or self.conv is None or self.conv.pk != turn.pk
-                or self.prompt.text):
+        if not turn.prompt or self.closing or self.conv is None or self.conv.pk != turn.pk or self.prompt.text:
             return False
         self.prompt.text = turn.prompt
         self.prompt.move_cursor(self.prompt.document.end)
@@ -382,8 +431,9 @@ class ChatScreen(AttachActions, ChatView):
 
         conv = self._row(pk)
         if conv is not None:
-            ask_approvals(self.app, requests, chat=conv.title,
-                          done=lambda decisions: self.answer_approvals(pk, decisions))
+            ask_approvals(
+                self.app, requests, chat=conv.title, done=lambda decisions: self.answer_approvals(pk, decisions)
+            )
 
     async def answer_approvals(self, pk: int, decisions: dict[str, bool]) -> None:
         conv = self._row(pk)
@@ -393,17 +443,21 @@ class ChatScreen(AttachActions, ChatView):
         self.notify(f"MCP: {approved} approved, {len(decisions) - approved} denied", markup=False)
         from termchat.tui.turns import Turn
 
-        items = [{"type": "mcp_approval_response", "approval_request_id": rid, "approve": ok}
-                 for rid, ok in decisions.items()]
-        await self._start_turn(Turn(conv.pk, "", decisions=decisions), conv, model=conv.model,
-                               mode=conv.mode, settings={}, items=items)
+        items = [
+            {"type": "mcp_approval_response", "approval_request_id": rid, "approve": ok}
+            for rid, ok in decisions.items()
+        ]
+        await self._start_turn(
+            Turn(conv.pk, "", decisions=decisions), conv, model=conv.model, mode=conv.mode, settings={}, items=items
+        )
 
     # -- branches (tui/branches.py: the keys are the selected message's, worked out by the pane) --
 
     def on_edit_prompt(self, message: EditPrompt) -> None:
         self.prompt.edit_past_prompt(message.text, (message.pk, message.turn))
-        self.notify(f"editing turn {message.turn}: Enter sends it as a new branch (this chat stays as it is)",
-                    markup=False)
+        self.notify(
+            f"editing turn {message.turn}: Enter sends it as a new branch (this chat stays as it is)", markup=False
+        )
 
     def on_branch(self, message: Branch) -> None:
         self._branch(message.conv, message.turn, message.prompt)
@@ -469,8 +523,9 @@ class ChatScreen(AttachActions, ChatView):
         if not prompt.strip():
             self.notify("type a prompt first: Ctrl+G sends it as a background job", markup=False)
             return
-        if not self._can_send() or not (forced or ask_when_spent(
-                self, prompt, lambda: self.action_send_background(forced=True))):
+        if not self._can_send() or not (
+            forced or ask_when_spent(self, prompt, lambda: self.action_send_background(forced=True))
+        ):
             return
         files = self.files_to_send(prompt)
         if files is None:
@@ -478,13 +533,22 @@ class ChatScreen(AttachActions, ChatView):
         self.prompt.clear()
         await self.chips.take_all()
         conv, settings, saved_id = await self._ensure_conversation(prompt)
-        await self.pane.append(MessageView("user", prompt, meta="just now",
-                                           attachments=[sending_line(f) for f in files]))
+        await self.pane.append(
+            MessageView("user", prompt, meta="just now", attachments=[sending_line(f) for f in files])
+        )
         reply = await self.pane.append(MessageView("assistant", meta=self.model))
         self.pane.anchor()
         self.chat_list.mark_current(conv.pk)
-        self.background_jobs.send(conv, reply, prompt, model=self.model, mode=self.mode, settings=settings,
-                                  saved_id=saved_id, attachments=files)
+        self.background_jobs.send(
+            conv,
+            reply,
+            prompt,
+            model=self.model,
+            mode=self.mode,
+            settings=settings,
+            saved_id=saved_id,
+            attachments=files,
+        )
 
     async def on_job_update(self, message: JobUpdate) -> None:
         await self.background_jobs.on_update(message)
@@ -493,8 +557,10 @@ class ChatScreen(AttachActions, ChatView):
         from termchat.tui.screens.jobs import JobsScreen
 
         api = self.ctx.api if self.ctx.has_credentials else None
-        self.app.push_screen(JobsScreen(self.store, self.ctx.thread_engine, api=api, now=self.now),
-                             lambda ident: self.open_conversation(ident) if ident else None)
+        self.app.push_screen(
+            JobsScreen(self.store, self.ctx.thread_engine, api=api, now=self.now),
+            lambda ident: self.open_conversation(ident) if ident else None,
+        )
 
     def stop_replies(self) -> None:
         """Stop every streaming reply and stop following jobs (quitting); each reply keeps what

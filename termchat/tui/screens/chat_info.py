@@ -60,9 +60,13 @@ class ChatInfo(ModalScreen[None]):
             yield Label(Content("This chat"), classes="dialog-title")
             for label, value in self.rows:
                 yield Static(Content.assemble((f"{label:<{width}}  ", "dim"), value), classes="info-row")
-            yield Label(Content(f"termchat --conversation {self.ident}   resumes it from any terminal\n"
-                                f"termchat show {self.ident}   prints it · Escape closes"),
-                        classes="dialog-hint")
+            yield Label(
+                Content(
+                    f"termchat --conversation {self.ident}   resumes it from any terminal\n"
+                    f"termchat show {self.ident}   prints it · Escape closes"
+                ),
+                classes="dialog-hint",
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -76,5 +80,6 @@ def show_chat_info(screen: Any, conv: Any) -> None:
     conv = screen.store.reload(conv)
     used = context_used(screen.store.messages(conv, limit=CONTEXT_ROWS))
     info = model_info(conv.model)
-    screen.app.push_screen(ChatInfo(info_rows(conv, context=used, window=info.context_window if info else None),
-                                    conv.id))
+    screen.app.push_screen(
+        ChatInfo(info_rows(conv, context=used, window=info.context_window if info else None), conv.id)
+    )

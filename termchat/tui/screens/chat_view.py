@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from termchat.tui.widgets.code_fence import CodeFence
     from termchat.tui.widgets.tool_panel import ToolPanel  # mounted after the first frame
 
-LIST_MIN_WIDTH = 100   # below this the chat list starts hidden
+LIST_MIN_WIDTH = 100  # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
 LIST_WIDTH, TOOLS_WIDTH = 32, 30  # as app.tcss has them
 PROMPT_MAX_HEIGHT = 10  # as app.tcss has it
@@ -48,8 +48,17 @@ class ChatView(Screen[None]):
     """The panes of the chat screen, composed for `ctx`'s store, showing a new chat with `model`
     and `mode` until told otherwise; the first frame shows a new chat's hint if `new_chat`."""
 
-    def __init__(self, ctx: AppContext, deletions: Deletions, *, keymap: Mapping[str, str],
-                 model: str, mode: str, new_chat: bool, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        deletions: Deletions,
+        *,
+        keymap: Mapping[str, str],
+        model: str,
+        mode: str,
+        new_chat: bool,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.config = ctx.config
@@ -88,14 +97,19 @@ class ChatView(Screen[None]):
         self.pane.border_title = Content(safe_title(conv.title or conv.id, 80) if conv else "New chat")
         budget = budget_warning(self.store, self.config.budget)
         for status in self.query(StatusLine):
-            status.show_chat(self.store, self.conv, model=self.model, mode=self.mode,
-                             streaming=self.current_turn() is not None, note=note,
-                             effort=self.request_settings.get("effort"),
-                             warning=budget.short() if budget else "")
+            status.show_chat(
+                self.store,
+                self.conv,
+                model=self.model,
+                mode=self.mode,
+                streaming=self.current_turn() is not None,
+                note=note,
+                effort=self.request_settings.get("effort"),
+                warning=budget.short() if budget else "",
+            )
         self.refresh_bindings()  # the footer's Stop follows whether this chat streams
         if self.live_estimate is not None:  # another chat, model, mode or effort: counted anew
-            self.live_estimate.context((conv.pk if conv else None, self.model, self.mode,
-                                        dict(self.request_settings)))
+            self.live_estimate.context((conv.pk if conv else None, self.model, self.mode, dict(self.request_settings)))
 
     def current_turn(self) -> Turn | None:
         return self.turns.get(self.conv.pk) if self.conv else None
@@ -403,9 +417,16 @@ class ChatView(Screen[None]):
         from termchat.tui.clipboard import copy_or_offer_file, export_name
 
         title = self.conv.title if self.conv is not None else ""
-        extension = {"python": "py", "sh": "sh", "bash": "sh", "javascript": "js", "rust": "rs",
-                     "go": "go", "sql": "sql"}.get(message.language, "txt")
-        name = export_name(f"{title} code", "code")[:-len(".md")] + f".{extension}"
+        extension = {
+            "python": "py",
+            "sh": "sh",
+            "bash": "sh",
+            "javascript": "js",
+            "rust": "rs",
+            "go": "go",
+            "sql": "sql",
+        }.get(message.language, "txt")
+        name = export_name(f"{title} code", "code")[: -len(".md")] + f".{extension}"
         copy_or_offer_file(self, message.code, f"the {message.language} code", name)
 
     def action_select_message(self, step: int) -> None:
@@ -422,8 +443,13 @@ class ChatView(Screen[None]):
         if conv is None:
             return
         default = export_name(conv.title, "chat-" + "".join(c for c in conv.id if c.isalnum())[-8:])
-        save_to_file(self, "Export this chat as Markdown to", default,
-                     lambda: export_markdown(self.store, self.store.reload(conv)), "the chat")
+        save_to_file(
+            self,
+            "Export this chat as Markdown to",
+            default,
+            lambda: export_markdown(self.store, self.store.reload(conv)),
+            "the chat",
+        )
 
     def action_help(self) -> None:
         from termchat.tui.screens.help import HelpScreen
@@ -449,11 +475,23 @@ class ChatView(Screen[None]):
 
         panel = self._tool_panel
         tools, choice = panel.current() if panel is not None else (self._tools_loaded or ([], "auto"))
-        self.run_worker(partial(count_prompt, self.post_message, self.ctx.thread_engine(), self.conv,
-                                prompt=text, model=self.model, mode=self.mode,
-                                settings={"tools": tools, "tool_choice": choice, **self.request_settings},
-                                pricing=self.config.pricing),
-                        thread=True, exclusive=True, group="estimate", exit_on_error=False)
+        self.run_worker(
+            partial(
+                count_prompt,
+                self.post_message,
+                self.ctx.thread_engine(),
+                self.conv,
+                prompt=text,
+                model=self.model,
+                mode=self.mode,
+                settings={"tools": tools, "tool_choice": choice, **self.request_settings},
+                pricing=self.config.pricing,
+            ),
+            thread=True,
+            exclusive=True,
+            group="estimate",
+            exit_on_error=False,
+        )
 
     def on_estimate_counted(self, message: EstimateCounted) -> None:
         if self.live_estimate is not None and not self.closing:

@@ -54,8 +54,9 @@ class Picker(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel")]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str] | tuple[str, str, str]],
-                 current: str | None = None) -> None:
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, str] | tuple[str, str, str]], current: str | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.choices = list(choices)
@@ -74,8 +75,7 @@ class Picker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content(self.title_text), classes="dialog-title")
-            yield OptionList(*[Option(self._prompt(choice), id=choice[0]) for choice in self.choices],
-                             id="picker")
+            yield OptionList(*[Option(self._prompt(choice), id=choice[0]) for choice in self.choices], id="picker")
             yield Label(Content("Enter to choose · Escape to cancel"), classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -114,14 +114,18 @@ def model_picker(current: str, served: Sequence[str] | None = None) -> Picker:
     if current not in {choice[0] for choice in choices}:
         choices.insert(0, (current, current, "(current)"))
     else:
-        choices = [(v, label, f"(current) {note}".strip() if v == current else note)
-                   for v, label, note in choices]
+        choices = [(v, label, f"(current) {note}".strip() if v == current else note) for v, label, note in choices]
     choices.append((CUSTOM_MODEL, "Other model…", "type a model name or an alias"))
     return Picker("Model for this chat", choices, current)
 
 
-EFFORT_LABELS = {"default": "the model's own (none sent)", "minimal": "fastest: little or no reasoning",
-                 "low": "quick answers", "medium": "balanced", "high": "most thorough, slowest"}
+EFFORT_LABELS = {
+    "default": "the model's own (none sent)",
+    "minimal": "fastest: little or no reasoning",
+    "low": "quick answers",
+    "medium": "balanced",
+    "high": "most thorough, slowest",
+}
 
 
 def effort_picker(current: str | None) -> Picker:
@@ -132,9 +136,11 @@ def effort_picker(current: str | None) -> Picker:
     return Picker("Reasoning effort for this chat", choices, current or "default")
 
 
-STATE_MODE_LABELS = {"conversation": "server keeps the conversation (Conversations API)",
-                     "chain": "previous_response_id chain, stored responses",
-                     "local": "full history sent each turn (stateless)"}
+STATE_MODE_LABELS = {
+    "conversation": "server keeps the conversation (Conversations API)",
+    "chain": "previous_response_id chain, stored responses",
+    "local": "full history sent each turn (stateless)",
+}
 
 
 def mode_picker(current: str) -> Picker:

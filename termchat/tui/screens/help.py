@@ -27,8 +27,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog -wide"):
             yield Label(Content("Key bindings"), classes="dialog-title")
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            yield Label(Content("Remap in config.toml:  [keymap]  new_chat = \"f12\"  ·  Escape closes"),
-                        classes="dialog-hint")
+            yield Label(
+                Content('Remap in config.toml:  [keymap]  new_chat = "f12"  ·  Escape closes'), classes="dialog-hint"
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -40,8 +41,12 @@ class HelpScreen(ModalScreen[None]):
         for command in ALL_COMMANDS:
             keys = self.keymap.get(command.id, command.key)
             table.add_row(Text(display_keys(keys)), Text(command.help), Text(command.id), height=None)
-        table.add_row(Text(display_keys("ctrl+p")), Text("Command palette: every action by name"),
-                      Text("command_palette"), height=None)
+        table.add_row(
+            Text(display_keys("ctrl+p")),
+            Text("Command palette: every action by name"),
+            Text("command_palette"),
+            height=None,
+        )
         table.focus()
 
     def action_close(self) -> None:

@@ -23,7 +23,7 @@ from termchat.tui.job_watch import elapsed
 
 def short_id(ident: str, keep: int = 10) -> str:
     """`resp_0123456789…abcdef`: ids are long, the start and the end tell them apart."""
-    return ident if len(ident) <= 2 * keep + 1 else f"{ident[:keep + 5]}…{ident[-keep:]}"
+    return ident if len(ident) <= 2 * keep + 1 else f"{ident[: keep + 5]}…{ident[-keep:]}"
 
 
 class JobsScreen(ModalScreen[str | None]):
@@ -46,8 +46,9 @@ class JobsScreen(ModalScreen[str | None]):
             self.notes = notes
             self.severity = severity
 
-    def __init__(self, store: Store, engine: Callable[[], Any], *, api: Any = None,
-                 now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Store, engine: Callable[[], Any], *, api: Any = None, now: Callable[[], float] = time.time
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.store = store
         self.engine = engine
@@ -60,9 +61,13 @@ class JobsScreen(ModalScreen[str | None]):
             yield Label(Content("Background jobs"), classes="dialog-title")
             yield DataTable(id="jobs-table", cursor_type="row")
             yield Label(Content("Enter/o open chat · c cancel · r refresh · Escape close"), classes="dialog-hint")
-            yield Static(Content("Background jobs are stored on the server (store=true), so they are not "
-                                 "Zero Data Retention compatible; results are kept about 10 minutes."),
-                         classes="dialog-hint")
+            yield Static(
+                Content(
+                    "Background jobs are stored on the server (store=true), so they are not "
+                    "Zero Data Retention compatible; results are kept about 10 minutes."
+                ),
+                classes="dialog-hint",
+            )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -86,8 +91,13 @@ class JobsScreen(ModalScreen[str | None]):
             status = safe_title(job.status, 20)
             if self.api is not None and not on_this_server(self.api, job):
                 status += " (other server)"
-            table.add_row(Text(status), Text(elapsed(now - job.created_at)), Text(chat),
-                          Text(short_id(safe_title(job.response_id, 200))), key=job.response_id)
+            table.add_row(
+                Text(status),
+                Text(elapsed(now - job.created_at)),
+                Text(chat),
+                Text(short_id(safe_title(job.response_id, 200))),
+                key=job.response_id,
+            )
         if not self.jobs:
             table.add_row(Text("no background jobs yet: Ctrl+G sends the prompt as one"), "", "", "")
 

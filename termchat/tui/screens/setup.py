@@ -58,8 +58,7 @@ class SetupScreen(Screen[str | None]):
             with Center():
                 yield Markdown(SETUP_TEXT, id="setup-text")
             with Center():
-                yield Input(placeholder="sk-…  then Enter (for this session only)", password=True,
-                            id="setup-key")
+                yield Input(placeholder="sk-…  then Enter (for this session only)", password=True, id="setup-key")
             with Center():
                 yield Label("", id="setup-error")
             with Center():
@@ -74,7 +73,8 @@ class SetupScreen(Screen[str | None]):
         key = event.value.strip()
         if not key or any(c.isspace() or not c.isprintable() for c in key):
             self.query_one("#setup-error", Label).update(
-                Content("That does not look like an API key (one word, like sk-…)."))
+                Content("That does not look like an API key (one word, like sk-…).")
+            )
             return
         self.dismiss(key)
 

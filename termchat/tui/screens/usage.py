@@ -57,8 +57,7 @@ class UsageScreen(ModalScreen[None]):
             yield Label(Content("Usage by day"), classes="dialog-title")
             yield DataTable(id="usage-table", cursor_type="row", zebra_stripes=False)
             yield Static(id="usage-notes", classes="dialog-note")
-            yield Label(Content("Escape close · termchat usage --by model|chat for more"),
-                        classes="dialog-hint")
+            yield Label(Content("Escape close · termchat usage --by model|chat for more"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         from termchat.budget import budget_states
@@ -71,8 +70,10 @@ class UsageScreen(ModalScreen[None]):
         notes = []
         if report.total.unpriced_turns:
             count = report.total.unpriced_turns
-            notes.append(f"{count} turn{'s' if count != 1 else ''} priced unknown: their tokens are "
-                         "counted, not their dollars (give the model a price in [pricing])")
+            notes.append(
+                f"{count} turn{'s' if count != 1 else ''} priced unknown: their tokens are "
+                "counted, not their dollars (give the model a price in [pricing])"
+            )
         notes += [state.describe() for state in budget_states(self.store, self.budget, self.now())]
         stale = stale_prices_note()
         if stale:

@@ -51,15 +51,24 @@ def store_label(store: dict[str, Any], id_width: int = ID_WIDTH) -> Content:
     name = strip_control(str(store.get("name") or ""), keep_newlines=False).strip() or "(unnamed)"
     files = int((store.get("file_counts") or {}).get("total") or 0)
     size = human_size(int(store.get("usage_bytes") or 0))
-    return Content.assemble(_fit(name, NAME_WIDTH), " ", (_fit(str(store["id"]), id_width), "dim"),
-                            f" {files:>5} file{'s' if files != 1 else ' '}  {size:>8}")
+    return Content.assemble(
+        _fit(name, NAME_WIDTH),
+        " ",
+        (_fit(str(store["id"]), id_width), "dim"),
+        f" {files:>5} file{'s' if files != 1 else ' '}  {size:>8}",
+    )
 
 
 def usable(store: dict[str, Any]) -> bool:
     """An id the tool panel can hold: printable, and no comma (the input's separator)."""
     ident = store.get("id")
-    return isinstance(ident, str) and bool(ident) and strip_control(ident) == ident and \
-        "," not in ident and not any(c.isspace() for c in ident)
+    return (
+        isinstance(ident, str)
+        and bool(ident)
+        and strip_control(ident) == ident
+        and "," not in ident
+        and not any(c.isspace() for c in ident)
+    )
 
 
 class Checklist(SelectionList[str]):
@@ -102,8 +111,7 @@ class VectorStorePicker(ModalScreen[list[str] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Use selected", id="vs-use", variant="primary", compact=True, disabled=True)
                 yield Button("Cancel", id="vs-cancel", compact=True)
-            yield Label(Content("Space toggles · Enter uses the selection · Escape cancels"),
-                        classes="dialog-hint")
+            yield Label(Content("Space toggles · Enter uses the selection · Escape cancels"), classes="dialog-hint")
 
     def on_mount(self) -> None:
         options = self.query_one(SelectionList)
@@ -135,9 +143,15 @@ class VectorStorePicker(ModalScreen[list[str] | None]):
         typed = set(self.typed_ids)
         # Ids typed by hand that the account does not list stay on offer (and selected), so that
         # confirming never drops them silently.
-        selections = [Selection(Content.assemble(_fit("(typed, not listed)", NAME_WIDTH), " ",
-                                                 (strip_control(ident), "dim")), ident, True)
-                      for ident in self.typed_ids if ident not in known]
+        selections = [
+            Selection(
+                Content.assemble(_fit("(typed, not listed)", NAME_WIDTH), " ", (strip_control(ident), "dim")),
+                ident,
+                True,
+            )
+            for ident in self.typed_ids
+            if ident not in known
+        ]
         id_width = min(ID_WIDTH, max((len(s["id"]) for s in stores), default=0))
         selections += [Selection(store_label(s, id_width), s["id"], s["id"] in typed) for s in stores]
         options = self.query_one(SelectionList)
@@ -158,8 +172,11 @@ class VectorStorePicker(ModalScreen[list[str] | None]):
         """The selected ids, in list order."""
         options = self.query_one(SelectionList)
         selected = set(options.selected)
-        return [options.get_option_at_index(i).value for i in range(options.option_count)
-                if options.get_option_at_index(i).value in selected]
+        return [
+            options.get_option_at_index(i).value
+            for i in range(options.option_count)
+            if options.get_option_at_index(i).value in selected
+        ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "confirm":

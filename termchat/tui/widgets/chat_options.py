@@ -28,8 +28,9 @@ class ChatOption(Option):
     its second line, the match between `match` = (start, end) offsets.
     """
 
-    def __init__(self, title: str, meta: str, id: str, *, message_id: int | None = None,
-                 match: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, title: str, meta: str, id: str, *, message_id: int | None = None, match: tuple[int, int] | None = None
+    ) -> None:
         super().__init__(Content.assemble((title, "bold"), "\n", (meta, "dim")), id=id)
         self.lines = (title, meta)
         self.message_id = message_id
@@ -87,8 +88,7 @@ class ChatOptions(FixedHeightOptionList):
                 parts = [(text, base + extra)]
                 if line == 1 and option.match is not None:
                     start, end = option.match
-                    parts = [(text[:start], base + extra), (text[start:end], base + _MATCH),
-                             (text[end:], base + extra)]
+                    parts = [(text[:start], base + extra), (text[start:end], base + _MATCH), (text[end:], base + extra)]
                 segments = [Segment(" " * padding.left, base)]
                 room = inner
                 for part, part_style in parts:

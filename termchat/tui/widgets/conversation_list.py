@@ -107,9 +107,15 @@ class ConversationList(Vertical):
             super().__init__()
             self.conv = conv
 
-    def __init__(self, store: Store, deletions: chats.Deletions, *,
-                 keymap: Mapping[str, str] | None = None, now: Callable[[], float] = time.time,
-                 **kwargs) -> None:
+    def __init__(
+        self,
+        store: Store,
+        deletions: chats.Deletions,
+        *,
+        keymap: Mapping[str, str] | None = None,
+        now: Callable[[], float] = time.time,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.store = store
         self.deletions = deletions
@@ -235,8 +241,7 @@ class ConversationList(Vertical):
         if not self.exhausted or self.text_limit or match_expression(self.search, prefix_last=True) is None:
             return
         search, skip = self.search, self._title_pks()
-        self._text_timer = self.set_timer(TEXT_SEARCH_DELAY,
-                                          lambda: self._start_message_search(search, skip, PAGE))
+        self._text_timer = self.set_timer(TEXT_SEARCH_DELAY, lambda: self._start_message_search(search, skip, PAGE))
 
     def _start_message_search(self, search: str, skip: frozenset[int], limit: int) -> None:
         self._text_timer = None
@@ -271,9 +276,15 @@ class ConversationList(Vertical):
             start = marked.find(MATCH_START)
             plain = marked.replace(MATCH_START, "").replace(MATCH_END, "")
             end = marked.find(MATCH_END) - 1 if start >= 0 else -1
-            options.append(ChatOption(safe_title(conv.title or conv.id, max_len=TITLE_WIDTH), plain,
-                                      id=str(conv.pk), message_id=message_id,
-                                      match=(start, end) if 0 <= start <= end else None))
+            options.append(
+                ChatOption(
+                    safe_title(conv.title or conv.id, max_len=TITLE_WIDTH),
+                    plain,
+                    id=str(conv.pk),
+                    message_id=message_id,
+                    match=(start, end) if 0 <= start <= end else None,
+                )
+            )
         if options:
             self.options.add_options(options)
 
@@ -398,15 +409,16 @@ class ConversationList(Vertical):
 
     def _deleted_note(self, conv: ConversationRow, remote: bool) -> str:
         title = safe_title(conv.title or conv.id, 60)
-        undo = (f"undo: {key_label(self.keymap, 'undo_delete')} or Ctrl+P → Undo delete "
-                f"({int(chats.UNDO_SECONDS)} s)")
+        undo = f"undo: {key_label(self.keymap, 'undo_delete')} or Ctrl+P → Undo delete ({int(chats.UNDO_SECONDS)} s)"
         if not conv.remote_id:
             return f"deleted “{title}”{' (it has no server conversation)' if remote else ''} · {undo}"
         if remote:
             return f"deleted “{title}”; its server conversation goes too when the undo time is up · {undo}"
-        return (f"deleted “{title}” here; its server conversation is kept · {undo}\n"
-                f"to delete that too: undo, then {key_label(self.keymap, 'delete_remote')}; "
-                f"later: termchat rm --remote {strip_control(conv.remote_id)}")
+        return (
+            f"deleted “{title}” here; its server conversation is kept · {undo}\n"
+            f"to delete that too: undo, then {key_label(self.keymap, 'delete_remote')}; "
+            f"later: termchat rm --remote {strip_control(conv.remote_id)}"
+        )
 
     def undo_delete(self) -> ConversationRow | None:
         """Bring back the chat deleted last; returns it (None: nothing to undo)."""

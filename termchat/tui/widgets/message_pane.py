@@ -36,8 +36,11 @@ TIME_REFRESH = 30.0  # seconds between two updates of the messages' "5m ago"
 
 def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
     """What the transcript of a new chat says."""
-    lines = [f"New chat · {model} · {mode} mode", "",
-             "Type a message below and press Enter. Ctrl+P lists every command, F1 every key."]
+    lines = [
+        f"New chat · {model} · {mode} mode",
+        "",
+        "Type a message below and press Enter. Ctrl+P lists every command, F1 every key.",
+    ]
     if demo:
         lines += ["", "Demo mode: replies come from a built-in fake model; nothing leaves this machine."]
     return "\n".join(lines)
@@ -59,8 +62,9 @@ class MessagePane(VerticalScroll):
     class NeedLatest(Message):
         """End pressed while the newest messages are not mounted (dropped while reading far back)."""
 
-    def __init__(self, store: Store, *, now: Callable[[], float] = time.time, empty_hint: str = "",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, store: Store, *, now: Callable[[], float] = time.time, empty_hint: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.store = store
         self.conv: ConversationRow | None = None
@@ -85,17 +89,33 @@ class MessagePane(VerticalScroll):
         from termchat.tui.widgets.message_view import MessageView
 
         content = row.content if streaming_text is None else streaming_text
-        return MessageView(row.role, content, message_id=row.id, status=row.status, items=row.items,
-                           error=row.error, meta=self.meta(row), streaming=streaming_text is not None,
-                           branch=self.branch_marks.get(row.id), created_at=row.created_at,
-                           attachments=[describe_attachment(a) for a in row.attachments])
+        return MessageView(
+            row.role,
+            content,
+            message_id=row.id,
+            status=row.status,
+            items=row.items,
+            error=row.error,
+            meta=self.meta(row),
+            streaming=streaming_text is not None,
+            branch=self.branch_marks.get(row.id),
+            created_at=row.created_at,
+            attachments=[describe_attachment(a) for a in row.attachments],
+        )
 
     @property
     def views(self) -> list[MessageView]:
         return list(self.query_children("MessageView"))  # by name: see the import above
 
-    async def show_chat(self, conv: ConversationRow | None, *, live: Turn | None = None,
-                        empty_hint: str = "", reveal: int | None = None, found: bool = True) -> None:
+    async def show_chat(
+        self,
+        conv: ConversationRow | None,
+        *,
+        live: Turn | None = None,
+        empty_hint: str = "",
+        reveal: int | None = None,
+        found: bool = True,
+    ) -> None:
         """Show `conv` from its newest page (None: a new chat, with `empty_hint`); `live` is the
         reply streaming in it, shown (and then fed) by the view of its message. `reveal`: a
         message to scroll to and select (its page if not the newest), marked as `found` or not."""
@@ -144,8 +164,9 @@ class MessagePane(VerticalScroll):
         turn.view = reply
         self.anchor()
 
-    async def show(self, rows: list[MessageRow], *, has_older: bool,
-                   live: dict[int, str] | None = None, empty_hint: str = "") -> None:
+    async def show(
+        self, rows: list[MessageRow], *, has_older: bool, live: dict[int, str] | None = None, empty_hint: str = ""
+    ) -> None:
         """Replace the transcript with `rows` (the newest page); `live` maps streaming ids to text."""
         live = live or {}
         self.has_older = has_older

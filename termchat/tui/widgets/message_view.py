@@ -42,8 +42,12 @@ class ToolItem(Collapsible):
 
     def __init__(self, item_id: str, item: dict[str, Any], *, running: bool = False) -> None:
         self.item_id = item_id
-        super().__init__(Static(self._detail(item), markup=False, classes="item-detail"),
-                         title=self._summary(item, running), collapsed=True, classes="tool-item")
+        super().__init__(
+            Static(self._detail(item), markup=False, classes="item-detail"),
+            title=self._summary(item, running),
+            collapsed=True,
+            classes="tool-item",
+        )
 
     @staticmethod
     def _summary(item: dict[str, Any], running: bool) -> Content:
@@ -92,8 +96,7 @@ class TypedText(Static):
             return
         head = "\n".join(self.text.split("\n", FOLDED_SHOWN)[:FOLDED_SHOWN])
         more = self.line_count - FOLDED_SHOWN
-        self.update(Content.assemble(head, "\n", (f"… {more:,} more lines · Enter or click shows them",
-                                                  "italic dim")))
+        self.update(Content.assemble(head, "\n", (f"… {more:,} more lines · Enter or click shows them", "italic dim")))
 
     def on_click(self) -> None:
         self.toggle()
@@ -130,11 +133,21 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
     class Grew(Message):
         """More streamed text was written into this view."""
 
-    def __init__(self, role: str, content: str = "", *, message_id: int | None = None,
-                 status: str = "complete", items: list[dict[str, Any]] | None = None,
-                 error: str | None = None, meta: str = "", streaming: bool = False,
-                 branch: tuple[int, int] | None = None, created_at: float | None = None,
-                 attachments: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        role: str,
+        content: str = "",
+        *,
+        message_id: int | None = None,
+        status: str = "complete",
+        items: list[dict[str, Any]] | None = None,
+        error: str | None = None,
+        meta: str = "",
+        streaming: bool = False,
+        branch: tuple[int, int] | None = None,
+        created_at: float | None = None,
+        attachments: list[str] | None = None,
+    ) -> None:
         super().__init__(classes=f"message -{role}")
         self.attachments = list(attachments or [])  # one line per file sent with a prompt
         self.branch = branch  # (this chat's place, how many) among the alternatives of its turn
@@ -161,14 +174,20 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         for index, item in enumerate(self.items if self.role != "compaction" else ()):
             yield ToolItem(str(item.get("id") or index), item)
         if self.role == "compaction":
-            yield Static(Content("── context compacted here: earlier turns were summarised "
-                                 "for the model; the transcript above is kept ──"),
-                         classes="compaction-note")
+            yield Static(
+                Content(
+                    "── context compacted here: earlier turns were summarised "
+                    "for the model; the transcript above is kept ──"
+                ),
+                classes="compaction-note",
+            )
         elif self.role == "user":
             yield TypedText(self.text, classes="typed-text")
             for line in self.attachments:
-                yield Static(Content.assemble(("attached: ", "dim"), strip_control(line, keep_newlines=False)),
-                             classes="attachment-line")
+                yield Static(
+                    Content.assemble(("attached: ", "dim"), strip_control(line, keep_newlines=False)),
+                    classes="attachment-line",
+                )
         elif self.streaming:  # cut like the stream would have cut it (see reply_stream)
             segments = self._tail_segments = list(split_segments(self.text))
             for index, segment in enumerate(segments):
@@ -216,8 +235,10 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
             self.post_message(self.BranchRequested(self, step))
 
     def refresh_header(self) -> None:
-        self.set_class(self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming
-                       and not self.job, "-unfinished")
+        self.set_class(
+            self.role == "assistant" and self.status in STATUS_MARKS and not self.streaming and not self.job,
+            "-unfinished",
+        )
         self.set_class(self.streaming, "-streaming")
         for header in self.query_children(".message-header").results(Static):
             header.update(self._header())  # (none left while the app shuts down)
@@ -317,8 +338,10 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
 
     async def add_citation(self, number: int, title: str, url: str) -> None:
         self.citations.append((number, title, url))
-        lines = [f"{n}. [{markdown_link_text(t or u)}](<{strip_control(u, keep_newlines=False)}>)"
-                 for n, t, u in self.citations]
+        lines = [
+            f"{n}. [{markdown_link_text(t or u)}](<{strip_control(u, keep_newlines=False)}>)"
+            for n, t, u in self.citations
+        ]
         text = "**Sources**\n\n" + "\n".join(lines)
         existing = self.query(".message-sources")
         if existing:

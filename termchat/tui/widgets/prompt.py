@@ -37,8 +37,7 @@ class PromptInput(TextArea):
     editing: tuple[int, int] | None = None  # (chat pk, turn) whose prompt this box edits
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-                         compact=True, **kwargs)
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", compact=True, **kwargs)
         # Earlier messages for Up / Down, newest first; loaded when first wanted (see forget_history).
         self.history_source: Callable[[], list[str]] = list
         self._history: list[str] | None = None
@@ -100,8 +99,7 @@ class PromptInput(TextArea):
 
     def _browsing(self) -> bool:
         history = self._history
-        return (self._history_index >= 0 and history is not None
-                and self.text == history[self._history_index])
+        return self._history_index >= 0 and history is not None and self.text == history[self._history_index]
 
     def action_history_previous(self) -> None:
         if not self._browsing():
@@ -148,7 +146,7 @@ class PromptInput(TextArea):
         fragment = typed.group(1)
         extended = complete(fragment)
         if extended != fragment:
-            self.insert(extended[len(fragment):])
+            self.insert(extended[len(fragment) :])
         elif len(found := completions(fragment)) > 1:
             shown = "  ".join(strip_control(f, keep_newlines=False) for f in found[:12])
             self.notify(shown + ("  …" if len(found) > 12 else ""), title="files", markup=False)

@@ -29,8 +29,10 @@ SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this m
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
 # Lines that start something other than a plain paragraph (or may, once more text arrives).
-_NOT_PARAGRAPH = re.compile(r"[\s#>|<]|[-*+](\s|$)|\d{1,9}[.)](\s|$)|([-*_])(\s*\3){2,}\s*(\n|$)"
-                            r"|`{3,}|~{3,}|\[[^\]\n]*\]:")
+_NOT_PARAGRAPH = re.compile(
+    r"[\s#>|<]|[-*+](\s|$)|\d{1,9}[.)](\s|$)|([-*_])(\s*\3){2,}\s*(\n|$)"
+    r"|`{3,}|~{3,}|\[[^\]\n]*\]:"
+)
 
 
 def _fence_open(text: str) -> bool:
@@ -54,7 +56,7 @@ def find_split(text: str, start: int, minimum: int = SEGMENT_CHARS) -> int | Non
         split = match.end()
         if split < start or split < minimum:
             continue
-        head = text[split:split + 12]
+        head = text[split : split + 12]
         if "\n" not in head and len(head) < 12:
             break  # the line is too short yet to tell what it starts
         if _NOT_PARAGRAPH.match(head):
@@ -83,8 +85,9 @@ class ReplyStream:
     `open_segment(text, after)` mounts a new segment after `after` and returns it.
     """
 
-    def __init__(self, tail: MessageBody, tail_text: str,
-                 open_segment: Callable[[str, MessageBody], asyncio.Future | object]) -> None:
+    def __init__(
+        self, tail: MessageBody, tail_text: str, open_segment: Callable[[str, MessageBody], asyncio.Future | object]
+    ) -> None:
         self._tail = tail
         self._tail_text = tail_text
         self._open_segment = open_segment

@@ -66,24 +66,52 @@ class StatusLine(Static):
 
     _parts: list[tuple[str | Content, str | Content, int]] = []  # (full, short, drop order: 0 never)
 
-    def show_chat(self, store: Store, conv: ConversationRow | None, *, model: str, mode: str,
-                  streaming: bool = False, note: str = "", effort: str | None = None,
-                  warning: str = "") -> None:
+    def show_chat(
+        self,
+        store: Store,
+        conv: ConversationRow | None,
+        *,
+        model: str,
+        mode: str,
+        streaming: bool = False,
+        note: str = "",
+        effort: str | None = None,
+        warning: str = "",
+    ) -> None:
         """Show the figures of `conv` (None: a new chat) with `model`, `effort` and `mode`; `warning`
         (a budget nearly or wholly spent) stays on the line however narrow."""
         from termchat.config import model_info
 
         info = model_info(model)
         used = context_used(store.messages(conv, limit=CONTEXT_ROWS)) if conv else 0
-        self.show(model=model, mode=mode, tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
-                  cost=conv.cost_usd if conv else 0.0, streaming=streaming, note=note,
-                  context=used, window=info.context_window if info else None, effort=effort,
-                  warning=warning)
+        self.show(
+            model=model,
+            mode=mode,
+            tokens=(conv.input_tokens + conv.output_tokens) if conv else 0,
+            cost=conv.cost_usd if conv else 0.0,
+            streaming=streaming,
+            note=note,
+            context=used,
+            window=info.context_window if info else None,
+            effort=effort,
+            warning=warning,
+        )
 
-    def show(self, *, model: str, mode: str, tokens: int, cost: float | None, streaming: bool = False,
-             note: str = "", context: int | None = None, window: int | None = None,
-             conversation_id: str | None = None, effort: str | None = None,
-             warning: str = "") -> None:
+    def show(
+        self,
+        *,
+        model: str,
+        mode: str,
+        tokens: int,
+        cost: float | None,
+        streaming: bool = False,
+        note: str = "",
+        context: int | None = None,
+        window: int | None = None,
+        conversation_id: str | None = None,
+        effort: str | None = None,
+        warning: str = "",
+    ) -> None:
         """`conversation_id` and `tokens` are not shown (the chat's info has them, Shift+F2)."""
         if context is None:
             full_context = short_context = "context ?"
@@ -93,8 +121,9 @@ class StatusLine(Static):
             short_context = f"ctx {short_tokens(context)}" + (f"/{short_tokens(window)}" if window else "")
             if window:
                 warn = context >= FULL_CONTEXT * window
-                full_context = Content.assemble(f"context {amount} ",
-                                                (context_bar(context, window), "$warning" if warn else "$primary"))
+                full_context = Content.assemble(
+                    f"context {amount} ", (context_bar(context, window), "$warning" if warn else "$primary")
+                )
         shown_cost = "cost unknown" if cost is None else format_usd(cost)
         parts: list[tuple[str | Content, str | Content, int]] = [(model, model, 3)]
         if effort:
@@ -116,11 +145,18 @@ class StatusLine(Static):
     def _fit(self) -> None:
         width = self.size.width or 10_000
         line = Content("")
-        for separator, short, dropped in (("  ·  ", False, 0), (" · ", False, 0), (" · ", True, 0),
-                                          (" · ", True, 1), (" · ", True, 2), (" · ", True, 3)):
+        for separator, short, dropped in (
+            ("  ·  ", False, 0),
+            (" · ", False, 0),
+            (" · ", True, 0),
+            (" · ", True, 1),
+            (" · ", True, 2),
+            (" · ", True, 3),
+        ):
             texts = [s if short else f for f, s, order in self._parts if not order or order > dropped]
-            line = Content(" ").append(Content(separator).join(
-                t if isinstance(t, Content) else Content(t) for t in texts))
+            line = Content(" ").append(
+                Content(separator).join(t if isinstance(t, Content) else Content(t) for t in texts)
+            )
             if line.cell_length <= width:
                 break
         self.update(line)

@@ -47,8 +47,7 @@ class ToolPanel(VerticalScroll, can_focus=False):
             self.tools = tools
             self.tool_choice = tool_choice
 
-    def __init__(self, mcp_servers: Iterable[Any] = (), *, pricing: Any = None, api: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, mcp_servers: Iterable[Any] = (), *, pricing: Any = None, api: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mcp_servers = tuple(mcp_servers)
         self.pricing = pricing  # the config's [pricing] overrides, for the container fees shown
@@ -68,17 +67,19 @@ class ToolPanel(VerticalScroll, can_focus=False):
             yield Input(placeholder="none chosen", id="vector_stores", compact=True)
             yield Button("Pick…", id="pick_vector_stores", compact=True)
         yield Toggle("code_interpreter", id="code_interpreter", compact=True)
-        yield Select([(f"{t} memory · {format_usd(container_price(t, self.pricing))}", t)
-                      for t in MEMORY_TIERS],
-                     value=DEFAULT_MEMORY_TIER, allow_blank=False, id="memory", compact=True)
+        yield Select(
+            [(f"{t} memory · {format_usd(container_price(t, self.pricing))}", t) for t in MEMORY_TIERS],
+            value=DEFAULT_MEMORY_TIER,
+            allow_blank=False,
+            id="memory",
+            compact=True,
+        )
         if self.mcp_servers:
             yield Label("MCP servers", classes="tool-heading")
         for index, server in enumerate(self.mcp_servers):
-            yield Toggle(Content(f"mcp: {server.label}"), id=f"mcp-{index}", compact=True,
-                           classes="mcp")
+            yield Toggle(Content(f"mcp: {server.label}"), id=f"mcp-{index}", compact=True, classes="mcp")
         yield Label("tool_choice", classes="tool-heading")
-        yield Select([(c, c) for c in TOOL_CHOICES], value="auto", allow_blank=False,
-                     id="tool_choice", compact=True)
+        yield Select([(c, c) for c in TOOL_CHOICES], value="auto", allow_blank=False, id="tool_choice", compact=True)
         yield Label("", id="tool-error", classes="tool-error")
 
     def focus_first(self) -> None:
@@ -129,8 +130,7 @@ class ToolPanel(VerticalScroll, can_focus=False):
         from termchat.tui.screens.vector_stores import VectorStorePicker
 
         if self.api is None:
-            self.notify("no API configured: the vector stores cannot be listed", severity="error",
-                        markup=False)
+            self.notify("no API configured: the vector stores cannot be listed", severity="error", markup=False)
             return
         self.app.push_screen(VectorStorePicker(self.api, self.vector_store_ids()), self._picked)
 
@@ -139,8 +139,7 @@ class ToolPanel(VerticalScroll, can_focus=False):
             return  # cancelled (or the list failed): the input stays as it was
         self.use_vector_stores(ids)
         if ids:
-            self.notify(f"file_search on: {len(ids)} vector store{'s' if len(ids) != 1 else ''}",
-                        markup=False)
+            self.notify(f"file_search on: {len(ids)} vector store{'s' if len(ids) != 1 else ''}", markup=False)
         else:
             self.notify("file_search off: no vector store chosen", markup=False)
 
