@@ -1,6 +1,8 @@
 """The chat screen: the keys of the command table (`bindings.COMMANDS`) and what runs in a
 chat: opening one, sending and the replies streaming (`turns`), MCP approvals, branches,
-compaction and background jobs. What it shows, and the chat on screen, are `ChatView`'s.
+compaction and background jobs. What it shows, and the chat on screen, are `ChatView`'s. The
+opening (`chat_opening`), branches (`chat_branches`), compaction and jobs (`chat_jobs`) are
+functions taking the screen: it keeps the actions and message handlers and delegates to them.
 
 Workers run every engine call (network and store writes of a turn) in threads, each with its
 own store connection, and post messages back; only the UI thread touches widgets.
@@ -10,14 +12,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
 from termchat import perf
 from termchat.chats import Deletions, config_tools
-from termchat.request_settings import OPTION_KEYS, resolve_model
+from termchat.request_settings import resolve_model
 from termchat.sanitize import strip_control
 from termchat.store import ConversationRow
 from termchat.tui.attach_actions import AttachActions, sending_line
@@ -26,6 +28,8 @@ from termchat.tui.cost_watch import ask_when_spent
 from termchat.tui.job_watch import BackgroundJobs, JobUpdate
 from termchat.tui.messages import ChatChanged, ChatOpened, ChatOpenFailed, ChatSynced
 from termchat.tui.palette import ChatCommands
+from termchat.tui.screens import chat_branches, chat_jobs, chat_opening
+from termchat.tui.screens.chat_opening import ChatStart
 from termchat.tui.screens.chat_view import ChatView
 from termchat.tui.widgets.conversation_list import ConversationList
 from termchat.tui.widgets.message_pane import MessagePane
@@ -35,17 +39,6 @@ if TYPE_CHECKING:
     from termchat.app_context import AppContext
     from termchat.tui.branches import Branch, Branched, BranchFailed, EditPrompt, OpenAlternative
     from termchat.tui.turns import Turn, TurnUpdate  # imported with the first send
-
-
-class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a dataclass, at start-up
-    """What the command line asked the app to start with."""
-
-    open_id: str | None = None  # the chat to open first (--conversation, -c); None: a new one
-    model: str | None = None  # --model
-    mode: str | None = None  # --state
-    tools: list[dict[str, Any]] | None = None  # --tool (parsed)
-    tool_choice: str | None = None  # --tool-choice
-    settings: dict[str, Any] | None = None  # --effort, -o (parsed; None values forget one)
 
 
 class ChatScreen(AttachActions, ChatView):
@@ -105,92 +98,16 @@ class ChatScreen(AttachActions, ChatView):
         """Resume a chat exactly like `--conversation ID` (imports conv_ ids from the server);
         `reveal`: a message to scroll to and select, marked as `found` (a search hit) or not.
         A newer open cancels this one: its result is then dropped (see `on_chat_opened`)."""
-        self._opening = self._open_worker(ident, first=first, reveal=reveal, found=found)
-
-    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
-    def _open_worker(self, ident: str, *, first: bool, reveal: int | None, found: bool) -> None:
-        from termchat.tui.turns import run_open
-
-        run_open(
-            self.post_message,
-            get_current_worker(),
-            self.ctx.thread_engine(),
-            ident,
-            sync=self.ctx.has_credentials,
-            first=first,
-            reveal=reveal,
-            found=found,
-        )
-
-    def hold_while_opening(self, prompt: str) -> bool:
-        """A prompt sent while a chat is being opened (say `-c`, still syncing) waits for it and
-        then goes to it: the chat on screen once the open is done, never a new one meanwhile."""
-        if self._opening is None:
-            return False
-        if self._held_prompt is None:
-            self._held_prompt = prompt
-            self.prompt.clear()
-            self.notify("opening the chat: your message is sent as soon as it is open", markup=False)
-        else:
-            self.notify("still opening the chat: one message is already waiting", markup=False)
-        return True
+        self._opening = chat_opening.start_open(self, ident, first=first, reveal=reveal, found=found)
 
     async def on_chat_open_failed(self, message: ChatOpenFailed) -> None:
-        self.notify(message.error, severity="error", markup=False)
-        if message.worker is not self._opening or self.closing:
-            return  # another open has since started: it decides what is on screen
-        self._opening = None
-        if message.first:
-            await self.action_new_chat()
-        prompt, self._held_prompt = self._held_prompt, None
-        if prompt is not None:  # not sent anywhere: back where it was typed
-            self.prompt.load_text(prompt)
-            self.notify("your message was not sent: it is back in the prompt", severity="warning", markup=False)
+        await chat_opening.open_failed(self, message)
 
     async def on_chat_opened(self, message: ChatOpened) -> None:
-        if message.worker.is_cancelled or self.closing:
-            if message.painted is not None:
-                message.painted.set()  # (the worker sees it was cancelled and stops)
-            return  # the user has since opened another chat, or quit
-        for notice in message.notices:
-            self.notify(notice, markup=False, timeout=6)
-        conv = self.store.reload(message.conv)
-        start = self.start if message.first else ChatStart()  # flags apply to the first chat only
-        self.model = start.model or conv.model
-        self.mode = start.mode or conv.mode
-        if start.settings:  # given with -c / --conversation: kept by the chat, as -p does
-            conv = self.store.update_conversation(conv, settings={**conv.settings, **start.settings})
-        self.request_settings = {key: conv.settings[key] for key in OPTION_KEYS if conv.settings.get(key) is not None}
-        tools = conv.settings.get("tools") or []
-        choice = conv.settings.get("tool_choice") or "auto"
-        if start.tools is not None:
-            tools, choice = start.tools, start.tool_choice or choice
-        await self.show_conversation(conv, reveal=message.reveal, found=message.found)
-        if message.painted is not None:  # the server copy is read once this is on screen
-            self.call_after_refresh(message.painted.set)
-        if not self.closing:
-            self.load_tools(tools, choice)
-            if message.painted is None:
-                await self._opened(message.worker)
+        await chat_opening.show_opened(self, message)
 
     async def on_chat_synced(self, message: ChatSynced) -> None:
-        """What only the server had is in the store: show it (the chat's newest page again)."""
-        if message.worker.is_cancelled or self.closing:
-            return
-        for notice in message.notices:
-            self.notify(notice, markup=False, timeout=6)
-        if message.added and self.conv is not None and self.conv.pk == message.conv.pk:
-            await self.show_conversation(self.store.reload(message.conv))
-        if not self.closing:
-            await self._opened(message.worker)
-
-    async def _opened(self, worker: Worker[None]) -> None:
-        """The open is done: a message typed meanwhile goes to the chat now."""
-        if worker is self._opening:
-            self._opening = None
-            prompt, self._held_prompt = self._held_prompt, None
-            if prompt is not None:
-                await self.send_prompt(prompt)
+        await chat_opening.show_synced(self, message)
 
     async def show_conversation(
         self, conv: ConversationRow | None, *, reveal: int | None = None, found: bool = True
@@ -265,7 +182,7 @@ class ChatScreen(AttachActions, ChatView):
     async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
         editing = message.editing  # a past prompt edited: sent as a new branch
         if editing is not None and self.conv is not None and editing[0] == self.conv.pk:
-            self._branch(self.conv, editing[1], message.text)
+            chat_branches.start_branch(self, self.conv, editing[1], message.text)
         else:
             await self.send_prompt(message.text)
 
@@ -307,7 +224,7 @@ class ChatScreen(AttachActions, ChatView):
         if (
             not prompt.strip()
             or not self._can_send()
-            or self.hold_while_opening(prompt)
+            or chat_opening.hold_while_opening(self, prompt)
             or not (forced or ask_when_spent(self, prompt, lambda: self.send_prompt(prompt, forced=True)))
         ):
             return
@@ -389,7 +306,7 @@ class ChatScreen(AttachActions, ChatView):
                 self.conv = None
             else:
                 self.mode = self.conv.mode  # the engine may have changed it (no Conversations API)
-                await self._show_auto_compaction()
+                await chat_jobs.show_auto_compaction(self)
         self.chat_list.reload()
         self.update_status()
         if turn.approvals and not turn.stop_requested:
@@ -404,12 +321,6 @@ class ChatScreen(AttachActions, ChatView):
         self.prompt.move_cursor(self.prompt.document.end)
         self.give_back_files(turn.attachments)
         return True
-
-    async def _show_auto_compaction(self) -> None:
-        """The engine may compact after a turn (config threshold): show the marker it added."""
-        last = self.store.messages(self.conv, limit=1)
-        if last and last[0].role == "compaction" and not self.pane.shows_newest(last[0].id):
-            await self.show_conversation(self.conv)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
@@ -454,59 +365,24 @@ class ChatScreen(AttachActions, ChatView):
     # -- branches (tui/branches.py: the keys are the selected message's, worked out by the pane) --
 
     def on_edit_prompt(self, message: EditPrompt) -> None:
-        self.prompt.edit_past_prompt(message.text, (message.pk, message.turn))
-        self.notify(
-            f"editing turn {message.turn}: Enter sends it as a new branch (this chat stays as it is)", markup=False
-        )
+        chat_branches.edit_past_prompt(self, message)
 
     def on_branch(self, message: Branch) -> None:
-        self._branch(message.conv, message.turn, message.prompt)
+        chat_branches.start_branch(self, message.conv, message.turn, message.prompt)
 
     def on_open_alternative(self, message: OpenAlternative) -> None:
         self.open_conversation(message.conv_id, reveal=message.reveal, found=False)
 
-    def _branch(self, conv: ConversationRow, turn: int, prompt: str) -> None:
-        if not self._can_send(conv.pk):
-            return
-        self.prompt.clear()
-        self.notify(f"branching at turn {turn}…", markup=False, timeout=3)
-        self._branch_worker(conv, turn, prompt)
-
-    @work(thread=True, group="branch", exit_on_error=False)
-    def _branch_worker(self, conv: ConversationRow, turn: int, prompt: str) -> None:
-        from termchat.tui.branches import run_fork
-
-        run_fork(self.post_message, self.ctx.thread_engine(), conv, turn, prompt)
-
     def on_branch_failed(self, message: BranchFailed) -> None:
-        if not self.prompt.text.strip():
-            self.prompt.text = message.prompt  # nothing the user typed is lost
-        self.notify(f"no new branch: {message.error}", severity="error", markup=False, timeout=8)
+        chat_branches.branch_failed(self, message)
 
     async def on_branched(self, message: Branched) -> None:
-        if self.closing:
-            return
-        fork = self.store.reload(message.fork)
-        self.model, self.mode = fork.model, fork.mode
-        await self.show_conversation(fork)
-        self.load_tools(fork.settings.get("tools") or [], fork.settings.get("tool_choice") or "auto")
-        await self.send_prompt(message.prompt)
-        self.pane.mark_new_branch(fork)  # the new turn is where this branch differs: say so at once
+        await chat_branches.show_branch(self, message)
 
     # -- compaction, background jobs --------------------------------------------------------
 
     def action_compact(self) -> None:
-        conv = self._current()
-        if conv is None or not self._can_send():
-            return
-        self.notify("compacting…", markup=False)
-        self._compact_worker(conv)
-
-    @work(thread=True, group="compact", exit_on_error=False)
-    def _compact_worker(self, conv: ConversationRow) -> None:
-        from termchat.tui.turns import run_compaction
-
-        run_compaction(self.post_message, self.ctx.thread_engine(), conv)
+        chat_jobs.compact(self)
 
     async def on_chat_changed(self, message: ChatChanged) -> None:
         self.notify(strip_control(message.note), severity=message.severity, markup=False, timeout=8)
@@ -515,52 +391,13 @@ class ChatScreen(AttachActions, ChatView):
             await self.show_conversation(self.store.reload(self.conv))
 
     async def action_send_background(self, forced: bool = False) -> None:
-        """Ctrl+G: the prompt goes as a background job; its chat and reply show at once (at a
-        spent budget, once the user says so, as for any send)."""
-        from termchat.tui.widgets.message_view import MessageView
-
-        prompt = self.prompt.text
-        if not prompt.strip():
-            self.notify("type a prompt first: Ctrl+G sends it as a background job", markup=False)
-            return
-        if not self._can_send() or not (
-            forced or ask_when_spent(self, prompt, lambda: self.action_send_background(forced=True))
-        ):
-            return
-        files = self.files_to_send(prompt)
-        if files is None:
-            return
-        self.prompt.clear()
-        await self.chips.take_all()
-        conv, settings, saved_id = await self._ensure_conversation(prompt)
-        await self.pane.append(
-            MessageView("user", prompt, meta="just now", attachments=[sending_line(f) for f in files])
-        )
-        reply = await self.pane.append(MessageView("assistant", meta=self.model))
-        self.pane.anchor()
-        self.chat_list.mark_current(conv.pk)
-        self.background_jobs.send(
-            conv,
-            reply,
-            prompt,
-            model=self.model,
-            mode=self.mode,
-            settings=settings,
-            saved_id=saved_id,
-            attachments=files,
-        )
+        await chat_jobs.send_background(self, forced)
 
     async def on_job_update(self, message: JobUpdate) -> None:
         await self.background_jobs.on_update(message)
 
     def action_jobs(self) -> None:
-        from termchat.tui.screens.jobs import JobsScreen
-
-        api = self.ctx.api if self.ctx.has_credentials else None
-        self.app.push_screen(
-            JobsScreen(self.store, self.ctx.thread_engine, api=api, now=self.now),
-            lambda ident: self.open_conversation(ident) if ident else None,
-        )
+        chat_jobs.show_jobs(self)
 
     def stop_replies(self) -> None:
         """Stop every streaming reply and stop following jobs (quitting); each reply keeps what

@@ -1,0 +1,133 @@
+"""Opening a chat on the chat screen: what the command line asked to start with (`ChatStart`),
+the open in a thread worker (importing conv_ ids, syncing with the server), a prompt typed
+while it is on its way, and the chat shown once it is there. The screen keeps
+`open_conversation` and the message handlers and delegates here; `screen` is the `ChatScreen`
+(its `_opening` worker and `_held_prompt` are the state of the open on its way).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from textual.worker import get_current_worker
+
+from termchat.request_settings import OPTION_KEYS
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from termchat.tui.messages import ChatOpened, ChatOpenFailed, ChatSynced
+
+
+class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a dataclass, at start-up
+    """What the command line asked the app to start with."""
+
+    open_id: str | None = None  # the chat to open first (--conversation, -c); None: a new one
+    model: str | None = None  # --model
+    mode: str | None = None  # --state
+    tools: list[dict[str, Any]] | None = None  # --tool (parsed)
+    tool_choice: str | None = None  # --tool-choice
+    settings: dict[str, Any] | None = None  # --effort, -o (parsed; None values forget one)
+
+
+def start_open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool) -> Worker[None]:
+    """Open `ident` in a thread worker; a newer open cancels this one."""
+    return screen.run_worker(
+        partial(_open, screen, ident, first=first, reveal=reveal, found=found),
+        thread=True,
+        exclusive=True,
+        group="open",
+        exit_on_error=False,
+    )
+
+
+def _open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool) -> None:
+    """Thread body: the engine (and its store connection) is this thread's own."""
+    from termchat.tui.turns import run_open
+
+    run_open(
+        screen.post_message,
+        get_current_worker(),
+        screen.ctx.thread_engine(),
+        ident,
+        sync=screen.ctx.has_credentials,
+        first=first,
+        reveal=reveal,
+        found=found,
+    )
+
+
+def hold_while_opening(screen: Any, prompt: str) -> bool:
+    """A prompt sent while a chat is being opened (say `-c`, still syncing) waits for it and
+    then goes to it: the chat on screen once the open is done, never a new one meanwhile."""
+    if screen._opening is None:
+        return False
+    if screen._held_prompt is None:
+        screen._held_prompt = prompt
+        screen.prompt.clear()
+        screen.notify("opening the chat: your message is sent as soon as it is open", markup=False)
+    else:
+        screen.notify("still opening the chat: one message is already waiting", markup=False)
+    return True
+
+
+async def open_failed(screen: Any, message: ChatOpenFailed) -> None:
+    screen.notify(message.error, severity="error", markup=False)
+    if message.worker is not screen._opening or screen.closing:
+        return  # another open has since started: it decides what is on screen
+    screen._opening = None
+    if message.first:
+        await screen.action_new_chat()
+    prompt, screen._held_prompt = screen._held_prompt, None
+    if prompt is not None:  # not sent anywhere: back where it was typed
+        screen.prompt.load_text(prompt)
+        screen.notify("your message was not sent: it is back in the prompt", severity="warning", markup=False)
+
+
+async def show_opened(screen: Any, message: ChatOpened) -> None:
+    if message.worker.is_cancelled or screen.closing:
+        if message.painted is not None:
+            message.painted.set()  # (the worker sees it was cancelled and stops)
+        return  # the user has since opened another chat, or quit
+    for notice in message.notices:
+        screen.notify(notice, markup=False, timeout=6)
+    conv = screen.store.reload(message.conv)
+    start = screen.start if message.first else ChatStart()  # flags apply to the first chat only
+    screen.model = start.model or conv.model
+    screen.mode = start.mode or conv.mode
+    if start.settings:  # given with -c / --conversation: kept by the chat, as -p does
+        conv = screen.store.update_conversation(conv, settings={**conv.settings, **start.settings})
+    screen.request_settings = {key: conv.settings[key] for key in OPTION_KEYS if conv.settings.get(key) is not None}
+    tools = conv.settings.get("tools") or []
+    choice = conv.settings.get("tool_choice") or "auto"
+    if start.tools is not None:
+        tools, choice = start.tools, start.tool_choice or choice
+    await screen.show_conversation(conv, reveal=message.reveal, found=message.found)
+    if message.painted is not None:  # the server copy is read once this is on screen
+        screen.call_after_refresh(message.painted.set)
+    if not screen.closing:
+        screen.load_tools(tools, choice)
+        if message.painted is None:
+            await _opened(screen, message.worker)
+
+
+async def show_synced(screen: Any, message: ChatSynced) -> None:
+    """What only the server had is in the store: show it (the chat's newest page again)."""
+    if message.worker.is_cancelled or screen.closing:
+        return
+    for notice in message.notices:
+        screen.notify(notice, markup=False, timeout=6)
+    if message.added and screen.conv is not None and screen.conv.pk == message.conv.pk:
+        await screen.show_conversation(screen.store.reload(message.conv))
+    if not screen.closing:
+        await _opened(screen, message.worker)
+
+
+async def _opened(screen: Any, worker: Worker[None]) -> None:
+    """The open is done: a message typed meanwhile goes to the chat now."""
+    if worker is screen._opening:
+        screen._opening = None
+        prompt, screen._held_prompt = screen._held_prompt, None
+        if prompt is not None:
+            await screen.send_prompt(prompt)
