@@ -71,6 +71,32 @@ def count_prompt(
     post(EstimateCounted(prompt, line))
 
 
+def count_in_worker(view: Any, text: str) -> None:
+    """Count `text` in a thread worker of `view` (the chat screen) as the next turn would send
+    it (a newer count replaces this one)."""
+    from functools import partial
+
+    panel = view._tool_panel
+    tools, choice = panel.current() if panel is not None else (view._tools_loaded or ([], "auto"))
+    view.run_worker(
+        partial(
+            count_prompt,
+            view.post_message,
+            view.ctx.thread_engine(),
+            view.conv,
+            prompt=text,
+            model=view.model,
+            mode=view.mode,
+            settings={"tools": tools, "tool_choice": choice, **view.request_settings},
+            pricing=view.config.pricing,
+        ),
+        thread=True,
+        exclusive=True,
+        group="estimate",
+        exit_on_error=False,
+    )
+
+
 class LiveEstimate:
     """Debounces the prompt's changes into counts and shows the newest in the prompt's title.
 

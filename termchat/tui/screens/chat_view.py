@@ -1,7 +1,7 @@
 """What the chat screen shows: chat list | transcript over the prompt | tool panel, a status
 line and the footer; which panes show (by width, or as the user chose); the chat on screen (its
 model and state mode) and the keys that act on what is shown (focus, settings, copy, export,
-rename, delete).
+rename, delete; copying and export are `chat_copy`'s).
 `ChatScreen` builds on it with what runs: opening chats, replies, branches, jobs.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
@@ -22,7 +23,8 @@ from textual.widgets import TextArea
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
 from termchat.tui.compat import app_is_closing
-from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning
+from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning, count_in_worker
+from termchat.tui.screens import chat_copy
 from termchat.tui.widgets.attachment_chips import AttachmentChips
 from termchat.tui.widgets.conversation_list import ConversationList
 from termchat.tui.widgets.footer import KeyFooter
@@ -142,7 +144,7 @@ class ChatView(Screen[None]):
         # the tool panel (#tools, split right) is mounted after the first frame: see ensure_tool_panel
 
     def on_mount(self) -> None:
-        self.live_estimate = LiveEstimate(self.prompt, self.set_timer, self._count_prompt)
+        self.live_estimate = LiveEstimate(self.prompt, self.set_timer, partial(count_in_worker, self))
         self._apply_layout(self.app.size.width)
         self.call_after_refresh(self._mount_shown_tool_panel)
         self.prompt.focus()
@@ -401,55 +403,17 @@ class ChatView(Screen[None]):
     # -- the transcript ---------------------------------------------------------------------
 
     def action_copy_reply(self) -> None:
-        """Copy the selected message (else the last reply). Where the terminal may not take the
-        copy, say so and offer to save it to a file instead."""
-        from termchat.tui.clipboard import copy_or_offer_file, export_name
-
-        view, what = self.pane.copy_target(self.focused)
-        if view is None:
-            self.notify("no reply to copy yet", markup=False)
-            return
-        title = self.conv.title if self.conv is not None else ""
-        kind = "reply" if view.role == "assistant" else "message"
-        copy_or_offer_file(self, view.text, what, export_name(f"{title} {kind}", kind))
+        chat_copy.copy_selected(self)
 
     def on_code_fence_copy(self, message: CodeFence.Copy) -> None:
-        from termchat.tui.clipboard import copy_or_offer_file, export_name
-
-        title = self.conv.title if self.conv is not None else ""
-        extension = {
-            "python": "py",
-            "sh": "sh",
-            "bash": "sh",
-            "javascript": "js",
-            "rust": "rs",
-            "go": "go",
-            "sql": "sql",
-        }.get(message.language, "txt")
-        name = export_name(f"{title} code", "code")[: -len(".md")] + f".{extension}"
-        copy_or_offer_file(self, message.code, f"the {message.language} code", name)
+        chat_copy.copy_code(self, message)
 
     def action_select_message(self, step: int) -> None:
         """Move the selection through the transcript (from the prompt: the newest message)."""
         self.pane.select_message(step, self.focused)
 
     def action_export(self) -> None:
-        """Ask where to save this chat as Markdown (default: ./<its title>.md in the current
-        directory), then write it there."""
-        from termchat.export import export_markdown
-        from termchat.tui.clipboard import export_name, save_to_file
-
-        conv = self._current()
-        if conv is None:
-            return
-        default = export_name(conv.title, "chat-" + "".join(c for c in conv.id if c.isalnum())[-8:])
-        save_to_file(
-            self,
-            "Export this chat as Markdown to",
-            default,
-            lambda: export_markdown(self.store, self.store.reload(conv)),
-            "the chat",
-        )
+        chat_copy.export_chat(self)
 
     def action_help(self) -> None:
         from termchat.tui.screens.help import HelpScreen
@@ -465,33 +429,6 @@ class ChatView(Screen[None]):
     def _reestimate(self) -> None:
         if self.live_estimate is not None:
             self.live_estimate.changed(self.prompt.text, enabled=self.ctx.has_credentials)
-
-    def _count_prompt(self, text: str) -> None:
-        """Count `text` in a thread worker as the next turn would send it (a newer count
-        replaces this one)."""
-        from functools import partial
-
-        from termchat.tui.cost_watch import count_prompt
-
-        panel = self._tool_panel
-        tools, choice = panel.current() if panel is not None else (self._tools_loaded or ([], "auto"))
-        self.run_worker(
-            partial(
-                count_prompt,
-                self.post_message,
-                self.ctx.thread_engine(),
-                self.conv,
-                prompt=text,
-                model=self.model,
-                mode=self.mode,
-                settings={"tools": tools, "tool_choice": choice, **self.request_settings},
-                pricing=self.config.pricing,
-            ),
-            thread=True,
-            exclusive=True,
-            group="estimate",
-            exit_on_error=False,
-        )
 
     def on_estimate_counted(self, message: EstimateCounted) -> None:
         if self.live_estimate is not None and not self.closing:
