@@ -154,3 +154,14 @@ async def test_a_long_prompt_leaves_the_transcript_rows_on_a_short_screen(tui_co
         assert chat.prompt.region.bottom <= status.region.y  # its whole border in sight
         assert chat.pane.size.height >= 2  # the transcript keeps some lines
         assert chat.prompt.size.height >= 1
+
+
+async def test_the_filter_counts_one_chat_in_the_singular(tui_context, tui_seed):
+    ctx = tui_context()
+    tui_seed(ctx.store, [("Only chat", "local", [("user", "q"), ("assistant", "a")])])
+    app = TermchatApp(ctx, now=lambda: TUI_NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        box = app.chat_screen.query_one("#filter")
+        await wait_for(pilot, lambda: "1 chat" in box.placeholder)
+        assert box.placeholder == "Filter 1 chat…  (Ctrl+F)"

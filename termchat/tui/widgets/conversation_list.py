@@ -209,7 +209,8 @@ class ConversationList(Vertical):
             except Exception:  # the row scrolled out of the first page or was deleted
                 pass
         count = self.store.count_conversations() - len(self.hidden)
-        self.query_one("#filter", Input).placeholder = f"Filter {count:,} chats…  (Ctrl+F)"
+        noun = "chat" if count == 1 else "chats"
+        self.query_one("#filter", Input).placeholder = f"Filter {count:,} {noun}…  (Ctrl+F)"
 
     def load_more(self) -> None:
         if self.exhausted:
