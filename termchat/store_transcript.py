@@ -83,27 +83,29 @@ def settle_job(db: sqlite3.Connection, job: tuple[str, str, str | None], now: fl
     return not (cursor.rowcount == 0 and db.execute("SELECT 1 FROM jobs WHERE response_id = ?", (job_id,)).fetchone())
 
 
+def new_row(conv_pk: int, row: dict[str, Any], now: float) -> Statement:
+    """The INSERT of one transcript row given as a dict (rebuilt from the server, or copied)."""
+    return (
+        "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
+        " error, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            conv_pk,
+            row["role"],
+            row.get("content", ""),
+            row.get("status", COMPLETE),
+            row.get("response_id"),
+            json_list(row.get("items")),
+            row.get("error"),
+            json_list(row.get("attachments")),
+            row.get("created_at") or now,
+        ),
+    )
+
+
 def replacement(conv_pk: int, rows: list[dict[str, Any]], now: float) -> list[Statement]:
     """The statements that swap a chat's transcript for `rows` (rebuilt from the server)."""
     statements: list[Statement] = [("DELETE FROM messages WHERE conversation_pk = ?", (conv_pk,))]
-    for row in rows:
-        statements.append(
-            (
-                "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-                " error, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conv_pk,
-                    row["role"],
-                    row.get("content", ""),
-                    row.get("status", COMPLETE),
-                    row.get("response_id"),
-                    json.dumps(row["items"]) if row.get("items") else None,
-                    row.get("error"),
-                    json_list(row.get("attachments")),
-                    row.get("created_at") or now,
-                ),
-            )
-        )
+    statements.extend(new_row(conv_pk, row, now) for row in rows)
     statements.append(("UPDATE conversations SET message_count = ? WHERE pk = ?", (len(rows), conv_pk)))
     return statements
 
@@ -124,20 +126,7 @@ def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[st
             db.execute("DELETE FROM spend WHERE message_id = ?", (row.id,))
             moved.append(row.id)
         else:
-            db.execute(
-                "INSERT INTO messages(conversation_pk, role, content, status, response_id, items,"
-                " attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conv_pk,
-                    row["role"],
-                    row.get("content", ""),
-                    row.get("status", COMPLETE),
-                    row.get("response_id"),
-                    json.dumps(row["items"]) if row.get("items") else None,
-                    json_list(row.get("attachments")),
-                    row.get("created_at") or now,
-                ),
-            )
+            db.execute(*new_row(conv_pk, row, now))
     for old_id in moved:
         db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
     db.execute(
