@@ -14,7 +14,7 @@ from termchat.store import Store
 
 
 class AppContext:
-    """Owns the store, the API client and (with --demo) the in-process fake server."""
+    """Owns the store, the API client and (with --demo) the in-process fake server (`DemoServer`)."""
 
     def __init__(
         self,
@@ -81,6 +81,12 @@ class AppContext:
         if self.timeout is not None:
             return Api(base_url=self.base_url, api_key=self._api_key, timeout=self.timeout)
         return Api(base_url=self.base_url, api_key=self._api_key)
+
+    def serve_demo(self) -> None:
+        """With --demo: have its fake API serve now, not only once a client connects (the app
+        calls this after its first frame, so the first prompt does not wait for the fake)."""
+        if self._fake is not None:
+            self._fake.serve()
 
     @property
     def has_credentials(self) -> bool:

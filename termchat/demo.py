@@ -34,20 +34,92 @@ SAMPLES = (
 )
 
 
-def start_demo(args: argparse.Namespace, *, seed: bool = True) -> tuple[Any, str, Path]:
-    """Start the fake API on loopback; returns (server, base_url, data dir)."""
-    from termchat.fake_api import FakeAPI
-
-    # No warm-up thread: importing the SDK's types holds the GIL for much of the app's start and
-    # delayed its first frame; the first request imports them instead (the app's own client
-    # imports the SDK by then anyway).
-    fake = FakeAPI(delay=0.02, warm_up=False)
-    base_url = fake.start()
+def start_demo(args: argparse.Namespace, *, seed: bool = True) -> tuple[DemoServer, str, Path]:
+    """Bind the fake API's socket on loopback (served from when first needed: `DemoServer`);
+    returns (server, base_url, data dir)."""
+    server = DemoServer()
     data_dir = Path(tempfile.mkdtemp(prefix="termchat-demo-"))
     atexit.register(shutil.rmtree, data_dir, True)
     if seed:
         _seed(data_dir)
-    return fake, base_url, data_dir
+    return server, server.base_url, data_dir
+
+
+class DemoServer:
+    """The demo's in-process fake API, on a loopback socket bound and listening at once (so its
+    base URL is known) and served once it is needed: when `serve()` is called (the app calls it
+    after its first frame) or when a client connects, whichever comes first.
+
+    Importing and starting the fake is a good part of `--demo`'s start, all of it Python holding
+    the GIL: before the app's first frame it delayed that frame; done in a thread meanwhile, it
+    competes with the frame for the GIL just the same. A connection made before the fake serves
+    waits in the socket's queue and is answered then: nothing is lost, nothing fails.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self._listening = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.base_url = f"http://127.0.0.1:{self._listening.getsockname()[1]}/v1"
+        self._wake = threading.Event()
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._served = threading.Event()  # the fake serves (or failed to start: `_failure`)
+        self._fake: Any = None
+        self._failure: BaseException | None = None
+        self._stopped = False
+        threading.Thread(target=self._wait_then_serve, name="demo-fake-api", daemon=True).start()
+
+    def serve(self) -> None:
+        """Start serving now (in the background; returns at once)."""
+        if not self._wake.is_set():
+            self._wake.set()
+            self._wake_write.send(b"!")
+
+    @property
+    def serving(self) -> bool:
+        """The fake is up (until then connections wait in the socket's queue)."""
+        return self._fake is not None
+
+    def started(self, timeout: float = 30.0) -> Any:
+        """The running `FakeAPI` (serving it first if need be), e.g. to script its replies."""
+        self.serve()
+        if not self._served.wait(timeout) or self._fake is None:
+            raise RuntimeError(f"the demo's fake API did not start: {self._failure!r}")
+        return self._fake
+
+    def _wait_then_serve(self) -> None:
+        import selectors
+
+        with selectors.DefaultSelector() as waiting:  # a blocked select holds no GIL
+            waiting.register(self._listening, selectors.EVENT_READ)
+            waiting.register(self._wake_read, selectors.EVENT_READ)
+            waiting.select()
+        try:
+            if not self._stopped:
+                from termchat.fake_api import FakeAPI
+
+                # No warm-up thread: the first request imports the SDK's types (the app's
+                # own client imports the SDK by then anyway).
+                fake = FakeAPI(delay=0.02, warm_up=False)
+                fake.start(self._listening)
+                self._fake = fake
+        except BaseException as exc:  # the clients waiting get a closed socket, not a hang
+            self._failure = exc
+            self._listening.close()
+        finally:
+            self._served.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.serve()
+        self._served.wait(5)
+        if self._fake is not None:
+            self._fake.stop()
+        else:
+            self._listening.close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 def _seed(data_dir: Path) -> None:

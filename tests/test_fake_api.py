@@ -788,8 +788,9 @@ def test_the_demos_fake_starts_without_the_sdk_warm_up_and_still_streams(monkeyp
         assert warmed == [default]  # tests and `python -m termchat.fake_api` keep the warm-up
     warmed.clear()
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    fake, base_url, _ = start_demo(argparse.Namespace(), seed=False)
+    server, base_url, _ = start_demo(argparse.Namespace(), seed=False)
     try:
+        fake = server.started()
         assert warmed == []
         fake.script(Reply.text("hello from the demo"))
         client = openai.OpenAI(base_url=base_url, api_key="demo", max_retries=0)
@@ -800,4 +801,4 @@ def test_the_demos_fake_starts_without_the_sdk_warm_up_and_still_streams(monkeyp
         ]
         assert "".join(deltas) == "hello from the demo"
     finally:
-        fake.stop()
+        server.stop()

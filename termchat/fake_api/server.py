@@ -137,11 +137,19 @@ class FakeAPI:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
 
-    def start(self) -> str:
-        """Bind, serve in a daemon thread, return the base URL (``http://127.0.0.1:N/v1``)."""
+    def start(self, listening: socket.socket | None = None) -> str:
+        """Bind, serve in a daemon thread, return the base URL (``http://127.0.0.1:N/v1``).
+        `listening`: a socket already bound and listening (its address is served instead;
+        connections it queued meanwhile are answered), as `--demo` binds one before the app."""
         if self._server is None:
             handler = type("BoundHandler", (_Handler,), {"api": self})
-            self._server = _Server((self.host, self._port), handler)
+            if listening is None:
+                self._server = _Server((self.host, self._port), handler)
+            else:
+                self._server = _Server(listening.getsockname(), handler, bind_and_activate=False)
+                self._server.socket.close()  # the one made for it: `listening` is served instead
+                self._server.socket = listening
+                self.host = listening.getsockname()[0]
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.01},

@@ -136,6 +136,7 @@ class TermchatApp(App[int]):
 
     def on_ready(self) -> None:
         perf.first_frame_painted()
+        self.ctx.serve_demo()  # --demo's fake API: started after the first frame (see DemoServer)
 
     def on_unmount(self) -> None:
         perf.app_closed()
