@@ -74,12 +74,12 @@ class ChatScreen(AttachActions, ChatView):
     def on_unmount(self) -> None:
         self.background_jobs.stop()  # never waited for: the jobs go on on the server
 
-    def on_mount(self) -> None:  # (ChatView.on_mount lays out the panes: Textual calls both)
+    async def on_mount(self) -> None:  # (ChatView.on_mount lays out the panes: Textual calls both)
         self.prompt.history_source = self._prompt_history
         if self.start.open_id:
             self.open_conversation(self.start.open_id, first=True)
         else:
-            self.call_later(self.action_new_chat)
+            await self.action_new_chat()  # in the first frame (its status line), not one after it
         self.call_after_refresh(self.background_jobs.start)  # the jobs a quit left running
 
     def _prompt_history(self) -> list[str]:

@@ -50,6 +50,10 @@ class ChatView(Screen[None]):
     """The panes of the chat screen, composed for `ctx`'s store, showing a new chat with `model`
     and `mode` until told otherwise; the first frame shows a new chat's hint if `new_chat`."""
 
+    # The prompt has the focus from the first frame (Textual's default, the first focusable
+    # widget, would focus the chat list's filter and move it to the prompt right after).
+    AUTO_FOCUS = "#prompt"
+
     def __init__(
         self,
         ctx: AppContext,
@@ -241,7 +245,10 @@ class ChatView(Screen[None]):
         self._apply_layout(event.size.width)
         # A long prompt grows to app.tcss's max-height, but never past half the screen: on a
         # short terminal the transcript keeps some lines and the prompt its bottom border.
-        self.prompt.styles.max_height = max(3, min(PROMPT_MAX_HEIGHT, event.size.height // 2 - 1))
+        limit = max(3, min(PROMPT_MAX_HEIGHT, event.size.height // 2 - 1))
+        current = self.prompt.styles.max_height
+        if current is None or current.value != limit:  # setting it, even unchanged, lays out again
+            self.prompt.styles.max_height = limit
 
     def on_screen_resume(self) -> None:
         if self.app.size.width != self._layout_width:  # resized while another screen was on top
