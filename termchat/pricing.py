@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 from termchat.config import base_model_name
 from termchat.tools import DEFAULT_MEMORY_TIER
+from termchat.usd import format_usd  # noqa: F401 (part of this module's API)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -218,19 +219,3 @@ def turn_cost(
         fee = table.container_per_session.get(tier)
         tools_usd = None if fee is None or tools_usd is None else tools_usd + fee
     return Cost(input_usd, output_usd, tools_usd)
-
-
-def format_usd(amount: float | None) -> str:
-    """ "$1.23", "$0.0042", "<$0.0001", "$0.00"; "?" for an unknown amount."""
-    if amount is None:
-        return "?"
-    if amount <= 0:
-        return "$0.00"
-    if amount < 0.0001:
-        return "<$0.0001"
-    if amount >= 1:
-        return f"${amount:,.2f}"
-    text = f"{amount:.4f}".rstrip("0")
-    if len(text.split(".")[1]) < 2:
-        text = f"{amount:.2f}"
-    return f"${text}"

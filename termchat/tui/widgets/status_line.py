@@ -9,16 +9,9 @@ from textual.content import Content
 from textual.widgets import Static
 
 from termchat.store import ConversationRow, MessageRow, Store
+from termchat.usd import format_usd
 
 CONTEXT_ROWS = 20  # newest messages searched for the last usage report
-
-
-def format_usd(value: float) -> str:
-    try:
-        from termchat.pricing import format_usd as fmt
-    except ImportError:  # pragma: no cover - pricing ships with the package
-        return f"${value:.4f}"
-    return fmt(value)
 
 
 def context_used(rows: Sequence[MessageRow]) -> int | None:
