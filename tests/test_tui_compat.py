@@ -237,3 +237,35 @@ async def test_selection_mark_line_marks_the_selected_rows():
         checks.select("b")
         await pilot.pause()
         assert list(checks.render_line(1))[1].text == "✔"
+
+
+def test_register_is_where_every_widget_and_screen_is_styled():
+    """parse_css_when_needed relies on `App._register(parent, *widgets)` applying the stylesheet
+    to what it registers, and recursing into children through `self._register`."""
+    assert parameters(App._register)[:2] == ["self", "parent"]
+    assert {"apply_stylesheet", "_register"} <= calls_in(App._register)
+
+
+class Later(Static):
+    pass
+
+
+async def test_parse_css_when_needed_parses_it_only_when_another_widget_mounts(tmp_path):
+    later_css = tmp_path / "later.tcss"
+    later_css.write_text("Later { height: 5; }\n")
+    app = Host(Static("first"))
+    compat.parse_css_when_needed(app, later_css, {"Static", "Screen"})
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert not any(str(later_css) in str(key) for key in app.stylesheet.source)
+        await app.screen.mount(Static("another of the first frame's"))
+        assert not any(str(later_css) in str(key) for key in app.stylesheet.source)
+        later = Later("later")
+        await app.screen.mount(later)
+        await pilot.pause()
+        assert any(str(later_css) in str(key) for key in app.stylesheet.source)
+        assert later.styles.height is not None and later.styles.height.value == 5
+        assert later.size.height == 5
+        app.theme = "textual-light"  # a theme change re-parses every source, this one too
+        await pilot.pause()
+        assert later.size.height == 5

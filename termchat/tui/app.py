@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
@@ -13,12 +14,31 @@ from textual.screen import Screen
 from termchat import perf
 from termchat.chats import Deletions
 from termchat.tui.bindings import COMMANDS, keymap_conflicts, resolve_keymap, to_bindings
-from termchat.tui.compat import app_is_closing, set_theme_before_first_css
+from termchat.tui.compat import app_is_closing, parse_css_when_needed, set_theme_before_first_css
 from termchat.tui.screens.chat import ChatScreen, ChatStart
 
 if TYPE_CHECKING:
     from termchat.app_context import AppContext
     from termchat.tui.job_watch import BackgroundJobs
+
+
+# What the chat screen's first frame mounts: app.tcss styles these; app_later.tcss, parsed when
+# anything else is first mounted, the rest (messages, the tool panel, dialogs).
+FIRST_FRAME_WIDGETS = frozenset(
+    {
+        "ChatScreen",
+        "KeyFooter",
+        "StatusLine",
+        "ConversationList",
+        "FilterInput",
+        "ChatOptions",
+        "MessagePane",
+        "Static",
+        "AttachmentChips",
+        "PromptInput",
+    }
+)
+LATER_CSS = Path(__file__).parent / "app_later.tcss"
 
 
 class TermchatApp(App[int]):
@@ -55,6 +75,7 @@ class TermchatApp(App[int]):
         self.termchat_theme_names: list[str] = []
         self._startup_notes: list[tuple[str, str]] = []  # (text, severity), shown once mounted
         self._register_themes()
+        parse_css_when_needed(self, LATER_CSS, FIRST_FRAME_WIDGETS)
 
     # -- start-up ---------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ take the widget.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
@@ -41,6 +42,29 @@ def app_is_closing(app: App[Any]) -> bool:
     closed; there is no public flag for the time between `exit()` and the unmount.
     """
     return bool(app._exit or app._closing or app._closed or not app.screen_stack)
+
+
+def parse_css_when_needed(app: App[Any], path: Path, first_frame: Collection[str]) -> None:
+    """Add the CSS file at `path` to `app`'s stylesheet only when the first widget or screen whose
+    class is not named in `first_frame` is mounted (just before it is styled): the first frame
+    does not wait for rules it does not use. No rule in that file may style a widget of a class
+    in `first_frame` (those may be styled before it is parsed, and are not restyled by it).
+
+    Textual 8.2: every widget and screen goes through `App._register(parent, *widgets)`, which
+    registers each one (recursing into `widget._nodes` through `self._register`) and then applies
+    the stylesheet to it; `Stylesheet.add_source` marks the stylesheet for a re-parse, which its
+    next `apply` does (sources already parsed come from its parse cache). A theme change re-parses
+    every source added so far.
+    """
+    register = app._register
+
+    def register_then(parent: DOMNode, *widgets: Widget, **kwargs: Any) -> list[Widget]:
+        if any(type(widget).__name__ not in first_frame for widget in widgets):
+            del app._register  # back to the class's method: this file is added once
+            app.stylesheet.add_source(path.read_text(encoding="utf-8"), read_from=(str(path), ""), is_default_css=False)
+        return register(parent, *widgets, **kwargs)
+
+    app._register = register_then  # type: ignore[method-assign]
 
 
 def set_theme_before_first_css(app: App[Any], name: str) -> None:
@@ -152,7 +176,7 @@ class ScopedRestyle:
 
     Textual restyles a node's whole subtree when its classes or pseudo-classes change; for a
     message with hundreds of Markdown blocks that made finishing a reply slow. Only the rules
-    of the returned nodes may depend on this widget's classes (keep app.tcss so). Descendants
+    of the returned nodes may depend on this widget's classes (keep app_later.tcss so). Descendants
     are still repainted, their style caches cleared, when this widget's inherited colours
     change (say, the focus background).
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 LIST_MIN_WIDTH = 100  # below this the chat list starts hidden
 TOOLS_MIN_WIDTH = 130  # below this the tool panel starts hidden
-LIST_WIDTH, TOOLS_WIDTH = 32, 30  # as app.tcss has them
+LIST_WIDTH, TOOLS_WIDTH = 32, 30  # as app.tcss and app_later.tcss have them
 PROMPT_MAX_HEIGHT = 10  # as app.tcss has it
 TRANSCRIPT_MIN_WIDTH = 30  # a resize hides side panes (tools first) rather than leave less
 
