@@ -25,6 +25,7 @@ class AppContext:
         data_dir: Path,
         demo: bool = False,
         fake: Any = None,
+        store: Store | None = None,
     ) -> None:
         self.config = config
         self.base_url = base_url
@@ -32,6 +33,8 @@ class AppContext:
         self.data_dir = data_dir
         self.demo = demo
         self._fake = fake
+        if store is not None:  # already open (the demo's): `store` below would open another
+            self.__dict__["store"] = store
         self.timeout: float | None = None
         self._capabilities: Any = None  # what the server supports, shared by `thread_engine`s
 
@@ -45,12 +48,13 @@ class AppContext:
             base_url = validate_base_url(base_url)
         api_key = getattr(args, "api_key", None) or config.api_key
         data_dir = Path(config.data_dir)
-        fake = None
+        fake = store = None
         demo = bool(getattr(args, "demo", False))
         if demo:
-            from termchat.demo import start_demo
+            from termchat.demo import seed_samples, start_demo
 
-            fake, base_url, data_dir = start_demo(args)
+            fake, base_url, data_dir = start_demo(args, seed=False)
+            store = seed_samples(data_dir)
             api_key = "demo"
         from termchat.redact import remember_config
 
@@ -59,7 +63,7 @@ class AppContext:
             from termchat.request_settings import resolve_model
 
             args.model = resolve_model(args.model, config.aliases)
-        context = cls(config, base_url=base_url, api_key=api_key, data_dir=data_dir, demo=demo, fake=fake)
+        context = cls(config, base_url=base_url, api_key=api_key, data_dir=data_dir, demo=demo, fake=fake, store=store)
         timeout = getattr(args, "timeout", None)
         if timeout is not None:
             if not 0 < timeout <= 3600:

@@ -7,7 +7,10 @@ import atexit
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from termchat.store import Store
 
 WELCOME = """\
 Welcome to **termchat**. This is the demo: replies come from a small deterministic fake model
@@ -41,7 +44,7 @@ def start_demo(args: argparse.Namespace, *, seed: bool = True) -> tuple[DemoServ
     data_dir = Path(tempfile.mkdtemp(prefix="termchat-demo-"))
     atexit.register(shutil.rmtree, data_dir, True)
     if seed:
-        _seed(data_dir)
+        seed_samples(data_dir).close()
     return server, server.base_url, data_dir
 
 
@@ -122,11 +125,14 @@ class DemoServer:
         self._wake_write.close()
 
 
-def _seed(data_dir: Path) -> None:
+def seed_samples(data_dir: Path) -> Store:
+    """A new store in `data_dir` with the sample chats, returned open: `--demo` keeps it as the
+    app's store (closing it checkpoints it, and the app would only open it again)."""
     from termchat.store import Store
 
-    with Store.in_dir(data_dir) as store:
-        for title, question, answer in reversed(SAMPLES):
-            conv = store.create_conversation(mode="local", model="gpt-5.2", title=title)
-            store.add_message(conv, "user", question)
-            store.add_message(conv, "assistant", answer)
+    store = Store.in_dir(data_dir)
+    for title, question, answer in reversed(SAMPLES):
+        conv = store.create_conversation(mode="local", model="gpt-5.2", title=title)
+        store.add_message(conv, "user", question)
+        store.add_message(conv, "assistant", answer)
+    return store

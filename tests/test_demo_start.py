@@ -81,3 +81,16 @@ async def test_a_prompt_sent_before_the_demos_fake_serves_is_answered(tmp_path, 
         assert [v.role for v in app.chat_screen.pane.views] == ["user", "assistant"]
         assert reply.status == "complete" and "Ada" in reply.text
     ctx.close()
+
+
+def test_the_demo_context_keeps_the_seeded_store_open_as_its_store(monkeypatch, tmp_path):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("TERMCHAT_CONFIG", str(tmp_path / "config.toml"))
+    ctx = AppContext.from_args(argparse.Namespace(demo=True))
+    try:
+        assert "store" in ctx.__dict__  # the seeded one, not opened again
+        titles = [c.title for c in ctx.store.list_conversations()]
+        assert titles == ["Welcome to termchat", "Shell one-liners"]
+        assert ctx.data_dir.parent == tmp_path and ctx.store.path.parent == ctx.data_dir
+    finally:
+        ctx.close()
