@@ -53,10 +53,10 @@ class DemoServer:
     base URL is known) and served once it is needed: when `serve()` is called (the app calls it
     after its first frame) or when a client connects, whichever comes first.
 
-    Importing and starting the fake is a good part of `--demo`'s start, all of it Python holding
-    the GIL: before the app's first frame it delayed that frame; done in a thread meanwhile, it
-    competes with the frame for the GIL just the same. A connection made before the fake serves
-    waits in the socket's queue and is answered then: nothing is lost, nothing fails.
+    Importing and starting the fake is a good part of `--demo`'s start: before the app it
+    delayed the first frame; in a thread from the start it competes with the frame for the GIL
+    (benchmarks/README.md, "`--demo`", has both measured). A connection made before the fake
+    serves waits in the socket's queue and is answered then: nothing is lost, nothing fails.
     """
 
     def __init__(self) -> None:
