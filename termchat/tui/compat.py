@@ -143,6 +143,33 @@ class EmptyMarkdownMount:
         self._initial_markdown = None
 
 
+# -- Footer ------------------------------------------------------------------------------------
+
+
+class CoalescedFooterRecompose:
+    """Mixin for a `Footer` subclass (before `Footer` in the bases): a burst of binding changes
+    recomposes it once, not once per change (opening a chat moves focus and mounts widgets,
+    each refreshing the screen's bindings: each recompose builds every key again).
+
+    Textual 8.2: `Footer.bindings_changed(screen)` is the screen's `bindings_updated_signal`
+    subscriber; it queues `recompose` with `call_after_refresh` on every call once the app has
+    focus and the footer is attached to that screen. A recompose reads the bindings as they are
+    when it runs, so one queued recompose covers every change before it.
+    """
+
+    _recompose_queued = False
+
+    def bindings_changed(self, screen: Any) -> None:
+        if self._recompose_queued:
+            return
+        super().bindings_changed(screen)  # type: ignore[misc]
+        self._recompose_queued = bool(screen.app.app_focus and self.is_attached and screen is self.screen)  # type: ignore[attr-defined]
+
+    async def recompose(self) -> None:
+        self._recompose_queued = False
+        await super().recompose()  # type: ignore[misc]
+
+
 # -- Widget styles ----------------------------------------------------------------------------
 
 

@@ -251,15 +251,42 @@ class MessagePane(VerticalScroll):
         if view.is_attached:
             self.scroll_to_widget(view, top=True, animate=False, immediate=True)
 
+    async def append_news(self, conv: ConversationRow, added: int) -> bool:
+        """Mount the `added` messages a sync put after the last one shown, following them only
+        if the reader is at the end; False (nothing done) when they do not follow it."""
+        from termchat.tui.branches import alternatives_of
+
+        if self.truncated:  # the newest are not mounted: End loads them, and the news
+            self.conv = conv
+            return True
+        views = self.views
+        last = views[-1].message_id if views else None
+        rows = self.store.messages(conv, limit=added + 1)
+        ids = [row.id for row in rows]
+        if last is None or last not in ids:
+            return False
+        self.conv = conv
+        self.alternatives, self.branch_marks = alternatives_of(self.store, conv)
+        following = self._following
+        if not following:
+            self.release_anchor()  # the reader stays on what they read
+        await self._mount_at_end([self.view_for(row) for row in rows[ids.index(last) + 1 :]])
+        if following:
+            self.anchor()
+        return True
+
     async def append(self, view: MessageView) -> MessageView:
+        await self._mount_at_end([view])
+        return view
+
+    async def _mount_at_end(self, views: list[MessageView]) -> None:
         for hint in self.query(".empty-hint"):
             await hint.remove()
-        await self.mount(view)
+        await self.mount_all(views)
         overflow = len(self.views) - MAX_MOUNTED
         if overflow > 0:  # drop the oldest; scrolling up loads them again
             await self.remove_children(self.views[:overflow])
             self.has_older = True
-        return view
 
     def reveal(self, message_id: int, *, newer_hidden: bool = False, found: bool = True) -> None:
         """Scroll to a message and select it, marked as `found` (a search hit: `-found`);
