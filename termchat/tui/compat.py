@@ -143,6 +143,22 @@ class EmptyMarkdownMount:
         self._initial_markdown = None
 
 
+# -- Screen ------------------------------------------------------------------------------------
+
+
+def lay_out_now(screen: Any, *, scroll: bool = False) -> None:
+    """Lay `screen` out at once: its widgets' regions and scroll limits are those of the next
+    frame. Inside `App.batch_update` nothing is painted until the batch ends, so a widget can
+    lay out, place its scroll, and have both painted in one frame. `scroll`: only the scroll
+    offsets changed since the last layout.
+
+    Textual 8.2: `Screen._refresh_layout(size=None, scroll=False)` reflows the compositor and
+    updates every widget's size; with a batch open it defers the paint (`call_later` of
+    `_compositor_refresh`), which then paints what the compositor holds.
+    """
+    screen._refresh_layout(scroll=scroll)
+
+
 # -- Footer ------------------------------------------------------------------------------------
 
 

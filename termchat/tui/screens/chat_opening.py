@@ -124,8 +124,8 @@ async def show_opened(screen: Any, message: ChatOpened) -> None:
     if start.tools is not None:
         tools, choice = start.tools, start.tool_choice or choice
     await screen.show_conversation(conv, reveal=message.reveal, found=message.found)
-    if message.painted is not None:  # the server copy is read once this is on screen
-        screen.call_after_refresh(message.painted.set)
+    if message.painted is not None:  # the rest of the open waits until this is on screen
+        screen.pane.when_shown(message.painted.set)
     if not screen.closing:
         screen.load_tools(tools, choice)
         if message.painted is None:

@@ -7,6 +7,7 @@ store; the screen says which chat and which reply streams into it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from termchat.store import ConversationRow, MessageRow, Store
+from termchat.tui.compat import lay_out_now
 
 if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not needed at start-up
     from termchat.tui.turns import Turn
@@ -25,13 +27,15 @@ if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not n
 # A chat opens newest first: its newest few messages are mounted and painted, then older ones
 # FILL_PAGE at a time while they do not fill the screen (building a message's Markdown is the
 # cost of an open: mounting a screenful at once kept the newest off the screen until all of it
-# was built). Scrolling to the top loads PAGE more; a search hit opens with REVEAL_PAGE around it.
+# was built). Scrolling to the top loads about a screenful more (at most PAGE messages); a search
+# hit opens with REVEAL_PAGE around it.
 FIRST_PAGE = 3
 FILL_PAGE = 3
 PAGE = 6
 REVEAL_PAGE = 12
 MAX_MOUNTED = 200
 TIME_REFRESH = 30.0  # seconds between two updates of the messages' "5m ago"
+SHOWN_AT_THE_LATEST = 2.0  # seconds: `when_shown` callbacks run then even if a build never ends
 
 
 def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
@@ -78,6 +82,8 @@ class MessagePane(VerticalScroll):
         self.alternatives: dict[int, list[ConversationRow]] = {}
         self.branch_marks: dict[int, tuple[int, int]] = {}
         self._following = True  # at the end, or not moved away from it (see watch_scroll_y)
+        self._when_shown: list[Callable[[], object]] = []  # see when_shown
+        self._building_pages: list[tuple[list[MessageView], asyncio.Event]] = []  # see _until_built
 
     def meta(self, row: MessageRow) -> str:
         from termchat.listing import relative_time
@@ -183,6 +189,41 @@ class MessagePane(VerticalScroll):
         self.anchor()
         self.call_after_refresh(self._fill)
 
+    def when_shown(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once the messages shown are built and painted: what would compete
+        with that paint waits for it (say, an open's sync with the server)."""
+        self._when_shown.append(callback)
+        self._call_when_shown()
+        self.set_timer(SHOWN_AT_THE_LATEST, lambda: self._call_when_shown(at_the_latest=True))
+
+    def _call_when_shown(self, *, at_the_latest: bool = False) -> None:
+        if not self._when_shown or (not at_the_latest and any(self._building(v) for v in self.views)):
+            return
+        callbacks, self._when_shown = self._when_shown, []
+        for callback in callbacks:
+            self.call_after_refresh(callback)
+
+    def on_markdown_table_of_contents_updated(self) -> None:
+        """(Posted by a message's Markdown once it is built.)"""
+        self._call_when_shown()
+        for views, built in self._building_pages:
+            if not any(self._building(v) for v in views):
+                built.set()
+
+    async def _until_built(self, views: list[MessageView]) -> None:
+        """Wait until the Markdown of `views` is built (heights known), SHOWN_AT_THE_LATEST at most."""
+        if not any(self._building(v) for v in views):
+            return
+        built = asyncio.Event()
+        waiting = (views, built)
+        self._building_pages.append(waiting)
+        try:
+            await asyncio.wait_for(built.wait(), SHOWN_AT_THE_LATEST)
+        except TimeoutError:
+            pass
+        finally:
+            self._building_pages.remove(waiting)
+
     def _show_hint(self, hint: str) -> bool:
         """Show `hint` in the hint already shown (no remount, no new layout); False if none is."""
         children = self.children
@@ -235,11 +276,17 @@ class MessagePane(VerticalScroll):
             return
         first = views[0] if views else None
         widgets = [self.view_for(r) for r in rows]
-        await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
-        if first is not None and keep_place:
-            self._keep_on_top(first)
-            # Again once the new page is laid out: until then its height may be unknown, and
-            # the reader would be left at the top of the page just loaded.
+        # One frame shows the page built and the reader where they were: the page is built and
+        # laid out before anything is painted (a frame in between showed the page's top, or
+        # its messages not built yet, and the reader jumped, then back).
+        with self.app.batch_update():
+            await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
+            if first is not None and keep_place:
+                await self._until_built(widgets)
+                lay_out_now(self.screen)
+                self._keep_on_top(first)
+                lay_out_now(self.screen, scroll=True)
+        if first is not None and keep_place:  # (a page whose build outlasted the wait)
             self.call_after_refresh(self._keep_on_top, first)
         self.call_after_refresh(self._fill)
         overflow = len(self.views) - MAX_MOUNTED
@@ -332,9 +379,23 @@ class MessagePane(VerticalScroll):
             if self.conv is not None:
                 size = FILL_PAGE if message.fill else PAGE
                 rows = self.store.messages(self.conv, limit=size + 1, before_id=self.first_message_id())
+                if not message.fill:
+                    size = min(size, self._screenful(rows))
                 await self.prepend(rows[-size:], has_older=len(rows) > size, keep_place=not message.fill)
         finally:
             self.loading_older = False
+
+    def _screenful(self, rows: list[MessageRow]) -> int:
+        """How many of `rows` (oldest first), from the newest back, fill about a screen: a page
+        that covers the screen, and no more (each message mounted costs the page's paint)."""
+        width = max(self.size.width - 6, 20)  # less the message's padding
+        lines = count = 0
+        for row in reversed(rows):
+            count += 1
+            lines += 2 + sum(len(line) // width + 1 for line in row.content.split("\n"))  # + header, margin
+            if lines >= self.size.height:
+                break
+        return count
 
     def first_message_id(self) -> int | None:
         for view in self.views:
