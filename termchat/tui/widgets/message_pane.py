@@ -24,13 +24,12 @@ if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not n
     from termchat.tui.turns import Turn
     from termchat.tui.widgets.message_view import MessageView
 
-# A chat opens newest first: its newest few messages are mounted and painted, then older ones
-# FILL_PAGE at a time while they do not fill the screen (building a message's Markdown is the
-# cost of an open: mounting a screenful at once kept the newest off the screen until all of it
-# was built). Scrolling to the top loads about a screenful more (at most PAGE messages); a search
-# hit opens with REVEAL_PAGE around it.
-FIRST_PAGE = 3
-FILL_PAGE = 3
+# A chat opens newest first: its newest message is built and painted, then older ones that
+# about fill the rest of the screen (building a message's Markdown is the cost of an open:
+# mounting a screenful at once kept the newest off the screen until all of it was built).
+# Scrolling to the top loads about a screenful more; a page is at most PAGE messages (each one
+# mounted is paid for in the page's paint). A search hit opens with REVEAL_PAGE around it.
+FIRST_PAGE = 1
 PAGE = 6
 REVEAL_PAGE = 12
 MAX_MOUNTED = 200
@@ -185,7 +184,10 @@ class MessagePane(VerticalScroll):
         if not widgets and empty_hint:
             widgets = [Static(empty_hint, classes="empty-hint", markup=False)]
         self._hint = empty_hint if not rows else ""
-        await self.mount_all(widgets)
+        with self.app.batch_update():  # painted once built: no frame of messages half built
+            await self.mount_all(widgets)
+            if rows:  # (else the hint)
+                await self._until_built(widgets)
         self.anchor()
         self.call_after_refresh(self._fill)
 
@@ -377,23 +379,22 @@ class MessagePane(VerticalScroll):
         message.stop()
         try:
             if self.conv is not None:
-                size = FILL_PAGE if message.fill else PAGE
-                rows = self.store.messages(self.conv, limit=size + 1, before_id=self.first_message_id())
-                if not message.fill:
-                    size = min(size, self._screenful(rows))
+                rows = self.store.messages(self.conv, limit=PAGE + 1, before_id=self.first_message_id())
+                room = self.size.height - (self.virtual_size.height if message.fill else 0)
+                size = min(PAGE, self._screenful(rows, room))
                 await self.prepend(rows[-size:], has_older=len(rows) > size, keep_place=not message.fill)
         finally:
             self.loading_older = False
 
-    def _screenful(self, rows: list[MessageRow]) -> int:
-        """How many of `rows` (oldest first), from the newest back, fill about a screen: a page
-        that covers the screen, and no more (each message mounted costs the page's paint)."""
+    def _screenful(self, rows: list[MessageRow], room: int) -> int:
+        """How many of `rows` (oldest first), from the newest back, about fill `room` lines
+        (at least one): estimated from their text, a line per line of text as wrapped."""
         width = max(self.size.width - 6, 20)  # less the message's padding
         lines = count = 0
         for row in reversed(rows):
             count += 1
             lines += 2 + sum(len(line) // width + 1 for line in row.content.split("\n"))  # + header, margin
-            if lines >= self.size.height:
+            if lines >= room:
                 break
         return count
 
