@@ -283,8 +283,8 @@ class MessagePane(VerticalScroll):
         # its messages not built yet, and the reader jumped, then back).
         with self.app.batch_update():
             await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
+            await self._until_built(widgets)
             if first is not None and keep_place:
-                await self._until_built(widgets)
                 lay_out_now(self.screen)
                 self._keep_on_top(first)
                 lay_out_now(self.screen, scroll=True)
@@ -380,11 +380,15 @@ class MessagePane(VerticalScroll):
         try:
             if self.conv is not None:
                 rows = self.store.messages(self.conv, limit=PAGE + 1, before_id=self.first_message_id())
-                room = self.size.height - (self.virtual_size.height if message.fill else 0)
+                room = self.size.height - (self._content_height() if message.fill else 0)
                 size = min(PAGE, self._screenful(rows, room))
                 await self.prepend(rows[-size:], has_older=len(rows) > size, keep_place=not message.fill)
         finally:
             self.loading_older = False
+
+    def _content_height(self) -> int:
+        """Lines the messages shown take (the virtual size is at least the pane's height)."""
+        return max((child.virtual_region_with_margin.bottom for child in self.children), default=0)
 
     def _screenful(self, rows: list[MessageRow], room: int) -> int:
         """How many of `rows` (oldest first), from the newest back, about fill `room` lines
