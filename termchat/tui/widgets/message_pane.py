@@ -7,7 +7,6 @@ store; the screen says which chat and which reply streams into it.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from textual.widgets import Static
 
 from termchat.store import ConversationRow, MessageRow, Store
 from termchat.tui.compat import lay_out_now
+from termchat.tui.widgets.pane_pages import BuiltPages
 
 if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not needed at start-up
     from termchat.tui.turns import Turn
@@ -34,7 +34,6 @@ PAGE = 6
 REVEAL_PAGE = 12
 MAX_MOUNTED = 200
 TIME_REFRESH = 30.0  # seconds between two updates of the messages' "5m ago"
-SHOWN_AT_THE_LATEST = 2.0  # seconds: `when_shown` callbacks run then even if a build never ends
 
 
 def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
@@ -49,7 +48,7 @@ def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
     return "\n".join(lines)
 
 
-class MessagePane(VerticalScroll):
+class MessagePane(BuiltPages, VerticalScroll):
     """Shows one conversation; the app feeds it rows and streaming events."""
 
     can_focus = True
@@ -81,8 +80,8 @@ class MessagePane(VerticalScroll):
         self.alternatives: dict[int, list[ConversationRow]] = {}
         self.branch_marks: dict[int, tuple[int, int]] = {}
         self._following = True  # at the end, or not moved away from it (see watch_scroll_y)
-        self._when_shown: list[Callable[[], object]] = []  # see when_shown
-        self._building_pages: list[tuple[list[MessageView], asyncio.Event]] = []  # see _until_built
+        self._when_shown = []  # see pane_pages
+        self._building_pages = []
 
     def meta(self, row: MessageRow) -> str:
         from termchat.listing import relative_time
@@ -191,41 +190,6 @@ class MessagePane(VerticalScroll):
         self.anchor()
         self.call_after_refresh(self._fill)
 
-    def when_shown(self, callback: Callable[[], object]) -> None:
-        """Call `callback` once the messages shown are built and painted: what would compete
-        with that paint waits for it (say, an open's sync with the server)."""
-        self._when_shown.append(callback)
-        self._call_when_shown()
-        self.set_timer(SHOWN_AT_THE_LATEST, lambda: self._call_when_shown(at_the_latest=True))
-
-    def _call_when_shown(self, *, at_the_latest: bool = False) -> None:
-        if not self._when_shown or (not at_the_latest and any(self._building(v) for v in self.views)):
-            return
-        callbacks, self._when_shown = self._when_shown, []
-        for callback in callbacks:
-            self.call_after_refresh(callback)
-
-    def on_markdown_table_of_contents_updated(self) -> None:
-        """(Posted by a message's Markdown once it is built.)"""
-        self._call_when_shown()
-        for views, built in self._building_pages:
-            if not any(self._building(v) for v in views):
-                built.set()
-
-    async def _until_built(self, views: list[MessageView]) -> None:
-        """Wait until the Markdown of `views` is built (heights known), SHOWN_AT_THE_LATEST at most."""
-        if not any(self._building(v) for v in views):
-            return
-        built = asyncio.Event()
-        waiting = (views, built)
-        self._building_pages.append(waiting)
-        try:
-            await asyncio.wait_for(built.wait(), SHOWN_AT_THE_LATEST)
-        except TimeoutError:
-            pass
-        finally:
-            self._building_pages.remove(waiting)
-
     def _show_hint(self, hint: str) -> bool:
         """Show `hint` in the hint already shown (no remount, no new layout); False if none is."""
         children = self.children
@@ -260,14 +224,6 @@ class MessagePane(VerticalScroll):
             self.call_after_refresh(self._fill, True)
         elif self.max_scroll_y == 0:
             self._ask_older(fill=True)
-
-    @staticmethod
-    def _building(view: MessageView) -> bool:
-        """Whether `view`'s Markdown is still being built (its height is not known yet)."""
-        if view.role in ("compaction", "user") or not view.text.strip():
-            return False  # no Markdown to build (a user's message is shown as typed)
-        bodies = view.query(".message-body")  # none yet: the view itself is not composed yet
-        return not bodies or not bodies.first().children
 
     async def prepend(self, rows: list[MessageRow], *, has_older: bool, keep_place: bool = True) -> None:
         """Mount an older page above the first message, keeping what the user looks at in place
@@ -385,22 +341,6 @@ class MessagePane(VerticalScroll):
                 await self.prepend(rows[-size:], has_older=len(rows) > size, keep_place=not message.fill)
         finally:
             self.loading_older = False
-
-    def _content_height(self) -> int:
-        """Lines the messages shown take (the virtual size is at least the pane's height)."""
-        return max((child.virtual_region_with_margin.bottom for child in self.children), default=0)
-
-    def _screenful(self, rows: list[MessageRow], room: int) -> int:
-        """How many of `rows` (oldest first), from the newest back, about fill `room` lines
-        (at least one): estimated from their text, a line per line of text as wrapped."""
-        width = max(self.size.width - 6, 20)  # less the message's padding
-        lines = count = 0
-        for row in reversed(rows):
-            count += 1
-            lines += 2 + sum(len(line) // width + 1 for line in row.content.split("\n"))  # + header, margin
-            if lines >= room:
-                break
-        return count
 
     def first_message_id(self) -> int | None:
         for view in self.views:
