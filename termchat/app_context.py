@@ -119,10 +119,11 @@ class AppContext:
             compaction=self.config.compaction,
         )
 
-    def thread_engine(self) -> Any:
-        """An engine with its own store connection, for one worker thread; what one of them
-        learns of the server's capabilities, all of them know (learned once per process)."""
-        engine = self.engine(store=Store.in_dir(self.data_dir))
+    def thread_engine(self, store: Store | None = None) -> Any:
+        """An engine with its own store connection (`store`, or a new one), for one worker
+        thread; what one of them learns of the server's capabilities, all of them know (learned
+        once per process)."""
+        engine = self.engine(store=store or Store.in_dir(self.data_dir))
         if self._capabilities is None:
             self._capabilities = engine.capabilities
         engine.capabilities = self._capabilities

@@ -189,11 +189,11 @@ async def test_the_jobs_screen_shows_server_strings_without_escapes(tui_context)
     assert "resp_x" in shown  # the id without its escape sequence
 
 
-async def test_an_open_that_breaks_is_said_and_a_message_held_for_it_comes_back(tui_context, monkeypatch):
+async def test_an_open_that_breaks_is_said_and_a_message_held_for_it_goes_to_the_chat(tui_context, monkeypatch):
     from termchat.engine import Engine
 
     ctx = tui_context()
-    chat_with_server_copy(ctx)
+    conv = chat_with_server_copy(ctx)
     release, reached = threading.Event(), threading.Event()
 
     def broken_open(self, ident, **kwargs):  # a bug, not an API error: the worker used to die silently
@@ -205,11 +205,17 @@ async def test_an_open_that_breaks_is_said_and_a_message_held_for_it_comes_back(
     app = make_app(ctx, continue_last=True)
     try:
         async with app.run_test(size=SIZE) as pilot:
+            # The chat is shown from this machine's copy; the rest of the open (its notes and
+            # the sync, where the engine breaks) comes after, with a message held meanwhile.
             await wait_for(pilot, reached.is_set)
+            assert app.chat_screen.conv.pk == conv.pk
             await send(app, pilot, "held for the chat")
             release.set()
-            await wait_for(pilot, lambda: any("could not open the chat: unexpected error" in n for n in notes(app)))
-            await wait_for(pilot, lambda: app.chat_screen.prompt.text == "held for the chat")  # not sent anywhere
+            await wait_for(
+                pilot, lambda: any("unexpected error (RuntimeError: unexpected shape)" in n for n in notes(app))
+            )
+            await wait_for(pilot, lambda: user_prompts(ctx.store, conv) == ["first", "held for the chat"])
+            await wait_for(pilot, lambda: not app.chat_screen.turns)
     finally:
         release.set()
     assert ctx.store.count_conversations() == 1  # no new chat without context

@@ -517,7 +517,7 @@ async def test_setup_screen_without_credentials(tui_context):
 
 
 async def test_long_chat_mounts_the_newest_messages_and_loads_older_on_scroll(tui_context, tui_seed):
-    from termchat.tui.widgets.message_pane import FILL_PAGE, FIRST_PAGE, PAGE
+    from termchat.tui.widgets.message_pane import PAGE
 
     ctx = tui_context()
     messages = [("user" if i % 2 == 0 else "assistant", f"message {i}") for i in range(130)]
@@ -530,7 +530,6 @@ async def test_long_chat_mounts_the_newest_messages_and_loads_older_on_scroll(tu
         views = pane.views
         mounted = len(views)
         assert views[-1].text == "message 129" and mounted < 40
-        assert (mounted - FIRST_PAGE) % FILL_PAGE == 0  # the newest, then older ones until the screen is full
         pane.scroll_home(animate=False, immediate=True)
         await wait_for(pilot, lambda: len(pane.views) == mounted + PAGE)
         assert pane.views[0].text == f"message {130 - mounted - PAGE}"
@@ -925,8 +924,6 @@ async def test_pick_vector_stores_api_error_is_one_notification(tui_context, tui
 
 
 async def test_short_first_page_loads_older_messages_to_fill_the_screen(tui_context, tui_seed):
-    from termchat.tui.widgets.message_pane import FILL_PAGE, FIRST_PAGE
-
     ctx = tui_context()
     messages = [("user" if i % 2 == 0 else "assistant", f"line {i}") for i in range(60)]
     (conv,) = tui_seed(ctx.store, [("Short lines", "local", messages)])
@@ -935,7 +932,7 @@ async def test_short_first_page_loads_older_messages_to_fill_the_screen(tui_cont
         pane = app.chat_screen.pane
         await wait_for(pilot, lambda: pane.views and pane.max_scroll_y > 0)
         await settle(app, pilot)
-        assert len(pane.views) >= FIRST_PAGE + 2 * FILL_PAGE and pane.views[-1].text == "line 59"
+        assert pane.max_scroll_y > 0 and pane.views[-1].text == "line 59"  # filled: taller than the screen
 
 
 async def test_quit_while_a_chat_opens(tui_context, tui_seed):

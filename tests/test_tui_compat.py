@@ -13,7 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.dom import DOMNode
 from textual.widget import Widget
-from textual.widgets import Markdown, OptionList, SelectionList, Static
+from textual.widgets import Footer, Markdown, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from termchat.tui import compat
@@ -179,6 +179,90 @@ async def test_empty_markdown_mount_builds_nothing_and_then_appends():
         await empty.append("appended **later**")
         await pilot.pause()
         assert "appended" in empty.source and empty.children
+
+
+# -- Screen ------------------------------------------------------------------------------------
+
+
+def test_refresh_layout_is_there_and_defers_its_paint_in_a_batch():
+    from textual.screen import Screen
+
+    assert parameters(Screen._refresh_layout) == ["self", "size", "scroll"]
+    assert "_compositor_refresh" in calls_in(Screen._refresh_layout)
+
+
+async def test_lay_out_now_places_widgets_and_paints_once_the_batch_ends():
+    from textual.containers import VerticalScroll
+
+    scroller = VerticalScroll(*(Static(f"line {n}") for n in range(30)))
+    app = Host(scroller)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        painted: list[int] = []
+        display = app._display
+        app._display = lambda screen, update: (painted.append(scroller.scroll_y), display(screen, update))
+        top = scroller.children[0]
+        with app.batch_update():
+            await scroller.mount_all([Static(f"new {n}") for n in range(5)], before=top)
+            compat.lay_out_now(app.screen)
+            assert top.virtual_region.y == 5 and scroller.max_scroll_y == 25  # laid out
+            scroller.scroll_to(y=5, animate=False, immediate=True)
+            compat.lay_out_now(app.screen, scroll=True)
+            assert not painted  # nothing painted inside the batch
+        await pilot.pause()
+        assert painted and set(painted) == {5}  # the first frame already scrolled
+
+
+# -- Footer ------------------------------------------------------------------------------------
+
+
+def test_footer_bindings_changed_queues_a_recompose():
+    assert parameters(Footer.bindings_changed) == ["self", "screen"]
+    assert "call_after_refresh" in calls_in(Footer.bindings_changed)
+
+
+class CountedFooter(compat.CoalescedFooterRecompose, Footer):
+    recomposes = 0
+
+    async def recompose(self) -> None:
+        type(self).recomposes += 1
+        await super().recompose()
+
+
+class Keys(App[None]):
+    BINDINGS = [("a", "bell", "First"), ("b", "second", "Second")]
+    second_shown = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "second" and not self.second_shown)  # False: not in the footer
+
+    def action_second(self) -> None:
+        pass
+
+    def compose(self) -> ComposeResult:
+        yield Static("body")
+        yield CountedFooter()
+
+
+async def test_a_burst_of_binding_changes_recomposes_the_footer_once_with_the_latest_keys():
+    app = Keys()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        footer = app.query_one(CountedFooter)
+        before = CountedFooter.recomposes
+        assert "Second" not in " ".join(str(key.description) for key in footer.query("FooterKey"))
+        app.second_shown = True
+        for _ in range(5):
+            app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert CountedFooter.recomposes == before + 1
+        labels = " ".join(str(key.description) for key in footer.query("FooterKey"))
+        assert "Second" in labels
+        app.screen.refresh_bindings()  # a later change recomposes again
+        await pilot.pause()
+        await pilot.pause()
+        assert CountedFooter.recomposes == before + 2
 
 
 # -- Widget styles ----------------------------------------------------------------------------

@@ -167,6 +167,49 @@ class EmptyMarkdownMount:
         self._initial_markdown = None
 
 
+# -- Screen ------------------------------------------------------------------------------------
+
+
+def lay_out_now(screen: Any, *, scroll: bool = False) -> None:
+    """Lay `screen` out at once: its widgets' regions and scroll limits are those of the next
+    frame. Inside `App.batch_update` nothing is painted until the batch ends, so a widget can
+    lay out, place its scroll, and have both painted in one frame. `scroll`: only the scroll
+    offsets changed since the last layout.
+
+    Textual 8.2: `Screen._refresh_layout(size=None, scroll=False)` reflows the compositor and
+    updates every widget's size; with a batch open it defers the paint (`call_later` of
+    `_compositor_refresh`), which then paints what the compositor holds.
+    """
+    screen._refresh_layout(scroll=scroll)
+
+
+# -- Footer ------------------------------------------------------------------------------------
+
+
+class CoalescedFooterRecompose:
+    """Mixin for a `Footer` subclass (before `Footer` in the bases): a burst of binding changes
+    recomposes it once, not once per change (opening a chat moves focus and mounts widgets,
+    each refreshing the screen's bindings: each recompose builds every key again).
+
+    Textual 8.2: `Footer.bindings_changed(screen)` is the screen's `bindings_updated_signal`
+    subscriber; it queues `recompose` with `call_after_refresh` on every call once the app has
+    focus and the footer is attached to that screen. A recompose reads the bindings as they are
+    when it runs, so one queued recompose covers every change before it.
+    """
+
+    _recompose_queued = False
+
+    def bindings_changed(self, screen: Any) -> None:
+        if self._recompose_queued:
+            return
+        super().bindings_changed(screen)  # type: ignore[misc]
+        self._recompose_queued = bool(screen.app.app_focus and self.is_attached and screen is self.screen)  # type: ignore[attr-defined]
+
+    async def recompose(self) -> None:
+        self._recompose_queued = False
+        await super().recompose()  # type: ignore[misc]
+
+
 # -- Widget styles ----------------------------------------------------------------------------
 
 

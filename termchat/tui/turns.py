@@ -22,6 +22,8 @@ from termchat.sanitize import StreamSanitizer, strip_control
 from termchat.tui.messages import ChatChanged
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from termchat import events as ev  # imported by the worker: not needed to start
     from termchat.tui.widgets.message_view import MessageView
 
@@ -185,52 +187,88 @@ def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode:
 
 
 def run_open(
-    post: Any, worker: Any, engine: Any, ident: str, *, sync: bool, first: bool, reveal: int | None, found: bool
+    post: Any,
+    worker: Any,
+    store: Any,
+    make_engine: Callable[[Any], Any],
+    ident: str,
+    *,
+    sync: bool,
+    first: bool,
+    reveal: int | None,
+    found: bool,
+    painted: threading.Event,
 ) -> None:
-    """Thread body: `Engine.open(ident)` -> one `ChatOpened`, or `ChatOpenFailed` (one line).
+    """Thread body: open `ident` -> `ChatOpened` (or `ChatOpenFailed`, one line), then `ChatSynced`.
 
-    The local copy is shown first: a chat with a server copy (`sync`) is read from the server
-    once it is on screen (the request, and the SDK import the first one brings, would compete
-    with that paint), and what the server alone had follows in a `ChatSynced`."""
-    from termchat.engine import INTERRUPTED_NOTE
-    from termchat.errors import TermchatError
-    from termchat.tui.messages import ChatOpened, ChatOpenFailed
+    A chat in the store (`store`, this thread's own connection) is posted at once and read
+    further only once it is on screen (`painted`): the engine (`make_engine(store)`), the notes
+    on its last reply and the sync with its server copy (the SDK import a first request brings)
+    would compete with that paint. They follow in one `ChatSynced`, which ends the open. An id
+    only the server knows is imported first (`ChatOpened` then ends the open)."""
+    from termchat.tui.messages import ChatOpened
 
     try:
         try:
-            known = engine.store.lookup(ident) is not None  # else imported from the server: nothing to sync
-            conv, notices = engine.open(ident, sync=False)
-        except TermchatError as exc:
-            post(ChatOpenFailed(worker, exc.one_line(), first=first))
-            return
+            local = store.lookup(ident)
         except Exception as exc:  # never die silently: the chat would seem open, and is not
-            post(ChatOpenFailed(worker, f"could not open the chat: {_unexpected(exc)}", first=first))
+            _open_failed(post, worker, exc, first=first)
             return
-        shown = [
-            f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message for n in notices
-        ]
-        painted = threading.Event() if sync and known and engine.has_server_copy(conv) else None
-        post(ChatOpened(worker, conv, shown, first=first, reveal=reveal, found=found, painted=painted))
-        if painted is not None:
-            _sync_after_paint(post, worker, engine, conv, painted)
+        if local is None:
+            _import_and_open(post, worker, make_engine(store), ident, first=first, reveal=reveal, found=found)
+            return
+        post(ChatOpened(worker, local, [], first=first, reveal=reveal, found=found, painted=painted))
+        painted.wait()  # set once shown, or when this open is dropped (see chat_opening)
+        if not worker.is_cancelled:
+            _after_paint(post, worker, make_engine(store), local, sync=sync)
     finally:
-        engine.store.close()
+        store.close()
 
 
-def _sync_after_paint(post: Any, worker: Any, engine: Any, conv: Any, painted: threading.Event) -> None:
+def _open_failed(post: Any, worker: Any, exc: Exception, *, first: bool) -> None:
+    from termchat.errors import TermchatError
+    from termchat.tui.messages import ChatOpenFailed
+
+    error = exc.one_line() if isinstance(exc, TermchatError) else f"could not open the chat: {_unexpected(exc)}"
+    post(ChatOpenFailed(worker, error, first=first))
+
+
+def _shown_notices(notices: list[Any]) -> list[str]:
+    from termchat.engine import INTERRUPTED_NOTE
+
+    return [f"{n.message}. Send a message to go on." if n.message == INTERRUPTED_NOTE else n.message for n in notices]
+
+
+def _import_and_open(
+    post: Any, worker: Any, engine: Any, ident: str, *, first: bool, reveal: int | None, found: bool
+) -> None:
+    """An id the store does not have: `Engine.open` imports it from the server (or says why not)."""
+    from termchat.tui.messages import ChatOpened
+
+    try:
+        conv, notices = engine.open(ident, sync=False)
+    except Exception as exc:
+        _open_failed(post, worker, exc, first=first)
+        return
+    post(ChatOpened(worker, conv, _shown_notices(notices), first=first, reveal=reveal, found=found))
+
+
+def _after_paint(post: Any, worker: Any, engine: Any, conv: Any, *, sync: bool) -> None:
+    """The chat is on screen: the notes on its last reply, and what only its server copy has."""
     from termchat.tui.messages import ChatSynced
 
-    while not painted.wait(0.05):
-        if worker.is_cancelled:
-            return
-    if worker.is_cancelled:
-        return
     try:
-        synced, notices = engine.sync_with_server(conv)
+        conv, notices = engine.open(conv.id, sync=False)  # (local reads only: the notes)
+        shown = _shown_notices(notices)
+        if not (sync and engine.has_server_copy(conv)):
+            post(ChatSynced(worker, conv, 0, shown))
+            return
+        synced, synced_notices = engine.sync_with_server(conv)
     except Exception as exc:  # a store that broke meanwhile: the chat on screen stays as it is
         post(ChatSynced(worker, conv, 0, [f"could not sync this chat: {_unexpected(exc)}"]))
         return
-    post(ChatSynced(worker, synced, synced.message_count - conv.message_count, [n.message for n in notices]))
+    shown += [n.message for n in synced_notices]
+    post(ChatSynced(worker, synced, synced.message_count - conv.message_count, shown))
 
 
 def _unexpected(exc: Exception) -> str:

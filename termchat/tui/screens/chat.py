@@ -36,6 +36,8 @@ from termchat.tui.widgets.message_pane import MessagePane
 from termchat.tui.widgets.prompt import PromptInput
 
 if TYPE_CHECKING:
+    import threading
+
     from termchat.app_context import AppContext
     from termchat.tui.branches import Branch, Branched, BranchFailed, EditPrompt, OpenAlternative
     from termchat.tui.turns import Turn, TurnUpdate  # imported with the first send
@@ -69,9 +71,11 @@ class ChatScreen(AttachActions, ChatView):
         self.theme_names = list(theme_names)
         self.background_jobs = BackgroundJobs(self)  # pending background jobs, followed
         self._opening: Worker[None] | None = None  # the open still on its way, if any
+        self._open_painted: threading.Event | None = None  # set once it is on screen (chat_opening)
         self._held_prompt: str | None = None  # sent while that open was on its way
 
     def on_unmount(self) -> None:
+        chat_opening.release_open(self)  # its worker waits for a paint that will not come
         self.background_jobs.stop()  # never waited for: the jobs go on on the server
 
     async def on_mount(self) -> None:  # (ChatView.on_mount lays out the panes: Textual calls both)

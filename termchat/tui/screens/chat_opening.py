@@ -7,6 +7,7 @@ while it is on its way, and the chat shown once it is there. The screen keeps
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -32,9 +33,14 @@ class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a data
 
 
 def start_open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool) -> Worker[None]:
-    """Open `ident` in a thread worker; a newer open cancels this one."""
+    """Open `ident` in a thread worker; a newer open cancels this one.
+
+    The worker waits for the chat to be painted (`painted`, see `run_open`): set once it is
+    on screen, or when the open is dropped (a newer open, the screen unmounted)."""
+    release_open(screen)
+    painted = screen._open_painted = threading.Event()
     return screen.run_worker(
-        partial(_open, screen, ident, first=first, reveal=reveal, found=found),
+        partial(_open, screen, ident, first=first, reveal=reveal, found=found, painted=painted),
         thread=True,
         exclusive=True,
         group="open",
@@ -42,19 +48,33 @@ def start_open(screen: Any, ident: str, *, first: bool, reveal: int | None, foun
     )
 
 
-def _open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool) -> None:
-    """Thread body: the engine (and its store connection) is this thread's own."""
+def release_open(screen: Any) -> None:
+    """The open on its way, if any, no longer waits for its paint (the worker is cancelled
+    first: it sees that and stops)."""
+    painted, screen._open_painted = screen._open_painted, None
+    if painted is not None:
+        if screen._opening is not None:
+            screen._opening.cancel()
+        painted.set()
+
+
+def _open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool, painted: threading.Event) -> None:
+    """Thread body: the store connection (and the engine over it) is this thread's own."""
+    from termchat.store import Store
     from termchat.tui.turns import run_open
 
+    ctx = screen.ctx
     run_open(
         screen.post_message,
         get_current_worker(),
-        screen.ctx.thread_engine(),
+        Store.in_dir(ctx.data_dir),
+        ctx.thread_engine,
         ident,
-        sync=screen.ctx.has_credentials,
+        sync=ctx.has_credentials,
         first=first,
         reveal=reveal,
         found=found,
+        painted=painted,
     )
 
 
@@ -104,8 +124,8 @@ async def show_opened(screen: Any, message: ChatOpened) -> None:
     if start.tools is not None:
         tools, choice = start.tools, start.tool_choice or choice
     await screen.show_conversation(conv, reveal=message.reveal, found=message.found)
-    if message.painted is not None:  # the server copy is read once this is on screen
-        screen.call_after_refresh(message.painted.set)
+    if message.painted is not None:  # the rest of the open waits until this is on screen
+        screen.pane.when_shown(message.painted.set)
     if not screen.closing:
         screen.load_tools(tools, choice)
         if message.painted is None:
@@ -113,13 +133,20 @@ async def show_opened(screen: Any, message: ChatOpened) -> None:
 
 
 async def show_synced(screen: Any, message: ChatSynced) -> None:
-    """What only the server had is in the store: show it (the chat's newest page again)."""
+    """The open's last step: notes on the chat, and what only the server had, now in the store,
+    added below what is shown (the reader stays where they are unless at the end)."""
     if message.worker.is_cancelled or screen.closing:
         return
     for notice in message.notices:
         screen.notify(notice, markup=False, timeout=6)
     if message.added and screen.conv is not None and screen.conv.pk == message.conv.pk:
-        await screen.show_conversation(screen.store.reload(message.conv))
+        conv = screen.store.reload(message.conv)
+        if await screen.pane.append_news(conv, message.added):
+            screen.conv = conv
+            screen.background_jobs.decorate(screen.pane.views)
+            screen.update_status()
+        else:  # the transcript was rebuilt, not added to: its newest page again
+            await screen.show_conversation(conv)
     if not screen.closing:
         await _opened(screen, message.worker)
 

@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from termchat.tui.compat import CoalescedFooterRecompose
+
 KEEP_LONGEST = ("quit", "help")  # actions shown to the last, however narrow the terminal
 
 
@@ -27,7 +29,7 @@ def _cells(key: Any) -> int:
     return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0) + 1
 
 
-class KeyFooter(Footer):
+class KeyFooter(CoalescedFooterRecompose, Footer):
     """A compact `Footer` that leaves out keys (from the right, Quit and Help last) until the
     rest fits the terminal's width, instead of letting the palette key cover half a label."""
 

@@ -17,17 +17,19 @@ from textual.message import Message
 from textual.widgets import Static
 
 from termchat.store import ConversationRow, MessageRow, Store
+from termchat.tui.compat import lay_out_now
+from termchat.tui.widgets.pane_pages import BuiltPages
 
 if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not needed at start-up
     from termchat.tui.turns import Turn
     from termchat.tui.widgets.message_view import MessageView
 
-# A chat opens newest first: its newest few messages are mounted and painted, then older ones
-# FILL_PAGE at a time while they do not fill the screen (building a message's Markdown is the
-# cost of an open: mounting a screenful at once kept the newest off the screen until all of it
-# was built). Scrolling to the top loads PAGE more; a search hit opens with REVEAL_PAGE around it.
-FIRST_PAGE = 3
-FILL_PAGE = 3
+# A chat opens newest first: its newest message is built and painted, then older ones that
+# about fill the rest of the screen (building a message's Markdown is the cost of an open:
+# mounting a screenful at once kept the newest off the screen until all of it was built).
+# Scrolling to the top loads about a screenful more; a page is at most PAGE messages (each one
+# mounted is paid for in the page's paint). A search hit opens with REVEAL_PAGE around it.
+FIRST_PAGE = 1
 PAGE = 6
 REVEAL_PAGE = 12
 MAX_MOUNTED = 200
@@ -46,7 +48,7 @@ def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
     return "\n".join(lines)
 
 
-class MessagePane(VerticalScroll):
+class MessagePane(BuiltPages, VerticalScroll):
     """Shows one conversation; the app feeds it rows and streaming events."""
 
     can_focus = True
@@ -78,6 +80,8 @@ class MessagePane(VerticalScroll):
         self.alternatives: dict[int, list[ConversationRow]] = {}
         self.branch_marks: dict[int, tuple[int, int]] = {}
         self._following = True  # at the end, or not moved away from it (see watch_scroll_y)
+        self._when_shown = []  # see pane_pages
+        self._building_pages = []
 
     def meta(self, row: MessageRow) -> str:
         from termchat.listing import relative_time
@@ -179,7 +183,10 @@ class MessagePane(VerticalScroll):
         if not widgets and empty_hint:
             widgets = [Static(empty_hint, classes="empty-hint", markup=False)]
         self._hint = empty_hint if not rows else ""
-        await self.mount_all(widgets)
+        with self.app.batch_update():  # painted once built: no frame of messages half built
+            await self.mount_all(widgets)
+            if rows:  # (else the hint)
+                await self._until_built(widgets)
         self.anchor()
         self.call_after_refresh(self._fill)
 
@@ -218,14 +225,6 @@ class MessagePane(VerticalScroll):
         elif self.max_scroll_y == 0:
             self._ask_older(fill=True)
 
-    @staticmethod
-    def _building(view: MessageView) -> bool:
-        """Whether `view`'s Markdown is still being built (its height is not known yet)."""
-        if view.role in ("compaction", "user") or not view.text.strip():
-            return False  # no Markdown to build (a user's message is shown as typed)
-        bodies = view.query(".message-body")  # none yet: the view itself is not composed yet
-        return not bodies or not bodies.first().children
-
     async def prepend(self, rows: list[MessageRow], *, has_older: bool, keep_place: bool = True) -> None:
         """Mount an older page above the first message, keeping what the user looks at in place
         (`keep_place`), or else following the end (a page too short to scroll being filled)."""
@@ -235,11 +234,17 @@ class MessagePane(VerticalScroll):
             return
         first = views[0] if views else None
         widgets = [self.view_for(r) for r in rows]
-        await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
-        if first is not None and keep_place:
-            self._keep_on_top(first)
-            # Again once the new page is laid out: until then its height may be unknown, and
-            # the reader would be left at the top of the page just loaded.
+        # One frame shows the page built and the reader where they were: the page is built and
+        # laid out before anything is painted (a frame in between showed the page's top, or
+        # its messages not built yet, and the reader jumped, then back).
+        with self.app.batch_update():
+            await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
+            await self._until_built(widgets)
+            if first is not None and keep_place:
+                lay_out_now(self.screen)
+                self._keep_on_top(first)
+                lay_out_now(self.screen, scroll=True)
+        if first is not None and keep_place:  # (a page whose build outlasted the wait)
             self.call_after_refresh(self._keep_on_top, first)
         self.call_after_refresh(self._fill)
         overflow = len(self.views) - MAX_MOUNTED
@@ -251,15 +256,42 @@ class MessagePane(VerticalScroll):
         if view.is_attached:
             self.scroll_to_widget(view, top=True, animate=False, immediate=True)
 
+    async def append_news(self, conv: ConversationRow, added: int) -> bool:
+        """Mount the `added` messages a sync put after the last one shown, following them only
+        if the reader is at the end; False (nothing done) when they do not follow it."""
+        from termchat.tui.branches import alternatives_of
+
+        if self.truncated:  # the newest are not mounted: End loads them, and the news
+            self.conv = conv
+            return True
+        views = self.views
+        last = views[-1].message_id if views else None
+        rows = self.store.messages(conv, limit=added + 1)
+        ids = [row.id for row in rows]
+        if last is None or last not in ids:
+            return False
+        self.conv = conv
+        self.alternatives, self.branch_marks = alternatives_of(self.store, conv)
+        following = self._following
+        if not following:
+            self.release_anchor()  # the reader stays on what they read
+        await self._mount_at_end([self.view_for(row) for row in rows[ids.index(last) + 1 :]])
+        if following:
+            self.anchor()
+        return True
+
     async def append(self, view: MessageView) -> MessageView:
+        await self._mount_at_end([view])
+        return view
+
+    async def _mount_at_end(self, views: list[MessageView]) -> None:
         for hint in self.query(".empty-hint"):
             await hint.remove()
-        await self.mount(view)
+        await self.mount_all(views)
         overflow = len(self.views) - MAX_MOUNTED
         if overflow > 0:  # drop the oldest; scrolling up loads them again
             await self.remove_children(self.views[:overflow])
             self.has_older = True
-        return view
 
     def reveal(self, message_id: int, *, newer_hidden: bool = False, found: bool = True) -> None:
         """Scroll to a message and select it, marked as `found` (a search hit: `-found`);
@@ -303,8 +335,9 @@ class MessagePane(VerticalScroll):
         message.stop()
         try:
             if self.conv is not None:
-                size = FILL_PAGE if message.fill else PAGE
-                rows = self.store.messages(self.conv, limit=size + 1, before_id=self.first_message_id())
+                rows = self.store.messages(self.conv, limit=PAGE + 1, before_id=self.first_message_id())
+                room = self.size.height - (self._content_height() if message.fill else 0)
+                size = min(PAGE, self._screenful(rows, room))
                 await self.prepend(rows[-size:], has_older=len(rows) > size, keep_place=not message.fill)
         finally:
             self.loading_older = False
