@@ -42,8 +42,10 @@ class ToolItem(Collapsible):
 
     def __init__(self, item_id: str, item: dict[str, Any], *, running: bool = False) -> None:
         self.item_id = item_id
+        # Kept: `finish` may come before the collapsible has composed (mounted) its contents.
+        self._detail_view = Static(self._detail(item), markup=False, classes="item-detail")
         super().__init__(
-            Static(self._detail(item), markup=False, classes="item-detail"),
+            self._detail_view,
             title=self._summary(item, running),
             collapsed=True,
             classes="tool-item",
@@ -65,7 +67,7 @@ class ToolItem(Collapsible):
 
     def finish(self, item: dict[str, Any]) -> None:
         self.title = self._summary(item, False)
-        self.query_one(".item-detail", Static).update(self._detail(item))
+        self._detail_view.update(self._detail(item))
 
 
 class TypedText(Static):
