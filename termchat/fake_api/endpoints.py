@@ -372,9 +372,11 @@ def conversations(api: FakeAPI, method: str, parts: list[str], query: dict, body
     elif parts[1] == "items":
         if len(parts) == 2 and method == "GET":
             conv = store.conversation(conv_id)
-            with store.lock:
-                items = copy.deepcopy(conv.items)
-            return Result(200, paginate([_item(i) for i in items], query))
+            with store.lock:  # only the page is copied and shaped: a long chat has thousands
+                page = paginate(list(conv.items), query)
+                page["data"] = copy.deepcopy(page["data"])
+            page["data"] = [_item(i) for i in page["data"]]
+            return Result(200, page)
         if len(parts) == 2 and method == "POST":
             conv = store.conversation(conv_id)
             if len(body.get("items") or []) > 20:  # the real API adds at most 20 items a request
