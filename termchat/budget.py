@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from termchat.errors import EXIT_API, TermchatError
-from termchat.pricing import format_usd
+from termchat.usd import format_usd
 
 WARN_SHARE = 0.8
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from termchat.errors import NotFoundError, UsageError
-from termchat.pricing import apply_overrides, format_usd, model_price
+from termchat.pricing import apply_overrides, model_price
+from termchat.usd import format_usd
 
 # The request fields /responses/input_tokens takes; the rest (store, include, stream…) do not
 # change what the input costs.

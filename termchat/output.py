@@ -143,7 +143,7 @@ def _summary(event: ev.Finished) -> str:
     parts = [event.conversation_id]
     if event.usage:
         parts.append(f"{event.usage.input_tokens} in / {event.usage.output_tokens} out tokens")
-        from termchat.pricing import format_usd
+        from termchat.usd import format_usd
 
         parts.append("cost unknown" if event.usage.cost_usd is None else format_usd(event.usage.cost_usd))
     return " · ".join(parts)

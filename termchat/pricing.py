@@ -14,7 +14,6 @@ from types import MappingProxyType
 
 from termchat.config import base_model_name
 from termchat.tools import DEFAULT_MEMORY_TIER
-from termchat.usd import format_usd  # noqa: F401 (part of this module's API)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,7 +29,6 @@ __all__ = [
     "PriceTable",
     "apply_overrides",
     "container_price",
-    "format_usd",
     "model_price",
     "token_count",
     "turn_cost",

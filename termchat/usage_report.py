@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from termchat.errors import UsageError
-from termchat.pricing import PRICES_AS_OF, format_usd, token_count, turn_cost
+from termchat.pricing import PRICES_AS_OF, token_count, turn_cost
+from termchat.usd import format_usd
 
 GROUPINGS = ("day", "model", "chat")
 STALE_AFTER_DAYS = 90  # the price table's age after which `usage` says to check it

@@ -14,12 +14,12 @@ from termchat.pricing import (
     Cost,
     apply_overrides,
     container_price,
-    format_usd,
     model_price,
     token_count,
     turn_cost,
 )
 from termchat.tools import DEFAULT_MEMORY_TIER, MEMORY_TIERS
+from termchat.usd import format_usd
 
 
 def usage(input_tokens: int, output_tokens: int, cached: int = 0) -> dict:

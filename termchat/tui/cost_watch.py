@@ -38,7 +38,7 @@ class EstimateCounted(Message):
 
 def estimate_label(tokens: int, usd: float | None) -> str:
     """ "≈1,234 tokens in · $0.0031" (the dollars at the uncached input price; "?" if unknown)."""
-    from termchat.pricing import format_usd
+    from termchat.usd import format_usd
 
     return f"≈{tokens:,} tokens in · {format_usd(usd)}"
 

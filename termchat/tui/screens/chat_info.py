@@ -21,8 +21,8 @@ def _when(stamp: float) -> str:
 
 def info_rows(conv: Any, *, context: int | None, window: int | None) -> list[tuple[str, str]]:
     """(label, value) lines for `conv` (a ConversationRow); every value made safe to show."""
-    from termchat.pricing import format_usd
     from termchat.tools import tool_label
+    from termchat.usd import format_usd
 
     tools = conv.settings.get("tools") or []
     rows = [

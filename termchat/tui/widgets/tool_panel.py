@@ -16,9 +16,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from termchat.pricing import container_price, format_usd
+from termchat.pricing import container_price
 from termchat.tools import DEFAULT_MEMORY_TIER, MEMORY_TIERS, TOOL_CHOICES, mcp_tool, parse_tool
 from termchat.tui.bindings import TOOL_PANEL_COMMANDS, to_bindings
+from termchat.usd import format_usd
 
 
 class Toggle(Checkbox):
