@@ -7,7 +7,9 @@ prompts through the engine (so replies are streamed and stored), then saves an S
 
 - termchat-dark (the README's) and termchat-high-contrast: a table and a code block the fake
   model wrote, the tool panel, and the tools of the next message by the prompt;
-- termchat-light: a web search with its sources, and a reply caught while it streams.
+- termchat-light: a web search with its sources, and a reply caught while it streams (the fake
+  holds that reply after a fixed number of deltas, and the shot waits until exactly that text
+  is on screen, so every run shows the same cut).
 
 With --png the SVGs are also converted to PNG next to them: with headless chromium if it is
 installed, else with the system's librsvg (through ctypes; no Python package needed).
@@ -23,6 +25,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,37 +58,82 @@ def seed(store: Any) -> None:
         conv = store.create_conversation(mode=mode, model="gpt-5.2", title=title, created_at=stamp)
         store.add_message(conv, "user", question, created_at=stamp)
         store.add_message(conv, "assistant", answer, created_at=stamp)
-    store._now = __import__("time").time
+    store._now = time.time
 
 
-async def send(app: Any, pilot: Any, prompt: str, *, until_chars: int | None = None) -> None:
-    """Send `prompt`; wait for the reply (or, with `until_chars`, for that much of it)."""
+async def until(pilot: Any, done: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """Let the app run until `done()` holds: it is checked after every pause of the app, so the
+    shot waits for the event itself; `timeout` only keeps a broken run from hanging."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"screenshot: timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def submit(app: Any, prompt: str) -> Callable[[], Any]:
+    """Send `prompt` from the prompt box; returns a function giving the view of its reply once
+    that view is there (None before: right after Enter the views are still the earlier ones)."""
     chat = app.chat_screen
+    before = len(chat.pane.views)
     chat.prompt.insert(prompt)
     chat.prompt.action_submit()
-    for _ in range(1500):
-        await pilot.pause(0.02)
-        turn = chat.current_turn()
-        if until_chars is not None and turn is not None and len(turn.text) >= until_chars:
-            return
-        if (
-            until_chars is None
-            and not chat.turns
-            and chat.pane.last_reply() is not None
-            and chat.pane.last_reply().status != "streaming"
-            and chat.pane.views[-1].role == "assistant"
-        ):
-            break
+
+    def reply() -> Any:
+        views = chat.pane.views
+        if len(views) < before + 2 or views[before].role != "user" or views[-1].role != "assistant":
+            return None
+        return views[-1]
+
+    return reply
+
+
+async def send(app: Any, pilot: Any, prompt: str) -> None:
+    """Send `prompt` and wait until its reply is complete and shown."""
+    reply = submit(app, prompt)
+
+    def replied() -> bool:
+        view = reply()
+        done = view is not None and not view.streaming and view.status == "complete"
+        return done and not app.chat_screen.turns
+
+    await until(pilot, replied, f"the reply to {prompt!r}")
     await app.workers.wait_for_complete()
     await pilot.pause()
 
 
+async def send_and_hold(app: Any, pilot: Any, api: Any, prompt: str, deltas: int) -> None:
+    """Send `prompt`; the fake model's answer to it streams `deltas` deltas and then holds (until
+    the fake stops): wait until exactly that much of the reply is on screen."""
+    from termchat.fake_api import Reply
+    from termchat.fake_api.model import chunk_text
+    from termchat.fake_api.showcase import showcase_reply
+
+    answer = showcase_reply(prompt)
+    assert answer is not None, prompt
+    chunks = chunk_text(answer)
+    shown = "".join(chunks[:deltas])
+    api.script(Reply.text(answer, chunks=chunks, hold_after=deltas))
+    reply = submit(app, prompt)
+
+    def painted() -> bool:
+        view = reply()
+        if view is None or not view.streaming or view.stream is None:
+            return False
+        return view.text == shown and view.stream.caught_up
+
+    await until(pilot, painted, f"{shown!r} on screen")
+
+
 async def rendered(app: Any, pilot: Any) -> None:
+    """What a snapshot test does before its screenshot: let layout, refreshes and animations
+    scheduled by the scene run."""
     await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 
-async def table_and_code(app: Any, pilot: Any) -> None:
+async def table_and_code(app: Any, pilot: Any, api: Any) -> None:
     await send(app, pilot, "Make a table of tea brewing temperatures")
     await send(app, pilot, "Write a Python function that counts words")
     await app.chat_screen.ensure_tool_panel()
@@ -92,9 +141,14 @@ async def table_and_code(app: Any, pilot: Any) -> None:
     app.chat_screen.prompt.insert("and the same in Rust?")
 
 
-async def search_and_stream(app: Any, pilot: Any) -> None:
+# Where the streaming reply is caught: inside its third step ("3. Steep for **2-3 minutes**, then
+# take"), so the shot shows a list growing, with its bold text already closed.
+HELD_AFTER_DELTAS = 50
+
+
+async def search_and_stream(app: Any, pilot: Any, api: Any) -> None:
     await send(app, pilot, "Search the web for green tea and caffeine")
-    await send(app, pilot, "List the steps to brew green tea", until_chars=150)
+    await send_and_hold(app, pilot, api, "List the steps to brew green tea", HELD_AFTER_DELTAS)
 
 
 SCENES = {
@@ -111,8 +165,7 @@ async def shoot(theme: str, out: Path) -> None:
     from termchat.tui.app import TermchatApp
 
     scene = SCENES[theme]
-    # Deltas paced like a real model's: the streaming scene is caught mid-reply.
-    api = FakeAPI(delay=0.1 if scene is search_and_stream else 0.0)
+    api = FakeAPI()
     base_url = api.start()
     tmp = Path(tempfile.mkdtemp(prefix="termchat-shot-"))
     try:
@@ -124,7 +177,7 @@ async def shoot(theme: str, out: Path) -> None:
             await app.workers.wait_for_complete()
             await pilot.pause()
             await app.chat_screen.action_new_chat()
-            await scene(app, pilot)
+            await scene(app, pilot, api)
             app.chat_screen.prompt.cursor_blink = False
             app.clear_notifications()
             await rendered(app, pilot)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 
 import pytest
@@ -150,6 +152,35 @@ async def test_a_reply_that_pauses_shows_all_it_has_so_far(tui_context, tui_api)
         release.set()
         await settle(app, pilot)
         assert last_reply(app).text == "one two three four" and last_reply(app).status == "complete"
+
+
+def shown_text(app) -> str:
+    """The screen's text as a screenshot has it (runs joined, spaces as spaces)."""
+    runs = re.findall(r">([^<]*)</text>", app.export_screenshot())
+    return html.unescape("".join(runs)).replace("\xa0", " ")
+
+
+async def test_a_stream_is_caught_up_only_once_its_text_is_in_the_markdown(tui_context, tui_api):
+    # What screenshots/make_screenshots.py waits for before it shoots a reply mid-stream.
+    release = threading.Event()
+    words = ["one ", "two ", "three ", "four"]
+    tui_api.script(Reply.text("".join(words), chunks=words, hold_after=3, release=release))
+    app = make_app(tui_context())
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await send(app, pilot, "count")
+            await wait_for(pilot, lambda: last_reply(app).text == "one two three ")
+            view = last_reply(app)
+            await wait_for(pilot, lambda: view.stream.caught_up)
+            await pilot.pause()
+            assert "one two three" in shown_text(app)
+            view.stream.write("more ")
+            assert not view.stream.caught_up  # queued for the next update
+            await wait_for(pilot, lambda: view.stream.caught_up)
+            await pilot.pause()
+            assert "one two three more" in shown_text(app)
+    finally:
+        release.set()
 
 
 async def test_ctrl_c_stops_and_does_not_quit(tui_context, tui_api):

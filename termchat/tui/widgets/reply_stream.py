@@ -97,6 +97,12 @@ class ReplyStream:
         self._flushing = False
         self._task: asyncio.Task | None = None
 
+    @property
+    def caught_up(self) -> bool:
+        """Whether all text written so far is in the Markdown widgets (none queued, no update
+        under way): what a screenshot of a reply caught mid-stream waits for."""
+        return not self._pending and not self._flushing
+
     def write(self, text: str) -> None:
         """Queue `text`; it is shown at the next update (at most INTERVAL from now)."""
         if not text:
