@@ -10,16 +10,9 @@ import os
 import sys
 
 from termchat import __version__
-from termchat.cli_help import (
-    ROOT_OPTIONS,
-    ROOT_POSITIONAL,
-    VALUE_OPTIONS,
-    Subcommand,
-    root_help,
-    subcommand,
-    subcommand_arguments,
-    terminal_width,
-)
+from termchat.cli_help import root_help, terminal_width
+from termchat.cli_options import ROOT_OPTIONS, ROOT_POSITIONAL, VALUE_OPTIONS
+from termchat.cli_subcommands import Subcommand, subcommand, subcommand_arguments
 from termchat.errors import EXIT_INTERRUPTED, TermchatError, UsageError
 from termchat.output import say, silence_stdout
 
@@ -228,7 +221,7 @@ def _positional_prompt(args: argparse.Namespace) -> None:
     if word and len(word.split()) == 1 and not getattr(args, "after_dashes", False):
         from difflib import get_close_matches
 
-        from termchat.cli_help import SUBCOMMANDS
+        from termchat.cli_subcommands import SUBCOMMANDS
 
         close = get_close_matches(word.lower(), [entry.name for entry in SUBCOMMANDS], n=1, cutoff=0.75)
         if close:

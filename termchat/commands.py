@@ -1,5 +1,5 @@
 """What each subcommand does: list, show, export, rm, jobs, compact, usage, search, fork (declared in
-cli_help.SUBCOMMANDS)."""
+cli_subcommands.SUBCOMMANDS)."""
 
 from __future__ import annotations
 

@@ -420,7 +420,7 @@ def test_list_fast_path_imports_nothing_heavy(env):
 @pytest.mark.parametrize("width", [40, 80, 132])
 def test_help_fast_path_is_the_parsers_help(width, capsys, monkeypatch):
     """`termchat --help` (no argparse) prints what `termchat --model x --help` (argparse) prints."""
-    from termchat import cli_help
+    from termchat import cli_options
     from termchat.entry import main as entry_main
 
     monkeypatch.setenv("COLUMNS", str(width))
@@ -435,8 +435,8 @@ def test_help_fast_path_is_the_parsers_help(width, capsys, monkeypatch):
         for flag in action.option_strings:
             assert f" {flag}" in fast or f"[{flag}" in fast, flag
     options = fast.split("\noptions:\n")[1].split("\n\n")[0].splitlines()  # wrapped (the epilog is not)
-    assert len(options) >= len(cli_help.ROOT_OPTIONS) and all(len(line) <= width for line in options)
-    assert set(cli_help.VALUE_OPTIONS) == {
+    assert len(options) >= len(cli_options.ROOT_OPTIONS) and all(len(line) <= width for line in options)
+    assert set(cli_options.VALUE_OPTIONS) == {
         flag for action in parser._actions if action.nargs != 0 for flag in action.option_strings
     }
 
@@ -465,17 +465,17 @@ def test_the_installed_command_starts_without_re_or_argparse():
 
 
 def test_each_subcommand_is_declared_once_with_help_for_every_argument(capsys):
-    """The table in cli_help is the subcommand: its parser, its help, its handler, its root line."""
+    """The table in cli_subcommands is the subcommand: its parser, its help, its handler, its root line."""
     from importlib import import_module
 
-    from termchat import cli_help
+    from termchat import cli_help, cli_subcommands
 
     page = cli_help.root_help(120)
-    for entry in cli_help.SUBCOMMANDS:
+    for entry in cli_subcommands.SUBCOMMANDS:
         assert f"\n  {entry.synopsis}" in page and entry.summary in page
         module, _, function = entry.handler.partition(":")
         assert callable(getattr(import_module(module), function)), entry.handler
-        for flags, kw in cli_help.subcommand_arguments(entry):
+        for flags, kw in cli_subcommands.subcommand_arguments(entry):
             assert kw.get("help", "").strip(), (entry.name, flags)
         with pytest.raises(SystemExit) as info:
             cli.main([entry.name, "--help"])
