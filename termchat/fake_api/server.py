@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import endpoints as ep
 from . import files as file_api
-from . import sdk, vector_stores
+from . import responses, sdk, vector_stores
 from .clock import FakeClock, RealClock
 from .script import Reply
 from .state import ApiError, Store
@@ -304,15 +304,15 @@ class FakeAPI:
         self.store.tick()
         try:
             if endpoint == "responses":
-                return ep.create_response(self, body, scripted)
+                return responses.create_response(self, body, scripted)
             if endpoint == "retrieve":
-                return ep.retrieve_response(self, params[0], rec.query)
+                return responses.retrieve_response(self, params[0], rec.query)
             if endpoint == "delete":
                 return ep.Result(200, self.store.delete_response(params[0]))
             if endpoint == "cancel":
                 return ep.json_result("response", self.store.cancel(params[0]))
             if endpoint == "input_items":
-                return ep.input_items(self, params[0], rec.query)
+                return responses.input_items(self, params[0], rec.query)
             if endpoint == "compact":
                 return ep.compact(self, body)
             if endpoint == "input_tokens":
