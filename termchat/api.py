@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from termchat import redact as redaction
 from termchat.api_errors import NOT_JSON_HINT, retry_reason, retry_wait, sdk_error, seconds
-from termchat.api_events import abort, check_event_stream, read_events
+from termchat.api_events import EventStream, abort, check_event_stream, read_events
 from termchat.errors import ApiError, BaseUrlError, ConfigError
 from termchat.ids import checked_id
 
@@ -25,6 +25,12 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"  # the SDK's, when neither flag n
 ANNOUNCED_WAIT = 1.0  # seconds; a shorter wait before a retry goes unannounced (nobody notices it)
 MAX_PAGES = 1000  # pages of a listing followed at most (100,000 conversation items)
 _T = TypeVar("_T")
+
+
+def _opened(request: Any) -> EventStream:
+    """Send a streaming request (the SDK's `with_streaming_response` context, entered: an
+    error status raises the SDK's exception here) and read its events ourselves."""
+    return EventStream(request.__enter__().http_response)
 
 
 def same_server_form(base_url: str) -> str:
@@ -197,12 +203,14 @@ class Api:
     def stream_response(
         self, params: dict[str, Any], on_open: Callable[[Any], None] | None = None, stop: threading.Event | None = None
     ) -> Iterator[Any]:
-        """Iterate the SDK's raw stream events; `close()` on the iterator stops the HTTP stream.
+        """Iterate the stream's events (dicts, see `EventStream`); `close()` on the iterator stops
+        the HTTP stream.
 
-        `on_open` receives the open SDK stream, whose `close()` may be called from another
+        `on_open` receives the open `EventStream`, whose `close()` may be called from another
         thread to abort a reply that has stalled. `stop`, once set, ends a wait between retries.
         """
-        stream = self._attempts("request", lambda: self.client.responses.create(**params, stream=True), stop=stop)
+        responses = self.client.responses.with_streaming_response
+        stream = self._attempts("request", lambda: _opened(responses.create(**params, stream=True)), stop=stop)
         self._check_event_stream(stream, "request")
         if on_open is not None:
             on_open(stream)
@@ -226,7 +234,8 @@ class Api:
         kwargs: dict[str, Any] = {"stream": True}
         if starting_after is not None:
             kwargs["starting_after"] = starting_after
-        stream = self._attempts("resume", lambda: self.client.responses.retrieve(response_id, **kwargs))
+        responses = self.client.responses.with_streaming_response
+        stream = self._attempts("resume", lambda: _opened(responses.retrieve(response_id, **kwargs)))
         self._check_event_stream(stream, "resume")
         if on_open is not None:
             on_open(stream)

@@ -1,7 +1,17 @@
-"""Reading a response's event stream: its content type, each event checked, the server's silence bounded."""
+"""Reading a response's event stream: its content type, each event checked, the server's silence bounded.
+
+The events are read from the HTTP response here (`EventStream`), as the JSON objects the server
+sent: the SDK's own stream builds a pydantic model of every event, which costs several times
+what the rest of termchat does with a text delta (and competes with the TUI for the GIL while a
+reply streams). The SDK still sends the request, retries it and turns an error status into its
+exception; the decoding below keeps the SDK stream's rules (the SSE spec, `[DONE]`, an `error` object
+ending the stream, its exceptions for a timeout or a dropped connection).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +20,88 @@ from termchat.api_errors import NOT_JSON_HINT
 from termchat.errors import ApiError
 
 _known_event_types: frozenset[str] | None = None
+
+
+class EventStream:
+    """The events of an open streaming HTTP response, each a dict (`response` is the HTTP
+    response: its headers, its socket for `abort`)."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self._events()
+        finally:
+            self.response.close()
+
+    def _events(self) -> Iterator[Any]:
+        import openai
+
+        for data in self._messages():
+            if data.startswith("[DONE]"):
+                return
+            event = json.loads(data)
+            if isinstance(event, dict) and event.get("error"):
+                error = event["error"]
+                message = error.get("message") if isinstance(error, dict) else None
+                if not message or not isinstance(message, str):
+                    message = "An error occurred during streaming"
+                raise openai.APIError(message, self.response.request, body=error)
+            yield event
+
+    def _messages(self) -> Iterator[str]:
+        """The data of each server-sent event, as the SSE spec reads them: `data` lines joined,
+        comments and the other fields skipped, and no event without data (the event's name is
+        not used: the JSON names its type)."""
+        import openai
+
+        from termchat.api_guard import httpx_library
+
+        httpx = httpx_library()
+        data: list[str] = []
+        try:
+            for line in _lines(self.response.iter_bytes()):
+                if not line:
+                    if data:
+                        yield "\n".join(data)
+                        data = []
+                    continue
+                field, _, value = line.partition(":")
+                if field == "data":
+                    data.append(value[1:] if value[:1] == " " else value)
+            if data:
+                yield "\n".join(data)
+        except httpx.TimeoutException as exc:
+            raise openai.APITimeoutError(request=self.response.request) from exc
+        except httpx.TransportError as exc:
+            raise openai.APIConnectionError(request=self.response.request) from exc
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
+    """The lines of an event stream: split at CR, LF or CRLF only (a line of JSON may hold a
+    U+0085 or U+2028, which `str.splitlines` would split at), each decoded as UTF-8."""
+    pending: list[bytes] = []  # the start of a line that has not ended yet
+    skip_lf = False  # the last chunk ended with a CR: an LF first in the next one ends nothing
+    for chunk in chunks:
+        start = 1 if skip_lf and chunk[:1] == b"\n" else 0
+        skip_lf = False
+        for match in _LINE_END.finditer(chunk, start):
+            pending.append(chunk[start : match.start()])
+            yield b"".join(pending).decode("utf-8")
+            pending.clear()
+            start = match.end()
+            skip_lf = start == len(chunk) and match.group() == b"\r"
+        if start < len(chunk):
+            pending.append(chunk[start:])
+    if pending:
+        yield b"".join(pending).decode("utf-8")
 
 
 def check_event_stream(stream: Any, what: str, where: str) -> None:
@@ -45,9 +137,8 @@ def read_events(
             watchdog.pause()
             checked = checked_event(event)
             yield checked
-            watchdog.resume(
-                "progress" if checked.type in known else "alive" if checked.type == "keepalive" else "noise"
-            )
+            kind = checked["type"]
+            watchdog.resume("progress" if kind in known else "alive" if kind == "keepalive" else "noise")
         if watchdog.expired:  # its abort can end the iteration quietly instead of raising
             raise _silent(watchdog, timeout, where)
     except ApiError:
@@ -100,10 +191,10 @@ def abort(stream: Any) -> None:
         pass
 
 
-def checked_event(event: Any) -> Any:
+def checked_event(event: Any) -> dict[str, Any]:
     """A stream event must be a JSON object with a string `type`; `data: 42`, `data: null` or
-    `data: [..]` parse as JSON but are not events (the SDK passes them through as-is)."""
-    if not isinstance(getattr(event, "type", None), str):
+    `data: [..]` parse as JSON but are not events."""
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise ApiError("stream failed: malformed data from the server (an event without a type)")
     return event
 

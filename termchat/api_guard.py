@@ -24,7 +24,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 _EVENT_ENDS = (b"\n\n", b"\r\r", b"\r\n\r\n")
 
 
-def _httpx() -> Any:
+def httpx_library() -> Any:
     """The HTTP library the installed SDK is built on (openai 3 ships httpx2, openai 2 httpx)."""
     try:
         import httpx2 as httpx
@@ -35,7 +35,7 @@ def _httpx() -> Any:
 
 def guarded_http_client(default_client: Callable[..., Any]) -> Any:
     """`default_client(transport=...)` (the SDK's `DefaultHttpxClient`) with size-checked bodies."""
-    httpx = _httpx()
+    httpx = httpx_library()
 
     class SizeCheckedStream(httpx.SyncByteStream):  # type: ignore[name-defined]
         def __init__(self, inner: Any, event_stream: bool) -> None:

@@ -1,4 +1,5 @@
-"""SDK stream events -> domain events, for one response. No store, no printing.
+"""Stream events (the server's JSON objects, see `api_events.EventStream`) -> domain events, for
+one response. No store, no printing.
 
 Dispatch is on the event's `type` string (never on "has a `.delta`"), items are filed by id
 (servers differ on `output_index`), unknown types are ignored, and a well-framed event of the
@@ -48,10 +49,11 @@ def translate(
     after each text delta (the caller saves the growing reply from there).
     """
     for event in stream:
-        kind = getattr(event, "type", None)
+        kind = event.get("type")
         try:
             yield from _one(event, kind, state, on_created, on_text)
-            state.sequence = getattr(event, "sequence_number", state.sequence)
+            if "sequence_number" in event:
+                state.sequence = event["sequence_number"]
         except (AttributeError, TypeError, ValueError, KeyError) as exc:
             # A well-framed event with the wrong shape (a broken or exotic server).
             raise ApiError(f"malformed {str(kind)[:60]!r} event from the server ({type(exc).__name__})") from None
@@ -61,30 +63,45 @@ def translate(
             raise ApiError("stopped by the user; the partial reply was kept")
 
 
+def _object(event: dict[str, Any], key: str) -> dict[str, Any]:
+    """`event[key]`, which must be a JSON object."""
+    value = event[key]
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} is not an object")
+    return value
+
+
 def _one(
-    event: Any, kind: Any, state: StreamState, on_created: Callable[[str, str], None], on_text: Callable[[], None]
+    event: dict[str, Any],
+    kind: Any,
+    state: StreamState,
+    on_created: Callable[[str, str], None],
+    on_text: Callable[[], None],
 ) -> Iterator[ev.Event]:
     if kind in TEXT_DELTAS:
-        if not isinstance(event.delta, str):
+        delta = event["delta"]
+        if not isinstance(delta, str):
             raise TypeError("delta is not text")
         if kind == "response.refusal.delta":
             state.refusal = True
-        state.text.append(event.delta)
-        yield ev.TextDelta(event.delta)
+        state.text.append(delta)
+        yield ev.TextDelta(delta)
         on_text()
     elif kind == "response.created":
-        if not is_valid_id(event.response.id):  # it is stored, printed and used in commands
+        response = _object(event, "response")
+        if not is_valid_id(response.get("id")):  # it is stored, printed and used in commands
             raise ValueError("the response id is not a plain id")
-        state.response_id = event.response.id
-        status = event.response.status or "in_progress"
-        on_created(state.response_id, status)
-        yield ev.ResponseCreated(state.response_id, status)
-    elif kind in ("response.queued", "response.in_progress") and getattr(event.response, "background", False):
-        yield ev.JobStatus(state.response_id or event.response.id, event.response.status or "in_progress")
+        state.response_id = response["id"]
+        status = response.get("status") or "in_progress"
+        on_created(response["id"], status)
+        yield ev.ResponseCreated(response["id"], status)
+    elif kind in ("response.queued", "response.in_progress") and _object(event, "response").get("background"):
+        response = event["response"]
+        yield ev.JobStatus(state.response_id or response.get("id"), response.get("status") or "in_progress")
     elif kind in REASONING_DELTAS:
-        yield ev.ReasoningDelta(event.delta)
+        yield ev.ReasoningDelta(event["delta"])
     elif kind in ITEM_EVENTS:
-        item = event.item.model_dump(mode="json", warnings=False)
+        item = _object(event, "item")
         item_type = item.get("type", "unknown")
         if item_type == "message":
             return
@@ -99,24 +116,20 @@ def _one(
                 item_id, item.get("server_label", ""), item.get("name", ""), item.get("arguments", "")
             )
     elif kind == "response.output_text.annotation.added":
-        annotation = (
-            event.annotation if isinstance(event.annotation, dict) else getattr(event.annotation, "__dict__", {})
-        )
-        if annotation.get("type") == "url_citation":
+        annotation = event.get("annotation")
+        if isinstance(annotation, dict) and annotation.get("type") == "url_citation":
             state.citations += 1
             yield ev.Citation(state.citations, annotation.get("title") or "", annotation.get("url") or "")
     elif kind in ("response.completed", "response.incomplete"):
-        state.final = event.response.model_dump(mode="json", warnings=False)
+        state.final = _object(event, "response")
         if state.final.get("id") is not None and not is_valid_id(state.final["id"]):
             raise ValueError("the response id is not a plain id")
     elif kind == "response.failed":
-        state.final = event.response.model_dump(mode="json", warnings=False)
+        state.final = _object(event, "response")
         error = state.final.get("error") or {}
         state.failure = _with_code(error.get("message") or "the response failed", error.get("code"))
     elif kind == "error":
-        state.failure = _with_code(
-            getattr(event, "message", None) or "the server reported an error", getattr(event, "code", None)
-        )
+        state.failure = _with_code(event.get("message") or "the server reported an error", event.get("code"))
 
 
 def _with_code(message: str, code: Any) -> str:

@@ -450,7 +450,7 @@ def test_a_stop_that_lands_with_the_last_event_keeps_the_finished_reply_and_its_
 
     def stream(params, on_open=None):
         for event in real(params, on_open):
-            if event.type == "response.completed":
+            if event["type"] == "response.completed":
                 session.stop()  # the user's Stop arrives together with the end of the reply
             yield event
 

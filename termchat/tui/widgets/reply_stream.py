@@ -7,6 +7,9 @@ block boundary (outside code fences, not a list, quote, table or heading) opens 
 widget: appends only touch the small tail, and the closed segments keep their cached layout.
 An update is one batch (`App.batch_update`): its appends and mounts are painted in one frame.
 Splitting only before plain paragraphs (top margin 0) keeps the spacing of one document.
+
+An update shows at most `STEP_CHARS` of new text: a reply that arrives faster than that (a fast
+server, a replayed job) is shown in steps, the loop running keys and frames between two of them.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 # updates leave the UI thread more time for keys; benchmarks/README.md has the trade-off.
 INTERVAL = 0.1
 SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this many characters
+# Characters shown in one update at most: the blocks of new text are parsed, built and styled in
+# one go, so a larger backlog would hold the UI thread (and the keys) for longer.
+STEP_CHARS = 2000
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
@@ -124,7 +130,10 @@ class ReplyStream:
                 task.cancel()  # waiting or sleeping: nothing half done
                 with suppress(asyncio.CancelledError):
                     await task
-        await self._flush()
+        while self._pending:
+            await self._flush()
+            if self._pending:
+                await asyncio.sleep(0)  # between two steps, the loop is free for keys
 
     def abandon(self) -> None:
         """The widgets are going away (the app quits): end the stream without showing the rest.
@@ -146,7 +155,11 @@ class ReplyStream:
                 self._flushing = False
             if self._stopping:
                 break
-            await asyncio.sleep(INTERVAL)
+            if self._pending:  # a backlog: its next step as soon as the loop has run once
+                await asyncio.sleep(0)
+                self._wake.set()
+            else:
+                await asyncio.sleep(INTERVAL)
 
     async def _flush(self) -> None:
         if not self._pending:
@@ -162,6 +175,9 @@ class ReplyStream:
     async def _flush_pending(self) -> None:
         chunk = "".join(self._pending)
         self._pending.clear()
+        if len(chunk) > STEP_CHARS:
+            chunk, rest = chunk[:STEP_CHARS], chunk[STEP_CHARS:]
+            self._pending.append(rest)
         text = self._tail_text + chunk
         start = len(self._tail_text)
         split = find_split(text, start)
