@@ -5,7 +5,9 @@ only, so the cyclic collector is paused meanwhile: its young-generation collecti
 them again and again for nothing. Once the first frame is painted, everything alive is frozen
 (moved where a full collection no longer walks it: long streamed replies trigger several) and
 the collector resumes. The OpenAI SDK, imported with the first request, is frozen the same way.
-When the app closes the freeze is undone.
+When the app closes the freeze is undone. While an older page of a long chat is built and
+painted, the collector waits (`hold_collection` / `release_collection`): a full collection
+then walked everything made since the first frame, in the middle of the page the reader waits for.
 
 The launcher turns the policy on (`pause_for_startup`, called by `termchat.tui.app_class`);
 the app only reports the moments it acts on. An app started without the launcher (tests,
@@ -20,6 +22,7 @@ import sys
 _active = False  # the launcher turned the policy on, and the app has not closed yet
 _paused = False  # the collector was paused by `pause_for_startup` (not by someone else)
 _sdk_frozen = False
+_held = False  # `hold_collection` turned the collector off until `release_collection`
 
 
 def pause_for_startup() -> None:
@@ -57,8 +60,27 @@ def app_closed() -> None:
     global _active
     if _active:
         _active = False
+        release_collection()
         _resume()
         gc.unfreeze()
+
+
+def hold_collection() -> None:
+    """Something the user waits for is being built (a page of the transcript): no collection
+    until `release_collection`, called once it is painted (only if the policy is on and the
+    collector is running: never turns on one someone else turned off)."""
+    global _held
+    if _active and not _held and gc.isenabled():
+        _held = True
+        gc.disable()
+
+
+def release_collection() -> None:
+    """What `hold_collection` waited for is painted: collect as usual again."""
+    global _held
+    if _held:
+        _held = False
+        gc.enable()
 
 
 def _resume() -> None:

@@ -353,3 +353,51 @@ async def test_parse_css_when_needed_parses_it_only_when_another_widget_mounts(t
         app.theme = "textual-light"  # a theme change re-parses every source, this one too
         await pilot.pause()
         assert later.size.height == 5
+
+
+HIGHLIGHT_CHILD = """
+import json, sys
+import termchat.tui.widgets.message_view  # (termchat.tui.widgets installs the stand-in first)
+from textual.widgets import Markdown
+from textual.widgets._markdown import highlight
+before = "pygments" in sys.modules
+content = highlight("def f():\\n    return 1", language="python")
+from textual.highlight import ANSIDarkHighlightTheme, HighlightTheme
+import textual.highlight
+print(json.dumps({
+    "pygments_before": before,
+    "pygments_after": "pygments" in sys.modules,
+    "spans": [[s.start, s.end, str(s.style)] for s in content.spans],
+    "real": textual.highlight.__file__ is not None and sys.modules["textual.highlight"] is textual.highlight,
+    "themes": [ANSIDarkHighlightTheme.__name__, HighlightTheme.__name__],
+}))
+"""
+
+REFERENCE_CHILD = """
+import json
+from textual.highlight import highlight
+content = highlight("def f():\\n    return 1", language="python")
+print(json.dumps([[s.start, s.end, str(s.style)] for s in content.spans]))
+"""
+
+
+def test_markdown_is_imported_without_pygments_and_highlights_as_before():
+    """highlight_when_first_needed relies on `textual.widgets._markdown` taking `highlight` from
+    `textual.highlight` at import and calling it only when a fence is highlighted (a fresh
+    interpreter each: the stand-in only acts before Textual's Markdown is imported)."""
+    import json
+    import subprocess
+    import sys
+
+    def run(code: str):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    shown = run(HIGHLIGHT_CHILD)
+    assert not shown["pygments_before"]  # Markdown imported, no pygments yet
+    assert shown["pygments_after"] and shown["real"]  # the first highlight brought the real module
+    assert shown["spans"] == run(REFERENCE_CHILD)  # highlighted exactly as Textual's own does
+    assert shown["themes"] == ["ANSIDarkHighlightTheme", "HighlightTheme"]
+    import textual.widgets._markdown as markdown_module
+
+    assert "highlight" in vars(markdown_module)  # the name the stand-in provides

@@ -57,3 +57,37 @@ async def test_an_older_page_is_a_screenful_painted_with_the_reader_in_place(tui
             assert 1 < added < PAGE  # about a screen of these 10-line messages, not a fixed page
             assert pane.views[added] is reading
             await settled(app, pilot)
+
+
+async def test_the_collector_held_for_a_page_runs_again_once_it_is_painted(tui_context, tui_seed, monkeypatch):
+    import gc
+
+    from termchat import perf
+
+    ctx = tui_context()
+    messages = [("user" if i % 2 == 0 else "assistant", message(i)) for i in range(30)]
+    (conv,) = tui_seed(ctx.store, [("Long", "local", messages)])
+    monkeypatch.setattr(perf, "_active", True)  # the launcher's policy, as after the first frame
+    monkeypatch.setattr(perf, "_held", False)
+    was_enabled = gc.isenabled()
+    gc.enable()
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            pane = await settled(app, pilot)
+            held_while_painted: list[bool] = []
+            display = app._display
+
+            def timed(screen, update):
+                held_while_painted.append(not gc.isenabled())
+                display(screen, update)
+
+            app._display = timed
+            mounted = len(pane.views)
+            pane.scroll_home(animate=False, immediate=True)
+            await wait_for(pilot, lambda: not pane.loading_older and len(pane.views) > mounted)
+            await wait_for(pilot, gc.isenabled)  # released after its paint
+            app._display = display
+            assert any(held_while_painted)  # the page's paint came while it was held
+    finally:
+        gc.enable() if was_enabled else gc.disable()

@@ -148,6 +148,44 @@ class RepaintOnlyInput(Input):
 # -- Markdown ----------------------------------------------------------------------------------
 
 
+def highlight_when_first_needed() -> None:
+    """Let Textual's Markdown be imported without the syntax highlighter (pygments): it is
+    imported when a code block is first highlighted, not with the first message shown.
+
+    Textual 8.2: `textual.widgets._markdown` does `from textual.highlight import highlight` at
+    import and calls it only in `MarkdownFence.highlight`, which imports the theme classes from
+    `textual.highlight` itself; `textual.highlight` imports pygments at its top. Until either is
+    imported, `textual.highlight` is a stand-in module whose `highlight` (and any other name
+    asked of it) imports the real module first, which then takes the stand-in's place.
+    """
+    import sys
+    import types
+
+    name = "textual.highlight"
+    if name in sys.modules or "textual.widgets._markdown" in sys.modules:
+        return  # (imported already: nothing to save)
+    stand_in = types.ModuleType(name)
+
+    def real() -> types.ModuleType:
+        import importlib
+
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return importlib.import_module(name)
+
+    def highlight(*args: Any, **kwargs: Any) -> Any:
+        return real().highlight(*args, **kwargs)
+
+    def other(attribute: str) -> Any:
+        if attribute.startswith("__"):  # what the import system asks (`__path__`): not a name of it
+            raise AttributeError(attribute)
+        return getattr(real(), attribute)
+
+    stand_in.highlight = highlight  # type: ignore[attr-defined]
+    stand_in.__getattr__ = other  # type: ignore[method-assign]
+    sys.modules[name] = stand_in
+
+
 class EmptyMarkdownMount:
     """Mixin for a `Markdown` subclass (before `Markdown` in the bases): mounted with no text,
     it builds nothing. `Markdown` would still parse "" in a worker thread and take its lock

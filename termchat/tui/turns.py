@@ -198,6 +198,7 @@ def run_open(
     reveal: int | None,
     found: bool,
     painted: threading.Event,
+    shown: Any = None,
 ) -> None:
     """Thread body: open `ident` -> `ChatOpened` (or `ChatOpenFailed`, one line), then `ChatSynced`.
 
@@ -205,10 +206,16 @@ def run_open(
     further only once it is on screen (`painted`): the engine (`make_engine(store)`), the notes
     on its last reply and the sync with its server copy (the SDK import a first request brings)
     would compete with that paint. They follow in one `ChatSynced`, which ends the open. An id
-    only the server knows is imported first (`ChatOpened` then ends the open)."""
+    only the server knows is imported first (`ChatOpened` then ends the open). `shown`: the
+    chat, already read and being shown by the UI thread: only what follows the paint is done."""
     from termchat.tui.messages import ChatOpened
 
     try:
+        if shown is not None:
+            painted.wait()
+            if not worker.is_cancelled:
+                _after_paint(post, worker, make_engine(store), shown, sync=sync)
+            return
         try:
             local = store.lookup(ident)
         except Exception as exc:  # never die silently: the chat would seem open, and is not

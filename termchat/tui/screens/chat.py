@@ -81,7 +81,7 @@ class ChatScreen(AttachActions, ChatView):
     async def on_mount(self) -> None:  # (ChatView.on_mount lays out the panes: Textual calls both)
         self.prompt.history_source = self._prompt_history
         if self.start.open_id:
-            self.open_conversation(self.start.open_id, first=True)
+            self.call_next(chat_opening.open_at_start, self, self.start.open_id)  # (in the first frame if stored here)
         else:
             await self.action_new_chat()  # in the first frame (its status line), not one after it
         self.call_after_refresh(self.background_jobs.start)  # the jobs a quit left running

@@ -18,6 +18,7 @@ from termchat.request_settings import OPTION_KEYS
 if TYPE_CHECKING:
     from textual.worker import Worker
 
+    from termchat.store import ConversationRow
     from termchat.tui.messages import ChatOpened, ChatOpenFailed, ChatSynced
 
 
@@ -32,15 +33,39 @@ class ChatStart(NamedTuple):  # a NamedTuple: much cheaper to define than a data
     settings: dict[str, Any] | None = None  # --effort, -o (parsed; None values forget one)
 
 
-def start_open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool) -> Worker[None]:
-    """Open `ident` in a thread worker; a newer open cancels this one.
+async def open_at_start(screen: Any, ident: str) -> None:
+    """The chat the app starts with (`--conversation`, `-c`). One this machine has is shown in
+    the first frame: looked up here, on the UI thread, before anything is painted (no frame of
+    an empty transcript, no round trip through a worker first); the worker then does only what
+    follows the paint. Any other (a server id to import, an error to say in one line), and the
+    demo's welcome chat (the demo's budget is its first frame), open through the worker."""
+    conv = None
+    if not screen.ctx.demo:
+        try:
+            conv = screen.store.lookup(ident)
+        except Exception:  # (the worker's lookup says why, in one line)
+            conv = None
+    if conv is None:
+        screen.open_conversation(ident, first=True)
+        return
+    from termchat.tui.messages import ChatOpened
+
+    worker = screen._opening = start_open(screen, ident, first=True, reveal=None, found=True, shown=conv)
+    await show_opened(screen, ChatOpened(worker, conv, [], first=True, painted=screen._open_painted))
+
+
+def start_open(
+    screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool, shown: ConversationRow | None = None
+) -> Worker[None]:
+    """Open `ident` in a thread worker; a newer open cancels this one. `shown`: the chat, read
+    by the caller, who shows it (`open_at_start`): the worker does only what follows the paint.
 
     The worker waits for the chat to be painted (`painted`, see `run_open`): set once it is
     on screen, or when the open is dropped (a newer open, the screen unmounted)."""
     release_open(screen)
     painted = screen._open_painted = threading.Event()
     return screen.run_worker(
-        partial(_open, screen, ident, first=first, reveal=reveal, found=found, painted=painted),
+        partial(_open, screen, ident, first=first, reveal=reveal, found=found, painted=painted, shown=shown),
         thread=True,
         exclusive=True,
         group="open",
@@ -58,12 +83,23 @@ def release_open(screen: Any) -> None:
         painted.set()
 
 
-def _open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bool, painted: threading.Event) -> None:
+def _open(
+    screen: Any,
+    ident: str,
+    *,
+    first: bool,
+    reveal: int | None,
+    found: bool,
+    painted: threading.Event,
+    shown: ConversationRow | None,
+) -> None:
     """Thread body: the store connection (and the engine over it) is this thread's own."""
     from termchat.store import Store
     from termchat.tui.turns import run_open
 
     ctx = screen.ctx
+    if shown is not None:
+        painted.wait()  # nothing to do before the paint: not even this thread's imports
     run_open(
         screen.post_message,
         get_current_worker(),
@@ -75,6 +111,7 @@ def _open(screen: Any, ident: str, *, first: bool, reveal: int | None, found: bo
         reveal=reveal,
         found=found,
         painted=painted,
+        shown=shown,
     )
 
 

@@ -183,7 +183,7 @@ class MessagePane(BuiltPages, VerticalScroll):
         if not widgets and empty_hint:
             widgets = [Static(empty_hint, classes="empty-hint", markup=False)]
         self._hint = empty_hint if not rows else ""
-        with self.app.batch_update():  # painted once built: no frame of messages half built
+        with self._one_paint():  # painted once built: no frame of messages half built
             await self.mount_all(widgets)
             if rows:  # (else the hint)
                 await self._until_built(widgets)
@@ -237,7 +237,7 @@ class MessagePane(BuiltPages, VerticalScroll):
         # One frame shows the page built and the reader where they were: the page is built and
         # laid out before anything is painted (a frame in between showed the page's top, or
         # its messages not built yet, and the reader jumped, then back).
-        with self.app.batch_update():
+        with self._one_paint():
             await self.mount_all(widgets, before=first) if first else await self.mount_all(widgets)
             await self._until_built(widgets)
             if first is not None and keep_place:

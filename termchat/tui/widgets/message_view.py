@@ -167,11 +167,13 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         self.citations: list[tuple[int, str, str]] = []
         self._tail_segments: list[str] = []
         self._code_index = -1  # the code block `c` copied last
+        self._header_shown: Content | None = None  # what the header line shows (see _show_header)
         if streaming:
             self.add_class("-streaming")
 
     def compose(self) -> ComposeResult:
-        yield Static(self._header(), classes="message-header")
+        self._header_shown = self._header()
+        yield Static(self._header_shown, classes="message-header")
         # A compaction row's items are the opaque window sent to the model, not something to read.
         for index, item in enumerate(self.items if self.role != "compaction" else ()):
             yield ToolItem(str(item.get("id") or index), item)
@@ -242,8 +244,18 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
             "-unfinished",
         )
         self.set_class(self.streaming, "-streaming")
+        self._show_header()
+
+    def _show_header(self) -> None:
+        """Put `_header()` in the header line, unless it shows that already: an update lays the
+        message out again (on mount, each message of a page would be, for the header it has)."""
+        content = self._header()
+        shown = self._header_shown
+        if shown is not None and shown.plain == content.plain and shown.spans == content.spans:
+            return
         for header in self.query_children(".message-header").results(Static):
-            header.update(self._header())  # (none left while the app shuts down)
+            header.update(content)  # (none left while the app shuts down)
+            self._header_shown = content
 
     def on_mount(self) -> None:
         self.refresh_header()
@@ -273,8 +285,7 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
         meta = relative_time(self.created_at, now)
         if meta != self.meta:
             self.meta = meta
-            for header in self.query_children(".message-header").results(Static):
-                header.update(self._header())
+            self._show_header()
 
     @property
     def body(self) -> MessageBody:

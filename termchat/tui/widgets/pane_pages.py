@@ -3,13 +3,17 @@
 A message's Markdown is built after it is mounted (Textual parses it in a thread, then mounts
 its blocks); until then its height is not known. The pane waits for that (on the message
 Markdown posts when built, never by polling) before it paints a page or lets an open go on.
+A page is painted in one screen update, with the garbage collector held until then.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
+
+from termchat import perf
 
 if TYPE_CHECKING:
     from termchat.store import MessageRow
@@ -28,6 +32,7 @@ class BuiltPages:
     size: Any
     set_timer: Any
     call_after_refresh: Any
+    app: Any
 
     def when_shown(self, callback: Callable[[], object]) -> None:
         """Call `callback` once the messages shown are built and painted: what would compete
@@ -42,6 +47,18 @@ class BuiltPages:
         callbacks, self._when_shown = self._when_shown, []
         for callback in callbacks:
             self.call_after_refresh(callback)
+
+    @contextmanager
+    def _one_paint(self) -> Iterator[None]:
+        """What is mounted inside is painted in one screen update, once the block is done (a
+        batch); and no garbage collection meanwhile, until that update: one in the middle (a
+        full one walks every widget made since the first frame) delayed the paint."""
+        perf.hold_collection()
+        try:
+            with self.app.batch_update():
+                yield
+        finally:
+            self.app.call_after_refresh(perf.release_collection)
 
     def on_markdown_table_of_contents_updated(self) -> None:
         """(Posted by a message's Markdown once it is built.)"""

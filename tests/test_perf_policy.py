@@ -1,0 +1,52 @@
+"""termchat.perf: the collector is held while a page of the transcript is built and painted,
+only under the launcher's policy, and never turned on when someone else turned it off."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from termchat import perf
+
+
+@pytest.fixture
+def policy(monkeypatch):
+    """The launcher's policy on (as after the first frame), the collector's state put back after."""
+    was_enabled = gc.isenabled()
+    monkeypatch.setattr(perf, "_active", True)
+    monkeypatch.setattr(perf, "_paused", False)
+    monkeypatch.setattr(perf, "_held", False)
+    gc.enable()
+    yield
+    gc.enable() if was_enabled else gc.disable()
+
+
+def test_collection_is_held_until_released(policy):
+    perf.hold_collection()
+    assert not gc.isenabled()
+    perf.hold_collection()  # (a second page meanwhile: still one release)
+    perf.release_collection()
+    assert gc.isenabled()
+    perf.release_collection()  # nothing held: nothing changes
+    assert gc.isenabled()
+
+
+def test_a_collector_turned_off_elsewhere_stays_off(policy):
+    gc.disable()
+    perf.hold_collection()
+    perf.release_collection()
+    assert not gc.isenabled()
+
+
+def test_without_the_launchers_policy_nothing_changes(policy, monkeypatch):
+    monkeypatch.setattr(perf, "_active", False)
+    perf.hold_collection()
+    assert gc.isenabled()
+
+
+def test_closing_the_app_releases_a_hold(policy, monkeypatch):
+    monkeypatch.setattr(gc, "unfreeze", lambda: None)  # (nothing frozen here)
+    perf.hold_collection()
+    perf.app_closed()
+    assert gc.isenabled()
