@@ -288,6 +288,19 @@ def test_a_chat_never_synced_here_is_read_in_full_once(engine, server):
     assert server.requests_to(LISTING)[-1].query["order"] == "desc"
 
 
+def test_a_chat_imported_from_the_server_is_marked_at_once(engine, server):
+    remote = server.store.create_conversation([item for i in range(60) for item in turn_items(f"q{i}", f"a{i}")], None)
+    conv, _ = engine.open(remote.id)  # imported: the whole listing
+    assert conv.message_count == 120
+    elsewhere(server, remote.id, *turn_items("later", "news"))
+    before = listings(server)
+    conv, notices = engine.open(remote.id)
+    assert [r.query["order"] for r in server.requests_to(LISTING)[before:]] == ["desc"]
+    assert [n.message for n in notices] == ["synced 2 new messages from the server"]
+    engine.store.delete_conversation(conv)
+    assert engine.store._db.execute("SELECT COUNT(*) FROM sync_marks").fetchone()[0] == 0  # gone with its chat
+
+
 def test_a_store_from_before_marks_syncs_in_full_then_newest_first(server, api, tmp_path):
     old = Store.in_dir(tmp_path / "old")
     conv = server_chat(server, old, [("u1", "a1"), ("u2", "a2")])
