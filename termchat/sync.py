@@ -7,7 +7,11 @@ they belong, and keeps everything else as it is.
 
 The two transcripts are aligned on (role, text) with difflib: rows in both are kept as they
 are, rows only here are kept in place, rows only on the server are inserted where the alignment
-puts them. A reply cut short here whose full text the server has counts as the same row.
+puts them. A reply cut short here whose full text the server has counts as the same row (for
+one server reply: a later one that starts alike is a reply of its own).
+
+A sync merges only what the server added since its mark with the rows after the mark's row
+(termchat.sync_newest); `merge_remote` records the new mark.
 """
 
 from __future__ import annotations

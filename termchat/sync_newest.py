@@ -1,8 +1,9 @@
 """Syncing a chat with its server conversation by reading it newest first, back to the sync mark.
 
 Listing a whole conversation costs a request per 100 items (21 for a 2,000-message chat), each
-parsed item by item by the SDK. But a server conversation only grows at its end: what it had
-at the last sync is still there, and this machine's transcript already holds it. So each sync
+parsed item by item by the SDK. But a server conversation only grows at its end (the API adds
+items at the end and deletes them; it never edits one): what it had at the last sync is still
+there, and this machine's transcript already holds it. So each sync
 records where it left off (`SyncMark`: the server's newest item then, the item before it, and
 the local row that holds it), and the next one reads the server newest first only until it
 reaches that item. What came after it (the news) is merged with the local rows after the mark's
@@ -17,12 +18,12 @@ not line up with the mark:
   is not the one before it: a server that ignores `order` (oldest first either way), or items
   deleted around the mark;
 - the news do not start a transcript row of their own (a reply continued after the mark, e.g.
-  an approval answered elsewhere), so they cannot be merged on their own.
+  a function's result or an approval sent from elsewhere), so they cannot be merged alone.
 A server without the Conversations API fails the first request as it failed the full listing.
 
 What a newest-first read cannot see are items deleted on the server before the mark. A merge
-never removes local rows, so a full listing would keep them here too (it might add a second,
-shortened copy of a turn whose reply lost an item); the newest-first sync leaves them as they are.
+never removes local rows, so a full listing would keep them here too (and may add a row: the
+replies around a deleted prompt read back as one); the newest-first sync leaves them as they are.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def sync_conversation(store: Store, api: Api, conv: ConversationRow) -> int:
 def merge_listing(store: Store, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
     """Merge a full listing of the chat's server conversation (oldest first) into its transcript
     and mark where it ends; returns how many messages were added."""
-    ids = _ids(items[-1].get("id") if items else None, items[-2].get("id") if len(items) > 1 else None)
+    ids = _newest_ids(items)
     if ids is None:  # nothing to mark it with: the next sync reads all of it again
         store.set_sync_mark(conv, None)
     return merge_remote(store, conv, history.rows_from_items(items), mark=ids)
@@ -64,7 +65,7 @@ def merge_listing(store: Store, conv: ConversationRow, items: list[dict[str, Any
 def mark_import(store: Store, conv: ConversationRow, items: list[dict[str, Any]]) -> None:
     """Mark a chat just imported from the listing `items` (its transcript is exactly their rows)."""
     newest = store.messages(conv, limit=1)
-    ids = _ids(items[-1].get("id") if items else None, items[-2].get("id") if len(items) > 1 else None)
+    ids = _newest_ids(items)
     if newest and ids is not None:
         store.set_sync_mark(conv, SyncMark(conv.remote_id or conv.id, ids[0], ids[1], newest[0].id))
 
@@ -84,6 +85,11 @@ def items_since(api: Api, conversation_id: str, mark: SyncMark) -> list[dict[str
                 newer.append(item)
     # The listing ended: right after the mark's item only if that was the server's first item.
     return newer[::-1] if found and mark.previous_item_id is None else None
+
+
+def _newest_ids(items: list[dict[str, Any]]) -> tuple[str, str | None] | None:
+    """The ids a mark records for a listing (oldest first) that ends with `items`."""
+    return _ids(items[-1].get("id") if items else None, items[-2].get("id") if len(items) > 1 else None)
 
 
 def _ids(newest: Any, previous: Any) -> tuple[str, str | None] | None:
