@@ -262,12 +262,15 @@ def seed_long_conversation(
     newest: str = "",
     api: Any = None,
     news: Sequence[str] = (),
+    synced: bool = True,
 ) -> str:
     """One chat with `messages` mixed Markdown/code messages; returns its id.
 
     `newest`: a word the newest message ends with (so a benchmark can see it on screen). With a
     fake `api`, the chat is in conversation mode: the fake holds the same messages plus `news`
-    (user and assistant texts only the server has, which a sync adds)."""
+    (user and assistant texts only the server has, which a sync adds). `synced`: the chat was
+    synced here before the news came (as after any open of it), so a sync reads the server back
+    to where that one left off; otherwise it was never synced here and a sync reads all of it."""
     from termchat.store import Store
 
     rng = random.Random(11)
@@ -283,10 +286,10 @@ def seed_long_conversation(
     if newest:
         rows[-1]["content"] += f"\n\n{newest}"
     remote_id = None
+    news_items = [{"role": "user" if i % 2 == 0 else "assistant", "content": text} for i, text in enumerate(news)]
     if api is not None:
         items = [{"role": r["role"], "content": r["content"]} for r in rows]
-        items += [{"role": "user" if i % 2 == 0 else "assistant", "content": text} for i, text in enumerate(news)]
-        remote_id = api.store.create_conversation(items, None).id
+        remote_id = api.store.create_conversation(items + ([] if synced else news_items), None).id
     store = Store.in_dir(data_dir)
     try:
         store._now = lambda: now
@@ -298,6 +301,17 @@ def seed_long_conversation(
             remote_id=remote_id,
         )
         store.replace_messages(conv, rows)
+        if remote_id and synced:
+            from termchat.api import Api
+            from termchat.chat_open import sync_chat
+
+            client = Api(base_url=api.base_url, api_key="bench", max_retries=0)
+            try:
+                sync_chat(store, client, store.reload(conv))
+            finally:
+                client.close()
+            with api.store.lock:
+                api.store.conversations[remote_id].items.extend(api.store.normalize_input(news_items))
         return conv.id
     finally:
         store.close()

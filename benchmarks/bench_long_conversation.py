@@ -11,7 +11,9 @@ screen update that shows what the user waits for:
 * conversation mode: the same chat in conversation mode, against the loopback fake API which
   holds the same messages and two more (the sync adds them): the newest cached message on screen,
   against the local-mode open (at most 1.2x), and, reported, when the server's two new messages
-  are on screen.
+  are on screen. The chat was synced here once before the two came (as after any open), so the
+  sync reads the server newest first back to there; logged: the same for a chat never synced
+  here (the sync reads the whole conversation, 21 requests).
 * `termchat -c`, the whole process: `termchat -c` in a pseudo-terminal (120x40), from the spawn
   until the terminal has been sent the newest message, conversation mode (with its sync) against
   local mode: at most 1.2x.
@@ -133,11 +135,15 @@ def main() -> int:
 
     api = FakeAPI()
     base_url = api.start()
-    samples: dict[str, list[float]] = {k: [] for k in ("new", "local", "conv", "news", "c_local", "c_conv", "c_news")}
+    kinds = ("new", "local", "conv", "news", "unsynced_news", "c_local", "c_conv", "c_news")
+    samples: dict[str, list[float]] = {k: [] for k in kinds}
     try:
-        with temp_home() as local_home, temp_home() as conv_home:
+        with temp_home() as local_home, temp_home() as conv_home, temp_home() as unsynced_home:
             local_id = seed_long_conversation(local_home / "data", size, newest=NEWEST)
             conv_id = seed_long_conversation(conv_home / "data", size, newest=NEWEST, api=api, news=NEWS)
+            unsynced_id = seed_long_conversation(
+                unsynced_home / "data", size, newest=NEWEST, api=api, news=NEWS, synced=False
+            )
             code = "import bench_long_conversation as b; b.child({kind!r}, {home!r}, {conv!r}, {url!r}, {pages})"
 
             def in_app(kind: str, home: Path, conv: str, pages: int = 0) -> dict:
@@ -161,6 +167,10 @@ def main() -> int:
                 samples["conv"].append(opened["paint"])
                 samples["news"].append(opened["news"])
                 with temp_home() as copy:
+                    samples["unsynced_news"].append(
+                        in_app("open", fresh_copy(unsynced_home, copy), unsynced_id)["news"]
+                    )
+                with temp_home() as copy:
                     samples["c_local"].append(whole(fresh_copy(local_home, copy), {"end": (NEWEST,)})["end"])
                 with temp_home() as copy:
                     seen = whole(fresh_copy(conv_home, copy), {"end": (NEWEST, NEWS_SHOWN), "news": (NEWS_SHOWN,)})
@@ -174,7 +184,10 @@ def main() -> int:
         f"new chat first frame {ms(m['new'])}; {size:,}-message chat newest message painted {ms(m['local'])} "
         f"(median of {runs}, from interpreter start)"
     )
-    log(f"conversation mode: newest cached message painted {ms(m['conv'])}, server news painted {ms(m['news'])}")
+    log(
+        f"conversation mode: newest cached message painted {ms(m['conv'])}, server news painted {ms(m['news'])} "
+        f"(a chat never synced here: {ms(m['unsynced_news'])})"
+    )
     log(
         f"termchat -c in a terminal: local mode {ms(m['c_local'])}, conversation mode {ms(m['c_conv'])}, "
         f"news {ms(m['c_news'])}"

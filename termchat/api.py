@@ -300,9 +300,18 @@ class Api:
         return stores
 
     def _pages(self, what: str, fetch: Callable[[str | None], Any], *, most: int | None = None) -> list[dict[str, Any]]:
-        """Every item of a cursor-paged listing. A server that repeats a cursor (`has_more`
-        forever) or pages past `MAX_PAGES` is stopped with an error, never followed forever."""
+        """Every item of a cursor-paged listing (at most `most`), see `_page_by_page`."""
         items: list[dict[str, Any]] = []
+        for page in self._page_by_page(what, fetch):
+            items.extend(page)
+            if most is not None and len(items) >= most:
+                return items[:most]
+        return items
+
+    def _page_by_page(self, what: str, fetch: Callable[[str | None], Any]) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a cursor-paged listing, each fetched when the one before has been taken
+        (`fetch(cursor)`, None for the first). A server that repeats a cursor (`has_more`
+        forever) or pages past `MAX_PAGES` is stopped with an error, never followed forever."""
         seen: set[str] = set()
         cursor: str | None = None
         for _ in range(MAX_PAGES):
@@ -310,12 +319,11 @@ class Api:
             data = getattr(page, "data", None)
             if not isinstance(data, list):
                 raise ApiError(f"{what} failed: {self._where} did not answer with the API's JSON", hint=NOT_JSON_HINT)
-            items.extend(self._dump(item, what) for item in data)
-            if most is not None and len(items) >= most:
-                return items[:most]
-            last_id = getattr(page, "last_id", None) or (items[-1].get("id") if data else None)
-            if getattr(page, "has_more", None) is False or not data or not last_id:
-                return items
+            items = [self._dump(item, what) for item in data]
+            yield items
+            last_id = getattr(page, "last_id", None) or (items[-1].get("id") if items else None)
+            if getattr(page, "has_more", None) is False or not items or not last_id:
+                return
             if not isinstance(last_id, str) or last_id in seen:
                 raise ApiError(
                     f"{what} failed: {self._where} sent the same page twice "
@@ -381,6 +389,19 @@ class Api:
             "list conversation items",
             lambda after: self.client.conversations.items.list(
                 conversation_id, order="asc", limit=page_size, **_after(after)
+            ),
+        )
+
+    def conversation_items_newest_first(
+        self, conversation_id: str, first_page: int = 20, page_size: int = 100
+    ) -> Iterator[list[dict[str, Any]]]:
+        """A conversation's items page by page, newest first (`order="desc"`), each page read
+        when the one before has been taken: a reader that stops early sends no more requests.
+        The first page is small (`first_page` items): usually the reader needs no more."""
+        return self._page_by_page(
+            "list conversation items",
+            lambda after: self.client.conversations.items.list(
+                conversation_id, order="desc", limit=page_size if after else first_page, **_after(after)
             ),
         )
 

@@ -12,7 +12,8 @@ from termchat.errors import ApiError, NotFoundError
 from termchat.ids import is_valid_id
 from termchat.lineage import read_lineage
 from termchat.store import FAILED, ConversationRow, Store
-from termchat.sync import gone_message, merge_remote, server_copy_gone
+from termchat.sync import gone_message, server_copy_gone
+from termchat.sync_newest import mark_import, merge_listing, sync_conversation
 from termchat.turn_pricing import MODEL_NAME
 
 TITLE_LENGTH = 60
@@ -112,16 +113,19 @@ def import_conversation(store: Store, api: Api, conversation_id: str, *, default
         fork_turn=turn,
     )
     store.replace_messages(conv, rows)
+    mark_import(store, conv, items)
     return store.reload(conv)
 
 
 def sync_chat(store: Store, api: Api, conv: ConversationRow) -> int:
-    """Merge the server's items into the local transcript (never replacing it); returns how
-    many messages were added. Raises `ApiError` when the server cannot be read."""
-    return adopt_server_items(store, conv, api.conversation_items(conv.remote_id or conv.id))
+    """Merge the server's items into the local transcript (never replacing it), reading them
+    newest first back to where the last sync left off (termchat.sync_newest); returns how many
+    messages were added. Raises `ApiError` when the server cannot be read."""
+    return sync_conversation(store, api, conv)
 
 
 def adopt_server_items(store: Store, conv: ConversationRow, items: list[dict[str, Any]]) -> int:
-    """Add the turns only the server has to the local transcript, where they belong; what
-    only this machine has stays (see termchat.sync). Returns how many messages were added."""
-    return merge_remote(store, conv, history.rows_from_items(items))
+    """Add the turns only the server has (`items`: all of them, oldest first) to the local
+    transcript, where they belong; what only this machine has stays (see termchat.sync).
+    Returns how many messages were added."""
+    return merge_listing(store, conv, items)

@@ -59,6 +59,17 @@ def input_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None and k != "status"}
 
 
+def starts_a_row(items: list[dict[str, Any]]) -> bool:
+    """Whether `rows_from_items(items)` starts with a row of its own: its first item (system
+    and developer messages aside, which make no row) is a user message or a compaction, not
+    the rest of a reply whose start came before."""
+    for item in items:
+        if item.get("type") == "message" and item.get("role") in ("system", "developer"):
+            continue
+        return item.get("type") == "compaction" or (item.get("type") == "message" and item.get("role") == "user")
+    return True
+
+
 def rows_from_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rebuild transcript rows from server conversation items (oldest first)."""
     rows: list[dict[str, Any]] = []

@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEMA_VERSION = 10  # PRAGMA user_version; termchat/store.py migrates up to it
+SCHEMA_VERSION = 11  # PRAGMA user_version; termchat/store.py migrates up to it
 
 # The columns of a listed chat, in the order `conversation_json` takes them.
 LISTED_COLUMNS = (

@@ -10,7 +10,7 @@ from typing import Any
 from termchat import store_transcript
 from termchat.redact import redact
 from termchat.store_connection import StoreConnection
-from termchat.store_rows import COMPLETE, MSG_COLS, ConversationRow, MessageRow, message_row
+from termchat.store_rows import COMPLETE, MSG_COLS, STREAMING, ConversationRow, MessageRow, SyncMark, message_row
 
 
 class StoreMessages(StoreConnection):
@@ -161,14 +161,23 @@ class StoreMessages(StoreConnection):
         return bool(self._atomically(work))
 
     def messages(
-        self, conv: ConversationRow, *, limit: int | None = None, before_id: int | None = None
+        self,
+        conv: ConversationRow,
+        *,
+        limit: int | None = None,
+        before_id: int | None = None,
+        after_id: int | None = None,
     ) -> list[MessageRow]:
-        """Transcript in order; with `limit`, the newest `limit` messages (before `before_id`)."""
+        """Transcript in order; with `limit`, the newest `limit` messages (before `before_id`);
+        with `after_id`, only the messages after that one."""
         sql = f"SELECT {MSG_COLS} FROM messages WHERE conversation_pk = ?"
         params: list[Any] = [conv.pk]
         if before_id is not None:
             sql += " AND id < ?"
             params.append(before_id)
+        if after_id is not None:
+            sql += " AND id > ?"
+            params.append(after_id)
         if limit is None:
             rows = self._read(sql + " ORDER BY id", tuple(params))
         else:
@@ -187,15 +196,45 @@ class StoreMessages(StoreConnection):
         rows = self._read(f"SELECT {MSG_COLS} FROM messages WHERE id = ?", (message_id,))
         return message_row(rows[0]) if rows else None
 
+    def has_streaming_reply(self, conv: ConversationRow) -> bool:
+        """Whether a reply of `conv` is streaming (in this process or another)."""
+        sql = "SELECT 1 FROM messages WHERE conversation_pk = ? AND status = ? LIMIT 1"
+        return bool(self._read(sql, (conv.pk, STREAMING)))
+
     def replace_messages(self, conv: ConversationRow, rows: list[dict[str, Any]]) -> None:
         """Swap the cached transcript for one rebuilt from the server, atomically."""
         self._transaction(store_transcript.replacement(conv.pk, rows, self._now()))
 
-    def splice_messages(self, conv: ConversationRow, rows: list[MessageRow | dict[str, Any]]) -> None:
+    def splice_messages(self, conv: ConversationRow, rows: list[MessageRow | dict[str, Any]]) -> list[int]:
         """Append `rows` to a chat's transcript in this order, in one transaction: a stored row
         (`MessageRow`) moves there with every column it has, and a background job that points
-        at it follows it; a dict is a new row (role, content, status, items, response_id)."""
-        self._atomically(lambda db: store_transcript.splice(db, conv.pk, rows, self._now()))
+        at it follows it; a dict is a new row (role, content, status, items, response_id).
+        Returns the rows' ids, in order (a moved row has a new one)."""
+        return list(self._atomically(lambda db: store_transcript.splice(db, conv.pk, rows, self._now())))
+
+    def sync_mark(self, conv: ConversationRow) -> SyncMark | None:
+        """Where `conv` last lined up with its server conversation (see `SyncMark`); None when
+        it never did, or no longer can: another server conversation, or its row is gone."""
+        rows = self._read(
+            "SELECT s.remote_id, s.item_id, s.previous_item_id, s.message_id FROM sync_marks s"
+            " JOIN messages m ON m.id = s.message_id AND m.conversation_pk = s.conversation_pk"
+            " WHERE s.conversation_pk = ?",
+            (conv.pk,),
+        )
+        if not rows or rows[0][0] != conv.remote_id:
+            return None
+        return SyncMark(*rows[0])
+
+    def set_sync_mark(self, conv: ConversationRow, mark: SyncMark | None) -> None:
+        """Record where `conv` lines up with its server conversation (None: forget it)."""
+        if mark is None:
+            self._write("DELETE FROM sync_marks WHERE conversation_pk = ?", (conv.pk,))
+            return
+        self._write(
+            "INSERT OR REPLACE INTO sync_marks(conversation_pk, remote_id, item_id, previous_item_id, message_id)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (conv.pk, mark.remote_id, mark.item_id, mark.previous_item_id, mark.message_id),
+        )
 
     def iter_all_messages(self, conv: ConversationRow, page: int = 500) -> Iterator[MessageRow]:
         last = 0

@@ -105,6 +105,18 @@ class MessageRow:
 
 
 @dataclass(frozen=True)
+class SyncMark:
+    """Where a chat's transcript last lined up with its server conversation `remote_id`: the
+    server's newest item then (`item_id`), the item before it (None: there was none), and the
+    local row that holds it. Everything the server had up to that item is at or before that row."""
+
+    remote_id: str
+    item_id: str
+    previous_item_id: str | None
+    message_id: int
+
+
+@dataclass(frozen=True)
 class TurnUsageRow:
     """One reply that reported usage: when, in which chat, on which model, at what cost.
 

@@ -143,6 +143,18 @@ MIGRATIONS: dict[int, str] = {
             WHERE conversation_pk = OLD.pk;
     END;
     """,
+    # Where a chat's transcript last lined up with its server conversation (termchat/sync_newest.py):
+    # the newest item the server had then, the item before it, and the local row that holds it. A
+    # sync reads the server newest first back to that item instead of the whole conversation.
+    11: """
+    CREATE TABLE sync_marks(
+        conversation_pk INTEGER PRIMARY KEY REFERENCES conversations(pk) ON DELETE CASCADE,
+        remote_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        previous_item_id TEXT,
+        message_id INTEGER NOT NULL
+    );
+    """,
 }
 
 

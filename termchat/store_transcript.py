@@ -110,11 +110,13 @@ def replacement(conv_pk: int, rows: list[dict[str, Any]], now: float) -> list[St
     return statements
 
 
-def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[str, Any]], now: float) -> None:
-    """Append `rows` to a chat's transcript in this order (see `Store.splice_messages`)."""
+def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[str, Any]], now: float) -> list[int]:
+    """Append `rows` to a chat's transcript in this order (see `Store.splice_messages`); returns
+    their ids in the transcript now."""
     # Every column but the id, so a moved row keeps what newer schemas add as well.
     columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(messages)") if r[1] != "id")
     moved: list[int] = []
+    ids: list[int] = []
     for row in rows:
         if isinstance(row, MessageRow):
             cursor = db.execute(
@@ -126,9 +128,11 @@ def splice(db: sqlite3.Connection, conv_pk: int, rows: list[MessageRow | dict[st
             db.execute("DELETE FROM spend WHERE message_id = ?", (row.id,))
             moved.append(row.id)
         else:
-            db.execute(*new_row(conv_pk, row, now))
+            cursor = db.execute(*new_row(conv_pk, row, now))
+        ids.append(cursor.lastrowid or 0)
     for old_id in moved:
         db.execute("DELETE FROM messages WHERE id = ?", (old_id,))
     db.execute(
         "UPDATE conversations SET message_count = message_count + ? WHERE pk = ?", (len(rows) - len(moved), conv_pk)
     )
+    return ids

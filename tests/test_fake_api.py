@@ -230,6 +230,36 @@ def test_conversation_items_pagination(fake_client):
     assert last.has_more is False
 
 
+def test_conversation_items_newest_first_pages_and_limits_like_the_real_api(fake_client):
+    conv = fake_client.conversations.create(
+        items=[{"type": "message", "role": "user", "content": f"m{i}"} for i in range(7)]
+    )
+    first = fake_client.conversations.items.list(conv.id, limit=3, order="desc")
+    assert [i.content[0].text for i in first.data] == ["m6", "m5", "m4"]
+    assert (first.first_id, first.last_id) == (first.data[0].id, first.data[-1].id)
+    older = fake_client.conversations.items.list(conv.id, limit=3, order="desc", after=first.last_id)
+    assert [i.content[0].text for i in older.data] == ["m3", "m2", "m1"] and older.has_more is True
+    rest = fake_client.conversations.items.list(conv.id, limit=3, order="desc", after=older.last_id)
+    assert [i.content[0].text for i in rest.data] == ["m0"] and rest.has_more is False
+    for limit, words in ((0, "below minimum value. Expected a value >= 1"), (101, "above maximum value")):
+        with pytest.raises(openai.BadRequestError, match=words) as exc:
+            fake_client.conversations.items.list(conv.id, limit=limit)
+        assert exc.value.param == "limit"
+    with pytest.raises(openai.BadRequestError, match="Supported values are: 'asc' and 'desc'"):
+        fake_client.conversations.items.list(conv.id, order="newest")  # type: ignore[arg-type]
+
+
+def test_a_server_that_ignores_the_item_order():
+    with FakeAPI(item_order=False) as api:
+        client = openai.OpenAI(base_url=api.base_url, api_key="t", max_retries=0)
+        conv = client.conversations.create(
+            items=[{"type": "message", "role": "user", "content": f"m{i}"} for i in range(3)]
+        )
+        page = client.conversations.items.list(conv.id, order="desc")
+        assert [i.content[0].text for i in page.data] == ["m0", "m1", "m2"]
+        client.close()
+
+
 def test_conversations_disabled_404():
     with FakeAPI(conversations=False) as api:
         client = openai.OpenAI(base_url=api.base_url, api_key="t", max_retries=0)

@@ -34,6 +34,7 @@ class FakeAPI(Protocol):
     run_seconds: float
     vector_stores: list[tuple[str, str, int]]
     files: Any  # files.FileStore
+    item_order: bool
 
 
 @dataclass
@@ -133,8 +134,17 @@ def _validate_sampling(body: dict) -> None:
 
 
 def paginate(items: list[dict], query: dict) -> dict:
+    """A page of a listing as the real API pages it: `order` (desc unless asc), `after` (an
+    item id: the page starts after it, in that order), `limit` (1 to 100, 20 unless given)."""
     order = query.get("order", "desc")
-    limit = max(1, min(int(query.get("limit", 20)), 100))
+    if order not in ("asc", "desc"):
+        raise ApiError(
+            400,
+            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    limit = _limit(query.get("limit", "20"))
     after = query.get("after")
     if order != "asc":
         items = list(reversed(items))
@@ -151,6 +161,28 @@ def paginate(items: list[dict], query: dict) -> dict:
         "last_id": page[-1]["id"] if page else None,
         "has_more": len(items) > limit,
     }
+
+
+def _limit(raw: str) -> int:
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ApiError(400, f"Invalid 'limit': expected an integer, but got '{raw}' instead.", param="limit") from None
+    if limit < 1:
+        raise ApiError(
+            400,
+            f"Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {limit} instead.",
+            param="limit",
+            code="integer_below_min_value",
+        )
+    if limit > 100:
+        raise ApiError(
+            400,
+            f"Invalid 'limit': integer above maximum value. Expected a value <= 100, but got {limit} instead.",
+            param="limit",
+            code="integer_above_max_value",
+        )
+    return limit
 
 
 # ---------------------------------------------------------------------------- compact & tokens
@@ -222,6 +254,8 @@ def conversations(api: FakeAPI, method: str, parts: list[str], query: dict, body
     elif parts[1] == "items":
         if len(parts) == 2 and method == "GET":
             conv = store.conversation(conv_id)
+            if not api.item_order:  # a server that lists items oldest first, whatever is asked
+                query = {**query, "order": "asc"}
             with store.lock:  # only the page is copied and shaped: a long chat has thousands
                 page = paginate(list(conv.items), query)
                 page["data"] = copy.deepcopy(page["data"])

@@ -63,7 +63,9 @@ class FakeAPI:
     like most compatible servers), ``list_models`` (False -> no ``/v1/models``, as on
     Responses-only servers), ``file_polls`` (retrieves a file attached to a vector store
     answers ``in_progress``), ``warm_up`` (import the SDK's types in a background thread on
-    start, so the first request is answered sooner; off, the first request imports them).
+    start, so the first request is answered sooner; off, the first request imports them),
+    ``item_order`` (False -> a conversation's items are listed oldest first whatever ``order``
+    asks, as on servers that ignore it).
     """
 
     def __init__(
@@ -91,8 +93,10 @@ class FakeAPI:
         list_models: bool = True,
         file_polls: int = 1,
         warm_up: bool = True,
+        item_order: bool = True,
     ) -> None:
         self.warm_up = warm_up
+        self.item_order = item_order
         self.clock = clock if clock is not None else RealClock()
         if job_seconds is not None:
             queued_seconds, run_seconds = job_seconds
