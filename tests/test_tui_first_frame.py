@@ -8,28 +8,24 @@ import pytest
 from termchat.tui.app import LATER_CSS, TermchatApp
 
 from conftest import TUI_NOW
+from first_frame import FirstFrameApp
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-class FirstFrame(TermchatApp):
-    """Records, when the first frame has been painted (`Ready`), what it showed."""
+class FirstFrame(FirstFrameApp):
+    """What the first frame showed: the status line, the tools, the title, the focus."""
 
-    CSS_PATH = str(LATER_CSS.parent / TermchatApp.CSS_PATH)  # relative paths resolve against this file
-    at_ready: dict | None = None
-
-    def on_ready(self) -> None:
-        super().on_ready()
-        if self.at_ready is None:
-            screen = self.chat_screen
-            self.at_ready = {
-                "status": screen.query_one("#status").render().plain,
-                "tools": str(screen.prompt.border_subtitle),
-                "title": str(screen.pane.border_title),
-                "focused": self.focused,
-                "later_css": later_css_parsed(self),
-            }
+    def first_frame(self) -> dict:
+        screen = self.chat_screen
+        return {
+            "status": screen.query_one("#status").render().plain,
+            "tools": str(screen.prompt.border_subtitle),
+            "title": str(screen.pane.border_title),
+            "focused": self.focused,
+            "later_css": later_css_parsed(self),
+        }
 
 
 def later_css_parsed(app: TermchatApp) -> bool:

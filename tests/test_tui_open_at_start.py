@@ -7,29 +7,23 @@ from __future__ import annotations
 
 import pytest
 
-from termchat.tui.app import LATER_CSS, TermchatApp
-
 from conftest import TUI_NOW, wait_for
+from first_frame import FirstFrameApp
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-class FirstFrame(TermchatApp):
-    """Records what the transcript held when the first frame was painted (`Ready`)."""
+class FirstFrame(FirstFrameApp):
+    """What the transcript held in the first frame."""
 
-    CSS_PATH = str(LATER_CSS.parent / TermchatApp.CSS_PATH)  # relative paths resolve against this file
-    at_ready: dict | None = None
-
-    def on_ready(self) -> None:
-        super().on_ready()
-        if self.at_ready is None:
-            pane = self.chat_screen.pane
-            self.at_ready = {
-                "texts": [view.text for view in pane.views],
-                "built": [not pane._building(view) for view in pane.views],
-                "title": str(pane.border_title),
-            }
+    def first_frame(self) -> dict:
+        pane = self.chat_screen.pane
+        return {
+            "texts": [view.text for view in pane.views],
+            "built": [not pane._building(view) for view in pane.views],
+            "title": str(pane.border_title),
+        }
 
 
 def notes(app, severity=None) -> list[str]:
