@@ -40,6 +40,14 @@ def chat_with_news(ctx, api, messages: int = 16) -> str:
     return conv.id
 
 
+def app_with_held_sync(ctx, api) -> tuple[TermchatApp, threading.Event, threading.Event]:
+    """The app opening a chat with news, its sync's request held: (app, release, reached)."""
+    conv_id = chat_with_news(ctx, api)
+    release, reached = threading.Event(), threading.Event()
+    api.script(Reply.waiting(release, "conversations.items", reached))
+    return TermchatApp(ctx, open_id=conv_id, now=lambda: TUI_NOW), release, reached
+
+
 async def opened_while_syncing(app, pilot, reached: threading.Event):
     """The chat painted (its sync is on its way), and the reader has read a page back."""
     await wait_for(pilot, reached.is_set)
@@ -64,11 +72,7 @@ def texts(pane) -> list[str]:
 
 
 async def test_news_synced_after_the_paint_are_added_below_and_the_reader_stays(tui_context, tui_api):
-    ctx = tui_context()
-    conv_id = chat_with_news(ctx, tui_api)
-    release, reached = threading.Event(), threading.Event()
-    tui_api.script(Reply.waiting(release, "conversations.items", reached))
-    app = TermchatApp(ctx, open_id=conv_id, now=lambda: TUI_NOW)
+    app, release, reached = app_with_held_sync(tui_context(), tui_api)
     async with app.run_test(size=SIZE) as pilot:
         pane = await opened_while_syncing(app, pilot, reached)
         assert 0 < pane.scroll_y < pane.max_scroll_y  # up in the chat, reading
@@ -82,11 +86,7 @@ async def test_news_synced_after_the_paint_are_added_below_and_the_reader_stays(
 
 
 async def test_news_synced_while_the_reader_is_at_the_end_are_followed(tui_context, tui_api):
-    ctx = tui_context()
-    conv_id = chat_with_news(ctx, tui_api)
-    release, reached = threading.Event(), threading.Event()
-    tui_api.script(Reply.waiting(release, "conversations.items", reached))
-    app = TermchatApp(ctx, open_id=conv_id, now=lambda: TUI_NOW)
+    app, release, reached = app_with_held_sync(tui_context(), tui_api)
     async with app.run_test(size=SIZE) as pilot:
         pane = await opened_while_syncing(app, pilot, reached)
         pane.scroll_end(animate=False, immediate=True)  # back at the end
