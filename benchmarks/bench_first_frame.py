@@ -2,19 +2,25 @@
 
 Each sample is a fresh interpreter, timed from before `import textual` / `import termchat` to the
 app's `Ready` event (Textual posts it once the first frame has been painted), so the imports a
-user waits for are included. Budget: at most 1.5x the minimal app (a ratio in one run, as every
-budget here: the old "and under 0.3 s" was a clock time, which moves with the machine's load).
+user waits for are included. Runs are paired: each termchat sample next to a minimal-app sample,
+which half goes first alternating; the row's ratio is the median of the pairs' ratios (a busy
+moment slows both halves of a pair alike). Budget: at most 1.5x the minimal app (a ratio in one
+run, as every budget here: the old "and under 0.3 s" was a clock time, which moves with the
+machine's load).
 
 `termchat --demo` (the README's first command), the whole process: spawned in a
 pseudo-terminal (120x40), until the terminal is sent its first frame (the chat list, with the
 demo's sample chats); baseline: the minimal Textual app as a process, until the terminal is sent
-its first frame. Budget: 1.5x. Reported too: when the welcome message the demo opens is shown.
+its first frame, paired the same way. Budget: 1.5x. Reported too: when the welcome message the
+demo opens is shown.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -37,6 +43,22 @@ from _common import (  # noqa: E402
 RATIO_TARGET = 1.5
 DEMO_TARGET = 1.5
 SIZE = (120, 40)
+
+Sample = TypeVar("Sample")
+
+
+def paired(baseline: Callable[[], float], ours: Callable[[], Sample], runs: int) -> list[tuple[float, Sample]]:
+    """`runs` pairs (baseline, ours), each taken back to back; which half goes first alternates,
+    so neither always gets the warmer (or the quieter) moment."""
+    pairs = []
+    for index in range(runs):
+        if index % 2:
+            ours_first = ours()
+            pairs.append((baseline(), ours_first))
+        else:
+            baseline_first = baseline()
+            pairs.append((baseline_first, ours()))
+    return pairs
 
 
 def child(kind: str, home: str) -> None:
@@ -121,13 +143,14 @@ def demo_rows(runs: int, env: dict[str, str], *, warm: bool = True) -> list[Row]
 
     if warm:
         minimal(), demo()  # warm the caches
-    pairs = [(minimal(), demo()) for _ in range(runs)]
+    pairs = paired(minimal, demo, runs)
     ratio = median([d["frame"] / m for m, d in pairs])
     b, d = median([m for m, _ in pairs]), median([d["frame"] for _, d in pairs])
     welcome = median([d["welcome"] for _, d in pairs])
     log(
         f"termchat --demo in a terminal: first frame {ms(d)}, welcome message shown {ms(welcome)}; minimal "
-        f"Textual app {ms(b)}; median of {runs} pairs' ratios {ratio:.2f}x (welcome {welcome / b:.2f}x)"
+        f"Textual app {ms(b)}; median of {runs} pairs' ratios {ratio:.2f}x, ratio of the medians {d / b:.2f}x "
+        f"(welcome {welcome / b:.2f}x)"
     )
     return [
         Row(
@@ -163,21 +186,22 @@ def main() -> int:
             return run_child(code.format(kind, str(home)), env)["ready"]
 
         sample("minimal"), sample("termchat")  # warm the bytecode and page caches
-        base, ours = [], []
-        for _ in range(runs):
-            base.append(sample("minimal"))
-            ours.append(sample("termchat"))
+        pairs = paired(lambda: sample("minimal"), lambda: sample("termchat"), runs)
+    base, ours = [b for b, _ in pairs], [o for _, o in pairs]
     b, m = median(base), median(ours)
-    log(f"minimal Textual app: median {ms(b)}, best {ms(min(base))} ({runs} runs)")
-    log(f"termchat app (50 chats): median {ms(m)}, best {ms(min(ours))}")
-    ratio = m / b
+    ratio = median([o / b for b, o in pairs])
+    log(f"minimal Textual app: median {ms(b)}, best {ms(min(base))} ({runs} pairs)")
+    log(
+        f"termchat app (50 chats): median {ms(m)}, best {ms(min(ours))}; median of the pairs' ratios "
+        f"{ratio:.2f}x, ratio of the medians {m / b:.2f}x"
+    )
     rows = [
         Row(
             "first frame: termchat app",
             f"{ms(m)} median",
             f"{ms(b)} minimal Textual app",
             ratio,
-            f"<= {RATIO_TARGET}x",
+            f"<= {RATIO_TARGET}x (paired)",
             ratio <= RATIO_TARGET,
             value=m,
         )
