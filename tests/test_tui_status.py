@@ -55,6 +55,33 @@ async def test_the_status_line_says_model_mode_context_and_cost_in_words(chat):
         assert status(app).strip() == "gpt-5.2 · ctx 100k/400k · $0.224"
 
 
+async def test_the_status_line_changes_without_laying_out_the_screen(chat):
+    from textual.widgets import Static
+
+    from termchat.tui.widgets.status_line import StatusLine
+
+    ctx, conv = chat
+    app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        line = app.query_one(StatusLine)
+        updates: list[bool] = []  # layout= of each update of the line
+
+        def update(content, *, layout=True):
+            updates.append(layout)
+            Static.update(line, content, layout=layout)
+
+        line.update = update
+        await pilot.resize_terminal(121, 30)  # the line still fits: nothing to redraw
+        await pilot.pause()
+        assert updates == [] and "conversation mode" in status(app)
+        await pilot.resize_terminal(40, 12)  # the short forms: redrawn, one line high as before
+        await pilot.pause()
+        assert status(app).strip() == "gpt-5.2 · ctx 100k/400k · $0.224"
+        assert updates and not any(updates) and line.size.height == 1
+
+
 async def test_the_chat_info_has_its_ids_and_totals(chat):
     from termchat.tui.screens.chat_info import ChatInfo
 

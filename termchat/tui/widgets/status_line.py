@@ -58,6 +58,7 @@ class StatusLine(Static):
     """
 
     _parts: list[tuple[str | Content, str | Content, int]] = []  # (full, short, drop order: 0 never)
+    _line: Content | None = None  # what the line shows now
 
     def show_chat(
         self,
@@ -152,4 +153,7 @@ class StatusLine(Static):
             )
             if line.cell_length <= width:
                 break
-        self.update(line)
+        if self._line is not None and line.is_same(self._line):
+            return  # a resize that changes nothing: no repaint, no layout
+        self._line = line
+        self.update(line, layout=False)  # one line high (app.tcss), whatever it says
