@@ -10,8 +10,11 @@ import inspect
 import textwrap
 
 import pytest
+from textual import events
 from textual.app import App, ComposeResult
 from textual.dom import DOMNode
+from textual.geometry import Size
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Markdown, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -138,6 +141,51 @@ async def test_fixed_height_option_list_indexes_scrolls_and_draws_its_own_rows()
         assert options.virtual_size.height == 2 * 52
 
 
+class FirstPaintRecorder(TwoLines):
+    """Records whether its first paint had the scrollbar, and the width its rows were given."""
+
+    first_paint: tuple[bool, int] | None = None
+
+    def render_lines(self, crop):
+        if self.first_paint is None:
+            self.first_paint = (self.show_vertical_scrollbar, self.scrollable_content_region.width)
+        return super().render_lines(crop)
+
+
+async def test_rows_taller_than_the_screen_have_their_scrollbar_from_the_first_paint():
+    options = FirstPaintRecorder(*[Option(f"row {i}", id=f"o{i}") for i in range(50)])
+    async with Host(options).run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        width = options.scrollable_content_region.width  # the rows' width beside the scrollbar
+        assert options.show_vertical_scrollbar and options.virtual_size == Size(width, 100)
+        assert options.first_paint == (True, width)  # not found missing while first painted
+        await pilot.resize_terminal(30, 10)  # narrower: the rows follow the width
+        await pilot.pause()
+        assert options.scrollable_content_region.width == width - 10
+        assert options.virtual_size == Size(width - 10, 100) and options.show_vertical_scrollbar
+
+
+async def test_rows_that_fit_are_left_to_the_first_layout():
+    few = FirstPaintRecorder(*[Option(f"row {i}", id=f"o{i}") for i in range(3)])
+    async with Host(few).run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        width = few.scrollable_content_region.width
+        assert few.first_paint == (False, width) and not few.show_vertical_scrollbar
+        assert few.virtual_size == Size(width, 6)
+        few.add_options([Option(f"more {i}", id=f"m{i}") for i in range(10)])  # now they overflow
+        await pilot.pause()
+        assert few.show_vertical_scrollbar and few.virtual_size.height == 26
+
+
+def test_show_vertical_scrollbar_is_a_reactive_and_scroll_views_keep_their_virtual_size():
+    from textual.reactive import Reactive
+    from textual.scroll_view import ScrollView
+
+    assert isinstance(Widget.__dict__["show_vertical_scrollbar"], Reactive)
+    assert "_scroll_update" in calls_in(ScrollView._size_updated)
+    assert "virtual_size = self.virtual_size" in inspect.getsource(ScrollView._size_updated)
+
+
 # -- Input -------------------------------------------------------------------------------------
 
 
@@ -211,6 +259,54 @@ async def test_lay_out_now_places_widgets_and_paints_once_the_batch_ends():
             assert not painted  # nothing painted inside the batch
         await pilot.pause()
         assert painted and set(painted) == {5}  # the first frame already scrolled
+
+
+class StyledScreen(Screen[None]):
+    keep_first_styles = True
+
+    def compose(self) -> ComposeResult:
+        yield Static("hello", id="hello")
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self.keep_first_styles:
+            compat.keep_styles_on_first_resume(self, event)
+
+
+class ScreenHost(App[None]):
+    """An app whose default screen is `screen`, recording the screens restyled as a whole."""
+
+    CSS = "#hello { color: red; }"
+
+    def __init__(self, screen: Screen[None]) -> None:
+        super().__init__()
+        self.first_screen = screen
+        self.restyled: list[Screen[None]] = []
+        update_nodes = self.stylesheet.update_nodes
+
+        def recording(nodes, animate=False):
+            nodes = list(nodes)
+            self.restyled += [node for node in nodes if isinstance(node, Screen)]
+            return update_nodes(nodes, animate=animate)
+
+        self.stylesheet.update_nodes = recording
+
+    def get_default_screen(self) -> Screen[None]:
+        return self.first_screen
+
+
+@pytest.mark.parametrize("keep", [True, False])
+async def test_a_screens_first_resume_keeps_the_styles_its_widgets_were_mounted_with(keep):
+    screen = StyledScreen()
+    screen.keep_first_styles = keep
+    app = ScreenHost(screen)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert screen.query_one("#hello").styles.color.rgb == (255, 0, 0)
+        assert app.restyled == ([] if keep else [screen])  # Textual restyles the whole screen
+        app.restyled.clear()
+        screen.post_message(events.ScreenResume())  # a later resume still restyles
+        await pilot.pause()
+        assert app.restyled == [screen]
 
 
 # -- Footer ------------------------------------------------------------------------------------

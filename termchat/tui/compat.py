@@ -21,6 +21,7 @@ from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
@@ -106,6 +107,7 @@ class FixedHeightOptionList(OptionList):
 
     def _update_lines(self) -> None:
         if not self.scrollable_content_region:
+            self._expect_overflow()
             return
         cache = self._line_cache
         lines = cache.lines
@@ -116,9 +118,19 @@ class FixedHeightOptionList(OptionList):
             cache.heights[index] = height
             lines.extend((index, offset) for offset in range(height))
         virtual_size = Size(self.scrollable_content_region.width, len(lines))
-        if virtual_size != self.virtual_size:
+        if virtual_size.height != self.virtual_size.height:
             self.virtual_size = virtual_size
             self._scroll_update(virtual_size)
+        elif virtual_size != self.virtual_size:  # the width alone: rows are cropped to it, no layout
+            self.set_reactive(Widget.virtual_size, virtual_size)
+
+    def _expect_overflow(self) -> None:
+        """Not laid out yet: rows taller than the screen get their scrollbar now, not once the
+        first paint finds it missing (the screen was then laid out and painted again)."""
+        lines = self.OPTION_HEIGHT * self.option_count
+        if self.styles.overflow_y == "auto" and lines > self.app.size.height:
+            self.set_reactive(Widget.virtual_size, Size(0, lines))
+            self.set_reactive(Widget.show_vertical_scrollbar, True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return self.OPTION_HEIGHT * self.option_count
@@ -219,6 +231,18 @@ def lay_out_now(screen: Any, *, scroll: bool = False) -> None:
     `_compositor_refresh`), which then paints what the compositor holds.
     """
     screen._refresh_layout(scroll=scroll)
+
+
+def keep_styles_on_first_resume(screen: Screen[Any], event: events.ScreenResume) -> None:
+    """From the screen's `on_screen_resume`: its first showing does not restyle all its widgets
+    again (each was styled when mounted, and each change since restyled what it changed).
+
+    Textual 8.2: `Screen._on_screen_resume` restyles the whole screen if `event.refresh_styles`;
+    handlers run subclass first (`_get_dispatch_methods` walks the MRO); `stack_updates` is 0
+    until the first `_on_screen_resume`.
+    """
+    if screen.stack_updates == 0:
+        event.refresh_styles = False
 
 
 # -- Footer ------------------------------------------------------------------------------------

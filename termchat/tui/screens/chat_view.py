@@ -22,7 +22,7 @@ from textual.widgets import TextArea
 
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
-from termchat.tui.compat import app_is_closing
+from termchat.tui.compat import app_is_closing, keep_styles_on_first_resume
 from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning, count_in_worker
 from termchat.tui.screens import chat_copy
 from termchat.tui.widgets.attachment_chips import AttachmentChips
@@ -250,7 +250,8 @@ class ChatView(Screen[None]):
         if current is None or current.value != limit:  # setting it, even unchanged, lays out again
             self.prompt.styles.max_height = limit
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        keep_styles_on_first_resume(self, event)
         if self.app.size.width != self._layout_width:  # resized while another screen was on top
             self._apply_layout(self.app.size.width)
 
