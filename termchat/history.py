@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from termchat.attachments import message_content, records_from_parts
 from termchat.store import MessageRow
 
 COMPACTION = "compaction"  # role of the transcript marker that holds a compacted window
@@ -31,6 +30,8 @@ def message_text(item: dict[str, Any]) -> str:
 
 def window(messages: list[MessageRow]) -> list[dict[str, Any]]:
     """The input items that carry a chat's context: everything since the last compaction."""
+    from termchat.attachments import message_content  # not at import: the chat list (fork) needs none of it
+
     start = 0
     for index, row in enumerate(messages):
         if row.role == COMPACTION:
@@ -72,6 +73,8 @@ def starts_a_row(items: list[dict[str, Any]]) -> bool:
 
 def rows_from_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rebuild transcript rows from server conversation items (oldest first)."""
+    from termchat.attachments import records_from_parts
+
     rows: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     for item in items:

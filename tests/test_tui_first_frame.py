@@ -76,3 +76,14 @@ async def test_the_tool_panel_and_dialogs_are_styled_by_the_later_css(tui_contex
         await until(pilot, lambda: "dialog-screen" in app.screen.classes and app.screen.query("#picker"))
         await pilot.pause()
         assert app.screen.styles.align_horizontal == "center"  # .dialog-screen's rule
+
+
+def test_the_first_frames_modules_leave_the_attachment_code_out():
+    """The chat screen and its chat list (with forks) need no attachment code: it is imported
+    when a file is attached or a chat's history is sent."""
+    import subprocess
+    import sys
+
+    code = "import sys, termchat.tui.app, termchat.fork; print('termchat.attachments' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

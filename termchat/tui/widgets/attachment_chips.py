@@ -3,13 +3,17 @@ prompt) adds one, pressing a chip (click, or Enter on it) takes it off, sending 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button
 
-from termchat.attachments import Attachment
 from termchat.sanitize import strip_control
+
+if TYPE_CHECKING:  # the row is in the first frame (hidden): termchat.attachments comes with a file
+    from termchat.attachments import Attachment
 
 
 def chip_label(attachment: Attachment) -> str:
