@@ -8,6 +8,7 @@ import re
 from termchat.tui.app import TermchatApp
 
 from conftest import TUI_NOW
+from test_tui_app import shown_text
 
 SIZE = (100, 30)
 PARAGRAPHS = 120
@@ -19,12 +20,10 @@ def _reply_text() -> str:
 
 def _shown(app) -> set[str]:
     """The paragraph marks (P000...) on the screen as a terminal would show it."""
-    from test_tui_app import shown_text
-
     return set(re.findall(r"P\d{3}", shown_text(app)))
 
 
-async def _long_reply(app, pilot):
+async def _long_reply(app, pilot, *, final_text: str | None = None):
     from termchat.tui.widgets.message_view import MessageView
 
     pane = app.chat_screen.pane
@@ -34,7 +33,12 @@ async def _long_reply(app, pilot):
     for start in range(0, len(text), 3000):  # as a stream brings it: laid out between writes
         await view.write(text[start : start + 3000])
         await pilot.pause()
-    await view.finish(status="complete")
+    pane.fold_far()
+    await pilot.pause()
+    assert view.bodies[0].folded
+    await view.finish(status="complete", final_text=final_text)
+    if final_text is not None:  # rebuilt into one body: unfolded before its new blocks came
+        assert not view.bodies[0].folded and view.bodies[0].styles.height.is_auto  # type: ignore[union-attr]
     await pilot.pause()
     pane.fold_far()
     await pilot.pause()
@@ -112,3 +116,18 @@ async def test_a_folded_body_drawn_all_the_same_unfolds(tui_context):
         await pilot.pause()
         await pilot.pause()
         assert not shown.folded
+
+
+async def test_a_final_text_that_differs_rebuilds_the_folded_reply_whole(tui_context):
+    final = _reply_text() + "THE END\n"
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane, view, _ = await _long_reply(app, pilot, final_text=final)
+        assert view.text == final and len(view.bodies) == 1
+        pane.scroll_end(animate=False)
+        await pilot.pause()
+        assert "THE END" in shown_text(app)
+        pane.scroll_home(animate=False)
+        await pilot.pause()
+        assert "P000" in _shown(app)

@@ -50,6 +50,7 @@ class MessageBody(EmptyMarkdownMount, Markdown):
         self._trim = trim
 
     def update(self, markdown: str) -> AwaitComplete:
+        self.unfold()  # new blocks, new height
         return AwaitComplete(self._trim_after(super().update(markdown)))
 
     def append(self, markdown: str) -> AwaitComplete:
