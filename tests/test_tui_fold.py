@@ -7,8 +7,7 @@ import re
 
 from termchat.tui.app import TermchatApp
 
-from conftest import TUI_NOW
-from test_tui_app import shown_text
+from conftest import TUI_NOW, shown_text
 
 SIZE = (100, 30)
 PARAGRAPHS = 120
