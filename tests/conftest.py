@@ -181,3 +181,12 @@ def listing(run) -> list:
     result = run("list", "--json")
     assert result.code == 0, result.err
     return _cli_json.loads(result.out)
+
+
+def shown_text(app) -> str:
+    """The screen's text as a screenshot has it (runs joined, spaces as spaces)."""
+    import html
+    import re
+
+    runs = re.findall(r">([^<]*)</text>", app.export_screenshot())
+    return html.unescape("".join(runs)).replace("\xa0", " ")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 
@@ -13,7 +12,7 @@ from termchat.fake_api import Reply
 from termchat.tui.app import TermchatApp
 from termchat.tui.widgets.message_view import MessageView
 
-from conftest import TUI_NOW, wait_for
+from conftest import TUI_NOW, shown_text, wait_for
 
 SIZE = (120, 40)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -152,12 +151,6 @@ async def test_a_reply_that_pauses_shows_all_it_has_so_far(tui_context, tui_api)
         release.set()
         await settle(app, pilot)
         assert last_reply(app).text == "one two three four" and last_reply(app).status == "complete"
-
-
-def shown_text(app) -> str:
-    """The screen's text as a screenshot has it (runs joined, spaces as spaces)."""
-    runs = re.findall(r">([^<]*)</text>", app.export_screenshot())
-    return html.unescape("".join(runs)).replace("\xa0", " ")
 
 
 async def test_a_stream_is_caught_up_only_once_its_text_is_in_the_markdown(tui_context, tui_api):
@@ -776,7 +769,6 @@ def status_text(app) -> str:
 
 
 def context_meter(app) -> tuple[int, str]:
-    import re
 
     match = re.search(r"context (\d+) of (\S+)", status_text(app))
     assert match, status_text(app)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from textual.await_complete import AwaitComplete
+from textual.geometry import Region
+from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown
 
@@ -25,9 +28,21 @@ class MessageBody(EmptyMarkdownMount, Markdown):
     Textual restyle blocks and their subtrees after every mount, quadratic while a reply streams.
     A streaming reply has several bodies (see `reply_stream`); only the last one is trimmed. An
     empty body (a streamed reply's new segment) builds nothing when mounted (see compat).
+
+    A closed body (a finished segment of a long reply) can be folded while it is far off
+    screen: its blocks are hidden and its height kept, so the screen's layout, which visits
+    every widget shown, skips them (see `pane_folding`).
     """
 
+    class Closed(Message):
+        """A segment of a streamed reply is complete: it may be folded while far off screen."""
+
+        def __init__(self, body: MessageBody) -> None:
+            super().__init__()
+            self.body = body
+
     _last: Widget | None = None
+    folded = False
     BLOCKS = {**Markdown.BLOCKS, "fence": CodeFence, "code_block": CodeFence}  # labelled code
 
     def __init__(self, markdown: str | None = None, *, trim: bool = True, **kwargs: Any) -> None:
@@ -35,6 +50,7 @@ class MessageBody(EmptyMarkdownMount, Markdown):
         self._trim = trim
 
     def update(self, markdown: str) -> AwaitComplete:
+        self.unfold()  # new blocks, new height
         return AwaitComplete(self._trim_after(super().update(markdown)))
 
     def append(self, markdown: str) -> AwaitComplete:
@@ -53,6 +69,33 @@ class MessageBody(EmptyMarkdownMount, Markdown):
         """
         if not self.query_children(".segment-end"):
             self.mount(Widget(classes="segment-end"))
+            self.post_message(self.Closed(self))
+
+    def fold(self) -> bool:
+        """Hide the blocks, keeping the height they take (the same layout, nothing painted but
+        blank lines); returns whether it folded. Only for a body laid out and not shown."""
+        height = self.outer_size.height
+        if self.folded or not self.is_attached or height <= 0:
+            return False
+        self.folded = True
+        self.styles.height = height
+        for child in self.children:
+            child.display = False
+        return True
+
+    def unfold(self) -> None:
+        """Show the blocks again (their height may differ now: the width may have changed)."""
+        if not self.folded:
+            return
+        self.folded = False
+        for child in self.children:
+            child.display = True
+        self.styles.clear_rule("height")
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self.folded:  # on screen after all (a jump the pane did not see coming): unfold now
+            self.call_later(self.unfold)
+        return super().render_lines(crop)
 
     def set_trim(self, trim: bool) -> None:
         self._trim = trim

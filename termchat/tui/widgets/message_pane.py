@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from termchat.store import ConversationRow, MessageRow, Store
 from termchat.tui.compat import lay_out_now
+from termchat.tui.widgets.pane_folding import FoldedSegments
 from termchat.tui.widgets.pane_pages import BuiltPages
 
 if TYPE_CHECKING:  # imported when the first message is shown: Markdown is not needed at start-up
@@ -48,7 +49,7 @@ def new_chat_hint(model: str, mode: str, *, demo: bool) -> str:
     return "\n".join(lines)
 
 
-class MessagePane(BuiltPages, VerticalScroll):
+class MessagePane(BuiltPages, FoldedSegments, VerticalScroll):
     """Shows one conversation; the app feeds it rows and streaming events."""
 
     can_focus = True
@@ -358,9 +359,11 @@ class MessagePane(BuiltPages, VerticalScroll):
         message.stop()
         if not self._following and self.border_subtitle != self.NEW_BELOW:
             self.border_subtitle = self.NEW_BELOW
+        self.fold_far()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        self.unfold_near(new)
         # Following the end until the reader moves up (growing text only moves the end down);
         # following again once back at the end.
         if self._at_end():
