@@ -56,7 +56,7 @@ def sqlite_module() -> Any:
     try:
         sqlite3 = _sqlite_c_module()
     except ImportError:
-        import sqlite3  # type: ignore[no-redef]  # the same API, with adapters
+        import sqlite3  # the same API, with adapters
     return sqlite3
 
 
@@ -72,7 +72,7 @@ def _sqlite_c_module() -> Any:
 
         return _sqlite3
     stand_in = type(sys)("functools")
-    stand_in.lru_cache = _statement_cache  # type: ignore[attr-defined]
+    stand_in.lru_cache = _statement_cache  # type: ignore[attr-defined]  # a module made here
     sys.modules["functools"] = stand_in
     try:
         import _sqlite3
