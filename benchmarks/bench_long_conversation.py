@@ -4,7 +4,9 @@ Every sample is a fresh interpreter (or a fresh `termchat` process), timed from 
 screen update that shows what the user waits for:
 * newest message: the app started with `--conversation ID` on the 2,000-message local chat, until
   the screen shows the newest message; baseline: a new chat's first frame (the app started
-  without a chat, until its first screen update). Budget: at most 1.5x.
+  without a chat, until its first screen update). Paired: each open runs next to a new chat
+  (which goes first every other pair), and the ratio is the median of the pairs' ratios, as in
+  the other benchmarks; the times shown are the medians of each. Budget: at most 1.5x.
 * message widgets mounted: the pane keeps a bounded page, not 2,000 messages (at most ~200).
 * older page: from scrolling to the top until the screen update that shows the older page
   mounted (median of 3 pages), under 150 ms.
@@ -44,6 +46,7 @@ from _common import (  # noqa: E402
 )
 
 NEWEST_TARGET = 1.5  # newest message painted, against a new chat's first frame
+PAIRS_PER_ROUND = 2  # (open, new chat) pairs in each round; the row's ratio: the median of theirs
 PAGE_TARGET = 0.150  # seconds: an older page painted
 SYNC_TARGET = 1.2  # conversation mode open, against the local mode open
 WIDGET_TARGET = 200
@@ -158,10 +161,19 @@ def main() -> int:
             if not args.quick:  # (the quick mode only checks that it runs)
                 in_app("new", local_home, ""), in_app("open", local_home, local_id)  # warm the caches
             last: dict = {}
-            for _ in range(runs):  # interleaved, so machine noise hits every case alike
-                samples["new"].append(in_app("new", local_home, "")["paint"])
-                last = in_app("open", local_home, local_id)
-                samples["local"].append(last["paint"])
+            pairs: list[float] = []  # the newest message painted / a new chat's first frame, per pair
+            for round_ in range(runs):  # interleaved, so machine noise hits every case alike
+                for pair in range(PAIRS_PER_ROUND):
+                    # each open next to its baseline, which goes first every other pair
+                    if (round_ * PAIRS_PER_ROUND + pair) % 2 == 0:
+                        new = in_app("new", local_home, "")["paint"]
+                        last = in_app("open", local_home, local_id)
+                    else:
+                        last = in_app("open", local_home, local_id)
+                        new = in_app("new", local_home, "")["paint"]
+                    samples["new"].append(new)
+                    samples["local"].append(last["paint"])
+                    pairs.append(last["paint"] / new)
                 with temp_home() as copy:
                     opened = in_app("open", fresh_copy(conv_home, copy), conv_id)
                 samples["conv"].append(opened["paint"])
@@ -180,9 +192,11 @@ def main() -> int:
     finally:
         api.stop()
     m = {k: median(v) for k, v in samples.items()}
+    newest_ratio = median(pairs)
     log(
         f"new chat first frame {ms(m['new'])}; {size:,}-message chat newest message painted {ms(m['local'])} "
-        f"(median of {runs}, from interpreter start)"
+        f"(medians of {len(pairs)}, from interpreter start); median of the pairs' ratios {newest_ratio:.2f}x "
+        f"({', '.join(f'{r:.2f}' for r in pairs)})"
     )
     log(
         f"conversation mode: newest cached message painted {ms(m['conv'])}, server news painted {ms(m['news'])} "
@@ -200,7 +214,6 @@ def main() -> int:
         f"{scrolled['views_after']} message views, {scrolled['widgets_after']} widgets"
     )
     peak_views = max(last["views"], scrolled["views_after"])
-    newest_ratio = m["local"] / m["new"]
     conv_ratio = m["conv"] / m["local"]
     c_ratio = m["c_conv"] / m["c_local"]
     rows = [
@@ -209,7 +222,7 @@ def main() -> int:
             ms(m["local"]),
             f"{ms(m['new'])} new chat's first frame",
             newest_ratio,
-            f"<= {NEWEST_TARGET}x",
+            f"<= {NEWEST_TARGET}x (paired)",
             newest_ratio <= NEWEST_TARGET,
             value=m["local"],
         ),

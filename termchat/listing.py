@@ -33,15 +33,17 @@ def relative_time(ts: float, now: float | None = None) -> str:
 
 
 def plain_lines(rows: list[tuple[str, float, str, str]], now: float) -> str:
-    """`id  age  mode  title` lines from (id, updated_at, mode, title or None); titles made safe."""
-    rows = [(_safe(cid), updated, _safe(mode), title) for cid, updated, mode, title in rows]
-    width = max(len(r[0]) for r in rows)
-    return (
-        "\n".join(
-            f"{cid:<{width}}  {relative_time(updated, now):>10}  {mode:<12}  {_safe(title or '')}"
+    """`id  age  mode  title` lines from (id, updated_at, mode, title or None); text made safe."""
+    # Every field checked at once: `list` formats a line per chat on each run, and only a field
+    # that is not plain printable text needs the sanitizer.
+    if not "".join([cid + mode + (title or "") for cid, _, mode, title in rows]).isprintable():
+        rows = [(_safe(cid), updated, _safe(mode), _safe(title or "")) for cid, updated, mode, title in rows]
+    width = max([len(row[0]) for row in rows])
+    return "".join(
+        [
+            f"{cid.ljust(width)}  {relative_time(updated, now).rjust(10)}  {mode.ljust(12)}  {title or ''}\n"
             for cid, updated, mode, title in rows
-        )
-        + "\n"
+        ]
     )
 
 

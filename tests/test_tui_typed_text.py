@@ -49,7 +49,8 @@ async def test_a_long_paste_shows_folded_and_unfolds_on_enter_or_click(tui_conte
     app = TermchatApp(ctx, open_id=conv.id, now=lambda: TUI_NOW)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        # The chat opens newest first (the reply), then the page before it fills the screen.
+        await wait_for(pilot, lambda: len(app.chat_screen.pane.views) == 2)
         user = app.chat_screen.pane.views[0]
         assert shown(user) == "log line 1\nlog line 2\nlog line 3\n… 37 more lines · Enter or click shows them"
         assert user.text == pasted  # copying takes it all
