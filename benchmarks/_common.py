@@ -150,11 +150,12 @@ def termchat_command() -> list[str]:
 def time_command(
     cmd: list[str], env: dict[str, str], runs: int, *, stdin: Any = subprocess.DEVNULL, check: bool = True
 ) -> list[float]:
-    """Wall times (s) of `runs` runs of `cmd`, stdout/stderr to /dev/null (a pipe, not a TTY)."""
+    """Wall times (s) of `runs` runs of `cmd`, stdout to a pipe read to its end (as a shell's
+    `| less` would: not a TTY, and not /dev/null, which takes writes for free)."""
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, env=env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         samples.append(time.perf_counter() - started)
         if check and proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
