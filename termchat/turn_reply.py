@@ -55,8 +55,10 @@ class TurnReply:
         assert self.conv is not None
         yield ev.JobStarted(self.conv.id, response_id, status, reply_id)
         if status in ("completed", "incomplete"):
-            # Servers without background mode (e.g. gpt-oss) just run the turn: file it now.
-            yield from self.finish(response, reply_id, [], {})
+            # Servers without background mode (e.g. gpt-oss) just run the turn: file it now. The
+            # job was recorded with its end just above, so filing must not wait for it to be
+            # unsettled (it would keep nothing: the reply stayed empty until `jobs wait`).
+            yield from self.finish(response, reply_id, [], {}, settled_ok=True)
 
     def _run(
         self,

@@ -381,3 +381,45 @@ def test_a_job_whose_chat_was_deleted_still_counts_its_spending(run, server, clo
         [turn] = store.turn_usage()
     assert spent > 0 and unpriced == 0
     assert turn.model == "gpt-5.2" and turn.deleted and turn.usage["output_tokens"] > 0
+
+
+def _completed_at_once(request, send) -> None:
+    """A server without background mode that runs the turn anyway (gpt-oss's reference server
+    does): the background request is answered with the finished response."""
+    from raw_server import http_response
+
+    if request.method != "POST" or not request.path.endswith("/responses"):
+        send(http_response(404, b'{"error": {"message": "not here"}}'))
+        return
+    response = {
+        "id": "resp_at_once",
+        "object": "response",
+        "created_at": 1,
+        "status": "completed",
+        "model": "gpt-5.2",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_at_once",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "2 + 2 = 4.", "annotations": []}],
+            }
+        ],
+        "usage": {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12},
+    }
+    send(http_response(200, json.dumps(response).encode()))
+
+
+def test_a_job_the_server_finished_at_once_is_filed_with_its_reply(run, monkeypatch):
+    from raw_server import RawServer
+
+    with RawServer(_completed_at_once) as peer:
+        monkeypatch.setenv("OPENAI_BASE_URL", peer.base_url)
+        code, out, _ = run("--state", "local", "--background", "-p", "what is 2 + 2?")
+        assert code == 0 and out == "resp_at_once\n"
+        conv = json.loads(run("list", "--json").out)[0]["id"]
+        messages = json.loads(run("export", conv, "--format", "json").out)["messages"]
+        assert [(m["role"], m["status"]) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+        assert messages[1]["content"] == "2 + 2 = 4."
+        assert json.loads(run("jobs", "--json").out)[0]["status"] == "completed"

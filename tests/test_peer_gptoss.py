@@ -3,6 +3,9 @@
 Slow (about 4 s a reply, ~50 s first set-up), so it runs only with TERMCHAT_PEER_TESTS=1:
 
     TERMCHAT_PEER_TESTS=1 .venv/bin/python -m pytest tests/test_peer_gptoss.py
+
+The start script is found beside the clone (`../shared/peers/gptoss/start-server`, or beside a
+folder further up), or at TERMCHAT_PEER_START.
 """
 
 from __future__ import annotations
@@ -23,7 +26,21 @@ pytestmark = [
     ),
 ]
 
-START = Path(__file__).resolve().parents[2] / "shared" / "peers" / "gptoss" / "start-server"
+PEER_SCRIPT = Path("shared") / "peers" / "gptoss" / "start-server"
+
+
+def _start_script() -> Path:
+    """The peer's start script: TERMCHAT_PEER_START, else `shared/peers/...` beside the clone or
+    beside any folder above it (a git worktree sits deeper than the main clone)."""
+    if os.environ.get("TERMCHAT_PEER_START"):
+        return Path(os.environ["TERMCHAT_PEER_START"])
+    for folder in Path(__file__).resolve().parents[1:]:
+        if (folder / PEER_SCRIPT).exists():
+            return folder / PEER_SCRIPT
+    return Path(__file__).resolve().parents[2] / PEER_SCRIPT
+
+
+START = _start_script()
 
 
 def _free_port() -> int:
