@@ -155,7 +155,7 @@ def time_command(
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, env=env, stdin=stdin, capture_output=True)
         samples.append(time.perf_counter() - started)
         if check and proc.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
