@@ -83,6 +83,8 @@ class MessagePane(BuiltPages, FoldedSegments, VerticalScroll):
         self._following = True  # at the end, or not moved away from it (see watch_scroll_y)
         self._when_shown = []  # see pane_pages
         self._building_pages = []
+        self._closed_bodies = []  # see pane_folding
+        self._folded_width = 0
 
     def meta(self, row: MessageRow) -> str:
         from termchat.listing import relative_time

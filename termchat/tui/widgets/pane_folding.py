@@ -22,23 +22,22 @@ UNFOLD_AT = 1  # ... and before a folded one unfolds (less: no fold and unfold b
 
 
 class FoldedSegments:
-    """For `MessagePane` (a mixin before the container class in its bases)."""
+    """For `MessagePane` (a mixin before the container class in its bases; the pane sets
+    `_closed_bodies` to [] and `_folded_width` to 0)."""
 
     _closed_bodies: list[MessageBody]
-    _folded_width: int
+    _folded_width: int  # the width the folded heights were taken at
     scroll_y: float
     scrollable_content_region: Any
     size: Any
 
     def on_message_body_closed(self, message: MessageBody.Closed) -> None:
         message.stop()
-        if not hasattr(self, "_closed_bodies"):
-            self._closed_bodies = []
         self._closed_bodies.append(message.body)
 
     def _bodies(self) -> list[MessageBody]:
         """The closed bodies still in the transcript."""
-        bodies = [body for body in getattr(self, "_closed_bodies", ()) if body.is_attached]
+        bodies = [body for body in self._closed_bodies if body.is_attached]
         self._closed_bodies = bodies
         return bodies
 
@@ -78,7 +77,7 @@ class FoldedSegments:
 
     def on_resize(self) -> None:
         width = self.size.width
-        if width != getattr(self, "_folded_width", width):
+        if width != self._folded_width:
             for body in self._bodies():
                 body.unfold()
         self._folded_width = width
