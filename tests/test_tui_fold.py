@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import asynccontextmanager
 
 from termchat.tui.app import TermchatApp
 
@@ -22,7 +23,18 @@ def _shown(app) -> set[str]:
     return set(re.findall(r"P\d{3}", shown_text(app)))
 
 
-async def _long_reply(app, pilot, *, final_text: str | None = None):
+@asynccontextmanager
+async def long_reply(tui_context, *, final_text: str | None = None):
+    """The app, with a long reply streamed in (in writes, laid out between them) and its far
+    segments folded: yields (app, pilot, pane, view, text)."""
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pane, view, text = await _stream_long_reply(app, pilot, final_text=final_text)
+        yield app, pilot, pane, view, text
+
+
+async def _stream_long_reply(app, pilot, *, final_text: str | None):
     from termchat.tui.widgets.message_view import MessageView
 
     pane = app.chat_screen.pane
@@ -45,10 +57,7 @@ async def _long_reply(app, pilot, *, final_text: str | None = None):
 
 
 async def test_far_segments_fold_and_nothing_of_the_reply_is_lost(tui_context):
-    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        pane, view, text = await _long_reply(app, pilot)
+    async with long_reply(tui_context) as (app, pilot, pane, view, text):
         bodies = view.bodies
         folded = [body for body in bodies if body.folded]
         assert len(folded) >= len(bodies) // 2  # most of a reply this long is far above
@@ -59,10 +68,7 @@ async def test_far_segments_fold_and_nothing_of_the_reply_is_lost(tui_context):
 
 
 async def test_folding_moves_nothing(tui_context):
-    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        pane, view, _ = await _long_reply(app, pilot)
+    async with long_reply(tui_context) as (app, pilot, pane, view, _):
         for body in view.bodies:
             body.unfold()
         await pilot.pause()
@@ -74,10 +80,7 @@ async def test_folding_moves_nothing(tui_context):
 
 
 async def test_scrolling_to_folded_text_shows_it(tui_context):
-    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        pane, view, _ = await _long_reply(app, pilot)
+    async with long_reply(tui_context) as (app, pilot, pane, view, _):
         assert view.bodies[0].folded
         pane.scroll_home(animate=False)
         await pilot.pause()
@@ -92,10 +95,7 @@ async def test_scrolling_to_folded_text_shows_it(tui_context):
 
 
 async def test_a_new_width_unfolds_every_segment(tui_context):
-    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        pane, view, _ = await _long_reply(app, pilot)
+    async with long_reply(tui_context) as (app, pilot, pane, view, _):
         assert any(body.folded for body in view.bodies)
         await pilot.resize_terminal(70, 30)  # every paragraph wraps anew: no kept height holds
         await pilot.pause()
@@ -106,10 +106,7 @@ async def test_a_new_width_unfolds_every_segment(tui_context):
 
 
 async def test_a_folded_body_drawn_all_the_same_unfolds(tui_context):
-    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        pane, view, _ = await _long_reply(app, pilot)
+    async with long_reply(tui_context) as (app, pilot, pane, view, _):
         shown = next(body for body in view.bodies if body.region.overlaps(pane.region))
         assert shown.fold()  # on screen: only a jump the pane did not foresee does this
         await pilot.pause()
@@ -119,10 +116,7 @@ async def test_a_folded_body_drawn_all_the_same_unfolds(tui_context):
 
 async def test_a_final_text_that_differs_rebuilds_the_folded_reply_whole(tui_context):
     final = _reply_text() + "THE END\n"
-    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        pane, view, _ = await _long_reply(app, pilot, final_text=final)
+    async with long_reply(tui_context, final_text=final) as (app, pilot, pane, view, _):
         assert view.text == final and len(view.bodies) == 1
         pane.scroll_end(animate=False)
         await pilot.pause()
