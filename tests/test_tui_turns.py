@@ -123,3 +123,15 @@ def test_a_screen_that_stops_answering_no_longer_holds_the_worker(monkeypatch):
     turn.text_arrived("y" * 30, lambda message: None)
     turn.wait_until_shown()
     assert "".join(turn._inbox) == "x" * 30 + "y" * 30
+
+
+async def test_the_worker_waits_while_a_frame_of_the_reply_is_painted():
+    turn, log, posted = Turn(1, "hi"), [], threading.Event()
+    turn.view = _ScreenBehind()  # type: ignore[assignment]
+    turn.shown_backlog(0, painting=True)  # nothing behind, but a step waits for its frame
+    thread = _worker(turn, "short", log, posted)
+    posted.wait()
+    log.append("painted")
+    turn.shown_backlog(0)
+    thread.join()
+    assert log == ["painted", "worker went on"]

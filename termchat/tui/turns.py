@@ -10,12 +10,13 @@ next delta. How often the transcript shows new text is up to the reply's `ReplyS
 (`reply_stream.INTERVAL`), the one throttle.
 
 The worker reads no further ahead than the screen follows: while more than `FLOW_CHARS` of the
-reply are queued or taken and not shown yet, it waits (the server's bytes wait in the socket),
-and it reports the reply's end only once the screen has shown all of it. Reading ahead only made
-the backlog longer, while the worker's parsing took the GIL from the UI thread in the middle of
-its frames; and a backlog left at the end was shown from inside the screen's handler of the
-end, where no frame can be painted: in one long frame. A UI that takes no text for
-`FLOW_PATIENCE` seconds (a frozen or closing app) no longer holds the worker back.
+reply are queued or taken and not shown yet, or while the screen paints a step of it, it waits
+(the server's bytes wait in the socket), and it reports the reply's end only once the screen has
+shown all of it. Reading ahead only made the backlog longer, while the worker's parsing took the
+GIL from the UI thread in the middle of its frames; and a backlog left at the end was shown
+from inside the screen's handler of the end, where no frame can be painted: in one long frame.
+A UI that takes no text for `FLOW_PATIENCE` seconds (a frozen or closing app) no longer holds
+the worker back.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from termchat import events as ev  # imported by the worker: not needed to start
     from termchat.tui.widgets.message_view import MessageView
 
-FLOW_CHARS = 4000  # text the worker may have read ahead of the screen (about two steps)
+FLOW_CHARS = 6000  # text the worker may have read ahead of the screen: two steps of its stream
 FLOW_PATIENCE = 2.0  # seconds without progress before the worker stops waiting for the UI
 
 
@@ -73,6 +74,7 @@ class Turn:
     _flow: threading.Condition = field(default_factory=threading.Condition)
     _queued: int = 0  # characters in `_inbox`
     _unshown: int = 0  # characters taken by the UI and not on screen yet (its stream's backlog)
+    _painting: bool = False  # the UI paints a frame of the reply (its stream waits for it)
     _flow_off: bool = False  # the UI stopped answering: the worker no longer waits for it
 
     def stop(self) -> None:
@@ -101,16 +103,22 @@ class Turn:
     def _wait_for_screen(self, behind: int) -> None:
         with self._flow:
             caught_up = self._flow.wait_for(
-                lambda: self._queued + self._unshown <= behind or self.stop_requested or self._flow_off,
+                lambda: (
+                    (self._queued + self._unshown <= behind and not self._painting)
+                    or self.stop_requested
+                    or self._flow_off
+                ),
                 timeout=FLOW_PATIENCE,
             )
             if not caught_up:
                 self._flow_off = True
 
-    def shown_backlog(self, chars: int) -> None:
-        """(UI thread) the view's stream holds `chars` characters not painted yet."""
+    def shown_backlog(self, chars: int, painting: bool = False) -> None:
+        """(UI thread) the view's stream holds `chars` characters not shown yet; `painting`: it
+        waits for the frame that shows its last step (the worker waits too: its reading would
+        take the GIL from that frame)."""
         with self._flow:
-            self._unshown = chars
+            self._unshown, self._painting = chars, painting
             self._flow.notify_all()
 
     def _take_text(self) -> str:

@@ -13,8 +13,9 @@ server, a replayed job) is shown in steps, one frame painted between two of them
 wait the steps followed each other with one loop turn between them, Textual skipped its frames
 while a step held the batch, and the text of many steps landed in one long frame.
 
-The stream reports how much text it holds back (`on_backlog`): the turn's worker reads no further
-ahead than the screen can follow (see tui/turns.py). While a stream runs, the cyclic collector
+The stream reports how much text it holds back and whether a step waits for its frame
+(`on_backlog`): the turn's worker reads no further ahead than the screen can follow, and not
+while a frame is due (see tui/turns.py). While a stream runs, the cyclic collector
 makes no full collection (`perf.stream_started`).
 """
 
@@ -37,8 +38,9 @@ if TYPE_CHECKING:
 INTERVAL = 0.1
 SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this many characters
 # Characters shown in one update at most: the blocks of new text are parsed, built and styled in
-# one go, so a larger backlog would hold the UI thread (and the keys) for longer.
-STEP_CHARS = 2000
+# one go and painted in the next frame, so a larger step holds the UI thread (and the keys) for
+# longer, and a smaller one makes more frames (each repaints the scrolled transcript).
+STEP_CHARS = 3000
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
@@ -97,8 +99,8 @@ class ReplyStream:
     """Feeds one streaming reply into its tail `MessageBody`, opening new segments as it grows.
 
     `open_segment(text, after)` mounts a new segment after `after` and returns it;
-    `on_backlog(chars)` is told how many characters are written and not shown yet, each time that
-    changes.
+    `on_backlog(chars, painting)` is told how many characters are written and not shown yet, and
+    whether a step shown waits for its frame, each time either changes.
     """
 
     def __init__(
@@ -106,13 +108,14 @@ class ReplyStream:
         tail: MessageBody,
         tail_text: str,
         open_segment: Callable[[str, MessageBody], asyncio.Future | object],
-        on_backlog: Callable[[int], None] | None = None,
+        on_backlog: Callable[[int, bool], None] | None = None,
     ) -> None:
         self._tail = tail
         self._tail_text = tail_text
         self._open_segment = open_segment
         self._on_backlog = on_backlog
         self._backlog = 0  # characters in `_pending`
+        self._painting = False  # a step waits for the frame that shows it
         self._ended = False  # stopped or abandoned: `perf.stream_ended` was called
         perf.stream_started()
         self._pending: list[str] = []
@@ -174,10 +177,10 @@ class ReplyStream:
             self._ended = True
             perf.stream_ended()
 
-    def _set_backlog(self, chars: int) -> None:
-        self._backlog = chars
+    def _set_backlog(self, chars: int, *, painting: bool = False) -> None:
+        self._backlog, self._painting = chars, painting
         if self._on_backlog is not None:
-            self._on_backlog(chars)
+            self._on_backlog(chars, painting)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -199,10 +202,15 @@ class ReplyStream:
     async def _painted(self) -> None:
         """Wait for the frame that shows the step just made (the tail's screen repaints, or has
         nothing to repaint)."""
-        if self._tail.is_attached:
-            await self._tail.wait_for_refresh()
-        else:
+        if not self._tail.is_attached:
             await asyncio.sleep(0)
+            return
+        self._set_backlog(self._backlog, painting=True)
+        try:
+            await self._tail.wait_for_refresh()
+        finally:
+            self._set_backlog(self._backlog)
+        await asyncio.sleep(0)  # what came during the frame (keys) before the next step's parse
 
     async def _flush(self) -> None:
         if not self._pending:
