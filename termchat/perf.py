@@ -8,6 +8,10 @@ the collector resumes. The OpenAI SDK, imported with the first request, is froze
 When the app closes the freeze is undone. While an older page of a long chat is built and
 painted, the collector waits (`hold_collection` / `release_collection`): a full collection
 then walked everything made since the first frame, in the middle of the page the reader waits for.
+While a reply streams (`stream_started` / `stream_ended`), the collector makes young collections
+only: each full one walked the whole growing reply (its widgets, their styles and caches) and
+stalled the screen longer the longer the reply got. Its cyclic garbage that outlives the young
+generations waits for the first full collection after the reply.
 
 The launcher turns the policy on (`pause_for_startup`, called by `termchat.tui.app_class`);
 the app only reports the moments it acts on. An app started without the launcher (tests,
@@ -23,6 +27,10 @@ _active = False  # the launcher turned the policy on, and the app has not closed
 _paused = False  # the collector was paused by `pause_for_startup` (not by someone else)
 _sdk_frozen = False
 _held = False  # `hold_collection` turned the collector off until `release_collection`
+_streams = 0  # replies streaming now (`stream_started` less `stream_ended`)
+_thresholds: tuple[int, int, int] | None = None  # the collector's thresholds before the first of them
+# The third threshold (young collections between two full ones), while a reply streams: never.
+NO_FULL_COLLECTION = 1 << 30
 
 
 def pause_for_startup() -> None:
@@ -57,12 +65,36 @@ def reply_started() -> None:
 
 def app_closed() -> None:
     """Resume the collector if start-up left it paused, undo the freezes; the policy ends."""
-    global _active
+    global _active, _streams
     if _active:
         _active = False
         release_collection()
         _resume()
         gc.unfreeze()
+        if _streams:
+            _streams = 1
+            stream_ended()
+
+
+def stream_started() -> None:
+    """A reply starts streaming onto the screen: no full collection until the last one ends."""
+    global _streams, _thresholds
+    if not _active:
+        return
+    _streams += 1
+    if _streams == 1:
+        _thresholds = gc.get_threshold()
+        gc.set_threshold(_thresholds[0], _thresholds[1], NO_FULL_COLLECTION)
+
+
+def stream_ended() -> None:
+    """A reply stopped streaming (ended, or its widgets went away)."""
+    global _streams
+    if not _streams:
+        return
+    _streams -= 1
+    if not _streams and _thresholds is not None:
+        gc.set_threshold(*_thresholds)
 
 
 def hold_collection() -> None:

@@ -1,5 +1,6 @@
 """termchat.perf: the collector is held while a page of the transcript is built and painted,
-only under the launcher's policy, and never turned on when someone else turned it off."""
+and makes no full collection while a reply streams; only under the launcher's policy, and never
+turned on when someone else turned it off."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ def policy(monkeypatch):
     monkeypatch.setattr(perf, "_active", True)
     monkeypatch.setattr(perf, "_paused", False)
     monkeypatch.setattr(perf, "_held", False)
+    monkeypatch.setattr(perf, "_streams", 0)
+    thresholds = gc.get_threshold()
     gc.enable()
     yield
     gc.enable() if was_enabled else gc.disable()
+    gc.set_threshold(*thresholds)
 
 
 def test_collection_is_held_until_released(policy):
@@ -50,3 +54,33 @@ def test_closing_the_app_releases_a_hold(policy, monkeypatch):
     perf.hold_collection()
     perf.app_closed()
     assert gc.isenabled()
+
+
+def test_no_full_collection_while_a_reply_streams(policy):
+    young, middle, full = gc.get_threshold()
+    perf.stream_started()
+    assert gc.get_threshold() == (young, middle, perf.NO_FULL_COLLECTION)
+    perf.stream_started()  # (a reply in a second chat)
+    perf.stream_ended()
+    assert gc.get_threshold()[2] == perf.NO_FULL_COLLECTION  # one still streams
+    perf.stream_ended()
+    assert gc.get_threshold() == (young, middle, full)
+    perf.stream_ended()  # (ended twice: nothing changes)
+    assert gc.get_threshold() == (young, middle, full)
+
+
+def test_a_stream_without_the_launchers_policy_changes_nothing(policy, monkeypatch):
+    monkeypatch.setattr(perf, "_active", False)
+    before = gc.get_threshold()
+    perf.stream_started()
+    assert gc.get_threshold() == before
+
+
+def test_closing_the_app_mid_stream_restores_full_collections(policy, monkeypatch):
+    monkeypatch.setattr(gc, "unfreeze", lambda: None)
+    before = gc.get_threshold()
+    perf.stream_started()
+    perf.app_closed()
+    assert gc.get_threshold() == before
+    perf.stream_ended()  # (the stream's own end, after the app closed)
+    assert gc.get_threshold() == before

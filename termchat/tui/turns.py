@@ -8,6 +8,15 @@ one `TurnUpdate(turn, TextArrived())`, and no other until the UI has taken the t
 fast stream thus never floods the UI thread's queue, and no text waits in the worker for the
 next delta. How often the transcript shows new text is up to the reply's `ReplyStream`
 (`reply_stream.INTERVAL`), the one throttle.
+
+The worker reads no further ahead than the screen follows: while more than `FLOW_CHARS` of the
+reply are queued or taken and not shown yet, or while the screen paints a step of it, it waits
+(the server's bytes wait in the socket), and it reports the reply's end only once the screen has
+shown all of it. Reading ahead only made the backlog longer, while the worker's parsing took the
+GIL from the UI thread in the middle of its frames; and a backlog left at the end was shown
+from inside the screen's handler of the end, where no frame can be painted: in one long frame.
+A UI that takes no text for `FLOW_PATIENCE` seconds (a frozen or closing app) no longer holds
+the worker back.
 """
 
 from __future__ import annotations
@@ -26,6 +35,9 @@ if TYPE_CHECKING:
 
     from termchat import events as ev  # imported by the worker: not needed to start
     from termchat.tui.widgets.message_view import MessageView
+
+FLOW_CHARS = 6000  # text the worker may have read ahead of the screen: two steps of its stream
+FLOW_PATIENCE = 2.0  # seconds without progress before the worker stops waiting for the UI
 
 
 class Note(NamedTuple):
@@ -58,25 +70,68 @@ class Turn:
     attachments: list[Any] = field(default_factory=list)  # attachments.Attachment: files sent with it
     _inbox: list[str] = field(default_factory=list)  # text from the worker, not yet taken
     _wake_posted: bool = False  # a `TurnUpdate(self, TextArrived())` is on its way to the UI
+    # Flow control (see the module's docstring), all guarded by `_flow`:
+    _flow: threading.Condition = field(default_factory=threading.Condition)
+    _queued: int = 0  # characters in `_inbox`
+    _unshown: int = 0  # characters taken by the UI and not on screen yet (its stream's backlog)
+    _painting: bool = False  # the UI paints a frame of the reply (its stream waits for it)
+    _flow_off: bool = False  # the UI stopped answering: the worker no longer waits for it
 
     def stop(self) -> None:
-        self.stop_requested = True
+        with self._flow:
+            self.stop_requested = True
+            self._flow.notify_all()
         if self.session is not None:
             self.session.stop()
 
     def text_arrived(self, text: str, post: Any) -> None:
-        """(Worker thread) queue `text`; `post` the wake-up unless one is already on its way."""
-        self._inbox.append(text)
-        if not self._wake_posted:
+        """(Worker thread) queue `text`; `post` the wake-up unless one is already on its way;
+        then wait while the screen is more than `FLOW_CHARS` behind."""
+        with self._flow:
+            self._inbox.append(text)
+            self._queued += len(text)
+            wake = not self._wake_posted
             self._wake_posted = True
+        if wake:
             post(TurnUpdate(self, TextArrived()))
+        self._wait_for_screen(FLOW_CHARS)
+
+    def wait_until_shown(self) -> None:
+        """(Worker thread) before the end is reported: wait until the screen shows all text."""
+        self._wait_for_screen(0)
+
+    def _wait_for_screen(self, behind: int) -> None:
+        with self._flow:
+            caught_up = self._flow.wait_for(
+                lambda: (
+                    (self._queued + self._unshown <= behind and not self._painting)
+                    or self.stop_requested
+                    or self._flow_off
+                ),
+                timeout=FLOW_PATIENCE,
+            )
+            if not caught_up:
+                self._flow_off = True
+
+    def shown_backlog(self, chars: int, painting: bool = False) -> None:
+        """(UI thread) the view's stream holds `chars` characters not shown yet; `painting`: it
+        waits for the frame that shows its last step (the worker waits too: its reading would
+        take the GIL from that frame)."""
+        with self._flow:
+            self._unshown, self._painting = chars, painting
+            self._flow.notify_all()
 
     def _take_text(self) -> str:
         """(UI thread) everything the worker queued so far, sanitized."""
-        self._wake_posted = False  # first: text queued from now on posts a new wake-up
-        count = len(self._inbox)
-        chunks = self._inbox[:count]
-        del self._inbox[:count]  # the worker only appends, after these
+        with self._flow:
+            self._wake_posted = False  # text queued from now on posts a new wake-up
+            chunks = self._inbox[:]
+            self._inbox.clear()
+            self._queued = 0
+            streaming = self.view is not None and self.view.stream is not None
+            # (counted as not shown until its stream reports, which it does once written)
+            self._unshown = self._unshown + sum(map(len, chunks)) if streaming else 0
+            self._flow.notify_all()
         text = self.sanitizer.feed("".join(chunks)) if chunks else ""
         self.text += text
         return text
@@ -176,6 +231,8 @@ def run_turn(post: Any, turn: Turn, engine: Any, conv: Any, *, model: str, mode:
             if isinstance(event, ev.TextDelta):
                 turn.text_arrived(event.text, post)
             else:
+                if isinstance(event, (ev.Finished, ev.Failed)):
+                    turn.wait_until_shown()
                 send(event)
     except TermchatError as exc:
         send(ev.Failed(conv.id, exc.one_line(), "", exc.exit_code, turn.stop_requested))

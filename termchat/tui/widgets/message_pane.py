@@ -147,7 +147,7 @@ class MessagePane(BuiltPages, FoldedSegments, VerticalScroll):
             for view in self.views:
                 if view.message_id == live.reply_id:
                     live.view = view
-                    view.start_stream()
+                    view.start_stream(live.shown_backlog)
         if reveal is not None:
             self.reveal(reveal, found=found)
 
@@ -167,7 +167,7 @@ class MessagePane(BuiltPages, FoldedSegments, VerticalScroll):
         from termchat.tui.widgets.message_view import MessageView
 
         reply = await self.append(MessageView("assistant", meta=model, streaming=True, items=items))
-        reply.start_stream()
+        reply.start_stream(turn.shown_backlog)
         turn.view = reply
         self.anchor()
 

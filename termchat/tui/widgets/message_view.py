@@ -8,6 +8,7 @@ before it reaches a widget.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
@@ -298,12 +299,13 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
 
     # -- streaming ---------------------------------------------------------------------------
 
-    def start_stream(self) -> None:
+    def start_stream(self, on_backlog: Callable[[int], None] | None = None) -> None:
+        """Stream into this view from now on (`on_backlog`: see `ReplyStream`)."""
         bodies = self.bodies
         # A view composed while streaming holds split_segments(self.text), one body each.
         tail_text = self._tail_segments[-1] if len(self._tail_segments) == len(bodies) else self.text
         self.streaming = True
-        self.stream = ReplyStream(bodies[-1], tail_text, self._open_segment)
+        self.stream = ReplyStream(bodies[-1], tail_text, self._open_segment, on_backlog)
         self.refresh_header()
 
     async def _open_segment(self, text: str, after: MessageBody) -> MessageBody:

@@ -9,7 +9,14 @@ An update is one batch (`App.batch_update`): its appends and mounts are painted 
 Splitting only before plain paragraphs (top margin 0) keeps the spacing of one document.
 
 An update shows at most `STEP_CHARS` of new text: a reply that arrives faster than that (a fast
-server, a replayed job) is shown in steps, the loop running keys and frames between two of them.
+server, a replayed job) is shown in steps, one frame painted between two of them. Without that
+wait the steps followed each other with one loop turn between them, Textual skipped its frames
+while a step held the batch, and the text of many steps landed in one long frame.
+
+The stream reports how much text it holds back and whether a step waits for its frame
+(`on_backlog`): the turn's worker reads no further ahead than the screen can follow, and not
+while a frame is due (see tui/turns.py). While a stream runs, the cyclic collector
+makes no full collection (`perf.stream_started`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
+from termchat import perf
+
 if TYPE_CHECKING:
     from termchat.tui.widgets.message_body import MessageBody
 
@@ -29,8 +38,9 @@ if TYPE_CHECKING:
 INTERVAL = 0.1
 SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this many characters
 # Characters shown in one update at most: the blocks of new text are parsed, built and styled in
-# one go, so a larger backlog would hold the UI thread (and the keys) for longer.
-STEP_CHARS = 2000
+# one go and painted in the next frame, so a larger step holds the UI thread (and the keys) for
+# longer, and a smaller one makes more frames (each repaints the scrolled transcript).
+STEP_CHARS = 3000
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
@@ -88,15 +98,26 @@ def split_segments(text: str, minimum: int = SEGMENT_CHARS) -> Iterator[str]:
 class ReplyStream:
     """Feeds one streaming reply into its tail `MessageBody`, opening new segments as it grows.
 
-    `open_segment(text, after)` mounts a new segment after `after` and returns it.
+    `open_segment(text, after)` mounts a new segment after `after` and returns it;
+    `on_backlog(chars, painting)` is told how many characters are written and not shown yet, and
+    whether a step shown waits for its frame, each time either changes.
     """
 
     def __init__(
-        self, tail: MessageBody, tail_text: str, open_segment: Callable[[str, MessageBody], asyncio.Future | object]
+        self,
+        tail: MessageBody,
+        tail_text: str,
+        open_segment: Callable[[str, MessageBody], asyncio.Future | object],
+        on_backlog: Callable[[int, bool], None] | None = None,
     ) -> None:
         self._tail = tail
         self._tail_text = tail_text
         self._open_segment = open_segment
+        self._on_backlog = on_backlog
+        self._backlog = 0  # characters in `_pending`
+        self._painting = False  # a step waits for the frame that shows it
+        self._ended = False  # stopped or abandoned: `perf.stream_ended` was called
+        perf.stream_started()
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._stopping = False
@@ -114,6 +135,7 @@ class ReplyStream:
         if not text:
             return
         self._pending.append(text)
+        self._set_backlog(self._backlog + len(text))
         if self._task is None and not self._stopping:
             self._task = asyncio.create_task(self._run())
         self._wake.set()
@@ -130,19 +152,35 @@ class ReplyStream:
                 task.cancel()  # waiting or sleeping: nothing half done
                 with suppress(asyncio.CancelledError):
                     await task
+        # The rest in steps; no frame is waited for: this runs in the screen's handler of the
+        # reply's end, and the screen paints only once that returns. The turn's worker waits
+        # until the stream has caught up before it reports the end, so little is left here.
         while self._pending:
             await self._flush()
             if self._pending:
                 await asyncio.sleep(0)  # between two steps, the loop is free for keys
+        self._end()
 
     def abandon(self) -> None:
         """The widgets are going away (the app quits): end the stream without showing the rest.
         (The text is not lost: the turn keeps it and the store has it.)"""
         self._stopping = True
         self._pending.clear()
+        self._set_backlog(0)
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
+        self._end()
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            perf.stream_ended()
+
+    def _set_backlog(self, chars: int, *, painting: bool = False) -> None:
+        self._backlog, self._painting = chars, painting
+        if self._on_backlog is not None:
+            self._on_backlog(chars, painting)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -155,17 +193,31 @@ class ReplyStream:
                 self._flushing = False
             if self._stopping:
                 break
-            if self._pending:  # a backlog: its next step as soon as the loop has run once
-                await asyncio.sleep(0)
+            if self._pending:  # a backlog: its next step once this one is painted
+                await self._painted()
                 self._wake.set()
             else:
                 await asyncio.sleep(INTERVAL)
+
+    async def _painted(self) -> None:
+        """Wait for the frame that shows the step just made (the tail's screen repaints, or has
+        nothing to repaint)."""
+        if not self._tail.is_attached:
+            await asyncio.sleep(0)
+            return
+        self._set_backlog(self._backlog, painting=True)
+        try:
+            await self._tail.wait_for_refresh()
+        finally:
+            self._set_backlog(self._backlog)
+        await asyncio.sleep(0)  # what came during the frame (keys) before the next step's parse
 
     async def _flush(self) -> None:
         if not self._pending:
             return
         if not self._tail.is_attached:  # unmounted meanwhile (the app is quitting)
             self._pending.clear()
+            self._set_backlog(0)
             return
         # One frame per update: without the batch, each append and each new segment's mount
         # below would be laid out and painted on its own (several frames per update).
@@ -178,6 +230,7 @@ class ReplyStream:
         if len(chunk) > STEP_CHARS:
             chunk, rest = chunk[:STEP_CHARS], chunk[STEP_CHARS:]
             self._pending.append(rest)
+        self._set_backlog(self._backlog - len(chunk))
         text = self._tail_text + chunk
         start = len(self._tail_text)
         split = find_split(text, start)
