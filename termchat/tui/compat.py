@@ -45,6 +45,21 @@ def app_is_closing(app: App[Any]) -> bool:
     return bool(app._exit or app._closing or app._closed or not app.screen_stack)
 
 
+async def route_key(app: App[Any], event: events.Key) -> None:
+    """Route `event` again as the app routes a key from the terminal: to its priority bindings,
+    else to the widget focused now. For a key a widget received after the focus had left it (the
+    app routes the keys of one burst before the first of them has been handled).
+
+    Textual 8.2: `App.on_event` takes a key from the driver by awaiting
+    `_check_bindings(key, priority=True)` and, if no binding ran, calling
+    `_forward_event(event)` on `app.focused` (else the screen); a new `Key` is sent, since the
+    one received has already been forwarded and may have been stopped.
+    """
+    if not await app._check_bindings(event.key, priority=True):
+        target: Widget = app.focused or app.screen
+        target._forward_event(events.Key(event.key, event.character))
+
+
 def parse_css_when_needed(app: App[Any], path: Path, first_frame: Collection[str]) -> None:
     """Add the CSS file at `path` to `app`'s stylesheet only when the first widget or screen whose
     class is not named in `first_frame` is mounted (just before it is styled): the first frame

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -51,19 +51,38 @@ class FilterInput(RepaintOnlyInput):
     It filters as you type, within the key's own handling: the list then asks for its repaint
     before this box asks for the echo, so both are in one frame. Filtering from the `Changed`
     message instead paints the echo alone first and the list one frame later (Textual's screen
-    timer skips a tick after an idle one)."""
+    timer skips a tick after an idle one).
 
-    BINDINGS = [Binding("down", "to_list", "To the list", show=False, id="filter_to_list")]
+    Down and Enter move into the list below it (`on_leave(submitted)`) as the app takes the key:
+    they are priority bindings, so the keys typed after them in the same burst are routed to the
+    list (an Input's own Enter would run only after they had all reached this box)."""
 
-    class ToList(Message):
-        """Down in the filter: into the list below it."""
+    BINDINGS = [
+        Binding("down", "to_list", "To the list", show=False, priority=True, id="filter_to_list"),
+        Binding("enter", "submit", "Submit", show=False, priority=True),
+    ]
 
-    def __init__(self, on_value: Callable[[str], None], **kwargs) -> None:
+    def __init__(self, on_value: Callable[[str], None], on_leave: Callable[[bool], None], **kwargs) -> None:
         super().__init__(**kwargs)
         self._on_value = on_value
+        self._on_leave = on_leave
 
     def action_to_list(self) -> None:
-        self.post_message(self.ToList())
+        self._on_leave(False)
+
+    async def action_submit(self) -> None:
+        self._on_leave(True)
+
+    def type_on(self, character: str) -> None:
+        """Take the keyboard and add `character` at the end: the filter is kept, not selected
+        (as Ctrl+F selects it, for typing over)."""
+        self.select_on_focus = False  # (back on when the focus leaves)
+        self.screen.set_focus(self)
+        self.cursor_position = len(self.value)
+        self.insert_text_at_cursor(character)
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.select_on_focus = True
 
     def watch_value(self, value: str) -> None:
         self._on_value(value)
@@ -114,10 +133,13 @@ class ConversationList(Vertical):
         *,
         keymap: Mapping[str, str] | None = None,
         now: Callable[[], float] = time.time,
+        on_pick: Callable[[], None] | None = None,
         **kwargs,
     ) -> None:
+        """`on_pick`: called as a chat is picked (before `Selected` is handled), to move the focus."""
         super().__init__(**kwargs)
         self.store = store
+        self.on_pick = on_pick  # (handed to the ChatOptions)
         self.deletions = deletions
         self.keymap = keymap or {}
         self.now = now
@@ -144,8 +166,10 @@ class ConversationList(Vertical):
         return set(self.deletions.pending)
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(self._filter_typed, placeholder="Filter chats…", id="filter", compact=True)
-        yield ChatOptions(id="chats")
+        yield FilterInput(
+            self._filter_typed, self._leave_filter, placeholder="Filter chats…", id="filter", compact=True
+        )
+        yield ChatOptions(on_pick=self.on_pick, on_type=self._typed_in_list, id="chats")
 
     @property
     def options(self) -> ChatOptions:
@@ -325,22 +349,23 @@ class ConversationList(Vertical):
             self.options.highlighted = 0
         self._filter_cost = time.perf_counter() - started
 
-    def on_filter_input_to_list(self, event: FilterInput.ToList) -> None:
-        event.stop()
+    def _leave_filter(self, submitted: bool) -> None:
+        """Down or Enter in the filter: into the list, now (Enter: with the filter as typed)."""
         options = self.options
-        if options.option_count:
-            if options.highlighted is None:
-                options.highlighted = 0
-            options.focus()
+        if submitted:
+            self._cancel_pending_filter()
+            value = self.query_one(FilterInput).value.strip()
+            if value != self.search:  # (else the list, and its message hits, stand)
+                self.apply_filter(value)
+        elif not options.option_count:
+            return
+        if options.highlighted is None and options.option_count:
+            options.highlighted = 0
+        self.screen.set_focus(options)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._cancel_pending_filter()
-        if event.value.strip() != self.search:  # (else the list, and its message hits, stand)
-            self.apply_filter(event.value.strip())
-        elif self.options.highlighted is None and self.options.option_count:
-            self.options.highlighted = 0
-        self.options.focus()
+    def _typed_in_list(self, character: str) -> None:
+        """A letter typed in the list goes on the end of the filter, which takes the keyboard."""
+        self.query_one(FilterInput).type_on(character)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
