@@ -116,6 +116,27 @@ async def test_route_key_runs_priority_bindings_else_forwards_to_the_focused_wid
         assert first.keys == ["a"] and second.keys == ["b"]
 
 
+async def test_handle_queued_first_waits_for_what_is_already_queued():
+    from textual._context import active_message_pump
+
+    assert active_message_pump.name == "active_message_pump"
+    typed = Typed()
+    app = Host(typed)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        for key in "abc":
+            typed.post_message(events.Key(key, key))
+        assert typed.keys == []
+        await compat.handle_queued_first(typed)
+        assert typed.keys == ["a", "b", "c"]
+
+        # What tells its own task (where waiting on its own queue would never end) from others:
+        running: list[object] = []
+        typed.call_later(lambda: running.append(active_message_pump.get(None)))
+        await compat.handle_queued_first(typed)
+        assert running == [typed] and active_message_pump.get(None) is not typed
+
+
 def test_set_theme_before_first_css_copies_what_the_theme_watcher_does():
     # The copy leaves out only the CSS re-parse; a new step in Textual's watcher must be
     # reviewed (and copied, or left out on purpose).

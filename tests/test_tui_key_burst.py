@@ -89,10 +89,35 @@ async def test_keys_after_down_in_the_filter_go_to_the_list(app):
         await ready(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f")
-        burst(app, "down", "down", "enter")  # into the list, its second chat, open it
+        assert [o.lines[0] for o in chat.chat_list.options.options] == ["Tea", "Rust"]
+        burst(app, "down", "down", "enter", *"hi")  # into the list, its second chat, open it
         await ready(app, pilot)
+        assert chat.conv is not None and chat.conv.title == "Rust"
+        assert app.focused is chat.prompt and chat.prompt.text == "hi"
+
+
+async def test_enter_after_letters_in_the_filter_filters_with_them_first(app):
+    async with app.run_test(size=NARROW) as pilot:
+        await ready(app, pilot)
+        chat = app.chat_screen
+        burst(app, "ctrl+l", "ctrl+f", *"ru", "enter", "enter", *"hi")  # filter, open its match, type
+        await ready(app, pilot)
+        assert chat.chat_list.query_one("#filter").value == "ru"
+        assert chat.conv is not None and chat.conv.title == "Rust"
+        assert app.focused is chat.prompt and chat.prompt.text == "hi"
+
+
+async def test_keys_after_letters_typed_in_the_list_follow_them(app):
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(app, pilot)
+        chat = app.chat_screen
+        await pilot.press("ctrl+f", "enter")
+        assert app.focused is chat.chat_list.options
+        burst(app, *"te", "enter", "enter", "ctrl+o", *"hi")  # typed to the filter, then on as there
+        await ready(app, pilot)
+        assert chat.chat_list.query_one("#filter").value == "te"
         assert chat.conv is not None and chat.conv.title == "Tea"
-        assert app.focused is chat.prompt
+        assert app.focused is chat.prompt and chat.prompt.text == "hi"
 
 
 async def test_letters_after_opening_a_chat_from_the_list_go_to_the_prompt(app):
@@ -147,4 +172,16 @@ async def test_letters_after_ctrl_l_hides_the_list_go_to_the_prompt(app):
         burst(app, "ctrl+l", *"hi")
         await ready(app, pilot)
         assert not chat.chat_list.display
+        assert app.focused is chat.prompt and chat.prompt.text == "hi"
+
+
+async def test_a_letter_typed_in_the_list_just_before_ctrl_o_still_filters(app):
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(app, pilot)
+        chat = app.chat_screen
+        await pilot.press("ctrl+f", "enter")
+        assert app.focused is chat.chat_list.options
+        burst(app, "t", "ctrl+o", *"hi")
+        await ready(app, pilot)
+        assert chat.chat_list.query_one("#filter").value == "t"
         assert app.focused is chat.prompt and chat.prompt.text == "hi"

@@ -9,6 +9,7 @@ take the widget.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,25 @@ async def route_key(app: App[Any], event: events.Key) -> None:
     if not await app._check_bindings(event.key, priority=True):
         target: Widget = app.focused or app.screen
         target._forward_event(events.Key(event.key, event.character))
+
+
+async def handle_queued_first(widget: Widget) -> None:
+    """Wait until `widget` has handled the messages already in its queue: the keys the app routed
+    to it before the key being handled now (a priority binding runs as the app takes its key,
+    which can be before the focused widget has handled the keys typed just before it).
+
+    Only for widgets whose handlers never wait on the app or on another widget (else the two
+    would wait on each other). Textual 8.2: `call_later` posts a `Callback` at the end of the
+    widget's queue; `textual._context.active_message_pump` is the pump whose task is running:
+    from the widget's own task nothing is waited for (its queue cannot move meanwhile).
+    """
+    from textual._context import active_message_pump
+
+    if active_message_pump.get(None) is widget:
+        return
+    handled = asyncio.Event()
+    if widget.call_later(handled.set):
+        await handled.wait()
 
 
 def parse_css_when_needed(app: App[Any], path: Path, first_frame: Collection[str]) -> None:

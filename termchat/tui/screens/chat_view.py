@@ -22,7 +22,7 @@ from textual.widgets import TextArea
 
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
-from termchat.tui.compat import app_is_closing, keep_styles_on_first_resume
+from termchat.tui.compat import app_is_closing, handle_queued_first, keep_styles_on_first_resume
 from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning, count_in_worker
 from termchat.tui.screens import chat_copy
 from termchat.tui.widgets.attachment_chips import AttachmentChips
@@ -315,7 +315,11 @@ class ChatView(Screen[None]):
             self._apply_layout(self.app.size.width)
         self.set_focus(self.prompt)
 
-    def action_focus_prompt(self) -> None:
+    async def action_focus_prompt(self) -> None:
+        focused = self.focused
+        if focused is not None and self.chat_list in focused.ancestors:
+            # a letter typed in the list just before goes to the filter first (type-to-filter)
+            await handle_queued_first(focused)
         self.set_focus(self.prompt)
 
     def action_page_transcript(self, direction: int) -> None:

@@ -16,7 +16,7 @@ from textual.strip import Strip
 from textual.widgets.option_list import Option
 
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
-from termchat.tui.compat import FixedHeightOptionList, route_key
+from termchat.tui.compat import FixedHeightOptionList, handle_queued_first, route_key
 
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
 ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width
@@ -51,12 +51,30 @@ class ChatOptions(FixedHeightOptionList):
     (the same chat at the same place) come from the cache.
 
     Picking a chat (Enter, a click) calls `on_pick` at once, to move the focus before the keys
-    typed after Enter in the same burst are routed (Enter is a priority binding for that). A
-    letter no binding takes goes to `on_type` (type-to-filter), which moves the focus too: the
-    keys of its burst that reach this list after that are routed again, to where the focus is.
+    typed after Enter in the same burst are routed. A letter no binding takes goes to `on_type`
+    (type-to-filter), which moves the focus too: the keys of its burst that reach this list after
+    that are routed again, to where the focus is.
+
+    Enter and the moving keys are priority bindings, run as the app takes the key (in the order
+    typed, with the filter's Enter and Down), once the keys routed here before have been handled;
+    if one of those moved the focus away (a letter, to the filter), the key is routed again.
     """
 
-    BINDINGS = [*to_bindings(LIST_COMMANDS), Binding("enter", "select", "Select", show=False, priority=True)]
+    BINDINGS = [
+        *to_bindings(LIST_COMMANDS),
+        *(
+            Binding(key, f"list_key('{key}', '{action}')", show=False, priority=True)
+            for key, action in (
+                ("enter", "select"),
+                ("up", "cursor_up"),
+                ("down", "cursor_down"),
+                ("home", "first"),
+                ("end", "last"),
+                ("pageup", "page_up"),
+                ("pagedown", "page_down"),
+            )
+        ),
+    ]
     OPTION_HEIGHT = ROW_HEIGHT
 
     class NearEnd(Message):
@@ -88,6 +106,13 @@ class ChatOptions(FixedHeightOptionList):
         self._row_cache: LRUCache[tuple, list[Strip]] = LRUCache(1024)
         self._on_pick = on_pick
         self._on_type = on_type
+
+    async def action_list_key(self, key: str, action: str) -> None:
+        await handle_queued_first(self)
+        if self.screen.focused is self:
+            await self.run_action(action)
+        else:
+            await route_key(self.app, events.Key(key, "\r" if key == "enter" else None))
 
     def action_select(self) -> None:
         highlighted = self.highlighted_option

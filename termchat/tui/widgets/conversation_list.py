@@ -28,7 +28,7 @@ from termchat.listing import relative_time
 from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import key_label
-from termchat.tui.compat import RepaintOnlyInput, app_is_closing
+from termchat.tui.compat import RepaintOnlyInput, app_is_closing, handle_queued_first
 from termchat.tui.messages import ServerDeleted
 from termchat.tui.widgets.chat_options import ChatOption, ChatOptions
 
@@ -53,9 +53,10 @@ class FilterInput(RepaintOnlyInput):
     message instead paints the echo alone first and the list one frame later (Textual's screen
     timer skips a tick after an idle one).
 
-    Down and Enter move into the list below it (`on_leave(submitted)`) as the app takes the key:
-    they are priority bindings, so the keys typed after them in the same burst are routed to the
-    list (an Input's own Enter would run only after they had all reached this box)."""
+    Down and Enter move into the list below it (`on_leave(submitted)`) as the app takes the key,
+    once this box has handled the keys typed before them: they are priority bindings, so the keys
+    typed after them in the same burst are routed to the list (an Input's own Enter would run only
+    after they had all reached this box)."""
 
     BINDINGS = [
         Binding("down", "to_list", "To the list", show=False, priority=True, id="filter_to_list"),
@@ -67,10 +68,12 @@ class FilterInput(RepaintOnlyInput):
         self._on_value = on_value
         self._on_leave = on_leave
 
-    def action_to_list(self) -> None:
+    async def action_to_list(self) -> None:
+        await handle_queued_first(self)
         self._on_leave(False)
 
     async def action_submit(self) -> None:
+        await handle_queued_first(self)
         self._on_leave(True)
 
     def type_on(self, character: str) -> None:
