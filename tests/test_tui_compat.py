@@ -73,6 +73,70 @@ async def test_app_is_closing_follows_exit():
     assert compat.app_is_closing(app)
 
 
+def test_the_app_routes_a_terminal_key_as_route_key_does():
+    from textual.app import App as TextualApp
+
+    assert parameters(TextualApp._check_bindings) == ["self", "key", "priority"]
+    assert parameters(Widget._forward_event) == ["self", "event"]
+    assert {"_check_bindings", "_forward_event"} <= calls_in(TextualApp.on_event)
+
+
+class Typed(Static, can_focus=True):
+    """Records the keys it receives."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.keys: list[str] = []
+
+    def on_key(self, event: events.Key) -> None:
+        self.keys.append(event.key)
+
+
+async def test_route_key_runs_priority_bindings_else_forwards_to_the_focused_widget():
+    from textual.binding import Binding
+
+    class Routing(Host):
+        BINDINGS = [Binding("ctrl+o", "to_second", priority=True)]
+
+        def action_to_second(self) -> None:
+            self.screen.set_focus(self.widgets[1])
+
+    first, second = Typed(id="first"), Typed(id="second")
+    app = Routing(first, second)
+    async with app.run_test() as pilot:
+        app.screen.set_focus(first)
+        await pilot.pause()
+        await compat.route_key(app, events.Key("a", "a"))
+        await pilot.pause()
+        assert first.keys == ["a"] and second.keys == []
+        await compat.route_key(app, events.Key("ctrl+o", "\x0f"))  # the binding takes it
+        assert app.focused is second
+        await compat.route_key(app, events.Key("b", "b"))
+        await pilot.pause()
+        assert first.keys == ["a"] and second.keys == ["b"]
+
+
+async def test_handle_queued_first_waits_for_what_is_already_queued():
+    from textual._context import active_message_pump
+
+    assert active_message_pump.name == "active_message_pump"
+    typed = Typed()
+    app = Host(typed)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        for key in "abc":
+            typed.post_message(events.Key(key, key))
+        assert typed.keys == []
+        await compat.handle_queued_first(typed)
+        assert typed.keys == ["a", "b", "c"]
+
+        # What tells its own task (where waiting on its own queue would never end) from others:
+        running: list[object] = []
+        typed.call_later(lambda: running.append(active_message_pump.get(None)))
+        await compat.handle_queued_first(typed)
+        assert running == [typed] and active_message_pump.get(None) is not typed
+
+
 def test_set_theme_before_first_css_copies_what_the_theme_watcher_does():
     # The copy leaves out only the CSS re-parse; a new step in Textual's watcher must be
     # reviewed (and copied, or left out on purpose).

@@ -141,3 +141,15 @@ async def test_on_a_narrow_screen_the_list_shown_to_pick_a_chat_goes_again(app):
         await pilot.press("ctrl+f", "down", "enter")
         await ready(app, pilot)
         assert chat.chat_list.display
+
+
+async def test_clicking_a_chat_in_the_list_opens_it_and_moves_to_the_prompt(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        chat = app.chat_screen
+        assert [o.lines[0] for o in chat.chat_list.options.options] == ["Tea", "Rust"]
+        await pilot.click("#chats", offset=(3, 2))  # the second row (two lines a row)
+        await ready(app, pilot)
+        assert chat.conv is not None and chat.conv.title == "Rust"
+        await pilot.press(*"hi")
+        assert app.focused is chat.prompt and chat.prompt.text == "hi"

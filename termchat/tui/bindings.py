@@ -109,7 +109,11 @@ COMMANDS: tuple[Command, ...] = (
         "Usage",
         "Tokens and dollars spent, a bar per day, and the budgets (as `termchat usage` shows)",
     ),
-    Command("toggle_list", "ctrl+l", "toggle_list", "Chats", "Show or hide the chat list", show=True),
+    # The keys that move the keyboard (the list, the filter, the prompt) are priority bindings: the
+    # app runs them as it takes the key, before it routes the keys typed in the same burst, which
+    # then go where they send the focus (a widget's binding runs only after its key has bubbled
+    # up, when the keys after it have been routed already).
+    Command("toggle_list", "ctrl+l", "toggle_list", "Chats", "Show or hide the chat list", show=True, priority=True),
     Command("toggle_tools", "ctrl+t", "toggle_tools", "Tools", "Focus the tool panel (again: hide it)", show=True),
     Command(
         "pick_vector_stores",
@@ -118,8 +122,8 @@ COMMANDS: tuple[Command, ...] = (
         "Vector stores",
         "Pick file_search vector stores from the account's list",
     ),
-    Command("focus_filter", "ctrl+f", "focus_filter", "Find chat", "Filter the chat list"),
-    Command("focus_prompt", "ctrl+o", "focus_prompt", "Prompt", "Move the cursor to the prompt"),
+    Command("focus_filter", "ctrl+f", "focus_filter", "Find chat", "Filter the chat list", priority=True),
+    Command("focus_prompt", "ctrl+o", "focus_prompt", "Prompt", "Move the cursor to the prompt", priority=True),
     Command("theme", "f10", "theme", "Theme", "Pick a colour theme (saved to the config)", app=True),
     Command("help", "f1,question_mark", "help", "Help", "Show all key bindings", show=True),
     Command("quit", "ctrl+q", "quit", "Quit", "Quit termchat", show=True, priority=True, app=True),

@@ -9,6 +9,7 @@ take the widget.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,40 @@ def app_is_closing(app: App[Any]) -> bool:
     closed; there is no public flag for the time between `exit()` and the unmount.
     """
     return bool(app._exit or app._closing or app._closed or not app.screen_stack)
+
+
+async def route_key(app: App[Any], event: events.Key) -> None:
+    """Route `event` again as the app routes a key from the terminal: to its priority bindings,
+    else to the widget focused now. For a key a widget received after the focus had left it (the
+    app routes the keys of one burst before the first of them has been handled).
+
+    Textual 8.2: `App.on_event` takes a key from the driver by awaiting
+    `_check_bindings(key, priority=True)` and, if no binding ran, calling
+    `_forward_event(event)` on `app.focused` (else the screen); a new `Key` is sent, since the
+    one received has already been forwarded and may have been stopped.
+    """
+    if not await app._check_bindings(event.key, priority=True):
+        target: Widget = app.focused or app.screen
+        target._forward_event(events.Key(event.key, event.character))
+
+
+async def handle_queued_first(widget: Widget) -> None:
+    """Wait until `widget` has handled the messages already in its queue: the keys the app routed
+    to it before the key being handled now (a priority binding runs as the app takes its key,
+    which can be before the focused widget has handled the keys typed just before it).
+
+    Only for widgets whose handlers never wait on the app or on another widget (else the two
+    would wait on each other). Textual 8.2: `call_later` posts a `Callback` at the end of the
+    widget's queue; `textual._context.active_message_pump` is the pump whose task is running:
+    from the widget's own task nothing is waited for (its queue cannot move meanwhile).
+    """
+    from textual._context import active_message_pump
+
+    if active_message_pump.get(None) is widget:
+        return
+    handled = asyncio.Event()
+    if widget.call_later(handled.set):
+        await handled.wait()
 
 
 def parse_css_when_needed(app: App[Any], path: Path, first_frame: Collection[str]) -> None:

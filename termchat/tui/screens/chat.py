@@ -151,7 +151,6 @@ class ChatScreen(AttachActions, ChatView):
         self.prompt.focus()
 
     def on_conversation_list_selected(self, message: ConversationList.Selected) -> None:
-        self.chat_picked()  # what the user types next is for the chat just chosen
         conv = self._row(message.pk)
         if conv is not None:
             self.open_conversation(conv.id, reveal=message.message_id)

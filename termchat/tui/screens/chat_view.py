@@ -22,7 +22,7 @@ from textual.widgets import TextArea
 
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
-from termchat.tui.compat import app_is_closing, keep_styles_on_first_resume
+from termchat.tui.compat import app_is_closing, handle_queued_first, keep_styles_on_first_resume
 from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning, count_in_worker
 from termchat.tui.screens import chat_copy
 from termchat.tui.widgets.attachment_chips import AttachmentChips
@@ -140,7 +140,9 @@ class ChatView(Screen[None]):
         # prompt stack in what is left: two fewer widgets to style and lay out at start.
         yield KeyFooter(compact=True)
         yield StatusLine(id="status")
-        yield ConversationList(self.store, self.deletions, keymap=self.keymap, now=self.now, id="sidebar")
+        yield ConversationList(
+            self.store, self.deletions, keymap=self.keymap, now=self.now, on_pick=self.chat_picked, id="sidebar"
+        )
         # A new chat's hint is part of the first frame, not a remount after it.
         yield MessagePane(self.store, now=self.now, id="messages", empty_hint=self._first_hint)
         yield AttachmentChips(id="attachments")  # hidden until a file is attached
@@ -279,6 +281,8 @@ class ChatView(Screen[None]):
         self._list_for_a_pick = False  # shown or hidden on purpose: it stays so
         self.pane_choice["list"] = not self.chat_list.display
         self.chat_list.display = self.pane_choice["list"]
+        if not self.chat_list.display and self.focused and self.chat_list in self.focused.ancestors_with_self:
+            self.set_focus(self.prompt)  # the keys go where the user can see them
 
     async def action_toggle_tools(self) -> None:
         """Show the tool panel and move into it; from inside it, hide it and go back to the prompt."""
@@ -300,19 +304,23 @@ class ChatView(Screen[None]):
             # Shown only to pick a chat: on a narrow screen it leaves the transcript no room,
             # so it goes again once one is picked (see `chat_picked`).
             self._list_for_a_pick = self.app.size.width < LIST_MIN_WIDTH
-        self.chat_list.query_one("#filter").focus()
+        self.set_focus(self.chat_list.query_one("#filter"))
 
     def chat_picked(self) -> None:
-        """A chat was chosen in the list: the keyboard goes to the prompt; a list shown just
-        for the choice on a narrow screen goes away."""
+        """A chat was chosen in the list (called as it is chosen, before it opens): the keyboard
+        goes to the prompt; a list shown just for the choice on a narrow screen goes away."""
         if self._list_for_a_pick:
             self._list_for_a_pick = False
             self.pane_choice.pop("list", None)
             self._apply_layout(self.app.size.width)
-        self.prompt.focus()
+        self.set_focus(self.prompt)
 
-    def action_focus_prompt(self) -> None:
-        self.prompt.focus()
+    async def action_focus_prompt(self) -> None:
+        focused = self.focused
+        if focused is not None and self.chat_list in focused.ancestors:
+            # a letter typed in the list just before goes to the filter first (type-to-filter)
+            await handle_queued_first(focused)
+        self.set_focus(self.prompt)
 
     def action_page_transcript(self, direction: int) -> None:
         """PageUp / PageDown from the prompt: the transcript scrolls, the cursor stays."""

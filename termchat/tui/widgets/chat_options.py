@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style as RichStyle
+from textual import events
+from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.content import Content
 from textual.message import Message
@@ -12,7 +16,7 @@ from textual.strip import Strip
 from textual.widgets.option_list import Option
 
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
-from termchat.tui.compat import FixedHeightOptionList
+from termchat.tui.compat import FixedHeightOptionList, handle_queued_first, route_key
 
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
 ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width
@@ -45,9 +49,32 @@ class ChatOptions(FixedHeightOptionList):
     row is drawn straight from its two strings into strips cached by (text, style, width, index):
     a filter that replaces the options redraws only the visible rows, and rows it has drawn before
     (the same chat at the same place) come from the cache.
+
+    Picking a chat (Enter, a click) calls `on_pick` at once, to move the focus before the keys
+    typed after Enter in the same burst are routed. A letter no binding takes goes to `on_type`
+    (type-to-filter), which moves the focus too: the keys of its burst that reach this list after
+    that are routed again, to where the focus is.
+
+    Enter and the moving keys are priority bindings, run as the app takes the key (in the order
+    typed, with the filter's Enter and Down), once the keys routed here before have been handled;
+    if one of those moved the focus away (a letter, to the filter), the key is routed again.
     """
 
-    BINDINGS = to_bindings(LIST_COMMANDS)
+    BINDINGS = [
+        *to_bindings(LIST_COMMANDS),
+        *(
+            Binding(key, f"list_key('{key}', '{action}')", show=False, priority=True)
+            for key, action in (
+                ("enter", "select"),
+                ("up", "cursor_up"),
+                ("down", "cursor_down"),
+                ("home", "first"),
+                ("end", "last"),
+                ("pageup", "page_up"),
+                ("pagedown", "page_down"),
+            )
+        ),
+    ]
     OPTION_HEIGHT = ROW_HEIGHT
 
     class NearEnd(Message):
@@ -68,9 +95,45 @@ class ChatOptions(FixedHeightOptionList):
             super().__init__()
             self.pk = pk
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        on_pick: Callable[[], None] | None = None,
+        on_type: Callable[[str], None] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._row_cache: LRUCache[tuple, list[Strip]] = LRUCache(1024)
+        self._on_pick = on_pick
+        self._on_type = on_type
+
+    async def action_list_key(self, key: str, action: str) -> None:
+        await handle_queued_first(self)
+        if self.screen.focused is self:
+            await self.run_action(action)
+        else:
+            await route_key(self.app, events.Key(key, "\r" if key == "enter" else None))
+
+    def action_select(self) -> None:
+        highlighted = self.highlighted_option
+        super().action_select()
+        if highlighted is not None and not highlighted.disabled and self._on_pick is not None:
+            self._on_pick()
+
+    async def on_key(self, event: events.Key) -> None:
+        if self.screen.focused is not self:  # typed in the burst of a key that moved the focus away
+            event.prevent_default()
+            event.stop()
+            await route_key(self.app, event)
+        elif (
+            self._on_type is not None
+            and event.is_printable
+            and event.character
+            and event.key not in self.screen.active_bindings
+        ):
+            event.prevent_default()
+            event.stop()
+            self._on_type(event.character)
 
     def render_option(self, option: Option, style: RichStyle) -> list[Strip] | None:
         if not isinstance(option, ChatOption) or option.id is None:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
@@ -28,8 +27,9 @@ from termchat.listing import relative_time
 from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import key_label
-from termchat.tui.compat import RepaintOnlyInput, app_is_closing
+from termchat.tui.compat import app_is_closing
 from termchat.tui.messages import ServerDeleted
+from termchat.tui.widgets.chat_filter import FilterInput
 from termchat.tui.widgets.chat_options import ChatOption, ChatOptions
 
 if TYPE_CHECKING:
@@ -41,32 +41,6 @@ SLOW_FILTER = 0.030  # seconds; a store whose filter takes longer gets its keys 
 SLOW_FILTER_DELAY = 0.15  # seconds of quiet typing before a slow store's filter runs
 TEXT_SEARCH_DELAY = 0.15  # seconds of quiet typing before the messages are searched
 TIME_REFRESH = 30.0  # seconds between two updates of the "5m ago" times
-
-
-class FilterInput(RepaintOnlyInput):
-    """The filter box. Its text growing changes only its own scroll range, never its size, so it
-    repaints itself instead of asking for a layout of the whole screen (an `Input` does that on
-    every key: its virtual size is a layout reactive).
-
-    It filters as you type, within the key's own handling: the list then asks for its repaint
-    before this box asks for the echo, so both are in one frame. Filtering from the `Changed`
-    message instead paints the echo alone first and the list one frame later (Textual's screen
-    timer skips a tick after an idle one)."""
-
-    BINDINGS = [Binding("down", "to_list", "To the list", show=False, id="filter_to_list")]
-
-    class ToList(Message):
-        """Down in the filter: into the list below it."""
-
-    def __init__(self, on_value: Callable[[str], None], **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._on_value = on_value
-
-    def action_to_list(self) -> None:
-        self.post_message(self.ToList())
-
-    def watch_value(self, value: str) -> None:
-        self._on_value(value)
 
 
 class ConversationList(Vertical):
@@ -114,10 +88,13 @@ class ConversationList(Vertical):
         *,
         keymap: Mapping[str, str] | None = None,
         now: Callable[[], float] = time.time,
+        on_pick: Callable[[], None] | None = None,
         **kwargs,
     ) -> None:
+        """`on_pick`: called as a chat is picked (before `Selected` is handled), to move the focus."""
         super().__init__(**kwargs)
         self.store = store
+        self.on_pick = on_pick  # (handed to the ChatOptions)
         self.deletions = deletions
         self.keymap = keymap or {}
         self.now = now
@@ -144,8 +121,10 @@ class ConversationList(Vertical):
         return set(self.deletions.pending)
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(self._filter_typed, placeholder="Filter chats…", id="filter", compact=True)
-        yield ChatOptions(id="chats")
+        yield FilterInput(
+            self._filter_typed, self._leave_filter, placeholder="Filter chats…", id="filter", compact=True
+        )
+        yield ChatOptions(on_pick=self.on_pick, on_type=self._typed_in_list, id="chats")
 
     @property
     def options(self) -> ChatOptions:
@@ -325,22 +304,23 @@ class ConversationList(Vertical):
             self.options.highlighted = 0
         self._filter_cost = time.perf_counter() - started
 
-    def on_filter_input_to_list(self, event: FilterInput.ToList) -> None:
-        event.stop()
+    def _leave_filter(self, submitted: bool) -> None:
+        """Down or Enter in the filter: into the list, now (Enter: with the filter as typed)."""
         options = self.options
-        if options.option_count:
-            if options.highlighted is None:
-                options.highlighted = 0
-            options.focus()
+        if submitted:
+            self._cancel_pending_filter()
+            value = self.query_one(FilterInput).value.strip()
+            if value != self.search:  # (else the list, and its message hits, stand)
+                self.apply_filter(value)
+        elif not options.option_count:
+            return
+        if options.highlighted is None and options.option_count:
+            options.highlighted = 0
+        self.screen.set_focus(options)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._cancel_pending_filter()
-        if event.value.strip() != self.search:  # (else the list, and its message hits, stand)
-            self.apply_filter(event.value.strip())
-        elif self.options.highlighted is None and self.options.option_count:
-            self.options.highlighted = 0
-        self.options.focus()
+    def _typed_in_list(self, character: str) -> None:
+        """A letter typed in the list goes on the end of the filter, which takes the keyboard."""
+        self.query_one(FilterInput).type_on(character)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
