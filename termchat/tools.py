@@ -87,6 +87,28 @@ def tool_spec(tool: dict[str, Any]) -> str:
     return kind
 
 
+def as_toggled(
+    tools: list[dict[str, Any]], tool_choice: Any, mcp_servers: Iterable[Any]
+) -> tuple[list[dict[str, Any]], str]:
+    """What the TUI's tool panel makes of a chat's saved `tools` and `tool_choice` (loaded into
+    its toggles, then read back): the settings a send uses while the panel is not mounted yet.
+    A file_search without vector stores and unknown tools are left out, a code_interpreter gets a
+    known memory tier, the MCP servers are the configured ones of the saved labels."""
+    by_type = {tool.get("type"): tool for tool in tools}
+    toggled: list[dict[str, Any]] = []
+    if "web_search" in by_type:
+        toggled.append(parse_tool("web_search"))
+    file_search = by_type.get("file_search")
+    if file_search is not None and (ids := ",".join(file_search.get("vector_store_ids") or []).strip()):
+        toggled.append(parse_tool(f"file_search:{ids}"))
+    if "code_interpreter" in by_type:
+        tier = memory_tier([by_type["code_interpreter"]])
+        toggled.append(parse_tool(f"code_interpreter:{tier if tier in MEMORY_TIERS else DEFAULT_MEMORY_TIER}"))
+    labels = {tool.get("server_label") for tool in tools if tool.get("type") == "mcp"}
+    toggled += [mcp_tool(server) for server in mcp_servers if server.label in labels]
+    return toggled, tool_choice if tool_choice in TOOL_CHOICES else "auto"
+
+
 def mcp_tool(server: Any) -> dict[str, Any]:
     """The request shape of a configured MCP server; auth headers are resolved at send time."""
     tool: dict[str, Any] = {

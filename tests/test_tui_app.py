@@ -1262,3 +1262,46 @@ def test_launch_flags_for_tools(tui_context):
     for bad in (flags(tool=["none", "web_search"]), flags(tool_choice="web_search")):
         with pytest.raises(UsageError):
             build_app(ctx, bad)
+
+
+SAVED_TOOLS = [
+    ([], "auto"),
+    ([{"type": "web_search"}], "required"),
+    ([{"type": "file_search", "vector_store_ids": ["vs_1", "vs_2"]}], "none"),
+    ([{"type": "file_search", "vector_store_ids": []}], "auto"),  # no stores: left out
+    ([{"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "16g"}}], "auto"),
+    ([{"type": "code_interpreter", "container": {"type": "auto", "memory_limit": "99g"}}], "auto"),
+    ([{"type": "code_interpreter", "container": {"type": "auto"}}], {"type": "function", "name": "f"}),
+    ([{"type": "mcp", "server_label": "deepwiki", "server_url": "https://old.example.test"}], "auto"),
+    ([{"type": "mcp", "server_label": "gone", "server_url": "https://x.example.test"}], "auto"),
+    ([{"type": "web_search"}, {"type": "image_generation"}, {"type": "mcp", "server_label": "deepwiki"}], "auto"),
+]
+
+
+@pytest.mark.parametrize("saved", SAVED_TOOLS)
+async def test_a_send_before_the_tool_panel_is_mounted_uses_what_the_panel_would(tui_context, saved):
+    """The first send no longer mounts a hidden tool panel (it held the screen for a frame's
+    time or more): it uses `as_toggled`, which must read a chat's tools as the panel does."""
+    from termchat.config import McpServer
+    from termchat.tools import as_toggled
+
+    ctx = tui_context(mcp_servers=(McpServer(**DEEPWIKI),))
+    app = make_app(ctx)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await app.chat_screen.ensure_tool_panel()
+        await pilot.pause()
+        tools, choice = saved
+        panel.load(tools, choice)
+        assert as_toggled(tools, choice, ctx.config.mcp_servers) == panel.current()
+
+
+async def test_the_first_send_leaves_a_hidden_tool_panel_unmounted(tui_context, tui_api):
+    tui_api.script(Reply.text("ok"))
+    app = make_app(tui_context())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not app.chat_screen._tools_display  # hidden at this width
+        await pilot.press(*"hi", "enter")
+        await settle(app, pilot)
+        assert last_reply(app).status == "complete"
+        assert app.chat_screen._tool_panel is None

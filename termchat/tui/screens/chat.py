@@ -209,7 +209,12 @@ class ChatScreen(AttachActions, ChatView):
         with its first prompt (whose message id is returned), so it never exists empty."""
         from termchat.engine import make_title
 
-        tools, choice = (await self.ensure_tool_panel()).current()
+        if self._tool_panel is not None:
+            tools, choice = self._tool_panel.current()
+        else:  # not mounted (hidden, and not needed yet): what its toggles would make of the chat's
+            from termchat.tools import as_toggled
+
+            tools, choice = as_toggled(*(self._tools_loaded or ([], "auto")), self.config.mcp_servers)
         settings = {"tools": tools, "tool_choice": choice, **self.request_settings}
         saved_id = None
         if self.conv is None:
