@@ -74,3 +74,11 @@ async def test_the_end_of_a_fast_reply_comes_once_all_of_it_is_shown(tui_context
         await wait_for(pilot, lambda: reply.status == "complete")
         assert reply.text == text and "".join(body.source for body in reply.bodies) == text
         assert left_at_end == [0]
+
+
+def test_a_view_whose_mount_was_cut_short_streams_nothing():
+    """The app quitting while a reply's view is being mounted: it has no bodies to stream into
+    (an IndexError before); the turn keeps the text and the store has it."""
+    view = MessageView("assistant", streaming=True)  # never mounted: no bodies
+    view.start_stream()
+    assert view.stream is None

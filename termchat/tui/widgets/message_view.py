@@ -302,6 +302,8 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
     def start_stream(self, on_backlog: Callable[[int], None] | None = None) -> None:
         """Stream into this view from now on (`on_backlog`: see `ReplyStream`)."""
         bodies = self.bodies
+        if not bodies:  # not composed: its mount was cut short (the app quits); the turn keeps the text
+            return
         # A view composed while streaming holds split_segments(self.text), one body each.
         tail_text = self._tail_segments[-1] if len(self._tail_segments) == len(bodies) else self.text
         self.streaming = True
