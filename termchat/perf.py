@@ -10,8 +10,10 @@ painted, the collector waits (`hold_collection` / `release_collection`): a full 
 then walked everything made since the first frame, in the middle of the page the reader waits for.
 While a reply streams (`stream_started` / `stream_ended`), the collector makes young collections
 only: each full one walked the whole growing reply (its widgets, their styles and caches) and
-stalled the screen longer the longer the reply got. Its cyclic garbage that outlives the young
-generations waits for the first full collection after the reply.
+stalled the screen longer the longer the reply got. The full collection that was put off runs
+`COLLECT_AFTER` seconds after the last stream ends (`collect_put_off`), once: restoring the
+thresholds at the end made it start within the reply's last frames, one long stall as the reply
+completed.
 
 The launcher turns the policy on (`pause_for_startup`, called by `termchat.tui.app_class`);
 the app only reports the moments it acts on. An app started without the launcher (tests,
@@ -31,6 +33,7 @@ _streams = 0  # replies streaming now (`stream_started` less `stream_ended`)
 _thresholds: tuple[int, int, int] | None = None  # the collector's thresholds before the first of them
 # The third threshold (young collections between two full ones), while a reply streams: never.
 NO_FULL_COLLECTION = 1 << 30
+COLLECT_AFTER = 1.0  # seconds from the last stream's end to the full collection put off
 
 
 def pause_for_startup() -> None:
@@ -71,9 +74,8 @@ def app_closed() -> None:
         release_collection()
         _resume()
         gc.unfreeze()
-        if _streams:
-            _streams = 1
-            stream_ended()
+        _streams = 0
+        _restore_thresholds()
 
 
 def stream_started() -> None:
@@ -82,19 +84,36 @@ def stream_started() -> None:
     if not _active:
         return
     _streams += 1
-    if _streams == 1:
+    if _thresholds is None:  # (else still put off from the last stream: saved already)
         _thresholds = gc.get_threshold()
         gc.set_threshold(_thresholds[0], _thresholds[1], NO_FULL_COLLECTION)
 
 
-def stream_ended() -> None:
-    """A reply stopped streaming (ended, or its widgets went away)."""
+def stream_ended() -> bool:
+    """A reply stopped streaming (ended, or its widgets went away); True if it was the last one:
+    call `collect_put_off` `COLLECT_AFTER` seconds from now."""
     global _streams
     if not _streams:
-        return
+        return False
     _streams -= 1
-    if not _streams and _thresholds is not None:
+    return not _streams
+
+
+def collect_put_off() -> None:
+    """The full collection the streams put off, unless another one streams by now (its end
+    calls this again) or the collector is held (a page is built: its thresholds come back only)."""
+    if _streams or _thresholds is None:
+        return
+    _restore_thresholds()
+    if _active and gc.isenabled():
+        gc.collect()
+
+
+def _restore_thresholds() -> None:
+    global _thresholds
+    if _thresholds is not None:
         gc.set_threshold(*_thresholds)
+        _thresholds = None
 
 
 def hold_collection() -> None:

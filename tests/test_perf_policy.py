@@ -19,6 +19,7 @@ def policy(monkeypatch):
     monkeypatch.setattr(perf, "_paused", False)
     monkeypatch.setattr(perf, "_held", False)
     monkeypatch.setattr(perf, "_streams", 0)
+    monkeypatch.setattr(perf, "_thresholds", None)
     thresholds = gc.get_threshold()
     gc.enable()
     yield
@@ -56,17 +57,36 @@ def test_closing_the_app_releases_a_hold(policy, monkeypatch):
     assert gc.isenabled()
 
 
-def test_no_full_collection_while_a_reply_streams(policy):
+def test_no_full_collection_while_a_reply_streams(policy, monkeypatch):
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collected.append(args))
     young, middle, full = gc.get_threshold()
     perf.stream_started()
     assert gc.get_threshold() == (young, middle, perf.NO_FULL_COLLECTION)
     perf.stream_started()  # (a reply in a second chat)
+    assert not perf.stream_ended()  # one still streams
+    assert gc.get_threshold()[2] == perf.NO_FULL_COLLECTION
+    assert perf.stream_ended()  # the last one: the collection put off comes a little later
+    assert gc.get_threshold()[2] == perf.NO_FULL_COLLECTION and not collected
+    perf.collect_put_off()
+    assert gc.get_threshold() == (young, middle, full) and collected == [()]
+    assert not perf.stream_ended()  # (ended twice: nothing changes)
+    perf.collect_put_off()
+    assert gc.get_threshold() == (young, middle, full) and collected == [()]
+
+
+def test_a_reply_that_starts_before_the_put_off_collection_keeps_it_off(policy, monkeypatch):
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collected.append(args))
+    before = gc.get_threshold()
+    perf.stream_started()
     perf.stream_ended()
-    assert gc.get_threshold()[2] == perf.NO_FULL_COLLECTION  # one still streams
+    perf.stream_started()  # the next reply, within the second
+    perf.collect_put_off()  # (the first one's call)
+    assert gc.get_threshold()[2] == perf.NO_FULL_COLLECTION and not collected
     perf.stream_ended()
-    assert gc.get_threshold() == (young, middle, full)
-    perf.stream_ended()  # (ended twice: nothing changes)
-    assert gc.get_threshold() == (young, middle, full)
+    perf.collect_put_off()
+    assert gc.get_threshold() == before and collected == [()]
 
 
 def test_a_stream_without_the_launchers_policy_changes_nothing(policy, monkeypatch):

@@ -16,7 +16,8 @@ while a step held the batch, and the text of many steps landed in one long frame
 The stream reports how much text it holds back and whether a step waits for its frame
 (`on_backlog`): the turn's worker reads no further ahead than the screen can follow, and not
 while a frame is due (see tui/turns.py). While a stream runs, the cyclic collector
-makes no full collection (`perf.stream_started`).
+makes no full collection (`perf.stream_started`); the one put off runs a second after the last
+stream ends.
 """
 
 from __future__ import annotations
@@ -175,7 +176,11 @@ class ReplyStream:
     def _end(self) -> None:
         if not self._ended:
             self._ended = True
-            perf.stream_ended()
+            if perf.stream_ended():
+                try:
+                    asyncio.get_running_loop().call_later(perf.COLLECT_AFTER, perf.collect_put_off)
+                except RuntimeError:  # no loop any more: nothing to stall
+                    perf.collect_put_off()
 
     def _set_backlog(self, chars: int, *, painting: bool = False) -> None:
         self._backlog, self._painting = chars, painting
