@@ -110,6 +110,23 @@ def tui_seed():
     return seed
 
 
+@_tui_pytest.fixture
+def two_chats_app(tui_context, tui_seed):
+    """The app over two local chats, "Tea" and "Rust", a prompt each (the focus and key tests)."""
+    from termchat.tui.app import TermchatApp
+
+    ctx = tui_context()
+    tui_seed(ctx.store, [("Tea", "local", [("user", "green tea?")]), ("Rust", "local", [("user", "lifetimes?")])])
+    return TermchatApp(ctx, now=lambda: TUI_NOW)
+
+
+async def app_settled(app, pilot) -> None:
+    """Until the app has handled what was sent to it and its workers are done."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 # --- CLI fixtures (shared by the CLI, tools, faults, bad-input and security tests) ------------
 import json as _cli_json
 import os as _cli_os

@@ -11,9 +11,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from termchat.tui.app import TermchatApp
-
-from conftest import TUI_NOW
+from conftest import app_settled
 
 NARROW = (80, 24)  # the list starts hidden: Ctrl+L shows it
 WIDE = (160, 48)  # the list is shown
@@ -35,26 +33,18 @@ def burst(app, *keys: str) -> None:
         app.post_message(events.Key(key, character))
 
 
-async def ready(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.fixture
-def app(tui_context, tui_seed):
-    ctx = tui_context()
-    tui_seed(ctx.store, [("Tea", "local", [("user", "green tea?")]), ("Rust", "local", [("user", "lifetimes?")])])
-    return TermchatApp(ctx, now=lambda: TUI_NOW)
+def app(two_chats_app):
+    return two_chats_app
 
 
 async def test_letters_after_ctrl_l_ctrl_f_go_to_the_filter(app):
     async with app.run_test(size=NARROW) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         assert not chat.chat_list.display
         burst(app, "ctrl+l", "ctrl+f", *"ru")
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.chat_list.display
         assert app.focused is chat.chat_list.query_one("#filter")
         assert chat.chat_list.query_one("#filter").value == "ru"
@@ -63,22 +53,22 @@ async def test_letters_after_ctrl_l_ctrl_f_go_to_the_filter(app):
 
 async def test_letters_after_ctrl_o_go_to_the_prompt(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f")
         burst(app, "t", "ctrl+o", *"hi")
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "t"
         assert app.focused is chat.prompt and chat.prompt.text == "hi"
 
 
 async def test_keys_after_enter_in_the_filter_go_to_the_list(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f")
         burst(app, *"tea", "enter", "r")  # the filter, then Rename on its first match
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "tea"
         assert len(app.screen_stack) == 2  # the Rename dialog
         assert app.screen.query_one("Input").value == "Tea"
@@ -86,22 +76,22 @@ async def test_keys_after_enter_in_the_filter_go_to_the_list(app):
 
 async def test_keys_after_down_in_the_filter_go_to_the_list(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f")
         assert [o.lines[0] for o in chat.chat_list.options.options] == ["Tea", "Rust"]
         burst(app, "down", "down", "enter", *"hi")  # into the list, its second chat, open it
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.conv is not None and chat.conv.title == "Rust"
         assert app.focused is chat.prompt and chat.prompt.text == "hi"
 
 
 async def test_enter_after_letters_in_the_filter_filters_with_them_first(app):
     async with app.run_test(size=NARROW) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         burst(app, "ctrl+l", "ctrl+f", *"ru", "enter", "enter", *"hi")  # filter, open its match, type
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "ru"
         assert chat.conv is not None and chat.conv.title == "Rust"
         assert app.focused is chat.prompt and chat.prompt.text == "hi"
@@ -109,12 +99,12 @@ async def test_enter_after_letters_in_the_filter_filters_with_them_first(app):
 
 async def test_keys_after_letters_typed_in_the_list_follow_them(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f", "enter")
         assert app.focused is chat.chat_list.options
         burst(app, *"te", "enter", "enter", "ctrl+o", *"hi")  # typed to the filter, then on as there
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "te"
         assert chat.conv is not None and chat.conv.title == "Tea"
         assert app.focused is chat.prompt and chat.prompt.text == "hi"
@@ -122,12 +112,12 @@ async def test_keys_after_letters_typed_in_the_list_follow_them(app):
 
 async def test_letters_after_opening_a_chat_from_the_list_go_to_the_prompt(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f", *"rust", "enter")
         assert app.focused is chat.chat_list.options
         burst(app, "enter", *"red ")  # `r` in the list would open Rename
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.conv is not None and chat.conv.title == "Rust"
         assert len(app.screen_stack) == 1
         assert app.focused is chat.prompt and chat.prompt.text == "red "
@@ -135,7 +125,7 @@ async def test_letters_after_opening_a_chat_from_the_list_go_to_the_prompt(app):
 
 async def test_letters_typed_in_the_list_filter_it(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f", "enter")
         assert app.focused is chat.chat_list.options
@@ -144,7 +134,7 @@ async def test_letters_typed_in_the_list_filter_it(app):
         await pilot.press("enter")
         assert app.focused is chat.chat_list.options
         burst(app, *"ea")  # in one burst: every letter reaches the filter
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         filter_box = chat.chat_list.query_one("#filter")
         assert app.focused is filter_box and filter_box.value == "tea"
         assert [o.lines[0] for o in chat.chat_list.options.options] == ["Tea"]
@@ -153,35 +143,35 @@ async def test_letters_typed_in_the_list_filter_it(app):
 
 async def test_after_typing_in_the_list_ctrl_f_still_selects_the_filter_to_type_over(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f", "enter", "t", "ctrl+o")  # typed on in the list, then left
         filter_box = chat.chat_list.query_one("#filter")
         assert filter_box.value == "t" and app.focused is chat.prompt
         burst(app, "ctrl+f", *"ru")
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert app.focused is filter_box and filter_box.value == "ru"
 
 
 async def test_letters_after_ctrl_l_hides_the_list_go_to_the_prompt(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f", "enter")
         assert app.focused is chat.chat_list.options
         burst(app, "ctrl+l", *"hi")
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert not chat.chat_list.display
         assert app.focused is chat.prompt and chat.prompt.text == "hi"
 
 
 async def test_a_letter_typed_in_the_list_just_before_ctrl_o_still_filters(app):
     async with app.run_test(size=WIDE) as pilot:
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f", "enter")
         assert app.focused is chat.chat_list.options
         burst(app, "t", "ctrl+o", *"hi")
-        await ready(app, pilot)
+        await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "t"
         assert app.focused is chat.prompt and chat.prompt.text == "hi"
