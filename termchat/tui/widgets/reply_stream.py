@@ -116,7 +116,6 @@ class ReplyStream:
         self._open_segment = open_segment
         self._on_backlog = on_backlog
         self._backlog = 0  # characters in `_pending`
-        self._painting = False  # a step waits for the frame that shows it
         self._ended = False  # stopped or abandoned: `perf.stream_ended` was called
         perf.stream_started()
         self._pending: list[str] = []
@@ -183,7 +182,7 @@ class ReplyStream:
                     perf.collect_put_off()
 
     def _set_backlog(self, chars: int, *, painting: bool = False) -> None:
-        self._backlog, self._painting = chars, painting
+        self._backlog = chars
         if self._on_backlog is not None:
             self._on_backlog(chars, painting)
 
