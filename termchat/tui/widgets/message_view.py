@@ -299,7 +299,7 @@ class MessageView(ScopedRestyle, Vertical, can_focus=True):
 
     # -- streaming ---------------------------------------------------------------------------
 
-    def start_stream(self, on_backlog: Callable[[int], None] | None = None) -> None:
+    def start_stream(self, on_backlog: Callable[[int, bool], None] | None = None) -> None:
         """Stream into this view from now on (`on_backlog`: see `ReplyStream`)."""
         bodies = self.bodies
         if not bodies:  # not composed: its mount was cut short (the app quits); the turn keeps the text
