@@ -15,11 +15,12 @@ from textual.app import App, ComposeResult
 from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Footer, Markdown, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from termchat.tui import compat
+from termchat.tui import compat, frames
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -323,6 +324,43 @@ async def test_lay_out_now_places_widgets_and_paints_once_the_batch_ends():
             assert not painted  # nothing painted inside the batch
         await pilot.pause()
         assert painted and set(painted) == {5}  # the first frame already scrolled
+
+
+def test_the_update_timer_lays_out_and_paints_in_one_call():
+    assert parameters(Screen._on_timer_update) == ["self"]
+    assert {"_refresh_layout", "_compositor_refresh"} <= calls_in(Screen._on_timer_update)
+
+
+class PaintWatch(Static):
+    """Notes, each time it is painted, whether a frame was marked as being painted."""
+
+    marked: list[bool]
+
+    def render_line(self, y: int) -> Strip:
+        self.marked.append(not frames.wait_while_painting(0))
+        return super().render_line(y)
+
+
+class FramedHost(App[None]):
+    def __init__(self, watch: PaintWatch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def get_default_screen(self) -> Screen[None]:
+        screen = compat.FramedScreen()
+        screen.compose_add_child(self.watch)
+        return screen
+
+
+async def test_a_framed_screen_marks_its_frames():
+    watch = PaintWatch("hello")
+    watch.marked = []
+    async with FramedHost(watch).run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        watch.update("hello again")  # a frame that repaints it
+        await pilot.pause()
+        assert watch.marked and all(watch.marked)  # every paint, inside a marked frame
+        assert frames.wait_while_painting(0)  # and the mark ends with the frame
 
 
 class StyledScreen(Screen[None]):

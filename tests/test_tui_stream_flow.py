@@ -5,8 +5,11 @@ tui/turns.py)."""
 
 from __future__ import annotations
 
+from textual.content import Content
+from textual.widgets import Static
+
 from termchat.fake_api import Reply
-from termchat.tui import turns
+from termchat.tui import frames, turns
 from termchat.tui.app import TermchatApp
 from termchat.tui.widgets import reply_stream
 from termchat.tui.widgets.message_view import MessageView
@@ -49,6 +52,44 @@ async def test_a_backlog_is_painted_one_step_per_frame(tui_context, monkeypatch)
         # between them, then painted at once).
         assert len(shown) >= 0.8 * len(text) / STEP
         assert max(growth) <= 2 * STEP
+
+
+async def test_a_step_measures_its_new_blocks_before_its_frame(tui_context, monkeypatch):
+    """The frame that shows a step wraps its new text once (to paint it), not twice: the
+    blocks' heights were worked out in the step, at the width the frame lays them out at.
+    The reply is long enough to open a second segment (measured before its first layout)."""
+    monkeypatch.setattr(reply_stream, "STEP_CHARS", STEP)
+    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = await app.chat_screen.pane.append(MessageView("assistant", streaming=True))
+        view.start_stream()
+        text = _paragraphs(20)
+        # The transcript overflows first: the scrollbar that then appears narrows every block,
+        # and a new width is worked out in the frame that has it.
+        await view.write(text[: len(text) // 3])
+        await wait_for(pilot, lambda: view.stream is not None and view.stream.caught_up)
+        await pilot.pause()
+        in_frames: list[Content] = []  # the texts whose height a frame had to work out
+        get_height = Content.get_height
+
+        def watch(content: Content, rules, width: int) -> int:
+            known = content._height_cache
+            height = get_height(content, rules, width)
+            if content._height_cache is not known and not frames.wait_while_painting(0):
+                in_frames.append(content)  # (kept: an id could be reused)
+            return height
+
+        monkeypatch.setattr(Content, "get_height", watch)
+        await view.write(text[len(text) // 3 :])
+        await wait_for(pilot, lambda: view.stream is not None and view.stream.caught_up)
+        await pilot.pause()
+        assert len(view.bodies) >= 2
+        blocks = [block for body in view.bodies for block in body.children if isinstance(block, Static)]
+        assert len(blocks) == 20
+        assert all(block.size.height for block in blocks)  # laid out
+        measured = {id(block.visual) for block in blocks[8:]}  # those of the second write
+        assert not {id(content) for content in in_frames} & measured
 
 
 async def test_the_end_of_a_fast_reply_comes_once_all_of_it_is_shown(tui_context, tui_api, monkeypatch):

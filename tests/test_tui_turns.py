@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from termchat.tui import turns
+from termchat.tui import frames, turns
 from termchat.tui.turns import TextArrived, Turn, TurnUpdate
 
 
@@ -135,3 +135,39 @@ async def test_the_worker_waits_while_a_frame_of_the_reply_is_painted():
     turn.shown_backlog(0)
     thread.join()
     assert log == ["painted", "worker went on"]
+
+
+async def test_the_worker_waits_while_the_screen_paints_a_frame():
+    turn, log, posted = Turn(1, "hi"), [], threading.Event()
+    turn.view = _ScreenBehind()  # type: ignore[assignment]
+    frames.frame_started()  # nothing behind, but a frame (any) is being painted
+    try:
+        thread = _worker(turn, "short", log, posted)
+        posted.wait()
+        log.append("painted")
+    finally:
+        frames.frame_ended()
+    thread.join()
+    assert log == ["painted", "worker went on"]
+
+
+def test_a_stopped_turn_does_not_wait_for_a_frame():
+    turn = Turn(1, "hi")
+    turn.stop()
+    frames.frame_started()
+    try:
+        turn.text_arrived("short", lambda message: None)  # returns although a frame is painted
+    finally:
+        frames.frame_ended()
+    assert turn._inbox == ["short"]
+
+
+def test_a_frame_that_never_ends_no_longer_holds_the_worker(monkeypatch):
+    monkeypatch.setattr(turns, "FLOW_PATIENCE", 0)
+    turn = Turn(1, "hi")
+    frames.frame_started()
+    try:
+        turn.text_arrived("x", lambda message: None)
+        assert turn._flow_off
+    finally:
+        frames.frame_ended()

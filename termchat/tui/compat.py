@@ -28,6 +28,8 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from termchat.tui import frames
+
 if TYPE_CHECKING:
     from textual.widgets import SelectionList
 
@@ -253,6 +255,31 @@ class EmptyMarkdownMount:
 
 
 # -- Screen ------------------------------------------------------------------------------------
+
+
+class FramedScreen(Screen[None]):
+    """A screen that marks each of its frames (`tui/frames.py`): threads that would compete
+    with the frame for the GIL wait while it is painted.
+
+    Textual 8.2: the screen's update timer calls `Screen._on_timer_update`, which lays out what
+    needs it and paints the dirty regions, all in that one call (and nothing while the app
+    holds a batch update). The first frame and a new terminal size are laid out and painted
+    by `Screen._refresh_layout(size)` called from elsewhere (the timer's frame calls it too).
+    """
+
+    def _on_timer_update(self) -> None:
+        frames.frame_started()
+        try:
+            super()._on_timer_update()
+        finally:
+            frames.frame_ended()
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        frames.frame_started()
+        try:
+            super()._refresh_layout(size, scroll)
+        finally:
+            frames.frame_ended()
 
 
 def lay_out_now(screen: Any, *, scroll: bool = False) -> None:

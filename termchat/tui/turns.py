@@ -10,10 +10,11 @@ next delta. How often the transcript shows new text is up to the reply's `ReplyS
 (`reply_stream.INTERVAL`), the one throttle.
 
 The worker reads no further ahead than the screen follows: while more than `FLOW_CHARS` of the
-reply are queued or taken and not shown yet, or while the screen paints a step of it, it waits
-(the server's bytes wait in the socket), and it reports the reply's end only once the screen has
-shown all of it. Reading ahead only made the backlog longer, while the worker's parsing took the
-GIL from the UI thread in the middle of its frames; and a backlog left at the end was shown
+reply are queued or taken and not shown yet, while a step of it waits for its frame, or while
+any frame is painted (tui/frames.py), it waits (the server's bytes wait in the socket), and it
+reports the reply's end only once the screen has shown all of it. Reading ahead only made the
+backlog longer, while the worker's parsing took the GIL from the UI thread in the middle of its
+frames (a frame took up to twice its CPU time); and a backlog left at the end was shown
 from inside the screen's handler of the end, where no frame can be painted: in one long frame.
 A UI that takes no text for `FLOW_PATIENCE` seconds (a frozen or closing app) no longer holds
 the worker back.
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from textual.message import Message
 
 from termchat.sanitize import StreamSanitizer, strip_control
+from termchat.tui import frames
 from termchat.tui.messages import ChatChanged
 
 if TYPE_CHECKING:
@@ -86,7 +88,7 @@ class Turn:
 
     def text_arrived(self, text: str, post: Any) -> None:
         """(Worker thread) queue `text`; `post` the wake-up unless one is already on its way;
-        then wait while the screen is more than `FLOW_CHARS` behind."""
+        then wait while the screen is more than `FLOW_CHARS` behind, or paints a frame."""
         with self._flow:
             self._inbox.append(text)
             self._queued += len(text)
@@ -95,6 +97,9 @@ class Turn:
         if wake:
             post(TurnUpdate(self, TextArrived()))
         self._wait_for_screen(FLOW_CHARS)
+        if not (self._flow_off or self.stop_requested) and not frames.wait_while_painting(FLOW_PATIENCE):
+            with self._flow:
+                self._flow_off = True
 
     def wait_until_shown(self) -> None:
         """(Worker thread) before the end is reported: wait until the screen shows all text."""

@@ -22,7 +22,7 @@ from textual.widgets import TextArea
 
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
-from termchat.tui.compat import app_is_closing, handle_queued_first, keep_styles_on_first_resume
+from termchat.tui.compat import FramedScreen, app_is_closing, handle_queued_first, keep_styles_on_first_resume
 from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning, count_in_worker
 from termchat.tui.screens import chat_copy
 from termchat.tui.widgets.attachment_chips import AttachmentChips
@@ -46,7 +46,7 @@ PROMPT_MAX_HEIGHT = 10  # as app.tcss has it
 TRANSCRIPT_MIN_WIDTH = 30  # a resize hides side panes (tools first) rather than leave less
 
 
-class ChatView(Screen[None]):
+class ChatView(FramedScreen):
     """The panes of the chat screen, composed for `ctx`'s store, showing a new chat with `model`
     and `mode` until told otherwise; the first frame shows a new chat's hint if `new_chat`."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.await_complete import AwaitComplete
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -54,11 +54,39 @@ class MessageBody(EmptyMarkdownMount, Markdown):
         return AwaitComplete(self._trim_after(super().update(markdown)))
 
     def append(self, markdown: str) -> AwaitComplete:
-        return AwaitComplete(self._trim_after(super().append(markdown)))
+        return AwaitComplete(self._measure_after(super().append(markdown)))
 
     async def _trim_after(self, pending: AwaitComplete) -> None:
         await pending
         self.trim_last_margin()
+
+    async def _measure_after(self, pending: AwaitComplete) -> None:
+        await self._trim_after(pending)
+        self.measure_blocks()
+
+    def measure_blocks(self) -> None:
+        """Work out each text block's height now, at the width the next layout gives it (a
+        block measured before and unchanged since finds its height at once).
+
+        A block's height is its text wrapped to the width, and its paint wraps the text again:
+        for a streamed step, both were done in the one frame that shows it. The text keeps the
+        height it worked out for a width (Textual's `Content` does), so that frame's layout
+        finds it, and the wrapping for the heights runs here, in the step, a callback of its own.
+        Nested blocks (lists, quotes, tables, code) are left to the layout.
+        """
+        width = self.size.width
+        view = self.parent
+        if not width and isinstance(view, Widget):  # a new segment, not laid out yet
+            width = view.content_size.width - self.styles.margin.width - self.styles.gutter.width
+        if width <= 0:
+            return
+        viewport = self.app.size
+        for block in self.children:
+            if block.is_container or not block.display:
+                continue
+            block_width = width - block.styles.margin.width - block.styles.gutter.width
+            if block_width > 0:
+                block.get_content_height(Size(width, 0), viewport, block_width)
 
     def close(self) -> None:
         """No more text comes: keep its layout cached while the reply below it grows.
