@@ -6,6 +6,7 @@ A failure here after a Textual upgrade names the compat entry to revisit (see it
 from __future__ import annotations
 
 import ast
+import asyncio
 import inspect
 import textwrap
 
@@ -361,6 +362,46 @@ async def test_a_framed_screen_marks_its_frames():
         await pilot.pause()
         assert watch.marked and all(watch.marked)  # every paint, inside a marked frame
         assert frames.wait_while_painting(0)  # and the mark ends with the frame
+
+
+async def _order_of_a_layout_frame(streaming: bool) -> list[str]:
+    """What happens, in order, around a frame that lays the screen out."""
+    watch = PaintWatch("hello")
+    watch.marked = []
+    app = FramedHost(watch)
+    order: list[str] = []
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        display = app._display
+        app._display = lambda screen, update: (order.append("painted"), display(screen, update))
+
+        def laid_out(screen: Screen[None]) -> None:
+            order.append("laid out")
+            asyncio.get_running_loop().call_soon(order.append, "loop ran")
+            screen.call_after_refresh(order.append, "after the refresh")
+
+        app.screen.screen_layout_refresh_signal.subscribe(watch, laid_out)
+        if streaming:
+            frames.stream_began()
+        try:
+            await app.screen.mount(Static("new"))
+            await pilot.pause()
+        finally:
+            if streaming:
+                frames.stream_done()
+        assert all(watch.marked)  # the paint that comes later is marked too
+    first = order.index("laid out")
+    return [order[first - 1] if first else "", *order[first : first + 4]]  # (what came just before)
+
+
+async def test_while_a_reply_streams_a_layout_frame_paints_on_a_later_loop_turn():
+    assert (await _order_of_a_layout_frame(streaming=True))[1:] == [
+        "laid out",
+        "loop ran",  # (timers and keys due by then too)
+        "painted",
+        "after the refresh",  # what waits for the refresh waits for the paint
+    ]
+    assert (await _order_of_a_layout_frame(streaming=False))[:3] == ["painted", "laid out", "loop ran"]
 
 
 class StyledScreen(Screen[None]):

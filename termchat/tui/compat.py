@@ -259,20 +259,40 @@ class EmptyMarkdownMount:
 
 class FramedScreen(Screen[None]):
     """A screen that marks each of its frames (`tui/frames.py`): threads that would compete
-    with the frame for the GIL wait while it is painted.
+    with the frame for the GIL wait while it is painted. While a reply streams, a frame that
+    lays the screen out paints `PAINT_AFTER` seconds later, a timer of its own: what the loop
+    has due by then (timers, keys read meanwhile) runs between the layout and the paint. Until
+    that paint, the screen is not idle: what waits for the refresh waits for the paint.
 
     Textual 8.2: the screen's update timer calls `Screen._on_timer_update`, which lays out what
-    needs it and paints the dirty regions, all in that one call (and nothing while the app
-    holds a batch update). The first frame and a new terminal size are laid out and painted
-    by `Screen._refresh_layout(size)` called from elsewhere (the timer's frame calls it too).
+    needs it (`_refresh_layout`, which paints at its end with `_compositor_refresh` unless a
+    batch is open) and paints the dirty regions, all in that one call. The first frame and a new
+    terminal size are laid out and painted by `_refresh_layout(size)` called from elsewhere.
+    The callbacks waiting for a refresh (`call_after_refresh`) are in `Screen._callbacks`: the
+    timer's frame has `_invoke_and_clear_callbacks` called next, and `Screen._on_idle` calls it
+    once nothing is left to lay out or paint; Textual calls each class's `_on_idle` along the
+    MRO, subclass first, unless `prevent_default()` stops it.
     """
+
+    PAINT_AFTER = 0.001
+    _split_layout = False  # the timer's frame, while a reply streams: paint on a later turn
+    _paint_due: asyncio.TimerHandle | None = None
 
     def _on_timer_update(self) -> None:
         frames.frame_started()
+        split = self._split_layout = frames.streaming()
+        waiting: list[Any] = []
+        if split:  # (the frame would have them called next: they wait for the paint)
+            waiting, self._callbacks = self._callbacks, []
         try:
             super()._on_timer_update()
         finally:
+            self._split_layout = False
             frames.frame_ended()
+            if split:
+                self._callbacks[:0] = waiting
+                if self._paint_due is None and self._callbacks:  # nothing was laid out
+                    self.call_next(self._invoke_and_clear_callbacks)
 
     def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
         frames.frame_started()
@@ -280,6 +300,29 @@ class FramedScreen(Screen[None]):
             super()._refresh_layout(size, scroll)
         finally:
             frames.frame_ended()
+
+    def _compositor_refresh(self) -> None:
+        if not self._split_layout:
+            super()._compositor_refresh()
+        elif self._paint_due is None:
+            self._paint_due = asyncio.get_running_loop().call_later(self.PAINT_AFTER, self._paint_laid_out)
+
+    def _paint_laid_out(self) -> None:
+        self._paint_due = None
+        if not self.is_attached:
+            return
+        frames.frame_started()
+        try:
+            super()._compositor_refresh()
+        finally:
+            frames.frame_ended()
+        if self._callbacks:  # as the frame would have done
+            self.call_next(self._invoke_and_clear_callbacks)
+        self.check_idle()
+
+    async def _on_idle(self, event: events.Idle) -> None:
+        if self._paint_due is not None:
+            event.prevent_default()  # laid out, not painted yet: not idle
 
 
 def lay_out_now(screen: Any, *, scroll: bool = False) -> None:

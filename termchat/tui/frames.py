@@ -7,6 +7,11 @@ does: the keys and timers that wait for the frame wait that much longer. The cha
 each frame (`frame_started` / `frame_ended`, see `compat.FramedScreen`); a streaming turn's
 worker waits between two text deltas while one is painted (`wait_while_painting`, see
 tui/turns.py). The mark is process-wide, as the GIL is.
+
+While a reply streams (`stream_began` / `stream_done`, from its `ReplyStream`), a frame that lays
+the screen out paints on a later loop turn (`compat.FramedScreen`): the layout and the paint
+are each about half of a frame, and the timers and keys that came during the layout run
+between the two instead of waiting for both.
 """
 
 from __future__ import annotations
@@ -16,6 +21,24 @@ import threading
 _idle = threading.Event()  # set: no frame is being painted
 _idle.set()
 _depth = 0  # frames begun and not ended (a layout that paints runs inside the timer's frame)
+_streams = 0  # replies streaming on screen
+
+
+def stream_began() -> None:
+    """(UI thread) a reply starts streaming onto the screen."""
+    global _streams
+    _streams += 1
+
+
+def stream_done() -> None:
+    """(UI thread) a reply stopped streaming (ended, or its widgets went away)."""
+    global _streams
+    _streams = max(0, _streams - 1)
+
+
+def streaming() -> bool:
+    """Whether a reply streams onto the screen: frames split their layout and paint."""
+    return bool(_streams)
 
 
 def frame_started() -> None:

@@ -29,6 +29,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from termchat import perf
+from termchat.tui import frames
 
 if TYPE_CHECKING:
     from termchat.tui.widgets.message_body import MessageBody
@@ -42,6 +43,7 @@ SEGMENT_CHARS = 4000  # a segment closes at the first safe boundary after this m
 # one go and painted in the next frame, so a larger step holds the UI thread (and the keys) for
 # longer, and a smaller one makes more frames (each repaints the scrolled transcript).
 STEP_CHARS = 3000
+AFTER_FRAME = 0.001  # seconds from a step's frame to the next step (the loop runs what is due)
 
 _BLANK_LINE = re.compile(r"\n(?:[ \t]*\n)+(?=\S)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
@@ -118,6 +120,7 @@ class ReplyStream:
         self._backlog = 0  # characters in `_pending`
         self._ended = False  # stopped or abandoned: `perf.stream_ended` was called
         perf.stream_started()
+        frames.stream_began()
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._stopping = False
@@ -175,6 +178,7 @@ class ReplyStream:
     def _end(self) -> None:
         if not self._ended:
             self._ended = True
+            frames.stream_done()
             if perf.stream_ended():
                 try:
                     asyncio.get_running_loop().call_later(perf.COLLECT_AFTER, perf.collect_put_off)
@@ -214,7 +218,9 @@ class ReplyStream:
             await self._tail.wait_for_refresh()
         finally:
             self._set_backlog(self._backlog)
-        await asyncio.sleep(0)  # what came during the frame (keys) before the next step's parse
+        # What came during the frame (keys, timers due) before the next step's parse: a timer,
+        # not `sleep(0)`, which would put the parse ahead of the timers that fell due meanwhile.
+        await asyncio.sleep(AFTER_FRAME)
 
     async def _flush(self) -> None:
         if not self._pending:
