@@ -5,7 +5,11 @@ tui/turns.py)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.content import Content
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from termchat.fake_api import Reply
@@ -25,13 +29,20 @@ def _paragraphs(count: int) -> str:
     return "".join(f"P{n:03d} " + "word " * 70 + "\n\n" for n in range(count))
 
 
-async def test_a_backlog_is_painted_one_step_per_frame(tui_context, monkeypatch):
+@asynccontextmanager
+async def _streaming_view(tui_context, monkeypatch) -> AsyncIterator[tuple[TermchatApp, Pilot, MessageView]]:
+    """An app showing an empty streaming reply, its stream shown in steps of `STEP`."""
     monkeypatch.setattr(reply_stream, "STEP_CHARS", STEP)
     app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         view = await app.chat_screen.pane.append(MessageView("assistant", streaming=True))
         view.start_stream()
+        yield app, pilot, view
+
+
+async def test_a_backlog_is_painted_one_step_per_frame(tui_context, monkeypatch):
+    async with _streaming_view(tui_context, monkeypatch) as (app, pilot, view):
         await pilot.pause()
         painted: list[int] = []  # how much of the reply each frame shows
         display = app._display  # (every frame goes through it: see benchmarks/_common.PaintClock)
@@ -58,12 +69,7 @@ async def test_a_step_measures_its_new_blocks_before_its_frame(tui_context, monk
     """The frame that shows a step wraps its new text once (to paint it), not twice: the
     blocks' heights were worked out in the step, at the width the frame lays them out at.
     The reply is long enough to open a second segment (measured before its first layout)."""
-    monkeypatch.setattr(reply_stream, "STEP_CHARS", STEP)
-    app = TermchatApp(tui_context(), now=lambda: TUI_NOW)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        view = await app.chat_screen.pane.append(MessageView("assistant", streaming=True))
-        view.start_stream()
+    async with _streaming_view(tui_context, monkeypatch) as (_app, pilot, view):
         text = _paragraphs(20)
         # The transcript overflows first: the scrollbar that then appears narrows every block,
         # and a new width is worked out in the frame that has it.
