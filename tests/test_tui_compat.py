@@ -404,6 +404,41 @@ async def test_while_a_reply_streams_a_layout_frame_paints_on_a_later_loop_turn(
     assert (await _order_of_a_layout_frame(streaming=False))[:3] == ["painted", "laid out", "loop ran"]
 
 
+async def test_a_split_frame_is_not_painted_inside_a_batch_update():
+    watch = PaintWatch("hello")
+    watch.marked = []
+    app = FramedHost(watch)
+    order: list[str] = []
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        display = app._display
+        app._display = lambda screen, update: (order.append("painted"), display(screen, update))
+        batch = app.batch_update()
+        batch_ended = asyncio.Event()
+
+        def laid_out(screen: Screen[None]) -> None:
+            if "laid out" not in order:
+                order.append("laid out")
+                batch.__enter__()  # an update starts before the paint comes
+
+                def end() -> None:
+                    order.append("batch ended")
+                    batch.__exit__(None, None, None)
+                    batch_ended.set()
+
+                asyncio.get_running_loop().call_later(0.01, end)
+
+        app.screen.screen_layout_refresh_signal.subscribe(watch, laid_out)
+        frames.stream_began()
+        try:
+            await app.screen.mount(Static("new"))
+            await batch_ended.wait()
+            await pilot.pause()
+        finally:
+            frames.stream_done()
+    assert order[:3] == ["laid out", "batch ended", "painted"]
+
+
 class StyledScreen(Screen[None]):
     keep_first_styles = True
 

@@ -271,7 +271,8 @@ class FramedScreen(Screen[None]):
     The callbacks waiting for a refresh (`call_after_refresh`) are in `Screen._callbacks`: the
     timer's frame has `_invoke_and_clear_callbacks` called next, and `Screen._on_idle` calls it
     once nothing is left to lay out or paint; Textual calls each class's `_on_idle` along the
-    MRO, subclass first, unless `prevent_default()` stops it.
+    MRO, subclass first, unless `prevent_default()` stops it. `App._batch_count` is non-zero
+    while a `batch_update` is open (Textual paints nothing then).
     """
 
     PAINT_AFTER = 0.001
@@ -310,6 +311,9 @@ class FramedScreen(Screen[None]):
     def _paint_laid_out(self) -> None:
         self._paint_due = None
         if not self.is_attached:
+            return
+        if self.app._batch_count:  # an update under way: its widgets are painted once it ends
+            self._paint_due = asyncio.get_running_loop().call_later(self.PAINT_AFTER, self._paint_laid_out)
             return
         frames.frame_started()
         try:
