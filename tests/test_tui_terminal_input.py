@@ -21,7 +21,7 @@ import time
 import pytest
 from textual import events
 
-from termchat.tui.compat import install_terminal_parser
+from termchat.tui.compat.terminal import install_terminal_parser
 from termchat.tui.widgets.prompt import pasted_text
 
 TIMEOUT = 60.0  # seconds: a bound for a hung app on a loaded machine, not a pace

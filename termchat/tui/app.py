@@ -14,7 +14,7 @@ from textual.screen import Screen
 from termchat import perf
 from termchat.chats import Deletions
 from termchat.tui.bindings import COMMANDS, keymap_conflicts, resolve_keymap, to_bindings
-from termchat.tui.compat import app_is_closing, parse_css_when_needed, set_theme_before_first_css
+from termchat.tui.compat.app import app_is_closing, parse_css_when_needed, set_theme_before_first_css
 from termchat.tui.screens.chat import ChatScreen, ChatStart
 
 if TYPE_CHECKING:

@@ -43,7 +43,7 @@ def build_app(ctx: Any, args: argparse.Namespace) -> TermchatApp:
 
 
 def run_app(ctx: Any, args: argparse.Namespace) -> int:
-    from termchat.tui.compat import install_terminal_parser
+    from termchat.tui.compat.terminal import install_terminal_parser
 
     app = build_app(ctx, args)
     _ = ctx.store  # opened before the screen is taken: a data dir it cannot use is one line, exit 2

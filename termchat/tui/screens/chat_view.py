@@ -22,7 +22,8 @@ from textual.widgets import TextArea
 
 from termchat.chats import Deletions, rename_on_server
 from termchat.sanitize import safe_title
-from termchat.tui.compat import FramedScreen, app_is_closing, handle_queued_first, keep_styles_on_first_resume
+from termchat.tui.compat.app import app_is_closing, handle_queued_first
+from termchat.tui.compat.screen import FramedScreen, keep_styles_on_first_resume
 from termchat.tui.cost_watch import EstimateCounted, LiveEstimate, budget_warning, count_in_worker
 from termchat.tui.screens import chat_copy
 from termchat.tui.widgets.attachment_chips import AttachmentChips

@@ -23,7 +23,7 @@ from textual.widgets import Button, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from termchat.sanitize import strip_control
-from termchat.tui.compat import selection_mark_line
+from termchat.tui.compat.widgets import selection_mark_line
 
 NAME_WIDTH = 24
 ID_WIDTH = 36  # at most; real ids are `vs_` and 32 hex digits

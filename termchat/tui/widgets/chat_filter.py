@@ -7,7 +7,8 @@ from collections.abc import Callable
 from textual import events
 from textual.binding import Binding
 
-from termchat.tui.compat import RepaintOnlyInput, handle_queued_first
+from termchat.tui.compat.app import handle_queued_first
+from termchat.tui.compat.widgets import RepaintOnlyInput
 
 
 class FilterInput(RepaintOnlyInput):

@@ -16,7 +16,8 @@ from textual.strip import Strip
 from textual.widgets.option_list import Option
 
 from termchat.tui.bindings import LIST_COMMANDS, to_bindings
-from termchat.tui.compat import FixedHeightOptionList, handle_queued_first, route_key
+from termchat.tui.compat.app import handle_queued_first, route_key
+from termchat.tui.compat.widgets import FixedHeightOptionList
 
 LOAD_MORE_MARGIN = 20  # rows from the end at which the next page is fetched
 ROW_HEIGHT = 2  # a title line and a meta line, cropped (never wrapped) to the list width

@@ -27,7 +27,7 @@ from termchat.listing import relative_time
 from termchat.sanitize import safe_title, strip_control
 from termchat.store import ConversationRow, Store
 from termchat.tui.bindings import key_label
-from termchat.tui.compat import app_is_closing
+from termchat.tui.compat.app import app_is_closing
 from termchat.tui.messages import ServerDeleted
 from termchat.tui.widgets.chat_filter import FilterInput
 from termchat.tui.widgets.chat_options import ChatOption, ChatOptions

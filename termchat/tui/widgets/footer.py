@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from termchat.tui.compat import CoalescedFooterRecompose
+from termchat.tui.compat.widgets import CoalescedFooterRecompose
 
 KEEP_LONGEST = ("quit", "help")  # actions shown to the last, however narrow the terminal
 

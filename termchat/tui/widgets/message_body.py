@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown
 
 from termchat.sanitize import strip_control
-from termchat.tui.compat import EmptyMarkdownMount
+from termchat.tui.compat.widgets import EmptyMarkdownMount
 from termchat.tui.widgets.code_fence import CodeFence
 
 

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from termchat.store import ConversationRow, MessageRow, Store
-from termchat.tui.compat import lay_out_now
+from termchat.tui.compat.screen import lay_out_now
 from termchat.tui.widgets.pane_folding import FoldedSegments
 from termchat.tui.widgets.pane_pages import BuiltPages
 

@@ -22,7 +22,7 @@ from termchat.history import ROLE_NAMES
 from termchat.render_items import describe_item
 from termchat.sanitize import strip_control
 from termchat.tui.bindings import MESSAGE_COMMANDS, to_bindings
-from termchat.tui.compat import ScopedRestyle
+from termchat.tui.compat.widgets import ScopedRestyle
 from termchat.tui.widgets.code_fence import CodeFence
 from termchat.tui.widgets.message_body import MessageBody, markdown_link_text
 from termchat.tui.widgets.reply_stream import ReplyStream, split_segments
