@@ -4,12 +4,12 @@ A frame (the layout and paint of the chat screen) holds the UI thread for tens o
 while a long reply streams. A worker thread that runs meanwhile takes the GIL from it in slices
 of the interpreter's switch interval, so the frame's wall time grows by whatever the worker
 does: the keys and timers that wait for the frame wait that much longer. The chat screen marks
-each frame (`frame_started` / `frame_ended`, see `compat.FramedScreen`); a streaming turn's
+each frame (`frame_started` / `frame_ended`, see `compat.screen.FramedScreen`); a streaming turn's
 worker waits between two text deltas while one is painted (`wait_while_painting`, see
 tui/turns.py). The mark is process-wide, as the GIL is.
 
 While a reply streams (`stream_began` / `stream_done`, from its `ReplyStream`), a frame that lays
-the screen out paints on a later loop turn (`compat.FramedScreen`): the layout and the paint
+the screen out paints on a later loop turn (`compat.screen.FramedScreen`): the layout and the paint
 are each about half of a frame, and the timers and keys that came during the layout run
 between the two instead of waiting for both.
 """

@@ -18,7 +18,7 @@ The stream reports how much text it holds back and whether a step waits for its 
 while a frame is due (see tui/turns.py). While a stream runs, the cyclic collector
 makes no full collection (`perf.stream_started`); the one put off runs a second after the last
 stream ends. And while it streams, a frame that lays the screen out paints on a later loop turn
-(`frames.stream_began`, see `compat.FramedScreen`): the keys and timers due meanwhile run
+(`frames.stream_began`, see `compat.screen.FramedScreen`): the keys and timers due meanwhile run
 between the layout and the paint.
 """
 
