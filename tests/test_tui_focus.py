@@ -24,7 +24,7 @@ async def test_choosing_a_chat_with_enter_moves_to_the_prompt(app):
         await pilot.press("enter")
         await app_settled(app, pilot)
         assert app.chat_screen.conv is not None and app.chat_screen.conv.title == "Rust"
-        await pilot.press(*"red ")  # `r` in the list would open Rename
+        await pilot.press(*"red ")  # in the list, they would go to its filter
         assert app.focused is app.chat_screen.prompt
         assert app.chat_screen.prompt.text == "red "
         assert len(app.screen_stack) == 1
@@ -33,7 +33,7 @@ async def test_choosing_a_chat_with_enter_moves_to_the_prompt(app):
 async def test_renaming_from_the_list_returns_to_the_prompt(app):
     async with app.run_test(size=SIZE) as pilot:
         await app_settled(app, pilot)
-        await pilot.press("ctrl+f", "enter", "r")  # the list, then Rename on its first chat
+        await pilot.press("ctrl+f", "enter", "f2")  # the list, then Rename on its first chat
         await pilot.pause()
         assert len(app.screen_stack) == 2
         await pilot.press("ctrl+u", *"Green tea", "enter")

@@ -67,7 +67,7 @@ async def test_keys_after_enter_in_the_filter_go_to_the_list(app):
         await app_settled(app, pilot)
         chat = app.chat_screen
         await pilot.press("ctrl+f")
-        burst(app, *"tea", "enter", "r")  # the filter, then Rename on its first match
+        burst(app, *"tea", "enter", "f2")  # the filter, then Rename on its first match
         await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "tea"
         assert len(app.screen_stack) == 2  # the Rename dialog
@@ -116,7 +116,7 @@ async def test_letters_after_opening_a_chat_from_the_list_go_to_the_prompt(app):
         chat = app.chat_screen
         await pilot.press("ctrl+f", *"rust", "enter")
         assert app.focused is chat.chat_list.options
-        burst(app, "enter", *"red ")  # `r` in the list would open Rename
+        burst(app, "enter", *"red ")  # in the list, they would go to its filter
         await app_settled(app, pilot)
         assert chat.conv is not None and chat.conv.title == "Rust"
         assert len(app.screen_stack) == 1
@@ -175,3 +175,17 @@ async def test_a_letter_typed_in_the_list_just_before_ctrl_o_still_filters(app):
         await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "t"
         assert app.focused is chat.prompt and chat.prompt.text == "hi"
+
+
+async def test_a_word_with_r_typed_in_the_list_filters_and_opens_no_dialog(app):
+    async with app.run_test(size=WIDE) as pilot:
+        await app_settled(app, pilot)
+        chat = app.chat_screen
+        await pilot.press("ctrl+f", "enter")
+        assert app.focused is chat.chat_list.options
+        burst(app, *"rust")  # `r` was the list's Rename key
+        await app_settled(app, pilot)
+        filter_box = chat.chat_list.query_one("#filter")
+        assert len(app.screen_stack) == 1
+        assert app.focused is filter_box and filter_box.value == "rust"
+        assert [o.lines[0] for o in chat.chat_list.options.options] == ["Rust"]

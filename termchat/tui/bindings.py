@@ -183,7 +183,8 @@ PROMPT_COMMANDS: tuple[Command, ...] = (
     ),
 )
 
-# Bindings of the chat list.
+# Bindings of the chat list. None is a printable key: whatever types a character goes to the
+# filter (type-to-filter), so a filter word never runs a command.
 LIST_COMMANDS: tuple[Command, ...] = (
     Command("list_delete", "delete", "delete_highlighted", "Delete", "Delete the highlighted chat", palette=False),
     Command(
@@ -194,7 +195,7 @@ LIST_COMMANDS: tuple[Command, ...] = (
         "Delete the highlighted chat and its server conversation",
         palette=False,
     ),
-    Command("list_rename", "r", "rename_highlighted", "Rename", "Rename the highlighted chat", palette=False),
+    Command("list_rename", "f2", "rename_highlighted", "Rename", "Rename the highlighted chat", palette=False),
 )
 
 # Bindings of a selected message (Alt+Up / Alt+Down select one).

@@ -52,9 +52,11 @@ class ChatOptions(FixedHeightOptionList):
     (the same chat at the same place) come from the cache.
 
     Picking a chat (Enter, a click) calls `on_pick` at once, to move the focus before the keys
-    typed after Enter in the same burst are routed. A letter no binding takes goes to `on_type`
+    typed after Enter in the same burst are routed. A printable key goes to `on_type`
     (type-to-filter), which moves the focus too: the keys of its burst that reach this list after
-    that are routed again, to where the focus is.
+    that are routed again, to where the focus is. Only a binding of this list itself keeps a
+    printable key (none by default; a user's `[keymap]` may ask for one): the screen's and the
+    app's printable keys (`?` for help) would otherwise take a filter word's characters.
 
     Enter and the moving keys are priority bindings, run as the app takes the key (in the order
     typed, with the filter's Enter and Down), once the keys routed here before have been handled;
@@ -126,15 +128,15 @@ class ChatOptions(FixedHeightOptionList):
             event.prevent_default()
             event.stop()
             await route_key(self.app, event)
-        elif (
-            self._on_type is not None
-            and event.is_printable
-            and event.character
-            and event.key not in self.screen.active_bindings
-        ):
+        elif self._on_type is not None and event.is_printable and event.character and not self._binds(event.key):
             event.prevent_default()
             event.stop()
             self._on_type(event.character)
+
+    def _binds(self, key: str) -> bool:
+        """Whether `key` runs a binding of this list (after the user's `[keymap]`)."""
+        binding = self.screen.active_bindings.get(key)
+        return binding is not None and binding.node is self
 
     def render_option(self, option: Option, style: RichStyle) -> list[Strip] | None:
         if not isinstance(option, ChatOption) or option.id is None:
