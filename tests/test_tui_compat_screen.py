@@ -7,10 +7,13 @@ A failure here after a Textual upgrade names the compat entry to revisit (see it
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from textual import events
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Static
@@ -91,16 +94,23 @@ async def test_a_framed_screen_marks_its_frames():
         assert frames.wait_while_painting(0)  # and the mark ends with the frame
 
 
-async def _order_of_a_layout_frame(streaming: bool) -> list[str]:
-    """What happens, in order, around a frame that lays the screen out."""
+@asynccontextmanager
+async def _framed_app(order: list[str]) -> AsyncIterator[tuple[FramedHost, Pilot, PaintWatch]]:
+    """A framed screen's app, each of its paints noted in `order` ("painted")."""
     watch = PaintWatch("hello")
     watch.marked = []
     app = FramedHost(watch)
-    order: list[str] = []
     async with app.run_test(size=(40, 5)) as pilot:
         await pilot.pause()
         display = app._display
         app._display = lambda screen, update: (order.append("painted"), display(screen, update))
+        yield app, pilot, watch
+
+
+async def _order_of_a_layout_frame(streaming: bool) -> list[str]:
+    """What happens, in order, around a frame that lays the screen out."""
+    order: list[str] = []
+    async with _framed_app(order) as (app, pilot, watch):
 
         def laid_out(screen: Screen[None]) -> None:
             order.append("laid out")
@@ -132,14 +142,8 @@ async def test_while_a_reply_streams_a_layout_frame_paints_on_a_later_loop_turn(
 
 
 async def test_a_split_frame_is_not_painted_inside_a_batch_update():
-    watch = PaintWatch("hello")
-    watch.marked = []
-    app = FramedHost(watch)
     order: list[str] = []
-    async with app.run_test(size=(40, 5)) as pilot:
-        await pilot.pause()
-        display = app._display
-        app._display = lambda screen, update: (order.append("painted"), display(screen, update))
+    async with _framed_app(order) as (app, pilot, watch):
         batch = app.batch_update()
         batch_ended = asyncio.Event()
 
