@@ -18,8 +18,8 @@ from termchat.tui import frames
 
 class FramedScreen(Screen[None]):
     """A screen that marks each of its frames (`tui/frames.py`): threads that would compete
-    with the frame for the GIL wait while it is painted. While a reply streams, a frame that
-    lays the screen out paints `PAINT_AFTER` seconds later, a timer of its own: what the loop
+    with the frame for the GIL wait while it is painted. While a reply streams, the timer's frame
+    lays the screen out and paints `PAINT_AFTER` seconds later, a timer of its own: what the loop
     has due by then (timers, keys read meanwhile) runs between the layout and the paint. Until
     that paint, the screen is not idle: what waits for the refresh waits for the paint.
 
@@ -51,7 +51,7 @@ class FramedScreen(Screen[None]):
             frames.frame_ended()
             if split:
                 self._callbacks[:0] = waiting
-                if self._paint_due is None and self._callbacks:  # nothing was laid out
+                if self._paint_due is None and self._callbacks:  # nothing to paint: no wait
                     self.call_next(self._invoke_and_clear_callbacks)
 
     def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
