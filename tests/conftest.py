@@ -127,6 +127,15 @@ async def app_settled(app, pilot) -> None:
     await pilot.pause()
 
 
+async def focus_chat_list(app, pilot):
+    """Once the app has settled, move the focus to the chat list (Ctrl+F, Enter); the chat screen."""
+    await app_settled(app, pilot)
+    chat = app.chat_screen
+    await pilot.press("ctrl+f", "enter")
+    assert app.focused is chat.chat_list.options
+    return chat
+
+
 # --- CLI fixtures (shared by the CLI, tools, faults, bad-input and security tests) ------------
 import json as _cli_json
 import os as _cli_os

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from conftest import app_settled
+from conftest import app_settled, focus_chat_list
 
 NARROW = (80, 24)  # the list starts hidden: Ctrl+L shows it
 WIDE = (160, 48)  # the list is shown
@@ -99,10 +99,7 @@ async def test_enter_after_letters_in_the_filter_filters_with_them_first(app):
 
 async def test_keys_after_letters_typed_in_the_list_follow_them(app):
     async with app.run_test(size=WIDE) as pilot:
-        await app_settled(app, pilot)
-        chat = app.chat_screen
-        await pilot.press("ctrl+f", "enter")
-        assert app.focused is chat.chat_list.options
+        chat = await focus_chat_list(app, pilot)
         burst(app, *"te", "enter", "enter", "ctrl+o", *"hi")  # typed to the filter, then on as there
         await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "te"
@@ -125,10 +122,7 @@ async def test_letters_after_opening_a_chat_from_the_list_go_to_the_prompt(app):
 
 async def test_letters_typed_in_the_list_filter_it(app):
     async with app.run_test(size=WIDE) as pilot:
-        await app_settled(app, pilot)
-        chat = app.chat_screen
-        await pilot.press("ctrl+f", "enter")
-        assert app.focused is chat.chat_list.options
+        chat = await focus_chat_list(app, pilot)
         await pilot.press("t")  # typed slowly: the filter takes it and the focus
         assert app.focused is chat.chat_list.query_one("#filter")
         await pilot.press("enter")
@@ -155,10 +149,7 @@ async def test_after_typing_in_the_list_ctrl_f_still_selects_the_filter_to_type_
 
 async def test_letters_after_ctrl_l_hides_the_list_go_to_the_prompt(app):
     async with app.run_test(size=WIDE) as pilot:
-        await app_settled(app, pilot)
-        chat = app.chat_screen
-        await pilot.press("ctrl+f", "enter")
-        assert app.focused is chat.chat_list.options
+        chat = await focus_chat_list(app, pilot)
         burst(app, "ctrl+l", *"hi")
         await app_settled(app, pilot)
         assert not chat.chat_list.display
@@ -167,10 +158,7 @@ async def test_letters_after_ctrl_l_hides_the_list_go_to_the_prompt(app):
 
 async def test_a_letter_typed_in_the_list_just_before_ctrl_o_still_filters(app):
     async with app.run_test(size=WIDE) as pilot:
-        await app_settled(app, pilot)
-        chat = app.chat_screen
-        await pilot.press("ctrl+f", "enter")
-        assert app.focused is chat.chat_list.options
+        chat = await focus_chat_list(app, pilot)
         burst(app, "t", "ctrl+o", *"hi")
         await app_settled(app, pilot)
         assert chat.chat_list.query_one("#filter").value == "t"
@@ -179,10 +167,7 @@ async def test_a_letter_typed_in_the_list_just_before_ctrl_o_still_filters(app):
 
 async def test_a_word_with_r_typed_in_the_list_filters_and_opens_no_dialog(app):
     async with app.run_test(size=WIDE) as pilot:
-        await app_settled(app, pilot)
-        chat = app.chat_screen
-        await pilot.press("ctrl+f", "enter")
-        assert app.focused is chat.chat_list.options
+        chat = await focus_chat_list(app, pilot)
         burst(app, *"rust")  # `r` was the list's Rename key
         await app_settled(app, pilot)
         filter_box = chat.chat_list.query_one("#filter")

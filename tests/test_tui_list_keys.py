@@ -9,7 +9,7 @@ import pytest
 
 from termchat.tui.app import TermchatApp
 
-from conftest import TUI_NOW, app_settled
+from conftest import TUI_NOW, app_settled, focus_chat_list
 
 SIZE = (160, 48)  # wide: the chat list is shown
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -31,10 +31,7 @@ async def _focus_the_list(app, pilot) -> None:
 @pytest.mark.parametrize("word", ["r", "rust", "R", "?", "what?"])
 async def test_a_word_typed_in_the_list_filters_and_opens_no_dialog(app, word):
     async with app.run_test(size=SIZE) as pilot:
-        await app_settled(app, pilot)
-        chat = app.chat_screen
-        await pilot.press("ctrl+f", "enter")
-        assert app.focused is chat.chat_list.options
+        chat = await focus_chat_list(app, pilot)
         await pilot.press(*word)
         await app_settled(app, pilot)
         filter_box = chat.chat_list.query_one("#filter")
@@ -75,10 +72,7 @@ async def test_a_keymap_letter_for_a_list_command_is_the_users_choice(tui_contex
     tui_seed(ctx.store, [("Tea", "local", [("user", "green tea?")])])
     app = TermchatApp(ctx, now=lambda: TUI_NOW)
     async with app.run_test(size=SIZE) as pilot:
-        await app_settled(app, pilot)
-        chat = app.chat_screen
-        await pilot.press("ctrl+f", "enter")
-        assert app.focused is chat.chat_list.options
+        chat = await focus_chat_list(app, pilot)
         await pilot.press("e")  # bound on purpose: Rename, not the filter
         await pilot.pause()
         assert len(app.screen_stack) == 2
